@@ -1,0 +1,212 @@
+/* looplive.h - loop-live code editing on Linux.
+ *
+ * A program keeps all of its state in one block of memory, reserved once at
+ * start at the same virtual address on every run. Pointers into the block stay
+ * valid across runs, so the block can be snapshotted, restored, saved to disk
+ * and mapped back by a later process, while the application code, built as a
+ * shared library, is swapped under it. On top of that: record a few seconds of
+ * input, play them back in a loop from the same starting state, and watch each
+ * code change take effect in the running loop.
+ *
+ * Layers, left to right (a layer calls only layers to its left):
+ *
+ *     maps -> advise -> memory -> snapshot -> module -> loop -> host -> cli
+ *
+ * Example: a host that owns the block and drives an application library.
+ *
+ *     #include <looplive.h>
+ *     #include "looplive_base.h"   // from: looplive addr --self --format c
+ *
+ *     int main(void)
+ *     {
+ *         ll_error err;
+ *         ll_block block;
+ *         if (ll_block_reserve(&block, &err, .base = (void *)LOOPLIVE_BASE,
+ *                              .size = LOOPLIVE_SIZE) != 0) {
+ *             fprintf(stderr, "looplive: %s\n", err.msg);
+ *             return 1;
+ *         }
+ *         ll_arena *state = ll_arena_create(&block, "permanent", 64 << 20, &err);
+ *         int *counter = ll_arena_push(state, sizeof *counter, .zero = 1);
+ *         ...
+ *         ll_block_release(&block);
+ *     }
+ *
+ * Conventions
+ * - Functions that can fail return 0 (or a non-NULL pointer) on success and
+ *   -1 (or NULL) on failure, and fill an ll_error when one is passed. The
+ *   message says what was asked, what was found and what to do; it carries no
+ *   "looplive: " prefix (the command adds it).
+ * - Optional parameters go in a params struct filled by designated
+ *   initializers through a macro: ll_block_reserve(&b, &err, .size = 1 << 30).
+ * - Addresses and sizes are uint64_t; sizes print in human units (1 GiB).
+ *
+ * API reference: each section below starts with a banner naming its layer;
+ * every function is documented where it is declared.
+ */
+#ifndef LOOPLIVE_H
+#define LOOPLIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LOOPLIVE_VERSION "0.1.0"
+
+/* ==== base: errors, sizes ============================================== */
+
+/* An error: a numeric class (an errno value where one applies, else EINVAL)
+ * and a one-line message. */
+typedef struct ll_error {
+    int code;
+    char msg[1024];
+} ll_error;
+
+/* Parses a byte count: decimal or 0x hex, with an optional K, M, G, T, P
+ * suffix (powers of 1024; "KiB", "MB"... are accepted too). Fails on an
+ * unknown suffix, no digits, or overflow past 2^64-1. */
+int ll_size_parse(const char *text, uint64_t *out, ll_error *err);
+
+/* Writes bytes in the largest binary unit that keeps it readable ("1 GiB",
+ * "1.5 MiB", "4 KiB", "17 B") into buf (at least 32 bytes) and returns buf. */
+char *ll_size_format(uint64_t bytes, char *buf, size_t cap);
+
+/* The page size of this machine (sysconf(_SC_PAGESIZE)). */
+uint64_t ll_page_size(void);
+
+/* ==== maps: read and classify an address space ========================= */
+
+/* ==== advise: choose a static base address ============================ */
+
+/* ==== memory: the block at the static address, and its arenas ========== */
+
+/* The block: size bytes at base, backed by a memfd mapped MAP_PRIVATE (so a
+ * fork gets a copy-on-write copy, and the snapshot layer can use the memfd
+ * as a baseline). Reserved without committing memory. The handle lives
+ * outside the block; everything the arenas need lives inside it. */
+typedef struct ll_block {
+    uint8_t *base;      /* first byte of the block */
+    uint64_t size;      /* bytes, a multiple of the page size */
+    uint64_t page_size; /* ll_page_size() at reservation */
+    int fd;             /* the memfd behind the mapping; -1 if anonymous */
+    uint32_t flags;     /* LL_BLOCK_* below */
+    void *snap;         /* snapshot layer state; NULL until it is used */
+} ll_block;
+
+enum {
+    LL_BLOCK_FIXED = 1u << 0,     /* base was requested, not chosen by the OS */
+    LL_BLOCK_ANONYMOUS = 1u << 1, /* plain anonymous memory (huge pages) */
+    LL_BLOCK_HUGE = 1u << 2,      /* MADV_HUGEPAGE was applied */
+    LL_BLOCK_PREFAULTED = 1u << 3,
+};
+
+typedef struct ll_block_params {
+    void *base;        /* where; NULL lets the OS choose (release builds) */
+    uint64_t size;     /* bytes; rounded up to the page size */
+    int prefault;      /* commit and fault in every page now */
+    int huge_pages;    /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
+    const char *name;  /* shown in /proc/PID/maps as the memfd's name */
+} ll_block_params;
+
+/* Reserves the block with MAP_FIXED_NOREPLACE: never replaces a mapping.
+ * When something is in the way the error names its range, permissions and
+ * path as /proc/self/maps shows them and suggests `looplive addr --size`. */
+int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *params);
+#define ll_block_reserve(block, err, ...)                                                          \
+    ll_block_reserve_((block), (err), &(ll_block_params){__VA_ARGS__})
+
+/* Unmaps the block and closes its memfd. Safe on a zeroed handle. */
+void ll_block_release(ll_block *block);
+
+/* ==== snapshot: save, restore and persist the block ==================== */
+
+/* A snapshot of a block's contents. Taking and restoring one costs time and
+ * memory in proportion to the pages written since, not to the block size. */
+typedef struct ll_snap ll_snap;
+
+/* Takes a snapshot of the whole block as it is now. */
+ll_snap *ll_snap_take(ll_block *block, ll_error *err);
+
+/* Makes the block's bytes equal to the snapshot's again. The snapshot stays
+ * valid and can be restored again. */
+int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err);
+
+/* Frees a snapshot. Safe with NULL. */
+void ll_snap_drop(ll_block *block, ll_snap *snap);
+
+/* Calls visit(offset, ctx) for each page written since the newest snapshot,
+ * in ascending order of offset (in bytes from the block's base). */
+typedef void ll_page_visit(uint64_t offset, void *ctx);
+int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
+
+/* The name of the mechanism that tracks written pages ("pagemap_scan",
+ * "pagemap", ...). */
+const char *ll_snap_mechanism(const ll_block *block);
+
+/* ==== module: load, watch and reload the code library ================== */
+
+/* ==== loop: record input, play it back in a loop, rewind, replay ======= */
+
+/* The application interface. An application library exports one function,
+ *
+ *     const ll_app *looplive_app(void);
+ *
+ * returning a table of its entry points. The host owns the block, the time
+ * and the platform; the application never calls the OS for them. After a
+ * reload the host calls looplive_app() again and uses the new table; the
+ * state in the block is untouched. */
+#define LL_APP_API_VERSION 1
+
+/* What a platform saw this frame, before the application turns it into its
+ * own fixed-size input struct (which is what gets recorded). */
+typedef struct ll_platform_input {
+    uint8_t keys[256];     /* 1 while held: ASCII for printable keys, LL_KEY_* */
+    uint8_t pressed[256];  /* 1 on the frame the key went down */
+    int32_t mouse_x, mouse_y;
+    uint32_t mouse_buttons; /* bit 0 left, 1 right, 2 middle */
+    int16_t axes[6];       /* game controller: left x/y, right x/y, triggers */
+    uint32_t buttons;      /* game controller buttons, SDL order */
+} ll_platform_input;
+
+enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
+
+/* Where an application draws. Text platforms (terminal) give a grid of
+ * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
+ * be NULL: draw to the one you get. */
+typedef struct ll_canvas {
+    int width, height;   /* cells or pixels */
+    uint32_t *pixels;    /* width * height, row-major; NULL on text platforms */
+    char *cells;         /* width * height characters; NULL on pixel platforms */
+    uint8_t *colors;     /* width * height ANSI colours (0-15) for cells */
+} ll_canvas;
+
+typedef struct ll_app {
+    uint32_t api_version;    /* LL_APP_API_VERSION */
+    uint32_t input_size;     /* sizeof the application's input struct */
+    uint64_t layout_version; /* changes when the state layout changes */
+    uint64_t block_size;     /* the block size the application wants */
+    const char *name;
+    /* Called once on a fresh block. Returns 0, or -1 to refuse. */
+    int (*init)(ll_block *block);
+    /* Platform input to the application's input struct (may be NULL: the
+     * input is then the ll_platform_input itself, truncated to input_size). */
+    void (*translate)(const ll_platform_input *platform, void *input);
+    /* One frame. Deterministic given the block, the input and dt. */
+    void (*update)(ll_block *block, const void *input, uint64_t frame, double dt);
+    /* Draws the state; must not change the block. May be NULL. */
+    void (*render)(const ll_block *block, ll_canvas *canvas);
+} ll_app;
+
+typedef const ll_app *ll_app_get(void);
+
+/* ==== host: ready-made platform layers that drive an application ======== */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOOPLIVE_H */

@@ -1,0 +1,37 @@
+/* base.h - internal helpers every layer uses: error filling, rounding. */
+#ifndef LL_BASE_H
+#define LL_BASE_H
+
+#include "looplive.h"
+
+#include <errno.h>
+
+#define LL_KIB (1ull << 10)
+#define LL_MIB (1ull << 20)
+#define LL_GIB (1ull << 30)
+#define LL_TIB (1ull << 40)
+
+#define LL_ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Fills err (when not NULL) with code and a printf-style message; returns -1
+ * so that a failing path can `return ll_fail(err, EINVAL, "...")`. */
+__attribute__((format(printf, 3, 4))) int ll_fail(ll_error *err, int code, const char *fmt, ...);
+
+/* Rounds x up or down to a multiple of a (a power of two). */
+static inline uint64_t ll_align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) & ~(a - 1);
+}
+static inline uint64_t ll_align_down(uint64_t x, uint64_t a)
+{
+    return x & ~(a - 1);
+}
+static inline int ll_is_pow2(uint64_t x)
+{
+    return x && !(x & (x - 1));
+}
+
+/* Monotonic clock in nanoseconds. */
+uint64_t ll_now_ns(void);
+
+#endif

@@ -1,0 +1,16 @@
+/* cli.h - the looplive command: one function per subcommand. */
+#ifndef LL_CLI_H
+#define LL_CLI_H
+
+#include "looplive.h"
+
+/* Each takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the exit status: 0 ok, 1 failure, 2 bad usage. */
+int cli_addr(int argc, char **argv);
+int cli_replay(int argc, char **argv);
+int cli_run(int argc, char **argv);
+
+/* Prints "looplive: <msg>" on stderr and returns status. */
+__attribute__((format(printf, 2, 3))) int cli_error(int status, const char *fmt, ...);
+
+#endif
