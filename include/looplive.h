@@ -80,6 +80,42 @@ uint64_t ll_page_size(void);
 
 /* ==== maps: read and classify an address space ========================= */
 
+/* What a region is part of (see ll_maps_classify). */
+typedef enum ll_chunk {
+    LL_CHUNK_NONE = 0, /* not yet classified */
+    LL_CHUNK_APP,      /* the main executable's segments and the brk heap */
+    LL_CHUNK_LIB,      /* shared objects, the loader, anonymous mmaps, thread stacks */
+    LL_CHUNK_STACK,    /* the main thread's stack */
+    LL_CHUNK_KERNEL,   /* [vdso], [vvar], [vsyscall] and other kernel pages */
+} ll_chunk;
+
+/* One line of /proc/PID/maps. */
+typedef struct ll_region {
+    uint64_t start, end; /* [start, end) */
+    uint64_t offset;     /* file offset */
+    uint64_t inode;
+    uint32_t dev_major, dev_minor;
+    char perms[5];    /* "rw-p" */
+    const char *path; /* "" when anonymous; "[heap]", "[anon:NAME]", a file path */
+    ll_chunk chunk;
+} ll_region;
+
+/* A parsed address space; owns its regions and their strings. */
+typedef struct ll_maps {
+    ll_region *regions; /* sorted by start */
+    size_t count;
+    int pid;            /* 0 when parsed from text */
+} ll_maps;
+
+/* Reads /proc/PID/maps (pid 0: this process). */
+int ll_maps_read_pid(int pid, ll_maps *out, ll_error *err);
+
+/* Frees what a read or parse allocated. Safe on a zeroed ll_maps. */
+void ll_maps_free(ll_maps *maps);
+
+/* The first region that overlaps [start, end), or NULL. */
+const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t end);
+
 /* ==== advise: choose a static base address ============================ */
 
 /* ==== memory: the block at the static address, and its arenas ========== */
@@ -148,6 +184,37 @@ int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *
 const char *ll_snap_mechanism(const ll_block *block);
 
 /* ==== module: load, watch and reload the code library ================== */
+
+/* A loaded code library with a table of named entry points, reloaded when a
+ * new build appears. */
+typedef struct ll_module ll_module;
+
+typedef struct ll_module_params {
+    const char *const *symbols; /* entry point names to bind, in table order */
+    size_t symbol_count;
+    ll_block *block;            /* restored after a crash in module code */
+    int unprotected;            /* 1: let faults through (for a debugger) */
+} ll_module_params;
+
+ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_params *params);
+#define ll_module_open(path, err, ...)                                                             \
+    ll_module_open_((path), (err), &(ll_module_params){__VA_ARGS__})
+
+/* The address bound to entry point i of the current version. */
+void *ll_module_symbol(const ll_module *module, size_t index);
+
+/* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
+ * build failed to load (err says why) and the old code keeps running. */
+int ll_module_poll(ll_module *module, ll_error *err);
+
+/* Runs fn(ctx), which calls into the module, under crash protection: on a
+ * fault in module code, rolls back to the last good version, restores the
+ * block to its state before the call, fills err (signal, address,
+ * function+offset) and returns -1. */
+int ll_module_protect(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err);
+
+/* Unloads the library and removes its private copies. */
+void ll_module_close(ll_module *module);
 
 /* ==== loop: record input, play it back in a loop, rewind, replay ======= */
 
