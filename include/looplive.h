@@ -272,6 +272,91 @@ typedef const ll_app *ll_app_get(void);
 
 /* ==== host: ready-made platform layers that drive an application ======== */
 
+/* A host: the platform side of Handmade Hero's split, ready-made. It loads
+ * an application library (the module layer, with crash protection), reserves
+ * its block at a static address, and drives translate/update/render at a
+ * fixed frame rate on a platform: "terminal" (ANSI cells, raw keyboard) or
+ * "sdl" (a window with a software framebuffer; SDL2 is loaded with dlopen,
+ * so liblooplive does not link against it); headless runs draw into the
+ * same canvas with no I/O (for tests and CI). The loop controls (record, loop, rewind, pause, step, speed,
+ * slots) are bound to keys, listed by ll_host_keys_help(); the keys the host
+ * takes are not passed on to the application.
+ *
+ *     ll_error err;
+ *     ll_host *host = ll_host_open("build/examples/bounce.so", &err,
+ *                                  .platform = "terminal", .fps = 60);
+ *     if (!host || ll_host_run(host, &err) != 0) fprintf(stderr, "%s\n", err.msg);
+ *     ll_host_close(host);
+ */
+typedef struct ll_host ll_host;
+
+typedef struct ll_host_params {
+    const char *platform;  /* "terminal" (default) or "sdl" */
+    int headless;          /* 1: no I/O; the canvas the platform would give */
+    int width, height;     /* canvas in cells or pixels; 0: the platform's choice */
+    int scale;             /* sdl: window pixels per canvas pixel; 0: 1 */
+    void *base;            /* block address; NULL: chosen by ll_advise_base */
+    int os_base;           /* 1: let the OS choose the address (release builds) */
+    uint64_t size;         /* block bytes; 0: the application's block_size */
+    int fps;               /* frames per second; 0: 60 */
+    uint64_t frames;       /* stop after this many frames; 0: run until quit */
+    const char *watch_dir; /* rebuild when a file under this directory changes, */
+    const char *build_cmd; /* by running this command with /bin/sh -c */
+    const char *keys;      /* scripted keys, "FRAME:KEYS,...", e.g. "10:l,70:l" */
+    uint64_t shot_frame;   /* write the canvas after this frame ... */
+    const char *shot_path; /* ... to this file (.ppm for pixels, .txt for cells) */
+    const char *slot_dir;  /* slots are saved to and loaded from DIR/slotN.llrec */
+    int unprotected;       /* 1: no crash protection (let a debugger see faults) */
+    int no_overlay;        /* 1: do not draw the status line */
+} ll_host_params;
+
+/* Loads the library, reserves the block, runs the application's init and
+ * opens the platform. Fails on a missing or incompatible library, a block
+ * that cannot be reserved, or a platform that cannot start (no terminal, no
+ * display), saying which. */
+ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *params);
+#define ll_host_open(lib, err, ...) ll_host_open_((lib), (err), &(ll_host_params){__VA_ARGS__})
+
+/* Runs one frame: rebuild and reload when due, platform input, host keys,
+ * loop controls, update (as often as the speed says), render, overlay,
+ * present. Does not sleep. Returns 1 to go on, 0 when asked to quit or the
+ * frame limit is reached. */
+int ll_host_frame(ll_host *host);
+
+/* Runs frames at the fixed rate until quit or the frame limit. Returns 0, or
+ * -1 when the platform failed (err says why). */
+int ll_host_run(ll_host *host, ll_error *err);
+
+/* Presses a host or application key for the next frame, as if typed. */
+void ll_host_press(ll_host *host, int key);
+
+/* What the overlay shows, for tests and reports. */
+typedef struct ll_host_status {
+    uint64_t frame;        /* frames run by the host */
+    uint64_t app_frame;    /* updates run (differs when paused or at speed != 1) */
+    double fps;            /* measured over the last second */
+    int recording, looping, paused;
+    int slot;              /* 1..9 */
+    uint64_t loop_pos, loop_len;
+    double speed;          /* simulated frames per host frame */
+    uint64_t reloads, crashes, builds;
+    uint64_t host_ns;      /* host time spent in frames, excluding the app */
+    uint64_t app_ns;       /* time spent in the application's calls */
+    char error[256];       /* the last error, "" when none */
+} ll_host_status;
+void ll_host_get_status(const ll_host *host, ll_host_status *out);
+
+/* The overlay line as drawn ("60 fps  frame 120  LOOP 1 20/90 ..."). */
+char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
+
+/* The key bindings, one per line, as `?` and `looplive run --help` show. */
+const char *ll_host_keys_help(void);
+
+/* Restores the platform (terminal modes), releases the block and unloads
+ * the library. Safe with NULL. */
+void ll_host_close(ll_host *host);
+
+
 #ifdef __cplusplus
 }
 #endif
