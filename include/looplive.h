@@ -150,7 +150,11 @@ typedef struct ll_block_params {
 
 /* Reserves the block with MAP_FIXED_NOREPLACE: never replaces a mapping.
  * When something is in the way the error names its range, permissions and
- * path as /proc/self/maps shows them and suggests `looplive addr --size`. */
+ * path as /proc/self/maps shows them and suggests `looplive addr --size`.
+ * Address space only (MAP_NORESERVE): a page costs memory when first written,
+ * or at once with .prefault. Errors: size below a page or above the
+ * address-space width, base not page aligned (2 MiB with .huge_pages),
+ * base + size wrapping or past the end of the address space. */
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *params);
 #define ll_block_reserve(block, err, ...)                                                          \
     ll_block_reserve_((block), (err), &(ll_block_params){__VA_ARGS__})
