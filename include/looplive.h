@@ -104,7 +104,7 @@ typedef struct ll_region {
 typedef struct ll_maps {
     ll_region *regions; /* sorted by start */
     size_t count;
-    int pid;            /* 0 when parsed from text */
+    int pid; /* 0 when parsed from text */
 } ll_maps;
 
 /* Reads /proc/PID/maps (pid 0: this process). */
@@ -141,16 +141,20 @@ enum {
 };
 
 typedef struct ll_block_params {
-    void *base;        /* where; NULL lets the OS choose (release builds) */
-    uint64_t size;     /* bytes; rounded up to the page size */
-    int prefault;      /* commit and fault in every page now */
-    int huge_pages;    /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
-    const char *name;  /* shown in /proc/PID/maps as the memfd's name */
+    void *base;       /* where; NULL lets the OS choose (release builds) */
+    uint64_t size;    /* bytes; rounded up to the page size */
+    int prefault;     /* commit and fault in every page now */
+    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
+    const char *name; /* shown in /proc/PID/maps as the memfd's name */
 } ll_block_params;
 
 /* Reserves the block with MAP_FIXED_NOREPLACE: never replaces a mapping.
  * When something is in the way the error names its range, permissions and
- * path as /proc/self/maps shows them and suggests `looplive addr --size`. */
+ * path as /proc/self/maps shows them and suggests `looplive addr --size`.
+ * Address space only (MAP_NORESERVE): a page costs memory when first written,
+ * or at once with .prefault. Errors: size below a page or above the
+ * address-space width, base not page aligned (2 MiB with .huge_pages),
+ * base + size wrapping or past the end of the address space. */
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *params);
 #define ll_block_reserve(block, err, ...)                                                          \
     ll_block_reserve_((block), (err), &(ll_block_params){__VA_ARGS__})
@@ -304,12 +308,12 @@ void ll_module_close(ll_module *module);
 /* What a platform saw this frame, before the application turns it into its
  * own fixed-size input struct (which is what gets recorded). */
 typedef struct ll_platform_input {
-    uint8_t keys[256];     /* 1 while held: ASCII for printable keys, LL_KEY_* */
-    uint8_t pressed[256];  /* 1 on the frame the key went down */
+    uint8_t keys[256];    /* 1 while held: ASCII for printable keys, LL_KEY_* */
+    uint8_t pressed[256]; /* 1 on the frame the key went down */
     int32_t mouse_x, mouse_y;
     uint32_t mouse_buttons; /* bit 0 left, 1 right, 2 middle */
-    int16_t axes[6];       /* game controller: left x/y, right x/y, triggers */
-    uint32_t buttons;      /* game controller buttons, SDL order */
+    int16_t axes[6];        /* game controller: left x/y, right x/y, triggers */
+    uint32_t buttons;       /* game controller buttons, SDL order */
 } ll_platform_input;
 
 enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
@@ -318,10 +322,10 @@ enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
  * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
  * be NULL: draw to the one you get. */
 typedef struct ll_canvas {
-    int width, height;   /* cells or pixels */
-    uint32_t *pixels;    /* width * height, row-major; NULL on text platforms */
-    char *cells;         /* width * height characters; NULL on pixel platforms */
-    uint8_t *colors;     /* width * height ANSI colours (0-15) for cells */
+    int width, height; /* cells or pixels */
+    uint32_t *pixels;  /* width * height, row-major; NULL on text platforms */
+    char *cells;       /* width * height characters; NULL on pixel platforms */
+    uint8_t *colors;   /* width * height ANSI colours (0-15) for cells */
 } ll_canvas;
 
 typedef struct ll_app {
