@@ -16,8 +16,8 @@ static const struct {
     const char *name;
     int (*fn)(void);
 } groups[] = {
-    {"addr", bench_addr},   {"memory", bench_memory}, {"snapshot", bench_snapshot},
-    {"reload", bench_reload}, {"loop", bench_loop},   {"host", bench_host},
+    {"addr", bench_addr},     {"memory", bench_memory}, {"snapshot", bench_snapshot},
+    {"reload", bench_reload}, {"loop", bench_loop},     {"host", bench_host},
 };
 
 void bench_print(const char *name, double value, const char *unit)

@@ -104,7 +104,7 @@ typedef struct ll_region {
 typedef struct ll_maps {
     ll_region *regions; /* sorted by start */
     size_t count;
-    int pid;            /* 0 when parsed from text */
+    int pid; /* 0 when parsed from text */
 } ll_maps;
 
 /* Reads /proc/PID/maps (pid 0: this process). */
@@ -141,16 +141,20 @@ enum {
 };
 
 typedef struct ll_block_params {
-    void *base;        /* where; NULL lets the OS choose (release builds) */
-    uint64_t size;     /* bytes; rounded up to the page size */
-    int prefault;      /* commit and fault in every page now */
-    int huge_pages;    /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
-    const char *name;  /* shown in /proc/PID/maps as the memfd's name */
+    void *base;       /* where; NULL lets the OS choose (release builds) */
+    uint64_t size;    /* bytes; rounded up to the page size */
+    int prefault;     /* commit and fault in every page now */
+    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
+    const char *name; /* shown in /proc/PID/maps as the memfd's name */
 } ll_block_params;
 
 /* Reserves the block with MAP_FIXED_NOREPLACE: never replaces a mapping.
  * When something is in the way the error names its range, permissions and
- * path as /proc/self/maps shows them and suggests `looplive addr --size`. */
+ * path as /proc/self/maps shows them and suggests `looplive addr --size`.
+ * Address space only (MAP_NORESERVE): a page costs memory when first written,
+ * or at once with .prefault. Errors: size below a page or above the
+ * address-space width, base not page aligned (2 MiB with .huge_pages),
+ * base + size wrapping or past the end of the address space. */
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *params);
 #define ll_block_reserve(block, err, ...)                                                          \
     ll_block_reserve_((block), (err), &(ll_block_params){__VA_ARGS__})
@@ -186,16 +190,44 @@ const char *ll_snap_mechanism(const ll_block *block);
 /* ==== module: load, watch and reload the code library ================== */
 
 /* A loaded code library with a table of named entry points, reloaded when a
- * new build appears. */
+ * new build appears.
+ *
+ *     static const char *names[] = {"update", "render"};
+ *     ll_module *m = ll_module_open("build/libgame.so", &err, .symbols = names,
+ *                                   .symbol_count = 2, .block = &block);
+ *     for (;;) {                                   // the frame loop
+ *         if (ll_module_poll(m, &err) < 0) report(err.msg);   // old code runs on
+ *         if (ll_module_protect(m, frame, &frame_ctx, &err) < 0) report(err.msg);
+ *     }
+ *
+ * Each version is loaded from a private copy (a unique path in a temporary
+ * directory) so the compiler can overwrite the original. A background thread
+ * watches the library's directory (inotify; stat() polling where inotify is
+ * missing) and raises a flag; ll_module_poll reads only that flag, so a frame
+ * without a new build costs no system call. A build is loaded once it is
+ * complete: `<lib>.lock` is not flock()ed by the build, the file was renamed
+ * into place or has stopped changing, and its ELF headers lie inside the
+ * file. A build that fails to load leaves the old code running. */
 typedef struct ll_module ll_module;
 
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
-    ll_block *block;            /* restored after a crash in module code */
+    ll_block *block;            /* restored after a crash in module code, and
+                                   scanned for pointers into the old code */
     int unprotected;            /* 1: let faults through (for a debugger) */
+    int allow_stale;            /* 1: load a new build even when the block holds
+                                   pointers into the old one that cannot be
+                                   re-pointed (the old image then stays mapped) */
+    int watch_stat;             /* 1: poll stat() instead of using inotify */
+    uint32_t stable_ms;         /* a build that was written in place (not renamed)
+                                   must stay unchanged this long; default 30 */
+    uint32_t stat_interval_ms;  /* stat() polling period; default 10 */
 } ll_module_params;
 
+/* Loads the library and binds every entry point. Fails when the file is
+ * missing, is not a complete ELF shared library, does not load, or lacks an
+ * entry point. */
 ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_params *params);
 #define ll_module_open(path, err, ...)                                                             \
     ll_module_open_((path), (err), &(ll_module_params){__VA_ARGS__})
@@ -204,16 +236,61 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
 void *ll_module_symbol(const ll_module *module, size_t index);
 
 /* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
- * build failed to load (err says why) and the old code keeps running. */
+ * build failed to load (err says why) and the old code keeps running. Reads
+ * one flag when nothing changed. */
 int ll_module_poll(ll_module *module, ll_error *err);
 
+/* Loads the library now, whether or not the watcher saw a change. Returns 0,
+ * or -1 with the old code still in place. */
+int ll_module_reload(ll_module *module, ll_error *err);
+
 /* Runs fn(ctx), which calls into the module, under crash protection: on a
- * fault in module code, rolls back to the last good version, restores the
- * block to its state before the call, fills err (signal, address,
- * function+offset) and returns -1. */
+ * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) rolls back
+ * to the last good version, restores the block to its state before the call,
+ * fills err (signal, address, function+offset) and returns -1. A version is
+ * good once a protected call through it returned. Also returns -1 without
+ * calling when the protection cannot be set up. */
 int ll_module_protect(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err);
 
-/* Unloads the library and removes its private copies. */
+/* A word in the block that points into an old build and could not be
+ * re-pointed (a string literal, the old build's static data, a function the
+ * new build lacks). */
+typedef struct ll_module_stale {
+    uint64_t offset; /* from the block's base */
+    uint64_t value;  /* the pointer */
+    char what[120];  /* e.g. `read-only data "hello"` */
+} ll_module_stale;
+
+enum { LL_MODULE_STALE_MAX = 32 };
+
+/* The last fault ll_module_protect caught. */
+typedef struct ll_module_fault {
+    int signal;      /* 0 when none was caught yet */
+    int code;        /* si_code */
+    uint64_t addr;   /* si_addr: the faulting address */
+    uint64_t pc;     /* where it happened */
+    char where[200]; /* "function+0x12 (file)" */
+} ll_module_fault;
+
+typedef struct ll_module_info {
+    uint64_t version;   /* build in use: 1 is the first one loaded */
+    uint64_t loads;     /* builds loaded, including the first */
+    uint64_t failures;  /* builds that failed to load */
+    uint64_t faults;    /* faults caught */
+    uint64_t rollbacks; /* returns to an earlier version after a fault */
+    uint64_t repointed; /* function pointers re-pointed by the last load */
+    size_t stale_count; /* pointers the last load could not re-point */
+    ll_module_stale stale[LL_MODULE_STALE_MAX]; /* the first of them */
+    ll_module_fault fault;
+    const char *watch;     /* "inotify" or "stat" */
+    const char *copy_dir;  /* the private copies' directory */
+    const char *copy_path; /* the copy in use */
+} ll_module_info;
+
+/* Fills info with the module's counters and reports. */
+void ll_module_query(const ll_module *module, ll_module_info *info);
+
+/* Unloads the library and removes its private copies. Safe with NULL. */
 void ll_module_close(ll_module *module);
 
 /* ==== loop: record input, play it back in a loop, rewind, replay ======= */
@@ -231,12 +308,12 @@ void ll_module_close(ll_module *module);
 /* What a platform saw this frame, before the application turns it into its
  * own fixed-size input struct (which is what gets recorded). */
 typedef struct ll_platform_input {
-    uint8_t keys[256];     /* 1 while held: ASCII for printable keys, LL_KEY_* */
-    uint8_t pressed[256];  /* 1 on the frame the key went down */
+    uint8_t keys[256];    /* 1 while held: ASCII for printable keys, LL_KEY_* */
+    uint8_t pressed[256]; /* 1 on the frame the key went down */
     int32_t mouse_x, mouse_y;
     uint32_t mouse_buttons; /* bit 0 left, 1 right, 2 middle */
-    int16_t axes[6];       /* game controller: left x/y, right x/y, triggers */
-    uint32_t buttons;      /* game controller buttons, SDL order */
+    int16_t axes[6];        /* game controller: left x/y, right x/y, triggers */
+    uint32_t buttons;       /* game controller buttons, SDL order */
 } ll_platform_input;
 
 enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
@@ -245,10 +322,10 @@ enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
  * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
  * be NULL: draw to the one you get. */
 typedef struct ll_canvas {
-    int width, height;   /* cells or pixels */
-    uint32_t *pixels;    /* width * height, row-major; NULL on text platforms */
-    char *cells;         /* width * height characters; NULL on pixel platforms */
-    uint8_t *colors;     /* width * height ANSI colours (0-15) for cells */
+    int width, height; /* cells or pixels */
+    uint32_t *pixels;  /* width * height, row-major; NULL on text platforms */
+    char *cells;       /* width * height characters; NULL on pixel platforms */
+    uint8_t *colors;   /* width * height ANSI colours (0-15) for cells */
 } ll_canvas;
 
 typedef struct ll_app {
@@ -269,6 +346,130 @@ typedef struct ll_app {
 } ll_app;
 
 typedef const ll_app *ll_app_get(void);
+
+/* The loop: drives an application one frame at a time and keeps, around the
+ * live run, recording slots, a rewind window and a state hash.
+ *
+ *     ll_loop *loop = ll_loop_create(&block, &err, .module = mod, .fps = 60);
+ *     for (;;) {
+ *         ll_platform_input in = read_platform();
+ *         if (in.pressed['l']) ll_loop_record(loop, 1, &err);  // again: play
+ *         if (in.pressed[' ']) ll_loop_pause(loop, !ll_loop_status_get(loop).paused);
+ *         if (ll_loop_frame(loop, &in, &err) < 0) show(err.msg);
+ *         render(loop);
+ *     }
+ *
+ * Each simulated frame: the input is the live one (through app->translate)
+ * or, while a slot plays, the recorded one; update runs (under the module's
+ * crash protection when a module is given); the pages it wrote are rehashed
+ * and a snapshot taken for the rewind window. Every step costs time in
+ * proportion to the pages written, never to the block size. */
+typedef struct ll_loop ll_loop;
+
+/* Recording slots: 0..LL_LOOP_SLOTS-1. */
+#define LL_LOOP_SLOTS 10
+
+typedef enum ll_loop_mode {
+    LL_LOOP_LIVE = 0,  /* live input */
+    LL_LOOP_RECORDING, /* live input, appended to a slot */
+    LL_LOOP_PLAYING,   /* a slot's inputs, looping back to its start state */
+} ll_loop_mode;
+
+typedef struct ll_loop_params {
+    const ll_app *app;     /* the table to drive when module is NULL */
+    ll_module *module;     /* else: looplive_app() is bound at app_symbol */
+    size_t app_symbol;     /* index of looplive_app in the module's table */
+    double fps;            /* simulated frames per second: dt = 1/fps; default 60 */
+    double rewind_seconds; /* length of the rewind window; default 2; < 0: none */
+} ll_loop_params;
+
+/* Creates a loop over a block the application was initialised in (or will
+ * be: pages written before the first frame are picked up then). Hashes the
+ * resident pages of the block once. */
+ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *params);
+#define ll_loop_create(block, err, ...)                                                            \
+    ll_loop_create_((block), (err), &(ll_loop_params){__VA_ARGS__})
+
+/* Drops the loop's snapshots and slots; the block keeps its current state. */
+void ll_loop_destroy(ll_loop *loop);
+
+/* One host frame: runs 0 or more simulated frames depending on pause, step
+ * and speed, and returns how many, or -1 (err says why) when the application
+ * table is unusable or update crashed (the block is then as before the
+ * frame and the next call tries again). live may be NULL (no input). */
+int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
+
+/* Replaces the application table used when no module is given (a host that
+ * reloads code itself, or a test). Takes effect on the next frame. */
+void ll_loop_set_app(ll_loop *loop, const ll_app *app);
+
+/* Starts recording into slot: snapshots the block now and from the next
+ * frame on appends each frame's input. Replaces what the slot held. */
+int ll_loop_record(ll_loop *loop, int slot, ll_error *err);
+
+/* Plays slot in a loop: restores its start state and feeds its inputs; at
+ * the end restores the start state again, until ll_loop_stop. Stops a
+ * recording first (so record then play is the Handmade `L` key). */
+int ll_loop_play(ll_loop *loop, int slot, ll_error *err);
+
+/* Back to live input; the block keeps the state it has now. */
+void ll_loop_stop(ll_loop *loop);
+
+/* Jumps back exactly frames simulated frames (1 ..
+ * ll_loop_status_get().rewind_frames): the block, the frame number, the play
+ * position and a recording's length return to what they were. */
+int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err);
+
+/* Turns the rewind window (the last rewind_frames frames) into slot: its
+ * start state is the oldest state kept, its inputs the frames since; the
+ * window keeps going. ll_loop_play(loop, slot) then loops what just happened
+ * ("save the last 2 seconds"). */
+int ll_loop_keep(ll_loop *loop, int slot, ll_error *err);
+
+/* Writes slot to path as one recording file: versioned and checksummed,
+ * holding the start state (only pages that differ from zero take space), the
+ * inputs, the application's layout version and input size, and the block's
+ * base and size. Replaces path atomically. */
+int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err);
+
+/* Loads a recording file into slot and the block (the block then holds the
+ * recording's start state; ll_loop_play starts it). Fails with nothing
+ * changed on a truncated or corrupted file, another layout version or input
+ * size than the application's, or a block of another base or size. */
+int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err);
+
+/* Pause: frames run only on ll_loop_step. */
+void ll_loop_pause(ll_loop *loop, int paused);
+
+/* While paused: the next ll_loop_frame runs exactly one simulated frame. */
+void ll_loop_step(ll_loop *loop);
+
+/* Simulated frames per host frame, from 1/16 (slow motion) to 16. dt stays
+ * 1/fps so that a run is the same at every speed. */
+void ll_loop_set_speed(ll_loop *loop, double speed);
+
+typedef struct ll_loop_status {
+    ll_loop_mode mode;
+    int slot;               /* slot recording or playing; -1 when live */
+    int paused;
+    double speed;
+    uint64_t frame;         /* frame number the next update gets */
+    uint64_t play_pos;      /* frames of the slot played in this pass */
+    uint64_t slot_frames;   /* frames recorded in the slot */
+    uint64_t loops;         /* times playback went back to the start */
+    uint64_t rewind_frames; /* frames ll_loop_rewind can go back now */
+    uint64_t hash;          /* ll_loop_hash() */
+} ll_loop_status;
+
+/* Where the loop is: mode, frame, slot, pause, speed, window, hash. */
+ll_loop_status ll_loop_status_get(const ll_loop *loop);
+
+/* The state hash of the block now: xxh3 of every page that is not all zero,
+ * combined with its page index. Kept up to date at O(pages written). */
+uint64_t ll_loop_hash(const ll_loop *loop);
+
+/* Frames recorded in slot (0 when empty or out of range). */
+uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);
 
 /* ==== host: ready-made platform layers that drive an application ======== */
 

@@ -40,9 +40,9 @@ static int suffix_shift(const char *s, unsigned *shift)
         const char *name;
         unsigned shift;
     } units[] = {
-        {"", 0},    {"b", 0},    {"k", 10},   {"kb", 10},  {"kib", 10}, {"m", 20},
-        {"mb", 20}, {"mib", 20}, {"g", 30},   {"gb", 30},  {"gib", 30}, {"t", 40},
-        {"tb", 40}, {"tib", 40}, {"p", 50},   {"pb", 50},  {"pib", 50},
+        {"", 0},    {"b", 0},    {"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20},
+        {"mb", 20}, {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},
+        {"tb", 40}, {"tib", 40}, {"p", 50}, {"pb", 50}, {"pib", 50},
     };
     for (size_t i = 0; i < LL_ARRAY_COUNT(units); i++) {
         if (strcasecmp(s, units[i].name) == 0) {
@@ -65,8 +65,7 @@ int ll_size_parse(const char *text, uint64_t *out, ll_error *err)
                                                 : (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
         unsigned base = hex ? 16 : 10;
         if (v > (UINT64_MAX - d) / base)
-            return ll_fail(err, ERANGE, "size '%s' is too large (the largest is 16 EiB - 1)",
-                           text);
+            return ll_fail(err, ERANGE, "size '%s' is too large (the largest is 16 EiB - 1)", text);
         v = v * base + d;
     }
     if (!digits)

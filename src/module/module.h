@@ -1,0 +1,87 @@
+/* module.h - internals of the module layer: loaded images, the watcher, the
+ * ELF check, the pointer scan and the fault handler. */
+#ifndef LL_MODULE_H
+#define LL_MODULE_H
+
+#include "base/base.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+/* One PT_LOAD segment of a loaded image, rounded out to whole pages. */
+typedef struct module_range {
+    uint64_t start, end;
+    uint32_t flags; /* PF_R | PF_W | PF_X */
+} module_range;
+
+enum { MODULE_RANGE_MAX = 16 };
+
+/* One dlopen()ed version of the library. */
+typedef struct module_image {
+    struct module_image *next;
+    void *handle;
+    char *copy_path; /* the private copy it was loaded from */
+    uint64_t version;
+    uint64_t lo, hi; /* the union of the ranges, for a quick test */
+    module_range ranges[MODULE_RANGE_MAX];
+    int range_count;
+    int pinned; /* the block still points into it: never unload before close */
+} module_image;
+
+/* The watcher thread and what it shares with the frame path. */
+typedef struct module_watch {
+    atomic_int ready; /* a complete new build is there: the only thing poll reads */
+    atomic_int stop;
+    int stat_mode;
+    int inotify_fd;
+    int wake_fd; /* eventfd that ends the thread */
+    int running;
+    pthread_t thread;
+    const char *dir, *name, *path, *lock_path;
+    uint64_t stable_ns, interval_ns;
+} module_watch;
+
+struct ll_module {
+    char *path, *dir, *name, *lock_path;
+    char copy_dir[256];
+    const char **names; /* the entry point names, copied */
+    void **table;       /* entry point addresses of cur */
+    size_t count;
+    ll_block *block;
+    int unprotected, allow_stale;
+    module_image *images; /* every loaded image, newest first */
+    module_image *cur;    /* the table is bound to it */
+    module_image *good;   /* the newest image a protected call returned from */
+    uint64_t next_version;
+    ll_module_info info;
+    module_watch watch;
+};
+
+/* elf.c: checks that fd holds a complete ELF shared library for this
+ * machine: headers inside the file, every loaded segment inside the file. */
+int module_elf_check(int fd, const char *path, ll_error *err);
+
+/* watch.c: starts and stops the watcher thread. */
+int module_watch_start(ll_module *m, int stat_mode, uint32_t stable_ms, uint32_t interval_ms,
+                       ll_error *err);
+void module_watch_stop(ll_module *m);
+
+/* scan.c: finds words in the block that point into image `from`; re-points
+ * function pointers to the same symbol in `to`. With dry_run nothing is
+ * written. Fills the module's stale report and repointed count; returns the
+ * number of pointers that cannot be re-pointed. */
+size_t module_scan(ll_module *m, const module_image *from, const module_image *to, int dry_run);
+
+/* Formats the stale report for an error message. */
+void module_stale_describe(const ll_module *m, char *buf, size_t cap);
+
+/* protect.c: installs the fault handlers (counted per open module). */
+int module_signals_acquire(ll_error *err);
+void module_signals_release(void);
+
+/* module.c: called by protect.c. */
+void module_rollback(ll_module *m);
+void module_mark_good(ll_module *m);
+
+#endif
