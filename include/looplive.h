@@ -550,6 +550,10 @@ void ll_host_get_status(const ll_host *host, ll_host_status *out);
 /* The overlay line as drawn ("60 fps  frame 120  LOOP 1 20/90 ..."). */
 char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
 
+/* The canvas the application draws into (cells or pixels), as it was
+ * after the last frame's render. */
+const ll_canvas *ll_host_canvas(const ll_host *host);
+
 /* The key bindings, one per line, as `?` and `looplive run --help` show. */
 const char *ll_host_keys_help(void);
 

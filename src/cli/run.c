@@ -128,7 +128,7 @@ static void print_report(ll_host *host)
     ll_host_status s;
     char line[512];
     ll_host_get_status(host, &s);
-    printf("frames %llu, updates %llu, reloads %llu, builds %llu, crashes rolled back %llu\n",
+    printf("frames %llu, application frame %llu, reloads %llu, builds %llu, crashes rolled back %llu\n",
            (unsigned long long)s.frame, (unsigned long long)s.app_frame,
            (unsigned long long)s.reloads, (unsigned long long)s.builds,
            (unsigned long long)s.crashes);
@@ -136,6 +136,14 @@ static void print_report(ll_host *host)
     if (s.frame)
         printf("host time per frame: %.1f us (application %.1f us)\n",
                (double)s.host_ns / 1e3 / (double)s.frame, (double)s.app_ns / 1e3 / (double)s.frame);
+    const ll_canvas *c = ll_host_canvas(host);
+    if (!c->cells) return;
+    printf("last frame:\n");
+    for (int y = 0; y < c->height; y++) {
+        int end = c->width;
+        while (end > 0 && c->cells[(size_t)y * (size_t)c->width + (size_t)end - 1] == ' ') end--;
+        printf("  |%.*s\n", end, c->cells + (size_t)y * (size_t)c->width);
+    }
 }
 
 int cli_run(int argc, char **argv)

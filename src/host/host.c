@@ -55,9 +55,17 @@ const char *ll_host_keys_help(void)
     return host_help;
 }
 
+/* Copies text, cut to fit: an error message is longer than the line. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 static void host_set_error(ll_host *h, const char *msg)
 {
-    snprintf(h->error, sizeof h->error, "%s", msg);
+    copy_text(h->error, sizeof h->error, msg);
 }
 
 /* --- opening ------------------------------------------------------------ */
@@ -114,13 +122,18 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
     return rc;
 }
 
+/* From the advise layer; weak until it is linked in, so that the host then
+ * falls back to an address the OS chooses. */
+int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err);
+#pragma weak ll_advise_base
+
 static int reserve_block(ll_host *h, const char *lib, ll_error *err)
 {
     uint64_t size = h->p.size;
     if (!size && peek_app(lib, &size, err) != 0) return -1;
     if (!size) size = 64 * LL_MIB;
     void *base = h->p.base;
-    if (!base && !h->p.os_base) {
+    if (!base && !h->p.os_base && ll_advise_base) {
         uint64_t chosen;
         if (ll_advise_base(size, &chosen, err) != 0) return -1;
         base = (void *)(uintptr_t)chosen;
@@ -493,6 +506,11 @@ int ll_host_run(ll_host *h, ll_error *err)
     return 0;
 }
 
+const ll_canvas *ll_host_canvas(const ll_host *h)
+{
+    return &h->canvas;
+}
+
 /* --- status ------------------------------------------------------------- */
 
 void ll_host_get_status(const ll_host *h, ll_host_status *out)
@@ -515,7 +533,7 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
         .host_ns = h->host_ns,
         .app_ns = h->app_ns,
     };
-    snprintf(out->error, sizeof out->error, "%s", h->error);
+    copy_text(out->error, sizeof out->error, h->error);
 }
 
 static void format_speed(double s, char *buf, size_t cap)

@@ -1,0 +1,87 @@
+/* host_app.c - the smallest application the host tests drive: a counter,
+ * the last key it saw, and a picture that shows both. APP_WORD and
+ * APP_COLOR are set at build time so that a test can build a changed
+ * version and watch it being reloaded; `c` faults in update. */
+#include <looplive.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef APP_WORD
+#define APP_WORD "one"
+#endif
+#ifndef APP_COLOR
+#define APP_COLOR 0xff2040c0
+#endif
+
+typedef struct app_input {
+    uint8_t key;   /* the last letter pressed this frame, 0 if none */
+    uint8_t crash; /* fault in update */
+    uint8_t pad[2];
+} app_input;
+
+typedef struct app_state {
+    uint64_t counter;
+    uint64_t keys_seen;
+    uint8_t last_key;
+} app_state;
+
+static int app_init(ll_block *block)
+{
+    memset(block->base, 0, sizeof(app_state));
+    return 0;
+}
+
+static void app_translate(const ll_platform_input *p, void *input)
+{
+    app_input *in = input;
+    memset(in, 0, sizeof *in);
+    for (int k = 'a'; k <= 'z'; k++)
+        if (p->pressed[k] && k != 'c') in->key = (uint8_t)k;
+    in->crash = p->pressed['c'];
+}
+
+static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
+{
+    app_state *s = (app_state *)block->base;
+    const app_input *in = input;
+    if (in->crash) *(volatile int *)0 = 1;
+    s->counter++;
+    if (in->key) s->last_key = in->key, s->keys_seen++;
+}
+
+static void app_render(const ll_block *block, ll_canvas *c)
+{
+    const app_state *s = (const app_state *)block->base;
+    if (c->cells) {
+        char line[128];
+        int n = snprintf(line, sizeof line, "%s counter=%llu key=%c seen=%llu", APP_WORD,
+                         (unsigned long long)s->counter, s->last_key ? s->last_key : '-',
+                         (unsigned long long)s->keys_seen);
+        if (n > c->width) n = c->width;
+        memcpy(c->cells, line, (size_t)n);
+    }
+    if (c->pixels) {
+        /* A bar whose length is the counter, in APP_COLOR. */
+        int len = (int)(s->counter % (uint64_t)c->width);
+        for (int y = 0; y < c->height / 2; y++)
+            for (int x = 0; x < len; x++) c->pixels[y * c->width + x] = APP_COLOR;
+    }
+}
+
+static const ll_app app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = sizeof(app_input),
+    .layout_version = 1,
+    .block_size = 1 << 20,
+    .name = "host_app",
+    .init = app_init,
+    .translate = app_translate,
+    .update = app_update,
+    .render = app_render,
+};
+
+const ll_app *looplive_app(void)
+{
+    return &app;
+}
