@@ -41,7 +41,10 @@ static void app_translate(const ll_platform_input *p, void *input)
     in->crash = p->pressed['c'];
 }
 
-static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
+void host_app_update(ll_block *block, const void *input, uint64_t frame, double dt);
+
+/* Exported, so that a fault report names it. */
+void host_app_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
     app_state *s = (app_state *)block->base;
     const app_input *in = input;
@@ -77,7 +80,7 @@ static const ll_app app = {
     .name = "host_app",
     .init = app_init,
     .translate = app_translate,
-    .update = app_update,
+    .update = host_app_update,
     .render = app_render,
 };
 

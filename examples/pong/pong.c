@@ -13,17 +13,17 @@
 #include <string.h>
 
 /* Edit these while a loop plays. */
-#define BALL_SPEED   240.0f     /* field units per second */
+#define BALL_SPEED   240.0f /* field units per second */
 #define PADDLE_SPEED 200.0f
-#define PADDLE_H     60.0f      /* paddle height, field units */
+#define PADDLE_H     60.0f /* paddle height, field units */
 #define BALL_SIZE    8.0f
 #define BALL_COLOR   0xffffd020 /* 0xAARRGGBB */
 #define PADDLE_COLOR 0xff40c0ff
 #define FIELD_COLOR  0xff102030
 
-#define FIELD_W 640.0f
-#define FIELD_H 360.0f
-#define PADDLE_W 8.0f
+#define FIELD_W    640.0f
+#define FIELD_H    360.0f
+#define PADDLE_W   8.0f
 #define PONG_MAGIC 0x676e6f70u /* "pong" */
 
 typedef struct pong_input {
@@ -40,21 +40,32 @@ typedef struct pong_state {
     uint64_t frames;
 } pong_state;
 
-static int pong_init(ll_block *block)
+/* The entry points are exported (not static) so that a fault report can
+ * name the function: "SIGSEGV at 0x0 in pong_update+0x2b". */
+int pong_init(ll_block *block);
+void pong_translate(const ll_platform_input *p, void *input);
+void pong_update(ll_block *block, const void *input, uint64_t frame, double dt);
+void pong_render(const ll_block *block, ll_canvas *c);
+
+int pong_init(ll_block *block)
 {
     if (block->size < sizeof(pong_state)) return -1;
     pong_state *s = (pong_state *)block->base;
-    *s = (pong_state){.magic = PONG_MAGIC, .ball_x = FIELD_W / 2, .ball_y = FIELD_H / 2,
-                      .ball_dx = 0.8f, .ball_dy = 0.6f,
+    *s = (pong_state){.magic = PONG_MAGIC,
+                      .ball_x = FIELD_W / 2,
+                      .ball_y = FIELD_H / 2,
+                      .ball_dx = 0.8f,
+                      .ball_dy = 0.6f,
                       .paddle_y = {FIELD_H / 2 - PADDLE_H / 2, FIELD_H / 2 - PADDLE_H / 2}};
     return 0;
 }
 
-static void pong_translate(const ll_platform_input *p, void *input)
+void pong_translate(const ll_platform_input *p, void *input)
 {
     pong_input *in = input;
     memset(in, 0, sizeof *in);
-    in->move = (int8_t)((p->keys['s'] || p->keys[LL_KEY_DOWN]) - (p->keys['w'] || p->keys[LL_KEY_UP]));
+    in->move =
+        (int8_t)((p->keys['s'] || p->keys[LL_KEY_DOWN]) - (p->keys['w'] || p->keys[LL_KEY_UP]));
     if (p->axes[1] > 8000) in->move = 1;
     if (p->axes[1] < -8000) in->move = -1;
     in->crash = p->pressed['c'];
@@ -80,7 +91,7 @@ static void bounce_off_paddles(pong_state *s)
     }
 }
 
-static void pong_update(ll_block *block, const void *input, uint64_t frame, double dt)
+void pong_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
     pong_state *s = (pong_state *)block->base;
     const pong_input *in = input;
@@ -88,8 +99,8 @@ static void pong_update(ll_block *block, const void *input, uint64_t frame, doub
     if (in->crash) *(volatile int *)0 = 1; /* the crash-injection key */
 #endif
     float t = (float)dt;
-    s->paddle_y[0] = clampf(s->paddle_y[0] + (float)in->move * PADDLE_SPEED * t, 0,
-                            FIELD_H - PADDLE_H);
+    s->paddle_y[0] =
+        clampf(s->paddle_y[0] + (float)in->move * PADDLE_SPEED * t, 0, FIELD_H - PADDLE_H);
     /* The right paddle follows the ball, a little slower than it. */
     float target = s->ball_y - PADDLE_H / 2, d = target - s->paddle_y[1];
     float step = PADDLE_SPEED * 0.9f * t;
@@ -125,7 +136,7 @@ static void fill(ll_canvas *c, float x, float y, float w, float h, uint32_t colo
     }
 }
 
-static void pong_render(const ll_block *block, ll_canvas *c)
+void pong_render(const ll_block *block, ll_canvas *c)
 {
     const pong_state *s = (const pong_state *)block->base;
     if (c->pixels) fill(c, 0, 0, FIELD_W, FIELD_H, FIELD_COLOR, ' ');

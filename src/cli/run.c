@@ -78,8 +78,8 @@ static int parse_base(const char *text, ll_host_params *p)
         return 0;
     }
     if (ll_size_parse(text, &base, &err) != 0 || !base)
-        return cli_error(2, "--base '%s' is not auto, os or an address (try: --base 0x%llx)",
-                         text, 0x200000000000ull);
+        return cli_error(2, "--base '%s' is not auto, os or an address (try: --base 0x%llx)", text,
+                         0x200000000000ull);
     p->base = (void *)(uintptr_t)base;
     return 0;
 }
@@ -91,7 +91,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
     const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     uint64_t n;
     ll_error err;
-    if (!strcmp(o, "--platform") && v) p->platform = v;
+    if (!strcmp(o, "--platform") && v)
+        p->platform = v;
     else if (!strcmp(o, "--size") && v) {
         if (ll_size_parse(v, &p->size, &err) != 0) return cli_error(2, "--size: %s", err.msg), -1;
     } else if (!strcmp(o, "--base")) {
@@ -104,22 +105,30 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         *(o[2] == 's' ? &p->scale : &p->fps) = (int)n;
     } else if (!strcmp(o, "--frames")) {
         if (parse_uint(o, v, UINT64_MAX, &p->frames) != 0) return -1;
-    } else if (!strcmp(o, "--watch") && v) p->watch_dir = v;
-    else if (!strcmp(o, "--build") && v) p->build_cmd = v;
-    else if (!strcmp(o, "--slots") && v) p->slot_dir = v;
-    else if (!strcmp(o, "--keys") && v) p->keys = v;
+    } else if (!strcmp(o, "--watch") && v)
+        p->watch_dir = v;
+    else if (!strcmp(o, "--build") && v)
+        p->build_cmd = v;
+    else if (!strcmp(o, "--slots") && v)
+        p->slot_dir = v;
+    else if (!strcmp(o, "--keys") && v)
+        p->keys = v;
     else if (!strcmp(o, "--screenshot-at")) {
         if (parse_uint(o, v, UINT64_MAX, &p->shot_frame) != 0) return -1;
         if (i + 2 >= argc) return cli_error(2, "--screenshot-at N needs a FILE after N"), -1;
         p->shot_path = argv[i + 2];
         return 3;
-    } else if (!strcmp(o, "--headless")) return p->headless = 1, 1;
-    else if (!strcmp(o, "--unprotected")) return p->unprotected = 1, 1;
-    else if (!strcmp(o, "--no-overlay")) return p->no_overlay = 1, 1;
+    } else if (!strcmp(o, "--headless"))
+        return p->headless = 1, 1;
+    else if (!strcmp(o, "--unprotected"))
+        return p->unprotected = 1, 1;
+    else if (!strcmp(o, "--no-overlay"))
+        return p->no_overlay = 1, 1;
     else if (!v && !strncmp(o, "--", 2) && strcmp(o, "--") != 0 &&
              strstr(" --platform --size --watch --build --slots --keys ", o))
         return cli_error(2, "%s needs a value (try: looplive run --help)", o), -1;
-    else return cli_error(2, "unknown option '%s' (try: looplive run --help)", o), -1;
+    else
+        return cli_error(2, "unknown option '%s' (try: looplive run --help)", o), -1;
     return 2;
 }
 
@@ -128,7 +137,8 @@ static void print_report(ll_host *host)
     ll_host_status s;
     char line[512];
     ll_host_get_status(host, &s);
-    printf("frames %llu, application frame %llu, reloads %llu, builds %llu, crashes rolled back %llu\n",
+    printf("frames %llu, application frame %llu, reloads %llu, builds %llu, crashes rolled back "
+           "%llu\n",
            (unsigned long long)s.frame, (unsigned long long)s.app_frame,
            (unsigned long long)s.reloads, (unsigned long long)s.builds,
            (unsigned long long)s.crashes);

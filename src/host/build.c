@@ -20,7 +20,7 @@ extern char **environ;
 
 /* Editors write a file in several steps; wait this long after the last
  * event before building. */
-#define BUILD_QUIET_NS (60ull * 1000 * 1000)
+#define BUILD_QUIET_NS   (60ull * 1000 * 1000)
 #define BUILD_OUTPUT_CAP (64 * 1024)
 
 struct host_builder {
@@ -66,8 +66,8 @@ host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
 {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        ll_fail(err, ENOTDIR, "cannot watch %s: not a directory (try: --watch DIR with the sources)",
-                dir);
+        ll_fail(err, ENOTDIR,
+                "cannot watch %s: not a directory (try: --watch DIR with the sources)", dir);
         return NULL;
     }
     if (!cmd || !*cmd) {

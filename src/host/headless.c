@@ -23,8 +23,10 @@ static int headless_open(host_platform *p, int width, int height, int scale, ll_
     int ht = height > 0 ? height : h->pixels ? 360 : 23;
     size_t n = (size_t)w * (size_t)ht;
     ll_canvas c = {.width = w, .height = ht};
-    if (h->pixels) c.pixels = calloc(n, sizeof *c.pixels);
-    else c.cells = calloc(n, 1), c.colors = calloc(n, 1);
+    if (h->pixels)
+        c.pixels = calloc(n, sizeof *c.pixels);
+    else
+        c.cells = calloc(n, 1), c.colors = calloc(n, 1);
     if (h->pixels ? !c.pixels : !c.cells || !c.colors) {
         free(c.pixels), free(c.cells), free(c.colors);
         return ll_fail(err, ENOMEM, "out of memory for a %dx%d canvas", w, ht);
@@ -42,9 +44,7 @@ static int headless_poll(host_platform *p, ll_platform_input *in)
     return 0;
 }
 
-static void headless_present(host_platform *p, const ll_canvas *canvas, const char *status)
-{
-}
+static void headless_present(host_platform *p, const ll_canvas *canvas, const char *status) {}
 
 static int headless_read_back(host_platform *p, uint32_t *pixels, int width, int height)
 {
@@ -65,7 +65,11 @@ void host_platform_headless(host_platform *p, int pixels)
 {
     headless_state *h = calloc(1, sizeof *h);
     if (h) h->pixels = pixels;
-    *p = (host_platform){.name = "headless", .open = headless_open, .poll = headless_poll,
-                         .present = headless_present, .read_back = headless_read_back,
-                         .close = headless_close, .state = h};
+    *p = (host_platform){.name = "headless",
+                         .open = headless_open,
+                         .poll = headless_poll,
+                         .present = headless_present,
+                         .read_back = headless_read_back,
+                         .close = headless_close,
+                         .state = h};
 }

@@ -38,17 +38,16 @@ struct ll_host {
     uint32_t *shot_pixels;
 };
 
-static const char host_help[] =
-    "l      record / loop / stop (Handmade Hero's L)\n"
-    "1-9    choose a slot; an idle slot that holds a recording plays\n"
-    "space  pause / resume\n"
-    ".      single step (pauses)\n"
-    "- +    slower / faster (1/16 .. 16)\n"
-    "b      jump back one second (the rewind window)\n"
-    "k      keep the rewind window as a loop in the slot and play it\n"
-    "s      save the slot to the slot directory (--slots DIR)\n"
-    "?      show / hide these keys\n"
-    "q      quit\n";
+static const char host_help[] = "l      record / loop / stop (Handmade Hero's L)\n"
+                                "1-9    choose a slot; an idle slot that holds a recording plays\n"
+                                "space  pause / resume\n"
+                                ".      single step (pauses)\n"
+                                "- +    slower / faster (1/16 .. 16)\n"
+                                "b      jump back one second (the rewind window)\n"
+                                "k      keep the rewind window as a loop in the slot and play it\n"
+                                "s      save the slot to the slot directory (--slots DIR)\n"
+                                "?      show / hide these keys\n"
+                                "q      quit\n";
 
 const char *ll_host_keys_help(void)
 {
@@ -82,13 +81,13 @@ static int parse_script(ll_host *h, const char *text, ll_error *err)
         unsigned long long frame = strtoull(s, &end, 10);
         if (end == s || *end != ':')
             return ll_fail(err, EINVAL,
-                           "--keys '%s': expected FRAME:KEYS at '%s' (try: --keys 10:l,70:l)",
-                           text, s);
+                           "--keys '%s': expected FRAME:KEYS at '%s' (try: --keys 10:l,70:l)", text,
+                           s);
         s = end + 1;
         for (; *s && *s != ','; s++) {
             if (h->script_count && frame < h->script[h->script_count - 1].frame)
-                return ll_fail(err, EINVAL, "--keys '%s': frames must not go down (at %llu)",
-                               text, frame);
+                return ll_fail(err, EINVAL, "--keys '%s': frames must not go down (at %llu)", text,
+                               frame);
             h->script[h->script_count++] = (host_script_key){frame, (unsigned char)*s};
         }
         if (*s == ',') s++;
@@ -114,7 +113,9 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
     else if (!app || app->api_version != LL_APP_API_VERSION || !app->update)
         rc = ll_fail(err, EINVAL,
                      "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
-                     !app ? "NULL" : !app->update ? "a table without update" : "another version",
+                     !app           ? "NULL"
+                     : !app->update ? "a table without update"
+                                    : "another version",
                      LL_APP_API_VERSION);
     else
         *block_size = app->block_size;
@@ -163,15 +164,14 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
     if (reserve_block(h, lib, err) != 0) return -1;
-    h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1,
-                               .block = &h->block, .unprotected = h->p.unprotected);
+    h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
+                               .unprotected = h->p.unprotected);
     if (!h->module) return -1;
     struct init_call c = {.app = host_app(h), .block = &h->block};
     if (!c.app) return ll_fail(err, EINVAL, "%s: looplive_app() returned NULL", lib);
     if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
     if (c.rc != 0) return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
-    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0,
-                             .fps = h->p.fps);
+    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps);
     return h->loop ? 0 : -1;
 }
 
@@ -182,9 +182,12 @@ static int open_platform(ll_host *h, ll_error *err)
     if (!pixels && strcmp(name, "terminal") != 0)
         return ll_fail(err, EINVAL, "unknown platform '%s' (try: --platform terminal or sdl)",
                        name);
-    if (h->p.headless) host_platform_headless(&h->platform, pixels);
-    else if (pixels) host_platform_sdl(&h->platform);
-    else host_platform_terminal(&h->platform);
+    if (h->p.headless)
+        host_platform_headless(&h->platform, pixels);
+    else if (pixels)
+        host_platform_sdl(&h->platform);
+    else
+        host_platform_terminal(&h->platform);
     if (h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err) != 0)
         return -1;
     h->platform_open = 1;
@@ -310,20 +313,38 @@ static int host_key(ll_host *h, int key)
     ll_error err = {0};
     int rc = 0;
     switch (key) {
-    case 'l': rc = press_l(h, &err); break;
-    case ' ': ll_loop_pause(h->loop, !ll_loop_status_get(h->loop).paused); break;
+    case 'l':
+        rc = press_l(h, &err);
+        break;
+    case ' ':
+        ll_loop_pause(h->loop, !ll_loop_status_get(h->loop).paused);
+        break;
     case '.':
         ll_loop_pause(h->loop, 1);
         ll_loop_step(h->loop);
         break;
-    case '-': rc = change_speed(h, 0); break;
+    case '-':
+        rc = change_speed(h, 0);
+        break;
     case '+':
-    case '=': rc = change_speed(h, 1); break;
-    case 'b': rc = rewind_second(h, &err); break;
-    case 'k': rc = keep_window(h, &err); break;
-    case 's': rc = save_slot(h, &err); break;
-    case '?': h->show_help = !h->show_help; break;
-    case 'q': h->quit = 1; break;
+    case '=':
+        rc = change_speed(h, 1);
+        break;
+    case 'b':
+        rc = rewind_second(h, &err);
+        break;
+    case 'k':
+        rc = keep_window(h, &err);
+        break;
+    case 's':
+        rc = save_slot(h, &err);
+        break;
+    case '?':
+        h->show_help = !h->show_help;
+        break;
+    case 'q':
+        h->quit = 1;
+        break;
     default:
         if (key >= '1' && key <= '9') {
             rc = choose_slot(h, key - '0', &err);
@@ -422,12 +443,11 @@ static void take_screenshot(ll_host *h)
         /* From the screen when the platform can read it back, so that what
          * is checked is what the window shows. */
         if (!h->platform.read_back || h->platform.read_back(&h->platform, h->shot_pixels,
-                                                            h->canvas.width,
-                                                            h->canvas.height) != 0)
+                                                            h->canvas.width, h->canvas.height) != 0)
             memcpy(h->shot_pixels, h->canvas.pixels,
                    (size_t)h->canvas.width * (size_t)h->canvas.height * 4);
-        rc = host_write_ppm(h->p.shot_path, h->shot_pixels, h->canvas.width, h->canvas.height,
-                            &err);
+        rc =
+            host_write_ppm(h->p.shot_path, h->shot_pixels, h->canvas.width, h->canvas.height, &err);
     } else {
         rc = host_write_cells(h->p.shot_path, &h->canvas, &err);
     }
@@ -538,8 +558,29 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
 
 static void format_speed(double s, char *buf, size_t cap)
 {
-    if (s >= 1) snprintf(buf, cap, "x%g", s);
-    else snprintf(buf, cap, "x1/%g", 1 / s);
+    if (s >= 1)
+        snprintf(buf, cap, "x%g", s);
+    else
+        snprintf(buf, cap, "x1/%g", 1 / s);
+}
+
+/* The error as the status line shows it: the first clause, and a signal
+ * without its description ("SIGSEGV at address 0x0 in update+0x9"). */
+static void short_error(const char *msg, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *s = msg; *s && n + 1 < cap; s++) {
+        if (!strncmp(s, "; ", 2) || !strncmp(s, ", called through", 16)) break;
+        if (s == msg + strcspn(msg, " ") && !strncmp(msg, "SIG", 3) && !strncmp(s, " (", 2)) {
+            const char *close = strchr(s, ')');
+            if (close) {
+                s = close;
+                continue;
+            }
+        }
+        out[n++] = *s;
+    }
+    out[n] = 0;
 }
 
 char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
@@ -555,10 +596,12 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     else
         snprintf(mode, sizeof mode, "LIVE %d", s.slot);
     format_speed(s.speed, speed, sizeof speed);
-    snprintf(buf, cap, "%4.1f fps | frame %llu | %s%s | %s | reloads %llu%s | %s%s",
-             s.fps, (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
+    char error[sizeof s.error];
+    short_error(s.error, error, sizeof error);
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s | %s%s", s.fps,
+             (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
              (unsigned long long)s.reloads,
              h->builder && host_builder_busy(h->builder) ? " building" : "",
-             s.error[0] ? "error: " : "? keys", s.error);
+             error[0] ? "error: " : "? keys", error);
     return buf;
 }

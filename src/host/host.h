@@ -42,8 +42,7 @@ void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const
                     uint32_t fg);
 
 /* Writes pixels as a binary PPM (P6), or cells as text lines. */
-int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height,
-                   ll_error *err);
+int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height, ll_error *err);
 int host_write_cells(const char *path, const ll_canvas *canvas, ll_error *err);
 
 /* Rebuilds on change: an inotify watch on every directory under dir, and the

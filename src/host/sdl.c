@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SDL_LIB "libSDL2-2.0.so.0"
+#define SDL_LIB     "libSDL2-2.0.so.0"
 #define STATUS_ROWS 11 /* pixels under the canvas for the status line */
 
 /* The SDL calls this platform makes, bound by name. */
@@ -41,8 +41,8 @@ typedef struct sdl_state {
     SDL_Window *window;
     SDL_GameController *pads[4];
     int width, height, scale;
-    uint32_t *canvas;  /* width * height: what the application draws */
-    uint32_t *frame;   /* the window's pixels: the canvas and the status, scaled */
+    uint32_t *canvas; /* width * height: what the application draws */
+    uint32_t *frame;  /* the window's pixels: the canvas and the status, scaled */
     int frame_w, frame_h;
 } sdl_state;
 
@@ -92,8 +92,9 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     if (!s->canvas || !s->frame) return ll_fail(err, ENOMEM, "out of memory for the SDL canvas");
     if (sdl_bind(s, err) != 0) return -1;
     if (s->SDL_Init(SDL_INIT_VIDEO) != 0)
-        return ll_fail(err, EIO, "cannot start SDL video: %s (try: a desktop session, xvfb-run, "
-                                 "or --headless)",
+        return ll_fail(err, EIO,
+                       "cannot start SDL video: %s (try: a desktop session, xvfb-run, "
+                       "or --headless)",
                        s->SDL_GetError());
     /* Controllers are optional: a machine without them still runs. */
     s->SDL_InitSubSystem(SDL_INIT_GAMECONTROLLER);
@@ -109,17 +110,28 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
 static int map_key(SDL_Keycode sym, Uint16 mod)
 {
     switch (sym) {
-    case SDLK_UP: return LL_KEY_UP;
-    case SDLK_DOWN: return LL_KEY_DOWN;
-    case SDLK_LEFT: return LL_KEY_LEFT;
-    case SDLK_RIGHT: return LL_KEY_RIGHT;
-    case SDLK_ESCAPE: return LL_KEY_ESCAPE;
-    case SDLK_RETURN: return '\n';
-    case SDLK_KP_PLUS: return '+';
-    case SDLK_KP_MINUS: return '-';
-    case SDLK_SLASH: return mod & KMOD_SHIFT ? '?' : '/';
-    case SDLK_EQUALS: return mod & KMOD_SHIFT ? '+' : '=';
-    default: return sym >= 32 && sym < 127 ? (int)sym : -1;
+    case SDLK_UP:
+        return LL_KEY_UP;
+    case SDLK_DOWN:
+        return LL_KEY_DOWN;
+    case SDLK_LEFT:
+        return LL_KEY_LEFT;
+    case SDLK_RIGHT:
+        return LL_KEY_RIGHT;
+    case SDLK_ESCAPE:
+        return LL_KEY_ESCAPE;
+    case SDLK_RETURN:
+        return '\n';
+    case SDLK_KP_PLUS:
+        return '+';
+    case SDLK_KP_MINUS:
+        return '-';
+    case SDLK_SLASH:
+        return mod & KMOD_SHIFT ? '?' : '/';
+    case SDLK_EQUALS:
+        return mod & KMOD_SHIFT ? '+' : '=';
+    default:
+        return sym >= 32 && sym < 127 ? (int)sym : -1;
     }
 }
 
@@ -159,8 +171,10 @@ static int sdl_poll(host_platform *p, ll_platform_input *in)
             /* SDL numbers left 1, middle 2, right 3; ours: left, right, middle. */
             static const int bit[] = {0, 0, 2, 1, 3, 4};
             uint32_t b = e.button.button < 6 ? 1u << bit[e.button.button] : 0;
-            if (e.type == SDL_MOUSEBUTTONDOWN) in->mouse_buttons |= b;
-            else in->mouse_buttons &= ~b;
+            if (e.type == SDL_MOUSEBUTTONDOWN)
+                in->mouse_buttons |= b;
+            else
+                in->mouse_buttons &= ~b;
         } else {
             pad_event(s, &e, in);
         }
@@ -212,9 +226,9 @@ static int sdl_read_back(host_platform *p, uint32_t *pixels, int width, int heig
     if (!surface || width != s->width || height != s->height) return -1;
     if (surface->w < s->frame_w || surface->h < s->frame_h) return -1;
     if (SDL_MUSTLOCK(surface) && s->SDL_LockSurface(surface) != 0) return -1;
-    int rc = s->SDL_ConvertPixels(s->frame_w, s->frame_h, surface->format->format,
-                                  surface->pixels, surface->pitch, SDL_PIXELFORMAT_ARGB8888,
-                                  s->frame, s->frame_w * 4);
+    int rc =
+        s->SDL_ConvertPixels(s->frame_w, s->frame_h, surface->format->format, surface->pixels,
+                             surface->pitch, SDL_PIXELFORMAT_ARGB8888, s->frame, s->frame_w * 4);
     if (SDL_MUSTLOCK(surface)) s->SDL_UnlockSurface(surface);
     if (rc != 0) return -1;
     for (int y = 0; y < height; y++)
@@ -228,7 +242,10 @@ static int sdl_read_back(host_platform *p, uint32_t *pixels, int width, int heig
 
 void host_platform_sdl(host_platform *p)
 {
-    *p = (host_platform){.name = "sdl", .open = sdl_open, .poll = sdl_poll,
-                         .present = sdl_present, .read_back = sdl_read_back,
+    *p = (host_platform){.name = "sdl",
+                         .open = sdl_open,
+                         .poll = sdl_poll,
+                         .present = sdl_present,
+                         .read_back = sdl_read_back,
                          .close = sdl_close};
 }

@@ -28,8 +28,8 @@ typedef struct term_state {
 static struct termios term_saved;
 static volatile sig_atomic_t term_active;
 static const char term_leave[] = "\x1b[0m\x1b[?25h\x1b[?1049l";
-static const int term_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
-                                   SIGBUS,  SIGILL,  SIGFPE, SIGABRT, SIGPIPE};
+static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
+                                   SIGBUS, SIGILL,  SIGFPE, SIGABRT, SIGPIPE};
 static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)];
 
 static void term_restore(void)
@@ -70,9 +70,12 @@ int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
             i = j;
             continue;
         }
-        if (b[i] == 0x1b) keys[count++] = LL_KEY_ESCAPE;
-        else if (b[i] == '\r' || b[i] == '\n') keys[count++] = '\n';
-        else if (b[i] >= 32 && b[i] < 127) keys[count++] = b[i];
+        if (b[i] == 0x1b)
+            keys[count++] = LL_KEY_ESCAPE;
+        else if (b[i] == '\r' || b[i] == '\n')
+            keys[count++] = '\n';
+        else if (b[i] >= 32 && b[i] < 127)
+            keys[count++] = b[i];
     }
     return count;
 }
@@ -122,8 +125,8 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     static const char enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
     ssize_t w = write(STDOUT_FILENO, enter, sizeof enter - 1);
     (void)w;
-    *canvas = (ll_canvas){.width = t->width, .height = t->height, .cells = t->cells,
-                          .colors = t->colors};
+    *canvas =
+        (ll_canvas){.width = t->width, .height = t->height, .cells = t->cells, .colors = t->colors};
     p->state = t;
     return 0;
 }
@@ -143,7 +146,8 @@ static int term_poll(host_platform *p, ll_platform_input *in)
         t->last_seen[k] = now;
         in->pressed[k] = in->pressed[k] || !in->keys[k];
     }
-    for (int k = 0; k < 256; k++) in->keys[k] = t->last_seen[k] && now - t->last_seen[k] <= TERM_HOLD_NS;
+    for (int k = 0; k < 256; k++)
+        in->keys[k] = t->last_seen[k] && now - t->last_seen[k] <= TERM_HOLD_NS;
     return 0;
 }
 
@@ -212,6 +216,9 @@ static void term_close(host_platform *p)
 
 void host_platform_terminal(host_platform *p)
 {
-    *p = (host_platform){.name = "terminal", .open = term_open, .poll = term_poll,
-                         .present = term_present, .close = term_close};
+    *p = (host_platform){.name = "terminal",
+                         .open = term_open,
+                         .poll = term_poll,
+                         .present = term_present,
+                         .close = term_close};
 }
