@@ -275,16 +275,16 @@ typedef struct ll_module ll_module;
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
-    ll_block *block;           /* restored after a crash in module code, and
-                                  scanned for pointers into the old code */
-    int unprotected;           /* 1: let faults through (for a debugger) */
-    int allow_stale;           /* 1: load a new build even when the block holds
-                                  pointers into the old one that cannot be
-                                  re-pointed (the old image then stays mapped) */
-    int watch_stat;            /* 1: poll stat() instead of using inotify */
-    uint32_t stable_ms;        /* a build that was written in place (not renamed)
-                                  must stay unchanged this long; default 30 */
-    uint32_t stat_interval_ms; /* stat() polling period; default 10 */
+    ll_block *block;            /* restored after a crash in module code, and
+                                   scanned for pointers into the old code */
+    int unprotected;            /* 1: let faults through (for a debugger) */
+    int allow_stale;            /* 1: load a new build even when the block holds
+                                   pointers into the old one that cannot be
+                                   re-pointed (the old image then stays mapped) */
+    int watch_stat;             /* 1: poll stat() instead of using inotify */
+    uint32_t stable_ms;         /* a build that was written in place (not renamed)
+                                   must stay unchanged this long; default 30 */
+    uint32_t stat_interval_ms;  /* stat() polling period; default 10 */
 } ll_module_params;
 
 /* Loads the library and binds every entry point. Fails when the file is
@@ -335,13 +335,13 @@ typedef struct ll_module_fault {
 } ll_module_fault;
 
 typedef struct ll_module_info {
-    uint64_t version;                           /* build in use: 1 is the first one loaded */
-    uint64_t loads;                             /* builds loaded, including the first */
-    uint64_t failures;                          /* builds that failed to load */
-    uint64_t faults;                            /* faults caught */
-    uint64_t rollbacks;                         /* returns to an earlier version after a fault */
-    uint64_t repointed;                         /* function pointers re-pointed by the last load */
-    size_t stale_count;                         /* pointers the last load could not re-point */
+    uint64_t version;   /* build in use: 1 is the first one loaded */
+    uint64_t loads;     /* builds loaded, including the first */
+    uint64_t failures;  /* builds that failed to load */
+    uint64_t faults;    /* faults caught */
+    uint64_t rollbacks; /* returns to an earlier version after a fault */
+    uint64_t repointed; /* function pointers re-pointed by the last load */
+    size_t stale_count; /* pointers the last load could not re-point */
     ll_module_stale stale[LL_MODULE_STALE_MAX]; /* the first of them */
     ll_module_fault fault;
     const char *watch;     /* "inotify" or "stat" */
@@ -512,7 +512,7 @@ void ll_loop_set_speed(ll_loop *loop, double speed);
 
 typedef struct ll_loop_status {
     ll_loop_mode mode;
-    int slot; /* slot recording or playing; -1 when live */
+    int slot;               /* slot recording or playing; -1 when live */
     int paused;
     double speed;
     uint64_t frame;         /* frame number the next update gets */
@@ -541,9 +541,10 @@ uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);
  * fixed frame rate on a platform: "terminal" (ANSI cells, raw keyboard) or
  * "sdl" (a window with a software framebuffer; SDL2 is loaded with dlopen,
  * so liblooplive does not link against it); headless runs draw into the
- * same canvas with no I/O (for tests and CI). The loop controls (record, loop, rewind, pause, step,
- * speed, slots) are bound to keys, listed by ll_host_keys_help(); the keys the host takes are not
- * passed on to the application.
+ * same canvas with no I/O (for tests and CI). The loop controls (record,
+ * loop, rewind, pause, step, speed, slots) are bound to keys, listed by
+ * ll_host_keys_help(); the keys the host takes are not passed on to the
+ * application.
  *
  *     ll_error err;
  *     ll_host *host = ll_host_open("build/examples/bounce.so", &err,
