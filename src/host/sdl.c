@@ -48,13 +48,17 @@ typedef struct sdl_state {
 
 static int sdl_bind(sdl_state *s, ll_error *err)
 {
-    s->dl = dlopen(SDL_LIB, RTLD_NOW | RTLD_LOCAL);
+    /* LOOPLIVE_SDL_LIB names another build of SDL2 (or a missing one, in
+     * tests). */
+    const char *lib = getenv("LOOPLIVE_SDL_LIB");
+    if (!lib || !*lib) lib = SDL_LIB;
+    s->dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if (!s->dl)
-        return ll_fail(err, ENOENT, "cannot load %s: %s (try: apt-get install libsdl2-2.0-0)",
-                       SDL_LIB, dlerror());
+        return ll_fail(err, ENOENT, "cannot load %s: %s (try: apt-get install libsdl2-2.0-0)", lib,
+                       dlerror());
 #define SDL_BIND(name)                                                                             \
     if (!(*(void **)&s->name = dlsym(s->dl, #name)))                                               \
-        return ll_fail(err, ENOENT, "%s lacks %s (SDL 2.0.10 or later is needed)", SDL_LIB, #name);
+        return ll_fail(err, ENOENT, "%s lacks %s (SDL 2.0.10 or later is needed)", lib, #name);
     SDL_FUNCS(SDL_BIND)
 #undef SDL_BIND
     return 0;

@@ -57,10 +57,13 @@ int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
     int count = 0;
     for (size_t i = 0; i < n && count < cap; i++) {
         if (b[i] == 0x1b && i + 2 < n && (b[i + 1] == '[' || b[i + 1] == 'O')) {
+            /* ESC [ A..D (or ESC O A..D in application mode): up, down,
+             * right, left. */
             static const char arrows[] = "ABCD";
+            static const int codes[] = {LL_KEY_UP, LL_KEY_DOWN, LL_KEY_RIGHT, LL_KEY_LEFT};
             const char *a = memchr(arrows, b[i + 2], 4);
             if (a) {
-                keys[count++] = LL_KEY_UP + (int)(a - arrows);
+                keys[count++] = codes[a - arrows];
                 i += 2;
                 continue;
             }
