@@ -180,6 +180,9 @@ static void name_address(const ll_module *m, const module_image *img, uint64_t a
     if (di.dli_sname)
         snprintf(buf, cap, "%s+0x%llx (%s)", di.dli_sname,
                  (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_saddr), file);
+    else if (di.dli_fbase) /* a static function: the offset in the file still helps */
+        snprintf(buf, cap, "0x%llx (%s+0x%llx)", (unsigned long long)addr, file,
+                 (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_fbase));
     else
         snprintf(buf, cap, "0x%llx (%s)", (unsigned long long)addr, file);
 }
@@ -225,10 +228,12 @@ static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
     else
         snprintf(code, sizeof code, "no earlier good version to roll back to");
     const ll_module_fault *f = &m->info.fault;
-    return ll_fail(err, EFAULT, "SIG%s (%s) at address 0x%llx in %s, called through '%s' version "
-                   "%llu; %s; %s",
-                   sigabbrev_np(f->signal), strsignal(f->signal), (unsigned long long)f->addr,
-                   f->where, m->name, (unsigned long long)crashed, code, block);
+    char addr[48] = "";
+    if (f->code > 0) /* a fault; a signal sent by kill() or abort() has no address */
+        snprintf(addr, sizeof addr, " at address 0x%llx", (unsigned long long)f->addr);
+    return ll_fail(err, EFAULT, "SIG%s (%s)%s in %s, called through '%s' version %llu; %s; %s",
+                   sigabbrev_np(f->signal), strsignal(f->signal), addr, f->where, m->name,
+                   (unsigned long long)crashed, code, block);
 }
 
 int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err)
