@@ -73,6 +73,7 @@ static void fault_is_caught(int kind, int sig, const char *name, const char *whe
     cr_assert(strstr(err.msg, name), "want %s in: %s", name, err.msg);
     cr_assert(strstr(err.msg, where), "want %s in: %s", where, err.msg);
     cr_assert(strstr(err.msg, "'libgame.so' version 2"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(libgame.so"), "the module is named: %s", err.msg);
     cr_assert(strstr(err.msg, "rolled back to version 1"), "%s", err.msg);
     cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
     cr_assert(memcmp(b.base, before, WATCHED) == 0, "the block equals its pre-call snapshot");
@@ -125,7 +126,9 @@ Test(protect, abort)
 
 Test(protect, stack_overflow)
 {
-    fault_is_caught(CRASH_STACK, SIGSEGV, "SIGSEGV", "(libgame.so version 2)");
+    /* recurse() is static: the report gives its offset in the file. */
+    fault_is_caught(CRASH_STACK, SIGSEGV, "SIGSEGV (Segmentation fault) at address 0x",
+                    "(stack overflow) in 0x");
 }
 
 Test(protect, fault_in_a_good_version_stays_on_it)
