@@ -17,6 +17,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    ll_snap_end(&b);
     ll_block_release(&b);
     test_dir_remove(&t);
 }
