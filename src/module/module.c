@@ -31,7 +31,7 @@ static int copy_fd(int in, int out)
 
 /* Copies the library to a new path in copy_dir and checks the copy: what is
  * checked is exactly what gets loaded, however the original changes. */
-static char *make_copy(ll_module *m, uint64_t version, ll_error *err)
+static char *make_copy(ll_module *m, ll_error *err)
 {
     int in = open(m->path, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
@@ -39,7 +39,10 @@ static char *make_copy(ll_module *m, uint64_t version, ll_error *err)
         return NULL;
     }
     char *copy = malloc(PATH_MAX);
-    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name, (unsigned long long)version);
+    /* A new name per attempt: the loader hands back an image still loaded
+     * under the same name, and a failed attempt may not have unloaded. */
+    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name,
+             (unsigned long long)++m->attempts);
     int out = open(copy, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
     int rc = -1;
     if (out < 0)
@@ -128,7 +131,7 @@ static module_image *image_load(ll_module *m, ll_error *err)
     uint64_t version = m->next_version;
     module_image *img = calloc(1, sizeof *img);
     img->version = version;
-    img->copy_path = make_copy(m, version, err);
+    img->copy_path = make_copy(m, err);
     if (!img->copy_path) {
         free(img);
         return NULL;

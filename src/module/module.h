@@ -22,6 +22,7 @@ typedef struct module_image {
     struct module_image *next;
     void *handle;
     char *copy_path; /* the private copy it was loaded from */
+    void **table;    /* its entry points, in the order of the names */
     uint64_t version;
     uint64_t lo, hi; /* the union of the ranges, for a quick test */
     module_range ranges[MODULE_RANGE_MAX];
@@ -54,6 +55,7 @@ struct ll_module {
     module_image *cur;    /* the table is bound to it */
     module_image *good;   /* the newest image a protected call returned from */
     uint64_t next_version;
+    uint64_t attempts; /* loads tried: numbers the private copies */
     ll_module_info info;
     module_watch watch;
 };

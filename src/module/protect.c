@@ -15,6 +15,11 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+/* TEMPORARY until the snapshot branch is merged: */
+#pragma weak ll_snap_take
+#pragma weak ll_snap_restore
+#pragma weak ll_snap_drop
+
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 
 enum { GUARD_FRAMES = 32, ALT_STACK_SIZE = 64 * 1024 };
@@ -234,7 +239,7 @@ int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *
     }
     if (ensure_alt_stack(err) != 0) return -1;
     ll_snap *snap = NULL;
-    if (m->block && !(snap = ll_snap_take(m->block, err))) return -1;
+    if (m->block && ll_snap_take && !(snap = ll_snap_take(m->block, err))) return -1;
     guard g;
     memset(&g, 0, sizeof g);
     g.module = m;
