@@ -9,3 +9,20 @@ $(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $(BOUNCE_SRC)
 
 EXTRA_TARGETS += $(BOUNCE_SO)
+
+# Test applications: versions 1 and 2 (a reload changes behaviour) and one
+# that keeps state outside the block (the determinism check must catch it).
+LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
+                  $(BUILD)/tests/loop/app_nondet.so
+
+$(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DVERSION=1 -o $@ $<
+$(BUILD)/tests/loop/app_v2.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DVERSION=2 -o $@ $<
+$(BUILD)/tests/loop/app_nondet.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DNONDET -o $@ $<
+
+EXTRA_TARGETS += $(LOOP_TEST_APPS)
