@@ -691,6 +691,40 @@ uint64_t ll_loop_hash(const ll_loop *loop);
 /* Frames recorded in slot (0 when empty or out of range). */
 uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);
 
+/* What a recording file says about itself. */
+typedef struct ll_loop_file {
+    uint64_t layout_version;
+    uint64_t block_base, block_size, page_size;
+    uint64_t frames;      /* inputs recorded */
+    uint64_t start_frame; /* frame number of the first */
+    uint64_t pages;       /* pages of start state stored */
+    uint32_t input_size;
+    double fps;
+    char app_name[32];
+} ll_loop_file;
+
+/* Reads and verifies a recording's header and checksum, without a block:
+ * what a replayer needs to reserve the block the recording wants. */
+int ll_loop_file_read(const char *path, ll_loop_file *out, ll_error *err);
+
+/* Where two runs of the same frame first differ. */
+typedef struct ll_loop_diff {
+    int differs;       /* 0: every frame ran the same twice */
+    uint64_t frames;   /* frames compared */
+    uint64_t frame;    /* index in the slot of the first differing frame */
+    uint64_t offset;   /* first differing byte, from the block's base */
+    uint8_t first, second;           /* its value in each run */
+    uint64_t hash_first, hash_second; /* the state hashes after the frame */
+} ll_loop_diff;
+
+/* Plays slot once from its start, running every frame twice from the same
+ * state (through the rewind window, which must hold a frame) and comparing
+ * the results: a frame that depends on anything but the block, its input
+ * and dt (time, addresses, uninitialised memory, state outside the block)
+ * shows up at the first frame it affects, with the first byte that differs.
+ * Leaves the block in the state after the last frame, live. */
+int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
+
 /* ==== host: ready-made platform layers that drive an application ======== */
 
 /* A host: the platform side of Handmade Hero's split, ready-made. It loads

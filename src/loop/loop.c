@@ -65,6 +65,9 @@ struct ll_loop {
 
     uint8_t *input; /* this frame's input */
     uint32_t input_cap;
+
+    uint64_t *last; /* pages the last frame changed (with what came before it) */
+    uint64_t last_count, last_cap;
 };
 
 /* ---- page bookkeeping ---------------------------------------------------- */
@@ -292,6 +295,19 @@ static int ensure_input(ll_loop *loop, uint32_t size, ll_error *err)
     return 0;
 }
 
+static int keep_last(ll_loop *loop)
+{
+    if (loop->pending.count > loop->last_cap) {
+        uint64_t *p = realloc(loop->last, loop->pending.count * sizeof *p);
+        if (!p) return -1;
+        loop->last = p;
+        loop->last_cap = loop->pending.count;
+    }
+    memcpy(loop->last, loop->pending.list, loop->pending.count * sizeof *loop->last);
+    loop->last_count = loop->pending.count;
+    return 0;
+}
+
 static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
 {
     const ll_app *app = current_app(loop, err);
@@ -313,6 +329,7 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     int rc = call_app(loop, &call, err);
     if (absorb(loop, rc == 0 ? err : NULL) != 0 && rc == 0) return -1;
     if (rc != 0) return -1; /* the module put the block back; cur still holds */
+    if (keep_last(loop) != 0) return ll_fail(err, ENOMEM, "out of memory listing pages");
     uint64_t rec_len = s ? s->count : 0;
     if (loop->mode == LL_LOOP_RECORDING &&
         loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
@@ -421,6 +438,7 @@ void ll_loop_destroy(ll_loop *loop)
     loop_pages_free(&loop->pending);
     loop_hash_free(&loop->hash);
     free(loop->input);
+    free(loop->last);
     free(loop);
 }
 
@@ -719,4 +737,107 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop)
         .rewind_frames = loop->ring_count,
         .hash = loop->hash.total,
     };
+}
+
+/* ---- determinism ---------------------------------------------------------- */
+
+typedef struct page_copies {
+    uint64_t *index;
+    uint8_t *bytes;
+    uint64_t count, cap;
+} page_copies;
+
+static int copies_take(page_copies *c, const ll_block *block, const uint64_t *pages, uint64_t n,
+                       uint64_t ps)
+{
+    if (n > c->cap) {
+        uint64_t *i = realloc(c->index, n * sizeof *i);
+        if (i) c->index = i;
+        uint8_t *b = realloc(c->bytes, n * ps);
+        if (b) c->bytes = b;
+        if (!i || !b) return -1;
+        c->cap = n;
+    }
+    memcpy(c->index, pages, n * sizeof *pages);
+    for (uint64_t k = 0; k < n; k++) memcpy(c->bytes + k * ps, block->base + pages[k] * ps, ps);
+    c->count = n;
+    return 0;
+}
+
+static const uint8_t *copies_find(const page_copies *c, uint64_t page, uint64_t ps)
+{
+    for (uint64_t k = 0; k < c->count; k++)
+        if (c->index[k] == page) return c->bytes + k * ps;
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The runs differ: find the first byte. first holds run one's copies of the
+ * pages it wrote; the block holds run two's state. */
+static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *diff,
+                       ll_error *err)
+{
+    uint64_t ps = loop->hash.page_size, n = first->count + loop->last_count;
+    uint64_t *u = malloc((n ? n : 1) * sizeof *u);
+    page_copies second = {0};
+    if (!u) return ll_fail(err, ENOMEM, "out of memory comparing runs");
+    memcpy(u, first->index, first->count * sizeof *u);
+    memcpy(u + first->count, loop->last, loop->last_count * sizeof *u);
+    qsort(u, n, sizeof *u, cmp_u64);
+    int rc = copies_take(&second, loop->block, u, n, ps);
+    /* Pages run one left alone still hold the state before the frame. */
+    if (rc == 0) rc = ll_loop_rewind(loop, 1, err);
+    for (uint64_t k = 0; rc == 0 && k < n && !diff->differs; k++) {
+        const uint8_t *a = copies_find(first, u[k], ps), *b = second.bytes + k * ps;
+        if (!a) a = loop->block->base + u[k] * ps;
+        for (uint64_t i = 0; i < ps; i++) {
+            if (a[i] == b[i]) continue;
+            *diff = (ll_loop_diff){1, diff->frames, diff->frame, u[k] * ps + i, a[i], b[i],
+                                   diff->hash_first, diff->hash_second};
+            break;
+        }
+    }
+    free(u);
+    free(second.index);
+    free(second.bytes);
+    return rc;
+}
+
+static int twice(ll_loop *loop, page_copies *first, ll_loop_diff *diff, ll_error *err)
+{
+    if (run_one(loop, NULL, err) != 0) return -1;
+    diff->hash_first = loop->hash.total;
+    if (copies_take(first, loop->block, loop->last, loop->last_count, loop->hash.page_size))
+        return ll_fail(err, ENOMEM, "out of memory comparing runs");
+    if (ll_loop_rewind(loop, 1, err) != 0 || run_one(loop, NULL, err) != 0) return -1;
+    diff->hash_second = loop->hash.total;
+    return 0;
+}
+
+int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err)
+{
+    memset(diff, 0, sizeof *diff);
+    if (loop->ring_cap == 0)
+        return ll_fail(err, EINVAL,
+                       "a determinism check needs a rewind window (try: .rewind_seconds > 0)");
+    if (ll_loop_play(loop, slot, err) != 0) return -1;
+    page_copies first = {0};
+    int rc = 0;
+    uint64_t count = loop->slots[slot].count;
+    for (uint64_t f = 0; f < count && rc == 0 && !diff->differs; f++) {
+        diff->frame = f;
+        rc = twice(loop, &first, diff, err);
+        diff->frames = f + 1;
+        if (rc == 0 && diff->hash_first != diff->hash_second)
+            rc = locate_diff(loop, &first, diff, err);
+    }
+    free(first.index);
+    free(first.bytes);
+    ll_loop_stop(loop);
+    return rc;
 }

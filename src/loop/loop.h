@@ -59,22 +59,13 @@ int loop_page_is_zero(const void *page, uint64_t size);
 #define LOOP_REC_VERSION 1
 
 /* What a recording holds besides its pages, as the file header stores it. */
-typedef struct loop_rec_info {
-    uint64_t layout_version;
-    uint64_t block_base, block_size, page_size;
-    uint64_t frames;      /* inputs that follow */
-    uint64_t start_frame; /* frame number of the first input */
-    uint64_t page_count;  /* pages of state stored */
-    uint32_t input_size;
-    double fps;
-    char app_name[32];
-} loop_rec_info;
+typedef ll_loop_file loop_rec_info;
 
 /* A recording read and verified in memory: nothing is applied to a block
  * until loop_rec_apply. */
 typedef struct loop_rec {
     loop_rec_info info;
-    const uint8_t *pages;  /* page_count entries of (u64 offset, page bytes) */
+    const uint8_t *pages;  /* pages entries of (u64 offset, page bytes) */
     const uint8_t *inputs; /* frames * input_size bytes */
     void *map;
     uint64_t map_size;

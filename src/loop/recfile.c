@@ -84,7 +84,7 @@ static int check_pages(const loop_rec *rec, const char *path, ll_error *err)
 {
     const loop_rec_info *in = &rec->info;
     uint64_t prev = 0;
-    for (uint64_t i = 0; i < in->page_count; i++) {
+    for (uint64_t i = 0; i < in->pages; i++) {
         uint64_t off;
         memcpy(&off, rec->pages + i * (8 + in->page_size), 8);
         if (off % in->page_size || off >= in->block_size || (i && off <= prev))
@@ -104,7 +104,7 @@ static void info_from_header(loop_rec_info *in, const rec_header *h)
     in->page_size = h->page_size;
     in->frames = h->frames;
     in->start_frame = h->start_frame;
-    in->page_count = h->page_count;
+    in->pages = h->page_count;
     in->input_size = h->input_size;
     in->fps = h->fps;
     memcpy(in->app_name, h->app_name, sizeof h->app_name);
@@ -172,7 +172,7 @@ int loop_rec_open(loop_rec *rec, const char *path, ll_error *err)
     }
     info_from_header(&rec->info, &h);
     rec->pages = (const uint8_t *)rec->map + HEADER_SIZE;
-    rec->inputs = rec->pages + rec->info.page_count * (8 + rec->info.page_size);
+    rec->inputs = rec->pages + rec->info.pages * (8 + rec->info.page_size);
     if (check_pages(rec, path, err) != 0) {
         loop_rec_close(rec);
         return -1;
@@ -229,7 +229,7 @@ void loop_rec_apply(const loop_rec *rec, ll_block *block)
     /* mincore cannot fail here: loop_rec_check matched the block. */
     loop_resident(block, zero_visit, block, NULL);
     uint64_t ps = rec->info.page_size;
-    for (uint64_t i = 0; i < rec->info.page_count; i++) {
+    for (uint64_t i = 0; i < rec->info.pages; i++) {
         const uint8_t *entry = rec->pages + i * (8 + ps);
         uint64_t off;
         memcpy(&off, entry, 8);
@@ -343,5 +343,14 @@ int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info 
         unlink(tmp);
         return ll_fail(err, saved, "cannot write recording %s: %s", path, strerror(saved));
     }
+    return 0;
+}
+
+int ll_loop_file_read(const char *path, ll_loop_file *out, ll_error *err)
+{
+    loop_rec rec;
+    if (loop_rec_open(&rec, path, err) != 0) return -1;
+    *out = rec.info;
+    loop_rec_close(&rec);
     return 0;
 }
