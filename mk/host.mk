@@ -22,11 +22,11 @@ EXTRA_TARGETS += $(BUILD)/examples/pong.so $(BUILD)/tests/host_app.so
 # `make run`: the terminal demo, rebuilt and reloaded when examples/bounce
 # changes. Without a terminal (CI, a pipe) a short headless run that records
 # a loop and plays it, then prints a report.
-BOUNCE_SO := $(BUILD)/examples/bounce.so
+RUN_SO := $(BUILD)/examples/bounce.so
 RUN_CMD = if [ -t 0 ] && [ -t 1 ]; then \
-	  $(CLI) run $(BOUNCE_SO) --watch examples/bounce \
-	    --build '$(MAKE) --no-print-directory $(BOUNCE_SO)'; \
+	  $(CLI) run $(RUN_SO) --watch examples/bounce \
+	    --build '$(MAKE) --no-print-directory $(RUN_SO)'; \
 	else \
 	  echo "looplive: no terminal: a 240-frame headless run of bounce instead (run 'make run' in a terminal to play)"; \
-	  $(CLI) run $(BOUNCE_SO) --headless --frames 240 --keys 20:l,80:l; \
+	  $(CLI) run $(RUN_SO) --headless --frames 240 --keys 20:l,80:l; \
 	fi

@@ -6,7 +6,7 @@
  * Press l to record a few seconds, l again to loop them, then change one of
  * the constants below and save: the running loop shows the change. w/s move
  * the left paddle; the right one follows the ball. In a debug build (no
- * NDEBUG), c dereferences NULL in update, to see crash rollback. On a
+ * NDEBUG), x dereferences NULL in update, to see crash rollback. On a
  * terminal the same game draws with characters. */
 #include <looplive.h>
 
@@ -68,7 +68,7 @@ void pong_translate(const ll_platform_input *p, void *input)
         (int8_t)((p->keys['s'] || p->keys[LL_KEY_DOWN]) - (p->keys['w'] || p->keys[LL_KEY_UP]));
     if (p->axes[1] > 8000) in->move = 1;
     if (p->axes[1] < -8000) in->move = -1;
-    in->crash = p->pressed['c'];
+    in->crash = p->pressed['x'];
 }
 
 static float clampf(float v, float lo, float hi)

@@ -123,18 +123,13 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
     return rc;
 }
 
-/* From the advise layer; weak until it is linked in, so that the host then
- * falls back to an address the OS chooses. */
-int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err);
-#pragma weak ll_advise_base
-
 static int reserve_block(ll_host *h, const char *lib, ll_error *err)
 {
     uint64_t size = h->p.size;
     if (!size && peek_app(lib, &size, err) != 0) return -1;
     if (!size) size = 64 * LL_MIB;
     void *base = h->p.base;
-    if (!base && !h->p.os_base && ll_advise_base) {
+    if (!base && !h->p.os_base) {
         uint64_t chosen;
         if (ll_advise_base(size, &chosen, err) != 0) return -1;
         base = (void *)(uintptr_t)chosen;

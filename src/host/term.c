@@ -121,8 +121,12 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     if (!atexit_done) atexit(term_restore), atexit_done = 1;
     struct sigaction sa = {.sa_handler = term_on_signal};
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
-        sigaction(term_signals[i], &sa, &term_old_actions[i]);
+    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++) {
+        sigaction(term_signals[i], NULL, &term_old_actions[i]);
+        /* An ignored signal (nohup, a shell's background job) stays
+         * ignored: catching it would turn it into an exit. */
+        if (term_old_actions[i].sa_handler != SIG_IGN) sigaction(term_signals[i], &sa, NULL);
+    }
     term_active = 1;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
     static const char enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
