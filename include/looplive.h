@@ -802,7 +802,9 @@ typedef struct ll_host_status {
 } ll_host_status;
 void ll_host_get_status(const ll_host *host, ll_host_status *out);
 
-/* The overlay line as drawn ("60 fps  frame 120  LOOP 1 20/90 ..."). */
+/* The overlay as drawn: the status line ("60 fps | frame 120 | LOOP 1
+ * 20/90 | x1 | reloads 2"), '\n', then the last error ("error: SIGSEGV at
+ * address 0x0 in update+0x9 (app.so version 3)") or a hint of the keys. */
 char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
 
 /* The canvas the application draws into (cells or pixels), as it was

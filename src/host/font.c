@@ -107,8 +107,12 @@ static const uint8_t font_glyphs[95][7] = {
 void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const char *text,
                     uint32_t fg)
 {
-    for (; *text; text++, x += 6) {
+    for (int x0 = x; *text; text++, x += 6) {
         unsigned char ch = (unsigned char)*text;
+        if (ch == '\n') {
+            x = x0 - 6, y += 9;
+            continue;
+        }
         if (ch < 32 || ch > 126) ch = '?';
         for (int row = 0; row < 7; row++) {
             for (int col = 0; col < 5; col++) {

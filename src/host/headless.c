@@ -18,9 +18,9 @@ static int headless_open(host_platform *p, int width, int height, int scale, ll_
     headless_state *h = p->state;
     if (!h) return ll_fail(err, ENOMEM, "out of memory for the headless platform");
     /* The defaults match the other platforms: an 80x24 terminal less its
-     * status row, or the SDL window's 640x360. */
+     * status lines, or the SDL window's 640x360. */
     int w = width > 0 ? width : h->pixels ? 640 : 80;
-    int ht = height > 0 ? height : h->pixels ? 360 : 23;
+    int ht = height > 0 ? height : h->pixels ? 360 : 24 - HOST_STATUS_LINES;
     size_t n = (size_t)w * (size_t)ht;
     ll_canvas c = {.width = w, .height = ht};
     if (h->pixels)

@@ -593,10 +593,10 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     format_speed(s.speed, speed, sizeof speed);
     char error[sizeof s.error];
     short_error(s.error, error, sizeof error);
-    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s | %s%s", s.fps,
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
              (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
              (unsigned long long)s.reloads,
-             h->builder && host_builder_busy(h->builder) ? " building" : "",
-             error[0] ? "error: " : "? keys", error);
+             h->builder && host_builder_busy(h->builder) ? " | building" : "",
+             error[0] ? "error: " : "? keys  l record/loop  space pause  . step  q quit", error);
     return buf;
 }

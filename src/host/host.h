@@ -4,6 +4,9 @@
 
 #include "looplive.h"
 
+/* Lines under the canvas for the status (the overlay's two lines). */
+#define HOST_STATUS_LINES 2
+
 /* A platform: where input comes from and where the canvas goes. One frame
  * is poll (fills the platform input, may ask to quit), then present. */
 typedef struct host_platform host_platform;
@@ -14,7 +17,7 @@ struct host_platform {
                 ll_error *err);
     /* Fills in with this frame's input; returns 1 when the user closed it. */
     int (*poll)(host_platform *p, ll_platform_input *in);
-    /* Shows the canvas and the status line. */
+    /* Shows the canvas and the status (lines separated by '\n'). */
     void (*present)(host_platform *p, const ll_canvas *canvas, const char *status);
     /* Copies what is on screen now into pixels (width * height), if it can. */
     int (*read_back)(host_platform *p, uint32_t *pixels, int width, int height);
@@ -37,7 +40,8 @@ int host_term_parse_keys(const unsigned char *bytes, size_t n, int *keys, int ca
  * returns the length (at most cap). */
 size_t host_term_render(const ll_canvas *canvas, const char *status, char *buf, size_t cap);
 
-/* Draws text with the built-in 5x7 font into a pixel canvas at (x, y). */
+/* Draws text with the built-in 5x7 font into a pixel canvas at (x, y);
+ * '\n' starts a line 9 pixels lower. */
 void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const char *text,
                     uint32_t fg);
 

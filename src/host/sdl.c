@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define SDL_LIB     "libSDL2-2.0.so.0"
-#define STATUS_ROWS 11 /* pixels under the canvas for the status line */
+#define STATUS_ROWS (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas for the status */
 
 /* The SDL calls this platform makes, bound by name. */
 #define SDL_FUNCS(X)                                                                               \

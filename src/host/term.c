@@ -15,7 +15,7 @@
 #define TERM_HOLD_NS (150ull * 1000 * 1000)
 
 typedef struct term_state {
-    int width, height; /* the canvas: the terminal minus the status row */
+    int width, height; /* the canvas: the terminal minus the status lines */
     char *cells;
     uint8_t *colors;
     char *out;
@@ -96,7 +96,7 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     term_state *t = calloc(1, sizeof *t);
     if (!t) return ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
     t->width = width > 0 && width < cols ? width : cols;
-    t->height = height > 0 && height < rows ? height : rows - 1;
+    t->height = height > 0 && height <= rows - HOST_STATUS_LINES ? height : rows - HOST_STATUS_LINES;
     if (t->height < 1) t->height = 1;
     size_t cells = (size_t)t->width * (size_t)t->height;
     t->cells = calloc(cells, 1);
@@ -188,13 +188,16 @@ size_t host_term_render(const ll_canvas *c, const char *status, char *buf, size_
             at = put(buf, at, cap, &ch, 1);
         }
     }
-    if (status) {
-        int n = snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;7m", c->height + 1);
+    /* The status: one line per '\n', under the canvas; the first in
+     * reverse video, the next (the error or a hint) in yellow. */
+    for (int line = 0; status && *status; line++) {
+        size_t len = strcspn(status, "\n"), show = len < (size_t)c->width ? len : (size_t)c->width;
+        int n = snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;%sm", c->height + 1 + line,
+                         line == 0 ? "7" : "93");
         at = put(buf, at, cap, esc, (size_t)n);
-        size_t len = strlen(status);
-        if (len > (size_t)c->width) len = (size_t)c->width;
-        at = put(buf, at, cap, status, len);
+        at = put(buf, at, cap, status, show);
         at = put(buf, at, cap, "\x1b[K\x1b[0m", 7);
+        status += len + (status[len] == '\n');
     }
     return at;
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# host_tmux.sh - the terminal demo (examples/bounce) in a real terminal
+# (tmux): keys record a loop and play it, a constant changed in a copy of
+# the source is rebuilt and reloaded into the running loop, a crash injected
+# in update is rolled back and named, and Ctrl-C gives the terminal back.
+# Works on a copy of the example in a temporary directory: the repository
+# is never modified.
+set -euo pipefail
+BUILD=${BUILD:-build}
+ROOT=$(pwd)
+LOOPLIVE=$ROOT/$BUILD/looplive
+command -v tmux >/dev/null || { echo "host_tmux: tmux is missing (make test installs it)" >&2; exit 1; }
+# Leak reports from an ASan build would land in the pane, not in the test.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+WORK=$(mktemp -d /tmp/ll-host-tmux-XXXXXX)
+SOCK=ll-host-tmux-$$
+cleanup() {
+    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+cp -r examples/bounce "$WORK/src"
+# The same flags as the repository's build, so ASan runs load an ASan app.
+CFLAGS_USED=$(make -s --no-print-directory -f - print-cflags BUILD="$BUILD" <<'EOF'
+include Makefile
+print-cflags:
+	@echo $(ALL_CFLAGS) $(LDFLAGS)
+EOF
+)
+BUILD_CMD="cc $CFLAGS_USED -I$ROOT/include -shared -o $WORK/bounce.so.tmp $WORK/src/bounce.c && mv $WORK/bounce.so.tmp $WORK/bounce.so"
+sh -c "$BUILD_CMD"
+
+fail() {
+    echo "host_tmux: FAIL: $*" >&2
+    echo "--- pane:" >&2
+    tmux -L "$SOCK" capture-pane -p -t t >&2 2>/dev/null || true
+    exit 1
+}
+pane() { tmux -L "$SOCK" capture-pane -p -t t; }
+status_line() { pane | grep ' fps | ' | tail -1; }
+# Waits up to $2 seconds for the pane to match the regex $1.
+wait_for() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while ((SECONDS < deadline)); do
+        if pane | grep -Eq -- "$1"; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+# The paddle is the only thing drawn with '='.
+paddle_width() { pane | grep -v ' fps | ' | tr -cd '=' | wc -c; }
+frame_of() { status_line | sed -E 's/.*\| frame ([0-9]+) \|.*/\1/'; }
+
+tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
+    "bash -c 'trap \"echo INT\" INT; $LOOPLIVE run $WORK/bounce.so --watch $WORK/src --build \"$BUILD_CMD\"; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
+
+wait_for ' fps \| frame [0-9]+ \| LIVE 1 ' 10 || fail "no status line"
+[ "$(paddle_width)" = 9 ] || fail "paddle is $(paddle_width) cells wide, expected 9"
+
+# Record about a second, then loop it.
+tmux -L "$SOCK" send-keys -t t l
+wait_for '\| REC 1 [0-9]+ ' 5 || fail "l did not start recording"
+sleep 1
+tmux -L "$SOCK" send-keys -t t l
+wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 5 || fail "l again did not start the loop"
+len=$(status_line | sed -E 's/.*LOOP 1 [0-9]+\/([0-9]+) .*/\1/')
+[ "$len" -ge 30 ] || fail "loop of $len frames, expected about 60"
+
+# Wider paddle in the copy of the source: rebuilt, reloaded, and the
+# running loop shows it.
+sed -i 's/#define BOUNCE_PADDLE         5/#define BOUNCE_PADDLE         10/' "$WORK/src/bounce.h"
+grep -q 'BOUNCE_PADDLE         10' "$WORK/src/bounce.h" || fail "could not edit the constant"
+wait_for '\| reloads 1( |$)' 20 || fail "no reload after the edit"
+wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 2 || fail "the loop stopped at the reload"
+sleep 0.3
+[ "$(paddle_width)" = 19 ] || fail "paddle is $(paddle_width) cells wide after the reload, expected 19"
+
+# A build error shows in the status line; the loop goes on.
+echo 'this is not C' >>"$WORK/src/bounce.c"
+wait_for 'error: build failed' 20 || fail "no build error shown"
+wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
+sed -i '$d' "$WORK/src/bounce.c"
+wait_for '\| reloads 2( |$)' 20 || fail "no reload after fixing the build"
+
+# Crash injection (x, debug build) while live: rolled back, named, and the
+# frames go on.
+tmux -L "$SOCK" send-keys -t t l
+wait_for '\| LIVE 1 ' 5 || fail "l did not stop the loop"
+tmux -L "$SOCK" send-keys -t t x
+wait_for 'error: SIGSEGV at address 0x0 in bounce_update\+0x' 5 || fail "the crash is not named"
+f1=$(frame_of)
+sleep 0.5
+f2=$(frame_of)
+[ "$f2" -gt "$f1" ] || fail "frames stopped after the crash ($f1 -> $f2)"
+
+# Ctrl-C: the process ends by SIGINT and the terminal is restored.
+tmux -L "$SOCK" send-keys -t t C-c
+wait_for 'EXIT=130' 5 || fail "Ctrl-C did not end looplive with status 130"
+wait_for '^icanon$' 2 || fail "terminal left without icanon"
+wait_for '^echo$' 2 || fail "terminal left without echo"
+echo "host_tmux: ok (record, loop, reload into the loop, build error, crash rollback, Ctrl-C)"
