@@ -746,6 +746,8 @@ int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *e
  */
 typedef struct ll_host ll_host;
 
+#define LL_HOST_SHOTS 4 /* screenshots one run can take */
+
 typedef struct ll_host_params {
     const char *platform;  /* "terminal" (default) or "sdl" */
     int headless;          /* 1: no I/O; the canvas the platform would give */
@@ -759,8 +761,10 @@ typedef struct ll_host_params {
     const char *watch_dir; /* rebuild when a file under this directory changes, */
     const char *build_cmd; /* by running this command with /bin/sh -c */
     const char *keys;      /* scripted keys, "FRAME:KEYS,...", e.g. "10:l,70:l" */
-    uint64_t shot_frame;   /* write the canvas after this frame ... */
-    const char *shot_path; /* ... to this file (.ppm for pixels, .txt for cells) */
+    struct {
+        uint64_t frame;   /* after this frame, write what is on screen ... */
+        const char *path; /* ... to this file: PPM for pixels, text for cells */
+    } shots[LL_HOST_SHOTS];
     const char *slot_dir;  /* slots are saved to and loaded from DIR/slotN.llrec */
     int unprotected;       /* 1: no crash protection (let a debugger see faults) */
     int no_overlay;        /* 1: do not draw the status line */

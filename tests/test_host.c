@@ -321,7 +321,7 @@ Test(host, screenshots_of_cells_and_pixels)
     int fd = mkstemp(cells);
     close(fd);
     ll_error err;
-    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .shot_frame = 3, .shot_path = cells);
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .shots = {{3, cells}});
     cr_assert(h, "%s", err.msg);
     run_frames(h, 5);
     ll_host_close(h);
@@ -332,7 +332,7 @@ Test(host, screenshots_of_cells_and_pixels)
     cr_assert(!strncmp(text, "one counter=3 ", 14), "%s", text);
 
     h = ll_host_open(app_path, &err, .headless = 1, .platform = "sdl", .width = 32, .height = 8,
-                     .shot_frame = 4, .shot_path = cells);
+                     .shots = {{4, cells}});
     cr_assert(h, "%s", err.msg);
     run_frames(h, 6);
     ll_host_close(h);
@@ -352,8 +352,8 @@ Test(host, screenshots_of_cells_and_pixels)
 Test(host, screenshot_to_a_bad_path_shows_the_error)
 {
     ll_error err;
-    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .shot_frame = 1,
-                              .shot_path = "/nonexistent/dir/shot.txt");
+    ll_host *h =
+        ll_host_open(app_path, &err, .headless = 1, .shots = {{1, "/nonexistent/dir/shot.txt"}});
     cr_assert(h, "%s", err.msg);
     run_frames(h, 1);
     cr_assert(strstr(status(h).error, "cannot write screenshot /nonexistent/dir/shot.txt"), "%s",

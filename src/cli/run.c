@@ -28,7 +28,7 @@ static void run_usage(FILE *out)
             "  --keys FRAME:KEYS,...    press KEYS at FRAME (e.g. 10:l,70:l records 60 frames,\n"
             "                           then loops them)\n"
             "  --screenshot-at N FILE   after frame N write the picture: PPM for pixels (read\n"
-            "                           back from the window), text for cells\n"
+            "                           back from the window), text for cells; up to 4\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
             "  --no-overlay             no status line\n"
             "  -h, --help               this help\n\n"
@@ -114,9 +114,13 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
     else if (!strcmp(o, "--keys") && v)
         p->keys = v;
     else if (!strcmp(o, "--screenshot-at")) {
-        if (parse_uint(o, v, UINT64_MAX, &p->shot_frame) != 0) return -1;
+        int k = 0;
+        while (k < LL_HOST_SHOTS && p->shots[k].path) k++;
+        if (k == LL_HOST_SHOTS)
+            return cli_error(2, "at most %d --screenshot-at per run", LL_HOST_SHOTS), -1;
+        if (parse_uint(o, v, UINT64_MAX, &p->shots[k].frame) != 0) return -1;
         if (i + 2 >= argc) return cli_error(2, "--screenshot-at N needs a FILE after N"), -1;
-        p->shot_path = argv[i + 2];
+        p->shots[k].path = argv[i + 2];
         return 3;
     } else if (!strcmp(o, "--headless"))
         return p->headless = 1, 1;

@@ -211,7 +211,7 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
     } else if (ok && h->p.build_cmd) {
         ok = ll_fail(err, EINVAL, "--build needs --watch DIR (the sources to watch)") == 0;
     }
-    if (ok && h->p.shot_path) {
+    if (ok && h->p.shots[0].path) {
         h->shot_pixels = calloc((size_t)h->canvas.width * (size_t)h->canvas.height, 4);
         ok = h->shot_pixels || ll_fail(err, ENOMEM, "out of memory for the screenshot") == 0;
     }
@@ -430,7 +430,7 @@ static void render(ll_host *h)
     if (h->show_help) draw_help(&h->canvas);
 }
 
-static void take_screenshot(ll_host *h)
+static void take_screenshot(ll_host *h, const char *path)
 {
     ll_error err;
     int rc;
@@ -441,10 +441,9 @@ static void take_screenshot(ll_host *h)
                                                             h->canvas.width, h->canvas.height) != 0)
             memcpy(h->shot_pixels, h->canvas.pixels,
                    (size_t)h->canvas.width * (size_t)h->canvas.height * 4);
-        rc =
-            host_write_ppm(h->p.shot_path, h->shot_pixels, h->canvas.width, h->canvas.height, &err);
+        rc = host_write_ppm(path, h->shot_pixels, h->canvas.width, h->canvas.height, &err);
     } else {
-        rc = host_write_cells(h->p.shot_path, &h->canvas, &err);
+        rc = host_write_cells(path, &h->canvas, &err);
     }
     if (rc != 0) host_set_error(h, err.msg);
 }
@@ -494,7 +493,8 @@ int ll_host_frame(ll_host *h)
     if (!h->p.no_overlay) ll_host_overlay(h, status, sizeof status);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
     h->frame++;
-    if (h->p.shot_path && h->frame == h->p.shot_frame) take_screenshot(h);
+    for (int i = 0; i < LL_HOST_SHOTS && h->p.shots[i].path; i++)
+        if (h->frame == h->p.shots[i].frame) take_screenshot(h, h->p.shots[i].path);
     uint64_t t1 = ll_now_ns();
     count_fps(h, t1);
     h->host_ns += (t1 - t0) - (h->app_ns - app0);

@@ -96,7 +96,8 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     term_state *t = calloc(1, sizeof *t);
     if (!t) return ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
     t->width = width > 0 && width < cols ? width : cols;
-    t->height = height > 0 && height <= rows - HOST_STATUS_LINES ? height : rows - HOST_STATUS_LINES;
+    t->height =
+        height > 0 && height <= rows - HOST_STATUS_LINES ? height : rows - HOST_STATUS_LINES;
     if (t->height < 1) t->height = 1;
     size_t cells = (size_t)t->width * (size_t)t->height;
     t->cells = calloc(cells, 1);
