@@ -165,14 +165,32 @@ static size_t put(char *buf, size_t at, size_t cap, const char *s, size_t n)
     return at + n <= cap ? at + n : at;
 }
 
+/* Appends "ESC [ a ; b final" (b < 0: "ESC [ a final") without printf,
+ * which would cost more than the rest of the frame. */
+static size_t put_csi(char *buf, size_t at, size_t cap, int a, int b, char final)
+{
+    char esc[32], digits[12];
+    size_t n = 0;
+    esc[n++] = 0x1b, esc[n++] = '[';
+    for (int pass = 0, v = a; pass < 2; pass++, v = b) {
+        if (pass == 1 && b < 0) break;
+        if (pass == 1) esc[n++] = ';';
+        int d = 0;
+        do digits[d++] = (char)('0' + v % 10), v /= 10;
+        while (v > 0);
+        while (d > 0) esc[n++] = digits[--d];
+    }
+    esc[n++] = final;
+    return put(buf, at, cap, esc, n);
+}
+
 size_t host_term_render(const ll_canvas *c, const char *status, char *buf, size_t cap)
 {
     char esc[32];
     size_t at = 0;
     for (int y = 0; y < c->height; y++) {
         int current = -1;
-        int n = snprintf(esc, sizeof esc, "\x1b[%d;1H", y + 1);
-        at = put(buf, at, cap, esc, (size_t)n);
+        at = put_csi(buf, at, cap, y + 1, 1, 'H');
         for (int x = 0; x < c->width; x++) {
             size_t i = (size_t)y * (size_t)c->width + (size_t)x;
             /* Colour 0 is the terminal's own foreground, so that a zeroed
@@ -180,8 +198,7 @@ size_t host_term_render(const ll_canvas *c, const char *status, char *buf, size_
             int colour = c->colors ? c->colors[i] & 15 : 0;
             if (colour != current) {
                 int code = colour == 0 ? 39 : colour < 8 ? 30 + colour : 90 + colour - 8;
-                n = snprintf(esc, sizeof esc, "\x1b[%dm", code);
-                at = put(buf, at, cap, esc, (size_t)n);
+                at = put_csi(buf, at, cap, code, -1, 'm');
                 current = colour;
             }
             char ch = c->cells[i];
