@@ -58,13 +58,14 @@ static int check_params(const ll_block_params *p, uint64_t size, uint64_t align,
     if (base && base + size < base)
         return ll_fail(err, EINVAL, "block at 0x%llx of %s overflows: base + size wraps past 2^64",
                        (unsigned long long)base, ll_size_format(size, a, sizeof a));
-    if (base && base + size > limit)
+    uint64_t end = base + size;
+    if (base && end > limit)
         return ll_fail(err, EINVAL,
                        "block at 0x%llx of %s ends at 0x%llx, beyond the %s (%d-bit) address "
                        "space that ends at 0x%llx",
                        (unsigned long long)base, ll_size_format(size, a, sizeof a),
-                       (unsigned long long)(base + size), ll_size_format(limit, b, sizeof b),
-                       bits_of(limit), (unsigned long long)limit);
+                       (unsigned long long)end, ll_size_format(limit, b, sizeof b), bits_of(limit),
+                       (unsigned long long)limit);
     return 0;
 }
 
@@ -95,8 +96,9 @@ static int scan_maps(uint64_t start, uint64_t end, char *out, size_t cap)
  * it: "0x...-0x... rw-p [anon:cache]". */
 static void describe_in_the_way(uint64_t base, uint64_t size, char *out, size_t cap)
 {
+    uint64_t end = base + size;
     snprintf(out, cap, "something mapped in 0x%llx-0x%llx", (unsigned long long)base,
-             (unsigned long long)(base + size));
+             (unsigned long long)end);
     if (!ll_maps_read_pid || !ll_maps_overlap || !ll_maps_free) {
         scan_maps(base, base + size, out, cap);
         return;
@@ -176,13 +178,15 @@ static void *map_huge(uint64_t base, uint64_t size, ll_error *err)
     return aligned;
 }
 
-static int prefault(uint8_t *base, uint64_t size)
+void memory_prefault(uint8_t *base, uint64_t size)
 {
-    if (madvise(base, size, MADV_POPULATE_WRITE) == 0) return 0;
-    /* Before 5.14: write each page ourselves. */
-    uint64_t page = ll_page_size();
-    for (uint64_t off = 0; off < size; off += page) ((volatile uint8_t *)base)[off] = 0;
-    return 0;
+    if (madvise(base, size, MADV_POPULATE_WRITE) == 0) return;
+    /* Before 5.14: write each page ourselves, keeping its contents. */
+    volatile uint8_t *v = base;
+    for (uint64_t off = 0; off < size; off += ll_page_size()) {
+        uint8_t keep = v[off];
+        v[off] = keep;
+    }
 }
 
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
@@ -220,7 +224,10 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
     block->size = size;
     block->page_size = ll_page_size();
     if (base) block->flags |= LL_BLOCK_FIXED;
-    if (p->prefault && prefault(at, size) == 0) block->flags |= LL_BLOCK_PREFAULTED;
+    if (p->prefault) {
+        memory_prefault(at, size);
+        block->flags |= LL_BLOCK_PREFAULTED;
+    }
     return 0;
 }
 
@@ -229,6 +236,7 @@ void ll_block_release(ll_block *block)
     if (!block) return;
     /* A zeroed handle has fd 0: only a reserved block owns its fd. */
     if (!block->base) return;
+    memory_guards_forget(block->base);
     munmap(block->base, block->size);
     if (block->fd >= 0) close(block->fd);
     memset(block, 0, sizeof *block);
