@@ -87,6 +87,7 @@ typedef enum ll_chunk {
     LL_CHUNK_LIB,      /* shared objects, the loader, anonymous mmaps, thread stacks */
     LL_CHUNK_STACK,    /* the main thread's stack */
     LL_CHUNK_KERNEL,   /* [vdso], [vvar], [vsyscall] and other kernel pages */
+    LL_CHUNK_COUNT
 } ll_chunk;
 
 /* One line of /proc/PID/maps. */
@@ -96,7 +97,8 @@ typedef struct ll_region {
     uint64_t inode;
     uint32_t dev_major, dev_minor;
     char perms[5];    /* "rw-p" */
-    const char *path; /* "" when anonymous; "[heap]", "[anon:NAME]", a file path */
+    const char *path; /* "" when anonymous; "[heap]", "[anon:NAME]", a file path
+                         (with " (deleted)" when the kernel says so) */
     ll_chunk chunk;
 } ll_region;
 
@@ -104,17 +106,58 @@ typedef struct ll_region {
 typedef struct ll_maps {
     ll_region *regions; /* sorted by start */
     size_t count;
-    int pid; /* 0 when parsed from text */
+    int pid;         /* 0 when parsed from text */
+    const char *exe; /* the main executable's path; NULL when it is unknown */
+    void *pool;      /* owned strings (internal) */
 } ll_maps;
 
-/* Reads /proc/PID/maps (pid 0: this process). */
+/* Reads /proc/PID/maps (pid 0: this process) and classifies it. Errors say
+ * whether the process does not exist, exited during the read, is a kernel
+ * thread (no maps) or may not be read (ptrace access rules, and what works). */
 int ll_maps_read_pid(int pid, ll_maps *out, ll_error *err);
+
+/* Parses maps text (len bytes, need not end in a newline) and classifies
+ * it. A malformed line fails with its line number. */
+int ll_maps_parse(const char *text, size_t len, ll_maps *out, ll_error *err);
+
+/* Reads and parses a saved maps file (e.g. `cat /proc/PID/maps > FILE`). */
+int ll_maps_read_file(const char *path, ll_maps *out, ll_error *err);
 
 /* Frees what a read or parse allocated. Safe on a zeroed ll_maps. */
 void ll_maps_free(ll_maps *maps);
 
-/* The first region that overlaps [start, end), or NULL. */
+/* The first region that overlaps [start, end), or NULL. O(log count). */
 const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t end);
+
+/* Sets every region's chunk. exe names the main executable (NULL: keep
+ * maps->exe, or guess it: the first executable file mapping that is not a
+ * shared object, else the file mapping nearest below [heap]). The brk heap
+ * and the anonymous tail of the executable's data count as application. */
+void ll_maps_classify(ll_maps *maps, const char *exe);
+
+/* "app", "lib", "stack", "kernel" or "none". */
+const char *ll_chunk_name(ll_chunk chunk);
+
+/* The extent of one chunk: lowest start, highest end, region count and
+ * total bytes. count 0 when the chunk has no region. */
+typedef struct ll_span {
+    uint64_t lo, hi;
+    size_t count;
+    uint64_t bytes;
+} ll_span;
+ll_span ll_maps_span(const ll_maps *maps, ll_chunk chunk);
+
+/* Total bytes mapped (what `pmap -x` prints as "total kB", times 1024). */
+uint64_t ll_maps_total(const ll_maps *maps);
+
+/* A free range of addresses [start, end). */
+typedef struct ll_range {
+    uint64_t start, end;
+} ll_range;
+
+/* The free gaps inside [lo, hi): writes up to cap of them to out (which may
+ * be NULL when cap is 0) and returns how many there are. */
+size_t ll_maps_gaps(const ll_maps *maps, uint64_t lo, uint64_t hi, ll_range *out, size_t cap);
 
 /* ==== advise: choose a static base address ============================ */
 
