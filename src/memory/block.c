@@ -14,12 +14,6 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* Until the maps layer is merged these resolve to NULL and the "in the way"
- * message comes from a minimal reading of /proc/self/maps below. */
-#pragma weak ll_maps_read_pid
-#pragma weak ll_maps_overlap
-#pragma weak ll_maps_free
-
 uint64_t memory_address_limit(void)
 {
     /* The initial stack sits at the top of the user address space in every
@@ -69,29 +63,6 @@ static int check_params(const ll_block_params *p, uint64_t size, uint64_t align,
     return 0;
 }
 
-/* Stand-in for the maps layer: the first line of /proc/self/maps that
- * overlaps [start, end), as "start-end perms path". */
-static int scan_maps(uint64_t start, uint64_t end, char *out, size_t cap)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return -1;
-    char line[4096];
-    int found = -1;
-    while (found && fgets(line, sizeof line, f)) {
-        unsigned long long lo, hi;
-        char perms[5];
-        int path_at = 0;
-        if (sscanf(line, "%llx-%llx %4s %*s %*s %*s %n", &lo, &hi, perms, &path_at) < 3) continue;
-        if (hi <= start || lo >= end) continue;
-        line[strcspn(line, "\n")] = '\0';
-        const char *path = path_at ? line + path_at : "";
-        snprintf(out, cap, "0x%llx-0x%llx %s%s%s", lo, hi, perms, path[0] ? " " : "", path);
-        found = 0;
-    }
-    fclose(f);
-    return found;
-}
-
 /* Names the first mapping in [base, base + size) as /proc/self/maps shows
  * it: "0x...-0x... rw-p [anon:cache]". */
 static void describe_in_the_way(uint64_t base, uint64_t size, char *out, size_t cap)
@@ -99,13 +70,9 @@ static void describe_in_the_way(uint64_t base, uint64_t size, char *out, size_t 
     uint64_t end = base + size;
     snprintf(out, cap, "something mapped in 0x%llx-0x%llx", (unsigned long long)base,
              (unsigned long long)end);
-    if (!ll_maps_read_pid || !ll_maps_overlap || !ll_maps_free) {
-        scan_maps(base, base + size, out, cap);
-        return;
-    }
     ll_maps maps = {0};
     if (ll_maps_read_pid(0, &maps, NULL) != 0) return;
-    const ll_region *r = ll_maps_overlap(&maps, base, base + size);
+    const ll_region *r = ll_maps_overlap(&maps, base, end);
     if (r)
         snprintf(out, cap, "0x%llx-0x%llx %s%s%s", (unsigned long long)r->start,
                  (unsigned long long)r->end, r->perms, r->path[0] ? " " : "", r->path);
