@@ -269,7 +269,19 @@ static void *push(ll_arena *a, uint64_t size, uint64_t align, const ll_push_para
 
 void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *p)
 {
-    return push(arena, size, p->align ? p->align : DEFAULT_ALIGN, p);
+    /* The common case inline; anything unusual goes through push(). */
+    uint64_t align = p->align ? p->align : DEFAULT_ALIGN;
+    uint64_t begin = (uint64_t)(uintptr_t)arena->begin;
+    uint64_t off = ll_align_up(begin + arena->used, align) - begin;
+    if (__builtin_expect(
+            ll_is_pow2(align) && off <= arena->capacity && size <= arena->capacity - off, 1)) {
+        arena->used = off + size;
+        if (arena->used > arena->high_water) note_growth(arena);
+        uint8_t *mem = arena->begin + off;
+        if (p->zero) memset(mem, 0, size);
+        return mem;
+    }
+    return push(arena, size, align, p);
 }
 
 void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_align, uint64_t count,
