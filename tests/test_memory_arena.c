@@ -331,9 +331,16 @@ static int in_child(void (*fn)(void), char *out, size_t cap)
         _exit(0);
     }
     close(fds[1]);
+    /* Drain it all (a long report must not die of SIGPIPE), keep the start. */
     size_t len = 0;
     ssize_t n;
-    while (len + 1 < cap && (n = read(fds[0], out + len, cap - 1 - len)) > 0) len += (size_t)n;
+    char chunk[4096];
+    while ((n = read(fds[0], chunk, sizeof chunk)) > 0) {
+        size_t keep = len + 1 < cap ? cap - 1 - len : 0;
+        if (keep > (size_t)n) keep = (size_t)n;
+        memcpy(out + len, chunk, keep);
+        len += keep;
+    }
     out[len] = '\0';
     close(fds[0]);
     int status;
@@ -378,7 +385,10 @@ Test(memory_arena, other_faults_are_not_blamed_on_guards)
     ll_arena_create(&block, "permanent", 8192, &err, .guard = 1);
     char out[512];
     int status = in_child(ordinary_segv, out, sizeof out);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    /* Passed on to the handler that was there before (ASan's exits 1) or to
+     * the default action. */
+    cr_assert(WIFSIGNALED(status) ? WTERMSIG(status) == SIGSEGV : WEXITSTATUS(status) != 0,
+              "status %#x", status);
     cr_assert_null(strstr(out, "guard page hit"), "got: %s", out);
 }
 
