@@ -51,12 +51,13 @@ static void describe(text *t, const ll_block *block)
     uint64_t base = (uint64_t)(uintptr_t)block->base;
     uint64_t end = base + block->size, free_at = base;
     const memory_header *h = memory_header_of(block);
+    uint32_t count = h ? h->arena_count : 0;
     text_add(
-        t, "block 0x%llx-0x%llx %s, committed %s, %s%s%s, %u arenas\n", (unsigned long long)base,
+        t, "block 0x%llx-0x%llx %s, committed %s, %s%s%s, %u arena%s\n", (unsigned long long)base,
         (unsigned long long)end, ll_size_format(block->size, size, sizeof size),
         ll_size_format(ll_block_committed(block), com, sizeof com),
         block->fd >= 0 ? "memfd" : "anonymous", block->flags & LL_BLOCK_HUGE ? ", huge pages" : "",
-        block->flags & LL_BLOCK_PREFAULTED ? ", prefaulted" : "", h ? h->arena_count : 0);
+        block->flags & LL_BLOCK_PREFAULTED ? ", prefaulted" : "", count, count == 1 ? "" : "s");
     if (!h) return;
     text_add(t, "  %-20s 0x%llx  %s\n", "block header", (unsigned long long)base,
              ll_size_format(h->header_size, size, sizeof size));
