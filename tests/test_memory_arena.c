@@ -536,3 +536,46 @@ Test(memory_arena, on_full_needs_a_block)
     cr_assert_eq(ll_block_on_full(&none, on_full, NULL, &err), -1);
     cr_assert_str_eq(err.msg, "the block is not reserved (call ll_block_reserve first)");
 }
+
+Test(memory_arena, parent_from_another_block)
+{
+    ll_block other;
+    cr_assert_eq(ll_block_reserve(&other, &err, .size = LL_MIB), 0);
+    ll_arena *theirs = ll_arena_create(&other, "theirs", 0, &err, .guard = -1);
+    cr_assert_not_null(theirs, "%s", err.msg);
+    cr_assert_null(ll_arena_create(&block, "mine", 4096, &err, .parent = theirs));
+    cr_assert_str_eq(err.msg, "cannot create arena 'mine' inside 'theirs': it is in another block");
+    ll_block_release(&other);
+}
+
+Test(memory_arena, guard_and_attach_failures_from_the_kernel)
+{
+    ll_arena *a = ll_arena_create(&block, "first", 8192, &err, .guard = -1);
+    /* Unmap the page where the next arena's guard page would go. */
+    uint8_t *hole = a->begin + 8192 + 4096;
+    cr_assert_eq(munmap(hole, 4096), 0);
+    cr_assert_null(ll_arena_create(&block, "second", 4096, &err, .guard = 1));
+    cr_assert_str_eq(err.msg,
+                     "cannot protect the guard page after arena 'second': Cannot allocate memory");
+    cr_assert_eq(ll_block_attach(&block, &err), -1);
+    cr_assert_str_eq(err.msg, "cannot unprotect the block: Cannot allocate memory");
+}
+
+Test(memory_arena, at_most_16_guarded_blocks)
+{
+    ll_block many[17];
+    int made = 0;
+    for (; made < 17; made++) {
+        cr_assert_eq(ll_block_reserve(&many[made], &err, .size = LL_MIB), 0);
+        if (!ll_arena_create(&many[made], "guarded", 4096, &err, .guard = 1)) break;
+    }
+    /* The suite's own block has no guards yet: 16 fit, the 17th does not. */
+    cr_assert_eq(made, 16);
+    cr_assert_str_eq(err.msg, "cannot guard more than 16 blocks at once (try: .guard = -1)");
+    for (int i = 0; i <= made; i++) ll_block_release(&many[i]);
+    ll_block again;
+    cr_assert_eq(ll_block_reserve(&again, &err, .size = LL_MIB), 0);
+    cr_assert_not_null(ll_arena_create(&again, "guarded", 4096, &err, .guard = 1),
+                       "release gives the slot back: %s", err.msg);
+    ll_block_release(&again);
+}

@@ -106,8 +106,10 @@ static int fail_mmap(int code, uint64_t base, uint64_t size, ll_error *err)
                        "--size %s)",
                        a, (unsigned long long)base, what, hint);
     }
-    return ll_fail(err, code, "cannot reserve %s at 0x%llx: %s", a, (unsigned long long)base,
-                   strerror(code));
+    const char *hint = code == ENOMEM ? " (try: a smaller size, or check ulimit -v)" : "";
+    if (!base) return ll_fail(err, code, "cannot reserve %s: %s%s", a, strerror(code), hint);
+    return ll_fail(err, code, "cannot reserve %s at 0x%llx: %s%s", a, (unsigned long long)base,
+                   strerror(code), hint);
 }
 
 /* Maps [base, base + size) and insists on getting exactly that range. */
@@ -172,12 +174,14 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
         if (madvise(at, size, MADV_HUGEPAGE) == 0) block->flags |= LL_BLOCK_HUGE;
     } else {
         int fd = memfd_create(p->name ? p->name : "looplive", MFD_CLOEXEC);
-        if (fd < 0) return ll_fail(err, errno, "memfd_create: %s", strerror(errno));
+        if (fd < 0)
+            return ll_fail(err, errno, "cannot create the memfd behind the block: %s",
+                           strerror(errno));
         if (ftruncate(fd, (off_t)size) != 0) {
             int code = errno;
             close(fd);
             char a[32];
-            return ll_fail(err, code, "cannot size the memfd to %s: %s",
+            return ll_fail(err, code, "cannot size the memfd behind the block to %s: %s",
                            ll_size_format(size, a, sizeof a), strerror(code));
         }
         at = map_at(base, size, MAP_PRIVATE, fd, err);
