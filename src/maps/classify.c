@@ -47,7 +47,8 @@ static ll_chunk classify_one(const ll_region *r, const ll_region *prev, const ch
         if (!strcmp(p, "[heap]")) return LL_CHUNK_APP;
         if (!strcmp(p, "[stack]")) return LL_CHUNK_STACK;
         /* [stack:TID] (thread stacks, old kernels) and [anon:NAME] are mmaps. */
-        if (!strncmp(p, "[stack:", 7) || !strncmp(p, "[anon:", 6) || !strncmp(p, "[anon_shmem:", 12))
+        if (!strncmp(p, "[stack:", 7) || !strncmp(p, "[anon:", 6) ||
+            !strncmp(p, "[anon_shmem:", 12))
             return LL_CHUNK_LIB;
         return LL_CHUNK_KERNEL;
     }

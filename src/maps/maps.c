@@ -65,9 +65,12 @@ static int hex_field(const char **p, const char *end, char stop, uint64_t *out)
     int n = 0;
     for (; s < end && *s != stop; s++, n++) {
         unsigned c = (unsigned char)*s, d;
-        if (c - '0' < 10) d = c - '0';
-        else if ((c | 32) - 'a' < 6) d = (c | 32) - 'a' + 10;
-        else return -1;
+        if (c - '0' < 10)
+            d = c - '0';
+        else if ((c | 32) - 'a' < 6)
+            d = (c | 32) - 'a' + 10;
+        else
+            return -1;
         if (n >= 16) return -1;
         v = v << 4 | d;
     }
@@ -103,8 +106,10 @@ static void path_field(const char *line, const char *p, const char *end, const c
         s = line + 73;
         for (const char *q = p; q < s; q++)
             if (*q != ' ') s = NULL;
-        if (!s) s = p;
-        else goto done;
+        if (!s)
+            s = p;
+        else
+            goto done;
     }
     while (s < end && (*s == ' ' || *s == '\t')) s++;
 done:
@@ -263,8 +268,9 @@ int ll_maps_read_file(const char *path, ll_maps *out, ll_error *err)
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ll_fail(err, errno, "cannot read maps file '%s': %s (try: cat /proc/PID/maps > FILE)",
-                       path, strerror(errno));
+        return ll_fail(err, errno,
+                       "cannot read maps file '%s': %s (try: cat /proc/PID/maps > FILE)", path,
+                       strerror(errno));
     int rc = maps_read_fd(fd, 0, out, err);
     if (rc != 0 && err && err->code != ENOMEM && strncmp(err->msg, "maps line", 9) == 0) {
         char msg[sizeof err->msg];
@@ -310,8 +316,10 @@ const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t e
     size_t lo = 0, hi = maps->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (maps->regions[mid].end <= start) lo = mid + 1;
-        else hi = mid;
+        if (maps->regions[mid].end <= start)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo < maps->count && maps->regions[lo].start < end) return &maps->regions[lo];
     return NULL;
