@@ -9,7 +9,10 @@ prog=$dir/reserve_from_header
 header=$dir/looplive_base.h
 fail() { echo "memory_header.sh: $*" >&2; exit 1; }
 
-[ -x "$prog" ] || fail "$prog is missing (run: make all)"
+if [ ! -x "$prog" ]; then
+    [ -f "$dir/addr.err" ] && fail "looplive addr could not write the header: $(cat "$dir/addr.err")"
+    fail "$prog is missing (run: make all)"
+fi
 base=$(sed -n 's/^#define LOOPLIVE_BASE \(0x[0-9a-fA-F]*\).*/\1/p' "$header")
 size=$(sed -n 's/^#define LOOPLIVE_SIZE \([0-9xa-fA-F]*\).*/\1/p' "$header")
 [ -n "$base" ] && [ -n "$size" ] || fail "no LOOPLIVE_BASE/LOOPLIVE_SIZE in $header"
