@@ -302,7 +302,9 @@ typedef struct ll_block_params {
     void *base;       /* where; NULL lets the OS choose (release builds) */
     uint64_t size;    /* bytes; rounded up to the page size */
     int prefault;     /* commit and fault in every page now */
-    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
+    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, base and size
+                         2 MiB aligned; no memfd, so no snapshots (they need
+                         the default memfd backing) */
     const char *name; /* shown in /proc/PID/maps as the memfd's name */
 } ll_block_params;
 
