@@ -337,8 +337,9 @@ void ll_block_release(ll_block *block);
  *     ll_arena_temp_end(t);
  *
  * Partitions are laid out one after another, page aligned; with guards a
- * PROT_NONE page follows each one, and a fault there prints the partition's
- * name and kills the process with SIGSEGV. Guard pages cannot be read:
+ * PROT_NONE page follows each one (and precedes one that starts right after
+ * the header, which holds the table), and a fault there prints the
+ * partition's name and kills the process with SIGSEGV. Guard pages cannot be read:
  * code that reads the whole block must skip them (ll_block_arena_at says
  * "guard page"). */
 

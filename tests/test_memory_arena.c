@@ -401,18 +401,19 @@ Test(memory_arena, the_table_travels_with_the_bytes)
     **head = 42;
     uint64_t used = perm->used;
 
-    /* Save the bytes, drop the block, reserve it again at the same address
-     * (as a new process would), load the bytes back. */
-    memory_header *h = memory_header_of(&block);
-    uint64_t saved_size = (uint64_t)(perm->begin + perm->capacity - block.base);
-    uint8_t *saved = malloc(saved_size);
-    memcpy(saved, block.base, h->header_size);
-    memcpy(saved + h->header_size, perm->begin, perm->capacity);
+    /* Save the bytes (not the guard pages: they cannot be read), drop the
+     * block, reserve it again at the same address as a new process would,
+     * and load the bytes back. */
+    uint64_t table = memory_header_of(&block)->header_size;
+    uint64_t perm_at = (uint64_t)(perm->begin - block.base), perm_size = perm->capacity;
+    uint8_t *saved = malloc(perm_at + perm_size);
+    memcpy(saved, block.base, table);
+    memcpy(saved + perm_at, perm->begin, perm_size);
     void *at = block.base;
     ll_block_release(&block);
     cr_assert_eq(ll_block_reserve(&block, &err, .base = at, .size = 16 * LL_MIB), 0, "%s", err.msg);
-    memcpy(block.base, saved, h->header_size);
-    memcpy(block.base + h->header_size, saved + h->header_size, saved_size - h->header_size);
+    memcpy(block.base, saved, table);
+    memcpy(block.base + perm_at, saved + perm_at, perm_size);
     free(saved);
     cr_assert_eq(ll_block_attach(&block, &err), 0, "%s", err.msg);
 
@@ -578,4 +579,43 @@ Test(memory_arena, at_most_16_guarded_blocks)
     cr_assert_not_null(ll_arena_create(&again, "guarded", 4096, &err, .guard = 1),
                        "release gives the slot back: %s", err.msg);
     ll_block_release(&again);
+}
+
+static void underrun_permanent(void)
+{
+    ll_arena *a = ll_arena_get(&block, "permanent");
+    volatile uint8_t *p = a->begin;
+    p[-1] = 1;
+}
+
+Test(memory_arena, a_guard_keeps_underruns_out_of_the_table)
+{
+    ll_arena *a = ll_arena_create(&block, "permanent", 8192, &err, .guard = 1);
+    cr_assert_not_null(a, "%s", err.msg);
+    cr_assert_eq(a->begin, block.base + header_size() + ll_page_size());
+    cr_assert_str_eq(ll_block_arena_at(&block, header_size()), "guard page");
+    char out[512], want[256];
+    int status = in_child(underrun_permanent, out, sizeof out);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x: %s", status, out);
+    uint64_t begin = (uint64_t)(uintptr_t)a->begin;
+    snprintf(want, sizeof want,
+             "looplive: guard page hit at 0x%llx: ran before the start of arena 'permanent' "
+             "(0x%llx-0x%llx)\n",
+             (unsigned long long)(begin - 1), (unsigned long long)begin,
+             (unsigned long long)(begin + 8192));
+    cr_assert(strstr(out, want), "got: %s", out);
+
+    cr_assert_eq(ll_block_attach(&block, &err), 0, "%s", err.msg);
+    status = in_child(underrun_permanent, out, sizeof out);
+    cr_assert(WIFSIGNALED(status), "attach did not re-arm the guard after the header");
+}
+
+Test(memory_arena, header_guard_failure_from_the_kernel)
+{
+    /* Write the header, then unmap the page its guard would take. */
+    cr_assert_eq(ll_block_on_full(&block, NULL, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(munmap(block.base + header_size(), ll_page_size()), 0);
+    cr_assert_null(ll_arena_create(&block, "permanent", 8192, &err, .guard = 1));
+    cr_assert_str_eq(
+        err.msg, "cannot protect the guard page after the block header: Cannot allocate memory");
 }

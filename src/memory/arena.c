@@ -99,7 +99,10 @@ static int place_partition(ll_block *block, memory_header *h, ll_arena *a, uint6
                            int guarded, ll_error *err)
 {
     uint64_t guard = guarded ? block->page_size : 0;
-    uint64_t left = h->size - h->next;
+    /* A guarded partition right after the header gets a guard before it
+     * too, so that an underrun cannot reach the arena table. */
+    uint64_t lead = guarded && h->next == h->header_size ? guard : 0;
+    uint64_t left = h->size - h->next - (lead < h->size - h->next ? lead : 0);
     uint64_t cap = capacity ? ll_align_up(capacity, block->page_size) : 0;
     if (!capacity && left > guard) cap = left - guard;
     if (capacity > left || cap == 0 || cap + guard > left) {
@@ -110,16 +113,18 @@ static int place_partition(ll_block *block, memory_header *h, ll_arena *a, uint6
                        a->name, capacity ? ll_size_format(capacity, a1, sizeof a1) : "the rest",
                        ll_size_format(left, a2, sizeof a2), ll_size_format(h->size, a3, sizeof a3));
     }
-    a->begin = block->base + h->next;
+    a->begin = block->base + h->next + lead;
     a->capacity = cap;
     /* A restore may have left a guard page of an older layout here. */
     mprotect(a->begin, cap, PROT_READ | PROT_WRITE);
+    if (lead && memory_guard_arm(h, block->base + h->next, lead, NULL, err) != 0) return -1;
     if (guard) {
         a->guard_size = guard;
         a->flags |= LL_ARENA_GUARDED;
-        if (memory_guard_arm(h, a, err) != 0) return -1;
+        if (memory_guard_arm(h, a->begin + cap, guard, a, err) != 0) return -1;
     }
-    h->next += cap + guard;
+    h->header_guard = lead ? lead : h->header_guard;
+    h->next += lead + cap + guard;
     return 0;
 }
 
@@ -329,6 +334,7 @@ const char *ll_block_arena_at(const ll_block *block, uint64_t offset)
     const memory_header *h = memory_header_of(block);
     if (!h) return "unallocated";
     if (offset < h->header_size) return "block header";
+    if (offset < h->header_size + h->header_guard) return "guard page";
     const uint8_t *at = block->base + offset;
     const char *what = "unallocated";
     /* A sub-arena is created after its parent: the last match is innermost. */
@@ -363,6 +369,12 @@ int ll_block_attach(ll_block *block, ll_error *err)
     if (mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
         return ll_fail(err, errno, "cannot unprotect the block: %s", strerror(errno));
     for (uint32_t i = 0; i < h->arena_count; i++)
-        if (h->arenas[i].guard_size && memory_guard_arm(h, &h->arenas[i], err) != 0) return -1;
+        if (h->arenas[i].guard_size &&
+            memory_guard_arm(h, h->arenas[i].begin + h->arenas[i].capacity, h->arenas[i].guard_size,
+                             &h->arenas[i], err) != 0)
+            return -1;
+    if (h->header_guard &&
+        memory_guard_arm(h, block->base + h->header_size, h->header_guard, NULL, err) != 0)
+        return -1;
     return 0;
 }

@@ -14,11 +14,16 @@ static memory_header *guarded[MAX_GUARDED_BLOCKS];
 static struct sigaction previous;
 static int installed;
 
-static const ll_arena *guard_owner(uint64_t addr)
+/* The arena whose guard holds addr; *before is set when it is the guard
+ * between the block header and that arena (an underrun), not after it. */
+static const ll_arena *guard_owner(uint64_t addr, int *before)
 {
     for (int b = 0; b < MAX_GUARDED_BLOCKS; b++) {
         const memory_header *h = __atomic_load_n(&guarded[b], __ATOMIC_ACQUIRE);
         if (!h) continue;
+        uint64_t lead = h->base + h->header_size;
+        *before = h->header_guard && addr >= lead && addr < lead + h->header_guard;
+        if (*before && h->arena_count) return &h->arenas[0];
         for (uint32_t i = 0; i < h->arena_count && i < LL_BLOCK_MAX_ARENAS; i++) {
             const ll_arena *a = &h->arenas[i];
             uint64_t start = (uint64_t)(uintptr_t)a->begin + a->capacity;
@@ -50,11 +55,12 @@ static void say_hex(uint64_t v)
 static void on_segv(int sig, siginfo_t *info, void *uc)
 {
     uint64_t addr = (uint64_t)(uintptr_t)info->si_addr;
-    const ll_arena *a = guard_owner(addr);
+    int before = 0;
+    const ll_arena *a = guard_owner(addr, &before);
     if (a) {
         say("looplive: guard page hit at ");
         say_hex(addr);
-        say(": ran past the end of arena '");
+        say(before ? ": ran before the start of arena '" : ": ran past the end of arena '");
         say(a->name);
         say("' (");
         say_hex((uint64_t)(uintptr_t)a->begin);
@@ -101,12 +107,14 @@ static int remember(memory_header *h, ll_error *err)
                    MAX_GUARDED_BLOCKS);
 }
 
-int memory_guard_arm(memory_header *h, const ll_arena *a, ll_error *err)
+int memory_guard_arm(memory_header *h, uint8_t *at, uint64_t size, const ll_arena *after,
+                     ll_error *err)
 {
     if (remember(h, err) != 0 || install(err) != 0) return -1;
-    if (mprotect(a->begin + a->capacity, a->guard_size, PROT_NONE) != 0)
-        return ll_fail(err, errno, "cannot protect the guard page after arena '%s': %s", a->name,
-                       strerror(errno));
+    if (mprotect(at, size, PROT_NONE) != 0)
+        return ll_fail(err, errno, "cannot protect the guard page after %s%s%s: %s",
+                       after ? "arena '" : "the block header", after ? after->name : "",
+                       after ? "'" : "", strerror(errno));
     return 0;
 }
 

@@ -27,7 +27,8 @@ typedef struct memory_header {
     int32_t on_full_pid; /* the process that set on_full */
     ll_arena_full_fn *on_full;
     void *on_full_ctx;
-    uint64_t reserved_[8];
+    uint64_t header_guard; /* PROT_NONE bytes right after the header, 0 if none */
+    uint64_t reserved_[7];
     ll_arena arenas[LL_BLOCK_MAX_ARENAS];
 } memory_header;
 
@@ -50,9 +51,11 @@ uint64_t memory_address_limit(void);
 /* Faults [at, at + size) in for writing. */
 void memory_prefault(uint8_t *at, uint64_t size);
 
-/* guard.c: makes the pages PROT_NONE and makes sure a fault on them names
- * the arena; memory_guards_forget drops a block's ranges on release. */
-int memory_guard_arm(memory_header *header, const ll_arena *arena, ll_error *err);
+/* guard.c: makes [at, at + size) PROT_NONE, the guard after arena `after`
+ * (NULL: after the block header), and makes sure a fault there names the
+ * arena; memory_guards_forget drops a block's ranges on release. */
+int memory_guard_arm(memory_header *header, uint8_t *at, uint64_t size, const ll_arena *after,
+                     ll_error *err);
 void memory_guards_forget(const void *block_base);
 
 #endif
