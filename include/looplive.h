@@ -302,7 +302,9 @@ typedef struct ll_block_params {
     void *base;       /* where; NULL lets the OS choose (release builds) */
     uint64_t size;    /* bytes; rounded up to the page size */
     int prefault;     /* commit and fault in every page now */
-    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
+    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, base and size
+                         2 MiB aligned; no memfd, so no snapshots (they need
+                         the default memfd backing) */
     const char *name; /* shown in /proc/PID/maps as the memfd's name */
 } ll_block_params;
 
@@ -319,6 +321,158 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *par
 
 /* Unmaps the block and closes its memfd. Safe on a zeroed handle. */
 void ll_block_release(ll_block *block);
+
+/* ---- arenas: named partitions inside the block ------------------------
+ *
+ * The table of arenas lives in a header at the start of the block, and each
+ * ll_arena is a record in that table: a snapshot restore, or a later process
+ * that maps the block back at the same address, gets the allocators back
+ * with the bytes. Handmade-style use:
+ *
+ *     ll_arena *perm = ll_arena_get(&block, "permanent");
+ *     if (!perm) perm = ll_arena_create(&block, "permanent", 64 << 20, &err);
+ *     ll_arena *frame = ll_arena_create(&block, "transient", 0, &err); // the rest
+ *     ll_arena_temp t = ll_arena_temp_begin(frame);
+ *     float *xs = ll_arena_push_array(frame, float, 1024, .zero = 1);
+ *     ll_arena_temp_end(t);
+ *
+ * Partitions are laid out one after another, page aligned; with guards a
+ * PROT_NONE page follows each one (and precedes one that starts right after
+ * the header, which holds the table), and a fault there prints the
+ * partition's name and kills the process with SIGSEGV. Guard pages cannot be read:
+ * code that reads the whole block must skip them (ll_block_arena_at says
+ * "guard page"). */
+
+#define LL_ARENA_NAME_MAX   32
+#define LL_BLOCK_MAX_ARENAS 64
+
+/* One arena: a record in the block's table. Read the fields; change them
+ * only through the functions below. */
+typedef struct ll_arena {
+    char name[LL_ARENA_NAME_MAX];
+    uint8_t *begin;      /* first byte; absolute, the block never moves */
+    uint64_t capacity;   /* bytes */
+    uint64_t used;       /* bytes pushed so far (the current position) */
+    uint64_t high_water; /* the largest used ever seen */
+    uint64_t committed;  /* bytes from begin handed out at some point, page
+                            rounded (faulted in now with LL_ARENA_PREFAULT) */
+    uint64_t guard_size; /* PROT_NONE bytes right after the arena, 0 if none */
+    uint32_t flags;      /* LL_ARENA_* */
+    int32_t parent;      /* table index of the arena it was carved from, -1 */
+    uint32_t index;      /* its own table index */
+    uint32_t reserved_[9];
+} ll_arena;
+
+enum {
+    LL_ARENA_GUARDED = 1u << 0,  /* a guard page follows it */
+    LL_ARENA_PREFAULT = 1u << 1, /* its capacity was faulted in at creation */
+    LL_ARENA_SUB = 1u << 2,      /* carved out of another arena */
+};
+
+#ifdef NDEBUG
+#define LL_DEBUG_BUILD 0
+#else
+#define LL_DEBUG_BUILD 1
+#endif
+
+typedef struct ll_arena_params {
+    ll_arena *parent; /* carve the arena out of this one instead of the block */
+    int guard;        /* 1: guard page after it; -1: none; 0: guard when the
+                         caller is built without NDEBUG (partitions only) */
+    int prefault;     /* fault the whole capacity in now: pushes never fault */
+} ll_arena_params;
+
+/* Creates the arena `name` with capacity bytes (rounded up to pages; 0 takes
+ * all that is left) after the last partition, or inside .parent. Writes the
+ * block header first if the block has none. Fails when the name is taken or
+ * longer than LL_ARENA_NAME_MAX - 1, the table is full, or too little is
+ * left (the error says how much). */
+ll_arena *ll_arena_create_(ll_block *block, const char *name, uint64_t capacity, ll_error *err,
+                           int debug_build, const ll_arena_params *params);
+#define ll_arena_create(block, name, capacity, err, ...)                                           \
+    ll_arena_create_((block), (name), (capacity), (err), LL_DEBUG_BUILD,                           \
+                     &(ll_arena_params){__VA_ARGS__})
+
+/* The arena called name in the block's table, or NULL: how code finds its
+ * arenas again after a restore or in a new process. */
+ll_arena *ll_arena_get(const ll_block *block, const char *name);
+
+/* Arena number index of the table (creation order), or NULL past the end. */
+ll_arena *ll_block_arena(const ll_block *block, uint32_t index);
+
+typedef struct ll_push_params {
+    uint64_t align; /* a power of two; 0: 16, like malloc */
+    int zero;       /* clear the bytes (memory popped and pushed again is
+                       not cleared otherwise) */
+    ll_error *err;  /* filled when the arena is full */
+} ll_push_params;
+
+/* Pushes size bytes. When the arena is full: calls the block's full hook if
+ * one is set (ll_block_on_full), fills .err if given, prints the error on
+ * stderr when neither is there, and returns NULL. Never overflows. */
+void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *params);
+#define ll_arena_push(arena, size, ...)                                                            \
+    ll_arena_push_((arena), (size), &(ll_push_params){__VA_ARGS__})
+
+/* Pushes count objects of type, aligned for the type (or .align if larger);
+ * fails like ll_arena_push, also when count * sizeof(type) overflows. */
+void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_align, uint64_t count,
+                           const ll_push_params *params);
+#define ll_arena_push_array(arena, type, count, ...)                                               \
+    ((type *)ll_arena_push_array_((arena), sizeof(type), _Alignof(type), (count),                  \
+                                  &(ll_push_params){__VA_ARGS__}))
+
+/* The current position: what ll_arena_pop_to takes to free everything
+ * pushed after this call. */
+uint64_t ll_arena_pos(const ll_arena *arena);
+
+/* Frees everything pushed after pos. A pos above the current one is
+ * ignored (pushing is the only way up). */
+void ll_arena_pop_to(ll_arena *arena, uint64_t pos);
+
+/* Frees everything in the arena; its high-water mark stays. */
+void ll_arena_clear(ll_arena *arena);
+
+/* A temporary scope: everything pushed between begin and end is freed by
+ * end. Scopes nest; end them in reverse order. */
+typedef struct ll_arena_temp {
+    ll_arena *arena;
+    uint64_t pos;
+} ll_arena_temp;
+ll_arena_temp ll_arena_temp_begin(ll_arena *arena);
+void ll_arena_temp_end(ll_arena_temp temp);
+
+/* Called when a push does not fit: return 1 to retry the push once (after
+ * making room), 0 to fail it. It may also longjmp or abort. */
+typedef int ll_arena_full_fn(ll_arena *arena, uint64_t requested, uint64_t available, void *ctx);
+
+/* Sets the hook for every arena of the block (NULL removes it). The hook is
+ * kept in the block header with the process id: a restore in this process
+ * keeps it; another process (a fork, a later run) ignores it until it sets
+ * its own. Set it from the host, not from code that is reloaded. */
+int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err);
+
+/* What the byte at offset belongs to: the innermost arena's name, or "block
+ * header", "guard page", "unallocated", "outside the block". The string
+ * lives in the block or is static. */
+const char *ll_block_arena_at(const ll_block *block, uint64_t offset);
+
+/* Bytes of the block committed: the header plus each partition's committed. */
+uint64_t ll_block_committed(const ll_block *block);
+
+/* Prints the block (base, size, committed) and one line per arena (range,
+ * used, capacity, high water, committed) into out. */
+int ll_block_describe(const ll_block *block, FILE *out);
+
+/* The same text into buf (always terminated when cap > 0); returns the
+ * length the whole text needs, like snprintf. */
+size_t ll_block_describe_str(const ll_block *block, char *buf, size_t cap);
+
+/* After the block's contents were replaced by a load from outside this
+ * process: checks the header (made for this base and size) and arms the
+ * guard pages its table lists. A restore in the same process needs it too
+ * when the arena layout changed since the snapshot. */
+int ll_block_attach(ll_block *block, ll_error *err);
 
 /* ==== snapshot: save, restore and persist the block ==================== */
 
