@@ -153,9 +153,8 @@ Test(module, half_written_library_is_never_loaded_with_stat_polling)
     ll_error err;
     /* A short settle time: the stalled file looks finished to stat(), and
      * the ELF check is what must refuse it. */
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT, .watch_stat = 1, .stable_ms = 5,
-                                  .stat_interval_ms = 2);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
+                                  .watch_stat = 1, .stable_ms = 5, .stat_interval_ms = 2);
     cr_assert(m, "%s", err.msg);
     ll_module_info info;
     ll_module_query(m, &info);
@@ -202,8 +201,9 @@ Test(module, missing_entry_point_keeps_the_old_code)
     ll_module_info info;
     ll_module_query(m, &info);
     cr_assert_eq(info.failures, 1);
-    cr_assert_eq(count_entries(info.copy_dir), 2, "version 1 stays for a rollback; the failed "
-                                                  "copy is gone");
+    cr_assert_eq(count_entries(info.copy_dir), 2,
+                 "version 1 stays for a rollback; the failed "
+                 "copy is gone");
     cr_assert_eq(ll_module_protect(m, call_through, m, &err), 0, "%s", err.msg);
     cr_assert_eq(count_entries(info.copy_dir), 1, "version 2 proved good: version 1 is gone");
     ll_module_close(m);

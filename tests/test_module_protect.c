@@ -49,8 +49,8 @@ static ll_module *two_versions(ll_block *b, uint8_t *before)
     ll_error err;
     test_block(b, 1 << 20);
     for (int i = 0; i < WATCHED; i++) b->base[i] = (uint8_t)(i * 7);
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT, .block = b);
+    ll_module *m =
+        ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT, .block = b);
     cr_assert(m, "%s", err.msg);
     call c = {.m = m};
     cr_assert_eq(ll_module_protect(m, call_value_into, &c, &err), 0, "%s", err.msg);
@@ -121,8 +121,7 @@ Test(protect, abort)
 {
     /* abort() raises the signal inside libc: the report names the module
      * function that called it. */
-    fault_is_caught(CRASH_ABORT, SIGABRT, "SIGABRT (Aborted)",
-                    "called from crash+0x");
+    fault_is_caught(CRASH_ABORT, SIGABRT, "SIGABRT (Aborted)", "called from crash+0x");
 }
 
 Test(protect, stack_overflow)
@@ -135,8 +134,7 @@ Test(protect, stack_overflow)
 Test(protect, fault_in_a_good_version_stays_on_it)
 {
     ll_error err;
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
     cr_assert(m, "%s", err.msg);
     uint8_t state[64];
     call c = {.m = m, .kind = CRASH_SEGV, .state = state, .size = sizeof state};
@@ -150,8 +148,7 @@ Test(protect, fault_in_a_good_version_stays_on_it)
 Test(protect, a_call_that_returns)
 {
     ll_error err;
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
     cr_assert(m, "%s", err.msg);
     uint8_t state[16] = {0};
     call c = {.m = m, .kind = 99, .state = state, .size = sizeof state};
@@ -195,8 +192,8 @@ static void died_from(int status, int sig)
 static ll_module *child_open(int unprotected)
 {
     ll_error err;
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT, .unprotected = unprotected);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
+                                  .unprotected = unprotected);
     if (!m) _exit(3);
     return m;
 }

@@ -41,8 +41,7 @@ static char *make_copy(ll_module *m, ll_error *err)
     char *copy = malloc(PATH_MAX);
     /* A new name per attempt: the loader hands back an image still loaded
      * under the same name, and a failed attempt may not have unloaded. */
-    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name,
-             (unsigned long long)++m->attempts);
+    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name, (unsigned long long)++m->attempts);
     int out = open(copy, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
     int rc = -1;
     if (out < 0)
@@ -281,8 +280,8 @@ static int make_copy_dir(ll_module *m, ll_error *err)
 static int copy_names(ll_module *m, const ll_module_params *p, ll_error *err)
 {
     if (p->symbol_count && !p->symbols)
-        return ll_fail(err, EINVAL, "module '%s': symbol_count is %zu but symbols is NULL",
-                       m->path, p->symbol_count);
+        return ll_fail(err, EINVAL, "module '%s': symbol_count is %zu but symbols is NULL", m->path,
+                       p->symbol_count);
     m->count = p->symbol_count;
     m->names = calloc(m->count ? m->count : 1, sizeof *m->names);
     for (size_t i = 0; i < m->count; i++) {
@@ -308,9 +307,8 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
         free(m);
         return NULL;
     }
-    if (split_path(m, path, err) != 0 || copy_names(m, p, err) != 0 ||
-        make_copy_dir(m, err) != 0 || ll_module_reload(m, err) != 0 ||
-        (!m->unprotected && module_signals_acquire(err) != 0)) {
+    if (split_path(m, path, err) != 0 || copy_names(m, p, err) != 0 || make_copy_dir(m, err) != 0 ||
+        ll_module_reload(m, err) != 0 || (!m->unprotected && module_signals_acquire(err) != 0)) {
         m->unprotected = 1; /* no fault handlers to release */
         ll_module_close(m);
         return NULL;

@@ -30,6 +30,11 @@ typedef struct module_image {
     int pinned; /* the block still points into it: never unload before close */
 } module_image;
 
+/* What identifies one version of the file in stat mode. */
+typedef struct file_sig {
+    uint64_t dev, ino, size, mtime, ctime;
+} file_sig;
+
 /* The watcher thread and what it shares with the frame path. */
 typedef struct module_watch {
     atomic_int ready; /* a complete new build is there: the only thing poll reads */
@@ -41,6 +46,7 @@ typedef struct module_watch {
     pthread_t thread;
     const char *dir, *name, *path, *lock_path;
     uint64_t stable_ns, interval_ns;
+    file_sig initial; /* the file when the watch started (stat mode) */
 } module_watch;
 
 struct ll_module {

@@ -98,8 +98,8 @@ int module_signals_acquire(ll_error *err)
                 int e = errno;
                 while (i-- > 0) sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
                 pthread_mutex_unlock(&install_lock);
-                return ll_fail(err, e, "cannot install a signal handler for %s: %s",
-                               strsignal(sig), strerror(e));
+                return ll_fail(err, e, "cannot install a signal handler for %s: %s", strsignal(sig),
+                               strerror(e));
             }
         }
     }

@@ -86,8 +86,8 @@ static void classify_code(scan_state *s, uint64_t *word, uint64_t offset, const 
         return;
     }
     if (saddr != value) {
-        add_stale(s, offset, value, "code address %s+0x%llx, not a function's start",
-                  di->dli_sname, (unsigned long long)(value - saddr));
+        add_stale(s, offset, value, "code address %s+0x%llx, not a function's start", di->dli_sname,
+                  (unsigned long long)(value - saddr));
         return;
     }
     void *next = s->to ? dlsym(s->to->handle, di->dli_sname) : NULL;
