@@ -147,7 +147,6 @@ static module_image *image_load(ll_module *m, ll_error *err)
         image_unload(img);
         return NULL;
     }
-    m->next_version++;
     return img;
 }
 
@@ -183,10 +182,11 @@ static int carry_pointers(ll_module *m, module_image *img, ll_error *err)
     m->info.repointed = 0;
     m->info.stale_count = 0;
     if (!m->block || !m->cur) return 0;
-    size_t stale = module_scan(m, m->cur, img, 1);
+    size_t stale = module_scan(m, m->cur, img);
     if (stale && !m->allow_stale) {
         char list[600];
         module_stale_describe(m, list, sizeof list);
+        m->info.repointed = 0; /* nothing was */
         return ll_fail(err, EADDRINUSE,
                        "refusing to run '%s' version %llu: the block holds %zu pointer%s into "
                        "version %llu that cannot be re-pointed: %s (try: keep offsets or names "
@@ -194,7 +194,7 @@ static int carry_pointers(ll_module *m, module_image *img, ll_error *err)
                        m->path, (unsigned long long)img->version, stale, stale == 1 ? "" : "s",
                        (unsigned long long)m->cur->version, list);
     }
-    module_scan(m, m->cur, img, 0);
+    module_scan_apply(m);
     if (stale) m->cur->pinned = 1; /* keep the old strings and data readable */
     return 0;
 }
@@ -216,6 +216,7 @@ int ll_module_reload(ll_module *m, ll_error *err)
                  (unsigned long long)m->info.version);
         return -1;
     }
+    m->next_version++;
     img->next = m->images;
     m->images = img;
     use_image(m, img);
@@ -236,7 +237,10 @@ int ll_module_poll(ll_module *m, ll_error *err)
 void module_rollback(ll_module *m)
 {
     if (!m->good || m->good == m->cur) return;
-    if (m->block && module_scan(m, m->cur, m->good, 0) > 0) m->cur->pinned = 1;
+    if (m->block) {
+        if (module_scan(m, m->cur, m->good) > 0) m->cur->pinned = 1;
+        module_scan_apply(m);
+    }
     use_image(m, m->good);
     m->info.rollbacks++;
     prune(m);
@@ -349,5 +353,6 @@ void ll_module_close(ll_module *m)
     free(m->dir);
     free(m->name);
     free(m->lock_path);
+    free(m->fixes.items);
     free(m);
 }
