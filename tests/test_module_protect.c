@@ -198,12 +198,12 @@ static ll_module *child_open(int unprotected)
     return m;
 }
 
-static volatile int *volatile null_pointer;
+static volatile uintptr_t low_address = 16; /* not NULL: UBSan would stop first */
 
 static void segv_outside_module(void)
 {
     child_open(0);
-    *null_pointer = 1; /* the host's own bug */
+    *(volatile int *)low_address = 1; /* the host's own bug */
 }
 
 static void abort_outside_module(void)
