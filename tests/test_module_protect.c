@@ -1,6 +1,8 @@
 /* test_module_protect.c - a fault in module code is caught, the code rolls
  * back to the last good version and the block is put back as it was before
  * the call; faults anywhere else still kill the process. */
+#include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -129,6 +131,72 @@ Test(protect, stack_overflow)
     /* recurse() is static: the report gives its offset in the file. */
     fault_is_caught(CRASH_STACK, SIGSEGV, "SIGSEGV (Segmentation fault) at address 0x",
                     "(stack overflow) in 0x");
+}
+
+Test(protect, fault_report_fields)
+{
+    ll_block b;
+    static uint8_t before[WATCHED];
+    ll_module *m = two_versions(&b, before);
+    ll_error err;
+    call c = {.m = m, .kind = CRASH_SEGV, .state = b.base + STATE_OFFSET, .size = STATE_SIZE};
+    cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1);
+    ll_module_info info;
+    ll_module_query(m, &info);
+    cr_assert_eq(info.fault.addr, 0x10);
+    cr_assert_neq(info.fault.pc, 0);
+    cr_assert_eq(info.fault.code, SEGV_MAPERR);
+    cr_assert(strstr(info.fault.where, "crash+0x"), "%s", info.fault.where);
+    ll_module_close(m);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}
+
+static void *overflow_in_thread(void *arg)
+{
+    ll_module *m = arg;
+    ll_error err;
+    uint8_t state[64];
+    call c = {.m = m, .kind = CRASH_STACK, .state = state, .size = sizeof state};
+    int rc = ll_module_protect(m, call_crash, &c, &err);
+    cr_assert_eq(rc, -1);
+    cr_assert(strstr(err.msg, "(stack overflow)"), "%s", err.msg);
+    return NULL;
+}
+
+Test(protect, stack_overflow_in_another_thread)
+{
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
+    cr_assert(m, "%s", err.msg);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, overflow_in_thread, m), 0);
+    pthread_join(th, NULL);
+    cr_assert_eq(call_value(m), 1, "the main thread goes on");
+    ll_module_close(m);
+}
+
+static volatile sig_atomic_t host_handler_ran;
+static sigjmp_buf host_jump;
+
+static void host_handler(int sig)
+{
+    host_handler_ran = sig;
+    siglongjmp(host_jump, 1);
+}
+
+Test(protect, a_host_handler_still_sees_its_own_faults)
+{
+    struct sigaction sa = {.sa_handler = host_handler}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGFPE, &sa, &old);
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
+    cr_assert(m, "%s", err.msg);
+    if (sigsetjmp(host_jump, 1) == 0) raise(SIGFPE); /* outside any protected call */
+    cr_assert_eq(host_handler_ran, SIGFPE, "the host's handler was called");
+    ll_module_close(m);
+    sigaction(SIGFPE, &old, NULL);
 }
 
 Test(protect, fault_in_a_good_version_stays_on_it)

@@ -61,6 +61,24 @@ static int in_image(const module_image *img, uint64_t addr)
     return 0;
 }
 
+/* A fault that is not ours goes where it would have gone without us: to the
+ * previous handler, or to the default action (the process dies of it). */
+static void pass_on(int sig, siginfo_t *si, void *uc)
+{
+    const struct sigaction *old = &saved[sig];
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    sigaction(sig, old, NULL);
+    if (si->si_code <= 0) raise(sig); /* sent, not a fault: send it again */
+    /* A real fault re-executes the instruction on return, under the old action. */
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
     guard *g = current_guard;
@@ -74,9 +92,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         if (!in_image(g->module->cur, g->pc)) g->frame_count = backtrace(g->frames, GUARD_FRAMES);
         siglongjmp(g->jump, 1);
     }
-    sigaction(sig, &saved[sig], NULL);
-    if (si->si_code <= 0) raise(sig); /* sent, not a fault: send it again */
-    /* A real fault re-executes the instruction on return, under the old action. */
+    pass_on(sig, si, uc);
 }
 
 int module_signals_acquire(ll_error *err)
@@ -111,9 +127,14 @@ int module_signals_acquire(ll_error *err)
 void module_signals_release(void)
 {
     pthread_mutex_lock(&install_lock);
-    if (install_count > 0 && --install_count == 0)
-        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++)
+    if (install_count > 0 && --install_count == 0) {
+        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) {
+            struct sigaction now;
+            sigaction(fault_signals[i], NULL, &now);
+            if (now.sa_sigaction != on_fault) continue; /* someone replaced us: theirs stays */
             sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
+        }
+    }
     pthread_mutex_unlock(&install_lock);
 }
 
