@@ -96,6 +96,55 @@ static void bench_idle(ll_module *m, const char *lib)
     bench_print("idle_check_stat_ns", bench_median(stat_ns, REPEATS), "ns");
 }
 
+typedef struct protect_ctx {
+    ll_module *m;
+    uint8_t *state; /* written by each call, as a frame would */
+    int sum;
+} protect_ctx;
+
+static void protected_call(void *arg)
+{
+    protect_ctx *c = arg;
+    c->sum += ((value_fn *)ll_module_symbol(c->m, 0))();
+    if (c->state)
+        for (int p = 0; p < 4; p++) c->state[p * 4096] = (uint8_t)c->sum;
+}
+
+/* What ll_module_protect adds to a call: the guard alone, and with the
+ * block's snapshot taken and dropped around a call that writes 4 pages. */
+static int bench_protect(const char *lib)
+{
+    static const char *names[] = {"value"};
+    ll_error err;
+    ll_block b;
+    if (ll_block_reserve(&b, &err, .size = 16 << 20) != 0) return -1;
+    ll_module *bare = ll_module_open(lib, &err, .symbols = names, .symbol_count = 1);
+    ll_module *with = ll_module_open(lib, &err, .symbols = names, .symbol_count = 1, .block = &b);
+    int rc = bare && with ? 0 : -1;
+    double guard_ns[REPEATS], snap_ns[REPEATS];
+    for (int r = 0; r < REPEATS && rc == 0; r++) {
+        protect_ctx c1 = {.m = bare}, c2 = {.m = with, .state = b.base};
+        uint64_t t0 = bench_now_ns();
+        for (int i = 0; i < 20000; i++) rc |= ll_module_protect(bare, protected_call, &c1, &err);
+        uint64_t t1 = bench_now_ns();
+        for (int i = 0; i < 2000; i++) rc |= ll_module_protect(with, protected_call, &c2, &err);
+        uint64_t t2 = bench_now_ns();
+        guard_ns[r] = (double)(t1 - t0) / 20000;
+        snap_ns[r] = (double)(t2 - t1) / 2000;
+    }
+    if (rc == 0) {
+        bench_print("protect_call_ns", bench_median(guard_ns, REPEATS), "ns");
+        bench_print("protect_call_block_ns", bench_median(snap_ns, REPEATS), "ns");
+    } else {
+        fprintf(stderr, "looplive-bench: %s\n", err.msg);
+    }
+    ll_module_close(bare);
+    ll_module_close(with);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    return rc;
+}
+
 /* The same with a 64 MiB block fully written: the pointer scan reads every
  * resident page of the block before the old image goes. */
 static int bench_with_block(const char *built, const char *dir, const char *lib)
@@ -116,6 +165,7 @@ static int bench_with_block(const char *built, const char *dir, const char *lib)
     } else {
         fprintf(stderr, "looplive-bench: %s\n", err.msg);
     }
+    ll_snap_end(&b);
     ll_block_release(&b);
     return rc;
 }
@@ -148,6 +198,7 @@ int bench_reload(void)
         bench_idle(m, lib);
         ll_module_close(m);
         rc |= bench_with_block(built, dir, lib) != 0;
+        rc |= bench_protect(lib) != 0;
     }
     unlink(lib);
     rmdir(dir);

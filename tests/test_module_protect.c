@@ -133,7 +133,7 @@ Test(protect, stack_overflow)
                     "(stack overflow) in 0x");
 }
 
-Test(protect, fault_report_fields)
+Test(protect, fault_report_fields_and_signal_mask)
 {
     ll_block b;
     static uint8_t before[WATCHED];
@@ -147,6 +147,10 @@ Test(protect, fault_report_fields)
     cr_assert_neq(info.fault.pc, 0);
     cr_assert_eq(info.fault.code, SEGV_MAPERR);
     cr_assert(strstr(info.fault.where, "crash+0x"), "%s", info.fault.where);
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, NULL, &now);
+    cr_assert_not(sigismember(&now, SIGSEGV), "the fault signal is open again");
+    cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1, "and a second fault is caught");
     ll_module_close(m);
     ll_snap_end(&b);
     ll_block_release(&b);

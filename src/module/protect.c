@@ -27,6 +27,7 @@ typedef struct guard {
     uint64_t addr, pc, sp;
     void *frames[GUARD_FRAMES]; /* only when pc is outside the module (abort) */
     int frame_count;
+    sigset_t mask; /* the signal mask when the fault happened */
 } guard;
 
 static __thread guard *current_guard;
@@ -87,6 +88,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         g->code = si->si_code;
         g->addr = (uint64_t)(uintptr_t)si->si_addr;
         g->pc = context_pc(uc, &g->sp);
+        g->mask = ((const ucontext_t *)uc)->uc_sigmask;
         /* abort() and bad pointers handed to libc fault outside the module:
          * keep the call chain to name the module function responsible. */
         if (!in_image(g->module->cur, g->pc)) g->frame_count = backtrace(g->frames, GUARD_FRAMES);
@@ -229,6 +231,10 @@ static void describe_fault(ll_module *m, const guard *g)
 
 static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
 {
+    /* Back to the mask of the faulting code, with the fault signals open. */
+    sigset_t mask = g->mask;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) sigdelset(&mask, fault_signals[i]);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
     describe_fault(m, g); /* before the rollback unloads the image */
     m->info.faults++;
     uint64_t crashed = m->info.version;
@@ -274,7 +280,9 @@ int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *
     memset(&g, 0, sizeof g);
     g.module = m;
     g.prev = current_guard;
-    if (sigsetjmp(g.jump, 1) == 0) {
+    /* No mask saved: that costs a system call per call. The handler leaves
+     * with the fault signals blocked; recover() sets the mask back. */
+    if (sigsetjmp(g.jump, 0) == 0) {
         current_guard = &g;
         fn(ctx);
         current_guard = g.prev;
