@@ -53,20 +53,25 @@ static double one_reload(ll_module *m, const char *variant, const char *staged, 
     return got == want ? (double)(t1 - t0) / 1e6 : -1;
 }
 
-static int bench_reloads(ll_module *m, const char *built, const char *dir, const char *lib)
+/* Median and p99 of n reloads alternating v2 and v3; prefix names them. */
+static int bench_reloads(ll_module *m, const char *built, const char *dir, const char *lib, int n,
+                         const char *prefix)
 {
     static double ms[RELOADS];
+    char name[64];
     char variant[PATH_MAX + 32], staged[PATH_MAX + 16];
     snprintf(staged, sizeof staged, "%s/.next.so", dir);
-    for (int i = 0; i < RELOADS; i++) {
+    for (int i = 0; i < n; i++) {
         int v = 2 + i % 2; /* alternate v2 and v3 */
         snprintf(variant, sizeof variant, "%s/libmod_v%d.so", built, v);
         ms[i] = one_reload(m, variant, staged, lib, v);
         if (ms[i] < 0) return -1;
     }
-    qsort(ms, RELOADS, sizeof ms[0], cmp_double);
-    bench_print("reload_median_ms", bench_median(ms, RELOADS), "ms");
-    bench_print("reload_p99_ms", ms[(RELOADS * 99 + 99) / 100 - 1], "ms");
+    qsort(ms, (size_t)n, sizeof ms[0], cmp_double);
+    snprintf(name, sizeof name, "%s_median_ms", prefix);
+    bench_print(name, bench_median(ms, n), "ms");
+    snprintf(name, sizeof name, "%s_p99_ms", prefix);
+    bench_print(name, ms[(n * 99 + 99) / 100 - 1], "ms");
     return 0;
 }
 
@@ -89,6 +94,80 @@ static void bench_idle(ll_module *m, const char *lib)
     }
     bench_print("idle_check_ns", bench_median(poll_ns, REPEATS), "ns");
     bench_print("idle_check_stat_ns", bench_median(stat_ns, REPEATS), "ns");
+}
+
+typedef struct protect_ctx {
+    ll_module *m;
+    uint8_t *state; /* written by each call, as a frame would */
+    int sum;
+} protect_ctx;
+
+static void protected_call(void *arg)
+{
+    protect_ctx *c = arg;
+    c->sum += ((value_fn *)ll_module_symbol(c->m, 0))();
+    if (c->state)
+        for (int p = 0; p < 4; p++) c->state[p * 4096] = (uint8_t)c->sum;
+}
+
+/* What ll_module_protect adds to a call: the guard alone, and with the
+ * block's snapshot taken and dropped around a call that writes 4 pages. */
+static int bench_protect(const char *lib)
+{
+    static const char *names[] = {"value"};
+    ll_error err;
+    ll_block b;
+    if (ll_block_reserve(&b, &err, .size = 16 << 20) != 0) return -1;
+    ll_module *bare = ll_module_open(lib, &err, .symbols = names, .symbol_count = 1);
+    ll_module *with = ll_module_open(lib, &err, .symbols = names, .symbol_count = 1, .block = &b);
+    int rc = bare && with ? 0 : -1;
+    double guard_ns[REPEATS], snap_ns[REPEATS];
+    for (int r = 0; r < REPEATS && rc == 0; r++) {
+        protect_ctx c1 = {.m = bare}, c2 = {.m = with, .state = b.base};
+        uint64_t t0 = bench_now_ns();
+        for (int i = 0; i < 20000; i++) rc |= ll_module_protect(bare, protected_call, &c1, &err);
+        uint64_t t1 = bench_now_ns();
+        for (int i = 0; i < 2000; i++) rc |= ll_module_protect(with, protected_call, &c2, &err);
+        uint64_t t2 = bench_now_ns();
+        guard_ns[r] = (double)(t1 - t0) / 20000;
+        snap_ns[r] = (double)(t2 - t1) / 2000;
+    }
+    if (rc == 0) {
+        bench_print("protect_call_ns", bench_median(guard_ns, REPEATS), "ns");
+        bench_print("protect_call_block_ns", bench_median(snap_ns, REPEATS), "ns");
+    } else {
+        fprintf(stderr, "looplive-bench: %s\n", err.msg);
+    }
+    ll_module_close(bare);
+    ll_module_close(with);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    return rc;
+}
+
+/* The same with a 64 MiB block fully written: the pointer scan reads every
+ * resident page of the block before the old image goes. */
+static int bench_with_block(const char *built, const char *dir, const char *lib)
+{
+    ll_block b;
+    ll_error err;
+    if (ll_block_reserve(&b, &err, .size = 64 << 20) != 0) {
+        fprintf(stderr, "looplive-bench: %s\n", err.msg);
+        return -1;
+    }
+    for (uint64_t i = 0; i < b.size / 8; i++) ((uint64_t *)b.base)[i] = i * 0x9e3779b97f4a7c15ull;
+    static const char *names[] = {"value"};
+    ll_module *m = ll_module_open(lib, &err, .symbols = names, .symbol_count = 1, .block = &b);
+    int rc = -1;
+    if (m) {
+        rc = bench_reloads(m, built, dir, lib, 30, "reload_block64m");
+        ll_module_close(m);
+    } else {
+        fprintf(stderr, "looplive-bench: %s\n", err.msg);
+    }
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    return rc;
 }
 
 int bench_reload(void)
@@ -115,9 +194,11 @@ int bench_reload(void)
     if (!m) {
         fprintf(stderr, "looplive-bench: %s\n", err.msg);
     } else {
-        rc = bench_reloads(m, built, dir, lib) != 0;
+        rc = bench_reloads(m, built, dir, lib, RELOADS, "reload") != 0;
         bench_idle(m, lib);
         ll_module_close(m);
+        rc |= bench_with_block(built, dir, lib) != 0;
+        rc |= bench_protect(lib) != 0;
     }
     unlink(lib);
     rmdir(dir);

@@ -1,6 +1,8 @@
 /* test_module_protect.c - a fault in module code is caught, the code rolls
  * back to the last good version and the block is put back as it was before
  * the call; faults anywhere else still kill the process. */
+#include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -49,8 +51,8 @@ static ll_module *two_versions(ll_block *b, uint8_t *before)
     ll_error err;
     test_block(b, 1 << 20);
     for (int i = 0; i < WATCHED; i++) b->base[i] = (uint8_t)(i * 7);
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT, .block = b);
+    ll_module *m =
+        ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT, .block = b);
     cr_assert(m, "%s", err.msg);
     call c = {.m = m};
     cr_assert_eq(ll_module_protect(m, call_value_into, &c, &err), 0, "%s", err.msg);
@@ -121,8 +123,7 @@ Test(protect, abort)
 {
     /* abort() raises the signal inside libc: the report names the module
      * function that called it. */
-    fault_is_caught(CRASH_ABORT, SIGABRT, "SIGABRT (Aborted)",
-                    "called from crash+0x");
+    fault_is_caught(CRASH_ABORT, SIGABRT, "SIGABRT (Aborted)", "called from crash+0x");
 }
 
 Test(protect, stack_overflow)
@@ -132,11 +133,80 @@ Test(protect, stack_overflow)
                     "(stack overflow) in 0x");
 }
 
+Test(protect, fault_report_fields_and_signal_mask)
+{
+    ll_block b;
+    static uint8_t before[WATCHED];
+    ll_module *m = two_versions(&b, before);
+    ll_error err;
+    call c = {.m = m, .kind = CRASH_SEGV, .state = b.base + STATE_OFFSET, .size = STATE_SIZE};
+    cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1);
+    ll_module_info info;
+    ll_module_query(m, &info);
+    cr_assert_eq(info.fault.addr, 0x10);
+    cr_assert_neq(info.fault.pc, 0);
+    cr_assert_eq(info.fault.code, SEGV_MAPERR);
+    cr_assert(strstr(info.fault.where, "crash+0x"), "%s", info.fault.where);
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, NULL, &now);
+    cr_assert_not(sigismember(&now, SIGSEGV), "the fault signal is open again");
+    cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1, "and a second fault is caught");
+    ll_module_close(m);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}
+
+static void *overflow_in_thread(void *arg)
+{
+    ll_module *m = arg;
+    ll_error err;
+    uint8_t state[64];
+    call c = {.m = m, .kind = CRASH_STACK, .state = state, .size = sizeof state};
+    int rc = ll_module_protect(m, call_crash, &c, &err);
+    cr_assert_eq(rc, -1);
+    cr_assert(strstr(err.msg, "(stack overflow)"), "%s", err.msg);
+    return NULL;
+}
+
+Test(protect, stack_overflow_in_another_thread)
+{
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
+    cr_assert(m, "%s", err.msg);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, overflow_in_thread, m), 0);
+    pthread_join(th, NULL);
+    cr_assert_eq(call_value(m), 1, "the main thread goes on");
+    ll_module_close(m);
+}
+
+static volatile sig_atomic_t host_handler_ran;
+static sigjmp_buf host_jump;
+
+static void host_handler(int sig)
+{
+    host_handler_ran = sig;
+    siglongjmp(host_jump, 1);
+}
+
+Test(protect, a_host_handler_still_sees_its_own_faults)
+{
+    struct sigaction sa = {.sa_handler = host_handler}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGFPE, &sa, &old);
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
+    cr_assert(m, "%s", err.msg);
+    if (sigsetjmp(host_jump, 1) == 0) raise(SIGFPE); /* outside any protected call */
+    cr_assert_eq(host_handler_ran, SIGFPE, "the host's handler was called");
+    ll_module_close(m);
+    sigaction(SIGFPE, &old, NULL);
+}
+
 Test(protect, fault_in_a_good_version_stays_on_it)
 {
     ll_error err;
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
     cr_assert(m, "%s", err.msg);
     uint8_t state[64];
     call c = {.m = m, .kind = CRASH_SEGV, .state = state, .size = sizeof state};
@@ -150,8 +220,7 @@ Test(protect, fault_in_a_good_version_stays_on_it)
 Test(protect, a_call_that_returns)
 {
     ll_error err;
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
     cr_assert(m, "%s", err.msg);
     uint8_t state[16] = {0};
     call c = {.m = m, .kind = 99, .state = state, .size = sizeof state};
@@ -195,18 +264,18 @@ static void died_from(int status, int sig)
 static ll_module *child_open(int unprotected)
 {
     ll_error err;
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT, .unprotected = unprotected);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
+                                  .unprotected = unprotected);
     if (!m) _exit(3);
     return m;
 }
 
-static volatile int *volatile null_pointer;
+static volatile uintptr_t low_address = 16; /* not NULL: UBSan would stop first */
 
 static void segv_outside_module(void)
 {
     child_open(0);
-    *null_pointer = 1; /* the host's own bug */
+    *(volatile int *)low_address = 1; /* the host's own bug */
 }
 
 static void abort_outside_module(void)

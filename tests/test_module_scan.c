@@ -67,8 +67,7 @@ Test(scan, stored_string_literal_is_reported)
     ll_error err;
     cr_assert_eq(poll_until(m, &err, 3000), -1, "the new build must be refused");
     cr_assert(strstr(err.msg, "refusing to run"), "%s", err.msg);
-    cr_assert(strstr(err.msg, "1 pointer into version 1 that cannot be re-pointed"), "%s",
-              err.msg);
+    cr_assert(strstr(err.msg, "1 pointer into version 1 that cannot be re-pointed"), "%s", err.msg);
     cr_assert(strstr(err.msg, "offset 0x3010: string literal \"text of the old build\""), "%s",
               err.msg);
     cr_assert(strstr(err.msg, ".allow_stale = 1"), "%s", err.msg);

@@ -74,8 +74,8 @@ Test(soak, thousand_reloads_stay_bounded)
     cr_assert_eq(info.loads, 1051);
     cr_assert_leq(count_entries("/proc/self/fd"), fds + 1, "file descriptors leak");
     cr_assert_leq(count_lines("/proc/self/maps"), maps + 8, "mappings leak");
-    cr_assert_leq(rss_kib(), rss + RSS_SLACK_KIB, "resident memory grew from %ld KiB to %ld KiB", rss,
-                  rss_kib());
+    cr_assert_leq(rss_kib(), rss + RSS_SLACK_KIB, "resident memory grew from %ld KiB to %ld KiB",
+                  rss, rss_kib());
     cr_assert_leq(count_entries(info.copy_dir), 1, "old copies are removed");
     char dir[256];
     snprintf(dir, sizeof dir, "%s", info.copy_dir);

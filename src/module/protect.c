@@ -27,6 +27,7 @@ typedef struct guard {
     uint64_t addr, pc, sp;
     void *frames[GUARD_FRAMES]; /* only when pc is outside the module (abort) */
     int frame_count;
+    sigset_t mask; /* the signal mask when the fault happened */
 } guard;
 
 static __thread guard *current_guard;
@@ -61,6 +62,24 @@ static int in_image(const module_image *img, uint64_t addr)
     return 0;
 }
 
+/* A fault that is not ours goes where it would have gone without us: to the
+ * previous handler, or to the default action (the process dies of it). */
+static void pass_on(int sig, siginfo_t *si, void *uc)
+{
+    const struct sigaction *old = &saved[sig];
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    sigaction(sig, old, NULL);
+    if (si->si_code <= 0) raise(sig); /* sent, not a fault: send it again */
+    /* A real fault re-executes the instruction on return, under the old action. */
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
     guard *g = current_guard;
@@ -69,14 +88,13 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         g->code = si->si_code;
         g->addr = (uint64_t)(uintptr_t)si->si_addr;
         g->pc = context_pc(uc, &g->sp);
+        g->mask = ((const ucontext_t *)uc)->uc_sigmask;
         /* abort() and bad pointers handed to libc fault outside the module:
          * keep the call chain to name the module function responsible. */
         if (!in_image(g->module->cur, g->pc)) g->frame_count = backtrace(g->frames, GUARD_FRAMES);
         siglongjmp(g->jump, 1);
     }
-    sigaction(sig, &saved[sig], NULL);
-    if (si->si_code <= 0) raise(sig); /* sent, not a fault: send it again */
-    /* A real fault re-executes the instruction on return, under the old action. */
+    pass_on(sig, si, uc);
 }
 
 int module_signals_acquire(ll_error *err)
@@ -98,8 +116,8 @@ int module_signals_acquire(ll_error *err)
                 int e = errno;
                 while (i-- > 0) sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
                 pthread_mutex_unlock(&install_lock);
-                return ll_fail(err, e, "cannot install a signal handler for %s: %s",
-                               strsignal(sig), strerror(e));
+                return ll_fail(err, e, "cannot install a signal handler for %s: %s", strsignal(sig),
+                               strerror(e));
             }
         }
     }
@@ -111,9 +129,14 @@ int module_signals_acquire(ll_error *err)
 void module_signals_release(void)
 {
     pthread_mutex_lock(&install_lock);
-    if (install_count > 0 && --install_count == 0)
-        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++)
+    if (install_count > 0 && --install_count == 0) {
+        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) {
+            struct sigaction now;
+            sigaction(fault_signals[i], NULL, &now);
+            if (now.sa_sigaction != on_fault) continue; /* someone replaced us: theirs stays */
             sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
+        }
+    }
     pthread_mutex_unlock(&install_lock);
 }
 
@@ -208,6 +231,10 @@ static void describe_fault(ll_module *m, const guard *g)
 
 static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
 {
+    /* Back to the mask of the faulting code, with the fault signals open. */
+    sigset_t mask = g->mask;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) sigdelset(&mask, fault_signals[i]);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
     describe_fault(m, g); /* before the rollback unloads the image */
     m->info.faults++;
     uint64_t crashed = m->info.version;
@@ -253,7 +280,9 @@ int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *
     memset(&g, 0, sizeof g);
     g.module = m;
     g.prev = current_guard;
-    if (sigsetjmp(g.jump, 1) == 0) {
+    /* No mask saved: that costs a system call per call. The handler leaves
+     * with the fault signals blocked; recover() sets the mask back. */
+    if (sigsetjmp(g.jump, 0) == 0) {
         current_guard = &g;
         fn(ctx);
         current_guard = g.prev;
