@@ -364,7 +364,49 @@ void ll_module_close(ll_module *module);
  * returning a table of its entry points. The host owns the block, the time
  * and the platform; the application never calls the OS for them. After a
  * reload the host calls looplive_app() again and uses the new table; the
- * state in the block is untouched. */
+ * state in the block is untouched.
+ *
+ * A complete application (build: cc -shared -fPIC -o counter.so counter.c;
+ * run: looplive run counter.so, or replay a recording headless):
+ *
+ *     #include <looplive.h>
+ *
+ *     typedef struct state { uint64_t count; int32_t x; } state;  // in the block
+ *     typedef struct input { int8_t move; uint8_t reset; } input; // recorded
+ *
+ *     static int init(ll_block *b) { *(state *)b->base = (state){0}; return 0; }
+ *
+ *     static void translate(const ll_platform_input *p, void *out)
+ *     {
+ *         input *in = out;
+ *         in->move = (int8_t)(p->keys[LL_KEY_RIGHT] - p->keys[LL_KEY_LEFT]);
+ *         in->reset = p->pressed['r'];
+ *     }
+ *
+ *     static void update(ll_block *b, const void *in_, uint64_t frame, double dt)
+ *     {
+ *         state *s = (state *)b->base;   // everything lives in the block
+ *         const input *in = in_;
+ *         s->x = in->reset ? 0 : s->x + in->move;
+ *         s->count++;
+ *     }
+ *
+ *     static void render(const ll_block *b, ll_canvas *c)
+ *     {
+ *         const state *s = (const state *)b->base;
+ *         if (c->cells && s->x >= 0 && s->x < c->width) c->cells[s->x] = '@';
+ *     }
+ *
+ *     static const ll_app app = {
+ *         .api_version = LL_APP_API_VERSION, .input_size = sizeof(input),
+ *         .layout_version = 1, .block_size = 1 << 20, .name = "counter",
+ *         .init = init, .translate = translate, .update = update, .render = render,
+ *     };
+ *     const ll_app *looplive_app(void) { return &app; }
+ *
+ * Rules that make recordings replay: keep every byte of state in the block
+ * (no globals, no malloc), read no clock (use frame and dt), and bump
+ * layout_version whenever the state structs change. */
 #define LL_APP_API_VERSION 1
 
 /* What a platform saw this frame, before the application turns it into its
