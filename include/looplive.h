@@ -554,7 +554,7 @@ void ll_loop_set_speed(ll_loop *loop, double speed);
 
 typedef struct ll_loop_status {
     ll_loop_mode mode;
-    int slot;               /* slot recording or playing; -1 when live */
+    int slot; /* slot recording or playing; -1 when live */
     int paused;
     double speed;
     uint64_t frame;         /* frame number the next update gets */
@@ -593,11 +593,11 @@ int ll_loop_file_read(const char *path, ll_loop_file *out, ll_error *err);
 
 /* Where two runs of the same frame first differ. */
 typedef struct ll_loop_diff {
-    int differs;       /* 0: every frame ran the same twice */
-    uint64_t frames;   /* frames compared */
-    uint64_t frame;    /* index in the slot of the first differing frame */
-    uint64_t offset;   /* first differing byte, from the block's base */
-    uint8_t first, second;           /* its value in each run */
+    int differs;                      /* 0: every frame ran the same twice */
+    uint64_t frames;                  /* frames compared */
+    uint64_t frame;                   /* index in the slot of the first differing frame */
+    uint64_t offset;                  /* first differing byte, from the block's base */
+    uint8_t first, second;            /* its value in each run */
     uint64_t hash_first, hash_second; /* the state hashes after the frame */
 } ll_loop_diff;
 

@@ -110,8 +110,7 @@ Test(loop_file, save_then_load_in_a_fresh_block_replays_the_same_hashes)
     ll_loop_destroy(loop);
     ll_snap_end(&block);
     ll_block_release(&block);
-    cr_assert_eq(ll_block_reserve(&block, &err, .base = base, .size = 1 << 20), 0, "%s",
-                 err.msg);
+    cr_assert_eq(ll_block_reserve(&block, &err, .base = base, .size = 1 << 20), 0, "%s", err.msg);
     loop = ll_loop_create(&block, &err, .app = &app);
     cr_assert(loop, "%s", err.msg);
     cr_assert_eq(ll_loop_load(loop, 3, path, &err), 0, "%s", err.msg);

@@ -20,45 +20,51 @@ typedef struct replay_opts {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism]\n"
-            "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
-            "\n"
-            "Runs a recording through an application library with no window or terminal\n"
-            "and prints one state hash per frame (\"FRAME HASH\", hex), costing the pages\n"
-            "each frame wrote.\n"
-            "\n"
-            "  -m, --module LIB       the application library (exports looplive_app)\n"
-            "  -r, --recording FILE   a recording (.llrec) saved by a host or --output\n"
-            "  -c, --check HASHES     compare with a hash file; exit 1 naming the first\n"
-            "                         frame that differs\n"
-            "  -d, --determinism      run every frame twice from the same state; exit 1\n"
-            "                         naming the first frame and byte (and its arena)\n"
-            "                         where the runs differ\n"
-            "  -s, --script SCRIPT    make a recording: init the application on a fresh\n"
-            "                         block, feed it the script's keys, record every frame\n"
-            "  -o, --output FILE      where --script writes the recording\n"
-            "  -b, --base ADDR        block base for --script (default 0x%llx)\n"
-            "      --fps N            frames per second for --script (default 60)\n"
-            "  -q, --quiet            print no hashes\n"
-            "  -h, --help             this help\n"
-            "\n"
-            "A script has one line per run of frames: COUNT [KEY...], holding the keys for\n"
-            "COUNT frames, pressed on the first; KEY is a character or left, right, up,\n"
-            "down, space, esc. '#' starts a comment.\n"
-            "\n"
-            "exit status: 0 ok, 1 a failure or a difference, 2 bad usage\n",
-            DEFAULT_BASE);
+    fprintf(
+        out,
+        "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism]\n"
+        "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
+        "\n"
+        "Runs a recording through an application library with no window or terminal\n"
+        "and prints one state hash per frame (\"FRAME HASH\", hex), costing the pages\n"
+        "each frame wrote.\n"
+        "\n"
+        "  -m, --module LIB       the application library (exports looplive_app)\n"
+        "  -r, --recording FILE   a recording (.llrec) saved by a host or --output\n"
+        "  -c, --check HASHES     compare with a hash file; exit 1 naming the first\n"
+        "                         frame that differs\n"
+        "  -d, --determinism      run every frame twice from the same state; exit 1\n"
+        "                         naming the first frame and byte (and its arena)\n"
+        "                         where the runs differ\n"
+        "  -s, --script SCRIPT    make a recording: init the application on a fresh\n"
+        "                         block, feed it the script's keys, record every frame\n"
+        "  -o, --output FILE      where --script writes the recording\n"
+        "  -b, --base ADDR        block base for --script (default 0x%llx)\n"
+        "      --fps N            frames per second for --script (default 60)\n"
+        "  -q, --quiet            print no hashes\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "A script has one line per run of frames: COUNT [KEY...], holding the keys for\n"
+        "COUNT frames, pressed on the first; KEY is a character or left, right, up,\n"
+        "down, space, esc. '#' starts a comment.\n"
+        "\n"
+        "exit status: 0 ok, 1 a failure or a difference, 2 bad usage\n",
+        DEFAULT_BASE);
 }
 
 static int parse(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {
-        {"module", required_argument, 0, 'm'}, {"recording", required_argument, 0, 'r'},
-        {"check", required_argument, 0, 'c'},  {"determinism", no_argument, 0, 'd'},
-        {"script", required_argument, 0, 's'}, {"output", required_argument, 0, 'o'},
-        {"base", required_argument, 0, 'b'},   {"fps", required_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"module", required_argument, 0, 'm'},
+        {"recording", required_argument, 0, 'r'},
+        {"check", required_argument, 0, 'c'},
+        {"determinism", no_argument, 0, 'd'},
+        {"script", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'},
+        {"base", required_argument, 0, 'b'},
+        {"fps", required_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     *o = (replay_opts){.base = DEFAULT_BASE, .fps = 60};
@@ -68,14 +74,30 @@ static int parse(int argc, char **argv, replay_opts *o)
     ll_error err;
     while ((c = getopt_long(argc, argv, ":m:r:c:ds:o:b:qh", longs, NULL)) != -1) {
         switch (c) {
-        case 'm': o->module = optarg; break;
-        case 'r': o->recording = optarg; break;
-        case 'c': o->check = optarg; break;
-        case 'd': o->determinism = 1; break;
-        case 's': o->script = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'm':
+            o->module = optarg;
+            break;
+        case 'r':
+            o->recording = optarg;
+            break;
+        case 'c':
+            o->check = optarg;
+            break;
+        case 'd':
+            o->determinism = 1;
+            break;
+        case 's':
+            o->script = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
         case 'b':
             if (ll_size_parse(optarg, &o->base, &err) != 0)
                 return cli_error(2, "bad --base: %s (try: --base 0x200000000000)", err.msg);
@@ -85,18 +107,16 @@ static int parse(int argc, char **argv, replay_opts *o)
             if (!(o->fps > 0 && o->fps <= 10000))
                 return cli_error(2, "bad --fps '%s': want 1 to 10000", optarg);
             break;
-        case ':': return cli_error(2, "%s needs a value (try: looplive replay --help)",
-                                   argv[optind - 1]);
+        case ':':
+            return cli_error(2, "%s needs a value (try: looplive replay --help)", argv[optind - 1]);
         default:
             return cli_error(2, "unknown option '%s' (try: looplive replay --help)",
                              argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return cli_error(2, "unexpected argument '%s' (try: looplive replay --help)",
-                         argv[optind]);
-    if (!o->module)
-        return cli_error(2, "replay needs --module LIB (try: looplive replay --help)");
+        return cli_error(2, "unexpected argument '%s' (try: looplive replay --help)", argv[optind]);
+    if (!o->module) return cli_error(2, "replay needs --module LIB (try: looplive replay --help)");
     if (!o->recording == !o->script)
         return cli_error(2, "replay needs one of --recording FILE or --script SCRIPT (try: "
                             "looplive replay --help)");
@@ -132,8 +152,7 @@ static const ll_app *module_app(ll_module *m)
     return get ? get() : NULL;
 }
 
-static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64_t size,
-                         double fps)
+static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64_t size, double fps)
 {
     ll_error err;
     memset(s, 0, sizeof *s);
@@ -183,8 +202,9 @@ static int read_hashes(const char *path, hash_file *h)
         if (sscanf(line, "%" SCNu64 " %" SCNx64, &frame, &hash) != 2 || frame != h->count) {
             fclose(f);
             free(h->hashes);
-            return cli_error(1, "%s:%" PRIu64 ": expected \"%" PRIu64 " HASH\" (try: a file "
-                                "written by looplive replay)",
+            return cli_error(1,
+                             "%s:%" PRIu64 ": expected \"%" PRIu64 " HASH\" (try: a file "
+                             "written by looplive replay)",
                              path, lineno, h->count);
         }
         if (h->count == cap) {
@@ -215,10 +235,11 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
         if (!o->quiet && !want) printf("%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
             if (f >= want->count)
-                return cli_error(1, "frame %" PRIu64 ": %s ends after %" PRIu64 " frames",
-                                 f, o->check, want->count);
-            return cli_error(1, "frame %" PRIu64 " differs: hash %016" PRIx64
-                                ", %s has %016" PRIx64 " (try: looplive replay --determinism)",
+                return cli_error(1, "frame %" PRIu64 ": %s ends after %" PRIu64 " frames", f,
+                                 o->check, want->count);
+            return cli_error(1,
+                             "frame %" PRIu64 " differs: hash %016" PRIx64 ", %s has %016" PRIx64
+                             " (try: looplive replay --determinism)",
                              f, h, o->check, want->hashes[f]);
         }
     }
@@ -243,8 +264,7 @@ static int report_determinism(session *s, const replay_opts *o)
     ll_error err;
     ll_loop_diff d;
     if (ll_loop_determinism(s->loop, 0, &d, &err) != 0)
-        return cli_error(1, "determinism check stopped at frame %" PRIu64 ": %s", d.frame,
-                         err.msg);
+        return cli_error(1, "determinism check stopped at frame %" PRIu64 ": %s", d.frame, err.msg);
     if (!d.differs) {
         printf("%" PRIu64 " frames, each the same when run twice\n", d.frames);
         return 0;
@@ -327,8 +347,9 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
         lineno++;
         long count = script_line(line, &in);
         if (count < 0)
-            return cli_error(1, "%s:%" PRIu64 ": expected COUNT [KEY...] (try: looplive replay "
-                                "--help)",
+            return cli_error(1,
+                             "%s:%" PRIu64 ": expected COUNT [KEY...] (try: looplive replay "
+                             "--help)",
                              o->script, lineno);
         for (long i = 0; i < count; i++, frame++) {
             if (ll_loop_frame(s->loop, &in, &err) < 0)

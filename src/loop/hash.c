@@ -119,8 +119,9 @@ int loop_pages_init(loop_pages *set, uint64_t pages, ll_error *err)
     memset(set, 0, sizeof *set);
     set->nbits = pages;
     set->bits = lazy_zeroed((pages + 63) / 64 * 8);
-    if (!set->bits) return ll_fail(err, ENOMEM, "cannot map a page set of %llu pages",
-                                   (unsigned long long)pages);
+    if (!set->bits)
+        return ll_fail(err, ENOMEM, "cannot map a page set of %llu pages",
+                       (unsigned long long)pages);
     return 0;
 }
 

@@ -16,8 +16,8 @@
 #include <string.h>
 
 typedef struct loop_slot {
-    ll_snap *start;   /* state before the first input */
-    uint8_t *inputs;  /* count * input_size bytes */
+    ll_snap *start;  /* state before the first input */
+    uint8_t *inputs; /* count * input_size bytes */
     uint64_t count, cap;
     uint32_t input_size;
     uint64_t layout_version;
@@ -28,8 +28,8 @@ typedef struct loop_slot {
 
 /* One simulated frame in the rewind window. */
 typedef struct ring_entry {
-    ll_snap *snap;    /* state before the frame */
-    uint64_t *pages;  /* pages changed from that state to the next entry's */
+    ll_snap *snap;   /* state before the frame */
+    uint64_t *pages; /* pages changed from that state to the next entry's */
     uint64_t npages, cap;
     uint64_t frame, play_pos, rec_len, slot_gen;
     ll_loop_mode mode;
@@ -197,8 +197,7 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
         app = get ? get() : NULL;
     }
     if (!app)
-        return ll_fail(err, EINVAL, "the application library returned no looplive_app table"),
-               NULL;
+        return ll_fail(err, EINVAL, "the application library returned no looplive_app table"), NULL;
     if (app->api_version != LL_APP_API_VERSION || !app->update || app->input_size == 0 ||
         app->input_size > 65536)
         return ll_fail(err, EINVAL,
@@ -395,8 +394,7 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
         return ll_fail(err, EINVAL, "ll_loop_create needs a reserved block and .app or .module"),
                NULL;
     if (p->fps < 0 || p->fps > 100000)
-        return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps),
-               NULL;
+        return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps), NULL;
     ll_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return ll_fail(err, ENOMEM, "out of memory"), NULL;
     loop->block = block;
@@ -457,8 +455,7 @@ static int check_slot(int slot, ll_error *err)
 }
 
 /* Empties slot for a new recording whose start state is start. */
-static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *start,
-                      ll_error *err)
+static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *start, ll_error *err)
 {
     slot_free(loop, s);
     if (loop_pages_init(&s->dirty, loop->hash.pages, err) != 0) {
@@ -500,14 +497,13 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     loop_slot *s = &loop->slots[slot];
     if (!s->start || s->count == 0)
-        return ll_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
-                       slot);
+        return ll_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)", slot);
     if (s->input_size != app->input_size || s->layout_version != app->layout_version)
         return ll_fail(err, EINVAL,
                        "slot %d was recorded with %u-byte inputs and layout version %llu, the "
                        "application has %u and %llu (try: record again)",
-                       slot, s->input_size, (unsigned long long)s->layout_version,
-                       app->input_size, (unsigned long long)app->layout_version);
+                       slot, s->input_size, (unsigned long long)s->layout_version, app->input_size,
+                       (unsigned long long)app->layout_version);
     if (restore_slot_start(loop, s, err) != 0) return -1;
     loop->mode = LL_LOOP_PLAYING;
     loop->slot = slot;
@@ -642,8 +638,7 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     loop_slot *s = &loop->slots[slot];
     if (!s->start)
-        return ll_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
-                       slot);
+        return ll_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)", slot);
     loop_rec_info info = {
         .layout_version = s->layout_version,
         .frames = s->count,
@@ -689,8 +684,8 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
     for (uint64_t i = 0; rc == 0 && i < rec.info.frames; i++)
-        if (loop_inputs_append(&s->inputs, &s->count, &s->cap,
-                               rec.inputs + i * rec.info.input_size, rec.info.input_size) != 0)
+        if (loop_inputs_append(&s->inputs, &s->count, &s->cap, rec.inputs + i * rec.info.input_size,
+                               rec.info.input_size) != 0)
             rc = ll_fail(err, ENOMEM, "out of memory loading %s", path);
     loop_rec_close(&rec);
     return rc;
@@ -779,8 +774,7 @@ static int cmp_u64(const void *a, const void *b)
 
 /* The runs differ: find the first byte. first holds run one's copies of the
  * pages it wrote; the block holds run two's state. */
-static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *diff,
-                       ll_error *err)
+static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *diff, ll_error *err)
 {
     uint64_t ps = loop->hash.page_size, n = first->count + loop->last_count;
     uint64_t *u = malloc((n ? n : 1) * sizeof *u);
@@ -797,8 +791,8 @@ static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *di
         if (!a) a = loop->block->base + u[k] * ps;
         for (uint64_t i = 0; i < ps; i++) {
             if (a[i] == b[i]) continue;
-            *diff = (ll_loop_diff){1, diff->frames, diff->frame, u[k] * ps + i, a[i], b[i],
-                                   diff->hash_first, diff->hash_second};
+            *diff = (ll_loop_diff){1,    diff->frames, diff->frame,      u[k] * ps + i,
+                                   a[i], b[i],         diff->hash_first, diff->hash_second};
             break;
         }
     }

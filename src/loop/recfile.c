@@ -51,8 +51,7 @@ static char *hex(uint64_t v, char *buf)
 
 /* ---- reading ------------------------------------------------------------ */
 
-static int check_header(const rec_header *h, uint64_t file_size, const char *path,
-                        ll_error *err)
+static int check_header(const rec_header *h, uint64_t file_size, const char *path, ll_error *err)
 {
     if (h->version != LOOP_REC_VERSION || h->header_size != HEADER_SIZE)
         return ll_fail(err, EINVAL,
@@ -88,8 +87,8 @@ static int check_pages(const loop_rec *rec, const char *path, ll_error *err)
         uint64_t off;
         memcpy(&off, rec->pages + i * (8 + in->page_size), 8);
         if (off % in->page_size || off >= in->block_size || (i && off <= prev))
-            return ll_fail(err, EINVAL, "%s: corrupted recording: page %llu at offset 0x%llx",
-                           path, (unsigned long long)i, (unsigned long long)off);
+            return ll_fail(err, EINVAL, "%s: corrupted recording: page %llu at offset 0x%llx", path,
+                           (unsigned long long)i, (unsigned long long)off);
         prev = off;
     }
     return 0;
@@ -114,8 +113,7 @@ static void info_from_header(loop_rec_info *in, const rec_header *h)
 static int map_file(loop_rec *rec, const char *path, ll_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ll_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
+    if (fd < 0) return ll_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < HEADER_SIZE) {
         close(fd);
@@ -199,8 +197,7 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
                        hex((uint64_t)(uintptr_t)block->base, b));
     if (in->page_size != (block->page_size ? block->page_size : ll_page_size()))
         return ll_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
-                       (unsigned long long)in->page_size,
-                       (unsigned long long)block->page_size);
+                       (unsigned long long)in->page_size, (unsigned long long)block->page_size);
     if (app && in->layout_version != app->layout_version)
         return ll_fail(err, EINVAL,
                        "recording has layout version %llu, the application %s has %llu (try: "
@@ -298,8 +295,7 @@ static void fill_header(rec_header *h, const loop_rec_info *info, const page_lis
     h->file_size = HEADER_SIZE + l->count * (8 + h->page_size) + info->frames * info->input_size;
 }
 
-static int write_body(int fd, const page_list *l, const loop_rec_info *info,
-                      const uint8_t *inputs)
+static int write_body(int fd, const page_list *l, const loop_rec_info *info, const uint8_t *inputs)
 {
     rec_header h;
     fill_header(&h, info, l);
