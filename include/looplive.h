@@ -587,16 +587,16 @@ typedef struct ll_module ll_module;
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
-    ll_block *block;            /* restored after a crash in module code, and
-                                   scanned for pointers into the old code */
-    int unprotected;            /* 1: let faults through (for a debugger) */
-    int allow_stale;            /* 1: load a new build even when the block holds
-                                   pointers into the old one that cannot be
-                                   re-pointed (the old image then stays mapped) */
-    int watch_stat;             /* 1: poll stat() instead of using inotify */
-    uint32_t stable_ms;         /* a build that was written in place (not renamed)
-                                   must stay unchanged this long; default 30 */
-    uint32_t stat_interval_ms;  /* stat() polling period; default 10 */
+    ll_block *block;           /* restored after a crash in module code, and
+                                  scanned for pointers into the old code */
+    int unprotected;           /* 1: let faults through (for a debugger) */
+    int allow_stale;           /* 1: load a new build even when the block holds
+                                  pointers into the old one that cannot be
+                                  re-pointed (the old image then stays mapped) */
+    int watch_stat;            /* 1: poll stat() instead of using inotify */
+    uint32_t stable_ms;        /* a build that was written in place (not renamed)
+                                  must stay unchanged this long; default 30 */
+    uint32_t stat_interval_ms; /* stat() polling period; default 10 */
 } ll_module_params;
 
 /* Loads the library and binds every entry point. Fails when the file is
@@ -611,7 +611,9 @@ void *ll_module_symbol(const ll_module *module, size_t index);
 
 /* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
  * build failed to load (err says why) and the old code keeps running. Reads
- * one flag when nothing changed. */
+ * one flag when nothing changed. A build refused because the block points
+ * into the old code where no re-pointing is possible (err lists the offsets)
+ * stays refused: change the state, then call ll_module_reload. */
 int ll_module_poll(ll_module *module, ll_error *err);
 
 /* Loads the library now, whether or not the watcher saw a change. Returns 0,
@@ -654,8 +656,11 @@ typedef struct ll_module_info {
     uint64_t rollbacks; /* returns to an earlier version after a fault */
     uint64_t repointed; /* function pointers re-pointed by the last load */
     size_t stale_count; /* pointers the last load could not re-point */
-    ll_module_stale stale[LL_MODULE_STALE_MAX]; /* the first of them */
-    ll_module_fault fault;
+
+    /* The first LL_MODULE_STALE_MAX of them, in block order. */
+    ll_module_stale stale[LL_MODULE_STALE_MAX];
+    ll_module_fault fault; /* the last fault caught */
+
     const char *watch;     /* "inotify" or "stat" */
     const char *copy_dir;  /* the private copies' directory */
     const char *copy_path; /* the copy in use */

@@ -1,5 +1,6 @@
 /* test_module.c - loading, watching and reloading the code library, and
  * builds that must not load. */
+#include <elf.h>
 #include <pthread.h>
 #include <sys/file.h>
 
@@ -153,9 +154,8 @@ Test(module, half_written_library_is_never_loaded_with_stat_polling)
     ll_error err;
     /* A short settle time: the stalled file looks finished to stat(), and
      * the ELF check is what must refuse it. */
-    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols,
-                                  .symbol_count = SYM_COUNT, .watch_stat = 1, .stable_ms = 5,
-                                  .stat_interval_ms = 2);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
+                                  .watch_stat = 1, .stable_ms = 5, .stat_interval_ms = 2);
     cr_assert(m, "%s", err.msg);
     ll_module_info info;
     ll_module_query(m, &info);
@@ -202,8 +202,9 @@ Test(module, missing_entry_point_keeps_the_old_code)
     ll_module_info info;
     ll_module_query(m, &info);
     cr_assert_eq(info.failures, 1);
-    cr_assert_eq(count_entries(info.copy_dir), 2, "version 1 stays for a rollback; the failed "
-                                                  "copy is gone");
+    cr_assert_eq(count_entries(info.copy_dir), 2,
+                 "version 1 stays for a rollback; the failed "
+                 "copy is gone");
     cr_assert_eq(ll_module_protect(m, call_through, m, &err), 0, "%s", err.msg);
     cr_assert_eq(count_entries(info.copy_dir), 1, "version 2 proved good: version 1 is gone");
     ll_module_close(m);
@@ -271,6 +272,46 @@ Test(module, elf_checks)
     elf_case(0, NULL, 0, 2000, "is incomplete");
     uint16_t no_ph = 0;
     elf_case(56, &no_ph, 2, -1, "has no usable program headers");
+}
+
+Test(module, library_without_dynamic_section)
+{
+    char src[PATH_MAX + 32];
+    snprintf(src, sizeof src, "%s/libmod_v2.so", t.built);
+    copy_file(src, t.lib);
+    int fd = open(t.lib, O_RDWR);
+    Elf64_Ehdr eh;
+    cr_assert_eq(pread(fd, &eh, sizeof eh, 0), (ssize_t)sizeof eh);
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        off_t at = (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph);
+        cr_assert_eq(pread(fd, &ph, sizeof ph, at), (ssize_t)sizeof ph);
+        if (ph.p_type != PT_DYNAMIC) continue;
+        ph.p_type = PT_NOTE;
+        cr_assert_eq(pwrite(fd, &ph, sizeof ph, at), (ssize_t)sizeof ph);
+    }
+    close(fd);
+    ll_error err;
+    cr_assert_null(ll_module_open(t.lib, &err));
+    cr_assert(strstr(err.msg, "has no dynamic section (build it with cc -shared)"), "%s", err.msg);
+}
+
+Test(module, copy_errors_keep_the_old_code)
+{
+    ll_error err;
+    ll_module *m = open_lib(&err);
+    ll_module_info info;
+    ll_module_query(m, &info);
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", info.copy_path);
+    cr_assert_eq(unlink(copy), 0); /* the loaded image does not need its file */
+    cr_assert_eq(rmdir(info.copy_dir), 0);
+    cr_assert_eq(ll_module_reload(m, &err), -1);
+    cr_assert(strstr(err.msg, "cannot copy"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "No such file or directory; version 1 keeps running"), "%s",
+              err.msg);
+    cr_assert_eq(call_value(m), 1);
+    ll_module_close(m);
 }
 
 Test(module, open_errors)

@@ -41,8 +41,7 @@ static char *make_copy(ll_module *m, ll_error *err)
     char *copy = malloc(PATH_MAX);
     /* A new name per attempt: the loader hands back an image still loaded
      * under the same name, and a failed attempt may not have unloaded. */
-    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name,
-             (unsigned long long)++m->attempts);
+    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name, (unsigned long long)++m->attempts);
     int out = open(copy, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
     int rc = -1;
     if (out < 0)
@@ -148,7 +147,6 @@ static module_image *image_load(ll_module *m, ll_error *err)
         image_unload(img);
         return NULL;
     }
-    m->next_version++;
     return img;
 }
 
@@ -184,10 +182,11 @@ static int carry_pointers(ll_module *m, module_image *img, ll_error *err)
     m->info.repointed = 0;
     m->info.stale_count = 0;
     if (!m->block || !m->cur) return 0;
-    size_t stale = module_scan(m, m->cur, img, 1);
+    size_t stale = module_scan(m, m->cur, img);
     if (stale && !m->allow_stale) {
         char list[600];
         module_stale_describe(m, list, sizeof list);
+        m->info.repointed = 0; /* nothing was */
         return ll_fail(err, EADDRINUSE,
                        "refusing to run '%s' version %llu: the block holds %zu pointer%s into "
                        "version %llu that cannot be re-pointed: %s (try: keep offsets or names "
@@ -195,7 +194,7 @@ static int carry_pointers(ll_module *m, module_image *img, ll_error *err)
                        m->path, (unsigned long long)img->version, stale, stale == 1 ? "" : "s",
                        (unsigned long long)m->cur->version, list);
     }
-    module_scan(m, m->cur, img, 0);
+    module_scan_apply(m);
     if (stale) m->cur->pinned = 1; /* keep the old strings and data readable */
     return 0;
 }
@@ -217,6 +216,7 @@ int ll_module_reload(ll_module *m, ll_error *err)
                  (unsigned long long)m->info.version);
         return -1;
     }
+    m->next_version++;
     img->next = m->images;
     m->images = img;
     use_image(m, img);
@@ -237,7 +237,10 @@ int ll_module_poll(ll_module *m, ll_error *err)
 void module_rollback(ll_module *m)
 {
     if (!m->good || m->good == m->cur) return;
-    if (m->block && module_scan(m, m->cur, m->good, 0) > 0) m->cur->pinned = 1;
+    if (m->block) {
+        if (module_scan(m, m->cur, m->good) > 0) m->cur->pinned = 1;
+        module_scan_apply(m);
+    }
     use_image(m, m->good);
     m->info.rollbacks++;
     prune(m);
@@ -281,8 +284,8 @@ static int make_copy_dir(ll_module *m, ll_error *err)
 static int copy_names(ll_module *m, const ll_module_params *p, ll_error *err)
 {
     if (p->symbol_count && !p->symbols)
-        return ll_fail(err, EINVAL, "module '%s': symbol_count is %zu but symbols is NULL",
-                       m->path, p->symbol_count);
+        return ll_fail(err, EINVAL, "module '%s': symbol_count is %zu but symbols is NULL", m->path,
+                       p->symbol_count);
     m->count = p->symbol_count;
     m->names = calloc(m->count ? m->count : 1, sizeof *m->names);
     for (size_t i = 0; i < m->count; i++) {
@@ -308,9 +311,8 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
         free(m);
         return NULL;
     }
-    if (split_path(m, path, err) != 0 || copy_names(m, p, err) != 0 ||
-        make_copy_dir(m, err) != 0 || ll_module_reload(m, err) != 0 ||
-        (!m->unprotected && module_signals_acquire(err) != 0)) {
+    if (split_path(m, path, err) != 0 || copy_names(m, p, err) != 0 || make_copy_dir(m, err) != 0 ||
+        ll_module_reload(m, err) != 0 || (!m->unprotected && module_signals_acquire(err) != 0)) {
         m->unprotected = 1; /* no fault handlers to release */
         ll_module_close(m);
         return NULL;
@@ -351,5 +353,6 @@ void ll_module_close(ll_module *m)
     free(m->dir);
     free(m->name);
     free(m->lock_path);
+    free(m->fixes.items);
     free(m);
 }

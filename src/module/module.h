@@ -30,6 +30,11 @@ typedef struct module_image {
     int pinned; /* the block still points into it: never unload before close */
 } module_image;
 
+/* What identifies one version of the file in stat mode. */
+typedef struct file_sig {
+    uint64_t dev, ino, size, mtime, ctime;
+} file_sig;
+
 /* The watcher thread and what it shares with the frame path. */
 typedef struct module_watch {
     atomic_int ready; /* a complete new build is there: the only thing poll reads */
@@ -41,7 +46,19 @@ typedef struct module_watch {
     pthread_t thread;
     const char *dir, *name, *path, *lock_path;
     uint64_t stable_ns, interval_ns;
+    file_sig initial; /* the file when the watch started (stat mode) */
 } module_watch;
+
+/* A word of the block to rewrite: a function pointer into the old image. */
+typedef struct module_fix {
+    uint64_t *word;
+    uint64_t value;
+} module_fix;
+
+typedef struct module_fixes {
+    module_fix *items;
+    size_t count, cap;
+} module_fixes;
 
 struct ll_module {
     char *path, *dir, *name, *lock_path;
@@ -57,6 +74,7 @@ struct ll_module {
     uint64_t next_version;
     uint64_t attempts; /* loads tried: numbers the private copies */
     ll_module_info info;
+    module_fixes fixes; /* planned by the last scan */
     module_watch watch;
 };
 
@@ -69,11 +87,14 @@ int module_watch_start(ll_module *m, int stat_mode, uint32_t stable_ms, uint32_t
                        ll_error *err);
 void module_watch_stop(ll_module *m);
 
-/* scan.c: finds words in the block that point into image `from`; re-points
- * function pointers to the same symbol in `to`. With dry_run nothing is
- * written. Fills the module's stale report and repointed count; returns the
- * number of pointers that cannot be re-pointed. */
-size_t module_scan(ll_module *m, const module_image *from, const module_image *to, int dry_run);
+/* scan.c: finds words in the block that point into image `from`; plans to
+ * re-point function pointers to the same symbol in `to` (m->fixes). Fills
+ * the module's stale report and repointed count; returns the number of
+ * pointers that cannot be re-pointed. Writes nothing. */
+size_t module_scan(ll_module *m, const module_image *from, const module_image *to);
+
+/* Writes the fixes the last scan planned. */
+void module_scan_apply(ll_module *m);
 
 /* Formats the stale report for an error message. */
 void module_stale_describe(const ll_module *m, char *buf, size_t cap);

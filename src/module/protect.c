@@ -15,11 +15,6 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
-/* TEMPORARY until the snapshot branch is merged: */
-#pragma weak ll_snap_take
-#pragma weak ll_snap_restore
-#pragma weak ll_snap_drop
-
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 
 enum { GUARD_FRAMES = 32, ALT_STACK_SIZE = 64 * 1024 };
@@ -29,7 +24,7 @@ typedef struct guard {
     struct guard *prev;
     ll_module *module;
     int signal, code;
-    uint64_t addr, pc;
+    uint64_t addr, pc, sp;
     void *frames[GUARD_FRAMES]; /* only when pc is outside the module (abort) */
     int frame_count;
 } guard;
@@ -43,15 +38,18 @@ static struct sigaction saved[NSIG];
 static pthread_key_t alt_stack_key;
 static pthread_once_t alt_stack_once = PTHREAD_ONCE_INIT;
 
-static uint64_t context_pc(const void *uc)
+static uint64_t context_pc(const void *uc, uint64_t *sp)
 {
     const ucontext_t *u = uc;
 #if defined(__x86_64__)
+    *sp = (uint64_t)u->uc_mcontext.gregs[REG_RSP];
     return (uint64_t)u->uc_mcontext.gregs[REG_RIP];
 #elif defined(__aarch64__)
+    *sp = (uint64_t)u->uc_mcontext.sp;
     return (uint64_t)u->uc_mcontext.pc;
 #else
     (void)u;
+    *sp = 0;
     return 0;
 #endif
 }
@@ -70,7 +68,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         g->signal = sig;
         g->code = si->si_code;
         g->addr = (uint64_t)(uintptr_t)si->si_addr;
-        g->pc = context_pc(uc);
+        g->pc = context_pc(uc, &g->sp);
         /* abort() and bad pointers handed to libc fault outside the module:
          * keep the call chain to name the module function responsible. */
         if (!in_image(g->module->cur, g->pc)) g->frame_count = backtrace(g->frames, GUARD_FRAMES);
@@ -100,8 +98,8 @@ int module_signals_acquire(ll_error *err)
                 int e = errno;
                 while (i-- > 0) sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
                 pthread_mutex_unlock(&install_lock);
-                return ll_fail(err, e, "cannot install a signal handler for %s: %s",
-                               strsignal(sig), strerror(e));
+                return ll_fail(err, e, "cannot install a signal handler for %s: %s", strsignal(sig),
+                               strerror(e));
             }
         }
     }
@@ -169,17 +167,22 @@ static void name_address(const ll_module *m, const module_image *img, uint64_t a
     Dl_info di;
     memset(&di, 0, sizeof di);
     dladdr((void *)(uintptr_t)addr, &di);
-    char file[160];
-    if (in_image(img, addr))
-        snprintf(file, sizeof file, "%s version %llu", m->name, (unsigned long long)img->version);
-    else if (di.dli_fname)
-        snprintf(file, sizeof file, "%s",
-                 strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname);
-    else
+    char file[160], version[32] = "";
+    if (in_image(img, addr)) {
+        snprintf(file, sizeof file, "%s", m->name);
+        snprintf(version, sizeof version, " version %llu", (unsigned long long)img->version);
+    } else if (di.dli_fname) {
+        const char *slash = strrchr(di.dli_fname, '/');
+        snprintf(file, sizeof file, "%s", slash ? slash + 1 : di.dli_fname);
+    } else {
         snprintf(file, sizeof file, "unknown file");
+    }
     if (di.dli_sname)
-        snprintf(buf, cap, "%s+0x%llx (%s)", di.dli_sname,
-                 (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_saddr), file);
+        snprintf(buf, cap, "%s+0x%llx (%s%s)", di.dli_sname,
+                 (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_saddr), file, version);
+    else if (di.dli_fbase) /* a static function: the offset in the file still helps */
+        snprintf(buf, cap, "0x%llx (%s+0x%llx%s)", (unsigned long long)addr, file,
+                 (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_fbase), version);
     else
         snprintf(buf, cap, "0x%llx (%s)", (unsigned long long)addr, file);
 }
@@ -225,10 +228,16 @@ static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
     else
         snprintf(code, sizeof code, "no earlier good version to roll back to");
     const ll_module_fault *f = &m->info.fault;
-    return ll_fail(err, EFAULT, "SIG%s (%s) at address 0x%llx in %s, called through '%s' version "
-                   "%llu; %s; %s",
-                   sigabbrev_np(f->signal), strsignal(f->signal), (unsigned long long)f->addr,
-                   f->where, m->name, (unsigned long long)crashed, code, block);
+    char addr[64] = "";
+    if (f->code > 0) /* a fault; a signal sent by kill() or abort() has no address */
+        snprintf(addr, sizeof addr, " at address 0x%llx", (unsigned long long)f->addr);
+    /* A fault just below the stack pointer is the stack running out. */
+    if (f->signal == SIGSEGV && f->code > 0 && f->addr < g->sp + 4096 &&
+        g->sp - f->addr < 256 * 1024)
+        snprintf(addr + strlen(addr), sizeof addr - strlen(addr), " (stack overflow)");
+    return ll_fail(err, EFAULT, "SIG%s (%s)%s in %s, called through '%s' version %llu; %s; %s",
+                   sigabbrev_np(f->signal), strsignal(f->signal), addr, f->where, m->name,
+                   (unsigned long long)crashed, code, block);
 }
 
 int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err)
@@ -239,7 +248,7 @@ int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *
     }
     if (ensure_alt_stack(err) != 0) return -1;
     ll_snap *snap = NULL;
-    if (m->block && ll_snap_take && !(snap = ll_snap_take(m->block, err))) return -1;
+    if (m->block && !(snap = ll_snap_take(m->block, err))) return -1;
     guard g;
     memset(&g, 0, sizeof g);
     g.module = m;

@@ -23,11 +23,6 @@ static int lock_held(const module_watch *w)
     return held;
 }
 
-/* What identifies one version of the file in stat mode. */
-typedef struct file_sig {
-    uint64_t dev, ino, size, mtime, ctime;
-} file_sig;
-
 static file_sig sig_of(const char *path)
 {
     struct stat st;
@@ -104,7 +99,7 @@ static void watch_inotify(module_watch *w)
 static void watch_stat(module_watch *w)
 {
     pending p = {0};
-    file_sig last = sig_of(w->path);
+    file_sig last = w->initial;
     int ms = (int)(w->interval_ns / 1000000ull);
     for (;;) {
         if (wait_wake(w, -1, ms > 0 ? ms : 1, NULL)) return;
@@ -150,6 +145,9 @@ int module_watch_start(ll_module *m, int stat_mode, uint32_t stable_ms, uint32_t
     w->stable_ns = (uint64_t)(stable_ms ? stable_ms : 30) * 1000000ull;
     w->interval_ns = (uint64_t)(interval_ms ? interval_ms : 10) * 1000000ull;
     w->inotify_fd = -1;
+    /* Taken now, not when the thread first runs: a build written meanwhile
+     * must count as a change. */
+    w->initial = sig_of(w->path);
     /* Without inotify (ENOSYS, or the instance limit reached) fall back to
      * polling stat() from the thread, which keeps the frame path free. */
     w->stat_mode = stat_mode || open_inotify(w) != 0;

@@ -17,8 +17,16 @@
 #include "looplive.h"
 
 /* The table the tests bind, in this order. */
-enum { SYM_VALUE, SYM_HELLO, SYM_HELLO_PTR, SYM_LITERAL, SYM_COUNTER_PTR, SYM_CRASH,
-       SYM_ONLY_V1_PTR, SYM_COUNT };
+enum {
+    SYM_VALUE,
+    SYM_HELLO,
+    SYM_HELLO_PTR,
+    SYM_LITERAL,
+    SYM_COUNTER_PTR,
+    SYM_CRASH,
+    SYM_ONLY_V1_PTR,
+    SYM_COUNT
+};
 static const char *const test_symbols[SYM_COUNT] = {
     "value", "hello", "hello_ptr", "literal", "counter_ptr", "crash", "only_in_v1_ptr"};
 
