@@ -252,13 +252,19 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
     return 0;
 }
 
-/* " (arena NAME + 0xOFF)" for the arena offset falls in, when the block
- * has arenas. */
+/* Where offset falls: " in arena NAME at +0xOFF", " in the block header"...;
+ * nothing for a block without arenas. */
 static void arena_name(const ll_block *block, uint64_t offset, char *buf, size_t cap)
 {
-    (void)block;
-    (void)offset;
-    if (cap) buf[0] = 0;
+    const char *what = ll_block_arena_at(block, offset);
+    const ll_arena *a = ll_arena_get(block, what);
+    if (a)
+        snprintf(buf, cap, " in arena \"%s\" at +0x%" PRIx64, what,
+                 offset - (uint64_t)(a->begin - block->base));
+    else if (ll_block_arena(block, 0))
+        snprintf(buf, cap, " (%s)", what);
+    else if (cap)
+        buf[0] = 0;
 }
 
 static int report_determinism(session *s, const replay_opts *o)
