@@ -323,7 +323,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
     } else if (!live) {
-        call.live = &(ll_platform_input){0};
+        static const ll_platform_input none;
+        call.live = &none;
     }
     int rc = call_app(loop, &call, err);
     if (absorb(loop, rc == 0 ? err : NULL) != 0 && rc == 0) return -1;
