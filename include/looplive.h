@@ -681,7 +681,49 @@ void ll_module_close(ll_module *module);
  * returning a table of its entry points. The host owns the block, the time
  * and the platform; the application never calls the OS for them. After a
  * reload the host calls looplive_app() again and uses the new table; the
- * state in the block is untouched. */
+ * state in the block is untouched.
+ *
+ * A complete application (build: cc -shared -fPIC -o counter.so counter.c;
+ * run: looplive run counter.so, or replay a recording headless):
+ *
+ *     #include <looplive.h>
+ *
+ *     typedef struct state { uint64_t count; int32_t x; } state;  // in the block
+ *     typedef struct input { int8_t move; uint8_t reset; } input; // recorded
+ *
+ *     static int init(ll_block *b) { *(state *)b->base = (state){0}; return 0; }
+ *
+ *     static void translate(const ll_platform_input *p, void *out)
+ *     {
+ *         input *in = out;
+ *         in->move = (int8_t)(p->keys[LL_KEY_RIGHT] - p->keys[LL_KEY_LEFT]);
+ *         in->reset = p->pressed['r'];
+ *     }
+ *
+ *     static void update(ll_block *b, const void *in_, uint64_t frame, double dt)
+ *     {
+ *         state *s = (state *)b->base;   // everything lives in the block
+ *         const input *in = in_;
+ *         s->x = in->reset ? 0 : s->x + in->move;
+ *         s->count++;
+ *     }
+ *
+ *     static void render(const ll_block *b, ll_canvas *c)
+ *     {
+ *         const state *s = (const state *)b->base;
+ *         if (c->cells && s->x >= 0 && s->x < c->width) c->cells[s->x] = '@';
+ *     }
+ *
+ *     static const ll_app app = {
+ *         .api_version = LL_APP_API_VERSION, .input_size = sizeof(input),
+ *         .layout_version = 1, .block_size = 1 << 20, .name = "counter",
+ *         .init = init, .translate = translate, .update = update, .render = render,
+ *     };
+ *     const ll_app *looplive_app(void) { return &app; }
+ *
+ * Rules that make recordings replay: keep every byte of state in the block
+ * (no globals, no malloc), read no clock (use frame and dt), and bump
+ * layout_version whenever the state structs change. */
 #define LL_APP_API_VERSION 1
 
 /* What a platform saw this frame, before the application turns it into its
@@ -829,7 +871,7 @@ void ll_loop_set_speed(ll_loop *loop, double speed);
 
 typedef struct ll_loop_status {
     ll_loop_mode mode;
-    int slot;               /* slot recording or playing; -1 when live */
+    int slot; /* slot recording or playing; -1 when live */
     int paused;
     double speed;
     uint64_t frame;         /* frame number the next update gets */
@@ -868,11 +910,11 @@ int ll_loop_file_read(const char *path, ll_loop_file *out, ll_error *err);
 
 /* Where two runs of the same frame first differ. */
 typedef struct ll_loop_diff {
-    int differs;       /* 0: every frame ran the same twice */
-    uint64_t frames;   /* frames compared */
-    uint64_t frame;    /* index in the slot of the first differing frame */
-    uint64_t offset;   /* first differing byte, from the block's base */
-    uint8_t first, second;           /* its value in each run */
+    int differs;                      /* 0: every frame ran the same twice */
+    uint64_t frames;                  /* frames compared */
+    uint64_t frame;                   /* index in the slot of the first differing frame */
+    uint64_t offset;                  /* first differing byte, from the block's base */
+    uint8_t first, second;            /* its value in each run */
     uint64_t hash_first, hash_second; /* the state hashes after the frame */
 } ll_loop_diff;
 

@@ -107,7 +107,8 @@ void bounce_update(ll_block *block, const void *input, uint64_t frame, double dt
 #endif
     s->paddle_x += in->move * 2 * BOUNCE_ONE;
     if (s->paddle_x < 0) s->paddle_x = 0;
-    if (s->paddle_x > (BOUNCE_WIDTH - 1) * BOUNCE_ONE) s->paddle_x = (BOUNCE_WIDTH - 1) * BOUNCE_ONE;
+    if (s->paddle_x > (BOUNCE_WIDTH - 1) * BOUNCE_ONE)
+        s->paddle_x = (BOUNCE_WIDTH - 1) * BOUNCE_ONE;
     if (in->launch) launch(s, s->paddle_x);
     if (in->clear) s->ball_count = 0;
     for (uint32_t i = 0; i < s->ball_count; i++) move_ball(s, &s->balls[i]);

@@ -31,12 +31,12 @@ int loop_hash_init(loop_hash *hash, const ll_block *block, ll_error *err)
     hash->pages = block->size / hash->page_size;
     hash->page_hash = lazy_zeroed(hash->pages * sizeof(uint64_t));
     if (!hash->page_hash)
-        return ll_fail(err, ENOMEM, "cannot map a hash table for %llu pages",
-                       (unsigned long long)hash->pages);
+        return loop_fail(err, ENOMEM, "cannot map a hash table for %llu pages",
+                         (unsigned long long)hash->pages);
     void *zeros = calloc(1, hash->page_size);
     if (!zeros) {
         loop_hash_free(hash);
-        return ll_fail(err, ENOMEM, "out of memory");
+        return loop_fail(err, ENOMEM, "out of memory");
     }
     hash->zero = XXH3_64bits(zeros, hash->page_size);
     free(zeros);
@@ -80,8 +80,8 @@ int loop_resident(const ll_block *block, void (*fn)(uint64_t index, void *ctx), 
     for (uint64_t first = 0; first < pages; first += CHUNK) {
         uint64_t n = pages - first < CHUNK ? pages - first : CHUNK;
         if (mincore(block->base + first * ps, n * ps, vec) != 0)
-            return ll_fail(err, errno, "cannot list the resident pages of the block at %p: %s",
-                           (void *)block->base, strerror(errno));
+            return loop_fail(err, errno, "cannot list the resident pages of the block at %p: %s",
+                             (void *)block->base, strerror(errno));
         for (uint64_t i = 0; i < n; i++)
             if (vec[i] & 1) fn(first + i, ctx);
     }
@@ -119,8 +119,9 @@ int loop_pages_init(loop_pages *set, uint64_t pages, ll_error *err)
     memset(set, 0, sizeof *set);
     set->nbits = pages;
     set->bits = lazy_zeroed((pages + 63) / 64 * 8);
-    if (!set->bits) return ll_fail(err, ENOMEM, "cannot map a page set of %llu pages",
-                                   (unsigned long long)pages);
+    if (!set->bits)
+        return loop_fail(err, ENOMEM, "cannot map a page set of %llu pages",
+                         (unsigned long long)pages);
     return 0;
 }
 

@@ -16,8 +16,8 @@
 #include <string.h>
 
 typedef struct loop_slot {
-    ll_snap *start;   /* state before the first input */
-    uint8_t *inputs;  /* count * input_size bytes */
+    ll_snap *start;  /* state before the first input */
+    uint8_t *inputs; /* count * input_size bytes */
     uint64_t count, cap;
     uint32_t input_size;
     uint64_t layout_version;
@@ -28,8 +28,8 @@ typedef struct loop_slot {
 
 /* One simulated frame in the rewind window. */
 typedef struct ring_entry {
-    ll_snap *snap;    /* state before the frame */
-    uint64_t *pages;  /* pages changed from that state to the next entry's */
+    ll_snap *snap;   /* state before the frame */
+    uint64_t *pages; /* pages changed from that state to the next entry's */
     uint64_t npages, cap;
     uint64_t frame, play_pos, rec_len, slot_gen;
     ll_loop_mode mode;
@@ -139,7 +139,7 @@ static int ring_resize_inputs(ll_loop *loop, uint32_t input_size, ll_error *err)
     if (loop->ring_input_size == input_size || !loop->ring_cap) return 0;
     ring_clear(loop);
     uint8_t *inputs = realloc(loop->ring_inputs, loop->ring_cap * input_size);
-    if (!inputs) return ll_fail(err, ENOMEM, "out of memory for the rewind window");
+    if (!inputs) return loop_fail(err, ENOMEM, "out of memory for the rewind window");
     loop->ring_inputs = inputs;
     loop->ring_input_size = input_size;
     return 0;
@@ -197,8 +197,7 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
         app = get ? get() : NULL;
     }
     if (!app)
-        return ll_fail(err, EINVAL, "the application library returned no looplive_app table"),
-               NULL;
+        return ll_fail(err, EINVAL, "the application library returned no looplive_app table"), NULL;
     if (app->api_version != LL_APP_API_VERSION || !app->update || app->input_size == 0 ||
         app->input_size > 65536)
         return ll_fail(err, EINVAL,
@@ -219,11 +218,11 @@ static int check_slot_fits(ll_loop *loop, const ll_app *app, ll_error *err)
     int slot = loop->slot;
     loop->mode = LL_LOOP_LIVE;
     loop->slot = -1;
-    return ll_fail(err, EINVAL,
-                   "slot %d was recorded with %u-byte inputs and layout version %llu, the "
-                   "application now has %u and %llu: back to live input (try: record again)",
-                   slot, s->input_size, (unsigned long long)s->layout_version, app->input_size,
-                   (unsigned long long)app->layout_version);
+    return loop_fail(err, EINVAL,
+                     "slot %d was recorded with %u-byte inputs and layout version %llu, the "
+                     "application now has %u and %llu: back to live input (try: record again)",
+                     slot, s->input_size, (unsigned long long)s->layout_version, app->input_size,
+                     (unsigned long long)app->layout_version);
 }
 
 typedef struct frame_call {
@@ -289,7 +288,7 @@ static int ensure_input(ll_loop *loop, uint32_t size, ll_error *err)
 {
     if (size <= loop->input_cap) return 0;
     uint8_t *p = realloc(loop->input, size);
-    if (!p) return ll_fail(err, ENOMEM, "out of memory for a %u-byte input", size);
+    if (!p) return loop_fail(err, ENOMEM, "out of memory for a %u-byte input", size);
     loop->input = p;
     loop->input_cap = size;
     return 0;
@@ -324,17 +323,18 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
     } else if (!live) {
-        call.live = &(ll_platform_input){0};
+        static const ll_platform_input none;
+        call.live = &none;
     }
     int rc = call_app(loop, &call, err);
     if (absorb(loop, rc == 0 ? err : NULL) != 0 && rc == 0) return -1;
     if (rc != 0) return -1; /* the module put the block back; cur still holds */
-    if (keep_last(loop) != 0) return ll_fail(err, ENOMEM, "out of memory listing pages");
+    if (keep_last(loop) != 0) return loop_fail(err, ENOMEM, "out of memory listing pages");
     uint64_t rec_len = s ? s->count : 0;
-    if (loop->mode == LL_LOOP_RECORDING &&
+    if (loop->mode == LL_LOOP_RECORDING && s &&
         loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
-        return ll_fail(err, ENOMEM, "out of memory recording frame %llu",
-                       (unsigned long long)s->count);
+        return loop_fail(err, ENOMEM, "out of memory recording frame %llu",
+                         (unsigned long long)s->count);
     if (loop->ring_cap) {
         ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len);
     } else {
@@ -382,10 +382,11 @@ static int create_ring(ll_loop *loop, const ll_loop_params *p, ll_error *err)
 {
     double seconds = p->rewind_seconds == 0 ? 2.0 : p->rewind_seconds;
     if (seconds < 0) return 0;
-    loop->ring_cap = (uint64_t)llround(seconds * loop->fps);
-    if (loop->ring_cap == 0) return 0;
-    loop->ring = calloc(loop->ring_cap, sizeof *loop->ring);
-    if (!loop->ring) return ll_fail(err, ENOMEM, "out of memory for the rewind window");
+    uint64_t cap = (uint64_t)llround(seconds * loop->fps);
+    if (cap == 0) return 0;
+    loop->ring = calloc(cap, sizeof *loop->ring);
+    if (!loop->ring) return loop_fail(err, ENOMEM, "out of memory for the rewind window");
+    loop->ring_cap = cap;
     return 0;
 }
 
@@ -395,8 +396,7 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
         return ll_fail(err, EINVAL, "ll_loop_create needs a reserved block and .app or .module"),
                NULL;
     if (p->fps < 0 || p->fps > 100000)
-        return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps),
-               NULL;
+        return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps), NULL;
     ll_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return ll_fail(err, ENOMEM, "out of memory"), NULL;
     loop->block = block;
@@ -429,8 +429,10 @@ static void slot_free(ll_loop *loop, loop_slot *s)
 void ll_loop_destroy(ll_loop *loop)
 {
     if (!loop) return;
-    if (loop->ring) ring_clear(loop);
-    for (uint64_t i = 0; i < loop->ring_cap; i++) free(loop->ring[i].pages);
+    if (loop->ring) {
+        ring_clear(loop);
+        for (uint64_t i = 0; i < loop->ring_cap; i++) free(loop->ring[i].pages);
+    }
     free(loop->ring);
     free(loop->ring_inputs);
     for (int s = 0; s < LL_LOOP_SLOTS; s++) slot_free(loop, &loop->slots[s]);
@@ -452,13 +454,12 @@ void ll_loop_set_app(ll_loop *loop, const ll_app *app)
 static int check_slot(int slot, ll_error *err)
 {
     if (slot < 0 || slot >= LL_LOOP_SLOTS)
-        return ll_fail(err, EINVAL, "no slot %d: slots are 0 to %d", slot, LL_LOOP_SLOTS - 1);
+        return loop_fail(err, EINVAL, "no slot %d: slots are 0 to %d", slot, LL_LOOP_SLOTS - 1);
     return 0;
 }
 
 /* Empties slot for a new recording whose start state is start. */
-static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *start,
-                      ll_error *err)
+static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *start, ll_error *err)
 {
     slot_free(loop, s);
     if (loop_pages_init(&s->dirty, loop->hash.pages, err) != 0) {
@@ -500,14 +501,14 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     loop_slot *s = &loop->slots[slot];
     if (!s->start || s->count == 0)
-        return ll_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
-                       slot);
+        return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
+                         slot);
     if (s->input_size != app->input_size || s->layout_version != app->layout_version)
-        return ll_fail(err, EINVAL,
-                       "slot %d was recorded with %u-byte inputs and layout version %llu, the "
-                       "application has %u and %llu (try: record again)",
-                       slot, s->input_size, (unsigned long long)s->layout_version,
-                       app->input_size, (unsigned long long)app->layout_version);
+        return loop_fail(err, EINVAL,
+                         "slot %d was recorded with %u-byte inputs and layout version %llu, the "
+                         "application has %u and %llu (try: record again)",
+                         slot, s->input_size, (unsigned long long)s->layout_version,
+                         app->input_size, (unsigned long long)app->layout_version);
     if (restore_slot_start(loop, s, err) != 0) return -1;
     loop->mode = LL_LOOP_PLAYING;
     loop->slot = slot;
@@ -547,11 +548,11 @@ int loop_inputs_append(uint8_t **inputs, uint64_t *count, uint64_t *cap, const v
 int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err)
 {
     if (frames == 0 || frames > loop->ring_count)
-        return ll_fail(err, EINVAL,
-                       "cannot rewind %llu frames: the window holds %llu (try: 1 to %llu, or a "
-                       "longer .rewind_seconds)",
-                       (unsigned long long)frames, (unsigned long long)loop->ring_count,
-                       (unsigned long long)loop->ring_count);
+        return loop_fail(err, EINVAL,
+                         "cannot rewind %llu frames: the window holds %llu (try: 1 to %llu, or a "
+                         "longer .rewind_seconds)",
+                         (unsigned long long)frames, (unsigned long long)loop->ring_count,
+                         (unsigned long long)loop->ring_count);
     if (absorb(loop, err) != 0) return -1;
     uint64_t t = loop->ring_count - frames;
     ring_entry *target = ring_at(loop, t);
@@ -611,7 +612,7 @@ int ll_loop_keep(ll_loop *loop, int slot, ll_error *err)
     const ll_app *app;
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     if (loop->ring_count == 0)
-        return ll_fail(err, EINVAL, "the rewind window is empty (try: run some frames first)");
+        return loop_fail(err, EINVAL, "the rewind window is empty (try: run some frames first)");
     if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
     uint64_t first = window_start(loop);
     ring_entry *e = ring_at(loop, first);
@@ -629,7 +630,7 @@ int ll_loop_keep(ll_loop *loop, int slot, ll_error *err)
     s->input_size = loop->ring_input_size;
     if (keep_inputs(loop, s, first) != 0) {
         slot_free(loop, s);
-        return ll_fail(err, ENOMEM, "out of memory keeping the rewind window");
+        return loop_fail(err, ENOMEM, "out of memory keeping the rewind window");
     }
     return 0;
 }
@@ -642,8 +643,8 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     loop_slot *s = &loop->slots[slot];
     if (!s->start)
-        return ll_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
-                       slot);
+        return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
+                         slot);
     loop_rec_info info = {
         .layout_version = s->layout_version,
         .frames = s->count,
@@ -689,9 +690,9 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
     for (uint64_t i = 0; rc == 0 && i < rec.info.frames; i++)
-        if (loop_inputs_append(&s->inputs, &s->count, &s->cap,
-                               rec.inputs + i * rec.info.input_size, rec.info.input_size) != 0)
-            rc = ll_fail(err, ENOMEM, "out of memory loading %s", path);
+        if (loop_inputs_append(&s->inputs, &s->count, &s->cap, rec.inputs + i * rec.info.input_size,
+                               rec.info.input_size) != 0)
+            rc = loop_fail(err, ENOMEM, "out of memory loading %s", path);
     loop_rec_close(&rec);
     return rc;
 }
@@ -758,6 +759,8 @@ static int copies_take(page_copies *c, const ll_block *block, const uint64_t *pa
         if (!i || !b) return -1;
         c->cap = n;
     }
+    c->count = 0;
+    if (n == 0) return 0;
     memcpy(c->index, pages, n * sizeof *pages);
     for (uint64_t k = 0; k < n; k++) memcpy(c->bytes + k * ps, block->base + pages[k] * ps, ps);
     c->count = n;
@@ -779,15 +782,14 @@ static int cmp_u64(const void *a, const void *b)
 
 /* The runs differ: find the first byte. first holds run one's copies of the
  * pages it wrote; the block holds run two's state. */
-static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *diff,
-                       ll_error *err)
+static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *diff, ll_error *err)
 {
     uint64_t ps = loop->hash.page_size, n = first->count + loop->last_count;
     uint64_t *u = malloc((n ? n : 1) * sizeof *u);
     page_copies second = {0};
-    if (!u) return ll_fail(err, ENOMEM, "out of memory comparing runs");
-    memcpy(u, first->index, first->count * sizeof *u);
-    memcpy(u + first->count, loop->last, loop->last_count * sizeof *u);
+    if (!u) return loop_fail(err, ENOMEM, "out of memory comparing runs");
+    if (first->count) memcpy(u, first->index, first->count * sizeof *u);
+    if (loop->last_count) memcpy(u + first->count, loop->last, loop->last_count * sizeof *u);
     qsort(u, n, sizeof *u, cmp_u64);
     int rc = copies_take(&second, loop->block, u, n, ps);
     /* Pages run one left alone still hold the state before the frame. */
@@ -797,8 +799,8 @@ static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *di
         if (!a) a = loop->block->base + u[k] * ps;
         for (uint64_t i = 0; i < ps; i++) {
             if (a[i] == b[i]) continue;
-            *diff = (ll_loop_diff){1, diff->frames, diff->frame, u[k] * ps + i, a[i], b[i],
-                                   diff->hash_first, diff->hash_second};
+            *diff = (ll_loop_diff){1,    diff->frames, diff->frame,      u[k] * ps + i,
+                                   a[i], b[i],         diff->hash_first, diff->hash_second};
             break;
         }
     }
@@ -813,7 +815,7 @@ static int twice(ll_loop *loop, page_copies *first, ll_loop_diff *diff, ll_error
     if (run_one(loop, NULL, err) != 0) return -1;
     diff->hash_first = loop->hash.total;
     if (copies_take(first, loop->block, loop->last, loop->last_count, loop->hash.page_size))
-        return ll_fail(err, ENOMEM, "out of memory comparing runs");
+        return loop_fail(err, ENOMEM, "out of memory comparing runs");
     if (ll_loop_rewind(loop, 1, err) != 0 || run_one(loop, NULL, err) != 0) return -1;
     diff->hash_second = loop->hash.total;
     return 0;
@@ -823,8 +825,8 @@ int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *e
 {
     memset(diff, 0, sizeof *diff);
     if (loop->ring_cap == 0)
-        return ll_fail(err, EINVAL,
-                       "a determinism check needs a rewind window (try: .rewind_seconds > 0)");
+        return loop_fail(err, EINVAL,
+                         "a determinism check needs a rewind window (try: .rewind_seconds > 0)");
     if (ll_loop_play(loop, slot, err) != 0) return -1;
     page_copies first = {0};
     int rc = 0;

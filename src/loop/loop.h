@@ -5,6 +5,10 @@
 
 #include "looplive.h"
 
+/* ll_fail in a form the static analyser sees returning -1 (it cannot see
+ * into base.c). */
+#define loop_fail(...) (ll_fail(__VA_ARGS__), -1)
+
 /* ---- hash: per-page xxh3, combined by addition ------------------------ */
 
 /* One hash per page of the block, so that a frame rehashes only the pages
@@ -34,11 +38,11 @@ uint64_t loop_hash_contribution(const loop_hash *hash, const void *page, uint64_
 /* ---- page sets: a bitmap for membership, a list for iteration ---------- */
 
 typedef struct loop_pages {
-    uint64_t *bits;  /* mmap'd, one bit per page of the block */
+    uint64_t *bits; /* mmap'd, one bit per page of the block */
     uint64_t nbits;
-    uint64_t *list;  /* the members, in insertion order */
+    uint64_t *list; /* the members, in insertion order */
     uint64_t count, cap;
-    int all;         /* every page may be in the set (after a load) */
+    int all; /* every page may be in the set (after a load) */
 } loop_pages;
 
 int loop_pages_init(loop_pages *set, uint64_t pages, ll_error *err);
@@ -77,8 +81,7 @@ void loop_rec_close(loop_rec *rec);
 
 /* Checks that rec fits the block and the application (base, size, page
  * size, layout version, input size). */
-int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app,
-                   ll_error *err);
+int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app, ll_error *err);
 
 /* Makes the block's bytes the recording's start state. */
 void loop_rec_apply(const loop_rec *rec, ll_block *block);

@@ -51,32 +51,32 @@ static char *hex(uint64_t v, char *buf)
 
 /* ---- reading ------------------------------------------------------------ */
 
-static int check_header(const rec_header *h, uint64_t file_size, const char *path,
-                        ll_error *err)
+static int check_header(const rec_header *h, uint64_t file_size, const char *path, ll_error *err)
 {
     if (h->version != LOOP_REC_VERSION || h->header_size != HEADER_SIZE)
-        return ll_fail(err, EINVAL,
-                       "%s: recording format version %u, this looplive reads version %u "
-                       "(try: record it again with this version)",
-                       path, h->version, LOOP_REC_VERSION);
+        return loop_fail(err, EINVAL,
+                         "%s: recording format version %u, this looplive reads version %u "
+                         "(try: record it again with this version)",
+                         path, h->version, LOOP_REC_VERSION);
     if (h->file_size != file_size)
-        return ll_fail(err, EINVAL,
-                       "%s: truncated or extended recording: header says %llu bytes, file has "
-                       "%llu (try: copy the file again)",
-                       path, (unsigned long long)h->file_size, (unsigned long long)file_size);
+        return loop_fail(err, EINVAL,
+                         "%s: truncated or extended recording: header says %llu bytes, file has "
+                         "%llu (try: copy the file again)",
+                         path, (unsigned long long)h->file_size, (unsigned long long)file_size);
     uint64_t ps = h->page_size;
     if (!ll_is_pow2(ps) || ps < 512 || h->input_size == 0 || h->input_size > (1u << 20) ||
         h->block_size % ps)
-        return ll_fail(err, EINVAL, "%s: corrupted recording: bad page or input size", path);
+        return loop_fail(err, EINVAL, "%s: corrupted recording: bad page or input size", path);
     uint64_t need = HEADER_SIZE;
     if (__builtin_mul_overflow(h->page_count, 8 + ps, &need) ||
         __builtin_add_overflow(need, (uint64_t)HEADER_SIZE, &need))
-        return ll_fail(err, EINVAL, "%s: corrupted recording: page count", path);
+        return loop_fail(err, EINVAL, "%s: corrupted recording: page count", path);
     uint64_t in_bytes;
     if (__builtin_mul_overflow(h->frames, (uint64_t)h->input_size, &in_bytes) ||
         __builtin_add_overflow(need, in_bytes, &need) || need != file_size)
-        return ll_fail(err, EINVAL, "%s: corrupted recording: sections do not add up to %llu bytes",
-                       path, (unsigned long long)file_size);
+        return loop_fail(err, EINVAL,
+                         "%s: corrupted recording: sections do not add up to %llu bytes", path,
+                         (unsigned long long)file_size);
     return 0;
 }
 
@@ -88,8 +88,8 @@ static int check_pages(const loop_rec *rec, const char *path, ll_error *err)
         uint64_t off;
         memcpy(&off, rec->pages + i * (8 + in->page_size), 8);
         if (off % in->page_size || off >= in->block_size || (i && off <= prev))
-            return ll_fail(err, EINVAL, "%s: corrupted recording: page %llu at offset 0x%llx",
-                           path, (unsigned long long)i, (unsigned long long)off);
+            return loop_fail(err, EINVAL, "%s: corrupted recording: page %llu at offset 0x%llx",
+                             path, (unsigned long long)i, (unsigned long long)off);
         prev = off;
     }
     return 0;
@@ -114,22 +114,21 @@ static void info_from_header(loop_rec_info *in, const rec_header *h)
 static int map_file(loop_rec *rec, const char *path, ll_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ll_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
+    if (fd < 0) return loop_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < HEADER_SIZE) {
         close(fd);
-        return ll_fail(err, EINVAL,
-                       "%s: truncated recording: %lld bytes, shorter than its %d-byte header "
-                       "(try: copy the file again)",
-                       path, (long long)st.st_size, HEADER_SIZE);
+        return loop_fail(err, EINVAL,
+                         "%s: truncated recording: %lld bytes, shorter than its %d-byte header "
+                         "(try: copy the file again)",
+                         path, (long long)st.st_size, HEADER_SIZE);
     }
     rec->map_size = (uint64_t)st.st_size;
     rec->map = mmap(NULL, rec->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (rec->map == MAP_FAILED) {
         rec->map = NULL;
-        return ll_fail(err, errno, "cannot map recording %s: %s", path, strerror(errno));
+        return loop_fail(err, errno, "cannot map recording %s: %s", path, strerror(errno));
     }
     return 0;
 }
@@ -155,7 +154,7 @@ int loop_rec_open(loop_rec *rec, const char *path, ll_error *err)
     memcpy(&h, rec->map, sizeof h);
     if (memcmp(h.magic, LOOP_REC_MAGIC, 8) != 0) {
         loop_rec_close(rec);
-        return ll_fail(err, EINVAL, "%s: not a looplive recording (no LLREC magic)", path);
+        return loop_fail(err, EINVAL, "%s: not a looplive recording (no LLREC magic)", path);
     }
     if (check_header(&h, rec->map_size, path, err) != 0) {
         loop_rec_close(rec);
@@ -165,10 +164,10 @@ int loop_rec_open(loop_rec *rec, const char *path, ll_error *err)
     if (sum != h.checksum) {
         char a[24], b[24];
         loop_rec_close(rec);
-        return ll_fail(err, EINVAL,
-                       "%s: corrupted recording: checksum %s, header says %s (try: copy the "
-                       "file again or record it again)",
-                       path, hex(sum, a), hex(h.checksum, b));
+        return loop_fail(err, EINVAL,
+                         "%s: corrupted recording: checksum %s, header says %s (try: copy the "
+                         "file again or record it again)",
+                         path, hex(sum, a), hex(h.checksum, b));
     }
     info_from_header(&rec->info, &h);
     rec->pages = (const uint8_t *)rec->map + HEADER_SIZE;
@@ -191,27 +190,26 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
     const loop_rec_info *in = &rec->info;
     char a[24], b[24], s1[32], s2[32];
     if (in->block_base != (uint64_t)(uintptr_t)block->base || in->block_size != block->size)
-        return ll_fail(err, EINVAL,
-                       "recording was made in a %s block at %s, this block is %s at %s (try: "
-                       "reserve the block at the recording's base and size)",
-                       ll_size_format(in->block_size, s1, sizeof s1), hex(in->block_base, a),
-                       ll_size_format(block->size, s2, sizeof s2),
-                       hex((uint64_t)(uintptr_t)block->base, b));
+        return loop_fail(err, EINVAL,
+                         "recording was made in a %s block at %s, this block is %s at %s (try: "
+                         "reserve the block at the recording's base and size)",
+                         ll_size_format(in->block_size, s1, sizeof s1), hex(in->block_base, a),
+                         ll_size_format(block->size, s2, sizeof s2),
+                         hex((uint64_t)(uintptr_t)block->base, b));
     if (in->page_size != (block->page_size ? block->page_size : ll_page_size()))
-        return ll_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
-                       (unsigned long long)in->page_size,
-                       (unsigned long long)block->page_size);
+        return loop_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
+                         (unsigned long long)in->page_size, (unsigned long long)block->page_size);
     if (app && in->layout_version != app->layout_version)
-        return ll_fail(err, EINVAL,
-                       "recording has layout version %llu, the application %s has %llu (try: "
-                       "record it again with this build)",
-                       (unsigned long long)in->layout_version, app->name ? app->name : "",
-                       (unsigned long long)app->layout_version);
+        return loop_fail(err, EINVAL,
+                         "recording has layout version %llu, the application %s has %llu (try: "
+                         "record it again with this build)",
+                         (unsigned long long)in->layout_version, app->name ? app->name : "",
+                         (unsigned long long)app->layout_version);
     if (app && in->input_size != app->input_size)
-        return ll_fail(err, EINVAL,
-                       "recording has %u-byte inputs, the application %s takes %u (try: "
-                       "record it again with this build)",
-                       in->input_size, app->name ? app->name : "", app->input_size);
+        return loop_fail(err, EINVAL,
+                         "recording has %u-byte inputs, the application %s takes %u (try: "
+                         "record it again with this build)",
+                         in->input_size, app->name ? app->name : "", app->input_size);
     return 0;
 }
 
@@ -298,8 +296,7 @@ static void fill_header(rec_header *h, const loop_rec_info *info, const page_lis
     h->file_size = HEADER_SIZE + l->count * (8 + h->page_size) + info->frames * info->input_size;
 }
 
-static int write_body(int fd, const page_list *l, const loop_rec_info *info,
-                      const uint8_t *inputs)
+static int write_body(int fd, const page_list *l, const loop_rec_info *info, const uint8_t *inputs)
 {
     rec_header h;
     fill_header(&h, info, l);
@@ -324,14 +321,14 @@ int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info 
     if (loop_resident(block, collect_visit, &l, err) != 0) return -1;
     if (l.failed) {
         free(l.offsets);
-        return ll_fail(err, ENOMEM, "out of memory listing the pages of the block");
+        return loop_fail(err, ENOMEM, "out of memory listing the pages of the block");
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         free(l.offsets);
-        return ll_fail(err, errno, "cannot create %s: %s", tmp, strerror(errno));
+        return loop_fail(err, errno, "cannot create %s: %s", tmp, strerror(errno));
     }
     int rc = fchmod(fd, 0644) == 0 ? write_body(fd, &l, info, inputs) : -1;
     int saved = errno;
@@ -341,7 +338,7 @@ int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info 
     if (rc == 0 && rename(tmp, path) != 0) rc = -1, saved = errno;
     if (rc != 0) {
         unlink(tmp);
-        return ll_fail(err, saved, "cannot write recording %s: %s", path, strerror(saved));
+        return loop_fail(err, saved, "cannot write recording %s: %s", path, strerror(saved));
     }
     return 0;
 }
