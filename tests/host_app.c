@@ -41,6 +41,16 @@ static void app_translate(const ll_platform_input *p, void *input)
     in->crash = p->pressed['c'];
 }
 
+/* The crash-injection key's fault: a store through NULL. Its own function,
+ * exported so that the fault report names it, and exempt from UBSan so
+ * that sanitizer builds fault for real (and the host rolls back) instead
+ * of stopping at the null check. */
+__attribute__((noinline, no_sanitize("undefined"))) void host_app_crash(void);
+void host_app_crash(void)
+{
+    *(volatile int *)0 = 1;
+}
+
 void host_app_update(ll_block *block, const void *input, uint64_t frame, double dt);
 
 /* Exported, so that a fault report names it. */
@@ -48,7 +58,7 @@ void host_app_update(ll_block *block, const void *input, uint64_t frame, double 
 {
     app_state *s = (app_state *)block->base;
     const app_input *in = input;
-    if (in->crash) *(volatile int *)0 = 1;
+    if (in->crash) host_app_crash();
     s->counter++;
     if (in->key) s->last_key = in->key, s->keys_seen++;
 }

@@ -54,7 +54,7 @@ status=$?
 [ $status = 0 ] || fail "headless run: exit $status: $out"
 grep -q "^frames 50, application frame .*crashes rolled back 1" <<<"$out" || fail "no report: $out"
 grep -q "^status: .* LOOP 1 [0-9]*/10 " <<<"$out" || fail "no loop in the report: $out"
-grep -q "error: SIGSEGV at address 0x0 in host_app_update" <<<"$out" || fail "fault not named: $out"
+grep -q "error: SIGSEGV at address 0x0 in host_app_crash+" <<<"$out" || fail "fault not named: $out"
 grep -q "^  |one counter=" <<<"$out" || fail "no last frame: $out"
 grep -q "^host time per frame: " <<<"$out" || fail "no timing: $out"
 

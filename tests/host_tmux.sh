@@ -88,7 +88,7 @@ wait_for '\| reloads 2( |$)' 20 || fail "no reload after fixing the build"
 tmux -L "$SOCK" send-keys -t t l
 wait_for '\| LIVE 1 ' 5 || fail "l did not stop the loop"
 tmux -L "$SOCK" send-keys -t t x
-wait_for 'error: SIGSEGV at address 0x0 in bounce_update\+0x' 5 || fail "the crash is not named"
+wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the crash is not named"
 f1=$(frame_of)
 sleep 0.5
 f2=$(frame_of)

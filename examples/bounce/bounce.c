@@ -96,14 +96,22 @@ static void move_ball(bounce_state *s, bounce_ball *b)
     }
 }
 
-/* Exported (not static) so that a fault report names it. */
-void bounce_update(ll_block *block, const void *input, uint64_t frame, double dt);
-void bounce_update(ll_block *block, const void *input, uint64_t frame, double dt)
+/* The crash-injection key's fault: a store through NULL. Its own function,
+ * exported so that the fault report names it, and exempt from UBSan so
+ * that sanitizer builds fault for real (and the host rolls back) instead
+ * of stopping at the null check. */
+__attribute__((noinline, no_sanitize("undefined"))) void bounce_crash(void);
+void bounce_crash(void)
+{
+    *(volatile int *)0 = 1;
+}
+
+static void bounce_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
     bounce_state *s = state_of(block);
     const bounce_input *in = input;
 #ifndef NDEBUG
-    if (in->crash) *(volatile int *)0 = 1; /* the crash-injection key */
+    if (in->crash) bounce_crash();
 #endif
     s->paddle_x += in->move * 2 * BOUNCE_ONE;
     if (s->paddle_x < 0) s->paddle_x = 0;

@@ -47,6 +47,16 @@ void pong_translate(const ll_platform_input *p, void *input);
 void pong_update(ll_block *block, const void *input, uint64_t frame, double dt);
 void pong_render(const ll_block *block, ll_canvas *c);
 
+/* The crash-injection key's fault: a store through NULL. Its own function,
+ * exported so that the fault report names it, and exempt from UBSan so
+ * that sanitizer builds fault for real (and the host rolls back) instead
+ * of stopping at the null check. */
+__attribute__((noinline, no_sanitize("undefined"))) void pong_crash(void);
+void pong_crash(void)
+{
+    *(volatile int *)0 = 1;
+}
+
 int pong_init(ll_block *block)
 {
     if (block->size < sizeof(pong_state)) return -1;
@@ -96,7 +106,7 @@ void pong_update(ll_block *block, const void *input, uint64_t frame, double dt)
     pong_state *s = (pong_state *)block->base;
     const pong_input *in = input;
 #ifndef NDEBUG
-    if (in->crash) *(volatile int *)0 = 1; /* the crash-injection key */
+    if (in->crash) pong_crash();
 #endif
     float t = (float)dt;
     s->paddle_y[0] =

@@ -130,9 +130,17 @@ static int reserve_block(ll_host *h, const char *lib, ll_error *err)
     if (!size) size = 64 * LL_MIB;
     void *base = h->p.base;
     if (!base && !h->p.os_base) {
+        /* Without advice (a process layout the advisor finds no safe gap
+         * in, e.g. under a sanitizer's shadow memory) the application still
+         * runs, at an address of the OS's choosing; saved slots then load
+         * only in the same process. */
         uint64_t chosen;
-        if (ll_advise_base(size, &chosen, err) != 0) return -1;
-        base = (void *)(uintptr_t)chosen;
+        ll_error why;
+        if (ll_advise_base(size, &chosen, &why) == 0)
+            base = (void *)(uintptr_t)chosen;
+        else
+            snprintf(h->error, sizeof h->error, "no static address, the OS chose one: %.180s",
+                     why.msg);
     }
     return ll_block_reserve(&h->block, err, .base = base, .size = size, .name = "looplive-app");
 }
@@ -230,6 +238,7 @@ void ll_host_close(ll_host *h)
     if (h->loop) ll_loop_destroy(h->loop);
     if (h->module) ll_module_close(h->module);
     if (h->platform.close) h->platform.close(&h->platform);
+    ll_snap_end(&h->block);
     ll_block_release(&h->block);
     free(h->script);
     free(h->shot_pixels);
