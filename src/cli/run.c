@@ -89,7 +89,7 @@ static int parse_base(const char *text, ll_host_params *p)
 static int parse_option(int argc, char **argv, int i, ll_host_params *p)
 {
     const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    uint64_t n;
+    uint64_t n = 0;
     ll_error err;
     if (!strcmp(o, "--platform") && v)
         p->platform = v;

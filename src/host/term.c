@@ -59,11 +59,13 @@ int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
         if (b[i] == 0x1b && i + 2 < n && (b[i + 1] == '[' || b[i + 1] == 'O')) {
             /* ESC [ A..D (or ESC O A..D in application mode): up, down,
              * right, left. */
-            static const char arrows[] = "ABCD";
-            static const int codes[] = {LL_KEY_UP, LL_KEY_DOWN, LL_KEY_RIGHT, LL_KEY_LEFT};
-            const char *a = memchr(arrows, b[i + 2], 4);
-            if (a) {
-                keys[count++] = codes[a - arrows];
+            int code = b[i + 2] == 'A'   ? LL_KEY_UP
+                       : b[i + 2] == 'B' ? LL_KEY_DOWN
+                       : b[i + 2] == 'C' ? LL_KEY_RIGHT
+                       : b[i + 2] == 'D' ? LL_KEY_LEFT
+                                         : 0;
+            if (code) {
+                keys[count++] = code;
                 i += 2;
                 continue;
             }
