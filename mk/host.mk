@@ -23,7 +23,7 @@ EXTRA_TARGETS += $(BUILD)/examples/pong.so $(BUILD)/tests/host_app.so
 # changes. Without a terminal (CI, a pipe) a short headless run that records
 # a loop and plays it, then prints a report.
 RUN_SO := $(BUILD)/examples/bounce.so
-RUN_CMD = if [ -t 0 ] && [ -t 1 ]; then \
+RUN_CMD = @if [ -t 0 ] && [ -t 1 ]; then \
 	  $(CLI) run $(RUN_SO) --watch examples/bounce \
 	    --build '$(MAKE) --no-print-directory $(RUN_SO)'; \
 	else \

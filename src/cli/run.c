@@ -146,7 +146,11 @@ static void print_report(ll_host *host)
            (unsigned long long)s.frame, (unsigned long long)s.app_frame,
            (unsigned long long)s.reloads, (unsigned long long)s.builds,
            (unsigned long long)s.crashes);
-    printf("status: %s\n", ll_host_overlay(host, line, sizeof line));
+    ll_host_overlay(host, line, sizeof line);
+    char *second = strchr(line, '\n');
+    if (second) *second++ = 0;
+    printf("status: %s\n", line);
+    if (second) printf("        %s\n", second);
     if (s.frame)
         printf("host time per frame: %.1f us (application %.1f us)\n",
                (double)s.host_ns / 1e3 / (double)s.frame, (double)s.app_ns / 1e3 / (double)s.frame);
