@@ -97,8 +97,10 @@ Test(snapshot, mechanism_names_the_tracker)
     int major = 0, minor = 0;
     sscanf(u.release, "%d.%d", &major, &minor);
     const char *m = ll_snap_mechanism(NULL);
-    if (major > 6 || (major == 6 && minor >= 7)) cr_assert_str_eq(m, "pagemap_scan");
-    else cr_assert_str_eq(m, "pagemap");
+    if (major > 6 || (major == 6 && minor >= 7))
+        cr_assert_str_eq(m, "pagemap_scan");
+    else
+        cr_assert_str_eq(m, "pagemap");
 }
 
 Test(snapshot, mechanism_fallback_on_request)
@@ -128,8 +130,10 @@ static void model_check(const char *tracker, uint64_t seed)
             int n = (int)(rng_next(&s) % 8);
             for (int i = 0; i < n; i++) {
                 uint64_t p = rng_next(&s) % PAGES;
-                if (rng_next(&s) % 4) fill_page(b.base, p, rng_next(&s));
-                else memset(b.base + p * 4096, 0, 4096);
+                if (rng_next(&s) % 4)
+                    fill_page(b.base, p, rng_next(&s));
+                else
+                    memset(b.base + p * 4096, 0, 4096);
             }
         } else if (op < 7 && live < MAX_LIVE) {
             snaps[live] = ll_snap_take(&b, &err);
@@ -140,8 +144,8 @@ static void model_check(const char *tracker, uint64_t seed)
         } else if (op < 9 && live) {
             int k = (int)(rng_next(&s) % (uint64_t)live);
             cr_assert_eq(ll_snap_restore(&b, snaps[k], &err), 0, "%s", err.msg);
-            cr_assert_eq(memcmp(b.base, copies[k], b.size), 0, "step %d: restore %d of %d", step,
-                         k, live);
+            cr_assert_eq(memcmp(b.base, copies[k], b.size), 0, "step %d: restore %d of %d", step, k,
+                         live);
         } else if (live) {
             int k = (int)(rng_next(&s) % (uint64_t)live);
             ll_snap_drop(&b, snaps[k]);
@@ -195,8 +199,7 @@ Test(snapshot, rewind_window_drops_oldest)
     uint64_t oldest = FRAMES - WINDOW + 1;
     cr_assert_eq(ll_snap_restore(&b, ring[oldest % WINDOW], &err), 0, "%s", err.msg);
     for (uint64_t p = 0; p < PAGES; p++)
-        cr_assert_leq(*(uint64_t *)(b.base + p * 4096), oldest, "page %llu",
-                      (unsigned long long)p);
+        cr_assert_leq(*(uint64_t *)(b.base + p * 4096), oldest, "page %llu", (unsigned long long)p);
     cr_assert_eq(ll_snap_restore(&b, ring[FRAMES % WINDOW], &err), 0, "%s", err.msg);
     for (uint64_t p = 0; p < PAGES; p++)
         cr_assert_eq(*(uint64_t *)(b.base + p * 4096), frame_of_page[p]);
@@ -258,9 +261,11 @@ Test(snapshot, fork_keeps_both_sides_apart)
         if (ll_snap_restore(&b, t, NULL) != 0 || b.base[0] == want[0]) _exit(16);
         _exit(0);
     }
+    close(go[0]);
+    close(done[1]);
     cr_assert_eq(write(go[1], "x", 1), 1);
     char c;
-    cr_assert_eq(read(done[0], &c, 1), 1);
+    cr_assert_eq(read(done[0], &c, 1), 1, "the child failed before its restore");
     cr_assert_eq(memcmp(b.base, want, b.size), 0, "the child's take changed the parent");
     memset(b.base + 10 * 4096, 9, 4096);
     ll_snap *t = ll_snap_take(&b, &err);
