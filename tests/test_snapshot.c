@@ -76,6 +76,21 @@ static void changed_reports_written_pages(const char *tracker)
     cr_assert_eq(ll_snap_changed(&b, record, &v, &err), 0);
     cr_assert_eq(v.n, 1);
     cr_assert_eq(v.offsets[0], 42 * 4096);
+    /* take_visit reports the same pages, then takes. */
+    b.base[43 * 4096] = 3;
+    v.n = 0;
+    ll_snap *t = ll_snap_take_visit(&b, record, &v, &err);
+    cr_assert_not_null(t, "%s", err.msg);
+    cr_assert_eq(v.n, 2);
+    cr_assert_eq(v.offsets[0], 42 * 4096);
+    cr_assert_eq(v.offsets[1], 43 * 4096);
+    cr_assert_eq(ll_snap_count(&b), 2);
+    b.base[42 * 4096] = 9;
+    cr_assert_eq(ll_snap_restore(&b, t, &err), 0, "%s", err.msg);
+    cr_assert_eq(b.base[42 * 4096], 2);
+    cr_assert_eq(ll_snap_restore(&b, s, &err), 0, "%s", err.msg);
+    cr_assert_eq(b.base[42 * 4096], 0);
+    cr_assert_eq(b.base[43 * 4096], 0);
     ll_snap_end(&b);
     ll_block_release(&b);
 }

@@ -299,7 +299,14 @@ static int commit_runs(snap_state *st, ll_block *block, ll_error *err)
     return track_drop(st, block, err);
 }
 
-ll_snap *ll_snap_take(ll_block *block, ll_error *err)
+static void visit_runs(const snap_state *st, uint64_t page, ll_page_visit *visit, void *ctx)
+{
+    for (size_t r = 0; r < st->run_count; r++)
+        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len; o += page)
+            visit(o, ctx);
+}
+
+ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err)
 {
     snap_state *st = snap_state_get(block, err);
     if (!st) return NULL;
@@ -308,12 +315,11 @@ ll_snap *ll_snap_take(ll_block *block, ll_error *err)
         ll_fail(err, ENOMEM, "out of memory for a snapshot");
         return NULL;
     }
-    if (track_scan(st, block, err) != 0 ||
-        (st->newest && record_undo(st, st->newest, block->page_size, err) != 0) ||
-        commit_runs(st, block, err) != 0) {
-        free(s);
-        return NULL;
-    }
+    if (track_scan(st, block, err) != 0) goto fail;
+    if (visit) visit_runs(st, block->page_size, visit, ctx);
+    if ((st->newest && record_undo(st, st->newest, block->page_size, err) != 0) ||
+        commit_runs(st, block, err) != 0)
+        goto fail;
     s->older = st->newest;
     if (st->newest)
         st->newest->newer = s;
@@ -322,6 +328,14 @@ ll_snap *ll_snap_take(ll_block *block, ll_error *err)
     st->newest = s;
     st->live++;
     return s;
+fail:
+    free(s);
+    return NULL;
+}
+
+ll_snap *ll_snap_take(ll_block *block, ll_error *err)
+{
+    return ll_snap_take_visit(block, NULL, NULL, err);
 }
 
 static void mark_set(uint64_t *mark, uint32_t p)
@@ -423,10 +437,7 @@ int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *
 {
     snap_state *st = snap_state_get(block, err);
     if (!st || track_scan(st, block, err) != 0) return -1;
-    for (size_t r = 0; r < st->run_count; r++)
-        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len;
-             o += block->page_size)
-            visit(o, ctx);
+    visit_runs(st, block->page_size, visit, ctx);
     return 0;
 }
 
