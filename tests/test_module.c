@@ -166,6 +166,32 @@ Test(module, half_written_library_is_never_loaded_with_stat_polling)
     ll_module_close(m);
 }
 
+Test(module, directory_removed_and_made_again)
+{
+    ll_error err;
+    ll_module *m = open_lib(&err);
+    char moved[300];
+    snprintf(moved, sizeof moved, "%s.old", t.path);
+    cr_assert_eq(rename(t.path, moved), 0); /* as `make clean` removing build/ */
+    sleep_ms(50);
+    cr_assert_eq(mkdir(t.path, 0755), 0);
+    install(&t, "v2");
+    cr_assert_eq(poll_until(m, &err, 3000), 1, "the new directory is watched: %s", err.msg);
+    cr_assert_eq(call_value(m), 2);
+    cr_assert_eq(unlink(t.lib), 0); /* and removed outright */
+    cr_assert_eq(rmdir(t.path), 0);
+    sleep_ms(50);
+    cr_assert_eq(mkdir(t.path, 0755), 0);
+    install(&t, "v3");
+    cr_assert_eq(poll_until(m, &err, 3000), 1, "%s", err.msg);
+    cr_assert_eq(call_value(m), 3);
+    ll_module_close(m);
+    char lib[320];
+    snprintf(lib, sizeof lib, "%s/libgame.so", moved);
+    unlink(lib);
+    rmdir(moved);
+}
+
 Test(module, build_lock_delays_the_load)
 {
     ll_error err;
