@@ -130,7 +130,7 @@ static void watch_stat(module_watch *w)
         file_sig now = sig_of(w->path);
         if (memcmp(&now, &last, sizeof now) != 0) {
             last = now;
-            note_change(&p, 0); /* stat cannot tell a rename from a write */
+            note_change(&p, 0);             /* stat cannot tell a rename from a write */
             if (now.ino == 0) p.active = 0; /* gone (a clean build): nothing to load yet */
         }
         try_report(w, &p);
