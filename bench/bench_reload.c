@@ -43,9 +43,10 @@ static double one_reload(ll_module *m, const char *variant, const char *staged, 
     uint64_t t0 = bench_now_ns();
     if (rename(staged, lib) != 0) return -1;
     int rc;
-    while ((rc = ll_module_poll(m, &err)) == 0) sched_yield();
-    if (rc < 0) {
-        fprintf(stderr, "looplive-bench: reload failed: %s\n", err.msg);
+    while ((rc = ll_module_poll(m, &err)) == 0 && bench_now_ns() - t0 < 5000000000ull)
+        sched_yield();
+    if (rc <= 0) {
+        fprintf(stderr, "looplive-bench: reload failed: %s\n", rc ? err.msg : "no reload in 5 s");
         return -1;
     }
     int got = ((value_fn *)ll_module_symbol(m, 0))();

@@ -586,7 +586,13 @@ int ll_snap_verify(const char *path, ll_error *err);
  * without a new build costs no system call. A build is loaded once it is
  * complete: `<lib>.lock` is not flock()ed by the build, the file was renamed
  * into place or has stopped changing, and its ELF headers lie inside the
- * file. A build that fails to load leaves the old code running. */
+ * file. A build that fails to load leaves the old code running.
+ *
+ * Threads: poll, reload, protect and close from the thread that calls into
+ * the module, between calls (an image is unloaded under its callers
+ * otherwise). Fault handlers are process-wide, installed while a protected
+ * module is open; guards are per thread. After fork() the child has no
+ * watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
 
 typedef struct ll_module_params {
@@ -626,11 +632,13 @@ int ll_module_poll(ll_module *module, ll_error *err);
 int ll_module_reload(ll_module *module, ll_error *err);
 
 /* Runs fn(ctx), which calls into the module, under crash protection: on a
- * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) rolls back
- * to the last good version, restores the block to its state before the call,
- * fills err (signal, address, function+offset) and returns -1. A version is
- * good once a protected call through it returned. Also returns -1 without
- * calling when the protection cannot be set up. */
+ * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) anywhere
+ * during the call, rolls back to the last good version, restores the block
+ * to its state before the call, fills err (signal, address, function+offset)
+ * and returns -1. A version is good once a protected call through it
+ * returned. Faults outside protected calls go to the previous handler (the
+ * process dies as it would have). Also returns -1 without calling when the
+ * protection cannot be set up (the block's snapshot failed). */
 int ll_module_protect(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err);
 
 /* A word in the block that points into an old build and could not be
@@ -668,7 +676,7 @@ typedef struct ll_module_info {
 
     const char *watch;     /* "inotify" or "stat" */
     const char *copy_dir;  /* the private copies' directory */
-    const char *copy_path; /* the copy in use */
+    const char *copy_path; /* the copy in use; valid until the next load */
 } ll_module_info;
 
 /* Fills info with the module's counters and reports. */

@@ -2,6 +2,8 @@
  * builds that must not load. */
 #include <elf.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/file.h>
 
 #include "module/helpers.h"
@@ -164,6 +166,32 @@ Test(module, half_written_library_is_never_loaded_with_stat_polling)
     ll_module_close(m);
 }
 
+Test(module, directory_removed_and_made_again)
+{
+    ll_error err;
+    ll_module *m = open_lib(&err);
+    char moved[300];
+    snprintf(moved, sizeof moved, "%s.old", t.path);
+    cr_assert_eq(rename(t.path, moved), 0); /* as `make clean` removing build/ */
+    sleep_ms(50);
+    cr_assert_eq(mkdir(t.path, 0755), 0);
+    install(&t, "v2");
+    cr_assert_eq(poll_until(m, &err, 3000), 1, "the new directory is watched: %s", err.msg);
+    cr_assert_eq(call_value(m), 2);
+    cr_assert_eq(unlink(t.lib), 0); /* and removed outright */
+    cr_assert_eq(rmdir(t.path), 0);
+    sleep_ms(50);
+    cr_assert_eq(mkdir(t.path, 0755), 0);
+    install(&t, "v3");
+    cr_assert_eq(poll_until(m, &err, 3000), 1, "%s", err.msg);
+    cr_assert_eq(call_value(m), 3);
+    ll_module_close(m);
+    char lib[320];
+    snprintf(lib, sizeof lib, "%s/libgame.so", moved);
+    unlink(lib);
+    rmdir(moved);
+}
+
 Test(module, build_lock_delays_the_load)
 {
     ll_error err;
@@ -308,8 +336,7 @@ Test(module, copy_errors_keep_the_old_code)
     cr_assert_eq(rmdir(info.copy_dir), 0);
     cr_assert_eq(ll_module_reload(m, &err), -1);
     cr_assert(strstr(err.msg, "cannot copy"), "%s", err.msg);
-    cr_assert(strstr(err.msg, "No such file or directory; version 1 keeps running"), "%s",
-              err.msg);
+    cr_assert(strstr(err.msg, "No such file or directory; version 1 keeps running"), "%s", err.msg);
     cr_assert_eq(call_value(m), 1);
     ll_module_close(m);
 }
@@ -340,6 +367,38 @@ Test(module, copy_dir_error)
     cr_assert_null(ll_module_open(t.lib, &err));
     cr_assert(strstr(err.msg, "cannot create a directory for copies"), "%s", err.msg);
     cr_assert(strstr(err.msg, "in /nonexistent-dir"), "%s", err.msg);
+}
+
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        found += !strncmp(e->d_name, prefix, strlen(prefix));
+    if (d) closedir(d);
+    return found;
+}
+
+Test(module, copies_of_a_dead_process_are_swept)
+{
+    /* A process that was killed before ll_module_close. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        ll_error e;
+        if (ll_module_open(t.lib, &e)) kill(getpid(), SIGKILL);
+        _exit(3);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status), "the child opened the module and was killed");
+    const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char left[64];
+    snprintf(left, sizeof left, "looplive-libgame.so-%d-", (int)pid);
+    cr_assert_eq(count_prefixed(tmp, left), 1, "the killed process left its copies");
+    ll_error err;
+    ll_module *m = open_lib(&err);
+    cr_assert_eq(count_prefixed(tmp, left), 0, "the next open swept them");
+    ll_module_close(m);
 }
 
 Test(module, close_removes_the_copies)

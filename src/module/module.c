@@ -2,8 +2,10 @@
  * points, reload it, roll back to the last good version. */
 #include "module/module.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <link.h>
 #include <stdlib.h>
@@ -269,11 +271,48 @@ static int split_path(ll_module *m, const char *path, ll_error *err)
     return 0;
 }
 
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue; /* copies are never dot files */
+        char file[PATH_MAX];
+        if (snprintf(file, sizeof file, "%s/%s", path, e->d_name) < (int)sizeof file) unlink(file);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* A process that died without ll_module_close (killed, crashed) leaves its
+ * copies behind: remove those of this library whose process is gone. The
+ * directory names carry the owner's pid for that. */
+static void sweep_dead_copies(const char *tmp, const char *name)
+{
+    DIR *d = opendir(tmp);
+    if (!d) return;
+    char prefix[96];
+    int n = snprintf(prefix, sizeof prefix, "looplive-%.64s-", name);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, prefix, (size_t)n) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + n, &end, 10);
+        if (pid <= 0 || *end != '-') continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or pid reused */
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", tmp, e->d_name) < (int)sizeof path)
+            remove_dir(path);
+    }
+    closedir(d);
+}
+
 static int make_copy_dir(ll_module *m, ll_error *err)
 {
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) tmp = "/tmp";
-    snprintf(m->copy_dir, sizeof m->copy_dir, "%s/looplive-%.64s-XXXXXX", tmp, m->name);
+    sweep_dead_copies(tmp, m->name);
+    snprintf(m->copy_dir, sizeof m->copy_dir, "%s/looplive-%.64s-%ld-XXXXXX", tmp, m->name,
+             (long)getpid());
     if (!mkdtemp(m->copy_dir))
         return ll_fail(err, errno, "cannot create a directory for copies of '%s' in %s: %s",
                        m->path, tmp, strerror(errno));

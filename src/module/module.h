@@ -40,7 +40,7 @@ typedef struct module_watch {
     atomic_int ready; /* a complete new build is there: the only thing poll reads */
     atomic_int stop;
     int stat_mode;
-    int inotify_fd;
+    int inotify_fd, wd;
     int wake_fd; /* eventfd that ends the thread */
     int running;
     pthread_t thread;

@@ -13,6 +13,10 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+/* A build is written (close after write) or renamed into place; the
+ * directory itself may go away and come back. */
+#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVE_SELF)
+
 /* llce's convention: the build holds flock(<lib>.lock) while it writes. */
 static int lock_held(const module_watch *w)
 {
@@ -58,8 +62,11 @@ static void note_change(pending *p, int renamed)
     p->last_ns = ll_now_ns();
 }
 
-static void read_events(module_watch *w, pending *p)
+/* Returns 1 when the directory's watch is gone (the directory was removed
+ * or renamed, as `make clean` does), else 0. */
+static int read_events(module_watch *w, pending *p)
 {
+    int lost = 0;
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
     while ((n = read(w->inotify_fd, buf, sizeof buf)) > 0) {
@@ -67,10 +74,23 @@ static void read_events(module_watch *w, pending *p)
             const struct inotify_event *ev = (const struct inotify_event *)at;
             at += sizeof *ev + ev->len;
             if (ev->mask & IN_Q_OVERFLOW) note_change(p, 0);
+            if (ev->mask & (IN_IGNORED | IN_MOVE_SELF)) lost = 1;
             if (ev->len && strcmp(ev->name, w->name) == 0)
                 note_change(p, (ev->mask & IN_MOVED_TO) != 0);
         }
     }
+    return lost;
+}
+
+/* Watches the directory again once it exists again; the library in it
+ * counts as a new build. */
+static int rewatch(module_watch *w, pending *p)
+{
+    inotify_rm_watch(w->inotify_fd, w->wd); /* a renamed directory is still watched */
+    w->wd = inotify_add_watch(w->inotify_fd, w->dir, WATCH_MASK);
+    if (w->wd < 0) return 1;
+    if (access(w->path, F_OK) == 0) note_change(p, 0);
+    return 0;
 }
 
 /* Waits for the stop signal for at most ms (-1: forever); 1 when stopping. */
@@ -86,12 +106,16 @@ static int wait_wake(module_watch *w, int other_fd, int ms, int *other_ready)
 static void watch_inotify(module_watch *w)
 {
     pending p = {0};
+    int lost = 0;
     for (;;) {
         int events = 0;
         /* While a build is pending, wake every 2 ms to re-check the lock and
-         * the settle time; otherwise sleep until something happens. */
-        if (wait_wake(w, w->inotify_fd, p.active ? 2 : -1, &events)) return;
-        if (events) read_events(w, &p);
+         * the settle time; while the directory is gone, every 20 ms to look
+         * for it; otherwise sleep until something happens. */
+        int ms = lost ? 20 : p.active ? 2 : -1;
+        if (wait_wake(w, w->inotify_fd, ms, &events)) return;
+        if (events) lost |= read_events(w, &p);
+        if (lost) lost = rewatch(w, &p);
         try_report(w, &p);
     }
 }
@@ -106,7 +130,8 @@ static void watch_stat(module_watch *w)
         file_sig now = sig_of(w->path);
         if (memcmp(&now, &last, sizeof now) != 0) {
             last = now;
-            note_change(&p, 0); /* stat cannot tell a rename from a write */
+            note_change(&p, 0);             /* stat cannot tell a rename from a write */
+            if (now.ino == 0) p.active = 0; /* gone (a clean build): nothing to load yet */
         }
         try_report(w, &p);
     }
@@ -126,7 +151,8 @@ static int open_inotify(module_watch *w)
 {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return -1;
-    if (inotify_add_watch(fd, w->dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+    w->wd = inotify_add_watch(fd, w->dir, WATCH_MASK);
+    if (w->wd < 0) {
         close(fd);
         return -1;
     }
