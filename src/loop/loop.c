@@ -260,6 +260,10 @@ static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
         frame_thunk(call);
         return 0;
     }
+    /* The module takes (and drops) its own snapshot around the call, which
+     * moves the start of "written since": collect what came before it (the
+     * host's writes, a reload's re-pointing) first. */
+    if (absorb(loop, err) != 0) return -1;
     return ll_module_protect(loop->module, frame_thunk, call, err);
 }
 
