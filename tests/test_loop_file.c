@@ -428,3 +428,30 @@ Test(loop_file, crash_in_update_leaves_the_frame_undone)
     loop = NULL;
     ll_module_close(m);
 }
+
+static double seen_dt;
+
+static void dt_update(ll_block *b, const void *input, uint64_t frame, double dt)
+{
+    seen_dt = dt;
+    app_update(b, input, frame, dt);
+}
+
+Test(loop_file, playback_uses_the_recording_frame_rate)
+{
+    record_and_save(NULL);
+    ll_app a = app;
+    a.update = dt_update;
+    ll_loop_destroy(loop);
+    loop = ll_loop_create(&block, &err, .app = &a, .fps = 30);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
+    cr_assert_eq(ll_loop_load(loop, 2, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_play(loop, 2, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 60, 1e-12);
+    ll_loop_stop(loop);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
+}

@@ -22,6 +22,7 @@ typedef struct loop_slot {
     uint32_t input_size;
     uint64_t layout_version;
     uint64_t start_frame;
+    double fps;       /* playback runs at the recording's dt */
     uint64_t gen;     /* changes whenever the slot is replaced */
     loop_pages dirty; /* pages that may differ from start */
 } loop_slot;
@@ -322,7 +323,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         if (restore_slot_start(loop, s, err) != 0) return -1;
         loop->loops++;
     }
-    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / loop->fps};
+    double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
+    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / fps};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -474,6 +476,7 @@ static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *s
     s->input_size = app->input_size;
     s->layout_version = app->layout_version;
     s->start_frame = loop->frame;
+    s->fps = loop->fps;
     s->gen = loop->next_gen++;
     return 0;
 }
@@ -654,7 +657,7 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
         .frames = s->count,
         .start_frame = s->start_frame,
         .input_size = s->input_size,
-        .fps = loop->fps,
+        .fps = s->fps,
     };
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
     if (absorb(loop, err) != 0) return -1;
@@ -693,6 +696,7 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
     if (rc == 0) rc = retake(loop, err);
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
+    if (rc == 0 && rec.info.fps > 0) s->fps = rec.info.fps;
     for (uint64_t i = 0; rc == 0 && i < rec.info.frames; i++)
         if (loop_inputs_append(&s->inputs, &s->count, &s->cap, rec.inputs + i * rec.info.input_size,
                                rec.info.input_size) != 0)
