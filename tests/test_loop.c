@@ -380,9 +380,12 @@ Test(loop, bad_application_table)
     ll_loop_set_app(loop, &bad);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
     cr_assert(strstr(err.msg, "application test: api version 99"), "%s", err.msg);
+    cr_assert_null(ll_loop_app(loop, &err));
     ll_loop_set_app(loop, NULL);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
     cr_assert(strstr(err.msg, "returned no looplive_app table"), "%s", err.msg);
+    ll_loop_set_app(loop, &app_v2);
+    cr_assert_eq(ll_loop_app(loop, &err), &app_v2);
 }
 
 Test(loop, create_errors)

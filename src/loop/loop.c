@@ -450,6 +450,11 @@ void ll_loop_destroy(ll_loop *loop)
     free(loop);
 }
 
+const ll_app *ll_loop_app(ll_loop *loop, ll_error *err)
+{
+    return current_app(loop, err);
+}
+
 void ll_loop_set_app(ll_loop *loop, const ll_app *app)
 {
     loop->app = app;
