@@ -154,6 +154,11 @@ Test(loop, loop_restores_exact_start_bytes_every_pass)
         cr_assert_eq(ll_loop_status_get(loop).loops, (uint64_t)pass);
         if (pass == 0) memcpy(after0, block.base, block.size);
         cr_assert_eq(memcmp(block.base, after0, block.size), 0, "pass %d, frame 0", pass);
+        /* One frame back is the state the wrap restored: the start, exactly. */
+        cr_assert_eq(ll_loop_rewind(loop, 1, &err), 0, "%s", err.msg);
+        cr_assert_eq(memcmp(block.base, start, block.size), 0, "pass %d starts at the start", pass);
+        cr_assert_eq(ll_loop_hash(loop), start_hash);
+        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
         for (int f = 1; f < 25; f++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1);
         /* The end state differs from the start: the next frame restores. */
         cr_assert_neq(memcmp(block.base, start, block.size), 0);
