@@ -833,6 +833,11 @@ void ll_loop_destroy(ll_loop *loop);
  * frame and the next call tries again). live may be NULL (no input). */
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
 
+/* The application table the next frame will use (the module's current
+ * version, or the one given), checked: what a host renders with. NULL with
+ * err filled when the table is missing or unusable. */
+const ll_app *ll_loop_app(ll_loop *loop, ll_error *err);
+
 /* Replaces the application table used when no module is given (a host that
  * reloads code itself, or a test). Takes effect on the next frame. */
 void ll_loop_set_app(ll_loop *loop, const ll_app *app);

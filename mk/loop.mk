@@ -10,10 +10,11 @@ $(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
 
 EXTRA_TARGETS += $(BOUNCE_SO)
 
-# Test applications: versions 1 and 2 (a reload changes behaviour) and one
-# that keeps state outside the block (the determinism check must catch it).
+# Test applications: versions 1 and 2 (a reload changes behaviour), one that
+# keeps state outside the block (the determinism check must catch it) and
+# one that crashes on a given input.
 LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
-                  $(BUILD)/tests/loop/app_nondet.so
+                  $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so
 
 $(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
@@ -24,5 +25,8 @@ $(BUILD)/tests/loop/app_v2.so: tests/loop/app.c include/looplive.h
 $(BUILD)/tests/loop/app_nondet.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DNONDET -o $@ $<
+$(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<
 
 EXTRA_TARGETS += $(LOOP_TEST_APPS)

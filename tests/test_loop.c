@@ -154,6 +154,11 @@ Test(loop, loop_restores_exact_start_bytes_every_pass)
         cr_assert_eq(ll_loop_status_get(loop).loops, (uint64_t)pass);
         if (pass == 0) memcpy(after0, block.base, block.size);
         cr_assert_eq(memcmp(block.base, after0, block.size), 0, "pass %d, frame 0", pass);
+        /* One frame back is the state the wrap restored: the start, exactly. */
+        cr_assert_eq(ll_loop_rewind(loop, 1, &err), 0, "%s", err.msg);
+        cr_assert_eq(memcmp(block.base, start, block.size), 0, "pass %d starts at the start", pass);
+        cr_assert_eq(ll_loop_hash(loop), start_hash);
+        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
         for (int f = 1; f < 25; f++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1);
         /* The end state differs from the start: the next frame restores. */
         cr_assert_neq(memcmp(block.base, start, block.size), 0);
@@ -213,6 +218,33 @@ Test(loop, rewind_jumps_back_exactly_n_frames)
     cr_assert_eq(ll_loop_hash(loop), hashes[39]);
     cr_assert_eq(ll_loop_rewind(loop, 1, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_loop_hash(loop), hashes[38]);
+}
+
+Test(loop, rewind_across_a_loop_wrap)
+{
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    run(10, 0, NULL);
+    cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
+    uint64_t hashes[16];
+    uint64_t c[16];
+    for (int i = 0; i < 16; i++) {
+        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+        hashes[i] = ll_loop_hash(loop);
+        c[i] = counter();
+    }
+    cr_assert_eq(ll_loop_status_get(loop).loops, 1);
+    cr_assert_eq(ll_loop_rewind(loop, 9, &err), 0, "%s", err.msg); /* back before the wrap */
+    ll_loop_status st = ll_loop_status_get(loop);
+    cr_assert_eq(st.play_pos, 7);
+    cr_assert_eq(st.mode, LL_LOOP_PLAYING);
+    cr_assert_eq(ll_loop_hash(loop), hashes[6]);
+    cr_assert_eq(counter(), c[6]);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    for (int i = 7; i < 16; i++) {
+        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+        cr_assert_eq(ll_loop_hash(loop), hashes[i], "frame %d", i);
+    }
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
 }
 
 Test(loop, rewind_window_is_bounded_and_errors_past_it)
@@ -308,7 +340,8 @@ Test(loop, ten_slots_and_slot_errors)
         cr_assert_eq(ll_loop_record(loop, s, &err), 0, "%s", err.msg);
         run((uint64_t)s + 1, 0, NULL);
     }
-    for (int s = 0; s < LL_LOOP_SLOTS; s++) cr_assert_eq(ll_loop_slot_frames(loop, s), s + 1);
+    for (int s = 0; s < LL_LOOP_SLOTS; s++)
+        cr_assert_eq(ll_loop_slot_frames(loop, s), (uint64_t)s + 1);
     cr_assert_geq(LL_LOOP_SLOTS, 9);
     cr_assert_eq(ll_loop_record(loop, LL_LOOP_SLOTS, &err), -1);
     cr_assert(strstr(err.msg, "no slot 10"), "%s", err.msg);
@@ -352,9 +385,12 @@ Test(loop, bad_application_table)
     ll_loop_set_app(loop, &bad);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
     cr_assert(strstr(err.msg, "application test: api version 99"), "%s", err.msg);
+    cr_assert_null(ll_loop_app(loop, &err));
     ll_loop_set_app(loop, NULL);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
     cr_assert(strstr(err.msg, "returned no looplive_app table"), "%s", err.msg);
+    ll_loop_set_app(loop, &app_v2);
+    cr_assert_eq(ll_loop_app(loop, &err), &app_v2);
 }
 
 Test(loop, create_errors)

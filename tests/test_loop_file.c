@@ -300,6 +300,18 @@ Test(loop_file, determinism_passes_for_a_deterministic_app)
 
 /* ---- through real modules ------------------------------------------------ */
 
+/* The hash computed from scratch, independently of the loop's table. */
+static uint64_t full_hash(void)
+{
+    loop_hash h;
+    cr_assert_eq(loop_hash_init(&h, &block, &err), 0, "%s", err.msg);
+    for (uint64_t i = 0; i < h.pages; i++)
+        h.total += loop_hash_contribution(&h, block.base + i * h.page_size, i);
+    uint64_t total = h.total;
+    loop_hash_free(&h);
+    return total;
+}
+
 static const char *const symbols[] = {"looplive_app"};
 
 static void copy_file(const char *from, const char *to)
@@ -352,6 +364,12 @@ Test(loop_file, module_reload_during_playback_takes_effect_next_frame)
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg); /* wraps */
     cr_assert_eq(ll_loop_status_get(loop).loops, 1);
     cr_assert_eq(*(uint64_t *)block.base, 6);
+    /* Under the module's protection (a snapshot per call) the hash still
+     * sees every write, the host's between frames included. */
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    block.base[9 * block.page_size + 1] = 0x77;
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
     ll_loop_destroy(loop);
     loop = NULL;
     ll_module_close(m);
@@ -382,4 +400,58 @@ Test(loop_file, determinism_names_frame_and_byte_for_state_outside_the_block)
     ll_loop_destroy(loop);
     loop = NULL;
     ll_module_close(m);
+}
+
+Test(loop_file, crash_in_update_leaves_the_frame_undone)
+{
+    char lib[160];
+    snprintf(lib, sizeof lib, "%s/tests/loop/app_crash.so", build_dir());
+    ll_module *m;
+    ll_loop_destroy(loop);
+    loop = module_loop(lib, &m);
+    ll_platform_input p = {0};
+    p.keys[0] = 5;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    uint64_t hash = ll_loop_hash(loop);
+    p.keys[0] = 99;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert(strstr(err.msg, "SIGSEGV"), "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 5, "the counter write was rolled back");
+    cr_assert_eq(ll_loop_hash(loop), hash);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_status_get(loop).frame, 1);
+    p.keys[0] = 1;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 6);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    ll_loop_destroy(loop);
+    loop = NULL;
+    ll_module_close(m);
+}
+
+static double seen_dt;
+
+static void dt_update(ll_block *b, const void *input, uint64_t frame, double dt)
+{
+    seen_dt = dt;
+    app_update(b, input, frame, dt);
+}
+
+Test(loop_file, playback_uses_the_recording_frame_rate)
+{
+    record_and_save(NULL);
+    ll_app a = app;
+    a.update = dt_update;
+    ll_loop_destroy(loop);
+    loop = ll_loop_create(&block, &err, .app = &a, .fps = 30);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
+    cr_assert_eq(ll_loop_load(loop, 2, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_play(loop, 2, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 60, 1e-12);
+    ll_loop_stop(loop);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
 }

@@ -22,6 +22,7 @@ typedef struct loop_slot {
     uint32_t input_size;
     uint64_t layout_version;
     uint64_t start_frame;
+    double fps;       /* playback runs at the recording's dt */
     uint64_t gen;     /* changes whenever the slot is replaced */
     loop_pages dirty; /* pages that may differ from start */
 } loop_slot;
@@ -260,6 +261,10 @@ static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
         frame_thunk(call);
         return 0;
     }
+    /* The module takes (and drops) its own snapshot around the call, which
+     * moves the start of "written since": collect what came before it (the
+     * host's writes, a reload's re-pointing) first. */
+    if (absorb(loop, err) != 0) return -1;
     return ll_module_protect(loop->module, frame_thunk, call, err);
 }
 
@@ -318,7 +323,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         if (restore_slot_start(loop, s, err) != 0) return -1;
         loop->loops++;
     }
-    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / loop->fps};
+    double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
+    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / fps};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -444,6 +450,11 @@ void ll_loop_destroy(ll_loop *loop)
     free(loop);
 }
 
+const ll_app *ll_loop_app(ll_loop *loop, ll_error *err)
+{
+    return current_app(loop, err);
+}
+
 void ll_loop_set_app(ll_loop *loop, const ll_app *app)
 {
     loop->app = app;
@@ -470,6 +481,7 @@ static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *s
     s->input_size = app->input_size;
     s->layout_version = app->layout_version;
     s->start_frame = loop->frame;
+    s->fps = loop->fps;
     s->gen = loop->next_gen++;
     return 0;
 }
@@ -650,7 +662,7 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
         .frames = s->count,
         .start_frame = s->start_frame,
         .input_size = s->input_size,
-        .fps = loop->fps,
+        .fps = s->fps,
     };
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
     if (absorb(loop, err) != 0) return -1;
@@ -689,6 +701,7 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
     if (rc == 0) rc = retake(loop, err);
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
+    if (rc == 0 && rec.info.fps > 0) s->fps = rec.info.fps;
     for (uint64_t i = 0; rc == 0 && i < rec.info.frames; i++)
         if (loop_inputs_append(&s->inputs, &s->count, &s->cap, rec.inputs + i * rec.info.input_size,
                                rec.info.input_size) != 0)

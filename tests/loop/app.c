@@ -2,7 +2,8 @@
  * VERSION 1 adds the input to a counter, VERSION 2 adds twice the input
  * (same layout: a reload changes behaviour, not state), NONDET keeps its
  * state in two arenas and a counter outside the block (so running a frame
- * twice differs, in arena "scratch"). */
+ * twice differs, in arena "scratch"), CRASH faults on an input of 99 after
+ * it has written the block. */
 #include "looplive.h"
 
 #include <string.h>
@@ -47,6 +48,9 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
     *counter += (uint64_t)(int64_t)in->add * VERSION;
     uint64_t pages = block->size / block->page_size;
+#ifdef CRASH
+    if (in->add == 99) *(volatile int *)(uintptr_t)in->page = 1; /* after writing the counter */
+#endif
 #ifndef NONDET
     block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
 #else
