@@ -491,9 +491,11 @@ static int frames_until(ll_host *h, int (*cond)(const ll_host *))
     return 0;
 }
 
+/* Reloaded, and the build that made it seen to finish (the library can be
+ * renamed into place, and loaded, a frame before the build exits). */
 static int reloaded(const ll_host *h)
 {
-    return status(h).reloads >= 1;
+    return status(h).reloads >= 1 && status(h).builds >= 1;
 }
 
 static int build_failed(const ll_host *h)

@@ -424,11 +424,11 @@ static void draw_help(ll_canvas *c)
 
 static void render(ll_host *h)
 {
-    const ll_app *app = host_app(h);
+    ll_error err;
+    const ll_app *app = ll_loop_app(h->loop, &err);
     clear_canvas(&h->canvas);
     if (app && app->render) {
         struct render_call c = {.app = app, .block = &h->block, .canvas = &h->canvas};
-        ll_error err;
         uint64_t t0 = ll_now_ns();
         if (ll_module_protect(h->module, call_render, &c, &err) != 0) {
             host_set_error(h, err.msg);
