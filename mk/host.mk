@@ -2,9 +2,10 @@
 # the packages the host's tests need, and `make run`.
 
 # SDL2 headers to build the SDL platform (libSDL2 itself is opened with
-# dlopen at run time); a virtual X server and tmux for the host's tests.
+# dlopen at run time); for the host's tests a virtual X server, tmux, keys
+# typed into X (xdotool) and a capture of the X screen (imagemagick).
 BUILD_PKGS += libsdl2-dev
-TEST_PKGS  += libsdl2-2.0-0 xvfb xauth tmux
+TEST_PKGS  += libsdl2-2.0-0 xvfb xauth tmux xdotool imagemagick
 
 # An application library: one C file, position-independent, no libraries.
 # Written under a temporary name and renamed, so a running host never sees
