@@ -99,4 +99,20 @@ tmux -L "$SOCK" send-keys -t t C-c
 wait_for 'EXIT=130' 5 || fail "Ctrl-C did not end looplive with status 130"
 wait_for '^icanon$' 2 || fail "terminal left without icanon"
 wait_for '^echo$' 2 || fail "terminal left without echo"
-echo "host_tmux: ok (record, loop, reload into the loop, build error, crash rollback, Ctrl-C)"
+
+# A fault in the host itself (SIGSEGV from outside: not in module code) and
+# SIGTERM: the process dies of the signal, and the terminal is restored.
+for sig in SEGV TERM; do
+    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
+        "bash -c '$LOOPLIVE run $WORK/bounce.so; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
+    wait_for ' fps \| frame [0-9]+ ' 10 || fail "SIG$sig: no status line"
+    shell=$(tmux -L "$SOCK" display -p -t t '#{pane_pid}')
+    pid=$(pgrep -P "$shell" -x looplive) || fail "SIG$sig: no looplive process"
+    kill -"$sig" "$pid"
+    want=$([ $sig = SEGV ] && echo 139 || echo 143)
+    wait_for "EXIT=$want" 5 || fail "SIG$sig did not end looplive with status $want"
+    wait_for '^icanon$' 2 || fail "SIG$sig: terminal left without icanon"
+    wait_for '^echo$' 2 || fail "SIG$sig: terminal left without echo"
+done
+echo "host_tmux: ok (record, loop, reload into the loop, build error, crash rollback, Ctrl-C, SIGSEGV, SIGTERM)"

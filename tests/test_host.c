@@ -285,6 +285,7 @@ Test(host, question_mark_shows_the_keys)
     const ll_canvas *c = ll_host_canvas(h);
     char *all = strndup(c->cells, (size_t)c->width * (size_t)c->height);
     cr_assert(strstr(all, "record / loop / stop"), "help not drawn");
+    cr_assert(strstr(all, "block 0x"), "the block is not described: %s", all);
     free(all);
     ll_host_press(h, '?');
     run_frames(h, 1);

@@ -400,26 +400,36 @@ static void clear_canvas(ll_canvas *c)
     if (c->colors) memset(c->colors, 0, n);
 }
 
-static void draw_help(ll_canvas *c)
+/* Draws lines of text from row y on, over the picture; returns the next row. */
+static int draw_lines(ll_canvas *c, int y, const char *text)
 {
-    int y = 1;
-    for (const char *line = host_help; *line; y++) {
+    for (const char *line = text; *line; y++) {
         size_t n = strcspn(line, "\n");
-        char text[128];
-        snprintf(text, sizeof text, " %.*s ", (int)n, line);
+        char row[128];
+        snprintf(row, sizeof row, " %.*s ", (int)(n < 120 ? n : 120), line);
+        size_t len = strlen(row);
         if (c->pixels) {
-            for (int py = y * 9 - 1; py < y * 9 + 8 && py < c->height; py++)
-                for (int px = 4; px < 4 + 6 * (int)strlen(text) && px < c->width; px++)
+            for (int py = y * 9 - 1; py >= 0 && py < y * 9 + 8 && py < c->height; py++)
+                for (int px = 4; px < 4 + 6 * (int)len && px < c->width; px++)
                     c->pixels[(size_t)py * (size_t)c->width + (size_t)px] = 0xff202020;
-            host_font_draw(c->pixels, c->width, c->height, 4, y * 9, text, 0xffffff80);
-        } else if (c->cells && y < c->height) {
-            size_t len = strlen(text);
+            host_font_draw(c->pixels, c->width, c->height, 4, y * 9, row, 0xffffff80);
+        } else if (c->cells && y < c->height && c->width > 2) {
             if (len > (size_t)c->width - 2) len = (size_t)c->width - 2;
-            memcpy(c->cells + (size_t)y * (size_t)c->width + 2, text, len);
+            memcpy(c->cells + (size_t)y * (size_t)c->width + 2, row, len);
             if (c->colors) memset(c->colors + (size_t)y * (size_t)c->width + 2, 11, len);
         }
         line += n + (line[n] == '\n');
     }
+    return y;
+}
+
+/* The keys, then the block as the memory layer describes it. */
+static void draw_help(ll_host *h)
+{
+    char block[1024];
+    int y = draw_lines(&h->canvas, 1, host_help);
+    ll_block_describe_str(&h->block, block, sizeof block);
+    draw_lines(&h->canvas, y + 1, block);
 }
 
 static void render(ll_host *h)
@@ -436,7 +446,7 @@ static void render(ll_host *h)
         }
         h->app_ns += ll_now_ns() - t0;
     }
-    if (h->show_help) draw_help(&h->canvas);
+    if (h->show_help) draw_help(h);
 }
 
 static void take_screenshot(ll_host *h, const char *path)
