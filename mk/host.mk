@@ -18,7 +18,11 @@ $(BUILD)/tests/host_app.so: tests/host_app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@.tmp $< && mv $@.tmp $@
 
-EXTRA_TARGETS += $(BUILD)/examples/pong.so $(BUILD)/tests/host_app.so
+$(BUILD)/tests/host_app_v99.so: tests/host_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DAPP_API=99 -o $@.tmp $< && mv $@.tmp $@
+
+EXTRA_TARGETS += $(BUILD)/examples/pong.so $(BUILD)/tests/host_app.so $(BUILD)/tests/host_app_v99.so
 
 # `make run`: the terminal demo, rebuilt and reloaded when examples/bounce
 # changes. Without a terminal (CI, a pipe) a short headless run that records

@@ -10,6 +10,9 @@
 #ifndef APP_WORD
 #define APP_WORD "one"
 #endif
+#ifndef APP_API
+#define APP_API LL_APP_API_VERSION /* another value: a table the host refuses */
+#endif
 #ifndef APP_COLOR
 #define APP_COLOR 0xff2040c0
 #endif
@@ -28,6 +31,7 @@ typedef struct app_state {
 
 static int app_init(ll_block *block)
 {
+    if (block->size < (1 << 20)) return -1; /* refuses a small block */
     memset(block->base, 0, sizeof(app_state));
     return 0;
 }
@@ -83,7 +87,7 @@ static void app_render(const ll_block *block, ll_canvas *c)
 }
 
 static const ll_app app = {
-    .api_version = LL_APP_API_VERSION,
+    .api_version = APP_API,
     .input_size = sizeof(app_input),
     .layout_version = 1,
     .block_size = 1 << 20,

@@ -384,6 +384,14 @@ Test(host, open_errors)
     cr_assert_null(ll_host_open(lib, &err, .headless = 1));
     cr_assert(strstr(err.msg, "has no looplive_app()"), "%s", err.msg);
 
+    cr_assert_null(ll_host_open(test_file("host_app_v99.so"), &err, .headless = 1));
+    cr_assert(strstr(err.msg, "looplive_app() returned another version (this host speaks API "
+                              "version 1)"),
+              "%s", err.msg);
+
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));
+    cr_assert(strstr(err.msg, "the application's init refused the block"), "%s", err.msg);
+
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .platform = "vga"));
     cr_assert(strstr(err.msg, "unknown platform 'vga' (try: --platform terminal or sdl)"), "%s",
               err.msg);

@@ -17,7 +17,6 @@ typedef struct host_script_key {
 struct ll_host {
     ll_host_params p;
     host_platform platform;
-    int platform_open;
     ll_canvas canvas;
     ll_block block;
     ll_module *module;
@@ -125,8 +124,9 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
 
 static int reserve_block(ll_host *h, const char *lib, ll_error *err)
 {
-    uint64_t size = h->p.size;
-    if (!size && peek_app(lib, &size, err) != 0) return -1;
+    uint64_t size = 0;
+    if (peek_app(lib, &size, err) != 0) return -1;
+    if (h->p.size) size = h->p.size;
     if (!size) size = 64 * LL_MIB;
     void *base = h->p.base;
     if (!base && !h->p.os_base) {
@@ -191,9 +191,24 @@ static int open_platform(ll_host *h, ll_error *err)
         host_platform_sdl(&h->platform);
     else
         host_platform_terminal(&h->platform);
-    if (h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err) != 0)
+    return h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err);
+}
+
+/* Everything ll_host_open does after the handle exists; ll_host_close
+ * undoes whatever part of it was done. */
+static int open_parts(ll_host *h, const char *lib, ll_error *err)
+{
+    if (h->p.keys && parse_script(h, h->p.keys, err) != 0) return -1;
+    if (h->p.build_cmd && !h->p.watch_dir)
+        return ll_fail(err, EINVAL, "--build needs --watch DIR (the sources to watch)");
+    /* The platform first: the terminal's restore handlers must be installed
+     * before the module's crash handlers, which then sit on top of them. */
+    if (open_platform(h, err) != 0 || open_app(h, lib, err) != 0) return -1;
+    if (h->p.watch_dir && !(h->builder = host_builder_open(h->p.watch_dir, h->p.build_cmd, err)))
         return -1;
-    h->platform_open = 1;
+    if (h->p.shots[0].path &&
+        !(h->shot_pixels = calloc((size_t)h->canvas.width * (size_t)h->canvas.height, 4)))
+        return ll_fail(err, ENOMEM, "out of memory for the screenshot");
     return 0;
 }
 
@@ -208,22 +223,7 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
     if (h->p.fps <= 0) h->p.fps = 60;
     h->slot = 1;
     h->block.fd = -1;
-    int ok = !(h->p.keys && parse_script(h, h->p.keys, err) != 0);
-    /* The platform first: the terminal's restore handlers must be installed
-     * before the module's crash handlers, which then sit on top of them. */
-    ok = ok && open_platform(h, err) == 0;
-    ok = ok && open_app(h, lib, err) == 0;
-    if (ok && h->p.watch_dir) {
-        h->builder = host_builder_open(h->p.watch_dir, h->p.build_cmd, err);
-        ok = h->builder != NULL;
-    } else if (ok && h->p.build_cmd) {
-        ok = ll_fail(err, EINVAL, "--build needs --watch DIR (the sources to watch)") == 0;
-    }
-    if (ok && h->p.shots[0].path) {
-        h->shot_pixels = calloc((size_t)h->canvas.width * (size_t)h->canvas.height, 4);
-        ok = h->shot_pixels || ll_fail(err, ENOMEM, "out of memory for the screenshot") == 0;
-    }
-    if (!ok) {
+    if (open_parts(h, lib, err) != 0) {
         ll_host_close(h);
         return NULL;
     }
