@@ -16,7 +16,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 WORK=$(mktemp -d /tmp/ll-host-tmux-XXXXXX)
 SOCK=ll-host-tmux-$$
 cleanup() {
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    for sock in "$SOCK" "$SOCK-SEGV" "$SOCK-TERM"; do tmux -L "$sock" kill-server 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -102,8 +102,10 @@ wait_for '^echo$' 2 || fail "terminal left without echo"
 
 # A fault in the host itself (SIGSEGV from outside: not in module code) and
 # SIGTERM: the process dies of the signal, and the terminal is restored.
+tmux -L "$SOCK" kill-server 2>/dev/null || true
+FIRST=$SOCK
 for sig in SEGV TERM; do
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    SOCK=$FIRST-$sig # a server of its own: a new one on a dying socket fails
     tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
         "bash -c '$LOOPLIVE run $WORK/bounce.so; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
     wait_for ' fps \| frame [0-9]+ ' 10 || fail "SIG$sig: no status line"
