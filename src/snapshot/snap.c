@@ -408,7 +408,9 @@ static int merge_into(ll_snap *older, ll_snap *gone)
     for (size_t i = 0; i < gone->count; i++)
         if (!delta_find(older, gone->entries[i].page))
             delta_add(older, gone->entries[i].page, gone->entries[i].bytes);
-    memcpy(older->slabs + older->slab_count, gone->slabs, gone->slab_count * sizeof *gone->slabs);
+    if (gone->slab_count)
+        memcpy(older->slabs + older->slab_count, gone->slabs,
+               gone->slab_count * sizeof *gone->slabs);
     older->slab_count += gone->slab_count;
     gone->slab_count = 0;
     return 0;
