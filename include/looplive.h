@@ -87,6 +87,7 @@ typedef enum ll_chunk {
     LL_CHUNK_LIB,      /* shared objects, the loader, anonymous mmaps, thread stacks */
     LL_CHUNK_STACK,    /* the main thread's stack */
     LL_CHUNK_KERNEL,   /* [vdso], [vvar], [vsyscall] and other kernel pages */
+    LL_CHUNK_COUNT
 } ll_chunk;
 
 /* One line of /proc/PID/maps. */
@@ -96,7 +97,8 @@ typedef struct ll_region {
     uint64_t inode;
     uint32_t dev_major, dev_minor;
     char perms[5];    /* "rw-p" */
-    const char *path; /* "" when anonymous; "[heap]", "[anon:NAME]", a file path */
+    const char *path; /* "" when anonymous; "[heap]", "[anon:NAME]", a file path
+                         (with " (deleted)" when the kernel says so) */
     ll_chunk chunk;
 } ll_region;
 
@@ -104,19 +106,175 @@ typedef struct ll_region {
 typedef struct ll_maps {
     ll_region *regions; /* sorted by start */
     size_t count;
-    int pid; /* 0 when parsed from text */
+    int pid;         /* 0 when parsed from text */
+    const char *exe; /* the main executable's path; NULL when it is unknown */
+    void *pool;      /* owned strings (internal) */
 } ll_maps;
 
-/* Reads /proc/PID/maps (pid 0: this process). */
+/* Reads /proc/PID/maps (pid 0: this process) and classifies it. Errors say
+ * whether the process does not exist, exited during the read, is a kernel
+ * thread (no maps) or may not be read (ptrace access rules, and what works). */
 int ll_maps_read_pid(int pid, ll_maps *out, ll_error *err);
+
+/* Parses maps text (len bytes, need not end in a newline) and classifies
+ * it. A malformed line fails with its line number. */
+int ll_maps_parse(const char *text, size_t len, ll_maps *out, ll_error *err);
+
+/* Reads and parses a saved maps file (e.g. `cat /proc/PID/maps > FILE`). */
+int ll_maps_read_file(const char *path, ll_maps *out, ll_error *err);
+
+/* Runs argv (searched in PATH, output to /dev/null) under the kernel's
+ * normal ASLR, reads its maps after after_ms milliseconds or just before it
+ * exits, whichever comes first, then kills it. */
+int ll_maps_launch(char *const argv[], long after_ms, ll_maps *out, ll_error *err);
+
+/* Finds the one process whose comm or executable basename is exactly name
+ * (like pgrep -x), other than the caller. Several: the error lists the pid
+ * and command line of each. */
+int ll_maps_find_pid(const char *name, int *pid, ll_error *err);
 
 /* Frees what a read or parse allocated. Safe on a zeroed ll_maps. */
 void ll_maps_free(ll_maps *maps);
 
-/* The first region that overlaps [start, end), or NULL. */
+/* The first region that overlaps [start, end), or NULL. O(log count). */
 const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t end);
 
+/* Sets every region's chunk. exe names the main executable (NULL: keep
+ * maps->exe, or guess it: the first executable file mapping that is not a
+ * shared object, else the file mapping nearest below [heap]). The brk heap
+ * and the anonymous tail of the executable's data count as application. */
+void ll_maps_classify(ll_maps *maps, const char *exe);
+
+/* "app", "lib", "stack", "kernel" or "none". */
+const char *ll_chunk_name(ll_chunk chunk);
+
+/* The extent of one chunk: lowest start, highest end, region count and
+ * total bytes. count 0 when the chunk has no region. */
+typedef struct ll_span {
+    uint64_t lo, hi;
+    size_t count;
+    uint64_t bytes;
+} ll_span;
+ll_span ll_maps_span(const ll_maps *maps, ll_chunk chunk);
+
+/* Total bytes mapped (what `pmap -x` prints as "total kB", times 1024). */
+uint64_t ll_maps_total(const ll_maps *maps);
+
+/* A free range of addresses [start, end). */
+typedef struct ll_range {
+    uint64_t start, end;
+} ll_range;
+
+/* The free gaps inside [lo, hi): writes up to cap of them to out (which may
+ * be NULL when cap is 0) and returns how many there are. */
+size_t ll_maps_gaps(const ll_maps *maps, uint64_t lo, uint64_t hi, ll_range *out, size_t cap);
+
 /* ==== advise: choose a static base address ============================ */
+
+/* What the ASLR model reads from the machine. Every field is readable by any
+ * user (sysctls under /proc/sys, getrlimit, uname, /proc/cpuinfo). */
+typedef struct ll_kernel {
+    int randomize_va_space; /* kernel.randomize_va_space: 0 off, 1, 2 (brk too) */
+    int mmap_rnd_bits;      /* vm.mmap_rnd_bits: ASLR entropy of mmap and PIE bases */
+    uint64_t mmap_min_addr; /* vm.mmap_min_addr */
+    int legacy_va_layout;   /* vm.legacy_va_layout */
+    uint64_t page_size;
+    unsigned va_bits;      /* user address-space width mmap uses: 47, 48, 39... */
+    int la57;              /* 5-level paging: 56 bits, but mmap stays below 47 */
+    int aarch64;           /* 0: x86_64 rules, 1: arm64 (generic mm) rules */
+    uint64_t stack_rlimit; /* RLIMIT_STACK soft limit; UINT64_MAX when unlimited */
+} ll_kernel;
+
+/* Reads this machine's values. */
+int ll_kernel_read(ll_kernel *k, ll_error *err);
+
+/* The main executable's type, from its ELF header. */
+typedef enum ll_exe_type {
+    LL_EXE_UNKNOWN = 0,
+    LL_EXE_PIE,        /* ET_DYN with an interpreter: loads at 2/3 of the space + ASLR */
+    LL_EXE_FIXED,      /* ET_EXEC: loads at its link address (0x400000) */
+    LL_EXE_STATIC_PIE, /* ET_DYN without an interpreter: loads in the mmap area */
+} ll_exe_type;
+
+typedef struct ll_exe {
+    ll_exe_type type;
+    uint64_t lo, hi; /* ET_EXEC: the link addresses of its PT_LOAD segments */
+    uint64_t span;   /* bytes from the first to the end of the last segment */
+    int from_header; /* 1: read from the ELF file; 0: guessed from addresses */
+} ll_exe;
+
+/* Reads path's ELF header and program headers. */
+int ll_exe_read(const char *path, ll_exe *out, ll_error *err);
+
+/* "PIE", "non-PIE (ET_EXEC)", "static PIE" or "unknown". */
+const char *ll_exe_type_name(ll_exe_type type);
+
+/* A range the kernel may place something in, under the condition `when`. */
+typedef struct ll_zone {
+    uint64_t start, end;
+    char what[96]; /* "PIE executable and brk heap" */
+    char when[96]; /* "every launch", "stack rlimit unlimited", ... */
+} ll_zone;
+
+enum { LL_ADVISE_MAX_ZONES = 32 };
+
+/* The recommendation, the model behind it and what was assumed. */
+typedef struct ll_advice {
+    uint64_t base, size, align;
+    double bias;        /* 0 at the application side of the gap, 1 at the library side */
+    ll_range gap;       /* the safe interval the block was placed in */
+    int app_below;      /* 1 when the application chunk is below the gap */
+    uint64_t task_size; /* top of the address space the model covers */
+    ll_kernel kernel;
+    ll_exe exe;
+    const char *exe_path;               /* points into the first sample; NULL when unknown */
+    uint64_t stack_limit_max;           /* largest finite stack rlimit assumed */
+    uint64_t lib_allow, heap_allow;     /* growth allowed below / above observed use */
+    ll_zone zones[LL_ADVISE_MAX_ZONES]; /* forbidden, sorted by start, may overlap */
+    size_t zone_count;
+    ll_range safe[LL_ADVISE_MAX_ZONES]; /* the free intervals left, by address */
+    size_t safe_count;
+    size_t samples;
+    char layouts[128]; /* the layouts seen in the samples, e.g. "top-down" */
+} ll_advice;
+
+typedef struct ll_advise_params {
+    uint64_t size;            /* bytes to reserve; default 1 GiB */
+    uint64_t align;           /* power of two >= page size; default 2 MiB */
+    double bias;              /* 0.0..1.0 (see ll_advice.bias) when bias_set */
+    int bias_set;             /* 0: balanced (0.5) */
+    const ll_kernel *kernel;  /* NULL: this machine (ll_kernel_read) */
+    const ll_exe *exe;        /* NULL: read samples[0]->exe, else guess */
+    uint64_t stack_limit_max; /* 0: max(4 GiB, the current soft limit) */
+} ll_advise_params;
+
+/* Chooses a base for a block of params->size from one or more observed
+ * layouts of the same program. The block lies in an interval that stays
+ * free under every outcome the model allows: ASLR on or off, the default
+ * top-down layout with any stack rlimit up to stack_limit_max, an unlimited
+ * stack rlimit, and the legacy bottom-up layout; plus whatever the samples
+ * show at a fixed place. The answer depends on the executable and the
+ * machine, not on where ASLR put things in the samples. */
+int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
+               const ll_advise_params *params);
+#define ll_advise(samples, count, out, err, ...)                                                   \
+    ll_advise_((samples), (count), (out), (err), &(ll_advise_params){__VA_ARGS__})
+
+/* A judgement of an address the user already has. */
+typedef struct ll_verdict {
+    int safe;      /* 1: [addr, addr + size) is inside a safe interval */
+    char why[512]; /* one line: what it collides with and when, or why it is safe */
+} ll_verdict;
+
+/* Judges [addr, addr + size) against the advice's model (which must come
+ * from ll_advise on the same samples). */
+void ll_advise_check(const ll_advice *advice, const ll_maps *sample, uint64_t addr, uint64_t size,
+                     ll_verdict *out);
+
+/* Recommends a base for a block of size bytes in this process's own
+ * executable, as `looplive addr --self --size SIZE` would: balanced bias,
+ * 2 MiB alignment. The same executable gets the same answer on every run. */
+int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err);
 
 /* ==== memory: the block at the static address, and its arenas ========== */
 
@@ -144,7 +302,9 @@ typedef struct ll_block_params {
     void *base;       /* where; NULL lets the OS choose (release builds) */
     uint64_t size;    /* bytes; rounded up to the page size */
     int prefault;     /* commit and fault in every page now */
-    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, 2 MiB aligned */
+    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, base and size
+                         2 MiB aligned; no memfd, so no snapshots (they need
+                         the default memfd backing) */
     const char *name; /* shown in /proc/PID/maps as the memfd's name */
 } ll_block_params;
 
@@ -161,6 +321,158 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *par
 
 /* Unmaps the block and closes its memfd. Safe on a zeroed handle. */
 void ll_block_release(ll_block *block);
+
+/* ---- arenas: named partitions inside the block ------------------------
+ *
+ * The table of arenas lives in a header at the start of the block, and each
+ * ll_arena is a record in that table: a snapshot restore, or a later process
+ * that maps the block back at the same address, gets the allocators back
+ * with the bytes. Handmade-style use:
+ *
+ *     ll_arena *perm = ll_arena_get(&block, "permanent");
+ *     if (!perm) perm = ll_arena_create(&block, "permanent", 64 << 20, &err);
+ *     ll_arena *frame = ll_arena_create(&block, "transient", 0, &err); // the rest
+ *     ll_arena_temp t = ll_arena_temp_begin(frame);
+ *     float *xs = ll_arena_push_array(frame, float, 1024, .zero = 1);
+ *     ll_arena_temp_end(t);
+ *
+ * Partitions are laid out one after another, page aligned; with guards a
+ * PROT_NONE page follows each one (and precedes one that starts right after
+ * the header, which holds the table), and a fault there prints the
+ * partition's name and kills the process with SIGSEGV. Guard pages cannot be read:
+ * code that reads the whole block must skip them (ll_block_arena_at says
+ * "guard page"). */
+
+#define LL_ARENA_NAME_MAX   32
+#define LL_BLOCK_MAX_ARENAS 64
+
+/* One arena: a record in the block's table. Read the fields; change them
+ * only through the functions below. */
+typedef struct ll_arena {
+    char name[LL_ARENA_NAME_MAX];
+    uint8_t *begin;      /* first byte; absolute, the block never moves */
+    uint64_t capacity;   /* bytes */
+    uint64_t used;       /* bytes pushed so far (the current position) */
+    uint64_t high_water; /* the largest used ever seen */
+    uint64_t committed;  /* bytes from begin handed out at some point, page
+                            rounded (faulted in now with LL_ARENA_PREFAULT) */
+    uint64_t guard_size; /* PROT_NONE bytes right after the arena, 0 if none */
+    uint32_t flags;      /* LL_ARENA_* */
+    int32_t parent;      /* table index of the arena it was carved from, -1 */
+    uint32_t index;      /* its own table index */
+    uint32_t reserved_[9];
+} ll_arena;
+
+enum {
+    LL_ARENA_GUARDED = 1u << 0,  /* a guard page follows it */
+    LL_ARENA_PREFAULT = 1u << 1, /* its capacity was faulted in at creation */
+    LL_ARENA_SUB = 1u << 2,      /* carved out of another arena */
+};
+
+#ifdef NDEBUG
+#define LL_DEBUG_BUILD 0
+#else
+#define LL_DEBUG_BUILD 1
+#endif
+
+typedef struct ll_arena_params {
+    ll_arena *parent; /* carve the arena out of this one instead of the block */
+    int guard;        /* 1: guard page after it; -1: none; 0: guard when the
+                         caller is built without NDEBUG (partitions only) */
+    int prefault;     /* fault the whole capacity in now: pushes never fault */
+} ll_arena_params;
+
+/* Creates the arena `name` with capacity bytes (rounded up to pages; 0 takes
+ * all that is left) after the last partition, or inside .parent. Writes the
+ * block header first if the block has none. Fails when the name is taken or
+ * longer than LL_ARENA_NAME_MAX - 1, the table is full, or too little is
+ * left (the error says how much). */
+ll_arena *ll_arena_create_(ll_block *block, const char *name, uint64_t capacity, ll_error *err,
+                           int debug_build, const ll_arena_params *params);
+#define ll_arena_create(block, name, capacity, err, ...)                                           \
+    ll_arena_create_((block), (name), (capacity), (err), LL_DEBUG_BUILD,                           \
+                     &(ll_arena_params){__VA_ARGS__})
+
+/* The arena called name in the block's table, or NULL: how code finds its
+ * arenas again after a restore or in a new process. */
+ll_arena *ll_arena_get(const ll_block *block, const char *name);
+
+/* Arena number index of the table (creation order), or NULL past the end. */
+ll_arena *ll_block_arena(const ll_block *block, uint32_t index);
+
+typedef struct ll_push_params {
+    uint64_t align; /* a power of two; 0: 16, like malloc */
+    int zero;       /* clear the bytes (memory popped and pushed again is
+                       not cleared otherwise) */
+    ll_error *err;  /* filled when the arena is full */
+} ll_push_params;
+
+/* Pushes size bytes. When the arena is full: calls the block's full hook if
+ * one is set (ll_block_on_full), fills .err if given, prints the error on
+ * stderr when neither is there, and returns NULL. Never overflows. */
+void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *params);
+#define ll_arena_push(arena, size, ...)                                                            \
+    ll_arena_push_((arena), (size), &(ll_push_params){__VA_ARGS__})
+
+/* Pushes count objects of type, aligned for the type (or .align if larger);
+ * fails like ll_arena_push, also when count * sizeof(type) overflows. */
+void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_align, uint64_t count,
+                           const ll_push_params *params);
+#define ll_arena_push_array(arena, type, count, ...)                                               \
+    ((type *)ll_arena_push_array_((arena), sizeof(type), _Alignof(type), (count),                  \
+                                  &(ll_push_params){__VA_ARGS__}))
+
+/* The current position: what ll_arena_pop_to takes to free everything
+ * pushed after this call. */
+uint64_t ll_arena_pos(const ll_arena *arena);
+
+/* Frees everything pushed after pos. A pos above the current one is
+ * ignored (pushing is the only way up). */
+void ll_arena_pop_to(ll_arena *arena, uint64_t pos);
+
+/* Frees everything in the arena; its high-water mark stays. */
+void ll_arena_clear(ll_arena *arena);
+
+/* A temporary scope: everything pushed between begin and end is freed by
+ * end. Scopes nest; end them in reverse order. */
+typedef struct ll_arena_temp {
+    ll_arena *arena;
+    uint64_t pos;
+} ll_arena_temp;
+ll_arena_temp ll_arena_temp_begin(ll_arena *arena);
+void ll_arena_temp_end(ll_arena_temp temp);
+
+/* Called when a push does not fit: return 1 to retry the push once (after
+ * making room), 0 to fail it. It may also longjmp or abort. */
+typedef int ll_arena_full_fn(ll_arena *arena, uint64_t requested, uint64_t available, void *ctx);
+
+/* Sets the hook for every arena of the block (NULL removes it). The hook is
+ * kept in the block header with the process id: a restore in this process
+ * keeps it; another process (a fork, a later run) ignores it until it sets
+ * its own. Set it from the host, not from code that is reloaded. */
+int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err);
+
+/* What the byte at offset belongs to: the innermost arena's name, or "block
+ * header", "guard page", "unallocated", "outside the block". The string
+ * lives in the block or is static. */
+const char *ll_block_arena_at(const ll_block *block, uint64_t offset);
+
+/* Bytes of the block committed: the header plus each partition's committed. */
+uint64_t ll_block_committed(const ll_block *block);
+
+/* Prints the block (base, size, committed) and one line per arena (range,
+ * used, capacity, high water, committed) into out. */
+int ll_block_describe(const ll_block *block, FILE *out);
+
+/* The same text into buf (always terminated when cap > 0); returns the
+ * length the whole text needs, like snprintf. */
+size_t ll_block_describe_str(const ll_block *block, char *buf, size_t cap);
+
+/* After the block's contents were replaced by a load from outside this
+ * process: checks the header (made for this base and size) and arms the
+ * guard pages its table lists. A restore in the same process needs it too
+ * when the arena layout changed since the snapshot. */
+int ll_block_attach(ll_block *block, ll_error *err);
 
 /* ==== snapshot: save, restore and persist the block ==================== */
 

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -247,4 +249,51 @@ Test(memory_block, release_is_safe_on_a_zeroed_handle)
     ll_block_release(&b);
     ll_block_release(NULL);
     cr_assert_eq(fcntl(0, F_GETFD), before, "release closed fd 0");
+}
+
+/* Runs reserve in a child under a resource limit; returns the message. */
+static void reserve_limited(int resource, rlim_t limit, uint64_t base, uint64_t size, char *out,
+                            size_t cap)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {limit, limit};
+        setrlimit(resource, &rl);
+        ll_error err = {0};
+        ll_block b;
+        int rc = ll_block_reserve(&b, &err, .base = (void *)(uintptr_t)base, .size = size);
+        ssize_t n = write(fds[1], err.msg, strlen(err.msg));
+        _exit(rc == -1 && n >= 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reservation did not fail: %s",
+              out);
+}
+
+Test(memory_block, kernel_refusals_are_explained)
+{
+    char msg[1024];
+    reserve_limited(RLIMIT_AS, 1ull << 30, 0, 64 * LL_GIB, msg, sizeof msg);
+    cr_assert_str_eq(msg, "cannot reserve 64 GiB: Cannot allocate memory (try: a smaller size, "
+                          "or check ulimit -v)");
+    uint64_t at = free_range(4 * LL_GIB, LL_MIB);
+    char want[256];
+    reserve_limited(RLIMIT_AS, 1ull << 30, at, 4 * LL_GIB, msg, sizeof msg);
+    snprintf(want, sizeof want,
+             "cannot reserve 4 GiB at 0x%llx: Cannot allocate memory (try: a smaller size, or "
+             "check ulimit -v)",
+             (unsigned long long)at);
+    cr_assert_str_eq(msg, want);
+    reserve_limited(RLIMIT_NOFILE, 0, 0, LL_MIB, msg, sizeof msg);
+    cr_assert_str_eq(msg, "cannot create the memfd behind the block: Too many open files");
+    reserve_limited(RLIMIT_FSIZE, LL_MIB, 0, 16 * LL_MIB, msg, sizeof msg);
+    cr_assert_str_eq(msg, "cannot size the memfd behind the block to 16 MiB: File too large");
 }

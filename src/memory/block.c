@@ -14,12 +14,6 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* Until the maps layer is merged these resolve to NULL and the "in the way"
- * message comes from a minimal reading of /proc/self/maps below. */
-#pragma weak ll_maps_read_pid
-#pragma weak ll_maps_overlap
-#pragma weak ll_maps_free
-
 uint64_t memory_address_limit(void)
 {
     /* The initial stack sits at the top of the user address space in every
@@ -58,52 +52,27 @@ static int check_params(const ll_block_params *p, uint64_t size, uint64_t align,
     if (base && base + size < base)
         return ll_fail(err, EINVAL, "block at 0x%llx of %s overflows: base + size wraps past 2^64",
                        (unsigned long long)base, ll_size_format(size, a, sizeof a));
-    if (base && base + size > limit)
+    uint64_t end = base + size;
+    if (base && end > limit)
         return ll_fail(err, EINVAL,
                        "block at 0x%llx of %s ends at 0x%llx, beyond the %s (%d-bit) address "
                        "space that ends at 0x%llx",
                        (unsigned long long)base, ll_size_format(size, a, sizeof a),
-                       (unsigned long long)(base + size), ll_size_format(limit, b, sizeof b),
-                       bits_of(limit), (unsigned long long)limit);
+                       (unsigned long long)end, ll_size_format(limit, b, sizeof b), bits_of(limit),
+                       (unsigned long long)limit);
     return 0;
-}
-
-/* Stand-in for the maps layer: the first line of /proc/self/maps that
- * overlaps [start, end), as "start-end perms path". */
-static int scan_maps(uint64_t start, uint64_t end, char *out, size_t cap)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return -1;
-    char line[4096];
-    int found = -1;
-    while (found && fgets(line, sizeof line, f)) {
-        unsigned long long lo, hi;
-        char perms[5];
-        int path_at = 0;
-        if (sscanf(line, "%llx-%llx %4s %*s %*s %*s %n", &lo, &hi, perms, &path_at) < 3) continue;
-        if (hi <= start || lo >= end) continue;
-        line[strcspn(line, "\n")] = '\0';
-        const char *path = path_at ? line + path_at : "";
-        snprintf(out, cap, "0x%llx-0x%llx %s%s%s", lo, hi, perms, path[0] ? " " : "", path);
-        found = 0;
-    }
-    fclose(f);
-    return found;
 }
 
 /* Names the first mapping in [base, base + size) as /proc/self/maps shows
  * it: "0x...-0x... rw-p [anon:cache]". */
 static void describe_in_the_way(uint64_t base, uint64_t size, char *out, size_t cap)
 {
+    uint64_t end = base + size;
     snprintf(out, cap, "something mapped in 0x%llx-0x%llx", (unsigned long long)base,
-             (unsigned long long)(base + size));
-    if (!ll_maps_read_pid || !ll_maps_overlap || !ll_maps_free) {
-        scan_maps(base, base + size, out, cap);
-        return;
-    }
+             (unsigned long long)end);
     ll_maps maps = {0};
     if (ll_maps_read_pid(0, &maps, NULL) != 0) return;
-    const ll_region *r = ll_maps_overlap(&maps, base, base + size);
+    const ll_region *r = ll_maps_overlap(&maps, base, end);
     if (r)
         snprintf(out, cap, "0x%llx-0x%llx %s%s%s", (unsigned long long)r->start,
                  (unsigned long long)r->end, r->perms, r->path[0] ? " " : "", r->path);
@@ -137,8 +106,10 @@ static int fail_mmap(int code, uint64_t base, uint64_t size, ll_error *err)
                        "--size %s)",
                        a, (unsigned long long)base, what, hint);
     }
-    return ll_fail(err, code, "cannot reserve %s at 0x%llx: %s", a, (unsigned long long)base,
-                   strerror(code));
+    const char *hint = code == ENOMEM ? " (try: a smaller size, or check ulimit -v)" : "";
+    if (!base) return ll_fail(err, code, "cannot reserve %s: %s%s", a, strerror(code), hint);
+    return ll_fail(err, code, "cannot reserve %s at 0x%llx: %s%s", a, (unsigned long long)base,
+                   strerror(code), hint);
 }
 
 /* Maps [base, base + size) and insists on getting exactly that range. */
@@ -176,13 +147,15 @@ static void *map_huge(uint64_t base, uint64_t size, ll_error *err)
     return aligned;
 }
 
-static int prefault(uint8_t *base, uint64_t size)
+void memory_prefault(uint8_t *base, uint64_t size)
 {
-    if (madvise(base, size, MADV_POPULATE_WRITE) == 0) return 0;
-    /* Before 5.14: write each page ourselves. */
-    uint64_t page = ll_page_size();
-    for (uint64_t off = 0; off < size; off += page) ((volatile uint8_t *)base)[off] = 0;
-    return 0;
+    if (madvise(base, size, MADV_POPULATE_WRITE) == 0) return;
+    /* Before 5.14: write each page ourselves, keeping its contents. */
+    volatile uint8_t *v = base;
+    for (uint64_t off = 0; off < size; off += ll_page_size()) {
+        uint8_t keep = v[off];
+        v[off] = keep;
+    }
 }
 
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
@@ -201,12 +174,14 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
         if (madvise(at, size, MADV_HUGEPAGE) == 0) block->flags |= LL_BLOCK_HUGE;
     } else {
         int fd = memfd_create(p->name ? p->name : "looplive", MFD_CLOEXEC);
-        if (fd < 0) return ll_fail(err, errno, "memfd_create: %s", strerror(errno));
+        if (fd < 0)
+            return ll_fail(err, errno, "cannot create the memfd behind the block: %s",
+                           strerror(errno));
         if (ftruncate(fd, (off_t)size) != 0) {
             int code = errno;
             close(fd);
             char a[32];
-            return ll_fail(err, code, "cannot size the memfd to %s: %s",
+            return ll_fail(err, code, "cannot size the memfd behind the block to %s: %s",
                            ll_size_format(size, a, sizeof a), strerror(code));
         }
         at = map_at(base, size, MAP_PRIVATE, fd, err);
@@ -220,7 +195,10 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
     block->size = size;
     block->page_size = ll_page_size();
     if (base) block->flags |= LL_BLOCK_FIXED;
-    if (p->prefault && prefault(at, size) == 0) block->flags |= LL_BLOCK_PREFAULTED;
+    if (p->prefault) {
+        memory_prefault(at, size);
+        block->flags |= LL_BLOCK_PREFAULTED;
+    }
     return 0;
 }
 
@@ -229,6 +207,7 @@ void ll_block_release(ll_block *block)
     if (!block) return;
     /* A zeroed handle has fd 0: only a reserved block owns its fd. */
     if (!block->base) return;
+    memory_guards_forget(block->base);
     munmap(block->base, block->size);
     if (block->fd >= 0) close(block->fd);
     memset(block, 0, sizeof *block);

@@ -1,0 +1,140 @@
+/* kernel.c - the machine facts the ASLR model needs, and the executable's
+ * type from its ELF header. */
+#include "advise/advise.h"
+#include "base/base.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static int read_sysctl(const char *path, uint64_t *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    unsigned long long v;
+    int ok = fscanf(f, "%llu", &v) == 1;
+    fclose(f);
+    if (!ok) return -1;
+    *out = v;
+    return 0;
+}
+
+static int cpu_has_la57(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return 0;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5)) found = strstr(line, " la57") ? 1 : -1;
+    fclose(f);
+    return found == 1;
+}
+
+/* The top of the stack lies just under the user address space's end: its
+ * width is the bit length of that address. */
+unsigned advise_va_bits_of(const ll_maps *maps)
+{
+    uint64_t top = 0;
+    for (size_t i = 0; i < maps->count; i++) {
+        const ll_region *r = &maps->regions[i];
+        if (r->chunk == LL_CHUNK_STACK || (r->chunk != LL_CHUNK_KERNEL && r->end < (1ull << 57)))
+            if (r->end > top) top = r->end;
+    }
+    unsigned bits = 32;
+    while (bits < 56 && (1ull << bits) < top) bits++;
+    return bits < 39 ? 47 : bits;
+}
+
+int ll_kernel_read(ll_kernel *k, ll_error *err)
+{
+    memset(k, 0, sizeof *k);
+    uint64_t v;
+    k->randomize_va_space = read_sysctl("/proc/sys/kernel/randomize_va_space", &v) ? 2 : (int)v;
+    k->mmap_rnd_bits = read_sysctl("/proc/sys/vm/mmap_rnd_bits", &v) ? 28 : (int)v;
+    k->mmap_min_addr = read_sysctl("/proc/sys/vm/mmap_min_addr", &v) ? 65536 : v;
+    k->legacy_va_layout = read_sysctl("/proc/sys/vm/legacy_va_layout", &v) ? 0 : (int)v;
+    k->page_size = ll_page_size();
+    struct utsname u;
+    k->aarch64 = uname(&u) == 0 && !strcmp(u.machine, "aarch64");
+    k->la57 = !k->aarch64 && cpu_has_la57();
+    k->va_bits = 47;
+    if (k->aarch64) {
+        ll_maps self;
+        if (ll_maps_read_pid(0, &self, err) != 0) return -1;
+        k->va_bits = advise_va_bits_of(&self);
+        ll_maps_free(&self);
+    }
+    struct rlimit rl;
+    k->stack_rlimit = 8 * LL_MIB;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0)
+        k->stack_rlimit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+    return 0;
+}
+
+const char *ll_exe_type_name(ll_exe_type type)
+{
+    switch (type) {
+    case LL_EXE_PIE: return "PIE";
+    case LL_EXE_FIXED: return "non-PIE (ET_EXEC)";
+    case LL_EXE_STATIC_PIE: return "static PIE";
+    default: return "unknown";
+    }
+}
+
+int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
+    Elf64_Ehdr eh;
+    int rc = -1;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+        ll_fail(err, ENOEXEC, "'%s' is not an ELF executable", path);
+        goto done;
+    }
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        eh.e_phnum == 0 || eh.e_phnum > 4096) {
+        ll_fail(err, ENOEXEC, "'%s' is not a 64-bit ELF executable", path);
+        goto done;
+    }
+    if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
+        ll_fail(err, ENOEXEC, "'%s' is an ELF file but not an executable (e_type %u)", path,
+                eh.e_type);
+        goto done;
+    }
+    size_t bytes = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+    Elf64_Phdr *ph = malloc(bytes);
+    if (!ph || pread(fd, ph, bytes, (off_t)eh.e_phoff) != (ssize_t)bytes) {
+        free(ph);
+        ll_fail(err, ENOEXEC, "'%s' has a truncated program header table", path);
+        goto done;
+    }
+    int interp = 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type == PT_INTERP) interp = 1;
+        if (ph[i].p_type != PT_LOAD) continue;
+        if (ph[i].p_vaddr < lo) lo = ph[i].p_vaddr;
+        if (ph[i].p_vaddr + ph[i].p_memsz > hi) hi = ph[i].p_vaddr + ph[i].p_memsz;
+    }
+    free(ph);
+    if (hi <= lo) {
+        ll_fail(err, ENOEXEC, "'%s' has no loadable segment", path);
+        goto done;
+    }
+    uint64_t page = ll_page_size();
+    out->lo = ll_align_down(lo, page);
+    out->hi = ll_align_up(hi, page);
+    out->span = out->hi - out->lo;
+    out->type = eh.e_type == ET_EXEC ? LL_EXE_FIXED : interp ? LL_EXE_PIE : LL_EXE_STATIC_PIE;
+    out->from_header = 1;
+    rc = 0;
+done:
+    close(fd);
+    return rc;
+}
