@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define GIB       (1ull << 30)
-#define MIB       (1ull << 20)
-#define PAGE      4096ull
-#define RESIDENT  (100 * MIB)
-#define REPS      15
-#define RESUMES   7
+#define GIB      (1ull << 30)
+#define MIB      (1ull << 20)
+#define PAGE     4096ull
+#define RESIDENT (100 * MIB)
+#define REPS     15
+#define RESUMES  7
 
 static double ms_since(uint64_t t0)
 {
@@ -89,8 +89,8 @@ static void resume_child(void *base, int in, int out)
 
 static void *free_base(void)
 {
-    void *p = mmap(NULL, GIB + 4 * MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                   0);
+    void *p =
+        mmap(NULL, GIB + 4 * MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return NULL;
     munmap(p, GIB + 4 * MIB);
     return (void *)(((uintptr_t)p + 2 * MIB) & ~(uintptr_t)(2 * MIB - 1));

@@ -296,6 +296,7 @@ Test(snapshot_file, refuses_another_base)
     cr_assert(strstr(err.msg, "holds a block at base"), "%s", err.msg);
     cr_assert(strstr(err.msg, "reserve the block at"), "%s", err.msg);
     cr_assert_eq(other.base[0], first);
+    ll_snap_end(&other);
     ll_block_release(&other);
     teardown_saved(&f);
 }
@@ -309,6 +310,7 @@ Test(snapshot_file, refuses_another_size)
     reserve_at(&b, base, 8 * MIB);
     fill_page(b.base, 3, 1);
     cr_assert_eq(ll_snap_save(&b, path, &err), 0, "%s", err.msg);
+    ll_snap_end(&b);
     ll_block_release(&b);
     reserve_at(&b, base, 4 * MIB);
     fill_page(b.base, 3, 2);

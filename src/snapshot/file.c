@@ -46,10 +46,9 @@ typedef struct save_ctx {
     ll_error *err;
 } save_ctx;
 
-static int extent_close(save_ctx *c)
+static void extent_close(save_ctx *c)
 {
-    if (c->count) c->extents[c->count - 1].hash = XXH3_64bits_digest(c->hash);
-    return 0;
+    if (c->count && c->extents) c->extents[c->count - 1].hash = XXH3_64bits_digest(c->hash);
 }
 
 /* Appends one non-zero page: extends the open extent or starts one. */
@@ -60,7 +59,7 @@ static int save_page(uint64_t off, const uint8_t *bytes, void *ctx)
     snap_extent *last = c->count ? &c->extents[c->count - 1] : NULL;
     if (!last || last->off + last->len != off || last->len >= SNAP_EXTENT_MAX) {
         extent_close(c);
-        if (c->count == c->cap) {
+        if (c->count == c->cap || !c->extents) {
             size_t cap = c->cap ? c->cap * 2 : 256;
             snap_extent *e = realloc(c->extents, cap * sizeof *e);
             if (!e) return ll_fail(c->err, ENOMEM, "out of memory for the snapshot index");
@@ -318,7 +317,12 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
     enum { BUF = 1 << 20 };
     uint8_t *buf = malloc(BUF);
     XXH3_state_t *hash = XXH3_createState();
-    int rc = buf && hash ? 0 : ll_fail(err, ENOMEM, "out of memory");
+    if (!buf || !hash) {
+        free(buf);
+        if (hash) XXH3_freeState(hash);
+        return ll_fail(err, ENOMEM, "out of memory");
+    }
+    int rc = 0;
     uint64_t region_end = f->h.index_offset, at = f->h.data_offset;
     for (uint64_t i = 0; rc == 0 && i <= f->h.extent_count; i++) {
         /* The gap before extent i (or the tail) must read as zeros. */
@@ -335,12 +339,13 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
         if (rc != 0 || i == f->h.extent_count) break;
         const snap_extent *e = &f->extents[i];
         XXH3_64bits_reset(hash);
+        uint64_t extent_end = e->off + e->len;
         rc = read_range(f, f->h.data_offset + e->off, e->len, hash, buf, BUF, path, err);
         if (rc == 0 && XXH3_64bits_digest(hash) != e->hash)
             rc = ll_fail(err, EINVAL,
                          "'%s' is corrupted: the checksum of block offsets 0x%llx-0x%llx does not "
                          "match",
-                         path, (unsigned long long)e->off, (unsigned long long)(e->off + e->len));
+                         path, (unsigned long long)e->off, (unsigned long long)extent_end);
         at = f->h.data_offset + e->off + e->len;
     }
     free(buf);

@@ -165,11 +165,12 @@ static int base_read(const snap_state *st, uint8_t *buf, uint64_t off, uint64_t 
         return 0;
     }
     for (uint64_t done = 0; done < len;) {
-        ssize_t n = pread(st->base_fd, buf + done, len - done, (off_t)(st->base_off + off + done));
+        uint64_t at = off + done;
+        ssize_t n = pread(st->base_fd, buf + done, len - done, (off_t)(st->base_off + at));
         if (n <= 0)
-            return ll_fail(
-                err, n < 0 ? errno : EIO, "reading the baseline at block offset 0x%llx: %s",
-                (unsigned long long)(off + done), n < 0 ? strerror(errno) : "end of file");
+            return ll_fail(err, n < 0 ? errno : EIO,
+                           "reading the baseline at block offset 0x%llx: %s",
+                           (unsigned long long)at, n < 0 ? strerror(errno) : "end of file");
         done += (uint64_t)n;
     }
     return 0;
@@ -407,7 +408,9 @@ static int merge_into(ll_snap *older, ll_snap *gone)
     for (size_t i = 0; i < gone->count; i++)
         if (!delta_find(older, gone->entries[i].page))
             delta_add(older, gone->entries[i].page, gone->entries[i].bytes);
-    if (gone->slab_count) memcpy(older->slabs + older->slab_count, gone->slabs, gone->slab_count * sizeof *gone->slabs);
+    if (gone->slab_count)
+        memcpy(older->slabs + older->slab_count, gone->slabs,
+               gone->slab_count * sizeof *gone->slabs);
     older->slab_count += gone->slab_count;
     gone->slab_count = 0;
     return 0;
