@@ -512,6 +512,11 @@ void ll_snap_drop(ll_block *block, ll_snap *snap);
 typedef void ll_page_visit(uint64_t offset, void *ctx);
 int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
 
+/* ll_snap_changed and ll_snap_take in one page table walk instead of two:
+ * visits the pages written since the newest snapshot, then takes one (the
+ * loop layer's per-frame hash-and-snapshot). visit may be NULL. */
+ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
+
 /* The name of the mechanism that tracks written pages: "pagemap_scan" (the
  * PAGEMAP_SCAN ioctl, Linux 6.7+) or "pagemap" (/proc/self/pagemap, any
  * kernel). The environment variable LOOPLIVE_SNAP_TRACKER=pagemap forces

@@ -16,11 +16,16 @@
 const char *snap_arch_name(uint32_t arch)
 {
     switch (arch) {
-    case 62: return "x86_64";
-    case 183: return "aarch64";
-    case 243: return "riscv";
-    case 3: return "i386";
-    default: return "unknown";
+    case 62:
+        return "x86_64";
+    case 183:
+        return "aarch64";
+    case 243:
+        return "riscv";
+    case 3:
+        return "i386";
+    default:
+        return "unknown";
     }
 }
 
@@ -133,7 +138,8 @@ int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_sna
     if (!snap_state_get(block, err)) return -1;
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
-        return ll_fail(err, ENAMETOOLONG, "snapshot path '%s' is too long", path);
+        return ll_fail(err, ENAMETOOLONG, "snapshot path of %zu bytes is too long (at most %d)",
+                       strlen(path), PATH_MAX - 16);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return ll_fail(err, errno, "cannot create '%s': %s (is the directory writable?)", tmp,
@@ -149,8 +155,10 @@ int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_sna
     close(fd);
     if (rc == 0 && rename(tmp, path) != 0)
         rc = ll_fail(err, errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-    if (rc != 0) unlink(tmp);
-    else sync_dir(path);
+    if (rc != 0)
+        unlink(tmp);
+    else
+        sync_dir(path);
     if (c.hash) XXH3_freeState(c.hash);
     free(c.extents);
     return rc;
@@ -173,7 +181,37 @@ static void file_close(snap_file *f)
     f->extents = NULL;
 }
 
-static int check_header(const snap_file *f, const char *path, ll_error *err)
+static int check_fits(const snap_header *h, const ll_block *block, const char *path,
+                      uint64_t layout_version, ll_error *err)
+{
+    char a[32], b[32];
+    if (h->base != (uint64_t)(uintptr_t)block->base)
+        return ll_fail(err, EINVAL,
+                       "'%s' holds a block at base 0x%llx; this block is at 0x%llx (reserve "
+                       "the block at 0x%llx to load it)",
+                       path, (unsigned long long)h->base,
+                       (unsigned long long)(uintptr_t)block->base, (unsigned long long)h->base);
+    if (h->size != block->size)
+        return ll_fail(err, EINVAL, "'%s' holds a block of %s; this block is %s", path,
+                       ll_size_format(h->size, a, sizeof a),
+                       ll_size_format(block->size, b, sizeof b));
+    if (h->page_size != block->page_size)
+        return ll_fail(err, EINVAL, "'%s' was saved with %s pages; this system uses %s", path,
+                       ll_size_format(h->page_size, a, sizeof a),
+                       ll_size_format(block->page_size, b, sizeof b));
+    if (h->layout_version != layout_version)
+        return ll_fail(err, EINVAL,
+                       "'%s' has state layout version 0x%llx; the program expects 0x%llx (the "
+                       "state structs changed since it was saved)",
+                       path, (unsigned long long)h->layout_version,
+                       (unsigned long long)layout_version);
+    return 0;
+}
+
+/* The header, in the order that gives the most useful refusal first; the
+ * block checks only when loading (block not NULL). */
+static int check_header(const snap_file *f, const char *path, const ll_block *block,
+                        uint64_t layout_version, ll_error *err)
 {
     const snap_header *h = &f->h;
     if (memcmp(h->magic, SNAP_MAGIC, sizeof h->magic) != 0)
@@ -190,6 +228,7 @@ static int check_header(const snap_file *f, const char *path, ll_error *err)
                        "mean nothing here",
                        path, snap_arch_name(h->arch), h->pointer_bits, snap_arch_name(SNAP_ARCH),
                        (unsigned)(sizeof(void *) * 8));
+    if (block && check_fits(h, block, path, layout_version, err) != 0) return -1;
     if (!ll_is_pow2(h->page_size) || h->data_offset % h->page_size || h->size % h->page_size ||
         h->index_offset != h->data_offset + h->size || h->extent_count > h->size / h->page_size)
         return ll_fail(err, EINVAL, "'%s' is corrupted: inconsistent sizes in its header", path);
@@ -224,7 +263,8 @@ static int check_index(const snap_file *f, const char *path, ll_error *err)
 }
 
 /* Opens path and checks its header and index: O(index), never O(data). */
-static int file_open(snap_file *f, const char *path, ll_error *err)
+static int file_open(snap_file *f, const char *path, const ll_block *block, uint64_t layout_version,
+                     ll_error *err)
 {
     memset(f, 0, sizeof *f);
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -240,7 +280,7 @@ static int file_open(snap_file *f, const char *path, ll_error *err)
                            got);
         return ll_fail(err, EINVAL, "'%s' is not a looplive snapshot file (%zd bytes)", path, got);
     }
-    if (check_header(f, path, err) != 0) return -1;
+    if (check_header(f, path, block, layout_version, err) != 0) return -1;
     size_t bytes = f->h.extent_count * sizeof *f->extents;
     f->extents = malloc(bytes ? bytes : 1);
     if (!f->extents) return ll_fail(err, ENOMEM, "out of memory for the index of '%s'", path);
@@ -257,7 +297,8 @@ static int read_range(const snap_file *f, uint64_t at, uint64_t len, XXH3_state_
         uint64_t n = len - done < cap ? len - done : cap;
         if (pread(f->fd, buf, n, (off_t)(at + done)) != (ssize_t)n)
             return ll_fail(err, EIO, "'%s' is truncated: reading its data failed", path);
-        if (hash) XXH3_64bits_update(hash, buf, n);
+        if (hash)
+            XXH3_64bits_update(hash, buf, n);
         else
             for (uint64_t i = 0; i < n; i++)
                 if (buf[i])
@@ -281,7 +322,8 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
     uint64_t region_end = f->h.index_offset, at = f->h.data_offset;
     for (uint64_t i = 0; rc == 0 && i <= f->h.extent_count; i++) {
         /* The gap before extent i (or the tail) must read as zeros. */
-        uint64_t gap_end = i < f->h.extent_count ? f->h.data_offset + f->extents[i].off : region_end;
+        uint64_t gap_end =
+            i < f->h.extent_count ? f->h.data_offset + f->extents[i].off : region_end;
         while (rc == 0 && at < gap_end) {
             off_t data = lseek(f->fd, (off_t)at, SEEK_DATA);
             if (data < 0 || (uint64_t)data >= gap_end) break;
@@ -309,41 +351,13 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
 int ll_snap_verify(const char *path, ll_error *err)
 {
     snap_file f;
-    int rc = file_open(&f, path, err);
+    int rc = file_open(&f, path, NULL, 0, err);
     if (rc == 0) rc = file_verify(&f, path, err);
     file_close(&f);
     return rc;
 }
 
 /* ---- load ------------------------------------------------------------ */
-
-static int check_fits(const snap_file *f, const ll_block *block, const char *path,
-                      uint64_t layout_version, ll_error *err)
-{
-    const snap_header *h = &f->h;
-    char a[32], b[32];
-    if (h->base != (uint64_t)(uintptr_t)block->base)
-        return ll_fail(err, EINVAL,
-                       "'%s' holds a block at base 0x%llx; this block is at 0x%llx (reserve "
-                       "the block at 0x%llx to load it)",
-                       path, (unsigned long long)h->base,
-                       (unsigned long long)(uintptr_t)block->base, (unsigned long long)h->base);
-    if (h->size != block->size)
-        return ll_fail(err, EINVAL, "'%s' holds a block of %s; this block is %s", path,
-                       ll_size_format(h->size, a, sizeof a),
-                       ll_size_format(block->size, b, sizeof b));
-    if (h->page_size != block->page_size)
-        return ll_fail(err, EINVAL, "'%s' was saved with %s pages; this system uses %s", path,
-                       ll_size_format(h->page_size, a, sizeof a),
-                       ll_size_format(block->page_size, b, sizeof b));
-    if (h->layout_version != layout_version)
-        return ll_fail(err, EINVAL,
-                       "'%s' has state layout version 0x%llx; the program expects 0x%llx (the "
-                       "state structs changed since it was saved)",
-                       path, (unsigned long long)h->layout_version,
-                       (unsigned long long)layout_version);
-    return 0;
-}
 
 int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_snap_load_params *p)
 {
@@ -354,8 +368,7 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
                        "cannot load '%s': the block has %zu live snapshots (drop them first)", path,
                        st->live);
     snap_file f;
-    int rc = file_open(&f, path, err);
-    if (rc == 0) rc = check_fits(&f, block, path, p->layout_version, err);
+    int rc = file_open(&f, path, block, p->layout_version, err);
     if (rc == 0 && p->verify) rc = file_verify(&f, path, err);
     if (rc == 0) {
         void *at = mmap(block->base, block->size, PROT_READ | PROT_WRITE,

@@ -167,9 +167,9 @@ static int base_read(const snap_state *st, uint8_t *buf, uint64_t off, uint64_t 
     for (uint64_t done = 0; done < len;) {
         ssize_t n = pread(st->base_fd, buf + done, len - done, (off_t)(st->base_off + off + done));
         if (n <= 0)
-            return ll_fail(err, n < 0 ? errno : EIO,
-                           "reading the baseline at block offset 0x%llx: %s",
-                           (unsigned long long)(off + done), n < 0 ? strerror(errno) : "end of file");
+            return ll_fail(
+                err, n < 0 ? errno : EIO, "reading the baseline at block offset 0x%llx: %s",
+                (unsigned long long)(off + done), n < 0 ? strerror(errno) : "end of file");
         done += (uint64_t)n;
     }
     return 0;
@@ -248,7 +248,8 @@ static int copy_base(const snap_state *st, const ll_block *block, int fd, ll_err
 static int migrate(snap_state *st, ll_block *block, ll_error *err)
 {
     int fd = memfd_create("looplive", MFD_CLOEXEC);
-    if (fd < 0) return ll_fail(err, errno, "memfd_create for the snapshot baseline: %s", strerror(errno));
+    if (fd < 0)
+        return ll_fail(err, errno, "memfd_create for the snapshot baseline: %s", strerror(errno));
     if (ftruncate(fd, (off_t)block->size) != 0) {
         int code = errno;
         close(fd);
@@ -258,7 +259,8 @@ static int migrate(snap_state *st, ll_block *block, ll_error *err)
     for (size_t r = 0; r < st->run_count; r++) {
         const snap_run *run = &st->runs[r];
         if (pwrite(fd, block->base + run->off, run->len, (off_t)run->off) != (ssize_t)run->len) {
-            ll_fail(err, errno ? errno : EIO, "writing the new baseline memfd: %s", strerror(errno));
+            ll_fail(err, errno ? errno : EIO, "writing the new baseline memfd: %s",
+                    strerror(errno));
             goto fail;
         }
     }
@@ -297,7 +299,14 @@ static int commit_runs(snap_state *st, ll_block *block, ll_error *err)
     return track_drop(st, block, err);
 }
 
-ll_snap *ll_snap_take(ll_block *block, ll_error *err)
+static void visit_runs(const snap_state *st, uint64_t page, ll_page_visit *visit, void *ctx)
+{
+    for (size_t r = 0; r < st->run_count; r++)
+        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len; o += page)
+            visit(o, ctx);
+}
+
+ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err)
 {
     snap_state *st = snap_state_get(block, err);
     if (!st) return NULL;
@@ -306,18 +315,27 @@ ll_snap *ll_snap_take(ll_block *block, ll_error *err)
         ll_fail(err, ENOMEM, "out of memory for a snapshot");
         return NULL;
     }
-    if (track_scan(st, block, err) != 0 ||
-        (st->newest && record_undo(st, st->newest, block->page_size, err) != 0) ||
-        commit_runs(st, block, err) != 0) {
-        free(s);
-        return NULL;
-    }
+    if (track_scan(st, block, err) != 0) goto fail;
+    if (visit) visit_runs(st, block->page_size, visit, ctx);
+    if ((st->newest && record_undo(st, st->newest, block->page_size, err) != 0) ||
+        commit_runs(st, block, err) != 0)
+        goto fail;
     s->older = st->newest;
-    if (st->newest) st->newest->newer = s;
-    else st->oldest = s;
+    if (st->newest)
+        st->newest->newer = s;
+    else
+        st->oldest = s;
     st->newest = s;
     st->live++;
     return s;
+fail:
+    free(s);
+    return NULL;
+}
+
+ll_snap *ll_snap_take(ll_block *block, ll_error *err)
+{
+    return ll_snap_take_visit(block, NULL, NULL, err);
 }
 
 static void mark_set(uint64_t *mark, uint32_t p)
@@ -347,8 +365,9 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     snap_state *st = block->snap;
     if (!snap) return ll_fail(err, EINVAL, "no snapshot to restore (NULL)");
     if (!st || !st->live)
-        return ll_fail(err, EINVAL, "the block has no live snapshots: this one was dropped or "
-                                    "belongs to another block");
+        return ll_fail(err, EINVAL,
+                       "the block has no live snapshots: this one was dropped or "
+                       "belongs to another block");
     /* Checking membership costs a walk of the list; only for older ones. */
     if (snap != st->newest && !snap_is_live(st, snap))
         return ll_fail(err, EINVAL, "this snapshot was dropped or belongs to another block");
@@ -361,8 +380,10 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
             if (mark_test(st->mark, e->page)) continue;
             mark_set(st->mark, e->page);
             uint8_t *dst = block->base + (uint64_t)e->page * page;
-            if (e->bytes) memcpy(dst, e->bytes, page);
-            else memset(dst, 0, page);
+            if (e->bytes)
+                memcpy(dst, e->bytes, page);
+            else
+                memset(dst, 0, page);
         }
     }
     for (const ll_snap *s = snap; s; s = s->newer)
@@ -377,7 +398,8 @@ static int merge_into(ll_snap *older, ll_snap *gone)
     for (size_t i = 0; i < gone->count; i++) fresh += !delta_find(older, gone->entries[i].page);
     if (delta_reserve(older, fresh) != 0) return -1;
     if (older->slab_cap < older->slab_count + gone->slab_count) {
-        void **slabs = realloc(older->slabs, (older->slab_count + gone->slab_count) * sizeof *slabs);
+        void **slabs =
+            realloc(older->slabs, (older->slab_count + gone->slab_count) * sizeof *slabs);
         if (!slabs) return -1;
         older->slabs = slabs;
         older->slab_cap = older->slab_count + gone->slab_count;
@@ -399,10 +421,14 @@ void ll_snap_drop(ll_block *block, ll_snap *snap)
         /* Out of memory: keep it alive rather than corrupt older ones. */
         return;
     }
-    if (snap->older) snap->older->newer = snap->newer;
-    else st->oldest = snap->newer;
-    if (snap->newer) snap->newer->older = snap->older;
-    else st->newest = snap->older;
+    if (snap->older)
+        snap->older->newer = snap->newer;
+    else
+        st->oldest = snap->newer;
+    if (snap->newer)
+        snap->newer->older = snap->older;
+    else
+        st->newest = snap->older;
     st->live--;
     snap_free(snap);
 }
@@ -411,10 +437,7 @@ int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *
 {
     snap_state *st = snap_state_get(block, err);
     if (!st || track_scan(st, block, err) != 0) return -1;
-    for (size_t r = 0; r < st->run_count; r++)
-        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len;
-             o += block->page_size)
-            visit(o, ctx);
+    visit_runs(st, block->page_size, visit, ctx);
     return 0;
 }
 
@@ -504,9 +527,12 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
             if (snap) {
                 const snap_entry *e = overlay_find(snap, p);
                 if (e && !e->bytes) continue;
-                if (e) bytes = e->bytes;
-                else if (base_read(st, buf, (uint64_t)p * page, page, err) != 0) rc = -1;
-                else bytes = buf;
+                if (e)
+                    bytes = e->bytes;
+                else if (base_read(st, buf, (uint64_t)p * page, page, err) != 0)
+                    rc = -1;
+                else
+                    bytes = buf;
             }
             if (rc == 0 && !is_zero(bytes, page)) rc = fn((uint64_t)p * page, bytes, ctx);
         }

@@ -45,11 +45,11 @@ struct ll_snap {
 
 /* Per-block state, kept in block->snap. */
 typedef struct snap_state {
-    int tracker;      /* TRACK_* */
-    int pagemap_fd;   /* /proc/self/pagemap of pid */
-    int pidfd;        /* for process_madvise; -1 when unavailable */
-    int pid;          /* the process the fds above belong to */
-    int base_fd;      /* the baseline file; -1 for an anonymous block */
+    int tracker;         /* TRACK_* */
+    int pagemap_fd;      /* /proc/self/pagemap of pid */
+    int pidfd;           /* for process_madvise; -1 when unavailable */
+    int pid;             /* the process the fds above belong to */
+    int base_fd;         /* the baseline file; -1 for an anonymous block */
     uint64_t base_off;   /* file offset of block offset 0 in base_fd */
     int base_writable;   /* base_fd is our own memfd (not a loaded file) */
     uint64_t fork_epoch; /* snap_fork_epoch() when base_fd was created */
@@ -106,16 +106,16 @@ typedef struct snap_header {
     char magic[8];
     uint32_t format_version;
     uint32_t header_size;
-    uint32_t arch;       /* SNAP_ARCH of the writer */
+    uint32_t arch; /* SNAP_ARCH of the writer */
     uint32_t pointer_bits;
     uint64_t base, size, page_size;
     uint64_t layout_version; /* the caller's */
     uint64_t data_offset;    /* page aligned */
     uint64_t index_offset;   /* data_offset + size */
     uint64_t extent_count;
-    uint64_t data_bytes;     /* sum of the extents' lengths */
-    uint64_t index_hash;     /* XXH3-64 of the index */
-    uint64_t header_hash;    /* XXH3-64 of the bytes above */
+    uint64_t data_bytes;  /* sum of the extents' lengths */
+    uint64_t index_hash;  /* XXH3-64 of the index */
+    uint64_t header_hash; /* XXH3-64 of the bytes above */
 } snap_header;
 
 /* A run of non-zero pages and the XXH3-64 of its bytes. */

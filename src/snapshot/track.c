@@ -23,16 +23,16 @@ typedef struct pm_scan_arg {
     uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 } pm_scan_arg;
 
-#define PM_PAGEMAP_SCAN     _IOWR('f', 16, pm_scan_arg)
-#define PM_PAGE_IS_FILE     (1ull << 2)
-#define PM_PAGE_IS_PRESENT  (1ull << 3)
-#define PM_PAGE_IS_SWAPPED  (1ull << 4)
-#define PM_PAGE_IS_PFNZERO  (1ull << 5)
-#define PM_VEC_LEN          1024
-#define PAGEMAP_BATCH       8192 /* entries per pread of /proc/self/pagemap */
-#define PAGEMAP_PRESENT     (1ull << 63)
-#define PAGEMAP_SWAPPED     (1ull << 62)
-#define PAGEMAP_FILE        (1ull << 61)
+#define PM_PAGEMAP_SCAN    _IOWR('f', 16, pm_scan_arg)
+#define PM_PAGE_IS_FILE    (1ull << 2)
+#define PM_PAGE_IS_PRESENT (1ull << 3)
+#define PM_PAGE_IS_SWAPPED (1ull << 4)
+#define PM_PAGE_IS_PFNZERO (1ull << 5)
+#define PM_VEC_LEN         1024
+#define PAGEMAP_BATCH      8192 /* entries per pread of /proc/self/pagemap */
+#define PAGEMAP_PRESENT    (1ull << 63)
+#define PAGEMAP_SWAPPED    (1ull << 62)
+#define PAGEMAP_FILE       (1ull << 61)
 
 static int scan_ioctl(int fd, uint64_t start, uint64_t end, pm_page_region *vec, uint64_t *walk_end)
 {
@@ -65,7 +65,8 @@ int track_detect(void)
     uint64_t start = ll_align_down((uint64_t)(uintptr_t)probe, page);
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     tracker = TRACK_PAGEMAP;
-    if (fd >= 0 && scan_ioctl(fd, start, start + page, vec, NULL) >= 0) tracker = TRACK_PAGEMAP_SCAN;
+    if (fd >= 0 && scan_ioctl(fd, start, start + page, vec, NULL) >= 0)
+        tracker = TRACK_PAGEMAP_SCAN;
     if (fd >= 0) close(fd);
     return tracker;
 }
@@ -88,7 +89,7 @@ int track_open(snap_state *st, ll_error *err)
     st->pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
     if (!st->scan_buf) {
         size_t bytes = st->tracker == TRACK_PAGEMAP_SCAN ? PM_VEC_LEN * sizeof(pm_page_region)
-                                                          : PAGEMAP_BATCH * sizeof(uint64_t);
+                                                         : PAGEMAP_BATCH * sizeof(uint64_t);
         st->scan_buf = malloc(bytes);
         if (!st->scan_buf) return ll_fail(err, ENOMEM, "out of memory for the page scan buffer");
     }
