@@ -332,26 +332,34 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         static const ll_platform_input none;
         call.live = &none;
     }
-    int rc = call_app(loop, &call, err);
-    if (absorb(loop, rc == 0 ? err : NULL) != 0 && rc == 0) return -1;
-    if (rc != 0) return -1; /* the module put the block back; cur still holds */
-    if (keep_last(loop) != 0) return loop_fail(err, ENOMEM, "out of memory listing pages");
+    if (call_app(loop, &call, err) != 0) {
+        absorb(loop, NULL); /* the module put the block back; cur still holds */
+        return -1;
+    }
+    /* The pages the frame wrote, and the state after it, in one walk. */
+    ll_snap *next = ll_snap_take_visit(loop->block, changed_visit, loop, err);
+    if (!next) return -1;
+    int no_memory = keep_last(loop) != 0;
     uint64_t rec_len = s ? s->count : 0;
     if (loop->mode == LL_LOOP_RECORDING && s &&
         loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
-        return loop_fail(err, ENOMEM, "out of memory recording frame %llu",
-                         (unsigned long long)s->count);
+        no_memory = 1;
     if (loop->ring_cap) {
         ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len);
     } else {
         ll_snap_drop(loop->block, loop->cur);
     }
+    loop->cur = next;
     loop_pages_clear(&loop->pending);
     loop->pending_cut = 0;
     loop->frame++;
     if (loop->mode == LL_LOOP_PLAYING) loop->play_pos++;
-    loop->cur = ll_snap_take(loop->block, err);
-    return loop->cur ? 0 : -1;
+    if (no_memory) {
+        if (loop->mode == LL_LOOP_RECORDING) ll_loop_stop(loop);
+        return loop_fail(err, ENOMEM, "out of memory after frame %llu: recording stopped",
+                         (unsigned long long)(loop->frame - 1));
+    }
+    return 0;
 }
 
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err)
