@@ -497,8 +497,8 @@ static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *s
 /* Gives slot the block as it is now for a start state. */
 static int slot_begin(ll_loop *loop, loop_slot *s, const ll_app *app, ll_error *err)
 {
-    if (absorb(loop, err) != 0) return -1;
-    ll_snap *start = ll_snap_take(loop->block, err);
+    /* Pages written since cur are picked up in the same walk. */
+    ll_snap *start = ll_snap_take_visit(loop->block, changed_visit, loop, err);
     if (!start || slot_reset(loop, s, app, start, err) != 0) return -1;
     /* cur must stay the newest snapshot: changed() counts from it. */
     return retake(loop, err);
