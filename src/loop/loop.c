@@ -3,11 +3,11 @@
  *
  * Snapshots carry the states; the loop keeps only inputs and page lists.
  * `cur` is always a snapshot of the state before the next frame, so that
- * ll_snap_changed after a frame names exactly the pages that frame wrote:
- * those pages, and only those, are rehashed and listed in the frame's rewind
- * entry. Every restore is followed by a fresh `cur`, and the pages it
- * changed come from the loop's own lists (a slot's `dirty` set, the rewind
- * entries), so no step ever walks the whole block. */
+ * the pages ll_snap_take_visit reports when it takes the next one are
+ * exactly those the frame wrote: those pages, and only those, are rehashed
+ * and listed in the frame's rewind entry. Every restore is followed by a
+ * fresh `cur`, and the pages it changed come from the loop's own lists (a
+ * slot's `dirty` set, the rewind entries), so no step walks the block. */
 #include "loop/loop.h"
 #include "base/base.h"
 
