@@ -67,7 +67,8 @@ static void count_page(uint64_t offset, void *ctx)
 }
 
 /* The same writes with only the snapshot layer's share of a frame: list the
- * pages written, take a snapshot, drop the one that left the window. */
+ * pages written and take a snapshot (one walk), drop the one that left the
+ * window. */
 static double snapshot_only_round(ll_block *block, ll_snap **ring, uint64_t *frame)
 {
     enum { FRAMES = 120 };
@@ -75,9 +76,8 @@ static double snapshot_only_round(ll_block *block, ll_snap **ring, uint64_t *fra
     uint64_t pages = 0, t0 = bench_now_ns();
     for (int i = 0; i < FRAMES; i++, (*frame)++) {
         bench_update(block, NULL, *frame, 0);
-        ll_snap_changed(block, count_page, &pages, &err);
         ll_snap_drop(block, ring[*frame % 120]);
-        ring[*frame % 120] = ll_snap_take(block, &err);
+        ring[*frame % 120] = ll_snap_take_visit(block, count_page, &pages, &err);
     }
     return (double)(bench_now_ns() - t0) / FRAMES / 1000;
 }

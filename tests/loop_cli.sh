@@ -83,5 +83,20 @@ expect 1 "recording has layout version 1, the application testapp has 7" \
 expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }
 
+# The complete application in include/looplive.h compiles, records and
+# replays deterministically (the documentation stays true).
+awk '/A complete application/,/Rules that make recordings replay/' include/looplive.h \
+    | sed -n 's/^ \*     //p' >"$T/counter.c"
+if ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -Iinclude \
+    -o "$T/counter.so" "$T/counter.c"; then
+    printf '5 right\n3\n2 left r\n' >"$T/counter.script"
+    $LL replay -q --module "$T/counter.so" --script "$T/counter.script" --output "$T/counter.llrec" \
+        || { echo "FAIL: recording the header's example"; fails=$((fails + 1)); }
+    expect 0 "10 frames, each the same when run twice" \
+        $LL replay --module "$T/counter.so" --recording "$T/counter.llrec" --determinism
+else
+    echo "FAIL: the header's example does not compile"; fails=$((fails + 1))
+fi
+
 echo "loop_cli: $fails failed"
 [ $fails = 0 ]

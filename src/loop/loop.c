@@ -3,11 +3,11 @@
  *
  * Snapshots carry the states; the loop keeps only inputs and page lists.
  * `cur` is always a snapshot of the state before the next frame, so that
- * ll_snap_changed after a frame names exactly the pages that frame wrote:
- * those pages, and only those, are rehashed and listed in the frame's rewind
- * entry. Every restore is followed by a fresh `cur`, and the pages it
- * changed come from the loop's own lists (a slot's `dirty` set, the rewind
- * entries), so no step ever walks the whole block. */
+ * the pages ll_snap_take_visit reports when it takes the next one are
+ * exactly those the frame wrote: those pages, and only those, are rehashed
+ * and listed in the frame's rewind entry. Every restore is followed by a
+ * fresh `cur`, and the pages it changed come from the loop's own lists (a
+ * slot's `dirty` set, the rewind entries), so no step walks the block. */
 #include "loop/loop.h"
 #include "base/base.h"
 
@@ -332,26 +332,34 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         static const ll_platform_input none;
         call.live = &none;
     }
-    int rc = call_app(loop, &call, err);
-    if (absorb(loop, rc == 0 ? err : NULL) != 0 && rc == 0) return -1;
-    if (rc != 0) return -1; /* the module put the block back; cur still holds */
-    if (keep_last(loop) != 0) return loop_fail(err, ENOMEM, "out of memory listing pages");
+    if (call_app(loop, &call, err) != 0) {
+        absorb(loop, NULL); /* the module put the block back; cur still holds */
+        return -1;
+    }
+    /* The pages the frame wrote, and the state after it, in one walk. */
+    ll_snap *next = ll_snap_take_visit(loop->block, changed_visit, loop, err);
+    if (!next) return -1;
+    int no_memory = keep_last(loop) != 0;
     uint64_t rec_len = s ? s->count : 0;
     if (loop->mode == LL_LOOP_RECORDING && s &&
         loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
-        return loop_fail(err, ENOMEM, "out of memory recording frame %llu",
-                         (unsigned long long)s->count);
+        no_memory = 1;
     if (loop->ring_cap) {
         ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len);
     } else {
         ll_snap_drop(loop->block, loop->cur);
     }
+    loop->cur = next;
     loop_pages_clear(&loop->pending);
     loop->pending_cut = 0;
     loop->frame++;
     if (loop->mode == LL_LOOP_PLAYING) loop->play_pos++;
-    loop->cur = ll_snap_take(loop->block, err);
-    return loop->cur ? 0 : -1;
+    if (no_memory) {
+        if (loop->mode == LL_LOOP_RECORDING) ll_loop_stop(loop);
+        return loop_fail(err, ENOMEM, "out of memory after frame %llu: recording stopped",
+                         (unsigned long long)(loop->frame - 1));
+    }
+    return 0;
 }
 
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err)
@@ -489,8 +497,8 @@ static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *s
 /* Gives slot the block as it is now for a start state. */
 static int slot_begin(ll_loop *loop, loop_slot *s, const ll_app *app, ll_error *err)
 {
-    if (absorb(loop, err) != 0) return -1;
-    ll_snap *start = ll_snap_take(loop->block, err);
+    /* Pages written since cur are picked up in the same walk. */
+    ll_snap *start = ll_snap_take_visit(loop->block, changed_visit, loop, err);
     if (!start || slot_reset(loop, s, app, start, err) != 0) return -1;
     /* cur must stay the newest snapshot: changed() counts from it. */
     return retake(loop, err);
