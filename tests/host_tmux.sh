@@ -15,8 +15,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 WORK=$(mktemp -d /tmp/ll-host-tmux-XXXXXX)
 SOCK=ll-host-tmux-$$
+FIRST=$SOCK
 cleanup() {
-    for sock in "$SOCK" "$SOCK-SEGV" "$SOCK-TERM"; do tmux -L "$sock" kill-server 2>/dev/null || true; done
+    for sock in "$SOCK" "$FIRST-SEGV" "$FIRST-TERM" "$FIRST-TSTP"; do tmux -L "$sock" kill-server 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -103,7 +104,6 @@ wait_for '^echo$' 2 || fail "terminal left without echo"
 # A fault in the host itself (SIGSEGV from outside: not in module code) and
 # SIGTERM: the process dies of the signal, and the terminal is restored.
 tmux -L "$SOCK" kill-server 2>/dev/null || true
-FIRST=$SOCK
 for sig in SEGV TERM; do
     SOCK=$FIRST-$sig # a server of its own: a new one on a dying socket fails
     tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
@@ -119,4 +119,23 @@ for sig in SEGV TERM; do
     wait_for '^icanon$' 2 || fail "SIG$sig: terminal left without icanon"
     wait_for '^echo$' 2 || fail "SIG$sig: terminal left without echo"
 done
-echo "host_tmux: ok (record, loop, reload into the loop, build error, crash rollback, Ctrl-C, SIGSEGV, SIGTERM)"
+
+# Ctrl-Z in an interactive shell: the terminal is given back while stopped,
+# taken again on fg, and the keys work after it.
+SOCK=$FIRST-TSTP
+tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 "bash --norc --noprofile -i"
+sleep 0.3
+tmux -L "$SOCK" send-keys -t t "$LOOPLIVE run $WORK/bounce.so" Enter
+wait_for ' fps \| frame [0-9]+ ' 10 || fail "Ctrl-Z: no status line"
+tmux -L "$SOCK" send-keys -t t C-z
+wait_for 'Stopped' 5 || fail "Ctrl-Z did not stop looplive"
+tmux -L "$SOCK" send-keys -t t "stty -a | tr ' ' '\n' | grep -x -- '-\?icanon'" Enter
+wait_for '^icanon$' 5 || fail "Ctrl-Z: terminal left without icanon while stopped"
+tmux -L "$SOCK" send-keys -t t fg Enter
+wait_for ' fps \| frame [0-9]+ ' 5 || fail "fg did not bring the picture back"
+tmux -L "$SOCK" send-keys -t t q
+for i in $(seq 50); do pane | grep -q ' fps | ' || break; sleep 0.1; done
+tmux -L "$SOCK" send-keys -t t "echo EXIT=\$?" Enter
+wait_for '^EXIT=0$' 5 || fail "q after fg did not quit"
+tmux -L "$SOCK" kill-server
+echo "host_tmux: ok (record, loop, reload into the loop, build error, crash rollback, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"

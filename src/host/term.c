@@ -25,12 +25,13 @@ typedef struct term_state {
 
 /* What restore needs lives in globals because a signal handler and atexit
  * must reach it; one terminal per process. */
-static struct termios term_saved;
+static struct termios term_saved, term_raw;
 static volatile sig_atomic_t term_active;
+static const char term_enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
 static const char term_leave[] = "\x1b[0m\x1b[?25h\x1b[?1049l";
 static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
                                    SIGBUS, SIGILL,  SIGFPE, SIGABRT, SIGPIPE};
-static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)];
+static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)], term_old_stop;
 
 static void term_restore(void)
 {
@@ -50,6 +51,24 @@ static void term_on_signal(int sig)
     /* Die (or do whatever was set before) with the same signal, so the exit
      * status still tells the shell what happened. */
     raise(sig);
+}
+
+/* Ctrl-Z: give the terminal back, stop; on `fg`, take it again (the next
+ * frame redraws everything). */
+static void term_on_stop(int sig)
+{
+    int was_active = term_active;
+    term_restore();
+    signal(SIGTSTP, SIG_DFL);
+    raise(SIGTSTP); /* stops here until SIGCONT */
+    struct sigaction sa = {.sa_handler = term_on_stop, .sa_flags = SA_NODEFER};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTSTP, &sa, NULL);
+    if (!was_active) return;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
+    ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
+    (void)w;
+    term_active = 1;
 }
 
 int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
@@ -130,10 +149,14 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
          * ignored: catching it would turn it into an exit. */
         if (term_old_actions[i].sa_handler != SIG_IGN) sigaction(term_signals[i], &sa, NULL);
     }
+    struct sigaction stop = {.sa_handler = term_on_stop, .sa_flags = SA_NODEFER};
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGTSTP, NULL, &term_old_stop);
+    if (term_old_stop.sa_handler != SIG_IGN) sigaction(SIGTSTP, &stop, NULL);
+    term_raw = raw;
     term_active = 1;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
-    static const char enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
-    ssize_t w = write(STDOUT_FILENO, enter, sizeof enter - 1);
+    ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
     (void)w;
     *canvas =
         (ll_canvas){.width = t->width, .height = t->height, .cells = t->cells, .colors = t->colors};
@@ -240,6 +263,7 @@ static void term_close(host_platform *p)
     term_restore();
     for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
         sigaction(term_signals[i], &term_old_actions[i], NULL);
+    sigaction(SIGTSTP, &term_old_stop, NULL);
     if (t) free(t->cells), free(t->colors), free(t->out), free(t);
     p->state = NULL;
 }
