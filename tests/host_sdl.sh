@@ -80,6 +80,19 @@ if [ -s "$WORK/screen.ppm" ]; then
     has_rgb '\xff\x40\x40' "$WORK/screen.ppm" || fail "the X screen does not show the new colour"
 fi
 
+# Sound: pong's looplive_audio() beeps when the ball hits a wall (about
+# frame 70); SDL's disk driver writes what the device would play.
+cat >"$WORK/audio.sh" <<EOF
+SDL_AUDIODRIVER=disk SDL_DISKAUDIOFILE="$WORK/audio.raw" \
+    "$LOOPLIVE" run "$WORK/pong.so" --platform sdl --audio --frames 120 >"$WORK/audio.log" 2>&1
+EOF
+timeout 60 xvfb-run -a -s "-screen 0 800x600x24" bash "$WORK/audio.sh" || fail "the --audio run failed: $(cat "$WORK/audio.log")"
+[ -s "$WORK/audio.raw" ] || fail "no sound written"
+# (Into a file first: grep -q would end od early, and pipefail would count it.)
+od -An -td2 -w4 -v "$WORK/audio.raw" >"$WORK/audio.txt"
+grep -Eq '^ +3000 +3000$' "$WORK/audio.txt" || fail "no beep in the sound"
+grep -Eq '^ +0 +0$' "$WORK/audio.txt" || fail "no silence around the beep"
+
 # Real keyboard input through the X server (XTEST): ? shows the keys over
 # the picture, q quits long before the frame limit.
 cat >"$WORK/keys.sh" <<EOF
@@ -103,4 +116,4 @@ if command -v xdotool >/dev/null && command -v import >/dev/null; then
 else
     echo "host_sdl: xdotool or import missing: keyboard check skipped (make test installs them)"
 fi
-echo "host_sdl: ok (window matches at frames 60 and 400, reload of a colour into a loop, crash rolled back, keyboard)"
+echo "host_sdl: ok (window matches at frames 60 and 400, reload of a colour into a loop, crash rolled back, sound, keyboard)"

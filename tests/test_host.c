@@ -392,6 +392,10 @@ Test(host, open_errors)
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));
     cr_assert(strstr(err.msg, "the application's init refused the block"), "%s", err.msg);
 
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .audio = 1));
+    cr_assert(strstr(err.msg, "--audio needs a platform with sound (try: --platform sdl)"), "%s",
+              err.msg);
+
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .platform = "vga"));
     cr_assert(strstr(err.msg, "unknown platform 'vga' (try: --platform terminal or sdl)"), "%s",
               err.msg);

@@ -20,6 +20,7 @@
 #define BALL_COLOR   0xffffd020 /* 0xAARRGGBB */
 #define PADDLE_COLOR 0xff40c0ff
 #define FIELD_COLOR  0xff102030
+#define BEEP_HZ      440 /* the wall's beep; a paddle's is an octave up */
 
 #define FIELD_W    640.0f
 #define FIELD_H    360.0f
@@ -38,6 +39,8 @@ typedef struct pong_state {
     float ball_x, ball_y, ball_dx, ball_dy; /* direction; speed is BALL_SPEED */
     float paddle_y[2];                      /* top edge */
     uint64_t frames;
+    uint32_t beep;        /* frames of beep left (--audio) */
+    uint32_t beep_octave; /* 1 wall, 2 paddle */
 } pong_state;
 
 /* The entry points are exported (not static) so that a fault report can
@@ -93,11 +96,13 @@ static void bounce_off_paddles(pong_state *s)
         s->ball_y <= s->paddle_y[0] + PADDLE_H) {
         s->ball_x = left;
         s->ball_dx = -s->ball_dx;
+        s->beep = 6, s->beep_octave = 2;
     }
     if (s->ball_x > right && s->ball_dx > 0 && s->ball_y + BALL_SIZE >= s->paddle_y[1] &&
         s->ball_y <= s->paddle_y[1] + PADDLE_H) {
         s->ball_x = right;
         s->ball_dx = -s->ball_dx;
+        s->beep = 6, s->beep_octave = 2;
     }
 }
 
@@ -117,8 +122,12 @@ void pong_update(ll_block *block, const void *input, uint64_t frame, double dt)
     s->paddle_y[1] = clampf(s->paddle_y[1] + clampf(d, -step, step), 0, FIELD_H - PADDLE_H);
     s->ball_x += s->ball_dx * BALL_SPEED * t;
     s->ball_y += s->ball_dy * BALL_SPEED * t;
-    if (s->ball_y < 0) s->ball_y = 0, s->ball_dy = -s->ball_dy;
-    if (s->ball_y > FIELD_H - BALL_SIZE) s->ball_y = FIELD_H - BALL_SIZE, s->ball_dy = -s->ball_dy;
+    if (s->beep) s->beep--;
+    if (s->ball_y < 0 || s->ball_y > FIELD_H - BALL_SIZE) {
+        s->ball_y = clampf(s->ball_y, 0, FIELD_H - BALL_SIZE);
+        s->ball_dy = -s->ball_dy;
+        s->beep = 3, s->beep_octave = 1;
+    }
     bounce_off_paddles(s);
     if (s->ball_x < 0 || s->ball_x > FIELD_W) {
         s->score[s->ball_x < 0]++;
@@ -159,7 +168,7 @@ void pong_render(const ll_block *block, ll_canvas *c)
 static const ll_app pong_app = {
     .api_version = LL_APP_API_VERSION,
     .input_size = sizeof(pong_input),
-    .layout_version = 1,
+    .layout_version = 2,
     .block_size = 1 << 20,
     .name = "pong",
     .init = pong_init,
@@ -171,4 +180,20 @@ static const ll_app pong_app = {
 const ll_app *looplive_app(void)
 {
     return &pong_app;
+}
+
+/* Sound (looplive run --audio): a square wave while a beep lasts, from the
+ * state alone; the phase follows the frame number so that a loop sounds the
+ * same every pass. */
+void looplive_audio(const ll_block *block, int16_t *samples, uint32_t frames, uint32_t rate);
+void looplive_audio(const ll_block *block, int16_t *samples, uint32_t frames, uint32_t rate)
+{
+    const pong_state *s = (const pong_state *)block->base;
+    uint64_t start = s->frames * frames;
+    uint64_t half = rate / (2 * BEEP_HZ * (s->beep_octave ? s->beep_octave : 1));
+    for (uint32_t i = 0; i < frames; i++) {
+        int16_t v = 0;
+        if (s->beep && half) v = ((start + i) / half) % 2 ? 3000 : -3000;
+        samples[2 * i] = samples[2 * i + 1] = v;
+    }
 }

@@ -29,6 +29,8 @@ static void run_usage(FILE *out)
             "                           then loops them)\n"
             "  --screenshot-at N FILE   after frame N write the picture: PPM for pixels (read\n"
             "                           back from the window), text for cells; up to 4\n"
+            "  --audio                  sdl: play the sound the application's optional\n"
+            "                           looplive_audio() makes\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
             "  --no-overlay             no status line\n"
             "  -h, --help               this help\n\n"
@@ -126,6 +128,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         return p->headless = 1, 1;
     else if (!strcmp(o, "--unprotected"))
         return p->unprotected = 1, 1;
+    else if (!strcmp(o, "--audio"))
+        return p->audio = 1, 1;
     else if (!strcmp(o, "--no-overlay"))
         return p->no_overlay = 1, 1;
     else if (!v && !strncmp(o, "--", 2) && strcmp(o, "--") != 0 &&

@@ -35,6 +35,10 @@ struct ll_host {
     double fps;
     char error[256];
     uint32_t *shot_pixels;
+    uint32_t audio_rate;    /* 0: no sound */
+    uint64_t audio_version; /* the module version audio_fn was looked up in */
+    ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
+    int16_t *audio_buf;     /* one frame of stereo samples */
 };
 
 static const char host_help[] = "l      record / loop / stop (Handmade Hero's L)\n"
@@ -194,6 +198,15 @@ static int open_platform(ll_host *h, ll_error *err)
     return h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err);
 }
 
+static int open_audio(ll_host *h, ll_error *err)
+{
+    if (!h->platform.audio_open)
+        return ll_fail(err, EINVAL, "--audio needs a platform with sound (try: --platform sdl)");
+    if (!(h->audio_rate = h->platform.audio_open(&h->platform, err))) return -1;
+    h->audio_buf = calloc(h->audio_rate / (uint32_t)h->p.fps + 1, 2 * sizeof *h->audio_buf);
+    return h->audio_buf ? 0 : ll_fail(err, ENOMEM, "out of memory for the audio buffer");
+}
+
 /* Everything ll_host_open does after the handle exists; ll_host_close
  * undoes whatever part of it was done. */
 static int open_parts(ll_host *h, const char *lib, ll_error *err)
@@ -206,6 +219,7 @@ static int open_parts(ll_host *h, const char *lib, ll_error *err)
     if (open_platform(h, err) != 0 || open_app(h, lib, err) != 0) return -1;
     if (h->p.watch_dir && !(h->builder = host_builder_open(h->p.watch_dir, h->p.build_cmd, err)))
         return -1;
+    if (h->p.audio && open_audio(h, err) != 0) return -1;
     if (h->p.shots[0].path &&
         !(h->shot_pixels = calloc((size_t)h->canvas.width * (size_t)h->canvas.height, 4)))
         return ll_fail(err, ENOMEM, "out of memory for the screenshot");
@@ -242,6 +256,7 @@ void ll_host_close(ll_host *h)
     ll_block_release(&h->block);
     free(h->script);
     free(h->shot_pixels);
+    free(h->audio_buf);
     free(h);
 }
 
@@ -449,6 +464,54 @@ static void render(ll_host *h)
     if (h->show_help) draw_help(h);
 }
 
+/* The optional looplive_audio of the version in use: looked up in the
+ * module's current copy, again after each load. */
+static ll_app_audio *audio_fn(ll_host *h)
+{
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    if (info.version == h->audio_version) return h->audio_fn;
+    h->audio_version = info.version;
+    h->audio_fn = NULL;
+    void *dl = info.copy_path ? dlopen(info.copy_path, RTLD_NOW | RTLD_NOLOAD) : NULL;
+    if (dl) {
+        h->audio_fn = (ll_app_audio *)dlsym(dl, "looplive_audio");
+        dlclose(dl); /* the module keeps its own reference */
+    }
+    return h->audio_fn;
+}
+
+struct audio_call {
+    ll_app_audio *fn;
+    const ll_block *block;
+    int16_t *samples;
+    uint32_t frames, rate;
+};
+
+static void call_audio(void *ctx)
+{
+    struct audio_call *c = ctx;
+    c->fn(c->block, c->samples, c->frames, c->rate);
+}
+
+/* Keeps two to three frames of sound queued ahead of the device. */
+static void play_audio(ll_host *h)
+{
+    uint32_t per = h->audio_rate / (uint32_t)h->p.fps;
+    ll_app_audio *fn = audio_fn(h);
+    if (!fn || h->platform.audio_queued(&h->platform) > 2 * per) return;
+    struct audio_call c = {fn, &h->block, h->audio_buf, per, h->audio_rate};
+    ll_error err;
+    uint64_t t0 = ll_now_ns();
+    if (ll_module_protect(h->module, call_audio, &c, &err) != 0) {
+        host_set_error(h, err.msg);
+        h->crashes++;
+    } else {
+        h->platform.audio_queue(&h->platform, h->audio_buf, per);
+    }
+    h->app_ns += ll_now_ns() - t0;
+}
+
 static void take_screenshot(ll_host *h, const char *path)
 {
     ll_error err;
@@ -508,6 +571,7 @@ int ll_host_frame(ll_host *h)
     }
     h->app_ns += ll_now_ns() - u0;
     render(h);
+    if (h->audio_rate) play_audio(h);
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay(h, status, sizeof status);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);

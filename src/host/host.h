@@ -21,6 +21,12 @@ struct host_platform {
     void (*present)(host_platform *p, const ll_canvas *canvas, const char *status);
     /* Copies what is on screen now into pixels (width * height), if it can. */
     int (*read_back)(host_platform *p, uint32_t *pixels, int width, int height);
+    /* Sound (may be NULL): opens the device, returns its rate or 0 ... */
+    uint32_t (*audio_open)(host_platform *p, ll_error *err);
+    /* ... stereo frames still waiting to be played ... */
+    uint32_t (*audio_queued)(host_platform *p);
+    /* ... and queues frames more (interleaved left, right). */
+    void (*audio_queue)(host_platform *p, const int16_t *samples, uint32_t frames);
     void (*close)(host_platform *p);
     void *state;
 };

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SDL_LIB     "libSDL2-2.0.so.0"
-#define STATUS_ROWS (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas for the status */
+#define SDL_LIB         "libSDL2-2.0.so.0"
+#define SDL_RING_FRAMES 16384                       /* about a third of a second at 48 kHz */
+#define STATUS_ROWS     (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas for the status */
 
 /* The SDL calls this platform makes, bound by name. */
 #define SDL_FUNCS(X)                                                                               \
@@ -31,7 +32,12 @@
     X(SDL_IsGameController)                                                                        \
     X(SDL_GameControllerOpen)                                                                      \
     X(SDL_GameControllerClose)                                                                     \
-    X(SDL_SetWindowTitle)
+    X(SDL_SetWindowTitle)                                                                          \
+    X(SDL_OpenAudioDevice)                                                                         \
+    X(SDL_CloseAudioDevice)                                                                        \
+    X(SDL_PauseAudioDevice)                                                                        \
+    X(SDL_LockAudioDevice)                                                                         \
+    X(SDL_UnlockAudioDevice)
 
 typedef struct sdl_state {
     void *dl;
@@ -44,6 +50,12 @@ typedef struct sdl_state {
     uint32_t *canvas; /* width * height: what the application draws */
     uint32_t *frame;  /* the window's pixels: the canvas and the status, scaled */
     int frame_w, frame_h;
+    SDL_AudioDeviceID audio; /* 0: no sound */
+    /* Frames the host made and the device has not played yet: a ring of
+     * stereo frames, filled by the frame loop, drained by SDL's thread
+     * (both under the device lock). */
+    int16_t ring[2 * SDL_RING_FRAMES];
+    uint32_t ring_head, ring_count;
 } sdl_state;
 
 static int sdl_bind(sdl_state *s, ll_error *err)
@@ -73,6 +85,7 @@ static void sdl_close(host_platform *p)
     if (!s) return;
     for (int i = 0; i < 4; i++)
         if (s->pads[i]) s->SDL_GameControllerClose(s->pads[i]);
+    if (s->audio) s->SDL_CloseAudioDevice(s->audio);
     if (s->window) s->SDL_DestroyWindow(s->window);
     if (s->SDL_Quit) s->SDL_Quit();
     /* libSDL2 stays loaded: unloading it while its X11 or audio threads may
@@ -249,6 +262,64 @@ static int sdl_read_back(host_platform *p, uint32_t *pixels, int width, int heig
     return 0;
 }
 
+/* SDL's thread: plays what the ring holds, silence for the rest. */
+static void sdl_audio_pull(void *ctx, Uint8 *stream, int len)
+{
+    sdl_state *s = ctx;
+    int16_t *out = (int16_t *)(void *)stream;
+    uint32_t want = (uint32_t)len / 4, i = 0;
+    for (; i < want && s->ring_count; i++, s->ring_count--) {
+        uint32_t at = s->ring_head++ % SDL_RING_FRAMES;
+        out[2 * i] = s->ring[2 * at], out[2 * i + 1] = s->ring[2 * at + 1];
+    }
+    memset(out + 2 * i, 0, (size_t)(want - i) * 4);
+}
+
+/* 48 kHz stereo, 16-bit. A callback of ours rather than SDL's queue: SDL
+ * gives its own queue thread a 64 KiB stack, too small for a process whose
+ * libraries keep large thread-local buffers. */
+static uint32_t sdl_audio_open(host_platform *p, ll_error *err)
+{
+    sdl_state *s = p->state;
+    SDL_AudioSpec want = {.freq = 48000,
+                          .format = AUDIO_S16SYS,
+                          .channels = 2,
+                          .samples = 1024,
+                          .callback = sdl_audio_pull,
+                          .userdata = s};
+    SDL_AudioSpec have;
+    if (s->SDL_InitSubSystem(SDL_INIT_AUDIO) != 0 ||
+        !(s->audio = s->SDL_OpenAudioDevice(NULL, 0, &want, &have, 0))) {
+        ll_fail(err, EIO, "cannot open an audio device: %s (try: without --audio)",
+                s->SDL_GetError());
+        return 0;
+    }
+    s->SDL_PauseAudioDevice(s->audio, 0);
+    return (uint32_t)have.freq;
+}
+
+static uint32_t sdl_audio_queued(host_platform *p)
+{
+    sdl_state *s = p->state;
+    if (!s->audio) return 0;
+    s->SDL_LockAudioDevice(s->audio);
+    uint32_t n = s->ring_count;
+    s->SDL_UnlockAudioDevice(s->audio);
+    return n;
+}
+
+static void sdl_audio_queue(host_platform *p, const int16_t *samples, uint32_t frames)
+{
+    sdl_state *s = p->state;
+    if (!s->audio) return;
+    s->SDL_LockAudioDevice(s->audio);
+    for (uint32_t i = 0; i < frames && s->ring_count < SDL_RING_FRAMES; i++, s->ring_count++) {
+        uint32_t at = (s->ring_head + s->ring_count) % SDL_RING_FRAMES;
+        s->ring[2 * at] = samples[2 * i], s->ring[2 * at + 1] = samples[2 * i + 1];
+    }
+    s->SDL_UnlockAudioDevice(s->audio);
+}
+
 void host_platform_sdl(host_platform *p)
 {
     *p = (host_platform){.name = "sdl",
@@ -256,5 +327,8 @@ void host_platform_sdl(host_platform *p)
                          .poll = sdl_poll,
                          .present = sdl_present,
                          .read_back = sdl_read_back,
+                         .audio_open = sdl_audio_open,
+                         .audio_queued = sdl_audio_queued,
+                         .audio_queue = sdl_audio_queue,
                          .close = sdl_close};
 }
