@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -543,6 +544,41 @@ Test(snapshot_file, save_errors)
     ll_snap_end(&b);
     ll_block_release(&a);
     ll_block_release(&b);
+}
+
+Test(snapshot_file, save_and_load_system_errors)
+{
+    scratch();
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    fill_page(b.base, 1, 1);
+    /* The target is a directory: the rename fails, the temporary goes. */
+    cr_assert_eq(mkdir(path, 0755), 0);
+    cr_assert_eq(ll_snap_save(&b, path, &err), -1);
+    cr_assert(strstr(err.msg, "cannot rename '"), "%s", err.msg);
+    cr_assert(strstr(err.msg, ".tmp."), "%s", err.msg);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) = 1", dir);
+    cr_assert_eq(system(cmd), 0, "the temporary file was left behind");
+    /* A directory is not a snapshot file either. */
+    cr_assert_eq(ll_snap_load(&b, path, &err), -1);
+    cr_assert(strstr(err.msg, "Is a directory"), "%s", err.msg);
+    cr_assert_eq(rmdir(path), 0);
+    /* A file size limit below the block: sizing the file fails. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, small = {1 << 20, 1 << 20};
+    getrlimit(RLIMIT_FSIZE, &old);
+    small.rlim_max = old.rlim_max;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = ll_snap_save(&b, path, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    cr_assert_eq(rc, -1);
+    cr_assert(strstr(err.msg, "sizing '"), "%s", err.msg);
+    cr_assert_eq(access(path, F_OK), -1);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    cleanup();
 }
 
 /* ---- a kill during save leaves the previous file loadable -------------- */
