@@ -84,6 +84,8 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
     st->base_writable = block->fd >= 0 && !maybe_shared(block->fd);
     st->fork_epoch = snap_fork_epoch();
     if (track_open(st, err) != 0) {
+        track_close(st);
+        free(st->scan_buf);
         free(st->mark);
         free(st);
         return NULL;
