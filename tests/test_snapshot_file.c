@@ -207,6 +207,17 @@ Test(snapshot_file, snapshots_after_a_load_never_write_the_file)
     memset(b.base, 0, b.size);
     cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
     cr_assert_eq(memcmp(b.base, want, b.size), 0);
+    /* Saving straight from a loaded file reads its pages from the file. */
+    char again[160];
+    snprintf(again, sizeof again, "%s/again.llsnap", dir);
+    fill_page(b.base, 299, 4);
+    memcpy(want + 299 * 4096, b.base + 299 * 4096, 4096);
+    cr_assert_eq(ll_snap_save(&b, again, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_load(&b, again, &err, .verify = 1), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0);
+    cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
+    memcpy(want + 299 * 4096, b.base + 299 * 4096, 4096);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0);
     uint64_t before = file_hash(path);
     fill_page(b.base, 1, 2);
     ll_snap *s = ll_snap_take(&b, &err); /* moves onto a fresh memfd */
