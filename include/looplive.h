@@ -571,16 +571,50 @@ int ll_snap_verify(const char *path, ll_error *err);
 /* ==== module: load, watch and reload the code library ================== */
 
 /* A loaded code library with a table of named entry points, reloaded when a
- * new build appears. */
+ * new build appears.
+ *
+ *     static const char *names[] = {"update", "render"};
+ *     ll_module *m = ll_module_open("build/libgame.so", &err, .symbols = names,
+ *                                   .symbol_count = 2, .block = &block);
+ *     for (;;) {                                   // the frame loop
+ *         if (ll_module_poll(m, &err) < 0) report(err.msg);   // old code runs on
+ *         if (ll_module_protect(m, frame, &frame_ctx, &err) < 0) report(err.msg);
+ *     }
+ *
+ * Each version is loaded from a private copy (a unique path in a temporary
+ * directory) so the compiler can overwrite the original. A background thread
+ * watches the library's directory (inotify; stat() polling where inotify is
+ * missing) and raises a flag; ll_module_poll reads only that flag, so a frame
+ * without a new build costs no system call. A build is loaded once it is
+ * complete: `<lib>.lock` is not flock()ed by the build, the file was renamed
+ * into place or has stopped changing, and its ELF headers lie inside the
+ * file. A build that fails to load leaves the old code running.
+ *
+ * Threads: poll, reload, protect and close from the thread that calls into
+ * the module, between calls (an image is unloaded under its callers
+ * otherwise). Fault handlers are process-wide, installed while a protected
+ * module is open; guards are per thread. After fork() the child has no
+ * watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
 
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
-    ll_block *block; /* restored after a crash in module code */
-    int unprotected; /* 1: let faults through (for a debugger) */
+    ll_block *block;           /* restored after a crash in module code, and
+                                  scanned for pointers into the old code */
+    int unprotected;           /* 1: let faults through (for a debugger) */
+    int allow_stale;           /* 1: load a new build even when the block holds
+                                  pointers into the old one that cannot be
+                                  re-pointed (the old image then stays mapped) */
+    int watch_stat;            /* 1: poll stat() instead of using inotify */
+    uint32_t stable_ms;        /* a build that was written in place (not renamed)
+                                  must stay unchanged this long; default 30 */
+    uint32_t stat_interval_ms; /* stat() polling period; default 10 */
 } ll_module_params;
 
+/* Loads the library and binds every entry point. Fails when the file is
+ * missing, is not a complete ELF shared library, does not load, or lacks an
+ * entry point. */
 ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_params *params);
 #define ll_module_open(path, err, ...)                                                             \
     ll_module_open_((path), (err), &(ll_module_params){__VA_ARGS__})
@@ -589,16 +623,68 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
 void *ll_module_symbol(const ll_module *module, size_t index);
 
 /* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
- * build failed to load (err says why) and the old code keeps running. */
+ * build failed to load (err says why) and the old code keeps running. Reads
+ * one flag when nothing changed. A build refused because the block points
+ * into the old code where no re-pointing is possible (err lists the offsets)
+ * stays refused: change the state, then call ll_module_reload. */
 int ll_module_poll(ll_module *module, ll_error *err);
 
+/* Loads the library now, whether or not the watcher saw a change. Returns 0,
+ * or -1 with the old code still in place. */
+int ll_module_reload(ll_module *module, ll_error *err);
+
 /* Runs fn(ctx), which calls into the module, under crash protection: on a
- * fault in module code, rolls back to the last good version, restores the
- * block to its state before the call, fills err (signal, address,
- * function+offset) and returns -1. */
+ * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) anywhere
+ * during the call, rolls back to the last good version, restores the block
+ * to its state before the call, fills err (signal, address, function+offset)
+ * and returns -1. A version is good once a protected call through it
+ * returned. Faults outside protected calls go to the previous handler (the
+ * process dies as it would have). Also returns -1 without calling when the
+ * protection cannot be set up (the block's snapshot failed). */
 int ll_module_protect(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err);
 
-/* Unloads the library and removes its private copies. */
+/* A word in the block that points into an old build and could not be
+ * re-pointed (a string literal, the old build's static data, a function the
+ * new build lacks). */
+typedef struct ll_module_stale {
+    uint64_t offset; /* from the block's base */
+    uint64_t value;  /* the pointer */
+    char what[120];  /* e.g. `read-only data "hello"` */
+} ll_module_stale;
+
+enum { LL_MODULE_STALE_MAX = 32 };
+
+/* The last fault ll_module_protect caught. */
+typedef struct ll_module_fault {
+    int signal;      /* 0 when none was caught yet */
+    int code;        /* si_code */
+    uint64_t addr;   /* si_addr: the faulting address */
+    uint64_t pc;     /* where it happened */
+    char where[200]; /* "function+0x12 (file)" */
+} ll_module_fault;
+
+typedef struct ll_module_info {
+    uint64_t version;   /* build in use: 1 is the first one loaded */
+    uint64_t loads;     /* builds loaded, including the first */
+    uint64_t failures;  /* builds that failed to load */
+    uint64_t faults;    /* faults caught */
+    uint64_t rollbacks; /* returns to an earlier version after a fault */
+    uint64_t repointed; /* function pointers re-pointed by the last load */
+    size_t stale_count; /* pointers the last load could not re-point */
+
+    /* The first LL_MODULE_STALE_MAX of them, in block order. */
+    ll_module_stale stale[LL_MODULE_STALE_MAX];
+    ll_module_fault fault; /* the last fault caught */
+
+    const char *watch;     /* "inotify" or "stat" */
+    const char *copy_dir;  /* the private copies' directory */
+    const char *copy_path; /* the copy in use; valid until the next load */
+} ll_module_info;
+
+/* Fills info with the module's counters and reports. */
+void ll_module_query(const ll_module *module, ll_module_info *info);
+
+/* Unloads the library and removes its private copies. Safe with NULL. */
 void ll_module_close(ll_module *module);
 
 /* ==== loop: record input, play it back in a loop, rewind, replay ======= */
