@@ -487,8 +487,9 @@ int ll_block_attach(ll_block *block, ll_error *err);
  *
  * Any number of snapshots may be live at once; each is a slot the caller
  * keeps. A block reserved anonymously (huge pages) moves onto a memfd on the
- * first take. After fork(), both processes keep working: the first take in
- * each copies the shared baseline into a private memfd (O(data), once).
+ * first take (losing MADV_HUGEPAGE); any move re-arms the arena guard
+ * pages. After fork(), both processes keep working: the first take in each
+ * copies the shared baseline into a private memfd (O(data), once).
  * Handles are per block; call ll_snap_end before ll_block_release. */
 typedef struct ll_snap ll_snap;
 
@@ -557,7 +558,8 @@ typedef struct ll_snap_load_params {
  * file, truncated or corrupted header/index, another architecture, base,
  * size, page size or layout version, or live snapshots on the block. The
  * file is never written: block->fd becomes the file until the next take
- * copies its data into a fresh memfd (O(data), once). */
+ * copies its data into a fresh memfd (O(data), once). Then arms the guard
+ * pages of the arena table that came with the state (ll_block_attach). */
 int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_snap_load_params *p);
 #define ll_snap_load(block, path, err, ...)                                                        \
     ll_snap_load_((block), (path), (err), &(ll_snap_load_params){__VA_ARGS__})

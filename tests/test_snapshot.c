@@ -296,6 +296,33 @@ Test(snapshot, fork_keeps_both_sides_apart)
     free(want);
 }
 
+Test(snapshot, fork_before_first_use)
+{
+    /* The memfd exists before the fork, the snapshot state only after. */
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    fill_page(b.base, 0, 1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fill_page(b.base, 100, 2); /* a page the parent never wrote */
+        ll_snap *s = ll_snap_take(&b, NULL);
+        if (!s) _exit(10);
+        memset(b.base + 100 * 4096, 3, 4096);
+        if (ll_snap_restore(&b, s, NULL) != 0 || b.base[100 * 4096] == 3) _exit(11);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    uint8_t zero[4096] = {0};
+    cr_assert_eq(memcmp(b.base + 100 * 4096, zero, 4096), 0, "the child's take reached us");
+    ll_snap *s = ll_snap_take(&b, &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}
+
 Test(snapshot, restore_errors)
 {
     ll_block a, b;

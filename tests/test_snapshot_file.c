@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,35 +34,20 @@ static void cleanup(void)
 
 /* ---- a linked structure across two arenas ----------------------------- */
 
-/* A bump arena inside the block: the first bytes hold its cursor. */
-typedef struct arena {
-    uint64_t used, cap;
-} arena;
-
-static void *arena_push(arena *a, uint64_t bytes)
-{
-    bytes = (bytes + 15) & ~15ull;
-    cr_assert_leq(a->used + bytes, a->cap);
-    void *p = (uint8_t *)(a + 1) + a->used;
-    a->used += bytes;
-    return p;
-}
-
 typedef struct node {
-    struct node *next; /* list, in arena A */
-    struct node *left; /* tree, in arena A */
+    struct node *next; /* list, in arena "nodes" */
+    struct node *left; /* tree, in arena "nodes" */
     struct node *right;
-    struct blob *blob; /* into arena B */
+    struct blob *blob; /* into arena "blobs" */
     uint64_t key;
 } node;
 
 typedef struct blob {
-    struct node *owner; /* back into arena A */
+    struct node *owner; /* back into arena "nodes" */
     char text[40];
 } blob;
 
 typedef struct root {
-    arena *a, *b;
     node *list;
     node *tree;
     uint64_t count;
@@ -77,19 +63,21 @@ static node *tree_insert(node *t, node *n)
     return t;
 }
 
-/* Builds the structure in the block: root at the base, arena A at 1 MiB,
- * arena B at 9 MiB (far apart, so cross-arena pointers span pages). */
-static void build(uint8_t *base, uint64_t count)
+/* Builds the structure with the memory layer's arenas (guard pages after
+ * each): the root in "root", nodes in "nodes", blobs in "blobs". */
+static int build(ll_block *b, uint64_t count)
 {
-    root *r = (root *)base;
-    r->a = (arena *)(base + MIB);
-    r->b = (arena *)(base + 9 * MIB);
-    *r->a = (arena){0, 7 * MIB};
-    *r->b = (arena){0, 7 * MIB};
+    ll_error err;
+    ll_arena *ra = ll_arena_create(b, "root", 4096, &err, .guard = 1);
+    ll_arena *na = ll_arena_create(b, "nodes", 8 << 20, &err, .guard = 1);
+    ll_arena *ba = ll_arena_create(b, "blobs", 8 << 20, &err, .guard = 1);
+    if (!ra || !na || !ba) return -1;
+    root *r = ll_arena_push(ra, sizeof *r, .zero = 1);
     uint64_t s = 12345;
     for (uint64_t i = 0; i < count; i++) {
-        node *n = arena_push(r->a, sizeof *n);
-        blob *bl = arena_push(r->b, sizeof *bl);
+        node *n = ll_arena_push(na, sizeof *n, .zero = 1);
+        blob *bl = ll_arena_push(ba, sizeof *bl, .zero = 1);
+        if (!n || !bl) return -1;
         *n = (node){.next = r->list, .blob = bl, .key = rng_next(&s) % 1000000};
         bl->owner = n;
         snprintf(bl->text, sizeof bl->text, "node %llu", (unsigned long long)i);
@@ -97,35 +85,57 @@ static void build(uint8_t *base, uint64_t count)
         r->tree = tree_insert(r->tree, n);
         r->count++;
     }
+    return 0;
 }
 
-static uint64_t tree_walk(const node *t, uint64_t *last, const uint8_t *base, uint64_t size)
+static int in_arena(const ll_arena *a, const void *p)
+{
+    return (const uint8_t *)p >= a->begin && (const uint8_t *)p < a->begin + a->used;
+}
+
+static uint64_t tree_walk(const node *t, uint64_t *last, const ll_arena *na)
 {
     if (!t) return 0;
-    cr_assert((const uint8_t *)t >= base && (const uint8_t *)t < base + size);
-    uint64_t n = tree_walk(t->left, last, base, size);
+    cr_assert(in_arena(na, t));
+    uint64_t n = tree_walk(t->left, last, na);
     cr_assert_geq(t->key, *last, "tree order");
     *last = t->key;
     cr_assert_eq(t->blob->owner, t, "blob points back at its node");
-    return n + 1 + tree_walk(t->right, last, base, size);
+    return n + 1 + tree_walk(t->right, last, na);
 }
 
-/* Walks every pointer and checks what it finds. */
-static void walk(const uint8_t *base, uint64_t size, uint64_t count)
+/* Finds the arenas again and walks every pointer. */
+static void walk(const ll_block *b, uint64_t count)
 {
-    const root *r = (const root *)base;
+    const ll_arena *ra = ll_arena_get(b, "root"), *na = ll_arena_get(b, "nodes"),
+                   *ba = ll_arena_get(b, "blobs");
+    cr_assert(ra && na && ba, "the arenas came back with the block");
+    const root *r = (const root *)ra->begin;
     cr_assert_eq(r->count, count);
     uint64_t i = count, seen = 0;
     for (const node *n = r->list; n; n = n->next, seen++) {
         char want[40];
         snprintf(want, sizeof want, "node %llu", (unsigned long long)--i);
+        cr_assert(in_arena(na, n) && in_arena(ba, n->blob));
         cr_assert_str_eq(n->blob->text, want);
         cr_assert_eq(n->blob->owner, n);
-        cr_assert((const uint8_t *)n->blob >= (const uint8_t *)r->b);
     }
     cr_assert_eq(seen, count);
     uint64_t last = 0;
-    cr_assert_eq(tree_walk(r->tree, &last, base, size), count);
+    cr_assert_eq(tree_walk(r->tree, &last, na), count);
+}
+
+/* Whether reading p kills a child process with SIGSEGV (a guard page). */
+static int faults(const volatile uint8_t *p)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        (void)*p;
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
 }
 
 Test(snapshot_file, pointers_survive_save_and_load_in_a_new_process)
@@ -139,8 +149,8 @@ Test(snapshot_file, pointers_survive_save_and_load_in_a_new_process)
         ll_block b;
         ll_error err;
         if (ll_block_reserve(&b, &err, .base = base, .size = size) != 0) _exit(10);
-        build(b.base, COUNT);
-        _exit(ll_snap_save(&b, path, &err, .layout_version = 0xabc) == 0 ? 0 : 11);
+        if (build(&b, COUNT) != 0) _exit(11);
+        _exit(ll_snap_save(&b, path, &err, .layout_version = 0xabc) == 0 ? 0 : 12);
     }
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -149,7 +159,10 @@ Test(snapshot_file, pointers_survive_save_and_load_in_a_new_process)
     ll_error err;
     reserve_at(&b, base, size);
     cr_assert_eq(ll_snap_load(&b, path, &err, .layout_version = 0xabc), 0, "%s", err.msg);
-    walk(b.base, b.size, COUNT);
+    walk(&b, COUNT);
+    const ll_arena *na = ll_arena_get(&b, "nodes");
+    cr_assert(na->guard_size > 0 && faults(na->begin + na->capacity), "the guard is armed");
+    cr_assert_not(faults(na->begin), "the arena itself reads");
     cr_assert_eq(ll_snap_verify(path, &err), 0, "%s", err.msg);
     /* Sparse: only the pages written take disk. */
     struct stat st;
@@ -157,6 +170,12 @@ Test(snapshot_file, pointers_survive_save_and_load_in_a_new_process)
     cr_assert_lt((uint64_t)st.st_blocks * 512, 4 * MIB, "%lld bytes on disk",
                  (long long)st.st_blocks * 512);
     cr_assert_gt((uint64_t)st.st_size, size, "the data region mirrors the block");
+    /* A take moves the state onto a memfd (a new mapping): guards stay. */
+    ll_snap *s = ll_snap_take(&b, &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    cr_assert(faults(na->begin + na->capacity), "the guard is armed after the take");
+    walk(&b, COUNT);
+    cr_assert_eq(ll_snap_save(&b, path, &err, .layout_version = 0xabc), 0, "%s", err.msg);
     ll_snap_end(&b);
     ll_block_release(&b);
     cleanup();
@@ -187,6 +206,17 @@ Test(snapshot_file, snapshots_after_a_load_never_write_the_file)
     cr_assert_eq(ll_snap_save(&b, path, &err), 0, "%s", err.msg);
     memset(b.base, 0, b.size);
     cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0);
+    /* Saving straight from a loaded file reads its pages from the file. */
+    char again[160];
+    snprintf(again, sizeof again, "%s/again.llsnap", dir);
+    fill_page(b.base, 299, 4);
+    memcpy(want + 299 * 4096, b.base + 299 * 4096, 4096);
+    cr_assert_eq(ll_snap_save(&b, again, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_load(&b, again, &err, .verify = 1), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0);
+    cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
+    memcpy(want + 299 * 4096, b.base + 299 * 4096, 4096);
     cr_assert_eq(memcmp(b.base, want, b.size), 0);
     uint64_t before = file_hash(path);
     fill_page(b.base, 1, 2);
@@ -525,6 +555,41 @@ Test(snapshot_file, save_errors)
     ll_snap_end(&b);
     ll_block_release(&a);
     ll_block_release(&b);
+}
+
+Test(snapshot_file, save_and_load_system_errors)
+{
+    scratch();
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    fill_page(b.base, 1, 1);
+    /* The target is a directory: the rename fails, the temporary goes. */
+    cr_assert_eq(mkdir(path, 0755), 0);
+    cr_assert_eq(ll_snap_save(&b, path, &err), -1);
+    cr_assert(strstr(err.msg, "cannot rename '"), "%s", err.msg);
+    cr_assert(strstr(err.msg, ".tmp."), "%s", err.msg);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) = 1", dir);
+    cr_assert_eq(system(cmd), 0, "the temporary file was left behind");
+    /* A directory is not a snapshot file either. */
+    cr_assert_eq(ll_snap_load(&b, path, &err), -1);
+    cr_assert(strstr(err.msg, "Is a directory"), "%s", err.msg);
+    cr_assert_eq(rmdir(path), 0);
+    /* A file size limit below the block: sizing the file fails. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, small = {1 << 20, 1 << 20};
+    getrlimit(RLIMIT_FSIZE, &old);
+    small.rlim_max = old.rlim_max;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = ll_snap_save(&b, path, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    cr_assert_eq(rc, -1);
+    cr_assert(strstr(err.msg, "sizing '"), "%s", err.msg);
+    cr_assert_eq(access(path, F_OK), -1);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    cleanup();
 }
 
 /* ---- a kill during save leaves the previous file loadable -------------- */

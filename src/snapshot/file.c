@@ -394,5 +394,6 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
     st->base_writable = 0;
     f.fd = -1;
     file_close(&f);
-    return 0;
+    /* Arm the guard pages of the arena table that came with the state. */
+    return ll_block_attach(block, err);
 }

@@ -5,31 +5,56 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- fork ------------------------------------------------------------
  * After fork() parent and child map the same baseline memfd. If either
  * wrote into it, the other's untouched pages would change under it. So
  * neither writes it: the first take after a fork copies the baseline into a
- * fresh memfd (O(baseline data), once). */
+ * fresh memfd (O(baseline data), once). Forks are counted from library load
+ * (a constructor registers the handlers), and a memfd born before the last
+ * fork is treated as shared even if this layer first sees it afterwards. */
 
 static uint64_t fork_epoch;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static uint64_t last_fork_ns; /* CLOCK_REALTIME, like a file's birth time */
+
+static void on_fork_prepare(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    __atomic_store_n(&last_fork_ns, (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec,
+                     __ATOMIC_RELAXED);
+}
 
 static void on_fork(void)
 {
     __atomic_add_fetch(&fork_epoch, 1, __ATOMIC_RELAXED);
 }
 
-static void fork_register(void)
+__attribute__((constructor)) static void fork_register(void)
 {
-    pthread_atfork(NULL, on_fork, on_fork);
+    pthread_atfork(on_fork_prepare, on_fork, on_fork);
 }
 
 uint64_t snap_fork_epoch(void)
 {
     return __atomic_load_n(&fork_epoch, __ATOMIC_RELAXED);
+}
+
+/* Whether another process may map fd: it existed when this process (or an
+ * ancestor since library load) forked. Without a birth time, any fork. */
+static int maybe_shared(int fd)
+{
+    if (!snap_fork_epoch()) return 0;
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME))
+        return 1;
+    uint64_t born = (uint64_t)sx.stx_btime.tv_sec * 1000000000ull + sx.stx_btime.tv_nsec;
+    return born <= __atomic_load_n(&last_fork_ns, __ATOMIC_RELAXED);
 }
 
 /* ---- per-block state ------------------------------------------------- */
@@ -45,7 +70,6 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
         ll_fail(err, EINVAL, "the block has more than 2^32 pages: too large to snapshot");
         return NULL;
     }
-    pthread_once(&fork_once, fork_register);
     snap_state *st = calloc(1, sizeof *st);
     uint64_t words = (block->size / block->page_size + 63) / 64;
     if (st) st->mark = calloc(words, sizeof *st->mark);
@@ -57,9 +81,11 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
     st->tracker = track_detect();
     st->pagemap_fd = st->pidfd = -1;
     st->base_fd = block->fd;
-    st->base_writable = block->fd >= 0;
+    st->base_writable = block->fd >= 0 && !maybe_shared(block->fd);
     st->fork_epoch = snap_fork_epoch();
     if (track_open(st, err) != 0) {
+        track_close(st);
+        free(st->scan_buf);
         free(st->mark);
         free(st);
         return NULL;
@@ -221,6 +247,25 @@ static int copy_base_range(const snap_state *st, int fd, uint64_t off, uint64_t 
     return 0;
 }
 
+/* Copies [from, to) of the old baseline into fd, except the written pages
+ * (st->runs, from *run on), which the caller writes from the block. */
+static int copy_uncovered(const snap_state *st, int fd, uint64_t from, uint64_t to, size_t *run,
+                          uint8_t *buf, uint64_t cap, ll_error *err)
+{
+    while (from < to) {
+        while (*run < st->run_count && st->runs[*run].off + st->runs[*run].len <= from) (*run)++;
+        const snap_run *r = *run < st->run_count ? &st->runs[*run] : NULL;
+        if (r && r->off <= from) {
+            from = r->off + r->len;
+            continue;
+        }
+        uint64_t stop = r && r->off < to ? r->off : to;
+        if (copy_base_range(st, fd, from, stop - from, buf, cap, err) != 0) return -1;
+        from = stop;
+    }
+    return 0;
+}
+
 /* Copies the old baseline's data (its holes stay holes) into fd. */
 static int copy_base(const snap_state *st, const ll_block *block, int fd, ll_error *err)
 {
@@ -229,14 +274,15 @@ static int copy_base(const snap_state *st, const ll_block *block, int fd, ll_err
     uint8_t *buf = malloc(BUF);
     if (!buf) return ll_fail(err, ENOMEM, "out of memory copying the baseline");
     int rc = 0;
+    size_t run = 0;
     off_t end = (off_t)(st->base_off + block->size);
     for (off_t at = (off_t)st->base_off; rc == 0 && at < end;) {
         off_t data = lseek(st->base_fd, at, SEEK_DATA);
         if (data < 0 || data >= end) break;
         off_t hole = lseek(st->base_fd, data, SEEK_HOLE);
         if (hole < 0 || hole > end) hole = end;
-        rc = copy_base_range(st, fd, (uint64_t)data - st->base_off, (uint64_t)(hole - data), buf,
-                             BUF, err);
+        rc = copy_uncovered(st, fd, (uint64_t)data - st->base_off, (uint64_t)hole - st->base_off,
+                            &run, buf, BUF, err);
         at = hole;
     }
     free(buf);
@@ -278,6 +324,9 @@ static int migrate(snap_state *st, ll_block *block, ll_error *err)
     st->base_off = 0;
     st->base_writable = 1;
     st->fork_epoch = snap_fork_epoch();
+    /* The new mapping has no guard pages: arm the arena table's again. A
+     * block without an arena header has none to arm. */
+    ll_block_attach(block, NULL);
     return 0;
 fail:
     close(fd);
@@ -510,6 +559,28 @@ static int mark_candidates(snap_state *st, ll_block *block, ll_snap *snap, ll_er
     return 0;
 }
 
+/* The bytes of the page at off in snap (NULL: the block now), into *bytes;
+ * NULL when the page is known to be zero. *run walks st->runs upwards. */
+static int page_bytes(snap_state *st, ll_block *block, const ll_snap *snap, uint64_t off,
+                      size_t *run, uint8_t *buf, const uint8_t **bytes, ll_error *err)
+{
+    *bytes = block->base + off;
+    if (snap) {
+        const snap_entry *e = overlay_find(snap, (uint32_t)(off / block->page_size));
+        if (e) {
+            *bytes = e->bytes;
+            return 0;
+        }
+    } else {
+        while (*run < st->run_count && st->runs[*run].off + st->runs[*run].len <= off) (*run)++;
+        /* Only written pages are read through the block: the others may be
+         * guard pages (PROT_NONE), and read the same from the baseline. */
+        if (*run < st->run_count && st->runs[*run].off <= off) return 0;
+    }
+    *bytes = buf;
+    return base_read(st, buf, off, block->page_size, err);
+}
+
 int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, ll_error *err)
 {
     snap_state *st = snap_state_get(block, err);
@@ -520,24 +591,16 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
     uint8_t *buf = malloc(page);
     if (!buf) return ll_fail(err, ENOMEM, "out of memory");
     int rc = mark_candidates(st, block, snap, err);
+    size_t run = 0;
     for (uint64_t w = 0; w < words; w++) {
         uint64_t bits = st->mark[w];
         st->mark[w] = 0;
         while (rc == 0 && bits) {
-            uint32_t p = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(bits));
+            uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(bits)) * page;
             bits &= bits - 1;
-            const uint8_t *bytes = block->base + (uint64_t)p * page;
-            if (snap) {
-                const snap_entry *e = overlay_find(snap, p);
-                if (e && !e->bytes) continue;
-                if (e)
-                    bytes = e->bytes;
-                else if (base_read(st, buf, (uint64_t)p * page, page, err) != 0)
-                    rc = -1;
-                else
-                    bytes = buf;
-            }
-            if (rc == 0 && !is_zero(bytes, page)) rc = fn((uint64_t)p * page, bytes, ctx);
+            const uint8_t *bytes;
+            rc = page_bytes(st, block, snap, off, &run, buf, &bytes, err);
+            if (rc == 0 && bytes && !is_zero(bytes, page)) rc = fn(off, bytes, ctx);
         }
     }
     free(buf);
