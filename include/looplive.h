@@ -986,11 +986,11 @@ typedef struct ll_host_params {
         uint64_t frame;   /* after this frame, write what is on screen ... */
         const char *path; /* ... to this file: PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir;  /* slots are saved to and loaded from DIR/slotN.llrec */
-    int unprotected;       /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;        /* 1: do not draw the status line */
-    int audio;             /* sdl: play what the application's optional
-                              looplive_audio() writes (see below) */
+    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
+    int unprotected;      /* 1: no crash protection (let a debugger see faults) */
+    int no_overlay;       /* 1: do not draw the status line */
+    int audio;            /* sdl: play what the application's optional
+                             looplive_audio() writes (see below) */
 } ll_host_params;
 
 /* Sound, optional: an application library may also export
@@ -1003,8 +1003,7 @@ typedef struct ll_host_params {
  * block). With .audio (`looplive run --audio`) the SDL platform queues
  * them to the audio device, 1/fps of a second per frame; it is looked up
  * again after every reload. */
-typedef void ll_app_audio(const ll_block *block, int16_t *samples, uint32_t frames,
-                          uint32_t rate);
+typedef void ll_app_audio(const ll_block *block, int16_t *samples, uint32_t frames, uint32_t rate);
 
 /* Loads the library, reserves the block, runs the application's init and
  * opens the platform. Fails on a missing or incompatible library, a block
