@@ -1018,8 +1018,9 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
  * frame limit is reached. */
 int ll_host_frame(ll_host *host);
 
-/* Runs frames at the fixed rate until quit or the frame limit. Returns 0, or
- * -1 when the platform failed (err says why). */
+/* Runs frames at the fixed rate (headless: as fast as it can) until quit or
+ * the frame limit, and returns 0. Errors during the run (builds, loads,
+ * rolled-back crashes) do not stop it: they show in the overlay. */
 int ll_host_run(ll_host *host, ll_error *err);
 
 /* Presses a host or application key for the next frame, as if typed. */
@@ -1027,17 +1028,23 @@ void ll_host_press(ll_host *host, int key);
 
 /* What the overlay shows, for tests and reports. */
 typedef struct ll_host_status {
-    uint64_t frame;     /* frames run by the host */
-    uint64_t app_frame; /* updates run (differs when paused or at speed != 1) */
-    double fps;         /* measured over the last second */
-    int recording, looping, paused;
-    int slot; /* 1..9 */
-    uint64_t loop_pos, loop_len;
-    double speed; /* simulated frames per host frame */
-    uint64_t reloads, crashes, builds;
-    uint64_t host_ns; /* host time spent in frames, excluding the app */
-    uint64_t app_ns;  /* time spent in the application's calls */
-    char error[256];  /* the last error, "" when none */
+    uint64_t frame;         /* frames run by the host */
+    uint64_t app_frame;     /* the application's frame number (goes back with
+                               a loop pass or a rewind) */
+    double fps;             /* measured over the last second */
+    int recording, looping; /* the slot's state */
+    int paused;             /* space */
+    int slot;               /* the current slot, 1..9 */
+    uint64_t loop_pos;      /* frames of the slot played in this pass */
+    uint64_t loop_len;      /* frames recorded in the slot */
+    double speed;           /* simulated frames per host frame */
+    uint64_t reloads;       /* new builds loaded */
+    uint64_t crashes;       /* faults in application code, rolled back */
+    uint64_t builds;        /* --build runs finished */
+    uint64_t host_ns;       /* time in frames outside the calls below */
+    uint64_t app_ns;        /* time in the loop layer's frame and the
+                               application's render and audio */
+    char error[256];        /* the last error, "" when none */
 } ll_host_status;
 void ll_host_get_status(const ll_host *host, ll_host_status *out);
 
