@@ -58,6 +58,10 @@ grep -q "error: SIGSEGV at address 0x0 in host_app_crash+" <<<"$out" || fail "fa
 grep -q "^  |one counter=" <<<"$out" || fail "no last frame: $out"
 grep -q "^host time per frame: " <<<"$out" || fail "no timing: $out"
 
+# A library named without a directory is the file in the current one.
+out=$(cd "$BUILD/tests" && "$OLDPWD/$LOOPLIVE" run host_app.so --headless --frames 3 2>&1)
+grep -q "^frames 3," <<<"$out" || fail "run host_app.so from its directory: $out"
+
 # `make run` without a terminal: a short headless run of bounce.
 if [ "$BUILD" = build ] && [ -x "$BUILD/examples/bounce.so" -o -f "$BUILD/examples/bounce.so" ]; then
     out=$(make --no-print-directory run </dev/null 2>&1)

@@ -103,7 +103,11 @@ static int parse_script(ll_host *h, const char *text, ll_error *err)
  * module. */
 static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
 {
-    void *dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    /* A bare name is a file here, not one for dlopen to search the library
+     * path for. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s", strchr(lib, '/') ? "" : "./", lib);
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) return ll_fail(err, ENOENT, "cannot load %s: %s", lib, dlerror());
     ll_app_get *get = (ll_app_get *)dlsym(dl, "looplive_app");
     const ll_app *app = get ? get() : NULL;
