@@ -583,13 +583,23 @@ Test(host_term, render_cells_colours_and_status)
     uint8_t colors[] = {0, 1, 1, 9, 9, 0};
     ll_canvas c = {.width = 3, .height = 2, .cells = cells, .colors = colors};
     char out[512];
-    size_t n = host_term_render(&c, "status", out, sizeof out);
+    size_t n = host_term_render(&c, "status\nerror: x", 3, 4, out, sizeof out);
     out[n] = 0;
     cr_assert(strstr(out, "\x1b[1;1H\x1b[39ma\x1b[31mb "), "%s", out);
     cr_assert(strstr(out, "\x1b[2;1H\x1b[91mcd\x1b[39m "), "%s", out);
     cr_assert(strstr(out, "\x1b[3;1H\x1b[0;7msta\x1b[K\x1b[0m"), "status not cut to 3: %s", out);
+    cr_assert(strstr(out, "\x1b[4;1H\x1b[0;93merr\x1b[K\x1b[0m"), "no second line: %s", out);
+    /* A terminal made smaller: the top left of the canvas, the status under it. */
+    n = host_term_render(&c, "status\nerror: x", 2, 3, out, sizeof out);
+    out[n] = 0;
+    cr_assert(strstr(out, "\x1b[1;1H\x1b[39ma\x1b[31mb\x1b[2;1H\x1b[0;7mst"), "%s", out);
+    cr_assert(!strstr(out, "cd"), "row 2 drawn in a 3-row terminal: %s", out);
+    cr_assert(strstr(out, "\x1b[3;1H\x1b[0;93mer\x1b[K"), "second line not cut to 2: %s", out);
+    n = host_term_render(&c, "status\nerror: x", 2, 1, out, sizeof out);
+    out[n] = 0;
+    cr_assert(!strstr(out, "er"), "no room for the second line in 1 row: %s", out);
     /* Too small a buffer: what fits, never past it. */
-    cr_assert_leq(host_term_render(&c, "status", out, 10), 10);
+    cr_assert_leq(host_term_render(&c, "status", 3, 4, out, 10), 10);
 }
 
 Test(host_font, draws_glyphs_clipped)

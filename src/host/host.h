@@ -42,9 +42,10 @@ void host_platform_sdl(host_platform *p);
 /* Parses the bytes a terminal sent into key codes (ASCII, LL_KEY_*); returns
  * how many keys it wrote into keys (at most cap). */
 int host_term_parse_keys(const unsigned char *bytes, size_t n, int *keys, int cap);
-/* Renders a cell canvas and a status line as one ANSI frame into buf;
- * returns the length (at most cap). */
-size_t host_term_render(const ll_canvas *canvas, const char *status, char *buf, size_t cap);
+/* Renders a cell canvas and the status lines as one ANSI frame for a
+ * terminal of cols x rows into buf; returns the length (at most cap). */
+size_t host_term_render(const ll_canvas *canvas, const char *status, int cols, int rows, char *buf,
+                        size_t cap);
 
 /* Draws text with the built-in 5x7 font into a pixel canvas at (x, y);
  * '\n' starts a line 9 pixels lower. */

@@ -16,6 +16,7 @@
 
 typedef struct term_state {
     int width, height; /* the canvas: the terminal minus the status lines */
+    int cols, rows;    /* the terminal now (it may be resized) */
     char *cells;
     uint8_t *colors;
     char *out;
@@ -26,12 +27,13 @@ typedef struct term_state {
 /* What restore needs lives in globals because a signal handler and atexit
  * must reach it; one terminal per process. */
 static struct termios term_saved, term_raw;
-static volatile sig_atomic_t term_active;
+static volatile sig_atomic_t term_active, term_resized;
 static const char term_enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
 static const char term_leave[] = "\x1b[0m\x1b[?25h\x1b[?1049l";
 static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
                                    SIGBUS, SIGILL,  SIGFPE, SIGABRT, SIGPIPE};
-static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)], term_old_stop;
+static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)], term_old_stop,
+    term_old_winch;
 
 static void term_restore(void)
 {
@@ -51,6 +53,11 @@ static void term_on_signal(int sig)
     /* Die (or do whatever was set before) with the same signal, so the exit
      * status still tells the shell what happened. */
     raise(sig);
+}
+
+static void term_on_resize(int sig)
+{
+    term_resized = 1;
 }
 
 /* Ctrl-Z: give the terminal back, stop; on `fg`, take it again (the next
@@ -116,6 +123,7 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     int cols = ws.ws_col ? ws.ws_col : 80, rows = ws.ws_row ? ws.ws_row : 24;
     term_state *t = calloc(1, sizeof *t);
     if (!t) return ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+    t->cols = cols, t->rows = rows;
     t->width = width > 0 && width < cols ? width : cols;
     t->height =
         height > 0 && height <= rows - HOST_STATUS_LINES ? height : rows - HOST_STATUS_LINES;
@@ -153,6 +161,9 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     sigemptyset(&stop.sa_mask);
     sigaction(SIGTSTP, NULL, &term_old_stop);
     if (term_old_stop.sa_handler != SIG_IGN) sigaction(SIGTSTP, &stop, NULL);
+    struct sigaction resize = {.sa_handler = term_on_resize, .sa_flags = SA_RESTART};
+    sigemptyset(&resize.sa_mask);
+    sigaction(SIGWINCH, &resize, &term_old_winch);
     term_raw = raw;
     term_active = 1;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
@@ -209,14 +220,20 @@ static size_t put_csi(char *buf, size_t at, size_t cap, int a, int b, char final
     return put(buf, at, cap, esc, n);
 }
 
-size_t host_term_render(const ll_canvas *c, const char *status, char *buf, size_t cap)
+size_t host_term_render(const ll_canvas *c, const char *status, int cols, int rows, char *buf,
+                        size_t cap)
 {
     char esc[32];
     size_t at = 0;
-    for (int y = 0; y < c->height; y++) {
+    /* A terminal made smaller than the canvas shows its top left part. */
+    int w = c->width < cols ? c->width : cols;
+    int h = c->height < rows - HOST_STATUS_LINES ? c->height : rows - HOST_STATUS_LINES;
+    if (w < 0) w = 0;
+    if (h < 0) h = 0;
+    for (int y = 0; y < h; y++) {
         int current = -1;
         at = put_csi(buf, at, cap, y + 1, 1, 'H');
-        for (int x = 0; x < c->width; x++) {
+        for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * (size_t)c->width + (size_t)x;
             /* Colour 0 is the terminal's own foreground, so that a zeroed
              * colour array draws readable text. */
@@ -234,9 +251,10 @@ size_t host_term_render(const ll_canvas *c, const char *status, char *buf, size_
     /* The status: one line per '\n', under the canvas; the first in
      * reverse video, the next (the error or a hint) in yellow. */
     for (int line = 0; status && *status; line++) {
-        size_t len = strcspn(status, "\n"), show = len < (size_t)c->width ? len : (size_t)c->width;
-        int n = snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;%sm", c->height + 1 + line,
-                         line == 0 ? "7" : "93");
+        size_t len = strcspn(status, "\n"), show = len < (size_t)cols ? len : (size_t)cols;
+        if (h + 1 + line > rows) break;
+        int n =
+            snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;%sm", h + 1 + line, line == 0 ? "7" : "93");
         at = put(buf, at, cap, esc, (size_t)n);
         at = put(buf, at, cap, status, show);
         at = put(buf, at, cap, "\x1b[K\x1b[0m", 7);
@@ -248,7 +266,15 @@ size_t host_term_render(const ll_canvas *c, const char *status, char *buf, size_
 static void term_present(host_platform *p, const ll_canvas *canvas, const char *status)
 {
     term_state *t = p->state;
-    size_t n = host_term_render(canvas, status, t->out, t->out_cap);
+    if (term_resized) {
+        term_resized = 0;
+        struct winsize ws = {0};
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row)
+            t->cols = ws.ws_col, t->rows = ws.ws_row;
+        ssize_t w = write(STDOUT_FILENO, "\x1b[0m\x1b[2J", 8);
+        (void)w;
+    }
+    size_t n = host_term_render(canvas, status, t->cols, t->rows, t->out, t->out_cap);
     for (size_t at = 0; at < n;) {
         ssize_t w = write(STDOUT_FILENO, t->out + at, n - at);
         if (w <= 0) break;
@@ -264,6 +290,7 @@ static void term_close(host_platform *p)
     for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
         sigaction(term_signals[i], &term_old_actions[i], NULL);
     sigaction(SIGTSTP, &term_old_stop, NULL);
+    sigaction(SIGWINCH, &term_old_winch, NULL);
     if (t) free(t->cells), free(t->colors), free(t->out), free(t);
     p->state = NULL;
 }
