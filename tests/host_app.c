@@ -63,6 +63,9 @@ void host_app_update(ll_block *block, const void *input, uint64_t frame, double 
     app_state *s = (app_state *)block->base;
     const app_input *in = input;
     if (in->crash) host_app_crash();
+#ifdef APP_CRASH_ALWAYS
+    host_app_crash(); /* a bad build: faults on every frame */
+#endif
     s->counter++;
     if (in->key) s->last_key = in->key, s->keys_seen++;
 }

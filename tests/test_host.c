@@ -516,7 +516,15 @@ static int build_failed(const ll_host *h)
     return strstr(status(h).error, "build failed") != NULL;
 }
 
-Test(host, watch_rebuilds_and_reloads_and_shows_build_errors)
+static int crashed_after_reload(const ll_host *h)
+{
+    return status(h).reloads >= 2 && status(h).crashes >= 1;
+}
+
+/* All while a recorded loop plays: a changed build is reloaded into it, a
+ * build that faults in update is rolled back (the loop goes on with the
+ * last good code), a build that does not compile shows its error. */
+Test(host, watch_rebuilds_and_reloads_into_the_loop)
 {
     char dir[] = "/tmp/ll-host-watch-XXXXXX", src[PATH_MAX], lib[PATH_MAX], cmd[6 * PATH_MAX];
     cr_assert(mkdtemp(dir));
@@ -537,6 +545,11 @@ Test(host, watch_rebuilds_and_reloads_and_shows_build_errors)
     cr_assert(h, "%s", err.msg);
     run_frames(h, 3);
     cr_assert(!strncmp(line0(h), "one ", 4), "%s", line0(h));
+    ll_host_press(h, 'l');
+    run_frames(h, 10);
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    cr_assert(status(h).looping);
 
     char *two = strdup(text);
     char *w = strstr(two, "\"one\"");
@@ -548,18 +561,34 @@ Test(host, watch_rebuilds_and_reloads_and_shows_build_errors)
     cr_assert_geq(status(h).builds, 1);
     char line[512];
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "reloads 1"), "%s", line);
+    cr_assert(status(h).looping, "the reload stopped the loop");
+
+    /* A build that faults on every frame: rolled back, named, looping on. */
+    char *bad = malloc(strlen(two) + 64);
+    sprintf(bad, "#define APP_CRASH_ALWAYS 1\n%s", two);
+    write_file(src, bad);
+    cr_assert(frames_until(h, crashed_after_reload), "no crash after the reload: %s",
+              status(h).error);
+    cr_assert(strstr(status(h).error, "SIGSEGV"), "%s", status(h).error);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "in host_app_crash+"), "%s", line);
+    uint64_t crashes = status(h).crashes, pos = status(h).loop_pos;
+    run_frames(h, 5);
+    cr_assert(status(h).looping, "the crash stopped the loop");
+    cr_assert_eq(status(h).crashes, crashes, "the rolled-back code crashed again");
+    cr_assert_neq(status(h).loop_pos, pos, "the loop does not advance");
+    cr_assert(!strncmp(line0(h), "two ", 4), "not the last good code: %s", line0(h));
 
     /* A build error shows, and the old code keeps running. */
     write_file(src, "this is not C;\n");
     cr_assert(frames_until(h, build_failed), "no build error: %s", status(h).error);
     cr_assert(strstr(status(h).error, "error"), "%s", status(h).error);
-    unsigned long long before = counter(h);
+    pos = status(h).loop_pos;
     run_frames(h, 3);
     cr_assert(!strncmp(line0(h), "two ", 4), "%s", line0(h));
-    cr_assert_eq(counter(h), before + 3);
+    cr_assert(status(h).looping && status(h).loop_pos != pos, "the loop stopped");
     ll_host_close(h);
     unlink(src), unlink(lib), rmdir(dir);
-    free(text), free(two);
+    free(text), free(two), free(bad);
 }
 
 /* --- platform helpers ----------------------------------------------------- */
