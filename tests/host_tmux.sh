@@ -77,12 +77,28 @@ wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 2 || fail "the loop stopped at the reload"
 sleep 0.3
 [ "$(paddle_width)" = 19 ] || fail "paddle is $(paddle_width) cells wide after the reload, expected 19"
 
+# A build that faults in update (cr.h's case): the fault is caught, the
+# code rolled back to the last good build, the block to its state before
+# the frame, and the loop plays on with the wide paddle.
+cp "$WORK/src/bounce.c" "$WORK/bounce.c.good"
+sed -i 's/^    const bounce_input \*in = input;$/&\n    bounce_crash();/' "$WORK/src/bounce.c"
+grep -q '^    bounce_crash();$' "$WORK/src/bounce.c" || fail "could not plant the fault"
+wait_for '\| reloads 2( |$)' 20 || fail "the faulting build was not loaded"
+wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the fault in the new build is not named"
+p1=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
+sleep 0.3
+p2=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
+[ "$p1" != "$p2" ] || fail "the loop stopped after the fault ($p1 -> $p2)"
+[ "$(paddle_width)" = 19 ] || fail "not the last good code after the rollback"
+cp "$WORK/bounce.c.good" "$WORK/src/bounce.c"
+wait_for '\| reloads 3( |$)' 20 || fail "no reload after removing the fault"
+
 # A build error shows in the status line; the loop goes on.
 echo 'this is not C' >>"$WORK/src/bounce.c"
 wait_for 'error: build failed' 20 || fail "no build error shown"
 wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
 sed -i '$d' "$WORK/src/bounce.c"
-wait_for '\| reloads 2( |$)' 20 || fail "no reload after fixing the build"
+wait_for '\| reloads 4( |$)' 20 || fail "no reload after fixing the build"
 
 # Crash injection (x, debug build) while live: rolled back, named, and the
 # frames go on.
@@ -138,4 +154,4 @@ for i in $(seq 50); do pane | grep -q ' fps | ' || break; sleep 0.1; done
 tmux -L "$SOCK" send-keys -t t "echo EXIT=\$?" Enter
 wait_for '^EXIT=0$' 5 || fail "q after fg did not quit"
 tmux -L "$SOCK" kill-server
-echo "host_tmux: ok (record, loop, reload into the loop, build error, crash rollback, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"
+echo "host_tmux: ok (record, loop, reload into the loop, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"
