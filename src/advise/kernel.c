@@ -79,14 +79,10 @@ int ll_kernel_read(ll_kernel *k, ll_error *err)
 const char *ll_exe_type_name(ll_exe_type type)
 {
     switch (type) {
-    case LL_EXE_PIE:
-        return "PIE";
-    case LL_EXE_FIXED:
-        return "non-PIE (ET_EXEC)";
-    case LL_EXE_STATIC_PIE:
-        return "static PIE";
-    default:
-        return "unknown";
+    case LL_EXE_PIE: return "PIE";
+    case LL_EXE_FIXED: return "non-PIE (ET_EXEC)";
+    case LL_EXE_STATIC_PIE: return "static PIE";
+    default: return "unknown";
     }
 }
 
@@ -94,8 +90,7 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
+    if (fd < 0) return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
     Elf64_Ehdr eh;
     int rc = -1;
     if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {

@@ -104,8 +104,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
     switch (c) {
     case 'p':
         if (parse_number(arg, 1, 0x7fffffff, &v) || set_target(o, T_PID))
-            return usage_error(o->target == T_PID || !o->target ? "bad pid '%s'"
-                                                                : "one target only; "
+            return usage_error(o->target == T_PID || !o->target ? "bad pid '%s'" : "one target only; "
                                                                   "got --pid %s too",
                                arg);
         o->pid = (int)v;
@@ -118,8 +117,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         if (set_target(o, T_SELF)) return usage_error("one target only; got --self too%s", "");
         return 0;
     case 'f':
-        if (set_target(o, T_FILE))
-            return usage_error("one target only; got --maps-file %s too", arg);
+        if (set_target(o, T_FILE)) return usage_error("one target only; got --maps-file %s too", arg);
         o->file = arg;
         return 0;
     case 'e':
@@ -127,8 +125,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->exec = arg;
         return 0;
     case 'N':
-        if (parse_number(arg, 1, 10000, &v))
-            return usage_error("--samples '%s': give 1..10000", arg);
+        if (parse_number(arg, 1, 10000, &v)) return usage_error("--samples '%s': give 1..10000", arg);
         o->samples = (int)v;
         return 0;
     case 'a':
@@ -137,8 +134,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->after_ms = v;
         return 0;
     case 's':
-        if (ll_size_parse(arg, &o->p.size, &err) != 0)
-            return cli_error(2, "addr: --size: %s", err.msg);
+        if (ll_size_parse(arg, &o->p.size, &err) != 0) return cli_error(2, "addr: --size: %s", err.msg);
         if (!o->p.size) return usage_error("--size %s: the block needs at least one page", arg);
         return 0;
     case 'b':
@@ -146,8 +142,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
             return usage_error("--bias '%s': use lib-heavy, balanced, app-heavy or 0.0..1.0", arg);
         return 0;
     case 'A':
-        if (!strcmp(arg, "page"))
-            o->p.align = ll_page_size();
+        if (!strcmp(arg, "page")) o->p.align = ll_page_size();
         else if (ll_size_parse(arg, &o->p.align, &err) != 0)
             return cli_error(2, "addr: --align: %s", err.msg);
         if (!ll_is_pow2(o->p.align))
@@ -162,16 +157,11 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->has_check = 1;
         return 0;
     case 'F':
-        if (!strcmp(arg, "text"))
-            o->format = FMT_TEXT;
-        else if (!strcmp(arg, "json"))
-            o->format = FMT_JSON;
-        else if (!strcmp(arg, "c"))
-            o->format = FMT_C;
-        else if (!strcmp(arg, "make"))
-            o->format = FMT_MAKE;
-        else
-            return usage_error("--format '%s': use text, json, c or make", arg);
+        if (!strcmp(arg, "text")) o->format = FMT_TEXT;
+        else if (!strcmp(arg, "json")) o->format = FMT_JSON;
+        else if (!strcmp(arg, "c")) o->format = FMT_C;
+        else if (!strcmp(arg, "make")) o->format = FMT_MAKE;
+        else return usage_error("--format '%s': use text, json, c or make", arg);
         return 0;
     case 'v':
         o->svg = arg;
@@ -183,10 +173,10 @@ static int parse_option(addr_opts *o, int c, const char *arg)
 static int parse_args(int argc, char **argv, addr_opts *o)
 {
     static const struct option longs[] = {
-        {"pid", 1, 0, 'p'},  {"name", 1, 0, 'n'},    {"self", 0, 0, 'S'},  {"maps-file", 1, 0, 'f'},
-        {"exec", 1, 0, 'e'}, {"samples", 1, 0, 'N'}, {"after", 1, 0, 'a'}, {"size", 1, 0, 's'},
-        {"bias", 1, 0, 'b'}, {"align", 1, 0, 'A'},   {"check", 1, 0, 'c'}, {"format", 1, 0, 'F'},
-        {"svg", 1, 0, 'v'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+        {"pid", 1, 0, 'p'},   {"name", 1, 0, 'n'},  {"self", 0, 0, 'S'},   {"maps-file", 1, 0, 'f'},
+        {"exec", 1, 0, 'e'},  {"samples", 1, 0, 'N'}, {"after", 1, 0, 'a'}, {"size", 1, 0, 's'},
+        {"bias", 1, 0, 'b'},  {"align", 1, 0, 'A'}, {"check", 1, 0, 'c'},  {"format", 1, 0, 'F'},
+        {"svg", 1, 0, 'v'},   {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     size_t len = (size_t)snprintf(o->cmdline, sizeof o->cmdline, "looplive addr");
     for (int i = 1; i < argc && len < sizeof o->cmdline; i++)
         len += (size_t)snprintf(o->cmdline + len, sizeof o->cmdline - len,
@@ -222,9 +212,8 @@ static int launch_all(addr_opts *o, ll_maps *samples, size_t *count, ll_error *e
     int rc = wordexp(o->exec, &w, WRDE_NOCMD | WRDE_UNDEF);
     if (rc != 0 || w.we_wordc == 0) {
         if (rc == 0) wordfree(&w);
-        return ll_fail(err, EINVAL,
-                       "--exec '%s': not a command line (quote it as one argument; "
-                       "no $(...) or backquotes)",
+        return ll_fail(err, EINVAL, "--exec '%s': not a command line (quote it as one argument; "
+                                    "no $(...) or backquotes)",
                        o->exec);
     }
     int n = o->samples ? o->samples : 5;
@@ -242,18 +231,13 @@ static int read_target(addr_opts *o, ll_maps *samples, size_t *count, ll_error *
 {
     *count = 1;
     switch (o->target) {
-    case T_PID:
-        return ll_maps_read_pid(o->pid, &samples[0], err);
-    case T_SELF:
-        return ll_maps_read_pid(0, &samples[0], err);
-    case T_FILE:
-        return ll_maps_read_file(o->file, &samples[0], err);
+    case T_PID: return ll_maps_read_pid(o->pid, &samples[0], err);
+    case T_SELF: return ll_maps_read_pid(0, &samples[0], err);
+    case T_FILE: return ll_maps_read_file(o->file, &samples[0], err);
     case T_NAME:
         if (ll_maps_find_pid(o->name, &o->pid, err) != 0) return -1;
         return ll_maps_read_pid(o->pid, &samples[0], err);
-    default:
-        *count = 0;
-        return launch_all(o, samples, count, err);
+    default: *count = 0; return launch_all(o, samples, count, err);
     }
 }
 
@@ -275,9 +259,9 @@ static void print_assumed(FILE *out, const ll_advice *a, const char *pre)
             "%u-bit mmap window (la57 %s), %s rules\n",
             k->randomize_va_space, k->mmap_rnd_bits,
             ll_size_format(a->stack_limit_max, lim, sizeof lim), k->legacy_va_layout, pre,
-            ll_size_format(a->lib_allow, la, sizeof la),
-            ll_size_format(a->heap_allow, ha, sizeof ha), (unsigned long long)k->mmap_min_addr,
-            k->va_bits, k->la57 ? "yes" : "no", k->aarch64 ? "arm64" : "x86_64");
+            ll_size_format(a->lib_allow, la, sizeof la), ll_size_format(a->heap_allow, ha, sizeof ha),
+            (unsigned long long)k->mmap_min_addr, k->va_bits, k->la57 ? "yes" : "no",
+            k->aarch64 ? "arm64" : "x86_64");
 }
 
 /* A chunk's extent within the user address space ([vsyscall] sits in the
@@ -306,8 +290,7 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
             a->exe.from_header ? " (ELF header)" : " (guessed from its addresses)");
     fprintf(out, "samples       %zu; layout seen: %s\n", a->samples, a->layouts);
     fprintf(out, "address space 0x0-0x%llx (%u bits)\n\nchunks (as seen%s):\n",
-            (unsigned long long)a->task_size, a->kernel.va_bits,
-            a->samples > 1 ? " in sample 1" : "");
+            (unsigned long long)a->task_size, a->kernel.va_bits, a->samples > 1 ? " in sample 1" : "");
     for (int c = LL_CHUNK_APP; c < LL_CHUNK_COUNT; c++) {
         ll_span s = user_span(m, (ll_chunk)c, a->task_size);
         if (!s.count) continue;
@@ -328,8 +311,9 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
                 (unsigned long long)a->safe[i].end,
                 ll_size_format(a->safe[i].end - a->safe[i].start, b1, sizeof b1),
                 a->safe[i].start == a->gap.start ? " <- the block goes here" : "");
-    fprintf(out, "\naddress       0x%llx  (%s block, aligned to %s)\n", (unsigned long long)a->base,
-            ll_size_format(a->size, b1, sizeof b1), ll_size_format(a->align, b2, sizeof b2));
+    fprintf(out, "\naddress       0x%llx  (%s block, aligned to %s)\n",
+            (unsigned long long)a->base, ll_size_format(a->size, b1, sizeof b1),
+            ll_size_format(a->align, b2, sizeof b2));
     fprintf(out,
             "why           it lies in the gap 0x%llx-0x%llx next to the application chunk "
             "(%s it),\n              %.0f%% of the way from the application side (bias "
@@ -351,12 +335,9 @@ static void json_str(FILE *out, const char *s)
     fputc('"', out);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
+        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+        else if (c < 0x20) fprintf(out, "\\u%04x", c);
+        else fputc(c, out);
     }
     fputc('"', out);
 }
@@ -368,10 +349,8 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
             (unsigned long long)a->base, (unsigned long long)a->size, (unsigned long long)a->align);
     fprintf(out, "  \"bias\": %.4g,\n  \"page_size\": %llu,\n  \"pid\": %d,\n  \"exe\": ", a->bias,
             (unsigned long long)a->kernel.page_size, o->pid);
-    if (a->exe_path)
-        json_str(out, a->exe_path);
-    else
-        fputs("null", out);
+    if (a->exe_path) json_str(out, a->exe_path);
+    else fputs("null", out);
     fprintf(out, ",\n  \"exe_type\": \"%s\",\n  \"samples\": %zu,\n  \"layouts\": ",
             ll_exe_type_name(a->exe.type), a->samples);
     json_str(out, a->layouts);
@@ -385,18 +364,17 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
     for (int c = LL_CHUNK_APP; c < LL_CHUNK_COUNT; c++) {
         ll_span s = user_span(m, (ll_chunk)c, a->task_size);
         if (!s.count) continue;
-        fprintf(out,
-                "%s\n    {\"chunk\": \"%s\", \"start\": \"0x%llx\", \"end\": \"0x%llx\", "
-                "\"regions\": %zu, \"bytes\": %llu}",
+        fprintf(out, "%s\n    {\"chunk\": \"%s\", \"start\": \"0x%llx\", \"end\": \"0x%llx\", "
+                     "\"regions\": %zu, \"bytes\": %llu}",
                 first ? "" : ",", ll_chunk_name((ll_chunk)c), (unsigned long long)s.lo,
                 (unsigned long long)s.hi, s.count, (unsigned long long)s.bytes);
         first = 0;
     }
     fprintf(out, "\n  ],\n  \"zones\": [");
     for (size_t z = 0; z < a->zone_count; z++) {
-        fprintf(out,
-                "%s\n    {\"start\": \"0x%llx\", \"end\": \"0x%llx\", \"what\": ", z ? "," : "",
-                (unsigned long long)a->zones[z].start, (unsigned long long)a->zones[z].end);
+        fprintf(out, "%s\n    {\"start\": \"0x%llx\", \"end\": \"0x%llx\", \"what\": ",
+                z ? "," : "", (unsigned long long)a->zones[z].start,
+                (unsigned long long)a->zones[z].end);
         json_str(out, a->zones[z].what);
         fputs(", \"when\": ", out);
         json_str(out, a->zones[z].when);
@@ -474,15 +452,12 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     ll_verdict v;
     if (o->has_check) ll_advise_check(a, &samples[0], o->check, a->size, &v);
     if (o->svg && write_svg(o->svg, a, &samples[0]) != 0) status = 1;
-    if (o->format == FMT_JSON)
-        print_json(stdout, o, a, &samples[0], o->has_check ? &v : NULL);
-    else if (o->format == FMT_C)
-        print_c(stdout, o, a);
+    if (o->format == FMT_JSON) print_json(stdout, o, a, &samples[0], o->has_check ? &v : NULL);
+    else if (o->format == FMT_C) print_c(stdout, o, a);
     else if (o->format == FMT_MAKE)
         printf("-DLOOPLIVE_BASE=0x%llxULL -DLOOPLIVE_SIZE=%lluULL\n", (unsigned long long)a->base,
                (unsigned long long)a->size);
-    else if (!o->has_check)
-        print_text(stdout, o, a, &samples[0]);
+    else if (!o->has_check) print_text(stdout, o, a, &samples[0]);
     if (o->has_check && o->format == FMT_TEXT) {
         char b[32];
         printf("0x%llx + %s: %s: %s\n", (unsigned long long)o->check,
