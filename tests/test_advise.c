@@ -104,10 +104,9 @@ static void verify(const char *probe, ll_exe_type type, int layout, int launches
             top = c.legacy_base + c.aslr + slack;
         } else {
             /* Without randomization the stack's random pad is 0 too. */
-            uint64_t gap = layout == LAYOUT_UNLIMITED ? c.gap_max
-                           : layout == LAYOUT_NORANDOM
-                               ? k.stack_rlimit + 256 * page
-                               : k.stack_rlimit + 256 * page + c.stack_rnd;
+            uint64_t gap = layout == LAYOUT_UNLIMITED  ? c.gap_max
+                           : layout == LAYOUT_NORANDOM ? k.stack_rlimit + 256 * page
+                                                       : k.stack_rlimit + 256 * page + c.stack_rnd;
             gap = gap < c.gap_min ? c.gap_min : gap;
             top = c.task_size - gap + page;
             bottom = c.task_size - gap - c.aslr - slack;
@@ -115,8 +114,7 @@ static void verify(const char *probe, ll_exe_type type, int layout, int launches
         }
         cr_assert_geq(f.mmap_lo, bottom, "%s: mmap area at 0x%lx, below 0x%lx", cmd, f.mmap_lo,
                       bottom);
-        cr_assert_leq(f.mmap_hi, top, "%s: mmap area ends 0x%lx, above 0x%lx", cmd, f.mmap_hi,
-                      top);
+        cr_assert_leq(f.mmap_hi, top, "%s: mmap area ends 0x%lx, above 0x%lx", cmd, f.mmap_hi, top);
         /* And the zones as ll_advise states them cover every region. */
         const ll_maps *one = &m;
         ll_advice a;
@@ -136,23 +134,63 @@ static void verify(const char *probe, ll_exe_type type, int layout, int launches
 }
 
 #define LAUNCHES 100
-Test(advise, model_pie_default) { verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_DEFAULT, LAUNCHES); }
-Test(advise, model_pie_unlimited) { verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_UNLIMITED, LAUNCHES); }
-Test(advise, model_pie_legacy) { verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_LEGACY, LAUNCHES); }
-Test(advise, model_pie_norandom) { verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_NORANDOM, 2); }
-Test(advise, model_nopie_default) { verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_DEFAULT, LAUNCHES); }
-Test(advise, model_nopie_unlimited) { verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_UNLIMITED, LAUNCHES); }
-Test(advise, model_nopie_legacy) { verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_LEGACY, LAUNCHES); }
-Test(advise, model_nopie_norandom) { verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_NORANDOM, 2); }
-Test(advise, model_static) { verify("addr_probe_static", LL_EXE_FIXED, LAYOUT_DEFAULT, LAUNCHES); }
-Test(advise, model_static_pie) { verify("addr_probe_spie", LL_EXE_STATIC_PIE, LAYOUT_DEFAULT, LAUNCHES); }
-Test(advise, model_static_pie_unlimited) { verify("addr_probe_spie", LL_EXE_STATIC_PIE, LAYOUT_UNLIMITED, LAUNCHES); }
-Test(advise, model_static_pie_legacy) { verify("addr_probe_spie", LL_EXE_STATIC_PIE, LAYOUT_LEGACY, LAUNCHES); }
+Test(advise, model_pie_default)
+{
+    verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_DEFAULT, LAUNCHES);
+}
+Test(advise, model_pie_unlimited)
+{
+    verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_UNLIMITED, LAUNCHES);
+}
+Test(advise, model_pie_legacy)
+{
+    verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_LEGACY, LAUNCHES);
+}
+Test(advise, model_pie_norandom)
+{
+    verify("addr_probe_pie", LL_EXE_PIE, LAYOUT_NORANDOM, 2);
+}
+Test(advise, model_nopie_default)
+{
+    verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_DEFAULT, LAUNCHES);
+}
+Test(advise, model_nopie_unlimited)
+{
+    verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_UNLIMITED, LAUNCHES);
+}
+Test(advise, model_nopie_legacy)
+{
+    verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_LEGACY, LAUNCHES);
+}
+Test(advise, model_nopie_norandom)
+{
+    verify("addr_probe_nopie", LL_EXE_FIXED, LAYOUT_NORANDOM, 2);
+}
+Test(advise, model_static)
+{
+    verify("addr_probe_static", LL_EXE_FIXED, LAYOUT_DEFAULT, LAUNCHES);
+}
+Test(advise, model_static_pie)
+{
+    verify("addr_probe_spie", LL_EXE_STATIC_PIE, LAYOUT_DEFAULT, LAUNCHES);
+}
+Test(advise, model_static_pie_unlimited)
+{
+    verify("addr_probe_spie", LL_EXE_STATIC_PIE, LAYOUT_UNLIMITED, LAUNCHES);
+}
+Test(advise, model_static_pie_legacy)
+{
+    verify("addr_probe_spie", LL_EXE_STATIC_PIE, LAYOUT_LEGACY, LAUNCHES);
+}
 
 static ll_kernel x86_kernel(void)
 {
-    return (ll_kernel){.randomize_va_space = 2, .mmap_rnd_bits = 28, .mmap_min_addr = 65536,
-                       .page_size = 4096, .va_bits = 47, .stack_rlimit = 8 * LL_MIB};
+    return (ll_kernel){.randomize_va_space = 2,
+                       .mmap_rnd_bits = 28,
+                       .mmap_min_addr = 65536,
+                       .page_size = 4096,
+                       .va_bits = 47,
+                       .stack_rlimit = 8 * LL_MIB};
 }
 
 static void sample(const char *name, ll_maps *m)
@@ -344,7 +382,8 @@ Test(advise, fixed_mappings_in_a_sample_are_avoided)
     cr_assert_neq(a.base, first);
     cr_assert_eq(ll_maps_overlap(&m, a.base, a.base + a.size), NULL);
     int seen = 0;
-    for (size_t z = 0; z < a.zone_count; z++) seen |= !strcmp(a.zones[z].when, "seen in the samples");
+    for (size_t z = 0; z < a.zone_count; z++)
+        seen |= !strcmp(a.zones[z].when, "seen in the samples");
     cr_assert(seen);
     ll_maps_free(&m);
 }
@@ -415,8 +454,13 @@ Test(advise, va_bits_from_the_stack)
 Test(advise, arm64_39_bit_model)
 {
     /* A 39-bit arm64 kernel: 512 GiB, 18 random bits; 0x100000000000 does not exist. */
-    ll_kernel k = {.randomize_va_space = 2, .mmap_rnd_bits = 18, .mmap_min_addr = 32768,
-                   .page_size = 4096, .va_bits = 39, .aarch64 = 1, .stack_rlimit = 8 * LL_MIB};
+    ll_kernel k = {.randomize_va_space = 2,
+                   .mmap_rnd_bits = 18,
+                   .mmap_min_addr = 32768,
+                   .page_size = 4096,
+                   .va_bits = 39,
+                   .aarch64 = 1,
+                   .stack_rlimit = 8 * LL_MIB};
     const char text[] = "5555550000-5555551000 r-xp 0 08:01 5 /opt/game\n"
                         "7fb7f00000-7fb7f20000 r-xp 0 08:01 6 /lib/libc.so.6\n"
                         "7ffff00000-7ffff21000 rw-p 0 00:00 0 [stack]\n";

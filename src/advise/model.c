@@ -303,13 +303,22 @@ int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_e
         ll_range big = {0, 0};
         for (size_t i = 0; i < out->safe_count; i++)
             if (out->safe[i].end - out->safe[i].start > big.end - big.start) big = out->safe[i];
-        char want[32], have[32];
+        char want[32], have[32], arg[32];
+        uint64_t room = big.end - big.start;
+        unsigned shift = 40;
+        while (shift && room >> shift == 0) shift -= 10;
+        snprintf(arg, sizeof arg, "%llu%s", (unsigned long long)(room >> shift),
+                 shift == 40   ? "T"
+                 : shift == 30 ? "G"
+                 : shift == 20 ? "M"
+                 : shift       ? "K"
+                               : "");
         return ll_fail(err, ENOSPC,
                        "no safe gap holds %s: the largest is %s at 0x%llx-0x%llx (try: --size %s "
                        "or less)",
                        ll_size_format(out->size, want, sizeof want),
-                       ll_size_format(big.end - big.start, have, sizeof have),
-                       (unsigned long long)big.start, (unsigned long long)big.end, have);
+                       ll_size_format(room, have, sizeof have), (unsigned long long)big.start,
+                       (unsigned long long)big.end, arg);
     }
     place(out);
     return 0;
