@@ -699,7 +699,49 @@ void ll_module_close(ll_module *module);
  * returning a table of its entry points. The host owns the block, the time
  * and the platform; the application never calls the OS for them. After a
  * reload the host calls looplive_app() again and uses the new table; the
- * state in the block is untouched. */
+ * state in the block is untouched.
+ *
+ * A complete application (build: cc -shared -fPIC -o counter.so counter.c;
+ * run: looplive run counter.so, or replay a recording headless):
+ *
+ *     #include <looplive.h>
+ *
+ *     typedef struct state { uint64_t count; int32_t x; } state;  // in the block
+ *     typedef struct input { int8_t move; uint8_t reset; } input; // recorded
+ *
+ *     static int init(ll_block *b) { *(state *)b->base = (state){0}; return 0; }
+ *
+ *     static void translate(const ll_platform_input *p, void *out)
+ *     {
+ *         input *in = out;
+ *         in->move = (int8_t)(p->keys[LL_KEY_RIGHT] - p->keys[LL_KEY_LEFT]);
+ *         in->reset = p->pressed['r'];
+ *     }
+ *
+ *     static void update(ll_block *b, const void *in_, uint64_t frame, double dt)
+ *     {
+ *         state *s = (state *)b->base;   // everything lives in the block
+ *         const input *in = in_;
+ *         s->x = in->reset ? 0 : s->x + in->move;
+ *         s->count++;
+ *     }
+ *
+ *     static void render(const ll_block *b, ll_canvas *c)
+ *     {
+ *         const state *s = (const state *)b->base;
+ *         if (c->cells && s->x >= 0 && s->x < c->width) c->cells[s->x] = '@';
+ *     }
+ *
+ *     static const ll_app app = {
+ *         .api_version = LL_APP_API_VERSION, .input_size = sizeof(input),
+ *         .layout_version = 1, .block_size = 1 << 20, .name = "counter",
+ *         .init = init, .translate = translate, .update = update, .render = render,
+ *     };
+ *     const ll_app *looplive_app(void) { return &app; }
+ *
+ * Rules that make recordings replay: keep every byte of state in the block
+ * (no globals, no malloc), read no clock (use frame and dt), and bump
+ * layout_version whenever the state structs change. */
 #define LL_APP_API_VERSION 1
 
 /* What a platform saw this frame, before the application turns it into its
@@ -743,6 +785,169 @@ typedef struct ll_app {
 } ll_app;
 
 typedef const ll_app *ll_app_get(void);
+
+/* The loop: drives an application one frame at a time and keeps, around the
+ * live run, recording slots, a rewind window and a state hash.
+ *
+ *     ll_loop *loop = ll_loop_create(&block, &err, .module = mod, .fps = 60);
+ *     for (;;) {
+ *         ll_platform_input in = read_platform();
+ *         if (in.pressed['l']) ll_loop_record(loop, 1, &err);  // again: play
+ *         if (in.pressed[' ']) ll_loop_pause(loop, !ll_loop_status_get(loop).paused);
+ *         if (ll_loop_frame(loop, &in, &err) < 0) show(err.msg);
+ *         render(loop);
+ *     }
+ *
+ * Each simulated frame: the input is the live one (through app->translate)
+ * or, while a slot plays, the recorded one; update runs (under the module's
+ * crash protection when a module is given); the pages it wrote are rehashed
+ * and a snapshot taken for the rewind window. Every step costs time in
+ * proportion to the pages written, never to the block size. */
+typedef struct ll_loop ll_loop;
+
+/* Recording slots: 0..LL_LOOP_SLOTS-1. */
+#define LL_LOOP_SLOTS 10
+
+typedef enum ll_loop_mode {
+    LL_LOOP_LIVE = 0,  /* live input */
+    LL_LOOP_RECORDING, /* live input, appended to a slot */
+    LL_LOOP_PLAYING,   /* a slot's inputs, looping back to its start state */
+} ll_loop_mode;
+
+typedef struct ll_loop_params {
+    const ll_app *app;     /* the table to drive when module is NULL */
+    ll_module *module;     /* else: looplive_app() is bound at app_symbol */
+    size_t app_symbol;     /* index of looplive_app in the module's table */
+    double fps;            /* simulated frames per second: dt = 1/fps; default 60 */
+    double rewind_seconds; /* length of the rewind window; default 2; < 0: none */
+} ll_loop_params;
+
+/* Creates a loop over a block the application was initialised in (or will
+ * be: pages written before the first frame are picked up then). Hashes the
+ * resident pages of the block once. */
+ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *params);
+#define ll_loop_create(block, err, ...)                                                            \
+    ll_loop_create_((block), (err), &(ll_loop_params){__VA_ARGS__})
+
+/* Drops the loop's snapshots and slots; the block keeps its current state. */
+void ll_loop_destroy(ll_loop *loop);
+
+/* One host frame: runs 0 or more simulated frames depending on pause, step
+ * and speed, and returns how many, or -1 (err says why) when the application
+ * table is unusable or update crashed (the block is then as before the
+ * frame and the next call tries again). live may be NULL (no input). */
+int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
+
+/* The application table the next frame will use (the module's current
+ * version, or the one given), checked: what a host renders with. NULL with
+ * err filled when the table is missing or unusable. */
+const ll_app *ll_loop_app(ll_loop *loop, ll_error *err);
+
+/* Replaces the application table used when no module is given (a host that
+ * reloads code itself, or a test). Takes effect on the next frame. */
+void ll_loop_set_app(ll_loop *loop, const ll_app *app);
+
+/* Starts recording into slot: snapshots the block now and from the next
+ * frame on appends each frame's input. Replaces what the slot held. */
+int ll_loop_record(ll_loop *loop, int slot, ll_error *err);
+
+/* Plays slot in a loop: restores its start state and feeds its inputs; at
+ * the end restores the start state again, until ll_loop_stop. Stops a
+ * recording first (so record then play is the Handmade `L` key). */
+int ll_loop_play(ll_loop *loop, int slot, ll_error *err);
+
+/* Back to live input; the block keeps the state it has now. */
+void ll_loop_stop(ll_loop *loop);
+
+/* Jumps back exactly frames simulated frames (1 ..
+ * ll_loop_status_get().rewind_frames): the block, the frame number, the play
+ * position and a recording's length return to what they were. */
+int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err);
+
+/* Turns the rewind window (the last rewind_frames frames) into slot: its
+ * start state is the oldest state kept, its inputs the frames since; the
+ * window keeps going. ll_loop_play(loop, slot) then loops what just happened
+ * ("save the last 2 seconds"). */
+int ll_loop_keep(ll_loop *loop, int slot, ll_error *err);
+
+/* Writes slot to path as one recording file: versioned and checksummed,
+ * holding the start state (only pages that differ from zero take space), the
+ * inputs, the application's layout version and input size, and the block's
+ * base and size. Replaces path atomically. */
+int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err);
+
+/* Loads a recording file into slot and the block (the block then holds the
+ * recording's start state; ll_loop_play starts it). Fails with nothing
+ * changed on a truncated or corrupted file, another layout version or input
+ * size than the application's, or a block of another base or size. */
+int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err);
+
+/* Pause: frames run only on ll_loop_step. */
+void ll_loop_pause(ll_loop *loop, int paused);
+
+/* While paused: the next ll_loop_frame runs exactly one simulated frame. */
+void ll_loop_step(ll_loop *loop);
+
+/* Simulated frames per host frame, from 1/16 (slow motion) to 16. dt stays
+ * 1/fps so that a run is the same at every speed. */
+void ll_loop_set_speed(ll_loop *loop, double speed);
+
+typedef struct ll_loop_status {
+    ll_loop_mode mode;
+    int slot; /* slot recording or playing; -1 when live */
+    int paused;
+    double speed;
+    uint64_t frame;         /* frame number the next update gets */
+    uint64_t play_pos;      /* frames of the slot played in this pass */
+    uint64_t slot_frames;   /* frames recorded in the slot */
+    uint64_t loops;         /* times playback went back to the start */
+    uint64_t rewind_frames; /* frames ll_loop_rewind can go back now */
+    uint64_t hash;          /* ll_loop_hash() */
+} ll_loop_status;
+
+/* Where the loop is: mode, frame, slot, pause, speed, window, hash. */
+ll_loop_status ll_loop_status_get(const ll_loop *loop);
+
+/* The state hash of the block now: xxh3 of every page that is not all zero,
+ * combined with its page index. Kept up to date at O(pages written). */
+uint64_t ll_loop_hash(const ll_loop *loop);
+
+/* Frames recorded in slot (0 when empty or out of range). */
+uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);
+
+/* What a recording file says about itself. */
+typedef struct ll_loop_file {
+    uint64_t layout_version;
+    uint64_t block_base, block_size, page_size;
+    uint64_t frames;      /* inputs recorded */
+    uint64_t start_frame; /* frame number of the first */
+    uint64_t pages;       /* pages of start state stored */
+    uint32_t input_size;
+    double fps;
+    char app_name[32];
+} ll_loop_file;
+
+/* Reads and verifies a recording's header and checksum, without a block:
+ * what a replayer needs to reserve the block the recording wants. */
+int ll_loop_file_read(const char *path, ll_loop_file *out, ll_error *err);
+
+/* Where two runs of the same frame first differ. */
+typedef struct ll_loop_diff {
+    int differs;                      /* 0: every frame ran the same twice */
+    uint64_t frames;                  /* frames compared */
+    uint64_t frame;                   /* index in the slot of the first differing frame */
+    uint64_t offset;                  /* first differing byte, from the block's base */
+    uint8_t first, second;            /* its value in each run */
+    uint64_t hash_first, hash_second; /* the state hashes after the frame */
+} ll_loop_diff;
+
+/* Plays slot once from its start, running every frame twice from the same
+ * state (through the rewind window, which must hold a frame) and comparing
+ * the results: a frame that depends on anything but the block, its input
+ * and dt (time, addresses, uninitialised memory, state outside the block)
+ * shows up at the first frame it affects, with the first byte that differs.
+ * Leaves the block in the state after the last frame, live. */
+int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
 
 /* ==== host: ready-made platform layers that drive an application ======== */
 

@@ -156,9 +156,9 @@ Test(maps, malformed_lines_name_their_number)
     snprintf(text, sizeof text, "%s%snot a maps line\n", good, good);
     expect_malformed(text, "maps line 3 is malformed: 'not a maps line'");
     expect_malformed("1000-2000 r--p 0 00:00\n", "maps line 1");
-    expect_malformed("2000-1000 r--p 0 00:00 0\n", "maps line 1");    /* end before start */
-    expect_malformed("1000-2000 rq-p 0 00:00 0\n", "maps line 1");    /* bad perms */
-    expect_malformed("1000-2000 r--p 0 00:00 x7\n", "maps line 1");   /* bad inode */
+    expect_malformed("2000-1000 r--p 0 00:00 0\n", "maps line 1");  /* end before start */
+    expect_malformed("1000-2000 rq-p 0 00:00 0\n", "maps line 1");  /* bad perms */
+    expect_malformed("1000-2000 r--p 0 00:00 x7\n", "maps line 1"); /* bad inode */
     expect_malformed("10000000000000000-10000000000000001 r--p 0 00:00 0\n", "line 1");
     expect_malformed("\n1000-2000 r--p 0 00:00 0\n1000 2000\n", "maps line 3");
 }
@@ -180,12 +180,14 @@ Test(maps, read_file_errors)
     cr_assert_eq(ll_maps_read_file(path, &m, &err), -1);
     cr_assert(strstr(err.msg, ": maps line 2 is malformed: 'broken'"), "%s", err.msg);
     cr_assert(strstr(err.msg, path), "%s", err.msg);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    close(fd);
+    cr_assert_eq(ll_maps_read_file(path, &m, &err), -1);
+    cr_assert(strstr(err.msg, "has no mappings"), "%s", err.msg);
     unlink(path);
 }
 
-static void marker(void)
-{
-}
+static void marker(void) {}
 
 Test(maps, read_self)
 {
@@ -247,13 +249,14 @@ Test(maps, many_mappings_and_anon_names)
     uint8_t *base = mmap(NULL, pages * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(base, MAP_FAILED);
     for (size_t i = 1; i < pages; i += 2) mprotect(base + i * page, page, PROT_NONE);
-    int named = prctl(0x53564d41 /* PR_SET_VMA */, 0 /* ANON_NAME */,
-                      (unsigned long)base, page, (unsigned long)"game state") == 0;
+    int named = prctl(0x53564d41 /* PR_SET_VMA */, 0 /* ANON_NAME */, (unsigned long)base, page,
+                      (unsigned long)"game state") == 0;
     ll_maps m;
     ll_error err;
     cr_assert_eq(ll_maps_read_pid(0, &m, &err), 0, "%s", err.msg);
     cr_assert_gt(m.count, pages);
-    const ll_region *r = ll_maps_overlap(&m, (uint64_t)(uintptr_t)base, (uint64_t)(uintptr_t)base + 1);
+    const ll_region *r =
+        ll_maps_overlap(&m, (uint64_t)(uintptr_t)base, (uint64_t)(uintptr_t)base + 1);
     cr_assert_eq(r->end - r->start, page);
     if (named) cr_assert_str_eq(r->path, "[anon:game state]");
     r = ll_maps_overlap(&m, (uint64_t)(uintptr_t)base + page, (uint64_t)(uintptr_t)base + page + 1);
@@ -296,8 +299,10 @@ Test(maps, process_gone_mid_read)
         int fd = open(path, O_RDONLY);
         cr_assert_geq(fd, 0);
         kill(child, SIGKILL);
-        if (reap) waitpid(child, NULL, 0);
-        else usleep(50000); /* a zombie: still in /proc, without an address space */
+        if (reap)
+            waitpid(child, NULL, 0);
+        else
+            usleep(50000); /* a zombie: still in /proc, without an address space */
         ll_maps m;
         ll_error err;
         cr_assert_eq(maps_read_fd(fd, child, &m, &err), -1);

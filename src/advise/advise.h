@@ -9,12 +9,12 @@ unsigned advise_va_bits_of(const ll_maps *maps);
 
 /* Model constants for one machine, derived from ll_kernel. */
 typedef struct advise_consts {
-    uint64_t task_size;    /* top of the mmap window: 2^va_bits - page */
-    uint64_t aslr;         /* 2^mmap_rnd_bits pages: PIE and mmap base entropy */
-    uint64_t stack_rnd;    /* how far below the top the stack may start */
-    uint64_t brk_rnd;      /* how far after the executable the heap may start */
-    uint64_t dyn_base;     /* ELF_ET_DYN_BASE: 2/3 of the window */
-    uint64_t legacy_base;  /* TASK_UNMAPPED_BASE: 1/3 (x86) or 1/4 (arm64) */
+    uint64_t task_size;        /* top of the mmap window: 2^va_bits - page */
+    uint64_t aslr;             /* 2^mmap_rnd_bits pages: PIE and mmap base entropy */
+    uint64_t stack_rnd;        /* how far below the top the stack may start */
+    uint64_t brk_rnd;          /* how far after the executable the heap may start */
+    uint64_t dyn_base;         /* ELF_ET_DYN_BASE: 2/3 of the window */
+    uint64_t legacy_base;      /* TASK_UNMAPPED_BASE: 1/3 (x86) or 1/4 (arm64) */
     uint64_t gap_min, gap_max; /* the clamp on the stack gap above the mmap base */
 } advise_consts;
 

@@ -21,16 +21,14 @@ void ll_advise_check(const ll_advice *a, const ll_maps *sample, uint64_t addr, u
         snprintf(out->why, sizeof out->why,
                  "0x%llx + %s ends beyond the top of the user address space that mmap uses "
                  "(0x%llx, %u bits): it does not exist for this process",
-                 (unsigned long long)addr, sz, (unsigned long long)a->task_size,
-                 a->kernel.va_bits);
+                 (unsigned long long)addr, sz, (unsigned long long)a->task_size, a->kernel.va_bits);
         return;
     }
     const ll_region *r = sample ? ll_maps_overlap(sample, addr, end) : NULL;
     if (r) {
-        snprintf(out->why, sizeof out->why,
-                 "0x%llx-0x%llx %s %s is mapped there now (%s chunk)", (unsigned long long)r->start,
-                 (unsigned long long)r->end, r->perms, r->path[0] ? r->path : "[anonymous]",
-                 ll_chunk_name(r->chunk));
+        snprintf(out->why, sizeof out->why, "0x%llx-0x%llx %s %s is mapped there now (%s chunk)",
+                 (unsigned long long)r->start, (unsigned long long)r->end, r->perms,
+                 r->path[0] ? r->path : "[anonymous]", ll_chunk_name(r->chunk));
         return;
     }
     for (size_t z = 0; z < a->zone_count; z++) {

@@ -12,8 +12,8 @@ enum { SEG_FREE = LL_CHUNK_COUNT, SEG_BLOCK, SEG_KINDS };
 
 typedef struct seg {
     uint64_t lo, hi;
-    int kind;    /* ll_chunk, SEG_FREE or SEG_BLOCK */
-    int zoned;   /* free, but a zone of the model covers part of it */
+    int kind;  /* ll_chunk, SEG_FREE or SEG_BLOCK */
+    int zoned; /* free, but a zone of the model covers part of it */
     char label[96];
 } seg;
 
@@ -113,8 +113,7 @@ static size_t segments(const ll_advice *a, const ll_maps *m, seg *out, size_t ca
     if (at < a->task_size && n + 3 <= cap) {
         if (a->size && a->base >= at) {
             push(out, &n, cap, a, (seg){.lo = at, .hi = a->base, .kind = SEG_FREE});
-            push(out, &n, cap, a,
-                 (seg){.lo = a->base, .hi = a->base + a->size, .kind = SEG_BLOCK});
+            push(out, &n, cap, a, (seg){.lo = a->base, .hi = a->base + a->size, .kind = SEG_BLOCK});
             at = a->base + a->size;
         }
         push(out, &n, cap, a, (seg){.lo = at, .hi = a->task_size, .kind = SEG_FREE});
@@ -127,14 +126,14 @@ static size_t segments(const ll_advice *a, const ll_maps *m, seg *out, size_t ca
 static int log_len(uint64_t bytes, int max)
 {
     double l = log2((double)(bytes ? bytes : 1)) - 11; /* 4 KiB -> 1 */
-    int n = (int)ceil(l * max / 36.0);               /* 128 TiB -> max */
+    int n = (int)ceil(l * max / 36.0);                 /* 128 TiB -> max */
     return n < 1 ? 1 : n > max ? max : n;
 }
 
 static const char *ansi(int kind, int color)
 {
-    static const char *c[SEG_KINDS] = {"", "\033[32m", "\033[34m", "\033[35m", "\033[33m", "",
-                                       "\033[1;31m"};
+    static const char *c[SEG_KINDS] = {"",         "\033[32m", "\033[34m",  "\033[35m",
+                                       "\033[33m", "",         "\033[1;31m"};
     return color ? c[kind] : "";
 }
 
@@ -171,14 +170,14 @@ void advise_draw_text(FILE *out, const ll_advice *a, const ll_maps *m, int width
     for (size_t i = n; i-- > 0;) { /* high addresses first, as the space grows down */
         char sz[32];
         int len = log_len(s[i].hi - s[i].lo, barmax);
-        char fill = s[i].kind == SEG_BLOCK ? '#' : s[i].kind == SEG_FREE ? (s[i].zoned ? '~' : '.')
-                                                                           : '=';
+        char fill = s[i].kind == SEG_BLOCK  ? '#'
+                    : s[i].kind == SEG_FREE ? (s[i].zoned ? '~' : '.')
+                                            : '=';
         fprintf(out, "  0x%012llx %-6s %s", (unsigned long long)s[i].lo, kind_name(s[i].kind),
                 ansi(s[i].kind, color));
         for (int k = 0; k < barmax; k++) fputc(k < len ? fill : ' ', out);
         fprintf(out, "%s %9s  %s\n", color ? "\033[0m" : "",
-                ll_size_format(s[i].hi - s[i].lo, sz, sizeof sz),
-                s[i].label);
+                ll_size_format(s[i].hi - s[i].lo, sz, sizeof sz), s[i].label);
     }
     fprintf(out, "  (rows: bar length on a log scale, 4 KiB to 128 TiB)\n");
 }
@@ -186,16 +185,20 @@ void advise_draw_text(FILE *out, const ll_advice *a, const ll_maps *m, int width
 static void svg_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", out);
-        else if (*s == '>') fputs("&gt;", out);
-        else if (*s == '&') fputs("&amp;", out);
-        else fputc(*s, out);
+        if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '&')
+            fputs("&amp;", out);
+        else
+            fputc(*s, out);
     }
 }
 
 int advise_draw_svg(FILE *out, const ll_advice *a, const ll_maps *m)
 {
-    static const char *fill[SEG_KINDS] = {"#999", "#2e8b57", "#4169e1", "#9932cc",
+    static const char *fill[SEG_KINDS] = {"#999",    "#2e8b57", "#4169e1", "#9932cc",
                                           "#daa520", "#eeeeee", "#d62728"};
     seg s[512];
     size_t n = segments(a, m, s, LL_ARRAY_COUNT(s));
@@ -205,12 +208,14 @@ int advise_draw_svg(FILE *out, const ll_advice *a, const ll_maps *m)
             "font-family=\"monospace\" font-size=\"12\">\n<title>looplive addr</title>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             w, h);
-    fprintf(out, "<text x=\"10\" y=\"20\" font-size=\"14\">Address space to scale: 0x0 .. "
-                 "0x%llx; hatched: the kernel may map there</text>\n",
+    fprintf(out,
+            "<text x=\"10\" y=\"20\" font-size=\"14\">Address space to scale: 0x0 .. "
+            "0x%llx; hatched: the kernel may map there</text>\n",
             (unsigned long long)a->task_size);
     double scale = (w - 20) / (double)a->task_size;
-    fprintf(out, "<rect x=\"10\" y=\"30\" width=\"%d\" height=\"30\" fill=\"#eeeeee\" "
-                 "stroke=\"#333\"/>\n",
+    fprintf(out,
+            "<rect x=\"10\" y=\"30\" width=\"%d\" height=\"30\" fill=\"#eeeeee\" "
+            "stroke=\"#333\"/>\n",
             w - 20);
     for (size_t z = 0; z < a->zone_count; z++)
         fprintf(out,
@@ -221,8 +226,7 @@ int advise_draw_svg(FILE *out, const ll_advice *a, const ll_maps *m)
             fputs(")</title></rect>\n", out);
     for (size_t i = 0; i < n; i++)
         if (s[i].kind != SEG_FREE)
-            fprintf(out,
-                    "<rect x=\"%.2f\" y=\"30\" width=\"%.2f\" height=\"30\" fill=\"%s\"/>\n",
+            fprintf(out, "<rect x=\"%.2f\" y=\"30\" width=\"%.2f\" height=\"30\" fill=\"%s\"/>\n",
                     10 + s[i].lo * scale, fmax(2, (double)(s[i].hi - s[i].lo) * scale),
                     fill[s[i].kind]);
     fprintf(out, "<text x=\"10\" y=\"90\" font-size=\"14\">Chunks, gaps and the block, high "

@@ -79,10 +79,14 @@ int ll_kernel_read(ll_kernel *k, ll_error *err)
 const char *ll_exe_type_name(ll_exe_type type)
 {
     switch (type) {
-    case LL_EXE_PIE: return "PIE";
-    case LL_EXE_FIXED: return "non-PIE (ET_EXEC)";
-    case LL_EXE_STATIC_PIE: return "static PIE";
-    default: return "unknown";
+    case LL_EXE_PIE:
+        return "PIE";
+    case LL_EXE_FIXED:
+        return "non-PIE (ET_EXEC)";
+    case LL_EXE_STATIC_PIE:
+        return "static PIE";
+    default:
+        return "unknown";
     }
 }
 
@@ -90,21 +94,22 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
+    if (fd < 0)
+        return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
     Elf64_Ehdr eh;
     int rc = -1;
     if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
         ll_fail(err, ENOEXEC, "'%s' is not an ELF executable", path);
         goto done;
     }
-    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-        eh.e_phnum == 0 || eh.e_phnum > 4096) {
-        ll_fail(err, ENOEXEC, "'%s' is not a 64-bit ELF executable", path);
-        goto done;
-    }
     if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
         ll_fail(err, ENOEXEC, "'%s' is an ELF file but not an executable (e_type %u)", path,
                 eh.e_type);
+        goto done;
+    }
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        eh.e_phnum == 0 || eh.e_phnum > 4096) {
+        ll_fail(err, ENOEXEC, "'%s' is not a 64-bit ELF executable", path);
         goto done;
     }
     size_t bytes = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);

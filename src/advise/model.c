@@ -44,8 +44,7 @@ static uint64_t pow2_ceil(uint64_t x)
     return p;
 }
 
-static void add_zone(ll_advice *a, uint64_t start, uint64_t end, const char *what,
-                     const char *when)
+static void add_zone(ll_advice *a, uint64_t start, uint64_t end, const char *what, const char *when)
 {
     if (a->zone_count >= LL_ADVISE_MAX_ZONES || end <= start) return;
     ll_zone *z = &a->zones[a->zone_count++];
@@ -77,9 +76,12 @@ static void guess_exe(const ll_maps *m, const advise_consts *c, ll_exe *exe)
     exe->lo = lo;
     exe->hi = hi;
     exe->span = hi - lo;
-    if (lo < c->legacy_base / 2) exe->type = LL_EXE_FIXED;
-    else if (lo >= c->dyn_base && lo < c->dyn_base + c->aslr) exe->type = LL_EXE_PIE;
-    else exe->type = LL_EXE_STATIC_PIE;
+    if (lo < c->legacy_base / 2)
+        exe->type = LL_EXE_FIXED;
+    else if (lo >= c->dyn_base && lo < c->dyn_base + c->aslr)
+        exe->type = LL_EXE_PIE;
+    else
+        exe->type = LL_EXE_STATIC_PIE;
 }
 
 static void usage_of(const ll_maps *m, uint64_t *lib, uint64_t *heap)
@@ -134,8 +136,8 @@ static void model_zones(ll_advice *a, const advise_consts *c, const ll_exe *exe)
     const ll_kernel *k = &a->kernel;
     uint64_t page = k->page_size;
     char when[96], lim[32];
-    add_zone(a, 0, k->mmap_min_addr > page ? k->mmap_min_addr : page,
-             "below vm.mmap_min_addr", "always");
+    add_zone(a, 0, k->mmap_min_addr > page ? k->mmap_min_addr : page, "below vm.mmap_min_addr",
+             "always");
     uint64_t heap = c->brk_rnd + a->heap_allow;
     switch (exe->type) {
     case LL_EXE_FIXED:
@@ -214,9 +216,8 @@ static int choose_gap(ll_advice *a, const ll_maps *m)
     } else {
         pick = -1;
         for (size_t i = 0; i < a->safe_count; i++)
-            if (fits(a, a->safe[i]) &&
-                (pick < 0 || a->safe[i].end - a->safe[i].start >
-                                 a->safe[pick].end - a->safe[pick].start))
+            if (fits(a, a->safe[i]) && (pick < 0 || a->safe[i].end - a->safe[i].start >
+                                                        a->safe[pick].end - a->safe[pick].start))
                 pick = (long)i;
         if (pick < 0) return -1;
         a->app_below = !app || a->safe[pick].start >= app->end;
@@ -236,8 +237,7 @@ static void place(ll_advice *a)
     if (a->base < lo) a->base = lo;
 }
 
-static int check_params(const ll_advise_params *p, const ll_kernel *k, ll_advice *a,
-                        ll_error *err)
+static int check_params(const ll_advise_params *p, const ll_kernel *k, ll_advice *a, ll_error *err)
 {
     char b1[32];
     a->size = p->size ? ll_align_up(p->size, k->page_size) : LL_GIB;
@@ -246,7 +246,8 @@ static int check_params(const ll_advise_params *p, const ll_kernel *k, ll_advice
         return ll_fail(err, EINVAL, "alignment %llu is not a power of two (try: --align 2M)",
                        (unsigned long long)a->align);
     if (a->align < k->page_size)
-        return ll_fail(err, EINVAL, "alignment %s is smaller than the page size %s (try: --align page)",
+        return ll_fail(err, EINVAL,
+                       "alignment %s is smaller than the page size %s (try: --align page)",
                        ll_size_format(a->align, b1, sizeof b1),
                        ll_size_format(k->page_size, (char[32]){0}, 32));
     a->bias = p->bias_set ? p->bias : 0.5;
@@ -271,8 +272,10 @@ int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_e
 {
     memset(out, 0, sizeof *out);
     if (!count) return ll_fail(err, EINVAL, "no address space to advise on");
-    if (p->kernel) out->kernel = *p->kernel;
-    else if (ll_kernel_read(&out->kernel, err) != 0) return -1;
+    if (p->kernel)
+        out->kernel = *p->kernel;
+    else if (ll_kernel_read(&out->kernel, err) != 0)
+        return -1;
     if (!out->kernel.page_size) out->kernel.page_size = ll_page_size();
     if (check_params(p, &out->kernel, out, err) != 0) return -1;
     advise_consts c;
@@ -280,11 +283,12 @@ int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_e
     out->task_size = c.task_size;
     out->samples = count;
     out->exe_path = samples[0]->exe;
-    if (p->exe) out->exe = *p->exe;
+    if (p->exe)
+        out->exe = *p->exe;
     else if (!out->exe_path || ll_exe_read(out->exe_path, &out->exe, NULL) != 0)
         guess_exe(samples[0], &c, &out->exe);
     uint64_t cur = out->kernel.stack_rlimit;
-    out->stack_limit_max = p->stack_limit_max ? p->stack_limit_max
+    out->stack_limit_max = p->stack_limit_max                      ? p->stack_limit_max
                            : cur != UINT64_MAX && cur > 4 * LL_GIB ? cur
                                                                    : 4 * LL_GIB;
     uint64_t lib = 0, heap = 0, floor_allow = c.task_size >> 11;
@@ -299,13 +303,22 @@ int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_e
         ll_range big = {0, 0};
         for (size_t i = 0; i < out->safe_count; i++)
             if (out->safe[i].end - out->safe[i].start > big.end - big.start) big = out->safe[i];
-        char want[32], have[32];
+        char want[32], have[32], arg[32];
+        uint64_t room = big.end - big.start;
+        unsigned shift = 40;
+        while (shift && room >> shift == 0) shift -= 10;
+        snprintf(arg, sizeof arg, "%llu%s", (unsigned long long)(room >> shift),
+                 shift == 40   ? "T"
+                 : shift == 30 ? "G"
+                 : shift == 20 ? "M"
+                 : shift       ? "K"
+                               : "");
         return ll_fail(err, ENOSPC,
                        "no safe gap holds %s: the largest is %s at 0x%llx-0x%llx (try: --size %s "
                        "or less)",
                        ll_size_format(out->size, want, sizeof want),
-                       ll_size_format(big.end - big.start, have, sizeof have),
-                       (unsigned long long)big.start, (unsigned long long)big.end, have);
+                       ll_size_format(room, have, sizeof have), (unsigned long long)big.start,
+                       (unsigned long long)big.end, arg);
     }
     place(out);
     return 0;
@@ -317,7 +330,8 @@ const char *advise_layout_of(const ll_advice *a, const ll_maps *sample)
     advise_consts_of(&a->kernel, &c);
     uint64_t lib = 0;
     for (size_t i = 0; i < sample->count; i++)
-        if (!strcmp(sample->regions[i].path, "[vdso]") || (!lib && sample->regions[i].chunk == LL_CHUNK_LIB && sample->regions[i].path[0] == '/'))
+        if (!strcmp(sample->regions[i].path, "[vdso]") ||
+            (!lib && sample->regions[i].chunk == LL_CHUNK_LIB && sample->regions[i].path[0] == '/'))
             lib = sample->regions[i].start;
     if (!lib) return "none";
     if (lib >= c.task_size / 2) return "top-down";

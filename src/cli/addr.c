@@ -22,6 +22,8 @@ typedef struct addr_opts {
     long after_ms;
     const char *name, *file, *exec, *svg, *bias_text;
     uint64_t check;
+    wordexp_t words; /* --exec split into argv */
+    int have_words;
     ll_advise_params p;
     char cmdline[512]; /* how to regenerate the result */
 } addr_opts;
@@ -104,7 +106,8 @@ static int parse_option(addr_opts *o, int c, const char *arg)
     switch (c) {
     case 'p':
         if (parse_number(arg, 1, 0x7fffffff, &v) || set_target(o, T_PID))
-            return usage_error(o->target == T_PID || !o->target ? "bad pid '%s'" : "one target only; "
+            return usage_error(o->target == T_PID || !o->target ? "bad pid '%s'"
+                                                                : "one target only; "
                                                                   "got --pid %s too",
                                arg);
         o->pid = (int)v;
@@ -117,7 +120,8 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         if (set_target(o, T_SELF)) return usage_error("one target only; got --self too%s", "");
         return 0;
     case 'f':
-        if (set_target(o, T_FILE)) return usage_error("one target only; got --maps-file %s too", arg);
+        if (set_target(o, T_FILE))
+            return usage_error("one target only; got --maps-file %s too", arg);
         o->file = arg;
         return 0;
     case 'e':
@@ -125,7 +129,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->exec = arg;
         return 0;
     case 'N':
-        if (parse_number(arg, 1, 10000, &v)) return usage_error("--samples '%s': give 1..10000", arg);
+        if (parse_number(arg, 1, 64, &v)) return usage_error("--samples '%s': give 1..64", arg);
         o->samples = (int)v;
         return 0;
     case 'a':
@@ -134,7 +138,8 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->after_ms = v;
         return 0;
     case 's':
-        if (ll_size_parse(arg, &o->p.size, &err) != 0) return cli_error(2, "addr: --size: %s", err.msg);
+        if (ll_size_parse(arg, &o->p.size, &err) != 0)
+            return cli_error(2, "addr: --size: %s", err.msg);
         if (!o->p.size) return usage_error("--size %s: the block needs at least one page", arg);
         return 0;
     case 'b':
@@ -142,7 +147,8 @@ static int parse_option(addr_opts *o, int c, const char *arg)
             return usage_error("--bias '%s': use lib-heavy, balanced, app-heavy or 0.0..1.0", arg);
         return 0;
     case 'A':
-        if (!strcmp(arg, "page")) o->p.align = ll_page_size();
+        if (!strcmp(arg, "page"))
+            o->p.align = ll_page_size();
         else if (ll_size_parse(arg, &o->p.align, &err) != 0)
             return cli_error(2, "addr: --align: %s", err.msg);
         if (!ll_is_pow2(o->p.align))
@@ -157,11 +163,16 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->has_check = 1;
         return 0;
     case 'F':
-        if (!strcmp(arg, "text")) o->format = FMT_TEXT;
-        else if (!strcmp(arg, "json")) o->format = FMT_JSON;
-        else if (!strcmp(arg, "c")) o->format = FMT_C;
-        else if (!strcmp(arg, "make")) o->format = FMT_MAKE;
-        else return usage_error("--format '%s': use text, json, c or make", arg);
+        if (!strcmp(arg, "text"))
+            o->format = FMT_TEXT;
+        else if (!strcmp(arg, "json"))
+            o->format = FMT_JSON;
+        else if (!strcmp(arg, "c"))
+            o->format = FMT_C;
+        else if (!strcmp(arg, "make"))
+            o->format = FMT_MAKE;
+        else
+            return usage_error("--format '%s': use text, json, c or make", arg);
         return 0;
     case 'v':
         o->svg = arg;
@@ -173,10 +184,10 @@ static int parse_option(addr_opts *o, int c, const char *arg)
 static int parse_args(int argc, char **argv, addr_opts *o)
 {
     static const struct option longs[] = {
-        {"pid", 1, 0, 'p'},   {"name", 1, 0, 'n'},  {"self", 0, 0, 'S'},   {"maps-file", 1, 0, 'f'},
-        {"exec", 1, 0, 'e'},  {"samples", 1, 0, 'N'}, {"after", 1, 0, 'a'}, {"size", 1, 0, 's'},
-        {"bias", 1, 0, 'b'},  {"align", 1, 0, 'A'}, {"check", 1, 0, 'c'},  {"format", 1, 0, 'F'},
-        {"svg", 1, 0, 'v'},   {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+        {"pid", 1, 0, 'p'},  {"name", 1, 0, 'n'},    {"self", 0, 0, 'S'},  {"maps-file", 1, 0, 'f'},
+        {"exec", 1, 0, 'e'}, {"samples", 1, 0, 'N'}, {"after", 1, 0, 'a'}, {"size", 1, 0, 's'},
+        {"bias", 1, 0, 'b'}, {"align", 1, 0, 'A'},   {"check", 1, 0, 'c'}, {"format", 1, 0, 'F'},
+        {"svg", 1, 0, 'v'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     size_t len = (size_t)snprintf(o->cmdline, sizeof o->cmdline, "looplive addr");
     for (int i = 1; i < argc && len < sizeof o->cmdline; i++)
         len += (size_t)snprintf(o->cmdline + len, sizeof o->cmdline - len,
@@ -201,6 +212,15 @@ static int parse_args(int argc, char **argv, addr_opts *o)
                            "");
     if ((o->samples || o->after_ms >= 0) && o->target != T_EXEC)
         return usage_error("--samples and --after go with --exec%s", "");
+    if (o->target == T_EXEC) {
+        int rc = wordexp(o->exec, &o->words, WRDE_NOCMD | WRDE_UNDEF);
+        if (rc == 0 && o->words.we_wordc == 0) wordfree(&o->words);
+        if (rc != 0 || o->words.we_wordc == 0)
+            return usage_error("--exec '%s': not a command line (quote it as one argument; no "
+                               "$(...), backquotes or unset variables)",
+                               o->exec);
+        o->have_words = 1;
+    }
     return 0;
 }
 
@@ -208,22 +228,13 @@ static int parse_args(int argc, char **argv, addr_opts *o)
 
 static int launch_all(addr_opts *o, ll_maps *samples, size_t *count, ll_error *err)
 {
-    wordexp_t w;
-    int rc = wordexp(o->exec, &w, WRDE_NOCMD | WRDE_UNDEF);
-    if (rc != 0 || w.we_wordc == 0) {
-        if (rc == 0) wordfree(&w);
-        return ll_fail(err, EINVAL, "--exec '%s': not a command line (quote it as one argument; "
-                                    "no $(...) or backquotes)",
-                       o->exec);
-    }
     int n = o->samples ? o->samples : 5;
     long after = o->after_ms >= 0 ? o->after_ms : 200;
-    rc = 0;
+    int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        rc = ll_maps_launch(w.we_wordv, after, &samples[i], err);
+        rc = ll_maps_launch(o->words.we_wordv, after, &samples[i], err);
         if (rc == 0) *count = (size_t)i + 1;
     }
-    wordfree(&w);
     return rc;
 }
 
@@ -231,13 +242,18 @@ static int read_target(addr_opts *o, ll_maps *samples, size_t *count, ll_error *
 {
     *count = 1;
     switch (o->target) {
-    case T_PID: return ll_maps_read_pid(o->pid, &samples[0], err);
-    case T_SELF: return ll_maps_read_pid(0, &samples[0], err);
-    case T_FILE: return ll_maps_read_file(o->file, &samples[0], err);
+    case T_PID:
+        return ll_maps_read_pid(o->pid, &samples[0], err);
+    case T_SELF:
+        return ll_maps_read_pid(0, &samples[0], err);
+    case T_FILE:
+        return ll_maps_read_file(o->file, &samples[0], err);
     case T_NAME:
         if (ll_maps_find_pid(o->name, &o->pid, err) != 0) return -1;
         return ll_maps_read_pid(o->pid, &samples[0], err);
-    default: *count = 0; return launch_all(o, samples, count, err);
+    default:
+        *count = 0;
+        return launch_all(o, samples, count, err);
     }
 }
 
@@ -259,9 +275,9 @@ static void print_assumed(FILE *out, const ll_advice *a, const char *pre)
             "%u-bit mmap window (la57 %s), %s rules\n",
             k->randomize_va_space, k->mmap_rnd_bits,
             ll_size_format(a->stack_limit_max, lim, sizeof lim), k->legacy_va_layout, pre,
-            ll_size_format(a->lib_allow, la, sizeof la), ll_size_format(a->heap_allow, ha, sizeof ha),
-            (unsigned long long)k->mmap_min_addr, k->va_bits, k->la57 ? "yes" : "no",
-            k->aarch64 ? "arm64" : "x86_64");
+            ll_size_format(a->lib_allow, la, sizeof la),
+            ll_size_format(a->heap_allow, ha, sizeof ha), (unsigned long long)k->mmap_min_addr,
+            k->va_bits, k->la57 ? "yes" : "no", k->aarch64 ? "arm64" : "x86_64");
 }
 
 /* A chunk's extent within the user address space ([vsyscall] sits in the
@@ -290,7 +306,8 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
             a->exe.from_header ? " (ELF header)" : " (guessed from its addresses)");
     fprintf(out, "samples       %zu; layout seen: %s\n", a->samples, a->layouts);
     fprintf(out, "address space 0x0-0x%llx (%u bits)\n\nchunks (as seen%s):\n",
-            (unsigned long long)a->task_size, a->kernel.va_bits, a->samples > 1 ? " in sample 1" : "");
+            (unsigned long long)a->task_size, a->kernel.va_bits,
+            a->samples > 1 ? " in sample 1" : "");
     for (int c = LL_CHUNK_APP; c < LL_CHUNK_COUNT; c++) {
         ll_span s = user_span(m, (ll_chunk)c, a->task_size);
         if (!s.count) continue;
@@ -311,9 +328,8 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
                 (unsigned long long)a->safe[i].end,
                 ll_size_format(a->safe[i].end - a->safe[i].start, b1, sizeof b1),
                 a->safe[i].start == a->gap.start ? " <- the block goes here" : "");
-    fprintf(out, "\naddress       0x%llx  (%s block, aligned to %s)\n",
-            (unsigned long long)a->base, ll_size_format(a->size, b1, sizeof b1),
-            ll_size_format(a->align, b2, sizeof b2));
+    fprintf(out, "\naddress       0x%llx  (%s block, aligned to %s)\n", (unsigned long long)a->base,
+            ll_size_format(a->size, b1, sizeof b1), ll_size_format(a->align, b2, sizeof b2));
     fprintf(out,
             "why           it lies in the gap 0x%llx-0x%llx next to the application chunk "
             "(%s it),\n              %.0f%% of the way from the application side (bias "
@@ -335,9 +351,12 @@ static void json_str(FILE *out, const char *s)
     fputc('"', out);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
-        else if (c < 0x20) fprintf(out, "\\u%04x", c);
-        else fputc(c, out);
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
     }
     fputc('"', out);
 }
@@ -349,8 +368,10 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
             (unsigned long long)a->base, (unsigned long long)a->size, (unsigned long long)a->align);
     fprintf(out, "  \"bias\": %.4g,\n  \"page_size\": %llu,\n  \"pid\": %d,\n  \"exe\": ", a->bias,
             (unsigned long long)a->kernel.page_size, o->pid);
-    if (a->exe_path) json_str(out, a->exe_path);
-    else fputs("null", out);
+    if (a->exe_path)
+        json_str(out, a->exe_path);
+    else
+        fputs("null", out);
     fprintf(out, ",\n  \"exe_type\": \"%s\",\n  \"samples\": %zu,\n  \"layouts\": ",
             ll_exe_type_name(a->exe.type), a->samples);
     json_str(out, a->layouts);
@@ -364,17 +385,18 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
     for (int c = LL_CHUNK_APP; c < LL_CHUNK_COUNT; c++) {
         ll_span s = user_span(m, (ll_chunk)c, a->task_size);
         if (!s.count) continue;
-        fprintf(out, "%s\n    {\"chunk\": \"%s\", \"start\": \"0x%llx\", \"end\": \"0x%llx\", "
-                     "\"regions\": %zu, \"bytes\": %llu}",
+        fprintf(out,
+                "%s\n    {\"chunk\": \"%s\", \"start\": \"0x%llx\", \"end\": \"0x%llx\", "
+                "\"regions\": %zu, \"bytes\": %llu}",
                 first ? "" : ",", ll_chunk_name((ll_chunk)c), (unsigned long long)s.lo,
                 (unsigned long long)s.hi, s.count, (unsigned long long)s.bytes);
         first = 0;
     }
     fprintf(out, "\n  ],\n  \"zones\": [");
     for (size_t z = 0; z < a->zone_count; z++) {
-        fprintf(out, "%s\n    {\"start\": \"0x%llx\", \"end\": \"0x%llx\", \"what\": ",
-                z ? "," : "", (unsigned long long)a->zones[z].start,
-                (unsigned long long)a->zones[z].end);
+        fprintf(out,
+                "%s\n    {\"start\": \"0x%llx\", \"end\": \"0x%llx\", \"what\": ", z ? "," : "",
+                (unsigned long long)a->zones[z].start, (unsigned long long)a->zones[z].end);
         json_str(out, a->zones[z].what);
         fputs(", \"when\": ", out);
         json_str(out, a->zones[z].when);
@@ -452,12 +474,15 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     ll_verdict v;
     if (o->has_check) ll_advise_check(a, &samples[0], o->check, a->size, &v);
     if (o->svg && write_svg(o->svg, a, &samples[0]) != 0) status = 1;
-    if (o->format == FMT_JSON) print_json(stdout, o, a, &samples[0], o->has_check ? &v : NULL);
-    else if (o->format == FMT_C) print_c(stdout, o, a);
+    if (o->format == FMT_JSON)
+        print_json(stdout, o, a, &samples[0], o->has_check ? &v : NULL);
+    else if (o->format == FMT_C)
+        print_c(stdout, o, a);
     else if (o->format == FMT_MAKE)
         printf("-DLOOPLIVE_BASE=0x%llxULL -DLOOPLIVE_SIZE=%lluULL\n", (unsigned long long)a->base,
                (unsigned long long)a->size);
-    else if (!o->has_check) print_text(stdout, o, a, &samples[0]);
+    else if (!o->has_check)
+        print_text(stdout, o, a, &samples[0]);
     if (o->has_check && o->format == FMT_TEXT) {
         char b[32];
         printf("0x%llx + %s: %s: %s\n", (unsigned long long)o->check,
@@ -469,20 +494,28 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     return status;
 }
 
+static int run_addr(addr_opts *o)
+{
+    ll_maps samples[64] = {0};
+    size_t count = 0;
+    ll_error err;
+    if (read_target(o, samples, &count, &err) != 0) {
+        for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
+        return cli_error(1, "addr: %s", err.msg);
+    }
+    int rc = report(o, samples, count);
+    for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
+    return rc;
+}
+
 int cli_addr(int argc, char **argv)
 {
     addr_opts o = {.after_ms = -1};
     int rc = parse_args(argc, argv, &o);
-    if (rc) return rc < 0 ? 0 : rc;
-    if (o.samples > 64) return usage_error("--samples %s: at most 64", argv[0]);
-    ll_maps samples[64] = {0};
-    size_t count = 0;
-    ll_error err;
-    if (read_target(&o, samples, &count, &err) != 0) {
-        for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
-        return cli_error(1, "addr: %s", err.msg);
-    }
-    rc = report(&o, samples, count);
-    for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
+    if (rc == 0)
+        rc = run_addr(&o);
+    else if (rc < 0)
+        rc = 0; /* --help */
+    if (o.have_words) wordfree(&o.words);
     return rc;
 }

@@ -86,9 +86,11 @@ int ll_maps_launch(char *const argv[], long after_ms, ll_maps *out, ll_error *er
     ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL));
     ptrace(PTRACE_CONT, pid, NULL, NULL);
     rc = wait_running(pid, after_ms, out, err);
+    /* A tracee stopped at its exit event does not wake for SIGKILL alone. */
     kill(pid, SIGKILL);
-    while (waitpid(pid, &st, __WALL) == pid && !WIFEXITED(st) && !WIFSIGNALED(st)) {
-    }
+    ptrace(PTRACE_CONT, pid, NULL, NULL);
+    while (waitpid(pid, &st, __WALL) == pid && !WIFEXITED(st) && !WIFSIGNALED(st))
+        ptrace(PTRACE_CONT, pid, NULL, NULL);
     if (rc == 0) out->pid = 0; /* the process is gone; keep what it showed */
     return rc;
 }
