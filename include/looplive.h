@@ -289,6 +289,9 @@ typedef struct ll_block {
     int fd;             /* the memfd behind the mapping; -1 if anonymous */
     uint32_t flags;     /* LL_BLOCK_* below */
     void *snap;         /* snapshot layer state; NULL until it is used */
+    /* Set by the layer that owns `snap`; ll_block_release calls it so that
+     * releasing a block frees its snapshots too. */
+    void (*snap_end)(struct ll_block *block);
 } ll_block;
 
 enum {
@@ -490,7 +493,7 @@ int ll_block_attach(ll_block *block, ll_error *err);
  * first take (losing MADV_HUGEPAGE); any move re-arms the arena guard
  * pages. After fork(), both processes keep working: the first take in each
  * copies the shared baseline into a private memfd (O(data), once).
- * Handles are per block; call ll_snap_end before ll_block_release. */
+ * Handles are per block; ll_block_release frees them with the block. */
 typedef struct ll_snap ll_snap;
 
 /* Takes a snapshot of the whole block as it is now. The first one after a

@@ -180,6 +180,10 @@ Test(maps, read_file_errors)
     cr_assert_eq(ll_maps_read_file(path, &m, &err), -1);
     cr_assert(strstr(err.msg, ": maps line 2 is malformed: 'broken'"), "%s", err.msg);
     cr_assert(strstr(err.msg, path), "%s", err.msg);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    close(fd);
+    cr_assert_eq(ll_maps_read_file(path, &m, &err), -1);
+    cr_assert(strstr(err.msg, "has no mappings"), "%s", err.msg);
     unlink(path);
 }
 

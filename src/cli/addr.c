@@ -22,6 +22,8 @@ typedef struct addr_opts {
     long after_ms;
     const char *name, *file, *exec, *svg, *bias_text;
     uint64_t check;
+    wordexp_t words; /* --exec split into argv */
+    int have_words;
     ll_advise_params p;
     char cmdline[512]; /* how to regenerate the result */
 } addr_opts;
@@ -127,8 +129,7 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         o->exec = arg;
         return 0;
     case 'N':
-        if (parse_number(arg, 1, 10000, &v))
-            return usage_error("--samples '%s': give 1..10000", arg);
+        if (parse_number(arg, 1, 64, &v)) return usage_error("--samples '%s': give 1..64", arg);
         o->samples = (int)v;
         return 0;
     case 'a':
@@ -211,6 +212,15 @@ static int parse_args(int argc, char **argv, addr_opts *o)
                            "");
     if ((o->samples || o->after_ms >= 0) && o->target != T_EXEC)
         return usage_error("--samples and --after go with --exec%s", "");
+    if (o->target == T_EXEC) {
+        int rc = wordexp(o->exec, &o->words, WRDE_NOCMD | WRDE_UNDEF);
+        if (rc == 0 && o->words.we_wordc == 0) wordfree(&o->words);
+        if (rc != 0 || o->words.we_wordc == 0)
+            return usage_error("--exec '%s': not a command line (quote it as one argument; no "
+                               "$(...), backquotes or unset variables)",
+                               o->exec);
+        o->have_words = 1;
+    }
     return 0;
 }
 
@@ -218,23 +228,13 @@ static int parse_args(int argc, char **argv, addr_opts *o)
 
 static int launch_all(addr_opts *o, ll_maps *samples, size_t *count, ll_error *err)
 {
-    wordexp_t w;
-    int rc = wordexp(o->exec, &w, WRDE_NOCMD | WRDE_UNDEF);
-    if (rc != 0 || w.we_wordc == 0) {
-        if (rc == 0) wordfree(&w);
-        return ll_fail(err, EINVAL,
-                       "--exec '%s': not a command line (quote it as one argument; "
-                       "no $(...) or backquotes)",
-                       o->exec);
-    }
     int n = o->samples ? o->samples : 5;
     long after = o->after_ms >= 0 ? o->after_ms : 200;
-    rc = 0;
+    int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        rc = ll_maps_launch(w.we_wordv, after, &samples[i], err);
+        rc = ll_maps_launch(o->words.we_wordv, after, &samples[i], err);
         if (rc == 0) *count = (size_t)i + 1;
     }
-    wordfree(&w);
     return rc;
 }
 
@@ -494,20 +494,28 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     return status;
 }
 
+static int run_addr(addr_opts *o)
+{
+    ll_maps samples[64] = {0};
+    size_t count = 0;
+    ll_error err;
+    if (read_target(o, samples, &count, &err) != 0) {
+        for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
+        return cli_error(1, "addr: %s", err.msg);
+    }
+    int rc = report(o, samples, count);
+    for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
+    return rc;
+}
+
 int cli_addr(int argc, char **argv)
 {
     addr_opts o = {.after_ms = -1};
     int rc = parse_args(argc, argv, &o);
-    if (rc) return rc < 0 ? 0 : rc;
-    if (o.samples > 64) return usage_error("--samples %s: at most 64", argv[0]);
-    ll_maps samples[64] = {0};
-    size_t count = 0;
-    ll_error err;
-    if (read_target(&o, samples, &count, &err) != 0) {
-        for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
-        return cli_error(1, "addr: %s", err.msg);
-    }
-    rc = report(&o, samples, count);
-    for (size_t i = 0; i < count; i++) ll_maps_free(&samples[i]);
+    if (rc == 0)
+        rc = run_addr(&o);
+    else if (rc < 0)
+        rc = 0; /* --help */
+    if (o.have_words) wordfree(&o.words);
     return rc;
 }

@@ -272,6 +272,11 @@ int ll_maps_read_file(const char *path, ll_maps *out, ll_error *err)
                        "cannot read maps file '%s': %s (try: cat /proc/PID/maps > FILE)", path,
                        strerror(errno));
     int rc = maps_read_fd(fd, 0, out, err);
+    if (rc == 0 && out->count == 0) {
+        close(fd);
+        return ll_fail(err, EINVAL,
+                       "maps file '%s' has no mappings (try: cat /proc/PID/maps > FILE)", path);
+    }
     if (rc != 0 && err && err->code != ENOMEM && strncmp(err->msg, "maps line", 9) == 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);

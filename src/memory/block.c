@@ -207,6 +207,7 @@ void ll_block_release(ll_block *block)
     if (!block) return;
     /* A zeroed handle has fd 0: only a reserved block owns its fd. */
     if (!block->base) return;
+    if (block->snap_end) block->snap_end(block);
     memory_guards_forget(block->base);
     munmap(block->base, block->size);
     if (block->fd >= 0) close(block->fd);

@@ -91,6 +91,7 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
         return NULL;
     }
     block->snap = st;
+    block->snap_end = ll_snap_end;
     return st;
 }
 

@@ -49,7 +49,9 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
     *counter += (uint64_t)(int64_t)in->add * VERSION;
     uint64_t pages = block->size / block->page_size;
 #ifdef CRASH
-    if (in->add == 99) *(volatile int *)(uintptr_t)in->page = 1; /* after writing the counter */
+    /* An unmapped low address, not NULL: UBSan would trap a NULL store before
+     * it faults, and the test is about the fault. */
+    if (in->add == 99) *(volatile int *)(uintptr_t)(in->page + 16) = 1;
 #endif
 #ifndef NONDET
     block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
