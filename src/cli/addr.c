@@ -471,7 +471,7 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
         free(a);
         return cli_error(err.code == EINVAL ? 2 : 1, "addr: %s", err.msg);
     }
-    ll_verdict v;
+    ll_verdict v = {0};
     if (o->has_check) ll_advise_check(a, &samples[0], o->check, a->size, &v);
     if (o->svg && write_svg(o->svg, a, &samples[0]) != 0) status = 1;
     if (o->format == FMT_JSON)
