@@ -31,7 +31,8 @@ void advise_consts_of(const ll_kernel *k, advise_consts *c)
     c->aslr = (1ull << rnd) * page;
     c->stack_rnd = (k->aarch64 ? (1ull << 18) : (1ull << 22)) * page;
     c->brk_rnd = LL_GIB;
-    c->dyn_base = ll_align_down(c->task_size / 3 * 2, page);
+    /* ELF_ET_DYN_BASE: x86 takes 2/3 of TASK_SIZE - page, arm64 of 2^bits. */
+    c->dyn_base = ll_align_down((k->aarch64 ? c->task_size + page : c->task_size) / 3 * 2, page);
     c->legacy_base = ll_align_up(c->task_size / (k->aarch64 ? 4 : 3), page);
     c->gap_min = 128 * LL_MIB;
     c->gap_max = c->task_size / 6 * 5;
