@@ -329,6 +329,38 @@ Test(maps, permission_explains_ptrace)
     cr_assert_eq(err.code, EACCES);
 }
 
+Test(maps, permission_messages_for_each_rule)
+{
+    ll_error err;
+    struct {
+        unsigned owner;
+        int scope;
+        const char *want;
+    } cases[] = {
+        {1000, -1,
+         "it belongs to another user, and reading another process's address space "
+         "needs ptrace read access: the same user, or CAP_SYS_PTRACE"},
+        {0, -1, "ptrace read access was denied (the process may be undumpable"},
+        {0, 0, "ptrace read access was denied"},
+        {0, 1, "Yama ptrace_scope is 1: only its parent"},
+        {0, 2, "Yama ptrace_scope is 2: only CAP_SYS_PTRACE"},
+        {1000, 3, "Yama ptrace_scope is 3: no process may read another's address space"},
+    };
+    for (size_t i = 0; i < LL_ARRAY_COUNT(cases); i++) {
+        cr_assert_eq(maps_explain_access(42, "game", cases[i].owner, 0, cases[i].scope, &err), -1);
+        cr_assert(strstr(err.msg, cases[i].want), "%s", err.msg);
+        cr_assert(!strncmp(err.msg, "cannot read the maps of pid 42 (game, uid ", 42), "%s",
+                  err.msg);
+        cr_assert(strstr(err.msg, "sudo looplive addr --pid 42"), "%s", err.msg);
+        cr_assert_null(strstr(err.msg, "setuid"));
+        cr_assert_eq(err.code, EACCES);
+    }
+    maps_explain_access(42, "game", 0, 0, 1, &err);
+    cr_assert(strstr(err.msg, "looplive addr --exec 'CMD'"), "%s", err.msg);
+    maps_explain_access(42, "game", 0, 0, 3, &err);
+    cr_assert(strstr(err.msg, "holds until reboot"), "%s", err.msg);
+}
+
 Test(maps, ptrace_scope_and_comm)
 {
     int scope = maps_ptrace_scope();

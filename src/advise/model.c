@@ -31,7 +31,8 @@ void advise_consts_of(const ll_kernel *k, advise_consts *c)
     c->aslr = (1ull << rnd) * page;
     c->stack_rnd = (k->aarch64 ? (1ull << 18) : (1ull << 22)) * page;
     c->brk_rnd = LL_GIB;
-    c->dyn_base = ll_align_down(c->task_size / 3 * 2, page);
+    /* ELF_ET_DYN_BASE: x86 takes 2/3 of TASK_SIZE - page, arm64 of 2^bits. */
+    c->dyn_base = ll_align_down((k->aarch64 ? c->task_size + page : c->task_size) / 3 * 2, page);
     c->legacy_base = ll_align_up(c->task_size / (k->aarch64 ? 4 : 3), page);
     c->gap_min = 128 * LL_MIB;
     c->gap_max = c->task_size / 6 * 5;
@@ -84,16 +85,6 @@ static void guess_exe(const ll_maps *m, const advise_consts *c, ll_exe *exe)
         exe->type = LL_EXE_STATIC_PIE;
 }
 
-static void usage_of(const ll_maps *m, uint64_t *lib, uint64_t *heap)
-{
-    for (size_t i = 0; i < m->count; i++) {
-        const ll_region *r = &m->regions[i];
-        uint64_t n = r->end - r->start;
-        if (r->chunk == LL_CHUNK_LIB || r->chunk == LL_CHUNK_KERNEL) *lib += n;
-        if (!strcmp(r->path, "[heap]") && n > *heap) *heap = n;
-    }
-}
-
 static int inside_zone(const ll_advice *a, uint64_t start, uint64_t end)
 {
     for (size_t z = 0; z < a->zone_count; z++)
@@ -101,34 +92,77 @@ static int inside_zone(const ll_advice *a, uint64_t start, uint64_t end)
     return 0;
 }
 
-/* Mappings the model does not explain (fixed addresses: an ASan shadow, a
- * block reserved earlier) are kept out of the answer as they are. */
-static void add_observed(ll_advice *a, const ll_maps *const *samples, size_t count)
+/* What the mmap area and the heap hold. Only regions inside the zones (as
+ * drawn with the smallest allowances) count: a sanitizer's 16 TiB shadow
+ * is a fixed mapping, not library growth. */
+static void usage_of(const ll_advice *a, const ll_maps *m, uint64_t *lib, uint64_t *heap)
 {
-    ll_range cl[LL_ADVISE_MAX_ZONES];
-    size_t n = 0;
-    uint64_t join = LL_GIB;
-    for (size_t s = 0; s < count; s++) {
-        for (size_t i = 0; i < samples[s]->count; i++) {
-            const ll_region *r = &samples[s]->regions[i];
-            if (r->start >= a->task_size || inside_zone(a, r->start, r->end)) continue;
-            size_t k = 0;
-            while (k < n && !(r->start < cl[k].end + join && r->end + join > cl[k].start)) k++;
-            if (k < n) {
-                if (r->start < cl[k].start) cl[k].start = r->start;
-                if (r->end > cl[k].end) cl[k].end = r->end;
-            } else if (n < LL_ADVISE_MAX_ZONES / 2) {
-                cl[n++] = (ll_range){r->start, r->end};
-            } else {
-                join <<= 1; /* too many clusters: coarsen (rare) */
-                cl[n - 1].end = r->end > cl[n - 1].end ? r->end : cl[n - 1].end;
-                cl[n - 1].start = r->start < cl[n - 1].start ? r->start : cl[n - 1].start;
-            }
+    for (size_t i = 0; i < m->count; i++) {
+        const ll_region *r = &m->regions[i];
+        uint64_t n = r->end - r->start;
+        if (!inside_zone(a, r->start, r->end)) continue;
+        if (r->chunk == LL_CHUNK_LIB || r->chunk == LL_CHUNK_KERNEL) *lib += n;
+        if (!strcmp(r->path, "[heap]") && n > *heap) *heap = n;
+    }
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+    const ll_range *a = x, *b = y;
+    return (a->start > b->start) - (a->start < b->start);
+}
+
+/* Merges sorted ranges closer than join, then the closest neighbours until
+ * at most cap remain. Returns the new count. */
+static size_t coarsen(ll_range *r, size_t n, uint64_t join, size_t cap)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && r[i].start <= r[m - 1].end + join) {
+            if (r[i].end > r[m - 1].end) r[m - 1].end = r[i].end;
+        } else {
+            r[m++] = r[i];
         }
     }
+    while (m > cap) {
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < m; i++)
+            if (r[i + 1].start - r[i].end < r[best + 1].start - r[best].end) best = i;
+        if (r[best + 1].end > r[best].end) r[best].end = r[best + 1].end;
+        memmove(&r[best + 1], &r[best + 2], (m - best - 2) * sizeof *r);
+        m--;
+    }
+    return m;
+}
+
+/* Mappings the model does not explain (fixed addresses: an ASan shadow, a
+ * block reserved earlier) are kept out of the answer as they are. */
+static int add_observed(ll_advice *a, const ll_maps *const *samples, size_t count)
+{
+    size_t n = 0, cap = 0;
+    ll_range *r = NULL;
+    for (size_t s = 0; s < count; s++) {
+        for (size_t i = 0; i < samples[s]->count; i++) {
+            const ll_region *g = &samples[s]->regions[i];
+            if (g->start >= a->task_size || inside_zone(a, g->start, g->end)) continue;
+            if (n == cap) {
+                ll_range *nr = realloc(r, (cap = cap ? cap * 2 : 64) * sizeof *r);
+                if (!nr) {
+                    free(r);
+                    return -1;
+                }
+                r = nr;
+            }
+            r[n++] = (ll_range){g->start, g->end};
+        }
+    }
+    if (n) qsort(r, n, sizeof *r, cmp_range);
+    n = coarsen(r, n, LL_GIB, LL_ADVISE_MAX_ZONES - a->zone_count);
     for (size_t k = 0; k < n; k++)
-        add_zone(a, cl[k].start, cl[k].end, "mappings the model does not explain (fixed)",
+        add_zone(a, r[k].start, r[k].end, "mappings the model does not explain (fixed)",
                  "seen in the samples");
+    free(r);
+    return 0;
 }
 
 static void model_zones(ll_advice *a, const advise_consts *c, const ll_exe *exe)
@@ -197,6 +231,20 @@ static int fits(const ll_advice *a, ll_range r)
     return s >= r.start && s < r.end && r.end - s >= a->size;
 }
 
+/* Where the mmap area is: the vdso (placed like a library in every layout),
+ * else the first shared object; 0 when there is neither. Anonymous
+ * mappings do not count: they may sit at fixed addresses. */
+static uint64_t lib_anchor(const ll_maps *m)
+{
+    uint64_t first = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        const ll_region *r = &m->regions[i];
+        if (!strcmp(r->path, "[vdso]")) return r->start;
+        if (!first && r->chunk == LL_CHUNK_LIB && r->path[0] == '/') first = r->start;
+    }
+    return first;
+}
+
 /* The seed's gap: next to the application chunk, on the side where the
  * samples' libraries are; else the largest interval that fits. */
 static int choose_gap(ll_advice *a, const ll_maps *m)
@@ -204,8 +252,9 @@ static int choose_gap(ll_advice *a, const ll_maps *m)
     const ll_zone *app = NULL;
     for (size_t z = 0; z < a->zone_count; z++)
         if (!strcmp(a->zones[z].when, "every launch")) app = &a->zones[z];
-    ll_span as = ll_maps_span(m, LL_CHUNK_APP), ls = ll_maps_span(m, LL_CHUNK_LIB);
-    int libs_above = !ls.count || !as.count || ls.lo > as.lo;
+    ll_span as = ll_maps_span(m, LL_CHUNK_APP);
+    uint64_t lib = lib_anchor(m);
+    int libs_above = !lib || !as.count || lib > as.lo;
     long pick = -1;
     for (size_t i = 0; app && i < a->safe_count; i++) {
         if (libs_above && a->safe[i].start >= app->end && pick < 0) pick = (long)i;
@@ -292,11 +341,14 @@ int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_e
                            : cur != UINT64_MAX && cur > 4 * LL_GIB ? cur
                                                                    : 4 * LL_GIB;
     uint64_t lib = 0, heap = 0, floor_allow = c.task_size >> 11;
-    for (size_t s = 0; s < count; s++) usage_of(samples[s], &lib, &heap);
+    out->lib_allow = out->heap_allow = floor_allow;
+    model_zones(out, &c, &out->exe);
+    for (size_t s = 0; s < count; s++) usage_of(out, samples[s], &lib, &heap);
     out->lib_allow = pow2_ceil(4 * lib) > floor_allow ? pow2_ceil(4 * lib) : floor_allow;
     out->heap_allow = pow2_ceil(4 * heap) > floor_allow ? pow2_ceil(4 * heap) : floor_allow;
+    out->zone_count = 0;
     model_zones(out, &c, &out->exe);
-    add_observed(out, samples, count);
+    if (add_observed(out, samples, count) != 0) return ll_fail(err, ENOMEM, "out of memory");
     safe_intervals(out);
     layouts_seen(out, samples, count);
     if (choose_gap(out, samples[0]) != 0) {
@@ -328,11 +380,7 @@ const char *advise_layout_of(const ll_advice *a, const ll_maps *sample)
 {
     advise_consts c;
     advise_consts_of(&a->kernel, &c);
-    uint64_t lib = 0;
-    for (size_t i = 0; i < sample->count; i++)
-        if (!strcmp(sample->regions[i].path, "[vdso]") ||
-            (!lib && sample->regions[i].chunk == LL_CHUNK_LIB && sample->regions[i].path[0] == '/'))
-            lib = sample->regions[i].start;
+    uint64_t lib = lib_anchor(sample);
     if (!lib) return "none";
     if (lib >= c.task_size / 2) return "top-down";
     if (lib >= c.legacy_base) return "legacy bottom-up";

@@ -467,11 +467,25 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     ll_error err;
     if (!a) return cli_error(1, "addr: out of memory");
     int status = 0;
+    ll_kernel k;
+    if (o->target == T_FILE && ll_kernel_read(&k, &err) == 0) {
+        /* A file from another machine: its stack tells the width (39 or
+         * 48 bits means arm64 rules). */
+        int has_stack = ll_maps_span(&samples[0], LL_CHUNK_STACK).count > 0;
+        unsigned bits = has_stack ? advise_va_bits_of(&samples[0]) : k.va_bits;
+        if (bits != k.va_bits) {
+            k.va_bits = bits;
+            k.aarch64 = bits == 39 || bits == 48;
+            k.la57 = 0;
+            if (k.aarch64 && k.mmap_rnd_bits > (int)bits - 15) k.mmap_rnd_bits = (int)bits - 21;
+        }
+        o->p.kernel = &k;
+    }
     if (ll_advise_(ptrs, count, a, &err, &o->p) != 0) {
         free(a);
         return cli_error(err.code == EINVAL ? 2 : 1, "addr: %s", err.msg);
     }
-    ll_verdict v;
+    ll_verdict v = {0};
     if (o->has_check) ll_advise_check(a, &samples[0], o->check, a->size, &v);
     if (o->svg && write_svg(o->svg, a, &samples[0]) != 0) status = 1;
     if (o->format == FMT_JSON)

@@ -12,6 +12,11 @@ int maps_read_fd(int fd, int pid, ll_maps *out, ll_error *err);
  * process, exited, kernel thread, or ptrace access denied. Returns -1. */
 int maps_explain(int pid, int open_errno, ll_error *err);
 
+/* The permission message for pid (owned by owner) read by euid under Yama
+ * ptrace_scope scope (-1: no Yama): what rule refused it and what works. */
+int maps_explain_access(int pid, const char *comm, unsigned owner, unsigned euid, int scope,
+                        ll_error *err);
+
 /* The Yama ptrace_scope value, or -1 when Yama is not active. */
 int maps_ptrace_scope(void);
 

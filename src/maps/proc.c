@@ -54,29 +54,41 @@ static int proc_state(int pid, char *state, unsigned long *flags)
     return 0;
 }
 
+int maps_explain_access(int pid, const char *comm, unsigned owner, unsigned euid, int scope,
+                        ll_error *err)
+{
+    const char *why, *try_also = "";
+    if (scope == 3) {
+        why = "Yama ptrace_scope is 3: no process may read another's address space, not even "
+              "root";
+        try_also = "; ptrace_scope 3 holds until reboot";
+    } else if (scope == 2) {
+        why = "Yama ptrace_scope is 2: only CAP_SYS_PTRACE may read another process's address "
+              "space";
+    } else if (owner != euid) {
+        why = "it belongs to another user, and reading another process's address space needs "
+              "ptrace read access: the same user, or CAP_SYS_PTRACE";
+    } else if (scope == 1) {
+        why = "Yama ptrace_scope is 1: only its parent (or a process it named with PR_SET_PTRACER) "
+              "may read it without CAP_SYS_PTRACE";
+        try_also = "; or launch it from looplive: looplive addr --exec 'CMD'";
+    } else {
+        why = "ptrace read access was denied (the process may be undumpable, or a security "
+              "module refuses it); CAP_SYS_PTRACE overrides that";
+    }
+    return ll_fail(err, EACCES,
+                   "cannot read the maps of pid %d (%s, uid %u): %s (try: run as uid %u with "
+                   "CAP_SYS_PTRACE, e.g. sudo looplive addr --pid %d%s)",
+                   pid, comm, owner, why, owner, pid, try_also);
+}
+
 static int explain_access(int pid, const char *comm, ll_error *err)
 {
     char path[64];
     struct stat st;
     snprintf(path, sizeof path, "/proc/%d", pid);
     unsigned owner = stat(path, &st) == 0 ? (unsigned)st.st_uid : 0;
-    int scope = maps_ptrace_scope();
-    const char *why;
-    if (owner != (unsigned)geteuid())
-        why = "it belongs to another user, and reading another process's address space needs "
-              "ptrace read access: the same user, or CAP_SYS_PTRACE";
-    else if (scope >= 2)
-        why = scope == 3 ? "Yama ptrace_scope is 3: no process may ptrace another, even as root"
-                         : "Yama ptrace_scope is 2: only CAP_SYS_PTRACE may read another "
-                           "process's address space";
-    else
-        why = "ptrace read access was denied (the process may be undumpable, or a security "
-              "module refuses it)";
-    return ll_fail(err, EACCES,
-                   "cannot read the maps of pid %d (%s, uid %u): %s (try: run as uid %u, or "
-                   "sudo looplive addr --pid %d%s)",
-                   pid, comm, owner, why, owner, pid,
-                   scope == 3 ? "; or boot with kernel.yama.ptrace_scope < 3" : "");
+    return maps_explain_access(pid, comm, owner, (unsigned)geteuid(), maps_ptrace_scope(), err);
 }
 
 int maps_explain(int pid, int open_errno, ll_error *err)
