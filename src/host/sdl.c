@@ -48,6 +48,7 @@ typedef struct sdl_state {
     SDL_GameController *pads[4];
     int width, height, scale;
     uint32_t *canvas; /* width * height: what the application draws */
+    uint32_t *strip;  /* width * STATUS_ROWS: the status lines */
     uint32_t *frame;  /* the window's pixels: the canvas and the status, scaled */
     int frame_w, frame_h;
     SDL_AudioDeviceID audio; /* 0: no sound */
@@ -92,6 +93,7 @@ static void sdl_close(host_platform *p)
      * still run is how hosts crash on exit. */
     free(s->canvas);
     free(s->frame);
+    free(s->strip);
     free(s);
     p->state = NULL;
 }
@@ -109,7 +111,9 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     s->frame_h = (s->height + STATUS_ROWS) * s->scale;
     s->canvas = calloc((size_t)s->width * (size_t)s->height, sizeof *s->canvas);
     s->frame = calloc((size_t)s->frame_w * (size_t)s->frame_h, sizeof *s->frame);
-    if (!s->canvas || !s->frame) return ll_fail(err, ENOMEM, "out of memory for the SDL canvas");
+    s->strip = calloc((size_t)s->width * STATUS_ROWS, sizeof *s->strip);
+    if (!s->canvas || !s->frame || !s->strip)
+        return ll_fail(err, ENOMEM, "out of memory for the SDL canvas");
     /* (The SDL_Init test is for the static analyser, which loses track of
      * the binding.) */
     if (sdl_bind(s, err) != 0 || !s->SDL_Init) return -1;
@@ -208,8 +212,8 @@ static int sdl_poll(host_platform *p, ll_platform_input *in)
  * pixel repeated scale times each way. */
 static void compose(sdl_state *s, const char *status)
 {
-    static uint32_t strip[4096 * STATUS_ROWS];
-    int w = s->width < 4096 ? s->width : 4096;
+    uint32_t *strip = s->strip;
+    int w = s->width;
     for (int i = 0; i < w * STATUS_ROWS; i++) strip[i] = 0xff181818;
     if (status) host_font_draw(strip, w, STATUS_ROWS, 2, 2, status, 0xffe0e0e0);
     for (int fy = 0; fy < s->frame_h; fy++) {
@@ -219,7 +223,7 @@ static void compose(sdl_state *s, const char *status)
         uint32_t *out = s->frame + (size_t)fy * (size_t)s->frame_w;
         for (int fx = 0; fx < s->frame_w; fx++) {
             int x = fx / s->scale;
-            out[fx] = y < s->height || x < w ? row[x] | 0xff000000 : 0xff181818;
+            out[fx] = row[x] | 0xff000000;
         }
     }
 }
