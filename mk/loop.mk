@@ -1,0 +1,32 @@
+# loop.mk - the demo application examples/bounce, built as a shared library
+# that `looplive replay` and `looplive run` load.
+
+BOUNCE_SRC := $(wildcard examples/bounce/*.c)
+BOUNCE_SO  := $(BUILD)/examples/bounce.so
+
+$(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $(BOUNCE_SRC)
+
+EXTRA_TARGETS += $(BOUNCE_SO)
+
+# Test applications: versions 1 and 2 (a reload changes behaviour), one that
+# keeps state outside the block (the determinism check must catch it) and
+# one that crashes on a given input.
+LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
+                  $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so
+
+$(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DVERSION=1 -o $@ $<
+$(BUILD)/tests/loop/app_v2.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DVERSION=2 -o $@ $<
+$(BUILD)/tests/loop/app_nondet.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DNONDET -o $@ $<
+$(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<
+
+EXTRA_TARGETS += $(LOOP_TEST_APPS)

@@ -1,0 +1,423 @@
+/* replay.c - `looplive replay`: run a recording through an application
+ * library headless; print, check or compare the state hash of every frame;
+ * or make a recording from a script of key presses. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cli_error in a form the static analyser sees returning status. */
+#define fail(status, ...) (cli_error(status, __VA_ARGS__), status)
+
+#define DEFAULT_BASE 0x200000000000ull /* 32 TiB: clear of ASan, PIE and libraries */
+
+typedef struct replay_opts {
+    const char *module, *recording, *check, *script, *output;
+    int determinism, quiet;
+    uint64_t base;
+    double fps;
+} replay_opts;
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism]\n"
+        "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
+        "\n"
+        "Runs a recording through an application library with no window or terminal\n"
+        "and prints one state hash per frame (\"FRAME HASH\", hex), costing the pages\n"
+        "each frame wrote.\n"
+        "\n"
+        "  -m, --module LIB       the application library (exports looplive_app)\n"
+        "  -r, --recording FILE   a recording (.llrec) saved by a host or --output\n"
+        "  -c, --check HASHES     compare with a hash file; exit 1 naming the first\n"
+        "                         frame that differs\n"
+        "  -d, --determinism      run every frame twice from the same state; exit 1\n"
+        "                         naming the first frame and byte (and its arena)\n"
+        "                         where the runs differ\n"
+        "  -s, --script SCRIPT    make a recording: init the application on a fresh\n"
+        "                         block, feed it the script's keys, record every frame\n"
+        "  -o, --output FILE      where --script writes the recording\n"
+        "  -b, --base ADDR        block base for --script (default 0x%llx)\n"
+        "      --fps N            frames per second for --script (default 60)\n"
+        "  -q, --quiet            print no hashes\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "A script has one line per run of frames: COUNT [KEY...], holding the keys for\n"
+        "COUNT frames, pressed on the first; KEY is a character or left, right, up,\n"
+        "down, space, esc. '#' starts a comment.\n"
+        "\n"
+        "exit status: 0 ok, 1 a failure or a difference, 2 bad usage\n",
+        DEFAULT_BASE);
+}
+
+static int parse(int argc, char **argv, replay_opts *o)
+{
+    static const struct option longs[] = {
+        {"module", required_argument, 0, 'm'},
+        {"recording", required_argument, 0, 'r'},
+        {"check", required_argument, 0, 'c'},
+        {"determinism", no_argument, 0, 'd'},
+        {"script", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'},
+        {"base", required_argument, 0, 'b'},
+        {"fps", required_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    *o = (replay_opts){.base = DEFAULT_BASE, .fps = 60};
+    optind = 1;
+    opterr = 0;
+    int c;
+    ll_error err;
+    while ((c = getopt_long(argc, argv, ":m:r:c:ds:o:b:qh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o->module = optarg;
+            break;
+        case 'r':
+            o->recording = optarg;
+            break;
+        case 'c':
+            o->check = optarg;
+            break;
+        case 'd':
+            o->determinism = 1;
+            break;
+        case 's':
+            o->script = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'b':
+            if (ll_size_parse(optarg, &o->base, &err) != 0)
+                return fail(2, "bad --base: %s (try: --base 0x200000000000)", err.msg);
+            break;
+        case 'f':
+            o->fps = strtod(optarg, NULL);
+            if (!(o->fps > 0 && o->fps <= 10000))
+                return fail(2, "bad --fps '%s': want 1 to 10000", optarg);
+            break;
+        case ':':
+            return fail(2, "%s needs a value (try: looplive replay --help)", argv[optind - 1]);
+        default:
+            return fail(2, "unknown option '%s' (try: looplive replay --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return fail(2, "unexpected argument '%s' (try: looplive replay --help)", argv[optind]);
+    if (!o->module) return fail(2, "replay needs --module LIB (try: looplive replay --help)");
+    if (!o->recording == !o->script)
+        return fail(2, "replay needs one of --recording FILE or --script SCRIPT (try: "
+                       "looplive replay --help)");
+    if (o->script && !o->output)
+        return fail(2, "--script needs --output FILE (try: looplive replay --help)");
+    if (o->check && o->determinism) return fail(2, "--check and --determinism do not go together");
+    return -1; /* go on */
+}
+
+/* ---- the session: block, module, loop --------------------------------- */
+
+typedef struct session {
+    ll_block block;
+    ll_module *module;
+    ll_loop *loop;
+    const ll_app *app;
+} session;
+
+static void session_end(session *s)
+{
+    ll_loop_destroy(s->loop);
+    ll_module_close(s->module);
+    ll_snap_end(&s->block);
+    ll_block_release(&s->block);
+}
+
+static const char *const app_symbols[] = {"looplive_app"};
+
+static const ll_app *module_app(ll_module *m)
+{
+    ll_app_get *get = (ll_app_get *)ll_module_symbol(m, 0);
+    return get ? get() : NULL;
+}
+
+static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64_t size, double fps)
+{
+    ll_error err;
+    memset(s, 0, sizeof *s);
+    s->block.fd = -1;
+    if (ll_block_reserve(&s->block, &err, .base = (void *)(uintptr_t)base, .size = size,
+                         .name = "looplive-replay") != 0)
+        return fail(1, "cannot replay: %s", err.msg);
+    s->module = ll_module_open(o->module, &err, .symbols = app_symbols, .symbol_count = 1,
+                               .block = &s->block);
+    if (!s->module) {
+        session_end(s);
+        return fail(1, "cannot load %s: %s", o->module, err.msg);
+    }
+    s->app = module_app(s->module);
+    if (!s->app || s->app->api_version != LL_APP_API_VERSION) {
+        session_end(s);
+        return fail(1, "%s: looplive_app() returned no table of api version %d", o->module,
+                    LL_APP_API_VERSION);
+    }
+    s->loop = ll_loop_create(&s->block, &err, .module = s->module, .fps = fps,
+                             .rewind_seconds = 1.0 / fps);
+    if (!s->loop) {
+        session_end(s);
+        return fail(1, "cannot replay: %s", err.msg);
+    }
+    return 0;
+}
+
+/* ---- hashes ------------------------------------------------------------ */
+
+typedef struct hash_file {
+    uint64_t *hashes;
+    uint64_t count;
+} hash_file;
+
+static int read_hashes(const char *path, hash_file *h)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return fail(1, "cannot open %s: %s", path, strerror(errno));
+    char line[256];
+    uint64_t cap = 0, lineno = 0;
+    memset(h, 0, sizeof *h);
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        uint64_t frame, hash;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        if (sscanf(line, "%" SCNu64 " %" SCNx64, &frame, &hash) != 2 || frame != h->count) {
+            fclose(f);
+            free(h->hashes);
+            return fail(1,
+                        "%s:%" PRIu64 ": expected \"%" PRIu64 " HASH\" (try: a file "
+                        "written by looplive replay)",
+                        path, lineno, h->count);
+        }
+        if (h->count == cap) {
+            cap = cap ? cap * 2 : 1024;
+            uint64_t *p = realloc(h->hashes, cap * sizeof *p);
+            if (!p) {
+                fclose(f);
+                free(h->hashes);
+                h->hashes = NULL;
+                return fail(1, "out of memory reading %s", path);
+            }
+            h->hashes = p;
+        }
+        h->hashes[h->count++] = hash;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* Runs the loaded slot 0 once; prints or checks each frame's hash. */
+static int play_frames(session *s, const replay_opts *o, uint64_t frames, const hash_file *want)
+{
+    ll_error err;
+    if (ll_loop_play(s->loop, 0, &err) != 0) return fail(1, "cannot play: %s", err.msg);
+    for (uint64_t f = 0; f < frames; f++) {
+        if (ll_loop_frame(s->loop, NULL, &err) < 0)
+            return fail(1, "frame %" PRIu64 ": %s", f, err.msg);
+        uint64_t h = ll_loop_hash(s->loop);
+        if (!o->quiet && !want) printf("%" PRIu64 " %016" PRIx64 "\n", f, h);
+        if (want && (f >= want->count || want->hashes[f] != h)) {
+            if (f >= want->count)
+                return fail(1, "frame %" PRIu64 ": %s ends after %" PRIu64 " frames", f, o->check,
+                            want->count);
+            return fail(1,
+                        "frame %" PRIu64 " differs: hash %016" PRIx64 ", %s has %016" PRIx64
+                        " (try: looplive replay --determinism)",
+                        f, h, o->check, want->hashes[f]);
+        }
+    }
+    if (want && want->count != frames)
+        return fail(1, "%s has %" PRIu64 " frames, the recording %" PRIu64, o->check, want->count,
+                    frames);
+    if (want) printf("%" PRIu64 " frames match %s\n", frames, o->check);
+    return 0;
+}
+
+/* Where offset falls: " in arena NAME at +0xOFF", " in the block header"...;
+ * nothing for a block without arenas. */
+static void arena_name(const ll_block *block, uint64_t offset, char *buf, size_t cap)
+{
+    const char *what = ll_block_arena_at(block, offset);
+    const ll_arena *a = ll_arena_get(block, what);
+    if (a)
+        snprintf(buf, cap, " in arena \"%s\" at +0x%" PRIx64, what,
+                 offset - (uint64_t)(a->begin - block->base));
+    else if (ll_block_arena(block, 0))
+        snprintf(buf, cap, " (%s)", what);
+    else if (cap)
+        buf[0] = 0;
+}
+
+static int report_determinism(session *s, const replay_opts *o)
+{
+    ll_error err;
+    ll_loop_diff d;
+    if (ll_loop_determinism(s->loop, 0, &d, &err) != 0)
+        return fail(1, "determinism check stopped at frame %" PRIu64 ": %s", d.frame, err.msg);
+    if (!d.differs) {
+        printf("%" PRIu64 " frames, each the same when run twice\n", d.frames);
+        return 0;
+    }
+    char arena[160] = "";
+    arena_name(&s->block, d.offset, arena, sizeof arena);
+    return fail(1,
+                "runs differ at frame %" PRIu64 ", byte 0x%" PRIx64 "%s: 0x%02x then 0x%02x "
+                "(hash %016" PRIx64 " then %016" PRIx64 ") (try: keep all state in the "
+                "block, and read no clock, address or uninitialised memory in update)",
+                d.frame, d.offset, arena, d.first, d.second, d.hash_first, d.hash_second);
+}
+
+static int replay_recording(const replay_opts *o)
+{
+    ll_error err;
+    ll_loop_file info;
+    if (ll_loop_file_read(o->recording, &info, &err) != 0)
+        return fail(1, "cannot replay: %s", err.msg);
+    hash_file want = {0};
+    if (o->check && read_hashes(o->check, &want) != 0) return 1;
+    session s;
+    if (session_begin(&s, o, info.block_base, info.block_size, info.fps) != 0) {
+        free(want.hashes);
+        return 1;
+    }
+    int rc;
+    if (ll_loop_load(s.loop, 0, o->recording, &err) != 0)
+        rc = fail(1, "cannot replay: %s", err.msg);
+    else if (o->determinism)
+        rc = report_determinism(&s, o);
+    else
+        rc = play_frames(&s, o, info.frames, o->check ? &want : NULL);
+    free(want.hashes);
+    session_end(&s);
+    return rc;
+}
+
+/* ---- making a recording from a script ----------------------------------- */
+
+static int key_code(const char *name)
+{
+    static const struct {
+        const char *name;
+        int code;
+    } named[] = {{"left", LL_KEY_LEFT}, {"right", LL_KEY_RIGHT}, {"up", LL_KEY_UP},
+                 {"down", LL_KEY_DOWN}, {"space", ' '},          {"esc", LL_KEY_ESCAPE}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (!strcmp(name, named[i].name)) return named[i].code;
+    return strlen(name) == 1 ? (unsigned char)name[0] : -1;
+}
+
+/* One script line: COUNT [KEY...]. Returns the count, 0 for a blank line,
+ * -1 on a bad line. */
+static long script_line(char *line, ll_platform_input *in)
+{
+    char *hash = strchr(line, '#');
+    if (hash) *hash = 0;
+    char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
+    if (!tok) return 0;
+    char *end;
+    long count = strtol(tok, &end, 10);
+    if (*end || count <= 0) return -1;
+    memset(in, 0, sizeof *in);
+    while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+        int k = key_code(tok);
+        if (k < 0) return -1;
+        in->keys[k] = in->pressed[k] = 1;
+    }
+    return count;
+}
+
+static int run_script(session *s, const replay_opts *o, FILE *f)
+{
+    ll_error err;
+    char line[1024];
+    uint64_t frame = 0, lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        ll_platform_input in;
+        lineno++;
+        long count = script_line(line, &in);
+        if (count < 0)
+            return fail(1,
+                        "%s:%" PRIu64 ": expected COUNT [KEY...] (try: looplive replay "
+                        "--help)",
+                        o->script, lineno);
+        for (long i = 0; i < count; i++, frame++) {
+            if (ll_loop_frame(s->loop, &in, &err) < 0)
+                return fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
+            memset(in.pressed, 0, sizeof in.pressed);
+            if (!o->quiet) printf("%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
+        }
+    }
+    return 0;
+}
+
+typedef struct init_call {
+    const ll_app *app;
+    ll_block *block;
+    int rc;
+} init_call;
+
+static void init_thunk(void *ctx)
+{
+    init_call *c = ctx;
+    c->rc = c->app->init ? c->app->init(c->block) : 0;
+}
+
+static int record_script(const replay_opts *o)
+{
+    ll_error err;
+    FILE *f = fopen(o->script, "r");
+    if (!f) return fail(1, "cannot open %s: %s", o->script, strerror(errno));
+    /* The application says how large a block it wants: ask it first. */
+    ll_module *probe = ll_module_open(o->module, &err, .symbols = app_symbols, .symbol_count = 1);
+    const ll_app *app = probe ? module_app(probe) : NULL;
+    uint64_t size = app ? app->block_size : 0;
+    ll_module_close(probe);
+    if (!size) {
+        fclose(f);
+        return fail(1, "cannot load %s: %s", o->module,
+                    probe ? "looplive_app() gives no block size" : err.msg);
+    }
+    session s;
+    if (session_begin(&s, o, o->base, size, o->fps) != 0) {
+        fclose(f);
+        return 1;
+    }
+    init_call init = {s.app, &s.block, 0};
+    int rc = 0;
+    if (ll_module_protect(s.module, init_thunk, &init, &err) != 0 || init.rc != 0)
+        rc = fail(1, "%s: init failed: %s", o->module, init.rc ? "it returned -1" : err.msg);
+    if (rc == 0 && ll_loop_record(s.loop, 0, &err) != 0) rc = fail(1, "cannot record: %s", err.msg);
+    if (rc == 0) rc = run_script(&s, o, f);
+    if (rc == 0 && ll_loop_save(s.loop, 0, o->output, &err) != 0)
+        rc = fail(1, "cannot save: %s", err.msg);
+    fclose(f);
+    session_end(&s);
+    return rc;
+}
+
+int cli_replay(int argc, char **argv)
+{
+    replay_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0) return rc;
+    return o.script ? record_script(&o) : replay_recording(&o);
+}

@@ -1,0 +1,866 @@
+/* loop.c - drive an application frame by frame: live or recorded input,
+ * recording slots that loop, a rewind window, pause, step and speed.
+ *
+ * Snapshots carry the states; the loop keeps only inputs and page lists.
+ * `cur` is always a snapshot of the state before the next frame, so that
+ * the pages ll_snap_take_visit reports when it takes the next one are
+ * exactly those the frame wrote: those pages, and only those, are rehashed
+ * and listed in the frame's rewind entry. Every restore is followed by a
+ * fresh `cur`, and the pages it changed come from the loop's own lists (a
+ * slot's `dirty` set, the rewind entries), so no step walks the block. */
+#include "loop/loop.h"
+#include "base/base.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct loop_slot {
+    ll_snap *start;  /* state before the first input */
+    uint8_t *inputs; /* count * input_size bytes */
+    uint64_t count, cap;
+    uint32_t input_size;
+    uint64_t layout_version;
+    uint64_t start_frame;
+    double fps;       /* playback runs at the recording's dt */
+    uint64_t gen;     /* changes whenever the slot is replaced */
+    loop_pages dirty; /* pages that may differ from start */
+} loop_slot;
+
+/* One simulated frame in the rewind window. */
+typedef struct ring_entry {
+    ll_snap *snap;   /* state before the frame */
+    uint64_t *pages; /* pages changed from that state to the next entry's */
+    uint64_t npages, cap;
+    uint64_t frame, play_pos, rec_len, slot_gen;
+    ll_loop_mode mode;
+    int slot;
+    int cut; /* snap was reached by a restore, not by the frame before */
+} ring_entry;
+
+struct ll_loop {
+    ll_block *block;
+    const ll_app *app;
+    ll_module *module;
+    size_t app_symbol;
+    double fps;
+
+    loop_hash hash;
+    ll_snap *cur;
+    loop_pages pending; /* pages changed since the newest rewind entry */
+    int pending_cut;
+
+    uint64_t frame;
+    ll_loop_mode mode;
+    int slot;
+    uint64_t play_pos, loops;
+    int paused, step;
+    double speed, acc;
+    loop_slot slots[LL_LOOP_SLOTS];
+    uint64_t next_gen;
+
+    ring_entry *ring; /* ring_cap entries; ring_count from ring_head on */
+    uint64_t ring_cap, ring_head, ring_count;
+    uint8_t *ring_inputs;
+    uint32_t ring_input_size;
+
+    uint8_t *input; /* this frame's input */
+    uint32_t input_cap;
+
+    uint64_t *last; /* pages the last frame changed (with what came before it) */
+    uint64_t last_count, last_cap;
+};
+
+/* ---- page bookkeeping ---------------------------------------------------- */
+
+/* A page changed: rehash it and note it wherever a later restore needs it. */
+static void page_changed(ll_loop *loop, uint64_t index)
+{
+    loop_hash_page(&loop->hash, loop->block, index);
+    loop_pages_add(&loop->pending, index);
+    for (int s = 0; s < LL_LOOP_SLOTS; s++)
+        if (loop->slots[s].start) loop_pages_add(&loop->slots[s].dirty, index);
+}
+
+static void changed_visit(uint64_t offset, void *ctx)
+{
+    ll_loop *loop = ctx;
+    page_changed(loop, offset / loop->hash.page_size);
+}
+
+/* Picks up the pages written since cur. */
+static int absorb(ll_loop *loop, ll_error *err)
+{
+    return ll_snap_changed(loop->block, changed_visit, loop, err);
+}
+
+/* After a restore: the block equals a snapshot, so cur is retaken from it. */
+static int retake(ll_loop *loop, ll_error *err)
+{
+    ll_snap_drop(loop->block, loop->cur);
+    loop->cur = ll_snap_take(loop->block, err);
+    return loop->cur ? 0 : -1;
+}
+
+/* A whole-block change (a load): every page may differ from every kept
+ * state. */
+static int block_changed(ll_loop *loop, ll_error *err)
+{
+    if (loop_hash_all(&loop->hash, loop->block, err) != 0) return -1;
+    for (int s = 0; s < LL_LOOP_SLOTS; s++) loop->slots[s].dirty.all = 1;
+    return 0;
+}
+
+/* ---- the rewind window --------------------------------------------------- */
+
+static ring_entry *ring_at(ll_loop *loop, uint64_t i)
+{
+    return &loop->ring[(loop->ring_head + i) % loop->ring_cap];
+}
+
+static uint8_t *ring_input(ll_loop *loop, const ring_entry *e)
+{
+    return loop->ring_inputs + (uint64_t)(e - loop->ring) * loop->ring_input_size;
+}
+
+static void ring_clear(ll_loop *loop)
+{
+    for (uint64_t i = 0; i < loop->ring_count; i++) {
+        ring_entry *e = ring_at(loop, i);
+        ll_snap_drop(loop->block, e->snap);
+        e->snap = NULL;
+    }
+    loop->ring_count = 0;
+    loop->ring_head = 0;
+    loop->pending_cut = 1;
+}
+
+static int ring_resize_inputs(ll_loop *loop, uint32_t input_size, ll_error *err)
+{
+    if (loop->ring_input_size == input_size || !loop->ring_cap) return 0;
+    ring_clear(loop);
+    uint8_t *inputs = realloc(loop->ring_inputs, loop->ring_cap * input_size);
+    if (!inputs) return loop_fail(err, ENOMEM, "out of memory for the rewind window");
+    loop->ring_inputs = inputs;
+    loop->ring_input_size = input_size;
+    return 0;
+}
+
+static int entry_set_pages(ring_entry *e, const loop_pages *set)
+{
+    if (set->count > e->cap) {
+        uint64_t *p = realloc(e->pages, set->count * sizeof *p);
+        if (!p) return -1;
+        e->pages = p;
+        e->cap = set->count;
+    }
+    memcpy(e->pages, set->list, set->count * sizeof *e->pages);
+    e->npages = set->count;
+    return 0;
+}
+
+/* Files the frame just run: its state before (cur), its input, its pages. */
+static void ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t play_pos,
+                      uint64_t rec_len)
+{
+    if (loop->ring_count == loop->ring_cap) {
+        ring_entry *old = ring_at(loop, 0);
+        ll_snap_drop(loop->block, old->snap);
+        old->snap = NULL;
+        loop->ring_head = (loop->ring_head + 1) % loop->ring_cap;
+        loop->ring_count--;
+    }
+    ring_entry *e = ring_at(loop, loop->ring_count);
+    if (entry_set_pages(e, &loop->pending) != 0) {
+        ring_clear(loop); /* cannot remember what changed: forget the window */
+        ll_snap_drop(loop->block, loop->cur);
+        return;
+    }
+    e->snap = loop->cur;
+    e->frame = frame;
+    e->play_pos = play_pos;
+    e->rec_len = rec_len;
+    e->mode = loop->mode;
+    e->slot = loop->slot;
+    e->slot_gen = loop->slot >= 0 ? loop->slots[loop->slot].gen : 0;
+    e->cut = loop->pending_cut;
+    memcpy(ring_input(loop, e), input, loop->ring_input_size);
+    loop->ring_count++;
+}
+
+/* ---- the application ------------------------------------------------------ */
+
+static const ll_app *current_app(ll_loop *loop, ll_error *err)
+{
+    const ll_app *app = loop->app;
+    if (loop->module) {
+        ll_app_get *get = (ll_app_get *)ll_module_symbol(loop->module, loop->app_symbol);
+        app = get ? get() : NULL;
+    }
+    if (!app)
+        return ll_fail(err, EINVAL, "the application library returned no looplive_app table"), NULL;
+    if (app->api_version != LL_APP_API_VERSION || !app->update || app->input_size == 0 ||
+        app->input_size > 65536)
+        return ll_fail(err, EINVAL,
+                       "application %s: api version %u, input size %u, update %s; this loop "
+                       "takes api version %u, 1..65536 bytes of input and an update function",
+                       app->name ? app->name : "?", app->api_version, app->input_size,
+                       app->update ? "set" : "missing", LL_APP_API_VERSION),
+               NULL;
+    return app;
+}
+
+/* A reload may change the input struct or the layout under a slot. */
+static int check_slot_fits(ll_loop *loop, const ll_app *app, ll_error *err)
+{
+    if (loop->mode == LL_LOOP_LIVE) return 0;
+    const loop_slot *s = &loop->slots[loop->slot];
+    if (s->input_size == app->input_size && s->layout_version == app->layout_version) return 0;
+    int slot = loop->slot;
+    loop->mode = LL_LOOP_LIVE;
+    loop->slot = -1;
+    return loop_fail(err, EINVAL,
+                     "slot %d was recorded with %u-byte inputs and layout version %llu, the "
+                     "application now has %u and %llu: back to live input (try: record again)",
+                     slot, s->input_size, (unsigned long long)s->layout_version, app->input_size,
+                     (unsigned long long)app->layout_version);
+}
+
+typedef struct frame_call {
+    const ll_app *app;
+    ll_block *block;
+    const ll_platform_input *live; /* translate this first unless NULL */
+    uint8_t *input;
+    uint64_t frame;
+    double dt;
+} frame_call;
+
+static void translate(const ll_app *app, const ll_platform_input *live, uint8_t *input)
+{
+    static const ll_platform_input none;
+    if (!live) live = &none;
+    memset(input, 0, app->input_size);
+    if (app->translate) {
+        app->translate(live, input);
+        return;
+    }
+    size_t n = app->input_size < sizeof *live ? app->input_size : sizeof *live;
+    memcpy(input, live, n);
+}
+
+static void frame_thunk(void *ctx)
+{
+    frame_call *c = ctx;
+    if (c->live) translate(c->app, c->live, c->input);
+    c->app->update(c->block, c->input, c->frame, c->dt);
+}
+
+static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
+{
+    if (!loop->module) {
+        frame_thunk(call);
+        return 0;
+    }
+    /* The module takes (and drops) its own snapshot around the call, which
+     * moves the start of "written since": collect what came before it (the
+     * host's writes, a reload's re-pointing) first. */
+    if (absorb(loop, err) != 0) return -1;
+    return ll_module_protect(loop->module, frame_thunk, call, err);
+}
+
+/* ---- one simulated frame ------------------------------------------------- */
+
+static int restore_slot_start(ll_loop *loop, loop_slot *s, ll_error *err)
+{
+    if (absorb(loop, err) != 0) return -1;
+    if (ll_snap_restore(loop->block, s->start, err) != 0) return -1;
+    if (s->dirty.all) {
+        if (block_changed(loop, err) != 0) return -1;
+        ring_clear(loop);
+    } else {
+        /* page_changed adds to s->dirty too, but only pages already in it. */
+        uint64_t n = s->dirty.count;
+        for (uint64_t i = 0; i < n; i++) page_changed(loop, s->dirty.list[i]);
+    }
+    loop_pages_clear(&s->dirty);
+    loop->pending_cut = 1;
+    loop->play_pos = 0;
+    loop->frame = s->start_frame;
+    return retake(loop, err);
+}
+
+static int ensure_input(ll_loop *loop, uint32_t size, ll_error *err)
+{
+    if (size <= loop->input_cap) return 0;
+    uint8_t *p = realloc(loop->input, size);
+    if (!p) return loop_fail(err, ENOMEM, "out of memory for a %u-byte input", size);
+    loop->input = p;
+    loop->input_cap = size;
+    return 0;
+}
+
+static int keep_last(ll_loop *loop)
+{
+    if (loop->pending.count > loop->last_cap) {
+        uint64_t *p = realloc(loop->last, loop->pending.count * sizeof *p);
+        if (!p) return -1;
+        loop->last = p;
+        loop->last_cap = loop->pending.count;
+    }
+    memcpy(loop->last, loop->pending.list, loop->pending.count * sizeof *loop->last);
+    loop->last_count = loop->pending.count;
+    return 0;
+}
+
+static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
+{
+    const ll_app *app = current_app(loop, err);
+    if (!app || check_slot_fits(loop, app, err) != 0) return -1;
+    if (ensure_input(loop, app->input_size, err) || ring_resize_inputs(loop, app->input_size, err))
+        return -1;
+    loop_slot *s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL;
+    if (loop->mode == LL_LOOP_PLAYING && loop->play_pos >= s->count) {
+        if (restore_slot_start(loop, s, err) != 0) return -1;
+        loop->loops++;
+    }
+    double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
+    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / fps};
+    if (loop->mode == LL_LOOP_PLAYING) {
+        memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
+        call.live = NULL;
+    } else if (!live) {
+        static const ll_platform_input none;
+        call.live = &none;
+    }
+    if (call_app(loop, &call, err) != 0) {
+        absorb(loop, NULL); /* the module put the block back; cur still holds */
+        return -1;
+    }
+    /* The pages the frame wrote, and the state after it, in one walk. */
+    ll_snap *next = ll_snap_take_visit(loop->block, changed_visit, loop, err);
+    if (!next) return -1;
+    int no_memory = keep_last(loop) != 0;
+    uint64_t rec_len = s ? s->count : 0;
+    if (loop->mode == LL_LOOP_RECORDING && s &&
+        loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
+        no_memory = 1;
+    if (loop->ring_cap) {
+        ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len);
+    } else {
+        ll_snap_drop(loop->block, loop->cur);
+    }
+    loop->cur = next;
+    loop_pages_clear(&loop->pending);
+    loop->pending_cut = 0;
+    loop->frame++;
+    if (loop->mode == LL_LOOP_PLAYING) loop->play_pos++;
+    if (no_memory) {
+        if (loop->mode == LL_LOOP_RECORDING) ll_loop_stop(loop);
+        return loop_fail(err, ENOMEM, "out of memory after frame %llu: recording stopped",
+                         (unsigned long long)(loop->frame - 1));
+    }
+    return 0;
+}
+
+int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err)
+{
+    int n;
+    if (loop->paused) {
+        n = loop->step;
+        loop->step = 0;
+    } else {
+        loop->acc += loop->speed;
+        n = (int)loop->acc;
+        loop->acc -= n;
+    }
+    for (int i = 0; i < n; i++) {
+        /* A key press belongs to the first of several frames only. */
+        ll_platform_input later;
+        const ll_platform_input *in = live;
+        if (i > 0 && live) {
+            later = *live;
+            memset(later.pressed, 0, sizeof later.pressed);
+            in = &later;
+        }
+        if (run_one(loop, in, err) != 0) {
+            loop->acc = 0;
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* ---- create, destroy ------------------------------------------------------ */
+
+static int create_ring(ll_loop *loop, const ll_loop_params *p, ll_error *err)
+{
+    double seconds = p->rewind_seconds == 0 ? 2.0 : p->rewind_seconds;
+    if (seconds < 0) return 0;
+    uint64_t cap = (uint64_t)llround(seconds * loop->fps);
+    if (cap == 0) return 0;
+    loop->ring = calloc(cap, sizeof *loop->ring);
+    if (!loop->ring) return loop_fail(err, ENOMEM, "out of memory for the rewind window");
+    loop->ring_cap = cap;
+    return 0;
+}
+
+ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p)
+{
+    if (!block || !block->base || !p || (!p->app && !p->module))
+        return ll_fail(err, EINVAL, "ll_loop_create needs a reserved block and .app or .module"),
+               NULL;
+    if (p->fps < 0 || p->fps > 100000)
+        return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps), NULL;
+    ll_loop *loop = calloc(1, sizeof *loop);
+    if (!loop) return ll_fail(err, ENOMEM, "out of memory"), NULL;
+    loop->block = block;
+    loop->app = p->app;
+    loop->module = p->module;
+    loop->app_symbol = p->app_symbol;
+    loop->fps = p->fps > 0 ? p->fps : 60;
+    loop->speed = 1;
+    loop->slot = -1;
+    loop->next_gen = 1;
+    loop->pending_cut = 1;
+    if (loop_hash_init(&loop->hash, block, err) != 0 ||
+        loop_pages_init(&loop->pending, loop->hash.pages, err) != 0 ||
+        create_ring(loop, p, err) != 0 || loop_hash_all(&loop->hash, block, err) != 0 ||
+        !(loop->cur = ll_snap_take(block, err))) {
+        ll_loop_destroy(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+static void slot_free(ll_loop *loop, loop_slot *s)
+{
+    ll_snap_drop(loop->block, s->start);
+    free(s->inputs);
+    loop_pages_free(&s->dirty);
+    memset(s, 0, sizeof *s);
+}
+
+void ll_loop_destroy(ll_loop *loop)
+{
+    if (!loop) return;
+    if (loop->ring) {
+        ring_clear(loop);
+        for (uint64_t i = 0; i < loop->ring_cap; i++) free(loop->ring[i].pages);
+    }
+    free(loop->ring);
+    free(loop->ring_inputs);
+    for (int s = 0; s < LL_LOOP_SLOTS; s++) slot_free(loop, &loop->slots[s]);
+    ll_snap_drop(loop->block, loop->cur);
+    loop_pages_free(&loop->pending);
+    loop_hash_free(&loop->hash);
+    free(loop->input);
+    free(loop->last);
+    free(loop);
+}
+
+const ll_app *ll_loop_app(ll_loop *loop, ll_error *err)
+{
+    return current_app(loop, err);
+}
+
+void ll_loop_set_app(ll_loop *loop, const ll_app *app)
+{
+    loop->app = app;
+}
+
+/* ---- slots ---------------------------------------------------------------- */
+
+static int check_slot(int slot, ll_error *err)
+{
+    if (slot < 0 || slot >= LL_LOOP_SLOTS)
+        return loop_fail(err, EINVAL, "no slot %d: slots are 0 to %d", slot, LL_LOOP_SLOTS - 1);
+    return 0;
+}
+
+/* Empties slot for a new recording whose start state is start. */
+static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *start, ll_error *err)
+{
+    slot_free(loop, s);
+    if (loop_pages_init(&s->dirty, loop->hash.pages, err) != 0) {
+        ll_snap_drop(loop->block, start);
+        return -1;
+    }
+    s->start = start;
+    s->input_size = app->input_size;
+    s->layout_version = app->layout_version;
+    s->start_frame = loop->frame;
+    s->fps = loop->fps;
+    s->gen = loop->next_gen++;
+    return 0;
+}
+
+/* Gives slot the block as it is now for a start state. */
+static int slot_begin(ll_loop *loop, loop_slot *s, const ll_app *app, ll_error *err)
+{
+    /* Pages written since cur are picked up in the same walk. */
+    ll_snap *start = ll_snap_take_visit(loop->block, changed_visit, loop, err);
+    if (!start || slot_reset(loop, s, app, start, err) != 0) return -1;
+    /* cur must stay the newest snapshot: changed() counts from it. */
+    return retake(loop, err);
+}
+
+int ll_loop_record(ll_loop *loop, int slot, ll_error *err)
+{
+    const ll_app *app;
+    if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
+    if (slot_begin(loop, &loop->slots[slot], app, err) != 0) return -1;
+    loop->mode = LL_LOOP_RECORDING;
+    loop->slot = slot;
+    return 0;
+}
+
+int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
+{
+    const ll_app *app;
+    if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    loop_slot *s = &loop->slots[slot];
+    if (!s->start || s->count == 0)
+        return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
+                         slot);
+    if (s->input_size != app->input_size || s->layout_version != app->layout_version)
+        return loop_fail(err, EINVAL,
+                         "slot %d was recorded with %u-byte inputs and layout version %llu, the "
+                         "application has %u and %llu (try: record again)",
+                         slot, s->input_size, (unsigned long long)s->layout_version,
+                         app->input_size, (unsigned long long)app->layout_version);
+    if (restore_slot_start(loop, s, err) != 0) return -1;
+    loop->mode = LL_LOOP_PLAYING;
+    loop->slot = slot;
+    loop->loops = 0;
+    return 0;
+}
+
+void ll_loop_stop(ll_loop *loop)
+{
+    loop->mode = LL_LOOP_LIVE;
+    loop->slot = -1;
+}
+
+uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot)
+{
+    if (slot < 0 || slot >= LL_LOOP_SLOTS || !loop->slots[slot].start) return 0;
+    return loop->slots[slot].count;
+}
+
+int loop_inputs_append(uint8_t **inputs, uint64_t *count, uint64_t *cap, const void *input,
+                       uint32_t size)
+{
+    if (*count == *cap) {
+        uint64_t n = *cap ? *cap * 2 : 256;
+        uint8_t *p = realloc(*inputs, n * size);
+        if (!p) return -1;
+        *inputs = p;
+        *cap = n;
+    }
+    memcpy(*inputs + *count * size, input, size);
+    (*count)++;
+    return 0;
+}
+
+/* ---- rewind --------------------------------------------------------------- */
+
+int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err)
+{
+    if (frames == 0 || frames > loop->ring_count)
+        return loop_fail(err, EINVAL,
+                         "cannot rewind %llu frames: the window holds %llu (try: 1 to %llu, or a "
+                         "longer .rewind_seconds)",
+                         (unsigned long long)frames, (unsigned long long)loop->ring_count,
+                         (unsigned long long)loop->ring_count);
+    if (absorb(loop, err) != 0) return -1;
+    uint64_t t = loop->ring_count - frames;
+    ring_entry *target = ring_at(loop, t);
+    if (ll_snap_restore(loop->block, target->snap, err) != 0) return -1;
+    for (uint64_t i = t; i < loop->ring_count; i++) {
+        ring_entry *e = ring_at(loop, i);
+        for (uint64_t k = 0; k < e->npages; k++) page_changed(loop, e->pages[k]);
+    }
+    /* The restored state differs from the newest kept entry's end by what
+     * came between them: the target's own pages cover that. */
+    loop_pages_clear(&loop->pending);
+    for (uint64_t k = 0; k < target->npages; k++) loop_pages_add(&loop->pending, target->pages[k]);
+    loop->pending_cut = target->cut;
+    loop->frame = target->frame;
+    loop->play_pos = target->play_pos;
+    loop->mode = target->mode;
+    loop->slot = target->slot;
+    if (loop->mode != LL_LOOP_LIVE && loop->slots[loop->slot].gen != target->slot_gen)
+        ll_loop_stop(loop); /* the slot was replaced since */
+    if (loop->mode == LL_LOOP_RECORDING) loop->slots[loop->slot].count = target->rec_len;
+    for (uint64_t i = t + 1; i < loop->ring_count; i++) {
+        ring_entry *e = ring_at(loop, i);
+        ll_snap_drop(loop->block, e->snap);
+        e->snap = NULL;
+    }
+    ll_snap_drop(loop->block, loop->cur);
+    loop->cur = target->snap;
+    target->snap = NULL;
+    loop->ring_count = t;
+    return retake(loop, err);
+}
+
+/* The window from its newest cut on replays without a restore in between. */
+static uint64_t window_start(ll_loop *loop)
+{
+    for (uint64_t i = loop->ring_count; i-- > 0;)
+        if (ring_at(loop, i)->cut) return i;
+    return 0;
+}
+
+static int keep_inputs(ll_loop *loop, loop_slot *s, uint64_t first)
+{
+    for (uint64_t i = first; i < loop->ring_count; i++) {
+        ring_entry *e = ring_at(loop, i);
+        if (loop_inputs_append(&s->inputs, &s->count, &s->cap, ring_input(loop, e),
+                               loop->ring_input_size) != 0)
+            return -1;
+        for (uint64_t k = 0; k < e->npages; k++) loop_pages_add(&s->dirty, e->pages[k]);
+    }
+    for (uint64_t k = 0; k < loop->pending.count; k++)
+        loop_pages_add(&s->dirty, loop->pending.list[k]);
+    return 0;
+}
+
+int ll_loop_keep(ll_loop *loop, int slot, ll_error *err)
+{
+    const ll_app *app;
+    if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    if (loop->ring_count == 0)
+        return loop_fail(err, EINVAL, "the rewind window is empty (try: run some frames first)");
+    if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
+    uint64_t first = window_start(loop);
+    ring_entry *e = ring_at(loop, first);
+    loop_slot *s = &loop->slots[slot];
+    if (absorb(loop, err) != 0) return -1;
+    /* A snapshot of an older state: visit it, take it, come back to cur. */
+    if (ll_snap_restore(loop->block, e->snap, err) != 0) return -1;
+    ll_snap *start = ll_snap_take(loop->block, err);
+    if (ll_snap_restore(loop->block, loop->cur, err) != 0 || retake(loop, err) != 0) {
+        ll_snap_drop(loop->block, start);
+        return -1;
+    }
+    if (!start || slot_reset(loop, s, app, start, err) != 0) return -1;
+    s->start_frame = e->frame;
+    s->input_size = loop->ring_input_size;
+    if (keep_inputs(loop, s, first) != 0) {
+        slot_free(loop, s);
+        return loop_fail(err, ENOMEM, "out of memory keeping the rewind window");
+    }
+    return 0;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
+{
+    const ll_app *app;
+    if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    loop_slot *s = &loop->slots[slot];
+    if (!s->start)
+        return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
+                         slot);
+    loop_rec_info info = {
+        .layout_version = s->layout_version,
+        .frames = s->count,
+        .start_frame = s->start_frame,
+        .input_size = s->input_size,
+        .fps = s->fps,
+    };
+    snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
+    if (absorb(loop, err) != 0) return -1;
+    /* The file is written from the block itself while it holds the start
+     * state, then the present comes back: both restores cost the pages
+     * written since the start. */
+    if (ll_snap_restore(loop->block, s->start, err) != 0) return -1;
+    int rc = loop_rec_write(path, loop->block, &info, s->inputs, err);
+    ll_error back;
+    if (ll_snap_restore(loop->block, loop->cur, &back) != 0 || retake(loop, &back) != 0) {
+        if (err) *err = back;
+        return -1;
+    }
+    return rc;
+}
+
+int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
+{
+    const ll_app *app;
+    if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    loop_rec rec;
+    if (loop_rec_open(&rec, path, err) != 0) return -1;
+    if (loop_rec_check(&rec, loop->block, app, err) != 0) {
+        loop_rec_close(&rec);
+        return -1;
+    }
+    if (absorb(loop, err) != 0) {
+        loop_rec_close(&rec);
+        return -1;
+    }
+    ll_loop_stop(loop);
+    loop_rec_apply(&rec, loop->block);
+    ring_clear(loop);
+    loop->frame = rec.info.start_frame;
+    int rc = block_changed(loop, err);
+    if (rc == 0) rc = retake(loop, err);
+    loop_slot *s = &loop->slots[slot];
+    if (rc == 0) rc = slot_begin(loop, s, app, err);
+    if (rc == 0 && rec.info.fps > 0) s->fps = rec.info.fps;
+    for (uint64_t i = 0; rc == 0 && i < rec.info.frames; i++)
+        if (loop_inputs_append(&s->inputs, &s->count, &s->cap, rec.inputs + i * rec.info.input_size,
+                               rec.info.input_size) != 0)
+            rc = loop_fail(err, ENOMEM, "out of memory loading %s", path);
+    loop_rec_close(&rec);
+    return rc;
+}
+
+/* ---- controls, status ------------------------------------------------------ */
+
+void ll_loop_pause(ll_loop *loop, int paused)
+{
+    loop->paused = paused != 0;
+    loop->step = 0;
+    loop->acc = 0;
+}
+
+void ll_loop_step(ll_loop *loop)
+{
+    if (loop->paused) loop->step = 1;
+}
+
+void ll_loop_set_speed(ll_loop *loop, double speed)
+{
+    if (!(speed >= 1.0 / 16)) speed = 1.0 / 16; /* also catches NaN */
+    if (speed > 16) speed = 16;
+    loop->speed = speed;
+}
+
+uint64_t ll_loop_hash(const ll_loop *loop)
+{
+    return loop->hash.total;
+}
+
+ll_loop_status ll_loop_status_get(const ll_loop *loop)
+{
+    const loop_slot *s = loop->slot >= 0 ? &loop->slots[loop->slot] : NULL;
+    return (ll_loop_status){
+        .mode = loop->mode,
+        .slot = loop->slot,
+        .paused = loop->paused,
+        .speed = loop->speed,
+        .frame = loop->frame,
+        .play_pos = loop->play_pos,
+        .slot_frames = s ? s->count : 0,
+        .loops = loop->loops,
+        .rewind_frames = loop->ring_count,
+        .hash = loop->hash.total,
+    };
+}
+
+/* ---- determinism ---------------------------------------------------------- */
+
+typedef struct page_copies {
+    uint64_t *index;
+    uint8_t *bytes;
+    uint64_t count, cap;
+} page_copies;
+
+static int copies_take(page_copies *c, const ll_block *block, const uint64_t *pages, uint64_t n,
+                       uint64_t ps)
+{
+    if (n > c->cap) {
+        uint64_t *i = realloc(c->index, n * sizeof *i);
+        if (i) c->index = i;
+        uint8_t *b = realloc(c->bytes, n * ps);
+        if (b) c->bytes = b;
+        if (!i || !b) return -1;
+        c->cap = n;
+    }
+    c->count = 0;
+    if (n == 0) return 0;
+    memcpy(c->index, pages, n * sizeof *pages);
+    for (uint64_t k = 0; k < n; k++) memcpy(c->bytes + k * ps, block->base + pages[k] * ps, ps);
+    c->count = n;
+    return 0;
+}
+
+static const uint8_t *copies_find(const page_copies *c, uint64_t page, uint64_t ps)
+{
+    for (uint64_t k = 0; k < c->count; k++)
+        if (c->index[k] == page) return c->bytes + k * ps;
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The runs differ: find the first byte. first holds run one's copies of the
+ * pages it wrote; the block holds run two's state. */
+static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *diff, ll_error *err)
+{
+    uint64_t ps = loop->hash.page_size, n = first->count + loop->last_count;
+    uint64_t *u = malloc((n ? n : 1) * sizeof *u);
+    page_copies second = {0};
+    if (!u) return loop_fail(err, ENOMEM, "out of memory comparing runs");
+    if (first->count) memcpy(u, first->index, first->count * sizeof *u);
+    if (loop->last_count) memcpy(u + first->count, loop->last, loop->last_count * sizeof *u);
+    qsort(u, n, sizeof *u, cmp_u64);
+    int rc = copies_take(&second, loop->block, u, n, ps);
+    /* Pages run one left alone still hold the state before the frame. */
+    if (rc == 0) rc = ll_loop_rewind(loop, 1, err);
+    for (uint64_t k = 0; rc == 0 && k < n && !diff->differs; k++) {
+        const uint8_t *a = copies_find(first, u[k], ps), *b = second.bytes + k * ps;
+        if (!a) a = loop->block->base + u[k] * ps;
+        for (uint64_t i = 0; i < ps; i++) {
+            if (a[i] == b[i]) continue;
+            *diff = (ll_loop_diff){1,    diff->frames, diff->frame,      u[k] * ps + i,
+                                   a[i], b[i],         diff->hash_first, diff->hash_second};
+            break;
+        }
+    }
+    free(u);
+    free(second.index);
+    free(second.bytes);
+    return rc;
+}
+
+static int twice(ll_loop *loop, page_copies *first, ll_loop_diff *diff, ll_error *err)
+{
+    if (run_one(loop, NULL, err) != 0) return -1;
+    diff->hash_first = loop->hash.total;
+    if (copies_take(first, loop->block, loop->last, loop->last_count, loop->hash.page_size))
+        return loop_fail(err, ENOMEM, "out of memory comparing runs");
+    if (ll_loop_rewind(loop, 1, err) != 0 || run_one(loop, NULL, err) != 0) return -1;
+    diff->hash_second = loop->hash.total;
+    return 0;
+}
+
+int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err)
+{
+    memset(diff, 0, sizeof *diff);
+    if (loop->ring_cap == 0)
+        return loop_fail(err, EINVAL,
+                         "a determinism check needs a rewind window (try: .rewind_seconds > 0)");
+    if (ll_loop_play(loop, slot, err) != 0) return -1;
+    page_copies first = {0};
+    int rc = 0;
+    uint64_t count = loop->slots[slot].count;
+    for (uint64_t f = 0; f < count && rc == 0 && !diff->differs; f++) {
+        diff->frame = f;
+        rc = twice(loop, &first, diff, err);
+        diff->frames = f + 1;
+        if (rc == 0 && diff->hash_first != diff->hash_second)
+            rc = locate_diff(loop, &first, diff, err);
+    }
+    free(first.index);
+    free(first.bytes);
+    ll_loop_stop(loop);
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* loop.h - internals of the loop layer: the page-hash table, page sets and
+ * the recording file. */
+#ifndef LL_LOOP_INTERNAL_H
+#define LL_LOOP_INTERNAL_H
+
+#include "looplive.h"
+
+/* ll_fail in a form the static analyser sees returning -1 (it cannot see
+ * into base.c). */
+#define loop_fail(...) (ll_fail(__VA_ARGS__), -1)
+
+/* ---- hash: per-page xxh3, combined by addition ------------------------ */
+
+/* One hash per page of the block, so that a frame rehashes only the pages
+ * it wrote. A page of zeros contributes 0, so untouched pages cost nothing
+ * and the table (mapped lazily) stays as small as the resident set. */
+typedef struct loop_hash {
+    uint64_t *page_hash; /* one per page; mmap'd, zero until written */
+    uint64_t pages;
+    uint64_t page_size;
+    uint64_t total; /* sum of page_hash[] */
+    uint64_t zero;  /* xxh3 of a page of zeros */
+} loop_hash;
+
+int loop_hash_init(loop_hash *hash, const ll_block *block, ll_error *err);
+void loop_hash_free(loop_hash *hash);
+
+/* Rehashes page index of the block. */
+void loop_hash_page(loop_hash *hash, const ll_block *block, uint64_t index);
+
+/* Rehashes every resident page (mincore) and zeroes the rest: O(block /
+ * page size) for the walk, used only after a whole-block change. */
+int loop_hash_all(loop_hash *hash, const ll_block *block, ll_error *err);
+
+/* The hash one page of bytes contributes at index. */
+uint64_t loop_hash_contribution(const loop_hash *hash, const void *page, uint64_t index);
+
+/* ---- page sets: a bitmap for membership, a list for iteration ---------- */
+
+typedef struct loop_pages {
+    uint64_t *bits; /* mmap'd, one bit per page of the block */
+    uint64_t nbits;
+    uint64_t *list; /* the members, in insertion order */
+    uint64_t count, cap;
+    int all; /* every page may be in the set (after a load) */
+} loop_pages;
+
+int loop_pages_init(loop_pages *set, uint64_t pages, ll_error *err);
+void loop_pages_free(loop_pages *set);
+int loop_pages_add(loop_pages *set, uint64_t index);
+void loop_pages_clear(loop_pages *set);
+
+/* Calls fn(index, ctx) for each resident page of the block (mincore). */
+int loop_resident(const ll_block *block, void (*fn)(uint64_t index, void *ctx), void *ctx,
+                  ll_error *err);
+
+/* 1 when the page holds only zeros. */
+int loop_page_is_zero(const void *page, uint64_t size);
+
+/* ---- the recording file ------------------------------------------------- */
+
+#define LOOP_REC_MAGIC   "LLREC\r\n\032"
+#define LOOP_REC_VERSION 1
+
+/* What a recording holds besides its pages, as the file header stores it. */
+typedef ll_loop_file loop_rec_info;
+
+/* A recording read and verified in memory: nothing is applied to a block
+ * until loop_rec_apply. */
+typedef struct loop_rec {
+    loop_rec_info info;
+    const uint8_t *pages;  /* pages entries of (u64 offset, page bytes) */
+    const uint8_t *inputs; /* frames * input_size bytes */
+    void *map;
+    uint64_t map_size;
+} loop_rec;
+
+/* Reads and verifies path: magic, version, checksum, sizes. */
+int loop_rec_open(loop_rec *rec, const char *path, ll_error *err);
+void loop_rec_close(loop_rec *rec);
+
+/* Checks that rec fits the block and the application (base, size, page
+ * size, layout version, input size). */
+int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app, ll_error *err);
+
+/* Makes the block's bytes the recording's start state. */
+void loop_rec_apply(const loop_rec *rec, ll_block *block);
+
+/* Writes a recording of the block as it is now (its non-zero resident
+ * pages) with the given inputs, to path through a temporary file. */
+int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info *info,
+                   const uint8_t *inputs, ll_error *err);
+
+/* ---- internals the bench measures ------------------------------------- */
+
+/* Appends one input of size bytes to a growable array. */
+int loop_inputs_append(uint8_t **inputs, uint64_t *count, uint64_t *cap, const void *input,
+                       uint32_t size);
+
+#endif

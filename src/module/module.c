@@ -1,0 +1,397 @@
+/* module.c - load the code library from private copies, bind its entry
+ * points, reload it, roll back to the last good version. */
+#include "module/module.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+/* ---- private copies -------------------------------------------------------- */
+
+static int copy_fd(int in, int out)
+{
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0) return 0;
+        if (n > 0) continue;
+        if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) return -1;
+        break;
+    }
+    for (;;) { /* copy_file_range refused: across file systems on old kernels */
+        ssize_t n = sendfile(out, in, NULL, 1 << 30);
+        if (n == 0) return 0;
+        if (n < 0) return -1;
+    }
+}
+
+/* Copies the library to a new path in copy_dir and checks the copy: what is
+ * checked is exactly what gets loaded, however the original changes. */
+static char *make_copy(ll_module *m, ll_error *err)
+{
+    int in = open(m->path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        ll_fail(err, errno, "cannot open module '%s': %s", m->path, strerror(errno));
+        return NULL;
+    }
+    char *copy = malloc(PATH_MAX);
+    /* A new name per attempt: the loader hands back an image still loaded
+     * under the same name, and a failed attempt may not have unloaded. */
+    snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name, (unsigned long long)++m->attempts);
+    int out = open(copy, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    int rc = -1;
+    if (out < 0)
+        ll_fail(err, errno, "cannot copy '%s' to '%s': %s", m->path, copy, strerror(errno));
+    else if (copy_fd(in, out) != 0)
+        ll_fail(err, errno, "cannot copy '%s' to '%s': %s", m->path, copy, strerror(errno));
+    else
+        rc = module_elf_check(out, m->path, err);
+    close(in);
+    if (out >= 0) close(out);
+    if (rc != 0) {
+        unlink(copy);
+        free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+/* ---- images ----------------------------------------------------------------- */
+
+typedef struct find_ctx {
+    uint64_t base;
+    const char *name;
+    module_image *img;
+} find_ctx;
+
+static int find_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    find_ctx *c = arg;
+    if (info->dlpi_addr != c->base || strcmp(info->dlpi_name, c->name) != 0) return 0;
+    module_image *img = c->img;
+    uint64_t page = ll_page_size();
+    img->lo = UINT64_MAX;
+    for (int i = 0; i < info->dlpi_phnum && img->range_count < MODULE_RANGE_MAX; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        module_range *r = &img->ranges[img->range_count++];
+        r->start = ll_align_down(info->dlpi_addr + ph->p_vaddr, page);
+        r->end = ll_align_up(info->dlpi_addr + ph->p_vaddr + ph->p_memsz, page);
+        r->flags = ph->p_flags;
+        if (r->start < img->lo) img->lo = r->start;
+        if (r->end > img->hi) img->hi = r->end;
+    }
+    return 1;
+}
+
+/* Records where the image is mapped, for the fault handler and the scan. */
+static int record_ranges(module_image *img, ll_error *err)
+{
+    struct link_map *lm = NULL;
+    if (dlinfo(img->handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return ll_fail(err, EINVAL, "cannot find where '%s' is mapped: %s", img->copy_path,
+                       dlerror());
+    find_ctx c = {.base = lm->l_addr, .name = lm->l_name, .img = img};
+    if (!dl_iterate_phdr(find_segments, &c) || img->range_count == 0)
+        return ll_fail(err, EINVAL, "cannot find the segments of '%s'", img->copy_path);
+    return 0;
+}
+
+static void image_unload(module_image *img)
+{
+    if (img->handle) dlclose(img->handle);
+    if (img->copy_path) unlink(img->copy_path);
+    free(img->copy_path);
+    free(img->table);
+    free(img);
+}
+
+static int bind_table(ll_module *m, module_image *img, ll_error *err)
+{
+    img->table = calloc(m->count ? m->count : 1, sizeof *img->table);
+    for (size_t i = 0; i < m->count; i++) {
+        dlerror();
+        img->table[i] = dlsym(img->handle, m->names[i]);
+        if (!img->table[i])
+            return ll_fail(err, ENOENT,
+                           "'%s' has no entry point '%s' (export it: a non-static function "
+                           "with default visibility)",
+                           m->path, m->names[i]);
+    }
+    return 0;
+}
+
+static module_image *image_load(ll_module *m, ll_error *err)
+{
+    uint64_t version = m->next_version;
+    module_image *img = calloc(1, sizeof *img);
+    img->version = version;
+    img->copy_path = make_copy(m, err);
+    if (!img->copy_path) {
+        free(img);
+        return NULL;
+    }
+    dlerror();
+    img->handle = dlopen(img->copy_path, RTLD_NOW | RTLD_LOCAL);
+    if (!img->handle) {
+        const char *why = dlerror();
+        ll_fail(err, ENOEXEC, "cannot load '%s': %s", m->path, why ? why : "dlopen failed");
+        image_unload(img);
+        return NULL;
+    }
+    if (record_ranges(img, err) != 0 || bind_table(m, img, err) != 0) {
+        image_unload(img);
+        return NULL;
+    }
+    return img;
+}
+
+/* Unloads every image that is neither in use, the rollback target, nor still
+ * pointed into by the block. */
+static void prune(ll_module *m)
+{
+    for (module_image **at = &m->images; *at;) {
+        module_image *img = *at;
+        if (img == m->cur || img == m->good || img->pinned) {
+            at = &img->next;
+            continue;
+        }
+        *at = img->next;
+        image_unload(img);
+    }
+}
+
+static void use_image(ll_module *m, module_image *img)
+{
+    m->cur = img;
+    m->table = img->table;
+    m->info.version = img->version;
+    m->info.copy_path = img->copy_path;
+}
+
+/* ---- reload ----------------------------------------------------------------- */
+
+/* Re-points the block's pointers from cur to img, or refuses when some
+ * cannot be re-pointed and the caller did not allow stale pointers. */
+static int carry_pointers(ll_module *m, module_image *img, ll_error *err)
+{
+    m->info.repointed = 0;
+    m->info.stale_count = 0;
+    if (!m->block || !m->cur) return 0;
+    size_t stale = module_scan(m, m->cur, img);
+    if (stale && !m->allow_stale) {
+        char list[600];
+        module_stale_describe(m, list, sizeof list);
+        m->info.repointed = 0; /* nothing was */
+        return ll_fail(err, EADDRINUSE,
+                       "refusing to run '%s' version %llu: the block holds %zu pointer%s into "
+                       "version %llu that cannot be re-pointed: %s (try: keep offsets or names "
+                       "in the block instead, or open with .allow_stale = 1)",
+                       m->path, (unsigned long long)img->version, stale, stale == 1 ? "" : "s",
+                       (unsigned long long)m->cur->version, list);
+    }
+    module_scan_apply(m);
+    if (stale) m->cur->pinned = 1; /* keep the old strings and data readable */
+    return 0;
+}
+
+int ll_module_reload(ll_module *m, ll_error *err)
+{
+    ll_error local;
+    if (!err) err = &local;
+    module_image *img = image_load(m, err);
+    if (img && carry_pointers(m, img, err) != 0) {
+        image_unload(img);
+        img = NULL;
+    }
+    if (!img) {
+        m->info.failures++;
+        if (!m->cur) return -1;
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "; version %llu keeps running",
+                 (unsigned long long)m->info.version);
+        return -1;
+    }
+    m->next_version++;
+    img->next = m->images;
+    m->images = img;
+    use_image(m, img);
+    /* Without protection nothing can roll back, so nothing needs keeping. */
+    if (m->unprotected || !m->good) m->good = img;
+    m->info.loads++;
+    prune(m);
+    return 0;
+}
+
+int ll_module_poll(ll_module *m, ll_error *err)
+{
+    if (!atomic_load_explicit(&m->watch.ready, memory_order_acquire)) return 0;
+    atomic_store_explicit(&m->watch.ready, 0, memory_order_relaxed);
+    return ll_module_reload(m, err) == 0 ? 1 : -1;
+}
+
+void module_rollback(ll_module *m)
+{
+    if (!m->good || m->good == m->cur) return;
+    if (m->block) {
+        if (module_scan(m, m->cur, m->good) > 0) m->cur->pinned = 1;
+        module_scan_apply(m);
+    }
+    use_image(m, m->good);
+    m->info.rollbacks++;
+    prune(m);
+}
+
+void module_mark_good(ll_module *m)
+{
+    if (m->good == m->cur) return;
+    m->good = m->cur;
+    prune(m);
+}
+
+/* ---- open and close ----------------------------------------------------- */
+
+static int split_path(ll_module *m, const char *path, ll_error *err)
+{
+    char *abs = realpath(path, NULL);
+    if (!abs) return ll_fail(err, errno, "cannot open module '%s': %s", path, strerror(errno));
+    m->path = abs;
+    char *slash = strrchr(abs, '/');
+    m->dir = strndup(abs, (size_t)(slash - abs) + (slash == abs));
+    m->name = strdup(slash + 1);
+    size_t n = strlen(abs) + 6;
+    m->lock_path = malloc(n);
+    snprintf(m->lock_path, n, "%s.lock", abs);
+    return 0;
+}
+
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue; /* copies are never dot files */
+        char file[PATH_MAX];
+        if (snprintf(file, sizeof file, "%s/%s", path, e->d_name) < (int)sizeof file) unlink(file);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* A process that died without ll_module_close (killed, crashed) leaves its
+ * copies behind: remove those of this library whose process is gone. The
+ * directory names carry the owner's pid for that. */
+static void sweep_dead_copies(const char *tmp, const char *name)
+{
+    DIR *d = opendir(tmp);
+    if (!d) return;
+    char prefix[96];
+    int n = snprintf(prefix, sizeof prefix, "looplive-%.64s-", name);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, prefix, (size_t)n) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + n, &end, 10);
+        if (pid <= 0 || *end != '-') continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or pid reused */
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", tmp, e->d_name) < (int)sizeof path)
+            remove_dir(path);
+    }
+    closedir(d);
+}
+
+static int make_copy_dir(ll_module *m, ll_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    sweep_dead_copies(tmp, m->name);
+    snprintf(m->copy_dir, sizeof m->copy_dir, "%s/looplive-%.64s-%ld-XXXXXX", tmp, m->name,
+             (long)getpid());
+    if (!mkdtemp(m->copy_dir))
+        return ll_fail(err, errno, "cannot create a directory for copies of '%s' in %s: %s",
+                       m->path, tmp, strerror(errno));
+    m->info.copy_dir = m->copy_dir;
+    return 0;
+}
+
+static int copy_names(ll_module *m, const ll_module_params *p, ll_error *err)
+{
+    if (p->symbol_count && !p->symbols)
+        return ll_fail(err, EINVAL, "module '%s': symbol_count is %zu but symbols is NULL", m->path,
+                       p->symbol_count);
+    m->count = p->symbol_count;
+    m->names = calloc(m->count ? m->count : 1, sizeof *m->names);
+    for (size_t i = 0; i < m->count; i++) {
+        if (!p->symbols[i])
+            return ll_fail(err, EINVAL, "module '%s': entry point name %zu is NULL", m->path, i);
+        m->names[i] = strdup(p->symbols[i]);
+    }
+    return 0;
+}
+
+ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_params *p)
+{
+    static const ll_module_params none;
+    if (!p) p = &none;
+    ll_module *m = calloc(1, sizeof *m);
+    m->watch.inotify_fd = m->watch.wake_fd = -1;
+    m->block = p->block;
+    m->unprotected = p->unprotected;
+    m->allow_stale = p->allow_stale;
+    m->next_version = 1;
+    if (!path) {
+        ll_fail(err, EINVAL, "no module path given");
+        free(m);
+        return NULL;
+    }
+    if (split_path(m, path, err) != 0 || copy_names(m, p, err) != 0 || make_copy_dir(m, err) != 0 ||
+        ll_module_reload(m, err) != 0 || (!m->unprotected && module_signals_acquire(err) != 0)) {
+        m->unprotected = 1; /* no fault handlers to release */
+        ll_module_close(m);
+        return NULL;
+    }
+    m->info.watch = "inotify";
+    if (module_watch_start(m, p->watch_stat, p->stable_ms, p->stat_interval_ms, err) != 0) {
+        ll_module_close(m);
+        return NULL;
+    }
+    if (m->watch.stat_mode) m->info.watch = "stat";
+    return m;
+}
+
+void *ll_module_symbol(const ll_module *m, size_t index)
+{
+    return index < m->count ? m->table[index] : NULL;
+}
+
+void ll_module_query(const ll_module *m, ll_module_info *info)
+{
+    *info = m->info;
+}
+
+void ll_module_close(ll_module *m)
+{
+    if (!m) return;
+    module_watch_stop(m);
+    while (m->images) {
+        module_image *img = m->images;
+        m->images = img->next;
+        image_unload(img);
+    }
+    if (m->copy_dir[0]) rmdir(m->copy_dir);
+    if (!m->unprotected) module_signals_release();
+    for (size_t i = 0; m->names && i < m->count; i++) free((char *)m->names[i]);
+    free(m->names);
+    free(m->path);
+    free(m->dir);
+    free(m->name);
+    free(m->lock_path);
+    free(m->fixes.items);
+    free(m);
+}

@@ -1,0 +1,110 @@
+/* module.h - internals of the module layer: loaded images, the watcher, the
+ * ELF check, the pointer scan and the fault handler. */
+#ifndef LL_MODULE_H
+#define LL_MODULE_H
+
+#include "base/base.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+/* One PT_LOAD segment of a loaded image, rounded out to whole pages. */
+typedef struct module_range {
+    uint64_t start, end;
+    uint32_t flags; /* PF_R | PF_W | PF_X */
+} module_range;
+
+enum { MODULE_RANGE_MAX = 16 };
+
+/* One dlopen()ed version of the library. */
+typedef struct module_image {
+    struct module_image *next;
+    void *handle;
+    char *copy_path; /* the private copy it was loaded from */
+    void **table;    /* its entry points, in the order of the names */
+    uint64_t version;
+    uint64_t lo, hi; /* the union of the ranges, for a quick test */
+    module_range ranges[MODULE_RANGE_MAX];
+    int range_count;
+    int pinned; /* the block still points into it: never unload before close */
+} module_image;
+
+/* What identifies one version of the file in stat mode. */
+typedef struct file_sig {
+    uint64_t dev, ino, size, mtime, ctime;
+} file_sig;
+
+/* The watcher thread and what it shares with the frame path. */
+typedef struct module_watch {
+    atomic_int ready; /* a complete new build is there: the only thing poll reads */
+    atomic_int stop;
+    int stat_mode;
+    int inotify_fd, wd;
+    int wake_fd; /* eventfd that ends the thread */
+    int running;
+    pthread_t thread;
+    const char *dir, *name, *path, *lock_path;
+    uint64_t stable_ns, interval_ns;
+    file_sig initial; /* the file when the watch started (stat mode) */
+} module_watch;
+
+/* A word of the block to rewrite: a function pointer into the old image. */
+typedef struct module_fix {
+    uint64_t *word;
+    uint64_t value;
+} module_fix;
+
+typedef struct module_fixes {
+    module_fix *items;
+    size_t count, cap;
+} module_fixes;
+
+struct ll_module {
+    char *path, *dir, *name, *lock_path;
+    char copy_dir[256];
+    const char **names; /* the entry point names, copied */
+    void **table;       /* entry point addresses of cur */
+    size_t count;
+    ll_block *block;
+    int unprotected, allow_stale;
+    module_image *images; /* every loaded image, newest first */
+    module_image *cur;    /* the table is bound to it */
+    module_image *good;   /* the newest image a protected call returned from */
+    uint64_t next_version;
+    uint64_t attempts; /* loads tried: numbers the private copies */
+    ll_module_info info;
+    module_fixes fixes; /* planned by the last scan */
+    module_watch watch;
+};
+
+/* elf.c: checks that fd holds a complete ELF shared library for this
+ * machine: headers inside the file, every loaded segment inside the file. */
+int module_elf_check(int fd, const char *path, ll_error *err);
+
+/* watch.c: starts and stops the watcher thread. */
+int module_watch_start(ll_module *m, int stat_mode, uint32_t stable_ms, uint32_t interval_ms,
+                       ll_error *err);
+void module_watch_stop(ll_module *m);
+
+/* scan.c: finds words in the block that point into image `from`; plans to
+ * re-point function pointers to the same symbol in `to` (m->fixes). Fills
+ * the module's stale report and repointed count; returns the number of
+ * pointers that cannot be re-pointed. Writes nothing. */
+size_t module_scan(ll_module *m, const module_image *from, const module_image *to);
+
+/* Writes the fixes the last scan planned. */
+void module_scan_apply(ll_module *m);
+
+/* Formats the stale report for an error message. */
+void module_stale_describe(const ll_module *m, char *buf, size_t cap);
+
+/* protect.c: installs the fault handlers (counted per open module). */
+int module_signals_acquire(ll_error *err);
+void module_signals_release(void);
+
+/* module.c: called by protect.c. */
+void module_rollback(ll_module *m);
+void module_mark_good(ll_module *m);
+
+#endif

@@ -1,0 +1,609 @@
+/* snap.c - take, restore and drop snapshots in time proportional to the
+ * pages written (see snapshot.h for the model). */
+#include "snapshot/snapshot.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- fork ------------------------------------------------------------
+ * After fork() parent and child map the same baseline memfd. If either
+ * wrote into it, the other's untouched pages would change under it. So
+ * neither writes it: the first take after a fork copies the baseline into a
+ * fresh memfd (O(baseline data), once). Forks are counted from library load
+ * (a constructor registers the handlers), and a memfd born before the last
+ * fork is treated as shared even if this layer first sees it afterwards. */
+
+static uint64_t fork_epoch;
+static uint64_t last_fork_ns; /* CLOCK_REALTIME, like a file's birth time */
+
+static void on_fork_prepare(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    __atomic_store_n(&last_fork_ns, (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec,
+                     __ATOMIC_RELAXED);
+}
+
+static void on_fork(void)
+{
+    __atomic_add_fetch(&fork_epoch, 1, __ATOMIC_RELAXED);
+}
+
+__attribute__((constructor)) static void fork_register(void)
+{
+    pthread_atfork(on_fork_prepare, on_fork, on_fork);
+}
+
+uint64_t snap_fork_epoch(void)
+{
+    return __atomic_load_n(&fork_epoch, __ATOMIC_RELAXED);
+}
+
+/* Whether another process may map fd: it existed when this process (or an
+ * ancestor since library load) forked. Without a birth time, any fork. */
+static int maybe_shared(int fd)
+{
+    if (!snap_fork_epoch()) return 0;
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME))
+        return 1;
+    uint64_t born = (uint64_t)sx.stx_btime.tv_sec * 1000000000ull + sx.stx_btime.tv_nsec;
+    return born <= __atomic_load_n(&last_fork_ns, __ATOMIC_RELAXED);
+}
+
+/* ---- per-block state ------------------------------------------------- */
+
+snap_state *snap_state_get(ll_block *block, ll_error *err)
+{
+    if (block->snap) return block->snap;
+    if (!block->base || !block->size || !block->page_size) {
+        ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
+        return NULL;
+    }
+    if (block->size / block->page_size > UINT32_MAX) {
+        ll_fail(err, EINVAL, "the block has more than 2^32 pages: too large to snapshot");
+        return NULL;
+    }
+    snap_state *st = calloc(1, sizeof *st);
+    uint64_t words = (block->size / block->page_size + 63) / 64;
+    if (st) st->mark = calloc(words, sizeof *st->mark);
+    if (!st || !st->mark) {
+        free(st);
+        ll_fail(err, ENOMEM, "out of memory for the snapshot state");
+        return NULL;
+    }
+    st->tracker = track_detect();
+    st->pagemap_fd = st->pidfd = -1;
+    st->base_fd = block->fd;
+    st->base_writable = block->fd >= 0 && !maybe_shared(block->fd);
+    st->fork_epoch = snap_fork_epoch();
+    if (track_open(st, err) != 0) {
+        track_close(st);
+        free(st->scan_buf);
+        free(st->mark);
+        free(st);
+        return NULL;
+    }
+    block->snap = st;
+    block->snap_end = ll_snap_end;
+    return st;
+}
+
+const char *ll_snap_mechanism(const ll_block *block)
+{
+    const snap_state *st = block ? block->snap : NULL;
+    return track_name(st ? st->tracker : track_detect());
+}
+
+/* ---- deltas ---------------------------------------------------------- */
+
+static snap_entry *delta_find(const ll_snap *s, uint32_t page)
+{
+    if (!s->slot_cap) return NULL;
+    size_t mask = s->slot_cap - 1;
+    for (size_t i = (page * 0x9e3779b1u) & mask;; i = (i + 1) & mask) {
+        uint32_t slot = s->slots[i];
+        if (!slot) return NULL;
+        if (s->entries[slot - 1].page == page) return &s->entries[slot - 1];
+    }
+}
+
+static void slot_insert(ll_snap *s, uint32_t page, uint32_t index)
+{
+    size_t mask = s->slot_cap - 1;
+    size_t i = (page * 0x9e3779b1u) & mask;
+    while (s->slots[i]) i = (i + 1) & mask;
+    s->slots[i] = index + 1;
+}
+
+/* Room for `more` entries, keeping the table at most half full. */
+static int delta_reserve(ll_snap *s, size_t more)
+{
+    size_t need = s->count + more;
+    if (need > s->cap) {
+        size_t cap = s->cap ? s->cap : 64;
+        while (cap < need) cap *= 2;
+        snap_entry *e = realloc(s->entries, cap * sizeof *e);
+        if (!e) return -1;
+        s->entries = e;
+        s->cap = cap;
+    }
+    if (need * 2 > s->slot_cap) {
+        size_t cap = s->slot_cap ? s->slot_cap : 128;
+        while (cap < need * 2) cap *= 2;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (!slots) return -1;
+        free(s->slots);
+        s->slots = slots;
+        s->slot_cap = cap;
+        for (size_t i = 0; i < s->count; i++) slot_insert(s, s->entries[i].page, (uint32_t)i);
+    }
+    return 0;
+}
+
+static void delta_add(ll_snap *s, uint32_t page, uint8_t *bytes)
+{
+    s->entries[s->count] = (snap_entry){page, bytes};
+    slot_insert(s, page, (uint32_t)s->count);
+    s->count++;
+}
+
+static int delta_adopt_slab(ll_snap *s, void *slab)
+{
+    if (s->slab_count == s->slab_cap) {
+        size_t cap = s->slab_cap ? s->slab_cap * 2 : 4;
+        void **slabs = realloc(s->slabs, cap * sizeof *slabs);
+        if (!slabs) return -1;
+        s->slabs = slabs;
+        s->slab_cap = cap;
+    }
+    s->slabs[s->slab_count++] = slab;
+    return 0;
+}
+
+static void snap_free(ll_snap *s)
+{
+    for (size_t i = 0; i < s->slab_count; i++) free(s->slabs[i]);
+    free(s->slabs);
+    free(s->entries);
+    free(s->slots);
+    free(s);
+}
+
+static int is_zero(const uint8_t *p, uint64_t n)
+{
+    static const uint8_t zeros[256];
+    for (uint64_t i = 0; i < n; i += sizeof zeros)
+        if (memcmp(p + i, zeros, n - i < sizeof zeros ? n - i : sizeof zeros)) return 0;
+    return 1;
+}
+
+/* Reads the baseline's bytes of [off, off + len) (zeros without one). */
+static int base_read(const snap_state *st, uint8_t *buf, uint64_t off, uint64_t len, ll_error *err)
+{
+    if (st->base_fd < 0) {
+        memset(buf, 0, len);
+        return 0;
+    }
+    for (uint64_t done = 0; done < len;) {
+        uint64_t at = off + done;
+        ssize_t n = pread(st->base_fd, buf + done, len - done, (off_t)(st->base_off + at));
+        if (n <= 0)
+            return ll_fail(err, n < 0 ? errno : EIO,
+                           "reading the baseline at block offset 0x%llx: %s",
+                           (unsigned long long)at, n < 0 ? strerror(errno) : "end of file");
+        done += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* Saves the baseline's current bytes of the written pages that `s` does not
+ * hold yet: the baseline is about to take the written bytes, and s (the
+ * newest snapshot) still needs the old ones. */
+static int record_undo(snap_state *st, ll_snap *s, uint64_t page, ll_error *err)
+{
+    size_t fresh = 0;
+    for (size_t r = 0; r < st->run_count; r++)
+        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len; o += page)
+            fresh += !delta_find(s, (uint32_t)(o / page));
+    if (!fresh) return 0;
+    uint8_t *slab = malloc(fresh * page);
+    if (!slab || delta_reserve(s, fresh) != 0 || delta_adopt_slab(s, slab) != 0) {
+        free(slab);
+        return ll_fail(err, ENOMEM, "out of memory saving %zu pages of undo data", fresh);
+    }
+    uint8_t *at = slab;
+    for (size_t r = 0; r < st->run_count; r++) {
+        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len; o += page) {
+            uint32_t p = (uint32_t)(o / page);
+            if (delta_find(s, p)) continue;
+            if (base_read(st, at, o, page, err) != 0) return -1;
+            delta_add(s, p, is_zero(at, page) ? NULL : at);
+            at += page;
+        }
+    }
+    return 0;
+}
+
+/* ---- baseline migration ---------------------------------------------- */
+
+/* Copies [off, off + len) of the old baseline into fd through buf. */
+static int copy_base_range(const snap_state *st, int fd, uint64_t off, uint64_t len, uint8_t *buf,
+                           uint64_t cap, ll_error *err)
+{
+    for (uint64_t done = 0; done < len;) {
+        uint64_t n = len - done < cap ? len - done : cap;
+        if (base_read(st, buf, off + done, n, err) != 0) return -1;
+        if (pwrite(fd, buf, n, (off_t)(off + done)) != (ssize_t)n)
+            return ll_fail(err, errno ? errno : EIO, "writing the new baseline memfd: %s",
+                           strerror(errno));
+        done += n;
+    }
+    return 0;
+}
+
+/* Copies [from, to) of the old baseline into fd, except the written pages
+ * (st->runs, from *run on), which the caller writes from the block. */
+static int copy_uncovered(const snap_state *st, int fd, uint64_t from, uint64_t to, size_t *run,
+                          uint8_t *buf, uint64_t cap, ll_error *err)
+{
+    while (from < to) {
+        while (*run < st->run_count && st->runs[*run].off + st->runs[*run].len <= from) (*run)++;
+        const snap_run *r = *run < st->run_count ? &st->runs[*run] : NULL;
+        if (r && r->off <= from) {
+            from = r->off + r->len;
+            continue;
+        }
+        uint64_t stop = r && r->off < to ? r->off : to;
+        if (copy_base_range(st, fd, from, stop - from, buf, cap, err) != 0) return -1;
+        from = stop;
+    }
+    return 0;
+}
+
+/* Copies the old baseline's data (its holes stay holes) into fd. */
+static int copy_base(const snap_state *st, const ll_block *block, int fd, ll_error *err)
+{
+    if (st->base_fd < 0) return 0;
+    enum { BUF = 1 << 20 };
+    uint8_t *buf = malloc(BUF);
+    if (!buf) return ll_fail(err, ENOMEM, "out of memory copying the baseline");
+    int rc = 0;
+    size_t run = 0;
+    off_t end = (off_t)(st->base_off + block->size);
+    for (off_t at = (off_t)st->base_off; rc == 0 && at < end;) {
+        off_t data = lseek(st->base_fd, at, SEEK_DATA);
+        if (data < 0 || data >= end) break;
+        off_t hole = lseek(st->base_fd, data, SEEK_HOLE);
+        if (hole < 0 || hole > end) hole = end;
+        rc = copy_uncovered(st, fd, (uint64_t)data - st->base_off, (uint64_t)hole - st->base_off,
+                            &run, buf, BUF, err);
+        at = hole;
+    }
+    free(buf);
+    return rc;
+}
+
+/* Moves the block onto a fresh memfd holding its current bytes: after a
+ * load (the baseline is a file we must never write), on an anonymous block,
+ * and after a fork (the old memfd is shared with the other process). */
+static int migrate(snap_state *st, ll_block *block, ll_error *err)
+{
+    int fd = memfd_create("looplive", MFD_CLOEXEC);
+    if (fd < 0)
+        return ll_fail(err, errno, "memfd_create for the snapshot baseline: %s", strerror(errno));
+    if (ftruncate(fd, (off_t)block->size) != 0) {
+        int code = errno;
+        close(fd);
+        return ll_fail(err, code, "sizing the snapshot baseline memfd: %s", strerror(code));
+    }
+    if (copy_base(st, block, fd, err) != 0) goto fail;
+    for (size_t r = 0; r < st->run_count; r++) {
+        const snap_run *run = &st->runs[r];
+        if (pwrite(fd, block->base + run->off, run->len, (off_t)run->off) != (ssize_t)run->len) {
+            ll_fail(err, errno ? errno : EIO, "writing the new baseline memfd: %s",
+                    strerror(errno));
+            goto fail;
+        }
+    }
+    void *at = mmap(block->base, block->size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0);
+    if (at == MAP_FAILED) {
+        ll_fail(err, errno, "mapping the new baseline over the block: %s", strerror(errno));
+        goto fail;
+    }
+    if (block->fd >= 0) close(block->fd);
+    block->fd = fd;
+    block->flags &= ~(uint32_t)(LL_BLOCK_ANONYMOUS | LL_BLOCK_HUGE);
+    st->base_fd = fd;
+    st->base_off = 0;
+    st->base_writable = 1;
+    st->fork_epoch = snap_fork_epoch();
+    /* The new mapping has no guard pages: arm the arena table's again. A
+     * block without an arena header has none to arm. */
+    ll_block_attach(block, NULL);
+    return 0;
+fail:
+    close(fd);
+    return -1;
+}
+
+/* ---- take, restore, drop --------------------------------------------- */
+
+/* Writes the written pages into the baseline and drops the private copies. */
+static int commit_runs(snap_state *st, ll_block *block, ll_error *err)
+{
+    if (!st->base_writable || st->fork_epoch != snap_fork_epoch()) return migrate(st, block, err);
+    for (size_t r = 0; r < st->run_count; r++) {
+        const snap_run *run = &st->runs[r];
+        if (pwrite(st->base_fd, block->base + run->off, run->len, (off_t)run->off) !=
+            (ssize_t)run->len)
+            return ll_fail(err, errno ? errno : EIO, "writing %llu bytes into the baseline: %s",
+                           (unsigned long long)run->len, strerror(errno));
+    }
+    return track_drop(st, block, err);
+}
+
+static void visit_runs(const snap_state *st, uint64_t page, ll_page_visit *visit, void *ctx)
+{
+    for (size_t r = 0; r < st->run_count; r++)
+        for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len; o += page)
+            visit(o, ctx);
+}
+
+ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err)
+{
+    snap_state *st = snap_state_get(block, err);
+    if (!st) return NULL;
+    ll_snap *s = calloc(1, sizeof *s);
+    if (!s) {
+        ll_fail(err, ENOMEM, "out of memory for a snapshot");
+        return NULL;
+    }
+    if (track_scan(st, block, err) != 0) goto fail;
+    if (visit) visit_runs(st, block->page_size, visit, ctx);
+    if ((st->newest && record_undo(st, st->newest, block->page_size, err) != 0) ||
+        commit_runs(st, block, err) != 0)
+        goto fail;
+    s->older = st->newest;
+    if (st->newest)
+        st->newest->newer = s;
+    else
+        st->oldest = s;
+    st->newest = s;
+    st->live++;
+    return s;
+fail:
+    free(s);
+    return NULL;
+}
+
+ll_snap *ll_snap_take(ll_block *block, ll_error *err)
+{
+    return ll_snap_take_visit(block, NULL, NULL, err);
+}
+
+static void mark_set(uint64_t *mark, uint32_t p)
+{
+    mark[p / 64] |= 1ull << (p % 64);
+}
+
+static int mark_test(const uint64_t *mark, uint32_t p)
+{
+    return (int)((mark[p / 64] >> (p % 64)) & 1);
+}
+
+static void mark_clear(uint64_t *mark, uint32_t p)
+{
+    mark[p / 64] &= ~(1ull << (p % 64));
+}
+
+static int snap_is_live(const snap_state *st, const ll_snap *snap)
+{
+    for (const ll_snap *s = st->newest; s; s = s->older)
+        if (s == snap) return 1;
+    return 0;
+}
+
+int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
+{
+    snap_state *st = block->snap;
+    if (!snap) return ll_fail(err, EINVAL, "no snapshot to restore (NULL)");
+    if (!st || !st->live)
+        return ll_fail(err, EINVAL,
+                       "the block has no live snapshots: this one was dropped or "
+                       "belongs to another block");
+    /* Checking membership costs a walk of the list; only for older ones. */
+    if (snap != st->newest && !snap_is_live(st, snap))
+        return ll_fail(err, EINVAL, "this snapshot was dropped or belongs to another block");
+    if (track_scan(st, block, err) != 0 || track_drop(st, block, err) != 0) return -1;
+    /* Back at the baseline; lay the older deltas over it, oldest first wins. */
+    uint64_t page = block->page_size;
+    for (const ll_snap *s = snap; s; s = s->newer) {
+        for (size_t i = 0; i < s->count; i++) {
+            const snap_entry *e = &s->entries[i];
+            if (mark_test(st->mark, e->page)) continue;
+            mark_set(st->mark, e->page);
+            uint8_t *dst = block->base + (uint64_t)e->page * page;
+            if (e->bytes)
+                memcpy(dst, e->bytes, page);
+            else
+                memset(dst, 0, page);
+        }
+    }
+    for (const ll_snap *s = snap; s; s = s->newer)
+        for (size_t i = 0; i < s->count; i++) mark_clear(st->mark, s->entries[i].page);
+    return 0;
+}
+
+/* Hands what `gone` holds over to `older`, whose delta is relative to gone. */
+static int merge_into(ll_snap *older, ll_snap *gone)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < gone->count; i++) fresh += !delta_find(older, gone->entries[i].page);
+    if (delta_reserve(older, fresh) != 0) return -1;
+    if (older->slab_cap < older->slab_count + gone->slab_count) {
+        void **slabs =
+            realloc(older->slabs, (older->slab_count + gone->slab_count) * sizeof *slabs);
+        if (!slabs) return -1;
+        older->slabs = slabs;
+        older->slab_cap = older->slab_count + gone->slab_count;
+    }
+    for (size_t i = 0; i < gone->count; i++)
+        if (!delta_find(older, gone->entries[i].page))
+            delta_add(older, gone->entries[i].page, gone->entries[i].bytes);
+    if (gone->slab_count)
+        memcpy(older->slabs + older->slab_count, gone->slabs,
+               gone->slab_count * sizeof *gone->slabs);
+    older->slab_count += gone->slab_count;
+    gone->slab_count = 0;
+    return 0;
+}
+
+void ll_snap_drop(ll_block *block, ll_snap *snap)
+{
+    snap_state *st = block ? block->snap : NULL;
+    if (!snap || !st) return;
+    if (snap->older && merge_into(snap->older, snap) != 0) {
+        /* Out of memory: keep it alive rather than corrupt older ones. */
+        return;
+    }
+    if (snap->older)
+        snap->older->newer = snap->newer;
+    else
+        st->oldest = snap->newer;
+    if (snap->newer)
+        snap->newer->older = snap->older;
+    else
+        st->newest = snap->older;
+    st->live--;
+    snap_free(snap);
+}
+
+int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err)
+{
+    snap_state *st = snap_state_get(block, err);
+    if (!st || track_scan(st, block, err) != 0) return -1;
+    visit_runs(st, block->page_size, visit, ctx);
+    return 0;
+}
+
+size_t ll_snap_count(const ll_block *block)
+{
+    const snap_state *st = block ? block->snap : NULL;
+    return st ? st->live : 0;
+}
+
+void ll_snap_end(ll_block *block)
+{
+    snap_state *st = block ? block->snap : NULL;
+    if (!st) return;
+    while (st->newest) {
+        ll_snap *s = st->newest;
+        st->newest = s->older;
+        snap_free(s);
+    }
+    track_close(st);
+    free(st->runs);
+    free(st->mark);
+    free(st->scan_buf);
+    free(st);
+    block->snap = NULL;
+}
+
+/* ---- reading a snapshot page by page (for saving) -------------------- */
+
+/* The bytes of page p in snapshot `snap`: the first delta from snap onward
+ * holding p, else NULL (the baseline has it). *zero is set for zero pages. */
+static const snap_entry *overlay_find(const ll_snap *snap, uint32_t p)
+{
+    for (const ll_snap *s = snap; s; s = s->newer) {
+        const snap_entry *e = delta_find(s, p);
+        if (e) return e;
+    }
+    return NULL;
+}
+
+/* Marks every page that may hold data: the baseline's data ranges, plus
+ * the written pages (now) or the overlay pages (a snapshot). */
+static int mark_candidates(snap_state *st, ll_block *block, ll_snap *snap, ll_error *err)
+{
+    uint64_t page = block->page_size;
+    if (st->base_fd >= 0) {
+        off_t end = (off_t)(st->base_off + block->size);
+        for (off_t at = (off_t)st->base_off; at < end;) {
+            off_t data = lseek(st->base_fd, at, SEEK_DATA);
+            if (data < 0 || data >= end) break;
+            off_t hole = lseek(st->base_fd, data, SEEK_HOLE);
+            if (hole < 0 || hole > end) hole = end;
+            for (uint64_t o = ll_align_down((uint64_t)data - st->base_off, page);
+                 o < (uint64_t)hole - st->base_off; o += page)
+                mark_set(st->mark, (uint32_t)(o / page));
+            at = hole;
+        }
+    }
+    if (!snap) {
+        if (track_scan(st, block, err) != 0) return -1;
+        for (size_t r = 0; r < st->run_count; r++)
+            for (uint64_t o = st->runs[r].off; o < st->runs[r].off + st->runs[r].len; o += page)
+                mark_set(st->mark, (uint32_t)(o / page));
+        return 0;
+    }
+    for (const ll_snap *s = snap; s; s = s->newer)
+        for (size_t i = 0; i < s->count; i++) mark_set(st->mark, s->entries[i].page);
+    return 0;
+}
+
+/* The bytes of the page at off in snap (NULL: the block now), into *bytes;
+ * NULL when the page is known to be zero. *run walks st->runs upwards. */
+static int page_bytes(snap_state *st, ll_block *block, const ll_snap *snap, uint64_t off,
+                      size_t *run, uint8_t *buf, const uint8_t **bytes, ll_error *err)
+{
+    *bytes = block->base + off;
+    if (snap) {
+        const snap_entry *e = overlay_find(snap, (uint32_t)(off / block->page_size));
+        if (e) {
+            *bytes = e->bytes;
+            return 0;
+        }
+    } else {
+        while (*run < st->run_count && st->runs[*run].off + st->runs[*run].len <= off) (*run)++;
+        /* Only written pages are read through the block: the others may be
+         * guard pages (PROT_NONE), and read the same from the baseline. */
+        if (*run < st->run_count && st->runs[*run].off <= off) return 0;
+    }
+    *bytes = buf;
+    return base_read(st, buf, off, block->page_size, err);
+}
+
+int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, ll_error *err)
+{
+    snap_state *st = snap_state_get(block, err);
+    if (!st) return -1;
+    if (snap && !snap_is_live(st, snap))
+        return ll_fail(err, EINVAL, "this snapshot was dropped or belongs to another block");
+    uint64_t page = block->page_size, pages = block->size / page, words = (pages + 63) / 64;
+    uint8_t *buf = malloc(page);
+    if (!buf) return ll_fail(err, ENOMEM, "out of memory");
+    int rc = mark_candidates(st, block, snap, err);
+    size_t run = 0;
+    for (uint64_t w = 0; w < words; w++) {
+        uint64_t bits = st->mark[w];
+        st->mark[w] = 0;
+        while (rc == 0 && bits) {
+            uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(bits)) * page;
+            bits &= bits - 1;
+            const uint8_t *bytes;
+            rc = page_bytes(st, block, snap, off, &run, buf, &bytes, err);
+            if (rc == 0 && bytes && !is_zero(bytes, page)) rc = fn(off, bytes, ctx);
+        }
+    }
+    free(buf);
+    return rc;
+}

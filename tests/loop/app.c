@@ -1,0 +1,76 @@
+/* app.c - a tiny application for the loop tests, built in versions:
+ * VERSION 1 adds the input to a counter, VERSION 2 adds twice the input
+ * (same layout: a reload changes behaviour, not state), NONDET keeps its
+ * state in two arenas and a counter outside the block (so running a frame
+ * twice differs, in arena "scratch"), CRASH faults on an input of 99 after
+ * it has written the block. */
+#include "looplive.h"
+
+#include <string.h>
+
+#ifndef VERSION
+#define VERSION 1
+#endif
+
+typedef struct app_input {
+    int32_t add;
+    uint32_t page; /* also write this page of the block */
+} app_input;
+
+#ifdef NONDET
+static uint32_t outside; /* state outside the block: not deterministic */
+
+/* This version keeps its state in arenas, so that the determinism report
+ * can name the arena of the byte that differs. */
+static int app_init(ll_block *block)
+{
+    ll_error err;
+    if (!ll_arena_create(block, "counters", 64 << 10, &err, .guard = -1)) return -1;
+    if (!ll_arena_create(block, "scratch", 64 << 10, &err, .guard = -1)) return -1;
+    return 0;
+}
+#else
+static int app_init(ll_block *block)
+{
+    memset(block->base, 0, 64);
+    return 0;
+}
+#endif
+
+static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
+{
+    const app_input *in = input;
+#ifdef NONDET
+    uint64_t *counter = (uint64_t *)ll_arena_get(block, "counters")->begin;
+    ll_arena_get(block, "scratch")->begin[100] = (uint8_t)++outside;
+#else
+    uint64_t *counter = (uint64_t *)block->base;
+#endif
+    *counter += (uint64_t)(int64_t)in->add * VERSION;
+    uint64_t pages = block->size / block->page_size;
+#ifdef CRASH
+    /* An unmapped low address, not NULL: UBSan would trap a NULL store before
+     * it faults, and the test is about the fault. */
+    if (in->add == 99) *(volatile int *)(uintptr_t)(in->page + 16) = 1;
+#endif
+#ifndef NONDET
+    block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
+#else
+    (void)pages;
+#endif
+}
+
+static const ll_app app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = sizeof(app_input),
+    .layout_version = 7,
+    .block_size = 1 << 20,
+    .name = "testapp",
+    .init = app_init,
+    .update = app_update,
+};
+
+const ll_app *looplive_app(void)
+{
+    return &app;
+}

@@ -1,0 +1,102 @@
+#!/bin/bash
+# loop_cli.sh - `looplive replay`: help, usage errors, printing, --check,
+# --determinism, the --script generator, and every bad recording.
+set -u
+BUILD=${BUILD:-build}
+LL=$BUILD/looplive
+BOUNCE=$BUILD/examples/bounce.so
+DEMO=examples/bounce/demo.llrec
+T=$(mktemp -d /tmp/looplive-loop-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+# expect STATUS TEXT CMD...: the command exits STATUS and prints TEXT.
+expect() {
+    local want=$1 text=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    local got=$?
+    if [ "$got" != "$want" ] || ! grep -qF -- "$text" "$T/out" "$T/err"; then
+        echo "FAIL: $* -> exit $got (want $want), wanted: $text"
+        sed 's/^/  out: /' "$T/out" | head -5; sed 's/^/  err: /' "$T/err" | head -5
+        fails=$((fails + 1))
+    fi
+}
+
+expect 0 "usage: looplive replay --module LIB --recording FILE" $LL replay --help
+expect 2 "replay needs --module LIB" $LL replay --recording $DEMO
+expect 2 "replay needs one of --recording FILE or --script SCRIPT" $LL replay --module $BOUNCE
+expect 2 "--script needs --output FILE" $LL replay --module $BOUNCE --script x
+expect 2 "--check and --determinism do not go together" \
+    $LL replay --module $BOUNCE --recording $DEMO --check x --determinism
+expect 2 "unknown option '--bogus'" $LL replay --bogus
+expect 2 "--module needs a value" $LL replay --module
+expect 2 "unexpected argument 'extra'" $LL replay --module $BOUNCE --recording $DEMO extra
+expect 2 "bad --fps '0'" $LL replay --module $BOUNCE --script x --output y --fps 0
+expect 2 "bad --base" $LL replay --module $BOUNCE --script x --output y --base 12Q
+
+# Printing: one "FRAME HASH" line per frame, the same as the committed file.
+$LL replay --module $BOUNCE --recording $DEMO >"$T/hashes" || { echo "FAIL: replay"; fails=$((fails + 1)); }
+cmp -s "$T/hashes" examples/bounce/demo.hashes || { echo "FAIL: hashes differ from demo.hashes"; fails=$((fails + 1)); }
+$LL replay --quiet --module $BOUNCE --recording $DEMO >"$T/out" || { echo "FAIL: --quiet"; fails=$((fails + 1)); }
+[ -s "$T/out" ] && { echo "FAIL: --quiet printed"; fails=$((fails + 1)); }
+
+# --check names the first differing frame.
+sed '123s/ .*/ 0123456789abcdef/' examples/bounce/demo.hashes >"$T/bad.hashes"
+expect 1 "frame 122 differs: hash" $LL replay --module $BOUNCE --recording $DEMO --check "$T/bad.hashes"
+head -100 examples/bounce/demo.hashes >"$T/short.hashes"
+expect 1 "frame 100: $T/short.hashes ends after 100 frames" \
+    $LL replay --module $BOUNCE --recording $DEMO --check "$T/short.hashes"
+echo "garbage" >"$T/garbage.hashes"
+expect 1 "$T/garbage.hashes:1: expected \"0 HASH\"" \
+    $LL replay --module $BOUNCE --recording $DEMO --check "$T/garbage.hashes"
+expect 1 "cannot open $T/none.hashes" $LL replay --module $BOUNCE --recording $DEMO --check "$T/none.hashes"
+
+# The generator reproduces the committed recording byte for byte, and the
+# live run's hashes are the replay's (playback reproduces the live run).
+$LL replay --module $BOUNCE --script examples/bounce/demo.script --output "$T/demo.llrec" >"$T/live.hashes"
+cmp -s "$T/demo.llrec" $DEMO || { echo "FAIL: regenerated recording differs from $DEMO"; fails=$((fails + 1)); }
+cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes differ"; fails=$((fails + 1)); }
+printf '10 right\n2 bogus-key\n' >"$T/bad.script"
+expect 1 "$T/bad.script:2: expected COUNT [KEY...]" \
+    $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
+expect 1 "cannot open $T/none.script" $LL replay --module $BOUNCE --script "$T/none.script" --output "$T/x.llrec"
+
+# --determinism: the demo is deterministic; state outside the block is not.
+expect 0 "600 frames, each the same when run twice" $LL replay --module $BOUNCE --recording $DEMO --determinism
+printf '20\n' >"$T/nd.script"
+$LL replay --quiet --module $BUILD/tests/loop/app_nondet.so --script "$T/nd.script" --output "$T/nd.llrec" \
+    || { echo "FAIL: recording the nondeterministic app"; fails=$((fails + 1)); }
+expect 1 "runs differ at frame 0, byte 0x" \
+    $LL replay --module $BUILD/tests/loop/app_nondet.so --recording "$T/nd.llrec" --determinism
+grep -qF 'in arena "scratch" at +0x64: 0x01 then 0x02' "$T/err" || { echo "FAIL: arena not named"; cat "$T/err"; fails=$((fails + 1)); }
+
+# Bad recordings: one line, exit 1.
+size=$(stat -c %s $DEMO)
+head -c $((size - 10)) $DEMO >"$T/trunc.llrec"
+expect 1 "truncated or extended recording" $LL replay --module $BOUNCE --recording "$T/trunc.llrec"
+cp $DEMO "$T/corrupt.llrec"
+printf '\x55' | dd of="$T/corrupt.llrec" bs=1 seek=200 conv=notrunc status=none
+expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording "$T/corrupt.llrec"
+expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
+expect 1 "recording has layout version 1, the application testapp has 7" \
+    $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
+expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
+[ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }
+
+# The complete application in include/looplive.h compiles, records and
+# replays deterministically (the documentation stays true).
+awk '/A complete application/,/Rules that make recordings replay/' include/looplive.h \
+    | sed -n 's/^ \*     //p' >"$T/counter.c"
+if ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -Iinclude \
+    -o "$T/counter.so" "$T/counter.c"; then
+    printf '5 right\n3\n2 left r\n' >"$T/counter.script"
+    $LL replay -q --module "$T/counter.so" --script "$T/counter.script" --output "$T/counter.llrec" \
+        || { echo "FAIL: recording the header's example"; fails=$((fails + 1)); }
+    expect 0 "10 frames, each the same when run twice" \
+        $LL replay --module "$T/counter.so" --recording "$T/counter.llrec" --determinism
+else
+    echo "FAIL: the header's example does not compile"; fails=$((fails + 1))
+fi
+
+echo "loop_cli: $fails failed"
+[ $fails = 0 ]

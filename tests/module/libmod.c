@@ -1,0 +1,104 @@
+/* libmod.c - the application library the module tests load and reload.
+ * Built in variants (mk/module.mk): -DVERSION=n changes what value() and
+ * hello() return; -DMISSING leaves value() out; -DUNRESOLVED makes value()
+ * call a function nothing defines, so that RTLD_NOW refuses the library. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifdef UNRESOLVED
+int looplive_test_no_such_function(void);
+int value(void)
+{
+    return looplive_test_no_such_function();
+}
+#elif !defined(MISSING)
+int value(void)
+{
+    return VERSION;
+}
+#endif
+
+int hello(void)
+{
+    return 100 + VERSION;
+}
+
+int (*hello_ptr(void))(void)
+{
+    return hello;
+}
+
+#if VERSION == 1
+/* Exists in version 1 only: a pointer to it cannot be carried over. */
+int only_in_v1(void)
+{
+    return 1;
+}
+#endif
+
+int (*only_in_v1_ptr(void))(void)
+{
+#if VERSION == 1
+    return only_in_v1;
+#else
+    return NULL;
+#endif
+}
+
+const char *literal(void)
+{
+    return "text of the old build";
+}
+
+int counter;
+int *counter_ptr(void)
+{
+    return &counter;
+}
+
+enum { CRASH_SEGV, CRASH_BUS, CRASH_ILL, CRASH_FPE, CRASH_ABORT, CRASH_STACK };
+
+volatile int zero;
+
+static int recurse(int depth)
+{
+    volatile char buf[512];
+    buf[0] = (char)depth;
+    if (zero == 12345) return buf[0];
+    return recurse(depth + 1) + buf[1]; /* not a tail call: every frame stays */
+}
+
+static int bus_error(void)
+{
+    int fd = memfd_create("looplive-test-bus", 0);
+    volatile char *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    return p[0]; /* past the end of an empty file */
+}
+
+/* Damages the state first, so the test can see it put back, then faults. */
+int crash(int kind, uint8_t *state, size_t size)
+{
+    memset(state, 0xab, size);
+    switch (kind) {
+    case CRASH_SEGV:
+        return *(volatile int *)(uintptr_t)(16 + zero);
+    case CRASH_BUS:
+        return bus_error();
+    case CRASH_ILL:
+        __builtin_trap();
+    case CRASH_FPE:
+        return 7 / zero;
+    case CRASH_ABORT:
+        abort();
+    case CRASH_STACK:
+        return recurse(0);
+    }
+    return VERSION;
+}

@@ -1,0 +1,457 @@
+/* test_loop_file.c - recordings on disk (save, load, every bad input), a
+ * module reload during playback, and the determinism check. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loop/loop.h"
+
+#include <xxhash.h>
+
+typedef struct app_input {
+    int32_t add;
+    uint32_t page;
+} app_input;
+
+static void app_translate(const ll_platform_input *p, void *out)
+{
+    app_input *in = out;
+    in->add = p->mouse_x;
+    in->page = (uint32_t)p->mouse_y;
+}
+
+static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
+{
+    const app_input *in = input;
+    *(uint64_t *)block->base += (uint64_t)(int64_t)in->add;
+    uint64_t pages = block->size / block->page_size;
+    block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
+}
+
+static const ll_app app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = sizeof(app_input),
+    .layout_version = 7,
+    .block_size = 1 << 20,
+    .name = "test",
+    .translate = app_translate,
+    .update = app_update,
+};
+
+static ll_block block;
+static ll_loop *loop;
+static ll_error err;
+static char dir[64], path[128];
+
+static void setup(void)
+{
+    memset(&block, 0, sizeof block);
+    cr_assert_eq(ll_block_reserve(&block, &err, .size = 1 << 20), 0, "%s", err.msg);
+    loop = ll_loop_create(&block, &err, .app = &app);
+    cr_assert(loop, "%s", err.msg);
+    snprintf(dir, sizeof dir, "/tmp/looplive-test-loop-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.llrec", dir);
+}
+
+static void teardown(void)
+{
+    ll_loop_destroy(loop);
+    ll_snap_end(&block);
+    ll_block_release(&block);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void run(uint64_t frames, uint64_t first, uint64_t *hashes)
+{
+    for (uint64_t i = 0; i < frames; i++) {
+        ll_platform_input p = {0};
+        p.mouse_x = (int32_t)((first + i) * 7 % 13) - 6;
+        p.mouse_y = (int32_t)((first + i) * 5 % 11);
+        cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+        if (hashes) hashes[i] = ll_loop_hash(loop);
+    }
+}
+
+/* Records 40 frames into slot 0 and saves them; returns the start hash. */
+static uint64_t record_and_save(uint64_t *hashes)
+{
+    run(4, 100, NULL);
+    uint64_t start = ll_loop_hash(loop);
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    run(40, 0, hashes);
+    cr_assert_eq(ll_loop_save(loop, 0, path, &err), 0, "%s", err.msg);
+    return start;
+}
+
+TestSuite(loop_file, .init = setup, .fini = teardown);
+
+Test(loop_file, save_then_load_in_a_fresh_block_replays_the_same_hashes)
+{
+    uint64_t live[40];
+    uint64_t start = record_and_save(live);
+    ll_loop_file info;
+    cr_assert_eq(ll_loop_file_read(path, &info, &err), 0, "%s", err.msg);
+    cr_assert_eq(info.frames, 40);
+    cr_assert_eq(info.layout_version, 7);
+    cr_assert_eq(info.input_size, sizeof(app_input));
+    cr_assert_eq(info.block_base, (uint64_t)(uintptr_t)block.base);
+    cr_assert_eq(info.block_size, block.size);
+    cr_assert_eq(info.start_frame, 4);
+    cr_assert_str_eq(info.app_name, "test");
+    cr_assert_leq(info.pages, 12, "only the pages written are stored");
+    /* A fresh block at the same address, as a later process would have. */
+    uint8_t *base = block.base;
+    ll_loop_destroy(loop);
+    ll_snap_end(&block);
+    ll_block_release(&block);
+    cr_assert_eq(ll_block_reserve(&block, &err, .base = base, .size = 1 << 20), 0, "%s", err.msg);
+    loop = ll_loop_create(&block, &err, .app = &app);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_load(loop, 3, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash(loop), start);
+    cr_assert_eq(ll_loop_slot_frames(loop, 3), 40);
+    cr_assert_eq(ll_loop_status_get(loop).frame, 4);
+    cr_assert_eq(ll_loop_play(loop, 3, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 40; i++) {
+        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+        cr_assert_eq(ll_loop_hash(loop), live[i], "frame %d", i);
+    }
+}
+
+Test(loop_file, save_leaves_the_present_state)
+{
+    run(3, 0, NULL);
+    cr_assert_eq(ll_loop_record(loop, 1, &err), 0, "%s", err.msg);
+    run(20, 0, NULL);
+    uint64_t now = ll_loop_hash(loop);
+    uint64_t c = *(uint64_t *)block.base;
+    cr_assert_eq(ll_loop_save(loop, 1, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash(loop), now);
+    cr_assert_eq(*(uint64_t *)block.base, c);
+    run(1, 20, NULL); /* and the loop goes on */
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0644);
+}
+
+/* Loading must fail with msg and leave block, hash and slots as they were. */
+static void expect_load_fails(const char *msg)
+{
+    uint8_t *before = malloc(block.size);
+    memcpy(before, block.base, block.size);
+    uint64_t hash = ll_loop_hash(loop), frames = ll_loop_slot_frames(loop, 0);
+    ll_loop_status st = ll_loop_status_get(loop);
+    cr_assert_eq(ll_loop_load(loop, 0, path, &err), -1);
+    cr_assert(strstr(err.msg, msg), "%s", err.msg);
+    cr_assert_eq(memcmp(before, block.base, block.size), 0, "block unchanged");
+    cr_assert_eq(ll_loop_hash(loop), hash);
+    cr_assert_eq(ll_loop_slot_frames(loop, 0), frames);
+    cr_assert_eq(ll_loop_status_get(loop).mode, st.mode);
+    free(before);
+}
+
+static void patch_file(long at, const void *bytes, size_t n)
+{
+    int fd = open(path, O_WRONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(pwrite(fd, bytes, n, at), (ssize_t)n);
+    close(fd);
+}
+
+/* Rewrites the checksum so that only the field under test is wrong. */
+static void fix_checksum(void)
+{
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    uint8_t *data = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    cr_assert_eq(fread(data, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    memset(data + 16, 0, 8);
+    uint64_t sum = XXH3_64bits(data, (size_t)size);
+    free(data);
+    patch_file(16, &sum, 8);
+}
+
+Test(loop_file, truncated_recording)
+{
+    record_and_save(NULL);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(truncate(path, st.st_size - 100), 0);
+    expect_load_fails("truncated or extended recording: header says");
+    cr_assert_eq(truncate(path, 50), 0);
+    expect_load_fails("truncated recording: 50 bytes, shorter than its 128-byte header");
+}
+
+Test(loop_file, corrupted_recording)
+{
+    record_and_save(NULL);
+    uint8_t x = 0xee;
+    patch_file(128 + 8 + 9, &x, 1);
+    expect_load_fails("corrupted recording: checksum");
+}
+
+Test(loop_file, not_a_recording)
+{
+    record_and_save(NULL);
+    patch_file(0, "NOTLLREC", 8);
+    expect_load_fails("not a looplive recording");
+}
+
+Test(loop_file, other_format_version)
+{
+    record_and_save(NULL);
+    uint32_t v = 99;
+    patch_file(8, &v, 4);
+    fix_checksum();
+    expect_load_fails("recording format version 99, this looplive reads version 1");
+}
+
+Test(loop_file, corrupted_sections)
+{
+    record_and_save(NULL);
+    uint64_t pages = 1u << 30;
+    patch_file(80, &pages, 8);
+    fix_checksum();
+    expect_load_fails("corrupted recording: sections do not add up");
+}
+
+Test(loop_file, corrupted_page_offset)
+{
+    record_and_save(NULL);
+    uint64_t off = 123;
+    patch_file(128, &off, 8);
+    fix_checksum();
+    expect_load_fails("corrupted recording: page 0 at offset 0x7b");
+}
+
+Test(loop_file, wrong_layout_version)
+{
+    record_and_save(NULL);
+    ll_app v2 = app;
+    v2.layout_version = 8;
+    ll_loop_set_app(loop, &v2);
+    expect_load_fails("recording has layout version 7, the application test has 8");
+}
+
+Test(loop_file, wrong_input_size)
+{
+    record_and_save(NULL);
+    ll_app v2 = app;
+    v2.input_size = 12;
+    ll_loop_set_app(loop, &v2);
+    expect_load_fails("recording has 8-byte inputs, the application test takes 12");
+}
+
+Test(loop_file, different_block_size)
+{
+    record_and_save(NULL);
+    uint64_t size = 2 << 20;
+    patch_file(48, &size, 8);
+    fix_checksum();
+    expect_load_fails("recording was made in a 2 MiB block at");
+    cr_assert(strstr(err.msg, "this block is 1 MiB at"), "%s", err.msg);
+}
+
+Test(loop_file, different_block_base)
+{
+    record_and_save(NULL);
+    uint64_t base = (uint64_t)(uintptr_t)block.base + (1ull << 30);
+    patch_file(40, &base, 8);
+    fix_checksum();
+    expect_load_fails("recording was made in a 1 MiB block at 0x");
+    cr_assert(strstr(err.msg, "try: reserve the block at the recording's base and size"), "%s",
+              err.msg);
+}
+
+Test(loop_file, missing_file)
+{
+    snprintf(path, sizeof path, "%s/none.llrec", dir);
+    expect_load_fails("cannot open recording");
+    cr_assert_eq(ll_loop_file_read(path, &(ll_loop_file){0}, &err), -1);
+    cr_assert(strstr(err.msg, "No such file"), "%s", err.msg);
+}
+
+Test(loop_file, save_to_a_missing_directory)
+{
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    run(2, 0, NULL);
+    cr_assert_eq(ll_loop_save(loop, 0, "/nonexistent-dir/x.llrec", &err), -1);
+    cr_assert(strstr(err.msg, "cannot create /nonexistent-dir/x.llrec.tmp"), "%s", err.msg);
+}
+
+Test(loop_file, determinism_passes_for_a_deterministic_app)
+{
+    record_and_save(NULL);
+    ll_loop_diff d;
+    cr_assert_eq(ll_loop_determinism(loop, 0, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(d.differs, 0);
+    cr_assert_eq(d.frames, 40);
+    cr_assert_eq(ll_loop_status_get(loop).mode, LL_LOOP_LIVE);
+}
+
+/* ---- through real modules ------------------------------------------------ */
+
+/* The hash computed from scratch, independently of the loop's table. */
+static uint64_t full_hash(void)
+{
+    loop_hash h;
+    cr_assert_eq(loop_hash_init(&h, &block, &err), 0, "%s", err.msg);
+    for (uint64_t i = 0; i < h.pages; i++)
+        h.total += loop_hash_contribution(&h, block.base + i * h.page_size, i);
+    uint64_t total = h.total;
+    loop_hash_free(&h);
+    return total;
+}
+
+static const char *const symbols[] = {"looplive_app"};
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp %s %s.new && mv %s.new %s", from, to, to, to);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("BUILD");
+    return b ? b : "build";
+}
+
+static ll_loop *module_loop(const char *lib, ll_module **m)
+{
+    *m = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1, .block = &block);
+    cr_assert(*m, "%s", err.msg);
+    ll_loop *l = ll_loop_create(&block, &err, .module = *m);
+    cr_assert(l, "%s", err.msg);
+    return l;
+}
+
+Test(loop_file, module_reload_during_playback_takes_effect_next_frame)
+{
+    char lib[160], src[160];
+    snprintf(lib, sizeof lib, "%s/app.so", dir);
+    snprintf(src, sizeof src, "%s/tests/loop/app_v1.so", build_dir());
+    copy_file(src, lib);
+    ll_module *m;
+    ll_loop_destroy(loop);
+    loop = module_loop(lib, &m);
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 10; i++) {
+        ll_platform_input p = {0};
+        p.keys[0] = 3; /* app.c has no translate: the input is the first 8 bytes */
+        cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    }
+    cr_assert_eq(*(uint64_t *)block.base, 30);
+    cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 4; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 12);
+    snprintf(src, sizeof src, "%s/tests/loop/app_v2.so", build_dir());
+    copy_file(src, lib);
+    cr_assert_eq(ll_module_reload(m, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 18, "version 2 adds twice the input");
+    for (int i = 0; i < 5; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg); /* wraps */
+    cr_assert_eq(ll_loop_status_get(loop).loops, 1);
+    cr_assert_eq(*(uint64_t *)block.base, 6);
+    /* Under the module's protection (a snapshot per call) the hash still
+     * sees every write, the host's between frames included. */
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    block.base[9 * block.page_size + 1] = 0x77;
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    ll_loop_destroy(loop);
+    loop = NULL;
+    ll_module_close(m);
+    unlink(lib);
+}
+
+Test(loop_file, determinism_names_frame_and_byte_for_state_outside_the_block)
+{
+    char lib[160];
+    snprintf(lib, sizeof lib, "%s/tests/loop/app_nondet.so", build_dir());
+    ll_module *m;
+    ll_loop_destroy(loop);
+    loop = module_loop(lib, &m);
+    const ll_app *a = ((ll_app_get *)ll_module_symbol(m, 0))();
+    cr_assert_eq(a->init(&block), 0);
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 10; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    ll_loop_diff d;
+    cr_assert_eq(ll_loop_determinism(loop, 0, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(d.differs, 1);
+    cr_assert_eq(d.frame, 0);
+    const ll_arena *scratch = ll_arena_get(&block, "scratch");
+    cr_assert(scratch);
+    cr_assert_eq(d.offset, (uint64_t)(scratch->begin - block.base) + 100);
+    cr_assert_str_eq(ll_block_arena_at(&block, d.offset), "scratch");
+    cr_assert_eq((uint8_t)(d.first + 1), d.second);
+    cr_assert_neq(d.hash_first, d.hash_second);
+    ll_loop_destroy(loop);
+    loop = NULL;
+    ll_module_close(m);
+}
+
+Test(loop_file, crash_in_update_leaves_the_frame_undone)
+{
+    char lib[160];
+    snprintf(lib, sizeof lib, "%s/tests/loop/app_crash.so", build_dir());
+    ll_module *m;
+    ll_loop_destroy(loop);
+    loop = module_loop(lib, &m);
+    ll_platform_input p = {0};
+    p.keys[0] = 5;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    uint64_t hash = ll_loop_hash(loop);
+    p.keys[0] = 99;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert(strstr(err.msg, "SIGSEGV"), "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 5, "the counter write was rolled back");
+    cr_assert_eq(ll_loop_hash(loop), hash);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_status_get(loop).frame, 1);
+    p.keys[0] = 1;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 6);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    ll_loop_destroy(loop);
+    loop = NULL;
+    ll_module_close(m);
+}
+
+static double seen_dt;
+
+static void dt_update(ll_block *b, const void *input, uint64_t frame, double dt)
+{
+    seen_dt = dt;
+    app_update(b, input, frame, dt);
+}
+
+Test(loop_file, playback_uses_the_recording_frame_rate)
+{
+    record_and_save(NULL);
+    ll_app a = app;
+    a.update = dt_update;
+    ll_loop_destroy(loop);
+    loop = ll_loop_create(&block, &err, .app = &a, .fps = 30);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
+    cr_assert_eq(ll_loop_load(loop, 2, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_play(loop, 2, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 60, 1e-12);
+    ll_loop_stop(loop);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
+}
