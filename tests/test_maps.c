@@ -2,6 +2,7 @@
  * against pmap -x, live processes, every error message. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,23 +39,29 @@ static void read_sample(const char *name, ll_maps *m)
     cr_assert_eq(ll_maps_read_file(path, m, &err), 0, "%s: %s", path, err.msg);
 }
 
+/* Every *.maps in the shared samples, including any added later. */
 Test(maps, samples_agree_with_pmap)
 {
-    for (size_t i = 0; i < LL_ARRAY_COUNT(samples); i++) {
+    glob_t g;
+    cr_assert_eq(glob("../shared/data/maps/*.maps", 0, NULL, &g), 0, "no samples found");
+    cr_assert_geq(g.gl_pathc, LL_ARRAY_COUNT(samples));
+    for (size_t i = 0; i < g.gl_pathc; i++) {
         ll_maps m;
-        read_sample(samples[i], &m);
-        char path[256];
+        ll_error err;
+        cr_assert_eq(ll_maps_read_file(g.gl_pathv[i], &m, &err), 0, "%s", err.msg);
+        char path[4096];
         size_t count;
         uint64_t kib;
-        snprintf(path, sizeof path, "../shared/data/maps/%s.pmap", samples[i]);
+        snprintf(path, sizeof path, "%.*s.pmap", (int)(strlen(g.gl_pathv[i]) - 5), g.gl_pathv[i]);
         pmap_oracle(path, &count, &kib);
         cr_assert_gt(count, 0);
-        cr_assert_eq(m.count, count, "%s: %zu regions, pmap says %zu", samples[i], m.count, count);
-        cr_assert_eq(ll_maps_total(&m) / 1024, kib, "%s: total differs", samples[i]);
+        cr_assert_eq(m.count, count, "%s: %zu regions, pmap says %zu", path, m.count, count);
+        cr_assert_eq(ll_maps_total(&m) / 1024, kib, "%s: total differs", path);
         for (size_t r = 1; r < m.count; r++)
             cr_assert_geq(m.regions[r].start, m.regions[r - 1].end);
         ll_maps_free(&m);
     }
+    globfree(&g);
 }
 
 static const ll_region *find_path(const ll_maps *m, const char *path)

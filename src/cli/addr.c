@@ -468,6 +468,7 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     if (!a) return cli_error(1, "addr: out of memory");
     int status = 0;
     ll_kernel k;
+    ll_advise_params params = o->p;
     if (o->target == T_FILE && ll_kernel_read(&k, &err) == 0) {
         /* A file from another machine: its stack tells the width (39 or
          * 48 bits means arm64 rules). */
@@ -479,9 +480,9 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
             k.la57 = 0;
             if (k.aarch64 && k.mmap_rnd_bits > (int)bits - 15) k.mmap_rnd_bits = (int)bits - 21;
         }
-        o->p.kernel = &k;
+        params.kernel = &k;
     }
-    if (ll_advise_(ptrs, count, a, &err, &o->p) != 0) {
+    if (ll_advise_(ptrs, count, a, &err, &params) != 0) {
         free(a);
         return cli_error(err.code == EINVAL ? 2 : 1, "addr: %s", err.msg);
     }
