@@ -18,15 +18,19 @@
 #endif
 
 typedef struct app_input {
-    uint8_t key;   /* the last letter pressed this frame, 0 if none */
-    uint8_t crash; /* fault in update */
-    uint8_t pad[2];
+    uint8_t key;     /* the last letter pressed this frame, 0 if none */
+    uint8_t crash;   /* fault in update */
+    uint8_t buttons; /* mouse buttons held */
+    uint8_t pad;
+    int16_t mouse_x, mouse_y;
 } app_input;
 
 typedef struct app_state {
     uint64_t counter;
     uint64_t keys_seen;
     uint8_t last_key;
+    uint8_t buttons;
+    int16_t mouse_x, mouse_y;
 } app_state;
 
 static int app_init(ll_block *block)
@@ -43,6 +47,8 @@ static void app_translate(const ll_platform_input *p, void *input)
     for (int k = 'a'; k <= 'z'; k++)
         if (p->pressed[k] && k != 'c') in->key = (uint8_t)k;
     in->crash = p->pressed['c'];
+    in->buttons = (uint8_t)p->mouse_buttons;
+    in->mouse_x = (int16_t)p->mouse_x, in->mouse_y = (int16_t)p->mouse_y;
 }
 
 /* The crash-injection key's fault: a store through NULL. Its own function,
@@ -68,6 +74,7 @@ void host_app_update(ll_block *block, const void *input, uint64_t frame, double 
 #endif
     s->counter++;
     if (in->key) s->last_key = in->key, s->keys_seen++;
+    s->buttons = in->buttons, s->mouse_x = in->mouse_x, s->mouse_y = in->mouse_y;
 }
 
 static void app_render(const ll_block *block, ll_canvas *c)
@@ -86,6 +93,11 @@ static void app_render(const ll_block *block, ll_canvas *c)
         int len = (int)(s->counter % (uint64_t)c->width);
         for (int y = 0; y < c->height / 2; y++)
             for (int x = 0; x < len; x++) c->pixels[y * c->width + x] = APP_COLOR;
+        /* While the left button is held, a green square under the mouse. */
+        for (int y = s->mouse_y - 4; s->buttons & 1 && y <= s->mouse_y + 4; y++)
+            for (int x = s->mouse_x - 4; x <= s->mouse_x + 4; x++)
+                if (x >= 0 && y >= 0 && x < c->width && y < c->height)
+                    c->pixels[y * c->width + x] = 0xff00ff00;
     }
 }
 

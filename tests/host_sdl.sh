@@ -17,7 +17,7 @@ done
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 WORK=$(mktemp -d /tmp/ll-host-sdl-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 cp -r examples/pong "$WORK/src"
 CFLAGS_USED=$(make -s --no-print-directory -f - print-cflags BUILD="$BUILD" <<'EOF'
 include Makefile
@@ -51,7 +51,7 @@ for i in \$(seq 1 200); do [ -s "$WORK/window_60.ppm" ] && break; sleep 0.05; do
 sed -i 's/#define PADDLE_COLOR 0xff40c0ff/#define PADDLE_COLOR 0xffff4040/' "$WORK/src/pong.c"
 # A capture of the X screen itself, once the new build shows.
 for i in \$(seq 1 300); do [ -s "$WORK/window_400.ppm" ] && break; sleep 0.05; done
-if command -v import >/dev/null; then import -window root "$WORK/screen.ppm" || true; fi
+if command -v import >/dev/null; then import -depth 8 -window root "$WORK/screen.ppm" || true; fi
 wait \$pid
 EOF
 xvfb-run -a -s "-screen 0 800x600x24" bash "$WORK/session.sh" || fail "the SDL run failed"
@@ -103,7 +103,21 @@ xdotool windowfocus --sync "\$wid" 2>/dev/null || xdotool mousemove --window "\$
 sleep 0.5
 xdotool key question
 sleep 0.5
-import -window root "$WORK/help.ppm"
+import -depth 8 -window root "$WORK/help.ppm"
+xdotool key q
+wait \$pid
+# The mouse: the test application draws a green square under it while the
+# left button is held.
+"$LOOPLIVE" run "$ROOT/$BUILD/tests/host_app.so" --platform sdl --frames 3000 >"$WORK/mouse.log" 2>&1 &
+pid=\$!
+wid=\$(xdotool search --sync --name '^looplive\$' | head -1)
+xdotool mousemove --window "\$wid" 300 250
+sleep 0.3
+import -depth 8 -window root "$WORK/nomouse.ppm"
+xdotool mousedown 1
+sleep 0.5
+import -depth 8 -window root "$WORK/mouse.ppm"
+xdotool mouseup 1
 xdotool key q
 start=\$SECONDS
 wait \$pid
@@ -113,7 +127,9 @@ if command -v xdotool >/dev/null && command -v import >/dev/null; then
     timeout 60 xvfb-run -a -s "-screen 0 800x600x24" bash "$WORK/keys.sh" || fail "the keyboard run failed"
     grep -Eq '^exit 0 after [0-2] s$' "$WORK/keys.exit" || fail "q did not quit: $(cat "$WORK/keys.exit")"
     has_rgb '\xff\xff\x80' "$WORK/help.ppm" || fail "? did not show the keys"
+    has_rgb '\x00\xff\x00' "$WORK/mouse.ppm" || fail "the mouse button did not reach the application"
+    if has_rgb '\x00\xff\x00' "$WORK/nomouse.ppm"; then fail "green before the button was pressed"; fi
 else
     echo "host_sdl: xdotool or import missing: keyboard check skipped (make test installs them)"
 fi
-echo "host_sdl: ok (window matches at frames 60 and 400, reload of a colour into a loop, crash rolled back, sound, keyboard)"
+echo "host_sdl: ok (window matches at frames 60 and 400, reload of a colour into a loop, crash rolled back, sound, keyboard, mouse)"
