@@ -111,18 +111,22 @@ int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
     return count;
 }
 
-static int term_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
-                     ll_error *err)
+static void term_free(term_state *t)
 {
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-        return ll_fail(err, ENOTTY,
-                       "the terminal platform needs a terminal on stdin and stdout (try: "
-                       "--headless --frames N, or --platform sdl)");
+    if (t) free(t->cells), free(t->colors), free(t->out), free(t);
+}
+
+/* The canvas: the requested size, or the terminal less the status lines. */
+static term_state *term_alloc(int width, int height, ll_error *err)
+{
     struct winsize ws = {0};
     ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
     int cols = ws.ws_col ? ws.ws_col : 80, rows = ws.ws_row ? ws.ws_row : 24;
     term_state *t = calloc(1, sizeof *t);
-    if (!t) return ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+    if (!t) {
+        ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+        return NULL;
+    }
     t->cols = cols, t->rows = rows;
     t->width = width > 0 && width < cols ? width : cols;
     t->height =
@@ -134,19 +138,17 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     t->out_cap = cells * 12 + 4096;
     t->out = malloc(t->out_cap);
     if (!t->cells || !t->colors || !t->out) {
-        free(t->cells), free(t->colors), free(t->out), free(t);
-        return ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+        term_free(t);
+        ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+        return NULL;
     }
-    if (tcgetattr(STDIN_FILENO, &term_saved) != 0) {
-        free(t->cells), free(t->colors), free(t->out), free(t);
-        return ll_fail(err, errno, "cannot read the terminal modes: %s", strerror(errno));
-    }
-    struct termios raw = term_saved;
-    /* Keep ISIG: Ctrl-C still sends SIGINT, and the handler restores. */
-    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
-    raw.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
-    raw.c_cc[VMIN] = 0;
-    raw.c_cc[VTIME] = 0;
+    return t;
+}
+
+/* Restores on every way out: exit, the signals that end a process, Ctrl-Z;
+ * follows resizes. */
+static void term_install_handlers(void)
+{
     static int atexit_done;
     if (!atexit_done) atexit(term_restore), atexit_done = 1;
     struct sigaction sa = {.sa_handler = term_on_signal};
@@ -164,9 +166,30 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     struct sigaction resize = {.sa_handler = term_on_resize, .sa_flags = SA_RESTART};
     sigemptyset(&resize.sa_mask);
     sigaction(SIGWINCH, &resize, &term_old_winch);
-    term_raw = raw;
+}
+
+static int term_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
+                     ll_error *err)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        return ll_fail(err, ENOTTY,
+                       "the terminal platform needs a terminal on stdin and stdout (try: "
+                       "--headless --frames N, or --platform sdl)");
+    term_state *t = term_alloc(width, height, err);
+    if (!t) return -1;
+    if (tcgetattr(STDIN_FILENO, &term_saved) != 0) {
+        term_free(t);
+        return ll_fail(err, errno, "cannot read the terminal modes: %s", strerror(errno));
+    }
+    term_raw = term_saved;
+    /* Keep ISIG: Ctrl-C still sends SIGINT, and the handler restores. */
+    term_raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
+    term_raw.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
+    term_raw.c_cc[VMIN] = 0;
+    term_raw.c_cc[VTIME] = 0;
+    term_install_handlers();
     term_active = 1;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
     ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
     (void)w;
     *canvas =
@@ -291,7 +314,7 @@ static void term_close(host_platform *p)
         sigaction(term_signals[i], &term_old_actions[i], NULL);
     sigaction(SIGTSTP, &term_old_stop, NULL);
     sigaction(SIGWINCH, &term_old_winch, NULL);
-    if (t) free(t->cells), free(t->colors), free(t->out), free(t);
+    term_free(t);
     p->state = NULL;
 }
 
