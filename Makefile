@@ -16,6 +16,7 @@ LDLIBS   := -lxxhash -ldl -lpthread -lm
 
 # Debian packages the build and the tests need; fragments in mk/ add theirs.
 BUILD_PKGS := libxxhash-dev pkg-config
+BENCH_PKGS := procps
 TEST_PKGS  := libcriterion-dev
 
 LAYERS  := base maps advise memory snapshot module loop host
@@ -36,7 +37,7 @@ BENCH   := $(BUILD)/looplive-bench
 EXTRA_TARGETS :=
 CLI_LDLIBS    :=
 
-.PHONY: all test test-run test-asan bench install uninstall format format-check lint run clean deps deps-test
+.PHONY: all test test-run test-asan bench install uninstall format format-check lint run clean deps deps-test deps-bench
 all: $(LIBA) $(LIBSO) $(CLI)
 
 -include mk/*.mk
@@ -85,6 +86,8 @@ deps:
 	$(call ensure_pkgs,$(BUILD_PKGS))
 deps-test:
 	$(call ensure_pkgs,$(BUILD_PKGS) $(TEST_PKGS))
+deps-bench:
+	$(call ensure_pkgs,$(BUILD_PKGS) $(BENCH_PKGS))
 
 $(LIB_OBJ) $(CLI_OBJ): | deps
 
@@ -114,7 +117,7 @@ test-asan: deps-test
 	  $(MAKE) --no-print-directory BUILD=build-asan TESTS="$(patsubst $(BUILD)/%,build-asan/%,$(TESTS))" test-run
 
 # --- bench ----------------------------------------------------------------
-bench: all $(BENCH)
+bench: all $(BENCH) deps-bench
 	$(BENCH) $(GROUPS)
 
 # --- run: the main job ----------------------------------------------------
