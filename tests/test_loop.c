@@ -6,39 +6,19 @@
 #include <sys/mman.h>
 #include <xxhash.h>
 
+#include "loop/helpers.h"
 #include "loop/loop.h"
 
-/* ---- a test application: a counter plus one byte written per frame ---- */
-
-typedef struct app_input {
-    int32_t add;
-    uint32_t page;
-} app_input;
-
-static void app_translate(const ll_platform_input *p, void *out)
-{
-    app_input *in = out;
-    in->add = p->mouse_x;
-    in->page = (uint32_t)p->mouse_y;
-}
-
-static void update_with(ll_block *block, const void *input, uint64_t frame, int times)
-{
-    const app_input *in = input;
-    uint64_t *counter = (uint64_t *)block->base;
-    *counter += (uint64_t)(int64_t)in->add * (uint64_t)times;
-    uint64_t pages = block->size / block->page_size;
-    block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
-}
+/* ---- the test application (loop/helpers.h), in two versions ---- */
 
 static void update_v1(ll_block *block, const void *input, uint64_t frame, double dt)
 {
-    update_with(block, input, frame, 1);
+    app_step(block, input, frame, 1);
 }
 
 static void update_v2(ll_block *block, const void *input, uint64_t frame, double dt)
 {
-    update_with(block, input, frame, 2);
+    app_step(block, input, frame, 2);
 }
 
 static const ll_app app_v1 = {

@@ -8,28 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loop/helpers.h"
 #include "loop/loop.h"
 
 #include <xxhash.h>
 
-typedef struct app_input {
-    int32_t add;
-    uint32_t page;
-} app_input;
-
-static void app_translate(const ll_platform_input *p, void *out)
-{
-    app_input *in = out;
-    in->add = p->mouse_x;
-    in->page = (uint32_t)p->mouse_y;
-}
-
 static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
-    const app_input *in = input;
-    *(uint64_t *)block->base += (uint64_t)(int64_t)in->add;
-    uint64_t pages = block->size / block->page_size;
-    block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
+    app_step(block, input, frame, 1);
 }
 
 static const ll_app app = {

@@ -8,18 +8,7 @@
 
 #include "module/helpers.h"
 
-static test_dir t;
-
-static void setup(void)
-{
-    test_dir_init(&t);
-    install(&t, "v1");
-}
-
-static void teardown(void)
-{
-    test_dir_remove(&t);
-}
+TEST_SUITE_WITH_LIB(module);
 
 static ll_module *open_lib(ll_error *err)
 {
@@ -27,8 +16,6 @@ static ll_module *open_lib(ll_error *err)
     cr_assert(m, "%s", err->msg);
     return m;
 }
-
-TestSuite(module, .init = setup, .fini = teardown);
 
 Test(module, open_binds_the_table)
 {

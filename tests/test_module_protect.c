@@ -8,20 +8,7 @@
 
 #include "module/helpers.h"
 
-static test_dir t;
-
-static void setup(void)
-{
-    test_dir_init(&t);
-    install(&t, "v1");
-}
-
-static void teardown(void)
-{
-    test_dir_remove(&t);
-}
-
-TestSuite(protect, .init = setup, .fini = teardown);
+TEST_SUITE_WITH_LIB(protect);
 
 typedef struct call {
     ll_module *m;

@@ -126,6 +126,20 @@ static inline void test_dir_remove(test_dir *t)
     rmdir(t->path);
 }
 
+/* A suite whose tests share `t`, a fresh directory holding build v1. */
+#define TEST_SUITE_WITH_LIB(suite)                                                                 \
+    static test_dir t;                                                                             \
+    static void suite##_setup(void)                                                                \
+    {                                                                                              \
+        test_dir_init(&t);                                                                         \
+        install(&t, "v1");                                                                         \
+    }                                                                                              \
+    static void suite##_teardown(void)                                                             \
+    {                                                                                              \
+        test_dir_remove(&t);                                                                       \
+    }                                                                                              \
+    TestSuite(suite, .init = suite##_setup, .fini = suite##_teardown)
+
 /* A block for the tests: the OS picks the address (fine under ASan). */
 static inline void test_block(ll_block *b, uint64_t size)
 {

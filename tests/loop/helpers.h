@@ -1,0 +1,32 @@
+/* helpers.h - the test application the loop suites drive in process: a
+ * counter at the block's base plus one byte written per frame on a page the
+ * input chooses (so every frame writes a page the hash must pick up). */
+#ifndef LL_TEST_LOOP_HELPERS_H
+#define LL_TEST_LOOP_HELPERS_H
+
+#include "looplive.h"
+
+typedef struct app_input {
+    int32_t add;
+    uint32_t page; /* also write this page of the block */
+} app_input;
+
+/* The mouse stands in for the input: x is added, y chooses the page. */
+static inline void app_translate(const ll_platform_input *p, void *out)
+{
+    app_input *in = out;
+    in->add = p->mouse_x;
+    in->page = (uint32_t)p->mouse_y;
+}
+
+/* One frame: adds times * add to the counter and writes the frame's byte. */
+static inline void app_step(ll_block *block, const void *input, uint64_t frame, int times)
+{
+    const app_input *in = input;
+    uint64_t *counter = (uint64_t *)block->base;
+    *counter += (uint64_t)(int64_t)in->add * (uint64_t)times;
+    uint64_t pages = block->size / block->page_size;
+    block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
+}
+
+#endif
