@@ -376,3 +376,98 @@ Test(maps, ptrace_scope_and_comm)
     cr_assert_str_eq(maps_comm(2, comm, sizeof comm), "kthreadd");
     cr_assert_str_eq(maps_comm(999999999, comm, sizeof comm), "");
 }
+
+Test(maps, launch_reads_a_running_program)
+{
+    ll_maps m;
+    ll_error err;
+    char *argv[] = {"sleep", "5", NULL};
+    cr_assert_eq(ll_maps_launch(argv, 100, &m, &err), 0, "%s", err.msg);
+    cr_assert_eq(m.pid, 0, "the program is gone after the read");
+    cr_assert(m.exe && strstr(m.exe, "sleep"), "exe %s", m.exe ? m.exe : "(null)");
+    cr_assert_gt(ll_maps_span(&m, LL_CHUNK_APP).count, 0);
+    cr_assert_gt(ll_maps_span(&m, LL_CHUNK_STACK).count, 0);
+    ll_maps_free(&m);
+}
+
+Test(maps, launch_reads_a_program_that_exits_first)
+{
+    ll_maps m;
+    ll_error err;
+    char *argv[] = {"true", NULL};
+    uint64_t t0 = ll_now_ns();
+    cr_assert_eq(ll_maps_launch(argv, 10000, &m, &err), 0, "%s", err.msg);
+    cr_assert_lt(ll_now_ns() - t0, 5000000000ull, "read at its exit, not after the delay");
+    cr_assert(m.exe && strstr(m.exe, "true"), "exe %s", m.exe ? m.exe : "(null)");
+    ll_maps_free(&m);
+}
+
+Test(maps, launch_errors)
+{
+    ll_maps m;
+    ll_error err;
+    char *none[] = {NULL};
+    cr_assert_eq(ll_maps_launch(none, 10, &m, &err), -1);
+    cr_assert_str_eq(err.msg, "no program to launch (try: --exec './game --level 1')");
+    char *empty[] = {"", NULL};
+    cr_assert_eq(ll_maps_launch(empty, 10, &m, &err), -1);
+    cr_assert(strstr(err.msg, "no program to launch"), "%s", err.msg);
+    char *missing[] = {"/nonexistent/looplive-no-such-program", NULL};
+    cr_assert_eq(ll_maps_launch(missing, 10, &m, &err), -1);
+    cr_assert_eq(err.code, ENOENT);
+    cr_assert(strstr(err.msg, "cannot run '/nonexistent/looplive-no-such-program': No such file"),
+              "%s", err.msg);
+}
+
+/* A child renamed (comm) to name that waits until killed. */
+static pid_t named_child(const char *name)
+{
+    int ready[2];
+    cr_assert_eq(pipe(ready), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_NAME, name);
+        if (write(ready[1], "x", 1) != 1) _exit(1);
+        for (;;) pause();
+    }
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    close(ready[1]);
+    return pid;
+}
+
+Test(maps, find_pid_by_name)
+{
+    char name[16];
+    snprintf(name, sizeof name, "llfind%d", (int)getpid() % 100000);
+    ll_error err;
+    int pid = 0;
+    cr_assert_eq(ll_maps_find_pid(name, &pid, &err), -1);
+    cr_assert_eq(err.code, ESRCH);
+    char want[128];
+    snprintf(want, sizeof want, "no process is named '%s' (try: ps -e, or --pid N)", name);
+    cr_assert_str_eq(err.msg, want);
+
+    pid_t a = named_child(name);
+    cr_assert_eq(ll_maps_find_pid(name, &pid, &err), 0, "%s", err.msg);
+    cr_assert_eq(pid, a);
+
+    pid_t b = named_child(name);
+    cr_assert_eq(ll_maps_find_pid(name, &pid, &err), -1);
+    cr_assert_eq(err.code, EEXIST);
+    char pa[16], pb[16];
+    snprintf(pa, sizeof pa, "%d (", (int)a);
+    snprintf(pb, sizeof pb, "%d (", (int)b);
+    cr_assert(strstr(err.msg, "2 processes are named") && strstr(err.msg, pa) &&
+                  strstr(err.msg, pb) && strstr(err.msg, "(try: --pid N)"),
+              "%s", err.msg);
+    kill(a, SIGKILL);
+    kill(b, SIGKILL);
+    waitpid(a, NULL, 0);
+    waitpid(b, NULL, 0);
+
+    cr_assert_eq(ll_maps_find_pid("", &pid, &err), -1);
+    cr_assert_str_eq(err.msg, "empty process name (try: --name game)");
+}

@@ -77,11 +77,22 @@ int ll_maps_launch(char *const argv[], long after_ms, ll_maps *out, ll_error *er
     int st, rc;
     if (got == (ssize_t)sizeof e) {
         waitpid(pid, &st, 0);
-        return ll_fail(err, e, "cannot run '%s': %s", argv[0], strerror(e));
+        return ll_fail(
+            err, e,
+            "cannot run '%s': %s (try: a program in PATH or a path to one, e.g. --exec './game')",
+            argv[0], strerror(e));
     }
     /* Stopped at the exec (SIGTRAP): ask for a stop at exit, then run. */
-    if (waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st)) {
-        return ll_fail(err, ECHILD, "'%s' did not start under ptrace", argv[0]);
+    pid_t w = waitpid(pid, &st, __WALL);
+    if (w != pid || !WIFSTOPPED(st)) {
+        if (w != pid) { /* not reaped yet: leave no stray process or zombie */
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, __WALL);
+        }
+        return ll_fail(err, ECHILD,
+                       "'%s' did not start under ptrace (try: a debugger or seccomp policy may "
+                       "forbid tracing; read a running copy with --pid N instead)",
+                       argv[0]);
     }
     ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL));
     ptrace(PTRACE_CONT, pid, NULL, NULL);
