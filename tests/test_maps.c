@@ -168,6 +168,12 @@ Test(maps, malformed_lines_name_their_number)
     expect_malformed("1000-2000 r--p 0 00:00 x7\n", "maps line 1"); /* bad inode */
     expect_malformed("10000000000000000-10000000000000001 r--p 0 00:00 0\n", "line 1");
     expect_malformed("\n1000-2000 r--p 0 00:00 0\n1000 2000\n", "maps line 3");
+    /* A NUL among the permissions (a corrupted file) is not a permission. */
+    static const char nul[] = "1000-2000 r\0-p 0 00:00 0\n";
+    ll_maps m;
+    ll_error err;
+    cr_assert_eq(ll_maps_parse(nul, sizeof nul - 1, &m, &err), -1);
+    cr_assert(strstr(err.msg, "maps line 1 is malformed"), "%s", err.msg);
 }
 
 Test(maps, read_file_errors)

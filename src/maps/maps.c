@@ -150,7 +150,8 @@ static int add_line(builder *b, const char *line, size_t len, ll_error *err)
         return malformed(b, line, len, err);
     memcpy(r.perms, p, 4);
     for (int i = 0; i < 4; i++)
-        if (!strchr("rwxps-", r.perms[i])) return malformed(b, line, len, err);
+        if (!r.perms[i] || !strchr("rwxps-", r.perms[i])) /* strchr finds the NUL too */
+            return malformed(b, line, len, err);
     p += 5;
     if (hex_field(&p, end, ' ', &r.offset) || hex_field(&p, end, ':', &maj) ||
         hex_field(&p, end, ' ', &min) || dec_field(&p, end, &r.inode) || r.end <= r.start ||
