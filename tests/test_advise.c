@@ -1,6 +1,7 @@
 /* test_advise.c - the ASLR model checked against launches on this kernel,
  * the choice of a base, --check verdicts and every advise error. */
 #include <criterion/criterion.h>
+#include <elf.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,4 +510,66 @@ Test(advise, pictures)
     free(text);
     free(svg);
     ll_maps_free(&m);
+}
+
+/* Writes an ELF header (and phnum program headers of type ptype at phoff,
+ * unless phoff is past what is written) to a fresh file; returns its path. */
+static const char *fake_elf(int elf_class, int type, int phnum, uint64_t phoff, uint32_t ptype,
+                            uint64_t vaddr, uint64_t memsz)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/ll_fake_elf_XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    Elf64_Ehdr eh = {.e_type = (uint16_t)type,
+                     .e_phoff = phoff,
+                     .e_phentsize = sizeof(Elf64_Phdr),
+                     .e_phnum = (uint16_t)phnum};
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = (unsigned char)elf_class;
+    cr_assert_eq(pwrite(fd, &eh, sizeof eh, 0), (ssize_t)sizeof eh);
+    Elf64_Phdr ph = {.p_type = ptype, .p_vaddr = vaddr, .p_memsz = memsz};
+    if (phoff == sizeof eh)
+        for (int i = 0; i < phnum; i++)
+            cr_assert_eq(pwrite(fd, &ph, sizeof ph, (off_t)(phoff + i * sizeof ph)),
+                         (ssize_t)sizeof ph);
+    close(fd);
+    return path;
+}
+
+Test(advise, exe_read_refuses_broken_headers)
+{
+    ll_exe e;
+    ll_error err;
+    char want[256];
+    const char *p = fake_elf(ELFCLASS32, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, 0x400000, 4096);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1);
+    snprintf(want, sizeof want, "'%s' is not a 64-bit ELF executable", p);
+    cr_assert_str_eq(err.msg, want);
+    unlink(p);
+
+    p = fake_elf(ELFCLASS64, ET_EXEC, 2, 1 << 20, PT_LOAD, 0x400000, 4096);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1);
+    snprintf(want, sizeof want, "'%s' has a truncated program header table", p);
+    cr_assert_str_eq(err.msg, want);
+    unlink(p);
+
+    p = fake_elf(ELFCLASS64, ET_DYN, 1, sizeof(Elf64_Ehdr), PT_NOTE, 0, 4096);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1);
+    snprintf(want, sizeof want, "'%s' has no loadable segment", p);
+    cr_assert_str_eq(err.msg, want);
+    unlink(p);
+
+    p = fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, UINT64_MAX - 4095, 8192);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1);
+    cr_assert(strstr(err.msg, "has a segment that runs past the end of the address space"), "%s",
+              err.msg);
+    unlink(p);
+
+    p = fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, 0x400000, 0x1800);
+    cr_assert_eq(ll_exe_read(p, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.type, LL_EXE_FIXED);
+    cr_assert_eq(e.lo, 0x400000);
+    cr_assert_eq(e.hi, 0x400000 + ll_align_up(0x1800, ll_page_size()));
+    unlink(p);
 }

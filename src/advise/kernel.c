@@ -124,6 +124,14 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         if (ph[i].p_type == PT_INTERP) interp = 1;
         if (ph[i].p_type != PT_LOAD) continue;
+        if (ph[i].p_memsz > UINT64_MAX - ph[i].p_vaddr) { /* a corrupt header: no wrap-around */
+            free(ph);
+            ll_fail(err, ENOEXEC,
+                    "'%s' has a segment that runs past the end of the address space (try: "
+                    "rebuild it; the file is corrupt)",
+                    path);
+            goto done;
+        }
         if (ph[i].p_vaddr < lo) lo = ph[i].p_vaddr;
         if (ph[i].p_vaddr + ph[i].p_memsz > hi) hi = ph[i].p_vaddr + ph[i].p_memsz;
     }
