@@ -726,3 +726,19 @@ Test(host_build, open_errors)
     cr_assert_eq(host_builder_busy(NULL), 0);
     host_builder_close(NULL);
 }
+
+Test(host_build, a_build_killed_by_a_signal_says_which)
+{
+    char dir[] = "/tmp/ll-build-XXXXXX", path[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    ll_error err;
+    host_builder *b =
+        host_builder_open(dir, "echo 'cc: fatal error: out of memory'; kill -9 $$", &err);
+    cr_assert(b, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/a.c", dir);
+    write_file(path, "int x;\n");
+    cr_assert_eq(builder_wait(b, &err), -1);
+    cr_assert_str_eq(err.msg, "build killed by signal 9: cc: fatal error: out of memory");
+    host_builder_close(b);
+    unlink(path), rmdir(dir);
+}
