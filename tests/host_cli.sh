@@ -41,6 +41,9 @@ expect 2 "looplive: --base 'nowhere' is not auto, os or an address" "$APP" --bas
 expect 2 "looplive: --base needs auto, os or an address (try: --base auto)" "$APP" --base
 expect 2 "looplive: --size: size 'big' has no digits" "$APP" --size big
 expect 2 "looplive: --platform needs a value (try: looplive run --help)" "$APP" --platform
+expect 2 "looplive: --keys needs a value (try: looplive run --help)" "$APP" --keys
+# A prefix of an option that takes a value is an unknown option, not a missing value.
+expect 2 "looplive: unknown option '--si' (try: looplive run --help)" "$APP" --si
 expect 2 "looplive: --screenshot-at N needs a FILE after N" "$APP" --screenshot-at 5
 expect 2 "looplive: at most 4 --screenshot-at per run" "$APP" --screenshot-at 1 a --screenshot-at 2 b \
     --screenshot-at 3 c --screenshot-at 4 d --screenshot-at 5 e

@@ -86,6 +86,16 @@ static int parse_base(const char *text, ll_host_params *p)
     return 0;
 }
 
+/* The options above that are only recognised with a value after them. */
+static int takes_value(const char *o)
+{
+    static const char *const names[] = {"--platform", "--size",  "--watch",
+                                        "--build",    "--slots", "--keys"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(o, names[i])) return 1;
+    return 0;
+}
+
 /* One option; returns the number of arguments used, or -1 (with the
  * message printed) on bad usage. */
 static int parse_option(int argc, char **argv, int i, ll_host_params *p)
@@ -132,8 +142,7 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         return p->audio = 1, 1;
     else if (!strcmp(o, "--no-overlay"))
         return p->no_overlay = 1, 1;
-    else if (!v && !strncmp(o, "--", 2) && strcmp(o, "--") != 0 &&
-             strstr(" --platform --size --watch --build --slots --keys ", o))
+    else if (!v && takes_value(o))
         return cli_error(2, "%s needs a value (try: looplive run --help)", o), -1;
     else
         return cli_error(2, "unknown option '%s' (try: looplive run --help)", o), -1;
@@ -178,7 +187,11 @@ int cli_run(int argc, char **argv)
             return 0;
         }
         if (argv[i][0] != '-') {
-            if (lib) return cli_error(2, "one library only: '%s' and '%s'", lib, argv[i]);
+            if (lib)
+                return cli_error(2,
+                                 "one library only: '%s' and '%s' (try: quote an option's value, "
+                                 "or looplive run --help)",
+                                 lib, argv[i]);
             lib = argv[i++];
             continue;
         }
