@@ -46,6 +46,9 @@ expect 1 "frame 122 differs: hash" $LL replay --module $BOUNCE --recording $DEMO
 head -100 examples/bounce/demo.hashes >"$T/short.hashes"
 expect 1 "frame 100: $T/short.hashes ends after 100 frames" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/short.hashes"
+{ cat examples/bounce/demo.hashes; echo "600 0123456789abcdef"; } >"$T/long.hashes"
+expect 1 "$T/long.hashes has 601 frames, the recording 600 (try: write it again" \
+    $LL replay --module $BOUNCE --recording $DEMO --check "$T/long.hashes"
 echo "garbage" >"$T/garbage.hashes"
 expect 1 "$T/garbage.hashes:1: expected \"0 HASH\"" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/garbage.hashes"
@@ -59,6 +62,11 @@ cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes
 printf '10 right\n2 bogus-key\n' >"$T/bad.script"
 expect 1 "$T/bad.script:2: expected COUNT [KEY...]" \
     $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
+printf '3\n' >"$T/three.script"
+expect 1 "cannot save: cannot create /nonexistent/dir/x.llrec" \
+    $LL replay -q --module $BOUNCE --script "$T/three.script" --output /nonexistent/dir/x.llrec
+expect 1 "cannot replay: block at 0x7ffffffff000 of 1 MiB" \
+    $LL replay -q --module $BOUNCE --script "$T/three.script" --output "$T/x.llrec" --base 0x7ffffffff000
 expect 1 "cannot open $T/none.script" $LL replay --module $BOUNCE --script "$T/none.script" --output "$T/x.llrec"
 
 # --determinism: the demo is deterministic; state outside the block is not.
@@ -80,6 +88,8 @@ expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording
 expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
 expect 1 "recording has layout version 1, the application testapp has 7" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
+expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 (try: rebuild" \
+    $LL replay --module $BUILD/tests/host_app_v99.so --recording $DEMO
 expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }
 

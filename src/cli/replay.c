@@ -170,8 +170,10 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
     s->app = module_app(s->module);
     if (!s->app || s->app->api_version != LL_APP_API_VERSION) {
         session_end(s);
-        return fail(1, "%s: looplive_app() returned no table of api version %d", o->module,
-                    LL_APP_API_VERSION);
+        return fail(1,
+                    "%s: looplive_app() returned no table of api version %d (try: rebuild "
+                    "it against this looplive.h)",
+                    o->module, LL_APP_API_VERSION);
     }
     s->loop = ll_loop_create(&s->block, &err, .module = s->module, .fps = fps,
                              .rewind_seconds = 1.0 / fps);
@@ -246,8 +248,11 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
         }
     }
     if (want && want->count != frames)
-        return fail(1, "%s has %" PRIu64 " frames, the recording %" PRIu64, o->check, want->count,
-                    frames);
+        return fail(1,
+                    "%s has %" PRIu64 " frames, the recording %" PRIu64
+                    " (try: write it again with looplive replay --module LIB --recording FILE "
+                    "> HASHES)",
+                    o->check, want->count, frames);
     if (want) printf("%" PRIu64 " frames match %s\n", frames, o->check);
     return 0;
 }
