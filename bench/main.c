@@ -67,6 +67,17 @@ int main(int argc, char **argv)
         printf("\n");
         return 0;
     }
+    /* Every name is checked before any group runs (they take minutes). */
+    for (int a = 1; a < argc; a++) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+            known |= !strcmp(argv[a], groups[i].name);
+        if (!known) {
+            fprintf(stderr, "looplive-bench: unknown group '%s' (try: looplive-bench --help)\n",
+                    argv[a]);
+            return 2;
+        }
+    }
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
         int wanted = argc < 2;
         for (int a = 1; a < argc; a++) wanted |= !strcmp(argv[a], groups[i].name);
@@ -77,16 +88,6 @@ int main(int argc, char **argv)
             continue;
         }
         if (groups[i].fn() != 0) status = 1;
-    }
-    for (int a = 1; a < argc; a++) {
-        int known = 0;
-        for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-            known |= !strcmp(argv[a], groups[i].name);
-        if (!known) {
-            fprintf(stderr, "looplive-bench: unknown group '%s' (try: looplive-bench --help)\n",
-                    argv[a]);
-            return 2;
-        }
     }
     return status;
 }
