@@ -72,7 +72,7 @@ typedef struct ll_error {
 int ll_size_parse(const char *text, uint64_t *out, ll_error *err);
 
 /* Writes bytes in the largest binary unit that keeps it readable ("1 GiB",
- * "1.5 MiB", "4 KiB", "17 B") into buf (at least 32 bytes) and returns buf. */
+ * "1.50 MiB", "4 KiB", "17 B") into buf (at least 32 bytes) and returns buf. */
 char *ll_size_format(uint64_t bytes, char *buf, size_t cap);
 
 /* The page size of this machine (sysconf(_SC_PAGESIZE)). */
