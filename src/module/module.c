@@ -41,6 +41,11 @@ static char *make_copy(ll_module *m, ll_error *err)
         return NULL;
     }
     char *copy = malloc(PATH_MAX);
+    if (!copy) {
+        close(in);
+        ll_fail(err, ENOMEM, "out of memory copying module '%s'", m->path);
+        return NULL;
+    }
     /* A new name per attempt: the loader hands back an image still loaded
      * under the same name, and a failed attempt may not have unloaded. */
     snprintf(copy, PATH_MAX, "%s/%s.%llu", m->copy_dir, m->name, (unsigned long long)++m->attempts);
@@ -115,6 +120,7 @@ static void image_unload(module_image *img)
 static int bind_table(ll_module *m, module_image *img, ll_error *err)
 {
     img->table = calloc(m->count ? m->count : 1, sizeof *img->table);
+    if (!img->table) return ll_fail(err, ENOMEM, "out of memory binding '%s'", m->path);
     for (size_t i = 0; i < m->count; i++) {
         dlerror();
         img->table[i] = dlsym(img->handle, m->names[i]);
@@ -131,6 +137,10 @@ static module_image *image_load(ll_module *m, ll_error *err)
 {
     uint64_t version = m->next_version;
     module_image *img = calloc(1, sizeof *img);
+    if (!img) {
+        ll_fail(err, ENOMEM, "out of memory loading '%s'", m->path);
+        return NULL;
+    }
     img->version = version;
     img->copy_path = make_copy(m, err);
     if (!img->copy_path) {
@@ -267,6 +277,8 @@ static int split_path(ll_module *m, const char *path, ll_error *err)
     m->name = strdup(slash + 1);
     size_t n = strlen(abs) + 6;
     m->lock_path = malloc(n);
+    if (!m->dir || !m->name || !m->lock_path)
+        return ll_fail(err, ENOMEM, "out of memory opening module '%s'", path);
     snprintf(m->lock_path, n, "%s.lock", abs);
     return 0;
 }
@@ -327,10 +339,12 @@ static int copy_names(ll_module *m, const ll_module_params *p, ll_error *err)
                        p->symbol_count);
     m->count = p->symbol_count;
     m->names = calloc(m->count ? m->count : 1, sizeof *m->names);
+    if (!m->names) return ll_fail(err, ENOMEM, "out of memory opening module '%s'", m->path);
     for (size_t i = 0; i < m->count; i++) {
         if (!p->symbols[i])
             return ll_fail(err, EINVAL, "module '%s': entry point name %zu is NULL", m->path, i);
-        m->names[i] = strdup(p->symbols[i]);
+        if (!(m->names[i] = strdup(p->symbols[i])))
+            return ll_fail(err, ENOMEM, "out of memory opening module '%s'", m->path);
     }
     return 0;
 }
@@ -340,6 +354,10 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
     static const ll_module_params none;
     if (!p) p = &none;
     ll_module *m = calloc(1, sizeof *m);
+    if (!m) {
+        ll_fail(err, ENOMEM, "out of memory for a module handle");
+        return NULL;
+    }
     m->watch.inotify_fd = m->watch.wake_fd = -1;
     m->block = p->block;
     m->unprotected = p->unprotected;

@@ -98,8 +98,15 @@ static void classify_code(scan_state *s, uint64_t *word, uint64_t offset, const 
     }
     module_fixes *f = &s->m->fixes;
     if (f->count == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 64;
-        f->items = realloc(f->items, f->cap * sizeof *f->items);
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        module_fix *items = realloc(f->items, cap * sizeof *items);
+        if (!items) { /* cannot be re-pointed: refused like any stale pointer */
+            add_stale(s, offset, value, "function '%s' (out of memory to re-point it)",
+                      di->dli_sname);
+            return;
+        }
+        f->items = items;
+        f->cap = cap;
     }
     f->items[f->count++] = (module_fix){.word = word, .value = (uint64_t)(uintptr_t)next};
     s->m->info.repointed++;
