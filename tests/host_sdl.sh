@@ -19,13 +19,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 WORK=$(mktemp -d /tmp/ll-host-sdl-XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 cp -r examples/pong "$WORK/src"
-CFLAGS_USED=$(make -s --no-print-directory -f - print-cflags BUILD="$BUILD" <<'EOF'
-include Makefile
-print-cflags:
-	@echo $(ALL_CFLAGS) $(LDFLAGS)
-EOF
-)
-BUILD_CMD="cc $CFLAGS_USED -I$ROOT/include -shared -o $WORK/pong.so.tmp $WORK/src/pong.c && mv $WORK/pong.so.tmp $WORK/pong.so"
+. tests/lib/app_build.sh
+BUILD_CMD=$(app_build_cmd pong)
 sh -c "$BUILD_CMD"
 cp "$WORK/pong.so" "$WORK/pong_old.so"
 

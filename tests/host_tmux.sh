@@ -22,14 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -r examples/bounce "$WORK/src"
-# The same flags as the repository's build, so ASan runs load an ASan app.
-CFLAGS_USED=$(make -s --no-print-directory -f - print-cflags BUILD="$BUILD" <<'EOF'
-include Makefile
-print-cflags:
-	@echo $(ALL_CFLAGS) $(LDFLAGS)
-EOF
-)
-BUILD_CMD="cc $CFLAGS_USED -I$ROOT/include -shared -o $WORK/bounce.so.tmp $WORK/src/bounce.c && mv $WORK/bounce.so.tmp $WORK/bounce.so"
+. tests/lib/app_build.sh
+BUILD_CMD=$(app_build_cmd bounce)
 sh -c "$BUILD_CMD"
 
 fail() {
