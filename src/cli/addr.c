@@ -425,10 +425,23 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
     fprintf(out, "\n}\n");
 }
 
+/* Copies s into buf (cap bytes) with every "*\/" made "* /", so that a path
+ * or a command line cannot end the header's comment early. */
+static const char *comment_safe(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (; *s && n + 2 < cap; s++) {
+        buf[n++] = *s;
+        if (s[0] == '*' && s[1] == '/') buf[n++] = ' ';
+    }
+    buf[n] = 0;
+    return buf;
+}
+
 static void print_c(FILE *out, const addr_opts *o, const ll_advice *a)
 {
     struct utsname u;
-    char b1[32], b2[32];
+    char b1[32], b2[32], cmd[1100], exe[4200];
     if (uname(&u) != 0) strcpy(u.release, "?");
     fprintf(out,
             "/* looplive_base.h - the static base address of the memory block.\n"
@@ -437,11 +450,11 @@ static void print_c(FILE *out, const addr_opts *o, const ll_advice *a)
             " * %s (%s): the block lies in the gap 0x%llx-0x%llx,\n"
             " * which no layout the ASLR model allows reaches (ASLR on or off, stack rlimit\n"
             " * up to %s or unlimited, legacy layout). Regenerate with the command above. */\n",
-            o->cmdline, u.release, a->kernel.va_bits,
+            comment_safe(o->cmdline, cmd, sizeof cmd), u.release, a->kernel.va_bits,
             ll_size_format(a->kernel.page_size, b1, sizeof b1), a->samples,
-            a->exe_path ? a->exe_path : "an unknown executable", ll_exe_type_name(a->exe.type),
-            (unsigned long long)a->gap.start, (unsigned long long)a->gap.end,
-            ll_size_format(a->stack_limit_max, b2, sizeof b2));
+            comment_safe(a->exe_path ? a->exe_path : "an unknown executable", exe, sizeof exe),
+            ll_exe_type_name(a->exe.type), (unsigned long long)a->gap.start,
+            (unsigned long long)a->gap.end, ll_size_format(a->stack_limit_max, b2, sizeof b2));
     fprintf(out,
             "#ifndef LOOPLIVE_BASE_H\n#define LOOPLIVE_BASE_H\n#define LOOPLIVE_BASE 0x%llxULL\n"
             "#define LOOPLIVE_SIZE %lluULL /* %s */\n#endif\n",
