@@ -742,3 +742,24 @@ Test(host_build, a_build_killed_by_a_signal_says_which)
     host_builder_close(b);
     unlink(path), rmdir(dir);
 }
+
+Test(host_build, a_directory_made_while_watching_is_watched_too)
+{
+    char dir[] = "/tmp/ll-build-XXXXXX", sub[64], path[PATH_MAX], cmd[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "echo built >>%s/log", dir);
+    ll_error err;
+    host_builder *b = host_builder_open(dir, cmd, &err);
+    cr_assert(b, "%s", err.msg);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    cr_assert_eq(builder_wait(b, &err), 1, "a new directory starts a build: %s", err.msg);
+    snprintf(path, sizeof path, "%s/a.c", sub);
+    write_file(path, "int x;\n");
+    cr_assert_eq(builder_wait(b, &err), 1, "a source in the new directory started no build");
+    snprintf(path, sizeof path, "%s/log", dir);
+    cr_assert_str_eq(read_all(path), "built\nbuilt\n");
+    host_builder_close(b);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    cr_assert_eq(system(path), 0);
+}

@@ -23,8 +23,17 @@ extern char **environ;
 #define BUILD_QUIET_NS   (60ull * 1000 * 1000)
 #define BUILD_OUTPUT_CAP (64 * 1024)
 
+/* A watched directory: what its watch descriptor stands for, so that a
+ * directory made under it later can be watched too. */
+typedef struct watched_dir {
+    char *path;
+    int depth;
+} watched_dir;
+
 struct host_builder {
     int inotify;
+    watched_dir *dirs; /* indexed by watch descriptor */
+    int dir_cap;
     char *cmd;
     uint64_t dirty_at; /* time of the last source change not yet built; 0: none */
     pid_t pid;         /* the running build; 0: none */
@@ -43,11 +52,29 @@ static int is_source(const char *name)
     return 0;
 }
 
-static int watch_tree(int fd, const char *dir, int depth, ll_error *err)
+/* Remembers path under its watch descriptor (best effort: without memory
+ * a new subdirectory of it is not watched). */
+static void remember_dir(host_builder *b, int wd, const char *path, int depth)
+{
+    if (wd >= b->dir_cap) {
+        int cap = b->dir_cap ? b->dir_cap : 16;
+        while (cap <= wd) cap *= 2;
+        watched_dir *d = realloc(b->dirs, (size_t)cap * sizeof *d);
+        if (!d) return;
+        memset(d + b->dir_cap, 0, (size_t)(cap - b->dir_cap) * sizeof *d);
+        b->dirs = d;
+        b->dir_cap = cap;
+    }
+    free(b->dirs[wd].path);
+    b->dirs[wd] = (watched_dir){strdup(path), depth};
+}
+
+static int watch_tree(host_builder *b, const char *dir, int depth, ll_error *err)
 {
     uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM;
-    if (inotify_add_watch(fd, dir, mask) < 0)
-        return ll_fail(err, errno, "cannot watch %s: %s", dir, strerror(errno));
+    int wd = inotify_add_watch(b->inotify, dir, mask);
+    if (wd < 0) return ll_fail(err, errno, "cannot watch %s: %s", dir, strerror(errno));
+    remember_dir(b, wd, dir, depth);
     DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
@@ -56,7 +83,7 @@ static int watch_tree(int fd, const char *dir, int depth, ll_error *err)
         char path[4096];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) watch_tree(fd, path, depth + 1, NULL);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) watch_tree(b, path, depth + 1, NULL);
     }
     closedir(d);
     return 0;
@@ -87,7 +114,7 @@ host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
         host_builder_close(b);
         return NULL;
     }
-    if (watch_tree(b->inotify, dir, 0, err) != 0) {
+    if (watch_tree(b, dir, 0, err) != 0) {
         host_builder_close(b);
         return NULL;
     }
@@ -101,9 +128,17 @@ static void read_events(host_builder *b)
     while ((n = read(b->inotify, buf, sizeof buf)) > 0) {
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *e = (const struct inotify_event *)p;
-            if (e->len && (e->mask & IN_ISDIR) && (e->mask & IN_CREATE)) {
-                /* A new subdirectory: its files count too. */
+            if (e->len && (e->mask & IN_ISDIR) && (e->mask & (IN_CREATE | IN_MOVED_TO))) {
+                /* A new subdirectory: its files count too, from now on. */
                 b->dirty_at = ll_now_ns();
+                const watched_dir *parent =
+                    e->wd >= 0 && e->wd < b->dir_cap ? &b->dirs[e->wd] : NULL;
+                if (parent && parent->path && parent->depth < 8) {
+                    char path[4096];
+                    snprintf(path, sizeof path, "%s/%s", parent->path, e->name);
+                    int depth = parent->depth + 1; /* dirs may move in watch_tree */
+                    if (e->name[0] != '.') watch_tree(b, path, depth, NULL);
+                }
             } else if (e->len && is_source(e->name) && !(e->mask & IN_CREATE)) {
                 b->dirty_at = ll_now_ns();
             }
@@ -224,6 +259,8 @@ void host_builder_close(host_builder *b)
     }
     if (b->out >= 0) close(b->out);
     if (b->inotify >= 0) close(b->inotify);
+    for (int i = 0; i < b->dir_cap; i++) free(b->dirs[i].path);
+    free(b->dirs);
     free(b->cmd);
     free(b);
 }
