@@ -11,25 +11,12 @@
 
 /* ---- the test application (loop/helpers.h), in two versions ---- */
 
-static void update_v1(ll_block *block, const void *input, uint64_t frame, double dt)
-{
-    app_step(block, input, frame, 1);
-}
-
 static void update_v2(ll_block *block, const void *input, uint64_t frame, double dt)
 {
     app_step(block, input, frame, 2);
 }
 
-static const ll_app app_v1 = {
-    .api_version = LL_APP_API_VERSION,
-    .input_size = sizeof(app_input),
-    .layout_version = 7,
-    .block_size = 1 << 20,
-    .name = "test",
-    .translate = app_translate,
-    .update = update_v1,
-};
+static const ll_app app_v1 = TEST_APP(app_update_v1);
 
 static ll_app app_v2;
 

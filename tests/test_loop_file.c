@@ -13,20 +13,7 @@
 
 #include <xxhash.h>
 
-static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
-{
-    app_step(block, input, frame, 1);
-}
-
-static const ll_app app = {
-    .api_version = LL_APP_API_VERSION,
-    .input_size = sizeof(app_input),
-    .layout_version = 7,
-    .block_size = 1 << 20,
-    .name = "test",
-    .translate = app_translate,
-    .update = app_update,
-};
+static const ll_app app = TEST_APP(app_update_v1);
 
 static ll_block block;
 static ll_loop *loop;
@@ -420,7 +407,7 @@ static double seen_dt;
 static void dt_update(ll_block *b, const void *input, uint64_t frame, double dt)
 {
     seen_dt = dt;
-    app_update(b, input, frame, dt);
+    app_update_v1(b, input, frame, dt);
 }
 
 Test(loop_file, playback_uses_the_recording_frame_rate)

@@ -29,4 +29,18 @@ static inline void app_step(ll_block *block, const void *input, uint64_t frame, 
     block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
 }
 
+/* Version 1 of update: adds the input once. */
+static inline void app_update_v1(ll_block *block, const void *input, uint64_t frame, double dt)
+{
+    (void)dt;
+    app_step(block, input, frame, 1);
+}
+
+/* The application table around an update function. */
+#define TEST_APP(update_fn)                                                                        \
+    {                                                                                              \
+        .api_version = LL_APP_API_VERSION, .input_size = sizeof(app_input), .layout_version = 7,   \
+        .block_size = 1 << 20, .name = "test", .translate = app_translate, .update = (update_fn),  \
+    }
+
 #endif
