@@ -676,43 +676,70 @@ static int builder_wait(host_builder *b, ll_error *err)
     return 0;
 }
 
+/* A fresh directory watched by a builder that runs cmd_fmt (a printf
+ * format; %s, if there, is the directory). */
+typedef struct build_dir {
+    char dir[32];
+    host_builder *b;
+} build_dir;
+
+static void build_dir_open(build_dir *d, const char *cmd_fmt)
+{
+    snprintf(d->dir, sizeof d->dir, "/tmp/ll-build-XXXXXX");
+    cr_assert(mkdtemp(d->dir));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, cmd_fmt, d->dir);
+    ll_error err;
+    d->b = host_builder_open(d->dir, cmd, &err);
+    cr_assert(d->b, "%s", err.msg);
+}
+
+static void build_dir_write(const build_dir *d, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", d->dir, name);
+    write_file(path, text);
+}
+
+static const char *build_dir_log(const build_dir *d)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/log", d->dir);
+    return read_all(path);
+}
+
+static void build_dir_close(build_dir *d)
+{
+    host_builder_close(d->b);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d->dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
 Test(host_build, builds_on_source_change_only)
 {
-    char dir[] = "/tmp/ll-build-XXXXXX", path[PATH_MAX], cmd[PATH_MAX];
-    cr_assert(mkdtemp(dir));
-    snprintf(cmd, sizeof cmd, "echo built >> %s/log", dir);
+    build_dir d;
+    build_dir_open(&d, "echo built >> %s/log");
     ll_error err;
-    host_builder *b = host_builder_open(dir, cmd, &err);
-    cr_assert(b, "%s", err.msg);
-    snprintf(path, sizeof path, "%s/notes.txt", dir);
-    write_file(path, "not a source file\n");
+    build_dir_write(&d, "notes.txt", "not a source file\n");
     usleep(200000);
-    cr_assert_eq(host_builder_poll(b, &err), 0);
-    cr_assert(!host_builder_busy(b), "a .txt file started a build");
-    snprintf(path, sizeof path, "%s/a.c", dir);
-    write_file(path, "int x;\n");
-    cr_assert_eq(builder_wait(b, &err), 1, "%s", err.msg);
-    snprintf(path, sizeof path, "%s/log", dir);
-    cr_assert_str_eq(read_all(path), "built\n");
-    host_builder_close(b);
-    snprintf(path, sizeof path, "rm -rf %s", dir);
-    cr_assert_eq(system(path), 0);
+    cr_assert_eq(host_builder_poll(d.b, &err), 0);
+    cr_assert(!host_builder_busy(d.b), "a .txt file started a build");
+    build_dir_write(&d, "a.c", "int x;\n");
+    cr_assert_eq(builder_wait(d.b, &err), 1, "%s", err.msg);
+    cr_assert_str_eq(build_dir_log(&d), "built\n");
+    build_dir_close(&d);
 }
 
 Test(host_build, failure_names_the_first_error_line)
 {
-    char dir[] = "/tmp/ll-build-XXXXXX", path[PATH_MAX];
-    cr_assert(mkdtemp(dir));
+    build_dir d;
+    build_dir_open(&d, "echo 'make: entering'; echo 'a.c:3:1: error: expected ;' >&2; exit 2");
     ll_error err;
-    host_builder *b = host_builder_open(
-        dir, "echo 'make: entering'; echo 'a.c:3:1: error: expected ;' >&2; exit 2", &err);
-    cr_assert(b, "%s", err.msg);
-    snprintf(path, sizeof path, "%s/a.h", dir);
-    write_file(path, "x\n");
-    cr_assert_eq(builder_wait(b, &err), -1);
+    build_dir_write(&d, "a.h", "x\n");
+    cr_assert_eq(builder_wait(d.b, &err), -1);
     cr_assert_str_eq(err.msg, "build failed (exit 2): a.c:3:1: error: expected ;");
-    host_builder_close(b);
-    unlink(path), rmdir(dir);
+    build_dir_close(&d);
 }
 
 Test(host_build, open_errors)
@@ -729,37 +756,26 @@ Test(host_build, open_errors)
 
 Test(host_build, a_build_killed_by_a_signal_says_which)
 {
-    char dir[] = "/tmp/ll-build-XXXXXX", path[PATH_MAX];
-    cr_assert(mkdtemp(dir));
+    build_dir d;
+    build_dir_open(&d, "echo 'cc: fatal error: out of memory'; kill -9 $$");
     ll_error err;
-    host_builder *b =
-        host_builder_open(dir, "echo 'cc: fatal error: out of memory'; kill -9 $$", &err);
-    cr_assert(b, "%s", err.msg);
-    snprintf(path, sizeof path, "%s/a.c", dir);
-    write_file(path, "int x;\n");
-    cr_assert_eq(builder_wait(b, &err), -1);
+    build_dir_write(&d, "a.c", "int x;\n");
+    cr_assert_eq(builder_wait(d.b, &err), -1);
     cr_assert_str_eq(err.msg, "build killed by signal 9: cc: fatal error: out of memory");
-    host_builder_close(b);
-    unlink(path), rmdir(dir);
+    build_dir_close(&d);
 }
 
 Test(host_build, a_directory_made_while_watching_is_watched_too)
 {
-    char dir[] = "/tmp/ll-build-XXXXXX", sub[64], path[PATH_MAX], cmd[PATH_MAX];
-    cr_assert(mkdtemp(dir));
-    snprintf(cmd, sizeof cmd, "echo built >>%s/log", dir);
+    build_dir d;
+    build_dir_open(&d, "echo built >>%s/log");
     ll_error err;
-    host_builder *b = host_builder_open(dir, cmd, &err);
-    cr_assert(b, "%s", err.msg);
-    snprintf(sub, sizeof sub, "%s/sub", dir);
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s/sub", d.dir);
     cr_assert_eq(mkdir(sub, 0700), 0);
-    cr_assert_eq(builder_wait(b, &err), 1, "a new directory starts a build: %s", err.msg);
-    snprintf(path, sizeof path, "%s/a.c", sub);
-    write_file(path, "int x;\n");
-    cr_assert_eq(builder_wait(b, &err), 1, "a source in the new directory started no build");
-    snprintf(path, sizeof path, "%s/log", dir);
-    cr_assert_str_eq(read_all(path), "built\nbuilt\n");
-    host_builder_close(b);
-    snprintf(path, sizeof path, "rm -rf %s", dir);
-    cr_assert_eq(system(path), 0);
+    cr_assert_eq(builder_wait(d.b, &err), 1, "a new directory starts a build: %s", err.msg);
+    build_dir_write(&d, "sub/a.c", "int x;\n");
+    cr_assert_eq(builder_wait(d.b, &err), 1, "a source in the new directory started no build");
+    cr_assert_str_eq(build_dir_log(&d), "built\nbuilt\n");
+    build_dir_close(&d);
 }
