@@ -4,6 +4,9 @@
 #ifndef LL_TEST_LOOP_HELPERS_H
 #define LL_TEST_LOOP_HELPERS_H
 
+#include <criterion/criterion.h>
+
+#include "loop/loop.h"
 #include "looplive.h"
 
 typedef struct app_input {
@@ -42,5 +45,19 @@ static inline void app_update_v1(ll_block *block, const void *input, uint64_t fr
         .api_version = LL_APP_API_VERSION, .input_size = sizeof(app_input), .layout_version = 7,   \
         .block_size = 1 << 20, .name = "test", .translate = app_translate, .update = (update_fn),  \
     }
+
+/* The state hash of block computed from scratch, independently of any
+ * loop's table. */
+static inline uint64_t block_full_hash(const ll_block *block)
+{
+    loop_hash h;
+    ll_error err;
+    cr_assert_eq(loop_hash_init(&h, block, &err), 0, "%s", err.msg);
+    for (uint64_t i = 0; i < h.pages; i++)
+        h.total += loop_hash_contribution(&h, block->base + i * h.page_size, i);
+    uint64_t total = h.total;
+    loop_hash_free(&h);
+    return total;
+}
 
 #endif
