@@ -33,6 +33,7 @@ typedef struct pm_scan_arg {
 #define PAGEMAP_PRESENT    (1ull << 63)
 #define PAGEMAP_SWAPPED    (1ull << 62)
 #define PAGEMAP_FILE       (1ull << 61)
+#define PAGEMAP_EXCLUSIVE  (1ull << 56)
 
 static int scan_ioctl(int fd, uint64_t start, uint64_t end, pm_page_region *vec, uint64_t *walk_end)
 {
@@ -137,6 +138,18 @@ static int scan_pagemap_scan(snap_state *st, const ll_block *block, ll_error *er
     return 0;
 }
 
+/* An anonymous block maps the shared zero page where it was only read; the
+ * pagemap file hides PFNs from us, but such a page is never exclusively
+ * mapped and holds zeros, which is what the missing baseline holds too. */
+static int shared_zero(const ll_block *block, uint64_t off)
+{
+    static const uint64_t zeros[64];
+    const uint8_t *p = block->base + off;
+    for (uint64_t i = 0; i < block->page_size; i += sizeof zeros)
+        if (memcmp(p + i, zeros, sizeof zeros) != 0) return 0;
+    return 1;
+}
+
 static int scan_pagemap(snap_state *st, const ll_block *block, ll_error *err)
 {
     uint64_t page = block->page_size, pages = block->size / page;
@@ -151,6 +164,8 @@ static int scan_pagemap(snap_state *st, const ll_block *block, ll_error *err)
         for (uint64_t j = 0; j < n; j++) {
             uint64_t e = entries[j];
             if (!(e & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)) || (e & PAGEMAP_FILE)) continue;
+            if (st->base_fd < 0 && !(e & PAGEMAP_EXCLUSIVE) && shared_zero(block, (i + j) * page))
+                continue;
             if (push_run(st, (i + j) * page, page) != 0)
                 return ll_fail(err, ENOMEM, "out of memory for the written-page list");
         }
