@@ -140,13 +140,19 @@ static int scan_pagemap_scan(snap_state *st, const ll_block *block, ll_error *er
 
 /* An anonymous block maps the shared zero page where it was only read; the
  * pagemap file hides PFNs from us, but such a page is never exclusively
- * mapped and holds zeros, which is what the missing baseline holds too. */
+ * mapped and holds zeros, which is what the missing baseline holds too. The
+ * page may have become a guard page (PROT_NONE) since: read it through
+ * process_vm_readv, which fails there instead of faulting, and count a page
+ * that cannot be read as written. */
 static int shared_zero(const ll_block *block, uint64_t off)
 {
-    static const uint64_t zeros[64];
-    const uint8_t *p = block->base + off;
-    for (uint64_t i = 0; i < block->page_size; i += sizeof zeros)
-        if (memcmp(p + i, zeros, sizeof zeros) != 0) return 0;
+    static __thread uint64_t buf[8192];
+    if (block->page_size > sizeof buf) return 0;
+    struct iovec local = {buf, block->page_size};
+    struct iovec remote = {block->base + off, block->page_size};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)block->page_size) return 0;
+    for (uint64_t i = 0; i < block->page_size / 8; i++)
+        if (buf[i]) return 0;
     return 1;
 }
 
