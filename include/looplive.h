@@ -941,6 +941,14 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop);
  * combined with its page index. Kept up to date at O(pages written). */
 uint64_t ll_loop_hash(const ll_loop *loop);
 
+/* The loop's snapshot of the block as the last frame (or the last restore)
+ * left it; the loop keeps it, valid until the next call into the loop. A
+ * host calling module code between frames that does not write the block
+ * (render, audio) passes it as ll_module_protect(..., .snap = ...): the
+ * call then takes no snapshot of its own (no page table walk), and a crash
+ * there puts the block back to the end of the frame. */
+ll_snap *ll_loop_snapshot(const ll_loop *loop);
+
 /* Frames recorded in slot (0 when empty or out of range). */
 uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);
 

@@ -750,6 +750,11 @@ uint64_t ll_loop_hash(const ll_loop *loop)
     return loop->hash.total;
 }
 
+ll_snap *ll_loop_snapshot(const ll_loop *loop)
+{
+    return loop->cur;
+}
+
 ll_loop_status ll_loop_status_get(const ll_loop *loop)
 {
     const loop_slot *s = loop->slot >= 0 ? &loop->slots[loop->slot] : NULL;
