@@ -988,6 +988,122 @@ int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *e
 
 /* ==== host: ready-made platform layers that drive an application ======== */
 
+/* A host: the platform side of Handmade Hero's split, ready-made. It loads
+ * an application library (the module layer, with crash protection), reserves
+ * its block at a static address, and drives translate/update/render at a
+ * fixed frame rate on a platform: "terminal" (ANSI cells, raw keyboard) or
+ * "sdl" (a window with a software framebuffer; SDL2 is loaded with dlopen,
+ * so liblooplive does not link against it); headless runs draw into the
+ * same canvas with no I/O (for tests and CI). The loop controls (record,
+ * loop, rewind, pause, step, speed, slots) are bound to keys, listed by
+ * ll_host_keys_help(); the keys the host takes are not passed on to the
+ * application.
+ *
+ *     ll_error err;
+ *     ll_host *host = ll_host_open("build/examples/bounce.so", &err,
+ *                                  .platform = "terminal", .fps = 60);
+ *     if (!host || ll_host_run(host, &err) != 0) fprintf(stderr, "%s\n", err.msg);
+ *     ll_host_close(host);
+ */
+typedef struct ll_host ll_host;
+
+#define LL_HOST_SHOTS 4 /* screenshots one run can take */
+
+typedef struct ll_host_params {
+    const char *platform;  /* "terminal" (default) or "sdl" */
+    int headless;          /* 1: no I/O; the canvas the platform would give */
+    int width, height;     /* canvas in cells or pixels; 0: the platform's choice */
+    int scale;             /* sdl: window pixels per canvas pixel; 0: 1 */
+    void *base;            /* block address; NULL: chosen by ll_advise_base */
+    int os_base;           /* 1: let the OS choose the address (release builds) */
+    uint64_t size;         /* block bytes; 0: the application's block_size */
+    int fps;               /* frames per second; 0: 60 */
+    uint64_t frames;       /* stop after this many frames; 0: run until quit */
+    const char *watch_dir; /* rebuild when a file under this directory changes, */
+    const char *build_cmd; /* by running this command with /bin/sh -c */
+    const char *keys;      /* scripted keys, "FRAME:KEYS,...", e.g. "10:l,70:l" */
+    struct {
+        uint64_t frame;   /* after this frame, write what is on screen ... */
+        const char *path; /* ... to this file: PPM for pixels, text for cells */
+    } shots[LL_HOST_SHOTS];
+    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
+    int unprotected;      /* 1: no crash protection (let a debugger see faults) */
+    int no_overlay;       /* 1: do not draw the status line */
+    int audio;            /* sdl: play what the application's optional
+                             looplive_audio() writes (see below) */
+} ll_host_params;
+
+/* Sound, optional: an application library may also export
+ *
+ *     void looplive_audio(const ll_block *block, int16_t *samples,
+ *                         uint32_t frames, uint32_t rate);
+ *
+ * which fills frames stereo frames (interleaved left, right) at rate Hz
+ * for the frame just drawn, from the state alone (it must not change the
+ * block). With .audio (`looplive run --audio`) the SDL platform queues
+ * them to the audio device, 1/fps of a second per frame; it is looked up
+ * again after every reload. */
+typedef void ll_app_audio(const ll_block *block, int16_t *samples, uint32_t frames, uint32_t rate);
+
+/* Loads the library, reserves the block, runs the application's init and
+ * opens the platform. Fails on a missing or incompatible library, a block
+ * that cannot be reserved, or a platform that cannot start (no terminal, no
+ * display), saying which. */
+ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *params);
+#define ll_host_open(lib, err, ...) ll_host_open_((lib), (err), &(ll_host_params){__VA_ARGS__})
+
+/* Runs one frame: rebuild and reload when due, platform input, host keys,
+ * loop controls, update (as often as the speed says), render, overlay,
+ * present. Does not sleep. Returns 1 to go on, 0 when asked to quit or the
+ * frame limit is reached. */
+int ll_host_frame(ll_host *host);
+
+/* Runs frames at the fixed rate (headless: as fast as it can) until quit or
+ * the frame limit, and returns 0. Errors during the run (builds, loads,
+ * rolled-back crashes) do not stop it: they show in the overlay. */
+int ll_host_run(ll_host *host, ll_error *err);
+
+/* Presses a host or application key for the next frame, as if typed. */
+void ll_host_press(ll_host *host, int key);
+
+/* What the overlay shows, for tests and reports. */
+typedef struct ll_host_status {
+    uint64_t frame;         /* frames run by the host */
+    uint64_t app_frame;     /* the application's frame number (goes back with
+                               a loop pass or a rewind) */
+    double fps;             /* measured over the last second */
+    int recording, looping; /* the slot's state */
+    int paused;             /* space */
+    int slot;               /* the current slot, 1..9 */
+    uint64_t loop_pos;      /* frames of the slot played in this pass */
+    uint64_t loop_len;      /* frames recorded in the slot */
+    double speed;           /* simulated frames per host frame */
+    uint64_t reloads;       /* new builds loaded */
+    uint64_t crashes;       /* faults in application code, rolled back */
+    uint64_t builds;        /* --build runs finished */
+    uint64_t host_ns;       /* time in frames outside the calls below */
+    uint64_t app_ns;        /* time in the loop layer's frame and the
+                               application's render and audio */
+    char error[256];        /* the last error, "" when none */
+} ll_host_status;
+void ll_host_get_status(const ll_host *host, ll_host_status *out);
+
+/* The overlay as drawn: the status line ("60 fps | frame 120 | LOOP 1
+ * 20/90 | x1 | reloads 2"), '\n', then the last error ("error: SIGSEGV at
+ * address 0x0 in update+0x9 (app.so version 3)") or a hint of the keys. */
+char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
+
+/* The canvas the application draws into (cells or pixels), as it was
+ * after the last frame's render. */
+const ll_canvas *ll_host_canvas(const ll_host *host);
+
+/* The key bindings, one per line, as `?` and `looplive run --help` show. */
+const char *ll_host_keys_help(void);
+
+/* Restores the platform (terminal modes), releases the block and unloads
+ * the library. Safe with NULL. */
+void ll_host_close(ll_host *host);
+
 #ifdef __cplusplus
 }
 #endif

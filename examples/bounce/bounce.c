@@ -7,7 +7,10 @@
  * (gcc, clang, sanitizers) computes the same states and the committed
  * recording's hashes hold for all of them.
  *
- * Keys: left/right or a/d move the paddle, space launches a ball, c clears. */
+ * Keys: left/right or a/d move the paddle, up, w or space launches a ball
+ * (under `looplive run` space is the host's pause key), c clears, and in a
+ * debug build (no NDEBUG) x dereferences NULL in update, to show crash
+ * rollback. */
 #include "bounce.h"
 
 #include <string.h>
@@ -61,8 +64,9 @@ static void bounce_translate(const ll_platform_input *in, void *out)
     bounce_input *b = out;
     b->move = (int8_t)((in->keys[LL_KEY_RIGHT] || in->keys['d']) -
                        (in->keys[LL_KEY_LEFT] || in->keys['a']));
-    b->launch = in->pressed[' '];
+    b->launch = in->pressed[' '] || in->pressed['w'] || in->pressed[LL_KEY_UP];
     b->clear = in->pressed['c'];
+    b->crash = in->pressed['x'];
 }
 
 static void move_ball(bounce_state *s, bounce_ball *b)
@@ -92,10 +96,23 @@ static void move_ball(bounce_state *s, bounce_ball *b)
     }
 }
 
+/* The crash-injection key's fault: a store through NULL. Its own function,
+ * exported so that the fault report names it, and exempt from UBSan so
+ * that sanitizer builds fault for real (and the host rolls back) instead
+ * of stopping at the null check. */
+__attribute__((noinline, no_sanitize("undefined"))) void bounce_crash(void);
+void bounce_crash(void)
+{
+    *(volatile int *)0 = 1;
+}
+
 static void bounce_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
     bounce_state *s = state_of(block);
     const bounce_input *in = input;
+#ifndef NDEBUG
+    if (in->crash) bounce_crash();
+#endif
     s->paddle_x += in->move * 2 * BOUNCE_ONE;
     if (s->paddle_x < 0) s->paddle_x = 0;
     if (s->paddle_x > (BOUNCE_WIDTH - 1) * BOUNCE_ONE)

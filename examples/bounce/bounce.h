@@ -23,7 +23,8 @@ typedef struct bounce_input {
     int8_t move;    /* -1 left, 0, +1 right */
     uint8_t launch; /* 1: launch a ball from the paddle */
     uint8_t clear;  /* 1: remove every ball */
-    uint8_t unused[13];
+    uint8_t crash;  /* debug builds: 1 faults in update (crash rollback demo) */
+    uint8_t unused[12];
 } bounce_input;
 
 typedef struct bounce_ball {

@@ -75,8 +75,10 @@ int loop_resident(const ll_block *block, void (*fn)(uint64_t index, void *ctx), 
 {
     uint64_t ps = block->page_size ? block->page_size : ll_page_size();
     uint64_t pages = block->size / ps;
-    enum { CHUNK = 1 << 16 };
-    static __thread unsigned char vec[CHUNK];
+    /* 4096 pages per mincore call: small enough for any thread's stack
+     * (a large thread-local buffer would grow every thread of the host). */
+    enum { CHUNK = 1 << 12 };
+    unsigned char vec[CHUNK];
     for (uint64_t first = 0; first < pages; first += CHUNK) {
         uint64_t n = pages - first < CHUNK ? pages - first : CHUNK;
         if (mincore(block->base + first * ps, n * ps, vec) != 0)

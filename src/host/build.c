@@ -1,0 +1,229 @@
+/* build.c - rebuild on save: inotify on every directory under the watched
+ * one, a short quiet period so that an editor's several writes make one
+ * build, and the build command run in the background with its output kept
+ * for the status line. */
+#include "host/host.h"
+#include "base/base.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Editors write a file in several steps; wait this long after the last
+ * event before building. */
+#define BUILD_QUIET_NS   (60ull * 1000 * 1000)
+#define BUILD_OUTPUT_CAP (64 * 1024)
+
+struct host_builder {
+    int inotify;
+    char *cmd;
+    uint64_t dirty_at; /* time of the last source change not yet built; 0: none */
+    pid_t pid;         /* the running build; 0: none */
+    int out;           /* read end of its output pipe */
+    char output[BUILD_OUTPUT_CAP];
+    size_t output_len;
+};
+
+static int is_source(const char *name)
+{
+    static const char *const exts[] = {".c", ".h", ".cc", ".cpp", ".hpp", ".inc", ".S"};
+    const char *dot = strrchr(name, '.');
+    if (!dot || name[0] == '.') return 0;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(exts); i++)
+        if (!strcmp(dot, exts[i])) return 1;
+    return 0;
+}
+
+static int watch_tree(int fd, const char *dir, int depth, ll_error *err)
+{
+    uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM;
+    if (inotify_add_watch(fd, dir, mask) < 0)
+        return ll_fail(err, errno, "cannot watch %s: %s", dir, strerror(errno));
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    while (depth < 8 && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) watch_tree(fd, path, depth + 1, NULL);
+    }
+    closedir(d);
+    return 0;
+}
+
+host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        ll_fail(err, ENOTDIR,
+                "cannot watch %s: not a directory (try: --watch DIR with the sources)", dir);
+        return NULL;
+    }
+    if (!cmd || !*cmd) {
+        ll_fail(err, EINVAL, "--watch %s needs a build command (try: --build \"make\")", dir);
+        return NULL;
+    }
+    host_builder *b = calloc(1, sizeof *b);
+    if (!b) {
+        ll_fail(err, ENOMEM, "out of memory for the builder");
+        return NULL;
+    }
+    b->out = -1;
+    b->cmd = strdup(cmd);
+    b->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (b->inotify < 0 || !b->cmd) {
+        ll_fail(err, errno, "cannot start watching %s: %s", dir, strerror(errno));
+        host_builder_close(b);
+        return NULL;
+    }
+    if (watch_tree(b->inotify, dir, 0, err) != 0) {
+        host_builder_close(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void read_events(host_builder *b)
+{
+    char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    while ((n = read(b->inotify, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            if (e->len && (e->mask & IN_ISDIR) && (e->mask & IN_CREATE)) {
+                /* A new subdirectory: its files count too. */
+                b->dirty_at = ll_now_ns();
+            } else if (e->len && is_source(e->name) && !(e->mask & IN_CREATE)) {
+                b->dirty_at = ll_now_ns();
+            }
+            p += sizeof *e + e->len;
+        }
+    }
+}
+
+static int start_build(host_builder *b, ll_error *err)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return ll_fail(err, errno, "cannot start the build: %s", strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawnattr_init(&attr);
+    /* Its own process group, so that closing the host stops the whole build;
+     * default signal actions, so the shell does not inherit the host's. */
+    sigset_t all;
+    sigfillset(&all);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+    char *argv[] = {"sh", "-c", b->cmd, NULL};
+    int rc = posix_spawn(&b->pid, "/bin/sh", &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        b->pid = 0;
+        return ll_fail(err, rc, "cannot run the build '%s': %s", b->cmd, strerror(rc));
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    b->out = fds[0];
+    b->output_len = 0;
+    return 0;
+}
+
+static void drain_output(host_builder *b)
+{
+    char sink[4096];
+    ssize_t n;
+    while (b->out >= 0 && (n = read(b->out, sink, sizeof sink)) > 0) {
+        size_t room = sizeof b->output - 1 - b->output_len;
+        size_t take = (size_t)n < room ? (size_t)n : room;
+        memcpy(b->output + b->output_len, sink, take);
+        b->output_len += take;
+    }
+    b->output[b->output_len] = 0;
+}
+
+/* The line of the build output that says most: the first with "error",
+ * else the first non-empty one. */
+static void first_error(const char *out, char *line, size_t cap)
+{
+    const char *pick = strstr(out, "error");
+    if (pick) {
+        while (pick > out && pick[-1] != '\n') pick--;
+    } else {
+        pick = out;
+        while (*pick == '\n') pick++;
+    }
+    size_t n = strcspn(pick, "\n");
+    if (n >= cap) n = cap - 1;
+    memcpy(line, pick, n);
+    line[n] = 0;
+}
+
+static int finish_build(host_builder *b, int status, ll_error *err)
+{
+    drain_output(b);
+    close(b->out);
+    b->out = -1;
+    b->pid = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
+    char line[512];
+    first_error(b->output, line, sizeof line);
+    if (WIFEXITED(status))
+        ll_fail(err, EINVAL, "build failed (exit %d): %s", WEXITSTATUS(status), line);
+    else
+        ll_fail(err, EINVAL, "build killed by signal %d: %s", WTERMSIG(status), line);
+    return -1;
+}
+
+int host_builder_poll(host_builder *b, ll_error *err)
+{
+    read_events(b);
+    if (b->pid) {
+        drain_output(b);
+        int status;
+        pid_t r = waitpid(b->pid, &status, WNOHANG);
+        if (r == b->pid) return finish_build(b, status, err);
+        return 0;
+    }
+    if (b->dirty_at && ll_now_ns() - b->dirty_at >= BUILD_QUIET_NS) {
+        b->dirty_at = 0;
+        if (start_build(b, err) != 0) return -1;
+    }
+    return 0;
+}
+
+int host_builder_busy(const host_builder *b)
+{
+    return b && (b->pid || b->dirty_at);
+}
+
+void host_builder_close(host_builder *b)
+{
+    if (!b) return;
+    if (b->pid) {
+        kill(-b->pid, SIGTERM);
+        waitpid(b->pid, NULL, 0);
+    }
+    if (b->out >= 0) close(b->out);
+    if (b->inotify >= 0) close(b->inotify);
+    free(b->cmd);
+    free(b);
+}

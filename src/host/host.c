@@ -1,0 +1,689 @@
+/* host.c - a ready-made host: the application library, its block, the loop
+ * controls on keys, rebuild on save, and a platform to show it all. */
+#include "host/host.h"
+#include "base/base.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A scripted key press: at frame `frame`, press `key`. */
+typedef struct host_script_key {
+    uint64_t frame;
+    int key;
+} host_script_key;
+
+struct ll_host {
+    ll_host_params p;
+    host_platform platform;
+    ll_canvas canvas;
+    ll_block block;
+    ll_module *module;
+    ll_loop *loop;
+    host_builder *builder;
+    ll_platform_input input;
+    uint8_t injected[256];
+    host_script_key *script;
+    size_t script_count, script_next;
+    int slot;
+    int show_help;
+    int quit;
+    uint64_t frame, reloads, builds, crashes;
+    uint64_t host_ns, app_ns;
+    uint64_t fps_t0, fps_frames;
+    double fps;
+    char error[256];
+    uint32_t *shot_pixels;
+    uint32_t audio_rate;    /* 0: no sound */
+    uint64_t audio_version; /* the module version audio_fn was looked up in */
+    ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
+    int16_t *audio_buf;     /* one frame of stereo samples */
+};
+
+static const char host_help[] = "l      record / loop / stop (Handmade Hero's L)\n"
+                                "1-9    choose a slot; an idle slot that holds a recording plays\n"
+                                "space  pause / resume\n"
+                                ".      single step (pauses)\n"
+                                "- +    slower / faster (1/16 .. 16)\n"
+                                "b      jump back one second (the rewind window)\n"
+                                "k      keep the rewind window as a loop in the slot and play it\n"
+                                "s      save the slot to the slot directory (--slots DIR)\n"
+                                "?      show / hide these keys\n"
+                                "q      quit\n";
+
+const char *ll_host_keys_help(void)
+{
+    return host_help;
+}
+
+/* Copies text, cut to fit: an error message is longer than the line. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static void host_set_error(ll_host *h, const char *msg)
+{
+    copy_text(h->error, sizeof h->error, msg);
+}
+
+/* --- opening ------------------------------------------------------------ */
+
+static int parse_script(ll_host *h, const char *text, ll_error *err)
+{
+    /* "FRAME:KEYS,FRAME:KEYS": each character of KEYS is pressed at FRAME. */
+    size_t cap = strlen(text) + 1;
+    h->script = calloc(cap, sizeof *h->script);
+    if (!h->script) return ll_fail(err, ENOMEM, "out of memory for --keys");
+    const char *s = text;
+    while (*s) {
+        char *end;
+        unsigned long long frame = strtoull(s, &end, 10);
+        if (end == s || *end != ':')
+            return ll_fail(err, EINVAL,
+                           "--keys '%s': expected FRAME:KEYS at '%s' (try: --keys 10:l,70:l)", text,
+                           s);
+        s = end + 1;
+        for (; *s && *s != ','; s++) {
+            if (h->script_count && frame < h->script[h->script_count - 1].frame)
+                return ll_fail(err, EINVAL, "--keys '%s': frames must not go down (at %llu)", text,
+                               frame);
+            h->script[h->script_count++] = (host_script_key){frame, (unsigned char)*s};
+        }
+        if (*s == ',') s++;
+    }
+    return 0;
+}
+
+/* Reads the application's table from the library without keeping it: the
+ * block size must be known before the block, and the block before the
+ * module. */
+static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
+{
+    /* A bare name is a file here, not one for dlopen to search the library
+     * path for. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s", strchr(lib, '/') ? "" : "./", lib);
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) return ll_fail(err, ENOENT, "cannot load %s: %s", lib, dlerror());
+    ll_app_get *get = (ll_app_get *)dlsym(dl, "looplive_app");
+    const ll_app *app = get ? get() : NULL;
+    int rc = 0;
+    if (!get)
+        rc = ll_fail(err, EINVAL,
+                     "%s has no looplive_app() (an application exports `const ll_app "
+                     "*looplive_app(void)`)",
+                     lib);
+    else if (!app || app->api_version != LL_APP_API_VERSION || !app->update)
+        rc = ll_fail(err, EINVAL,
+                     "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
+                     !app           ? "NULL"
+                     : !app->update ? "a table without update"
+                                    : "another version",
+                     LL_APP_API_VERSION);
+    else
+        *block_size = app->block_size;
+    dlclose(dl);
+    return rc;
+}
+
+static int reserve_block(ll_host *h, const char *lib, ll_error *err)
+{
+    uint64_t size = 0;
+    if (peek_app(lib, &size, err) != 0) return -1;
+    if (h->p.size) size = h->p.size;
+    if (!size) size = 64 * LL_MIB;
+    void *base = h->p.base;
+    if (!base && !h->p.os_base) {
+        /* Without advice (a process layout the advisor finds no safe gap
+         * in, e.g. under a sanitizer's shadow memory) the application still
+         * runs, at an address of the OS's choosing; saved slots then load
+         * only in the same process. */
+        uint64_t chosen;
+        ll_error why;
+        if (ll_advise_base(size, &chosen, &why) == 0)
+            base = (void *)(uintptr_t)chosen;
+        else
+            snprintf(h->error, sizeof h->error, "no static address, the OS chose one: %.180s",
+                     why.msg);
+    }
+    return ll_block_reserve(&h->block, err, .base = base, .size = size, .name = "looplive-app");
+}
+
+struct init_call {
+    const ll_app *app;
+    ll_block *block;
+    int rc;
+};
+
+static void call_init(void *ctx)
+{
+    struct init_call *c = ctx;
+    c->rc = c->app->init ? c->app->init(c->block) : 0;
+}
+
+static const ll_app *host_app(const ll_host *h)
+{
+    ll_app_get *get = (ll_app_get *)ll_module_symbol(h->module, 0);
+    return get ? get() : NULL;
+}
+
+static int open_app(ll_host *h, const char *lib, ll_error *err)
+{
+    static const char *const symbols[] = {"looplive_app"};
+    if (reserve_block(h, lib, err) != 0) return -1;
+    h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
+                               .unprotected = h->p.unprotected);
+    if (!h->module) return -1;
+    struct init_call c = {.app = host_app(h), .block = &h->block};
+    if (!c.app) return ll_fail(err, EINVAL, "%s: looplive_app() returned NULL", lib);
+    if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
+    if (c.rc != 0) return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
+    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps);
+    return h->loop ? 0 : -1;
+}
+
+static int open_platform(ll_host *h, ll_error *err)
+{
+    const char *name = h->p.platform ? h->p.platform : "terminal";
+    int pixels = !strcmp(name, "sdl");
+    if (!pixels && strcmp(name, "terminal") != 0)
+        return ll_fail(err, EINVAL, "unknown platform '%s' (try: --platform terminal or sdl)",
+                       name);
+    if (h->p.headless)
+        host_platform_headless(&h->platform, pixels);
+    else if (pixels)
+        host_platform_sdl(&h->platform);
+    else
+        host_platform_terminal(&h->platform);
+    return h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err);
+}
+
+static int open_audio(ll_host *h, ll_error *err)
+{
+    if (!h->platform.audio_open)
+        return ll_fail(err, EINVAL, "--audio needs a platform with sound (try: --platform sdl)");
+    if (!(h->audio_rate = h->platform.audio_open(&h->platform, err))) return -1;
+    h->audio_buf = calloc(h->audio_rate / (uint32_t)h->p.fps + 1, 2 * sizeof *h->audio_buf);
+    return h->audio_buf ? 0 : ll_fail(err, ENOMEM, "out of memory for the audio buffer");
+}
+
+/* Everything ll_host_open does after the handle exists; ll_host_close
+ * undoes whatever part of it was done. */
+static int open_parts(ll_host *h, const char *lib, ll_error *err)
+{
+    if (h->p.keys && parse_script(h, h->p.keys, err) != 0) return -1;
+    if (h->p.build_cmd && !h->p.watch_dir)
+        return ll_fail(err, EINVAL, "--build needs --watch DIR (the sources to watch)");
+    /* The platform first: the terminal's restore handlers must be installed
+     * before the module's crash handlers, which then sit on top of them. */
+    if (open_platform(h, err) != 0 || open_app(h, lib, err) != 0) return -1;
+    if (h->p.watch_dir && !(h->builder = host_builder_open(h->p.watch_dir, h->p.build_cmd, err)))
+        return -1;
+    if (h->p.audio && open_audio(h, err) != 0) return -1;
+    if (h->p.shots[0].path &&
+        !(h->shot_pixels = calloc((size_t)h->canvas.width * (size_t)h->canvas.height, 4)))
+        return ll_fail(err, ENOMEM, "out of memory for the screenshot");
+    return 0;
+}
+
+ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *params)
+{
+    ll_host *h = calloc(1, sizeof *h);
+    if (!h) {
+        ll_fail(err, ENOMEM, "out of memory for the host");
+        return NULL;
+    }
+    h->p = *params;
+    if (h->p.fps <= 0) h->p.fps = 60;
+    h->slot = 1;
+    h->block.fd = -1;
+    if (open_parts(h, lib, err) != 0) {
+        ll_host_close(h);
+        return NULL;
+    }
+    h->fps_t0 = ll_now_ns();
+    return h;
+}
+
+void ll_host_close(ll_host *h)
+{
+    if (!h) return;
+    host_builder_close(h->builder);
+    if (h->loop) ll_loop_destroy(h->loop);
+    if (h->module) ll_module_close(h->module);
+    if (h->platform.close) h->platform.close(&h->platform);
+    ll_snap_end(&h->block);
+    ll_block_release(&h->block);
+    free(h->script);
+    free(h->shot_pixels);
+    free(h->audio_buf);
+    free(h);
+}
+
+/* --- keys --------------------------------------------------------------- */
+
+static void slot_path(const ll_host *h, int slot, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/slot%d.llrec", h->p.slot_dir, slot);
+}
+
+static int choose_slot(ll_host *h, int slot, ll_error *err)
+{
+    h->slot = slot;
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    if (st.mode != LL_LOOP_LIVE) return 0;
+    if (ll_loop_slot_frames(h->loop, slot)) return ll_loop_play(h->loop, slot, err);
+    if (!h->p.slot_dir) return 0;
+    char path[4096];
+    slot_path(h, slot, path, sizeof path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fclose(f);
+    if (ll_loop_load(h->loop, slot, path, err) != 0) return -1;
+    return ll_loop_play(h->loop, slot, err);
+}
+
+static int press_l(ll_host *h, ll_error *err)
+{
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    if (st.mode == LL_LOOP_LIVE) return ll_loop_record(h->loop, h->slot, err);
+    if (st.mode == LL_LOOP_RECORDING) return ll_loop_play(h->loop, h->slot, err);
+    ll_loop_stop(h->loop);
+    return 0;
+}
+
+static int change_speed(ll_host *h, int faster)
+{
+    double s = ll_loop_status_get(h->loop).speed;
+    s = faster ? s * 2 : s / 2;
+    if (s > 16) s = 16;
+    if (s < 1.0 / 16) s = 1.0 / 16;
+    ll_loop_set_speed(h->loop, s);
+    return 0;
+}
+
+static int rewind_second(ll_host *h, ll_error *err)
+{
+    uint64_t back = ll_loop_status_get(h->loop).rewind_frames;
+    if (back > (uint64_t)h->p.fps) back = (uint64_t)h->p.fps;
+    if (!back) return ll_fail(err, EINVAL, "nothing to rewind yet");
+    return ll_loop_rewind(h->loop, back, err);
+}
+
+static int keep_window(ll_host *h, ll_error *err)
+{
+    if (ll_loop_keep(h->loop, h->slot, err) != 0) return -1;
+    return ll_loop_play(h->loop, h->slot, err);
+}
+
+static int save_slot(ll_host *h, ll_error *err)
+{
+    if (!h->p.slot_dir)
+        return ll_fail(err, EINVAL, "no slot directory to save into (try: --slots DIR)");
+    char path[4096];
+    slot_path(h, h->slot, path, sizeof path);
+    return ll_loop_save(h->loop, h->slot, path, err);
+}
+
+/* Acts on a host key; returns 1 when the key was the host's (and so is not
+ * passed to the application). */
+static int host_key(ll_host *h, int key)
+{
+    ll_error err = {0};
+    int rc = 0;
+    switch (key) {
+    case 'l':
+        rc = press_l(h, &err);
+        break;
+    case ' ':
+        ll_loop_pause(h->loop, !ll_loop_status_get(h->loop).paused);
+        break;
+    case '.':
+        ll_loop_pause(h->loop, 1);
+        ll_loop_step(h->loop);
+        break;
+    case '-':
+        rc = change_speed(h, 0);
+        break;
+    case '+':
+    case '=':
+        rc = change_speed(h, 1);
+        break;
+    case 'b':
+        rc = rewind_second(h, &err);
+        break;
+    case 'k':
+        rc = keep_window(h, &err);
+        break;
+    case 's':
+        rc = save_slot(h, &err);
+        break;
+    case '?':
+        h->show_help = !h->show_help;
+        break;
+    case 'q':
+        h->quit = 1;
+        break;
+    default:
+        if (key >= '1' && key <= '9') {
+            rc = choose_slot(h, key - '0', &err);
+            break;
+        }
+        return 0;
+    }
+    if (rc != 0) host_set_error(h, err.msg);
+    return 1;
+}
+
+void ll_host_press(ll_host *h, int key)
+{
+    h->injected[key & 0xff] = 1;
+}
+
+static void gather_keys(ll_host *h)
+{
+    while (h->script_next < h->script_count && h->script[h->script_next].frame <= h->frame)
+        h->injected[h->script[h->script_next++].key & 0xff] = 1;
+    for (int k = 0; k < 256; k++) {
+        if (h->injected[k]) h->input.pressed[k] = 1;
+        h->injected[k] = 0;
+    }
+    for (int k = 0; k < 256; k++) {
+        if (h->input.pressed[k] && host_key(h, k)) h->input.pressed[k] = h->input.keys[k] = 0;
+    }
+}
+
+/* --- one frame ---------------------------------------------------------- */
+
+struct render_call {
+    const ll_app *app;
+    const ll_block *block;
+    ll_canvas *canvas;
+};
+
+static void call_render(void *ctx)
+{
+    struct render_call *c = ctx;
+    c->app->render(c->block, c->canvas);
+}
+
+static void clear_canvas(ll_canvas *c)
+{
+    size_t n = (size_t)c->width * (size_t)c->height;
+    if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
+    if (c->cells) memset(c->cells, ' ', n);
+    if (c->colors) memset(c->colors, 0, n);
+}
+
+/* Draws lines of text from row y on, over the picture; returns the next row. */
+static int draw_lines(ll_canvas *c, int y, const char *text)
+{
+    for (const char *line = text; *line; y++) {
+        size_t n = strcspn(line, "\n");
+        char row[128];
+        snprintf(row, sizeof row, " %.*s ", (int)(n < 120 ? n : 120), line);
+        size_t len = strlen(row);
+        if (c->pixels) {
+            for (int py = y * 9 - 1; py >= 0 && py < y * 9 + 8 && py < c->height; py++)
+                for (int px = 4; px < 4 + 6 * (int)len && px < c->width; px++)
+                    c->pixels[(size_t)py * (size_t)c->width + (size_t)px] = 0xff202020;
+            host_font_draw(c->pixels, c->width, c->height, 4, y * 9, row, 0xffffff80);
+        } else if (c->cells && y < c->height && c->width > 2) {
+            if (len > (size_t)c->width - 2) len = (size_t)c->width - 2;
+            memcpy(c->cells + (size_t)y * (size_t)c->width + 2, row, len);
+            if (c->colors) memset(c->colors + (size_t)y * (size_t)c->width + 2, 11, len);
+        }
+        line += n + (line[n] == '\n');
+    }
+    return y;
+}
+
+/* The keys, then the block as the memory layer describes it. */
+static void draw_help(ll_host *h)
+{
+    char block[1024];
+    int y = draw_lines(&h->canvas, 1, host_help);
+    ll_block_describe_str(&h->block, block, sizeof block);
+    draw_lines(&h->canvas, y + 1, block);
+}
+
+static void render(ll_host *h)
+{
+    ll_error err;
+    const ll_app *app = ll_loop_app(h->loop, &err);
+    clear_canvas(&h->canvas);
+    if (app && app->render) {
+        struct render_call c = {.app = app, .block = &h->block, .canvas = &h->canvas};
+        uint64_t t0 = ll_now_ns();
+        if (ll_module_protect(h->module, call_render, &c, &err) != 0) {
+            host_set_error(h, err.msg);
+            h->crashes++;
+        }
+        h->app_ns += ll_now_ns() - t0;
+    }
+    if (h->show_help) draw_help(h);
+}
+
+/* The optional looplive_audio of the version in use: looked up in the
+ * module's current copy, again after each load. */
+static ll_app_audio *audio_fn(ll_host *h)
+{
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    if (info.version == h->audio_version) return h->audio_fn;
+    h->audio_version = info.version;
+    h->audio_fn = NULL;
+    void *dl = info.copy_path ? dlopen(info.copy_path, RTLD_NOW | RTLD_NOLOAD) : NULL;
+    if (dl) {
+        h->audio_fn = (ll_app_audio *)dlsym(dl, "looplive_audio");
+        dlclose(dl); /* the module keeps its own reference */
+    }
+    return h->audio_fn;
+}
+
+struct audio_call {
+    ll_app_audio *fn;
+    const ll_block *block;
+    int16_t *samples;
+    uint32_t frames, rate;
+};
+
+static void call_audio(void *ctx)
+{
+    struct audio_call *c = ctx;
+    c->fn(c->block, c->samples, c->frames, c->rate);
+}
+
+/* Keeps two to three frames of sound queued ahead of the device. */
+static void play_audio(ll_host *h)
+{
+    uint32_t per = h->audio_rate / (uint32_t)h->p.fps;
+    ll_app_audio *fn = audio_fn(h);
+    if (!fn || h->platform.audio_queued(&h->platform) > 2 * per) return;
+    struct audio_call c = {fn, &h->block, h->audio_buf, per, h->audio_rate};
+    ll_error err;
+    uint64_t t0 = ll_now_ns();
+    if (ll_module_protect(h->module, call_audio, &c, &err) != 0) {
+        host_set_error(h, err.msg);
+        h->crashes++;
+    } else {
+        h->platform.audio_queue(&h->platform, h->audio_buf, per);
+    }
+    h->app_ns += ll_now_ns() - t0;
+}
+
+static void take_screenshot(ll_host *h, const char *path)
+{
+    ll_error err;
+    int rc;
+    if (h->canvas.pixels) {
+        /* From the screen when the platform can read it back, so that what
+         * is checked is what the window shows. */
+        if (!h->platform.read_back || h->platform.read_back(&h->platform, h->shot_pixels,
+                                                            h->canvas.width, h->canvas.height) != 0)
+            memcpy(h->shot_pixels, h->canvas.pixels,
+                   (size_t)h->canvas.width * (size_t)h->canvas.height * 4);
+        rc = host_write_ppm(path, h->shot_pixels, h->canvas.width, h->canvas.height, &err);
+    } else {
+        rc = host_write_cells(path, &h->canvas, &err);
+    }
+    if (rc != 0) host_set_error(h, err.msg);
+}
+
+static void poll_code(ll_host *h)
+{
+    ll_error err;
+    if (h->builder) {
+        int b = host_builder_poll(h->builder, &err);
+        if (b < 0) host_set_error(h, err.msg);
+        if (b != 0) h->builds++;
+    }
+    int r = ll_module_poll(h->module, &err);
+    if (r > 0) {
+        h->reloads++;
+        h->error[0] = 0;
+    } else if (r < 0) {
+        host_set_error(h, err.msg);
+    }
+}
+
+static void count_fps(ll_host *h, uint64_t now)
+{
+    h->fps_frames++;
+    if (now - h->fps_t0 >= 1000000000ull) {
+        h->fps = (double)h->fps_frames * 1e9 / (double)(now - h->fps_t0);
+        h->fps_t0 = now;
+        h->fps_frames = 0;
+    }
+}
+
+int ll_host_frame(ll_host *h)
+{
+    uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
+    poll_code(h);
+    if (h->platform.poll(&h->platform, &h->input)) h->quit = 1;
+    gather_keys(h);
+    ll_error err;
+    uint64_t u0 = ll_now_ns();
+    if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
+        host_set_error(h, err.msg);
+        h->crashes++;
+    }
+    h->app_ns += ll_now_ns() - u0;
+    render(h);
+    if (h->audio_rate) play_audio(h);
+    char status[512];
+    if (!h->p.no_overlay) ll_host_overlay(h, status, sizeof status);
+    h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
+    h->frame++;
+    for (int i = 0; i < LL_HOST_SHOTS && h->p.shots[i].path; i++)
+        if (h->frame == h->p.shots[i].frame) take_screenshot(h, h->p.shots[i].path);
+    uint64_t t1 = ll_now_ns();
+    count_fps(h, t1);
+    h->host_ns += (t1 - t0) - (h->app_ns - app0);
+    if (h->p.frames && h->frame >= h->p.frames) h->quit = 1;
+    return !h->quit;
+}
+
+int ll_host_run(ll_host *h, ll_error *err)
+{
+    uint64_t period = 1000000000ull / (uint64_t)h->p.fps;
+    uint64_t next = ll_now_ns();
+    while (ll_host_frame(h)) {
+        if (h->p.headless) continue;
+        next += period;
+        uint64_t now = ll_now_ns();
+        /* Behind by more than a frame (a build, a slow frame): start over
+         * from now rather than rushing to catch up. */
+        if (now > next + period) next = now;
+        if (next > now) {
+            struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        }
+    }
+    return 0;
+}
+
+const ll_canvas *ll_host_canvas(const ll_host *h)
+{
+    return &h->canvas;
+}
+
+/* --- status ------------------------------------------------------------- */
+
+void ll_host_get_status(const ll_host *h, ll_host_status *out)
+{
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    *out = (ll_host_status){
+        .frame = h->frame,
+        .app_frame = st.frame,
+        .fps = h->fps,
+        .recording = st.mode == LL_LOOP_RECORDING,
+        .looping = st.mode == LL_LOOP_PLAYING,
+        .paused = st.paused,
+        .slot = st.slot >= 0 ? st.slot : h->slot,
+        .loop_pos = st.play_pos,
+        .loop_len = st.slot_frames,
+        .speed = st.speed,
+        .reloads = h->reloads,
+        .crashes = h->crashes,
+        .builds = h->builds,
+        .host_ns = h->host_ns,
+        .app_ns = h->app_ns,
+    };
+    copy_text(out->error, sizeof out->error, h->error);
+}
+
+static void format_speed(double s, char *buf, size_t cap)
+{
+    if (s >= 1)
+        snprintf(buf, cap, "x%g", s);
+    else
+        snprintf(buf, cap, "x1/%g", 1 / s);
+}
+
+/* The error as the status line shows it: the first clause, and a signal
+ * without its description ("SIGSEGV at address 0x0 in update+0x9"). */
+static void short_error(const char *msg, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *s = msg; *s && n + 1 < cap; s++) {
+        if (!strncmp(s, "; ", 2) || !strncmp(s, ", called through", 16)) break;
+        if (s == msg + strcspn(msg, " ") && !strncmp(msg, "SIG", 3) && !strncmp(s, " (", 2)) {
+            const char *close = strchr(s, ')');
+            if (close) {
+                s = close;
+                continue;
+            }
+        }
+        out[n++] = *s;
+    }
+    out[n] = 0;
+}
+
+char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
+{
+    ll_host_status s;
+    ll_host_get_status(h, &s);
+    char mode[64], speed[16];
+    if (s.recording)
+        snprintf(mode, sizeof mode, "REC %d %llu", s.slot, (unsigned long long)s.loop_len);
+    else if (s.looping)
+        snprintf(mode, sizeof mode, "LOOP %d %llu/%llu", s.slot, (unsigned long long)s.loop_pos,
+                 (unsigned long long)s.loop_len);
+    else
+        snprintf(mode, sizeof mode, "LIVE %d", s.slot);
+    format_speed(s.speed, speed, sizeof speed);
+    char error[sizeof s.error];
+    short_error(s.error, error, sizeof error);
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
+             (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
+             (unsigned long long)s.reloads,
+             h->builder && host_builder_busy(h->builder) ? " | building" : "",
+             error[0] ? "error: " : "? keys  l record/loop  space pause  . step  q quit", error);
+    return buf;
+}

@@ -1,0 +1,71 @@
+/* host.h - the platforms a host drives, and the helpers they share. */
+#ifndef LL_HOST_H
+#define LL_HOST_H
+
+#include "looplive.h"
+
+/* Lines under the canvas for the status (the overlay's two lines). */
+#define HOST_STATUS_LINES 2
+
+/* A platform: where input comes from and where the canvas goes. One frame
+ * is poll (fills the platform input, may ask to quit), then present. */
+typedef struct host_platform host_platform;
+struct host_platform {
+    const char *name;
+    /* Makes the canvas (cells or pixels) of the requested size (0: choose). */
+    int (*open)(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
+                ll_error *err);
+    /* Fills in with this frame's input; returns 1 when the user closed it. */
+    int (*poll)(host_platform *p, ll_platform_input *in);
+    /* Shows the canvas and the status (lines separated by '\n'). */
+    void (*present)(host_platform *p, const ll_canvas *canvas, const char *status);
+    /* Copies what is on screen now into pixels (width * height), if it can. */
+    int (*read_back)(host_platform *p, uint32_t *pixels, int width, int height);
+    /* Sound (may be NULL): opens the device, returns its rate or 0 ... */
+    uint32_t (*audio_open)(host_platform *p, ll_error *err);
+    /* ... stereo frames still waiting to be played ... */
+    uint32_t (*audio_queued)(host_platform *p);
+    /* ... and queues frames more (interleaved left, right). */
+    void (*audio_queue)(host_platform *p, const int16_t *samples, uint32_t frames);
+    void (*close)(host_platform *p);
+    void *state;
+};
+
+/* The platforms; each fills a host_platform. */
+void host_platform_terminal(host_platform *p);
+/* Headless: no I/O; a canvas of cells (like the terminal) or of pixels
+ * (like SDL), so that a headless run draws what that platform would. */
+void host_platform_headless(host_platform *p, int pixels);
+void host_platform_sdl(host_platform *p);
+
+/* Terminal helpers, exposed for tests. */
+/* Parses the bytes a terminal sent into key codes (ASCII, LL_KEY_*); returns
+ * how many keys it wrote into keys (at most cap). */
+int host_term_parse_keys(const unsigned char *bytes, size_t n, int *keys, int cap);
+/* Renders a cell canvas and the status lines as one ANSI frame for a
+ * terminal of cols x rows into buf; returns the length (at most cap). */
+size_t host_term_render(const ll_canvas *canvas, const char *status, int cols, int rows, char *buf,
+                        size_t cap);
+
+/* Draws text with the built-in 5x7 font into a pixel canvas at (x, y);
+ * '\n' starts a line 9 pixels lower. */
+void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const char *text,
+                    uint32_t fg);
+
+/* Writes pixels as a binary PPM (P6), or cells as text lines. */
+int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height, ll_error *err);
+int host_write_cells(const char *path, const ll_canvas *canvas, ll_error *err);
+
+/* Rebuilds on change: an inotify watch on every directory under dir, and the
+ * build command run in the background. */
+typedef struct host_builder host_builder;
+host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err);
+/* Checks for changes and a finished build, without blocking. Returns 1 when
+ * a build just succeeded, -1 when one just failed (err holds its first error
+ * line), 0 otherwise. */
+int host_builder_poll(host_builder *b, ll_error *err);
+/* 1 while a build runs. */
+int host_builder_busy(const host_builder *b);
+void host_builder_close(host_builder *b);
+
+#endif

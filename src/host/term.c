@@ -1,0 +1,328 @@
+/* term.c - the terminal platform: ANSI cells out, raw keys in, and the
+ * terminal put back the way it was on every exit, crashes included. */
+#include "host/host.h"
+#include "base/base.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* A terminal sends no key-up: a key counts as held for this long after its
+ * last byte, long enough to bridge autorepeat. */
+#define TERM_HOLD_NS (150ull * 1000 * 1000)
+
+typedef struct term_state {
+    int width, height; /* the canvas: the terminal minus the status lines */
+    int cols, rows;    /* the terminal now (it may be resized) */
+    char *cells;
+    uint8_t *colors;
+    char *out;
+    size_t out_cap;
+    uint64_t last_seen[256];
+} term_state;
+
+/* What restore needs lives in globals because a signal handler and atexit
+ * must reach it; one terminal per process. */
+static struct termios term_saved, term_raw;
+static volatile sig_atomic_t term_active, term_resized;
+static const char term_enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
+static const char term_leave[] = "\x1b[0m\x1b[?25h\x1b[?1049l";
+static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
+                                   SIGBUS, SIGILL,  SIGFPE, SIGABRT, SIGPIPE};
+static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)], term_old_stop,
+    term_old_winch;
+
+static void term_restore(void)
+{
+    if (!term_active) return;
+    term_active = 0;
+    /* Only async-signal-safe calls: this runs from signal handlers too. */
+    ssize_t w = write(STDOUT_FILENO, term_leave, sizeof term_leave - 1);
+    (void)w;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_saved);
+}
+
+static void term_on_signal(int sig)
+{
+    term_restore();
+    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
+        if (term_signals[i] == sig) sigaction(sig, &term_old_actions[i], NULL);
+    /* Die (or do whatever was set before) with the same signal, so the exit
+     * status still tells the shell what happened. */
+    raise(sig);
+}
+
+static void term_on_resize(int sig)
+{
+    term_resized = 1;
+}
+
+/* Ctrl-Z: give the terminal back, stop; on `fg`, take it again (the next
+ * frame redraws everything). */
+static void term_on_stop(int sig)
+{
+    int was_active = term_active;
+    term_restore();
+    signal(SIGTSTP, SIG_DFL);
+    raise(SIGTSTP); /* stops here until SIGCONT */
+    struct sigaction sa = {.sa_handler = term_on_stop, .sa_flags = SA_NODEFER};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTSTP, &sa, NULL);
+    if (!was_active) return;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
+    ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
+    (void)w;
+    term_active = 1;
+}
+
+int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
+{
+    int count = 0;
+    for (size_t i = 0; i < n && count < cap; i++) {
+        if (b[i] == 0x1b && i + 2 < n && (b[i + 1] == '[' || b[i + 1] == 'O')) {
+            /* ESC [ A..D (or ESC O A..D in application mode): up, down,
+             * right, left. */
+            int code = b[i + 2] == 'A'   ? LL_KEY_UP
+                       : b[i + 2] == 'B' ? LL_KEY_DOWN
+                       : b[i + 2] == 'C' ? LL_KEY_RIGHT
+                       : b[i + 2] == 'D' ? LL_KEY_LEFT
+                                         : 0;
+            if (code) {
+                keys[count++] = code;
+                i += 2;
+                continue;
+            }
+            /* An unknown sequence: skip up to its final byte. */
+            size_t j = i + 2;
+            while (j < n && !(b[j] >= 0x40 && b[j] <= 0x7e)) j++;
+            i = j;
+            continue;
+        }
+        if (b[i] == 0x1b)
+            keys[count++] = LL_KEY_ESCAPE;
+        else if (b[i] == '\r' || b[i] == '\n')
+            keys[count++] = '\n';
+        else if (b[i] >= 32 && b[i] < 127)
+            keys[count++] = b[i];
+    }
+    return count;
+}
+
+static void term_free(term_state *t)
+{
+    if (t) free(t->cells), free(t->colors), free(t->out), free(t);
+}
+
+/* The canvas: the requested size, or the terminal less the status lines. */
+static term_state *term_alloc(int width, int height, ll_error *err)
+{
+    struct winsize ws = {0};
+    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
+    int cols = ws.ws_col ? ws.ws_col : 80, rows = ws.ws_row ? ws.ws_row : 24;
+    term_state *t = calloc(1, sizeof *t);
+    if (!t) {
+        ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+        return NULL;
+    }
+    t->cols = cols, t->rows = rows;
+    t->width = width > 0 && width < cols ? width : cols;
+    t->height =
+        height > 0 && height <= rows - HOST_STATUS_LINES ? height : rows - HOST_STATUS_LINES;
+    if (t->height < 1) t->height = 1;
+    size_t cells = (size_t)t->width * (size_t)t->height;
+    t->cells = calloc(cells, 1);
+    t->colors = calloc(cells, 1);
+    t->out_cap = cells * 12 + 4096;
+    t->out = malloc(t->out_cap);
+    if (!t->cells || !t->colors || !t->out) {
+        term_free(t);
+        ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+        return NULL;
+    }
+    return t;
+}
+
+/* Restores on every way out: exit, the signals that end a process, Ctrl-Z;
+ * follows resizes. */
+static void term_install_handlers(void)
+{
+    static int atexit_done;
+    if (!atexit_done) atexit(term_restore), atexit_done = 1;
+    struct sigaction sa = {.sa_handler = term_on_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++) {
+        sigaction(term_signals[i], NULL, &term_old_actions[i]);
+        /* An ignored signal (nohup, a shell's background job) stays
+         * ignored: catching it would turn it into an exit. */
+        if (term_old_actions[i].sa_handler != SIG_IGN) sigaction(term_signals[i], &sa, NULL);
+    }
+    struct sigaction stop = {.sa_handler = term_on_stop, .sa_flags = SA_NODEFER};
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGTSTP, NULL, &term_old_stop);
+    if (term_old_stop.sa_handler != SIG_IGN) sigaction(SIGTSTP, &stop, NULL);
+    struct sigaction resize = {.sa_handler = term_on_resize, .sa_flags = SA_RESTART};
+    sigemptyset(&resize.sa_mask);
+    sigaction(SIGWINCH, &resize, &term_old_winch);
+}
+
+static int term_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
+                     ll_error *err)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        return ll_fail(err, ENOTTY,
+                       "the terminal platform needs a terminal on stdin and stdout (try: "
+                       "--headless --frames N, or --platform sdl)");
+    term_state *t = term_alloc(width, height, err);
+    if (!t) return -1;
+    if (tcgetattr(STDIN_FILENO, &term_saved) != 0) {
+        term_free(t);
+        return ll_fail(err, errno, "cannot read the terminal modes: %s", strerror(errno));
+    }
+    term_raw = term_saved;
+    /* Keep ISIG: Ctrl-C still sends SIGINT, and the handler restores. */
+    term_raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
+    term_raw.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
+    term_raw.c_cc[VMIN] = 0;
+    term_raw.c_cc[VTIME] = 0;
+    term_install_handlers();
+    term_active = 1;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
+    ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
+    (void)w;
+    *canvas =
+        (ll_canvas){.width = t->width, .height = t->height, .cells = t->cells, .colors = t->colors};
+    p->state = t;
+    return 0;
+}
+
+static int term_poll(host_platform *p, ll_platform_input *in)
+{
+    term_state *t = p->state;
+    unsigned char bytes[256];
+    int keys[256], n = 0;
+    ssize_t got = read(STDIN_FILENO, bytes, sizeof bytes);
+    if (got > 0) n = host_term_parse_keys(bytes, (size_t)got, keys, 256);
+    uint64_t now = ll_now_ns();
+    memset(in->pressed, 0, sizeof in->pressed);
+    for (int i = 0; i < n; i++) {
+        int k = keys[i] & 0xff;
+        if (now - t->last_seen[k] > TERM_HOLD_NS) in->pressed[k] = 1;
+        t->last_seen[k] = now;
+        in->pressed[k] = in->pressed[k] || !in->keys[k];
+    }
+    for (int k = 0; k < 256; k++)
+        in->keys[k] = t->last_seen[k] && now - t->last_seen[k] <= TERM_HOLD_NS;
+    return 0;
+}
+
+static size_t put(char *buf, size_t at, size_t cap, const char *s, size_t n)
+{
+    if (at + n <= cap) memcpy(buf + at, s, n);
+    return at + n <= cap ? at + n : at;
+}
+
+/* Appends "ESC [ a ; b final" (b < 0: "ESC [ a final") without printf,
+ * which would cost more than the rest of the frame. */
+static size_t put_csi(char *buf, size_t at, size_t cap, int a, int b, char final)
+{
+    char esc[32], digits[12];
+    size_t n = 0;
+    esc[n++] = 0x1b, esc[n++] = '[';
+    for (int pass = 0, v = a; pass < 2; pass++, v = b) {
+        if (pass == 1 && b < 0) break;
+        if (pass == 1) esc[n++] = ';';
+        int d = 0;
+        do digits[d++] = (char)('0' + v % 10), v /= 10;
+        while (v > 0);
+        while (d > 0) esc[n++] = digits[--d];
+    }
+    esc[n++] = final;
+    return put(buf, at, cap, esc, n);
+}
+
+size_t host_term_render(const ll_canvas *c, const char *status, int cols, int rows, char *buf,
+                        size_t cap)
+{
+    char esc[32];
+    size_t at = 0;
+    /* A terminal made smaller than the canvas shows its top left part. */
+    int w = c->width < cols ? c->width : cols;
+    int h = c->height < rows - HOST_STATUS_LINES ? c->height : rows - HOST_STATUS_LINES;
+    if (w < 0) w = 0;
+    if (h < 0) h = 0;
+    for (int y = 0; y < h; y++) {
+        int current = -1;
+        at = put_csi(buf, at, cap, y + 1, 1, 'H');
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * (size_t)c->width + (size_t)x;
+            /* Colour 0 is the terminal's own foreground, so that a zeroed
+             * colour array draws readable text. */
+            int colour = c->colors ? c->colors[i] & 15 : 0;
+            if (colour != current) {
+                int code = colour == 0 ? 39 : colour < 8 ? 30 + colour : 90 + colour - 8;
+                at = put_csi(buf, at, cap, code, -1, 'm');
+                current = colour;
+            }
+            char ch = c->cells[i];
+            if ((unsigned char)ch < 32 || ch == 127) ch = ' ';
+            at = put(buf, at, cap, &ch, 1);
+        }
+    }
+    /* The status: one line per '\n', under the canvas; the first in
+     * reverse video, the next (the error or a hint) in yellow. */
+    for (int line = 0; status && *status; line++) {
+        size_t len = strcspn(status, "\n"), show = len < (size_t)cols ? len : (size_t)cols;
+        if (h + 1 + line > rows) break;
+        int n =
+            snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;%sm", h + 1 + line, line == 0 ? "7" : "93");
+        at = put(buf, at, cap, esc, (size_t)n);
+        at = put(buf, at, cap, status, show);
+        at = put(buf, at, cap, "\x1b[K\x1b[0m", 7);
+        status += len + (status[len] == '\n');
+    }
+    return at;
+}
+
+static void term_present(host_platform *p, const ll_canvas *canvas, const char *status)
+{
+    term_state *t = p->state;
+    if (term_resized) {
+        term_resized = 0;
+        struct winsize ws = {0};
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row)
+            t->cols = ws.ws_col, t->rows = ws.ws_row;
+        ssize_t w = write(STDOUT_FILENO, "\x1b[0m\x1b[2J", 8);
+        (void)w;
+    }
+    size_t n = host_term_render(canvas, status, t->cols, t->rows, t->out, t->out_cap);
+    for (size_t at = 0; at < n;) {
+        ssize_t w = write(STDOUT_FILENO, t->out + at, n - at);
+        if (w <= 0) break;
+        at += (size_t)w;
+    }
+}
+
+static void term_close(host_platform *p)
+{
+    term_state *t = p->state;
+    if (!t) return;
+    term_restore();
+    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
+        sigaction(term_signals[i], &term_old_actions[i], NULL);
+    sigaction(SIGTSTP, &term_old_stop, NULL);
+    sigaction(SIGWINCH, &term_old_winch, NULL);
+    term_free(t);
+    p->state = NULL;
+}
+
+void host_platform_terminal(host_platform *p)
+{
+    *p = (host_platform){.name = "terminal",
+                         .open = term_open,
+                         .poll = term_poll,
+                         .present = term_present,
+                         .close = term_close};
+}

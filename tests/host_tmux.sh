@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# host_tmux.sh - the terminal demo (examples/bounce) in a real terminal
+# (tmux): keys record a loop and play it, a constant changed in a copy of
+# the source is rebuilt and reloaded into the running loop, a crash injected
+# in update is rolled back and named, and Ctrl-C gives the terminal back.
+# Works on a copy of the example in a temporary directory: the repository
+# is never modified.
+set -euo pipefail
+BUILD=${BUILD:-build}
+ROOT=$(pwd)
+LOOPLIVE=$ROOT/$BUILD/looplive
+command -v tmux >/dev/null || { echo "host_tmux: tmux is missing (make test installs it)" >&2; exit 1; }
+# Leak reports from an ASan build would land in the pane, not in the test.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+WORK=$(mktemp -d /tmp/ll-host-tmux-XXXXXX)
+SOCK=ll-host-tmux-$$
+FIRST=$SOCK
+cleanup() {
+    for sock in "$SOCK" "$FIRST-SEGV" "$FIRST-TERM" "$FIRST-TSTP"; do tmux -L "$sock" kill-server 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+cp -r examples/bounce "$WORK/src"
+# The same flags as the repository's build, so ASan runs load an ASan app.
+CFLAGS_USED=$(make -s --no-print-directory -f - print-cflags BUILD="$BUILD" <<'EOF'
+include Makefile
+print-cflags:
+	@echo $(ALL_CFLAGS) $(LDFLAGS)
+EOF
+)
+BUILD_CMD="cc $CFLAGS_USED -I$ROOT/include -shared -o $WORK/bounce.so.tmp $WORK/src/bounce.c && mv $WORK/bounce.so.tmp $WORK/bounce.so"
+sh -c "$BUILD_CMD"
+
+fail() {
+    echo "host_tmux: FAIL: $*" >&2
+    echo "--- pane:" >&2
+    tmux -L "$SOCK" capture-pane -p -t t >&2 2>/dev/null || true
+    exit 1
+}
+pane() { tmux -L "$SOCK" capture-pane -p -t t; }
+status_line() { pane | grep ' fps | ' | tail -1; }
+# Waits up to $2 seconds for the pane to match the regex $1.
+wait_for() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while ((SECONDS < deadline)); do
+        if pane | grep -Eq -- "$1"; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+# The paddle is the only thing drawn with '='.
+paddle_width() { pane | grep -v ' fps | ' | tr -cd '=' | wc -c; }
+frame_of() { status_line | sed -E 's/.*\| frame ([0-9]+) \|.*/\1/'; }
+
+tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
+    "bash -c 'trap \"echo INT\" INT; $LOOPLIVE run $WORK/bounce.so --watch $WORK/src --build \"$BUILD_CMD\"; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
+
+wait_for ' fps \| frame [0-9]+ \| LIVE 1 ' 10 || fail "no status line"
+[ "$(paddle_width)" = 9 ] || fail "paddle is $(paddle_width) cells wide, expected 9"
+
+# Record about a second, then loop it.
+tmux -L "$SOCK" send-keys -t t l
+wait_for '\| REC 1 [0-9]+ ' 5 || fail "l did not start recording"
+sleep 1
+tmux -L "$SOCK" send-keys -t t l
+wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 5 || fail "l again did not start the loop"
+len=$(status_line | sed -E 's/.*LOOP 1 [0-9]+\/([0-9]+) .*/\1/')
+[ "$len" -ge 30 ] || fail "loop of $len frames, expected about 60"
+
+# Wider paddle in the copy of the source: rebuilt, reloaded, and the
+# running loop shows it.
+sed -i 's/#define BOUNCE_PADDLE         5/#define BOUNCE_PADDLE         10/' "$WORK/src/bounce.h"
+grep -q 'BOUNCE_PADDLE         10' "$WORK/src/bounce.h" || fail "could not edit the constant"
+wait_for '\| reloads 1( |$)' 20 || fail "no reload after the edit"
+wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 2 || fail "the loop stopped at the reload"
+sleep 0.3
+[ "$(paddle_width)" = 19 ] || fail "paddle is $(paddle_width) cells wide after the reload, expected 19"
+
+# A build that faults in update (cr.h's case): the fault is caught, the
+# code rolled back to the last good build, the block to its state before
+# the frame, and the loop plays on with the wide paddle.
+cp "$WORK/src/bounce.c" "$WORK/bounce.c.good"
+sed -i 's/^    const bounce_input \*in = input;$/&\n    bounce_crash();/' "$WORK/src/bounce.c"
+grep -q '^    bounce_crash();$' "$WORK/src/bounce.c" || fail "could not plant the fault"
+wait_for '\| reloads 2( |$)' 20 || fail "the faulting build was not loaded"
+wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the fault in the new build is not named"
+p1=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
+sleep 0.3
+p2=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
+[ "$p1" != "$p2" ] || fail "the loop stopped after the fault ($p1 -> $p2)"
+[ "$(paddle_width)" = 19 ] || fail "not the last good code after the rollback"
+cp "$WORK/bounce.c.good" "$WORK/src/bounce.c"
+wait_for '\| reloads 3( |$)' 20 || fail "no reload after removing the fault"
+
+# A build error shows in the status line; the loop goes on.
+echo 'this is not C' >>"$WORK/src/bounce.c"
+wait_for 'error: build failed' 20 || fail "no build error shown"
+wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
+sed -i '$d' "$WORK/src/bounce.c"
+wait_for '\| reloads 4( |$)' 20 || fail "no reload after fixing the build"
+
+# Crash injection (x, debug build) while live: rolled back, named, and the
+# frames go on.
+tmux -L "$SOCK" send-keys -t t l
+wait_for '\| LIVE 1 ' 5 || fail "l did not stop the loop"
+tmux -L "$SOCK" send-keys -t t x
+wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the crash is not named"
+f1=$(frame_of)
+sleep 0.5
+f2=$(frame_of)
+[ "$f2" -gt "$f1" ] || fail "frames stopped after the crash ($f1 -> $f2)"
+
+# Ctrl-C: the process ends by SIGINT and the terminal is restored.
+tmux -L "$SOCK" send-keys -t t C-c
+wait_for 'EXIT=130' 5 || fail "Ctrl-C did not end looplive with status 130"
+wait_for '^icanon$' 2 || fail "terminal left without icanon"
+wait_for '^echo$' 2 || fail "terminal left without echo"
+
+# A fault in the host itself (SIGSEGV from outside: not in module code) and
+# SIGTERM: the process dies of the signal, and the terminal is restored.
+tmux -L "$SOCK" kill-server 2>/dev/null || true
+for sig in SEGV TERM; do
+    SOCK=$FIRST-$sig # a server of its own: a new one on a dying socket fails
+    tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
+        "bash -c '$LOOPLIVE run $WORK/bounce.so; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
+    wait_for ' fps \| frame [0-9]+ ' 10 || fail "SIG$sig: no status line"
+    shell=$(tmux -L "$SOCK" display -p -t t '#{pane_pid}')
+    pid=$(pgrep -P "$shell" -x looplive) || fail "SIG$sig: no looplive process"
+    kill -"$sig" "$pid"
+    # 128 + the signal; under AddressSanitizer a SIGSEGV ends in its report
+    # and exit status 1 instead.
+    want=$([ $sig = SEGV ] && echo '(139|1)' || echo 143)
+    wait_for "EXIT=$want\$" 5 || fail "SIG$sig did not end looplive with status $want"
+    wait_for '^icanon$' 2 || fail "SIG$sig: terminal left without icanon"
+    wait_for '^echo$' 2 || fail "SIG$sig: terminal left without echo"
+done
+
+# Ctrl-Z in an interactive shell: the terminal is given back while stopped,
+# taken again on fg, and the keys work after it.
+SOCK=$FIRST-TSTP
+tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 "bash --norc --noprofile -i"
+sleep 0.3
+tmux -L "$SOCK" send-keys -t t "$LOOPLIVE run $WORK/bounce.so" Enter
+wait_for ' fps \| frame [0-9]+ ' 10 || fail "Ctrl-Z: no status line"
+tmux -L "$SOCK" send-keys -t t C-z
+wait_for 'Stopped' 5 || fail "Ctrl-Z did not stop looplive"
+tmux -L "$SOCK" send-keys -t t "stty -a | tr ' ' '\n' | grep -x -- '-\?icanon'" Enter
+wait_for '^icanon$' 5 || fail "Ctrl-Z: terminal left without icanon while stopped"
+tmux -L "$SOCK" send-keys -t t fg Enter
+wait_for ' fps \| frame [0-9]+ ' 5 || fail "fg did not bring the picture back"
+tmux -L "$SOCK" send-keys -t t q
+for i in $(seq 50); do pane | grep -q ' fps | ' || break; sleep 0.1; done
+tmux -L "$SOCK" send-keys -t t "echo EXIT=\$?" Enter
+wait_for '^EXIT=0$' 5 || fail "q after fg did not quit"
+tmux -L "$SOCK" kill-server
+echo "host_tmux: ok (record, loop, reload into the loop, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"

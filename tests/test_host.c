@@ -1,0 +1,728 @@
+/* test_host.c - the host driven headless: keys to loop controls, crash
+ * rollback, screenshots, slots, errors; and the platform helpers. The test
+ * application is build/tests/host_app.so (tests/host_app.c), found next to
+ * this test's binary. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host/host.h"
+
+static char app_path[PATH_MAX];
+
+/* build/tests/test_host -> build/tests/host_app.so */
+static const char *test_file(const char *name)
+{
+    static char path[PATH_MAX];
+    char exe[PATH_MAX] = {0};
+    cr_assert(readlink("/proc/self/exe", exe, sizeof exe - 1) > 0);
+    snprintf(path, sizeof path, "%s/%s", dirname(exe), name);
+    return path;
+}
+
+static void find_app(void)
+{
+    snprintf(app_path, sizeof app_path, "%s", test_file("host_app.so"));
+    cr_assert(access(app_path, R_OK) == 0, "%s is missing (make all builds it)", app_path);
+}
+
+TestSuite(host, .init = find_app);
+
+static ll_host *open_app(void)
+{
+    ll_error err = {0};
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1);
+    cr_assert(h, "%s", err.msg);
+    return h;
+}
+
+static void run_frames(ll_host *h, int n)
+{
+    for (int i = 0; i < n; i++) ll_host_frame(h);
+}
+
+static ll_host_status status(const ll_host *h)
+{
+    ll_host_status s;
+    ll_host_get_status(h, &s);
+    return s;
+}
+
+/* The first line of the canvas: the test application writes
+ * "one counter=N key=K seen=S" there. */
+static const char *line0(const ll_host *h)
+{
+    static char text[256];
+    const ll_canvas *c = ll_host_canvas(h);
+    int n = c->width < 255 ? c->width : 255;
+    memcpy(text, c->cells, (size_t)n);
+    text[n] = 0;
+    return text;
+}
+
+static unsigned long long counter(const ll_host *h)
+{
+    const char *p = strstr(line0(h), "counter=");
+    cr_assert(p, "no counter in '%s'", line0(h));
+    return strtoull(p + 8, NULL, 10);
+}
+
+/* --- running ------------------------------------------------------------ */
+
+Test(host, frames_run_update_and_render)
+{
+    ll_host *h = open_app();
+    run_frames(h, 5);
+    cr_assert_eq(counter(h), 5);
+    cr_assert_eq(status(h).frame, 5);
+    cr_assert_eq(status(h).app_frame, 5);
+    ll_host_close(h);
+}
+
+Test(host, application_keys_pass_host_keys_do_not)
+{
+    ll_host *h = open_app();
+    ll_host_press(h, 'x');
+    run_frames(h, 1);
+    cr_assert(strstr(line0(h), "key=x seen=1"), "%s", line0(h));
+    ll_host_press(h, 'l'); /* the host's: starts a recording */
+    run_frames(h, 1);
+    cr_assert(strstr(line0(h), "key=x seen=1"), "l reached the application: %s", line0(h));
+    cr_assert(status(h).recording);
+    ll_host_close(h);
+}
+
+Test(host, l_records_then_loops_then_stops)
+{
+    ll_host *h = open_app();
+    run_frames(h, 3);
+    ll_host_press(h, 'l');
+    run_frames(h, 30);
+    ll_host_status s = status(h);
+    cr_assert(s.recording && !s.looping);
+    /* The frame l was pressed in is the first one recorded. */
+    cr_assert_eq(s.loop_len, 30, "recorded %llu", (unsigned long long)s.loop_len);
+    char line[512];
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "REC 1 30"), "%s", line);
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    s = status(h);
+    cr_assert(s.looping && !s.recording);
+    /* The counter starts again from where the recording started (3), and
+     * stays inside the recorded range, pass after pass. */
+    unsigned long long lo = 1000, hi = 0;
+    for (int i = 0; i < 100; i++) {
+        run_frames(h, 1);
+        unsigned long long c = counter(h);
+        lo = c < lo ? c : lo, hi = c > hi ? c : hi;
+    }
+    cr_assert(lo >= 3 && hi <= 33, "counter left the loop: %llu..%llu", lo, hi);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LOOP 1 "), "%s", line);
+    ll_host_press(h, 'l');
+    run_frames(h, 2);
+    cr_assert(!status(h).looping && !status(h).recording);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LIVE 1"), "%s", line);
+    ll_host_close(h);
+}
+
+Test(host, crash_in_update_is_rolled_back_and_named)
+{
+    ll_host *h = open_app();
+    run_frames(h, 10);
+    ll_host_press(h, 'c');
+    run_frames(h, 1);
+    ll_host_status s = status(h);
+    cr_assert_eq(s.crashes, 1);
+    cr_assert(strstr(s.error, "SIGSEGV"), "%s", s.error);
+    char line[512];
+    ll_host_overlay(h, line, sizeof line);
+    cr_assert(strstr(line, "error: SIGSEGV at address 0x0 in host_app_crash+"), "%s", line);
+    /* The crashing frame changed nothing; the frames after it run. */
+    cr_assert_eq(counter(h), 10);
+    run_frames(h, 5);
+    cr_assert_eq(counter(h), 15);
+    ll_host_close(h);
+}
+
+Test(host, pause_step_and_speed)
+{
+    ll_host *h = open_app();
+    run_frames(h, 4);
+    ll_host_press(h, ' ');
+    run_frames(h, 10);
+    cr_assert(status(h).paused);
+    cr_assert_eq(counter(h), 4, "paused but counted %llu", counter(h));
+    char line[512];
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "PAUSED"), "%s", line);
+    ll_host_press(h, '.');
+    run_frames(h, 3);
+    cr_assert_eq(counter(h), 5, "one step, counted %llu", counter(h));
+    ll_host_press(h, ' ');
+    ll_host_press(h, '-');
+    run_frames(h, 20);
+    cr_assert_eq(counter(h), 15, "half speed over 20 frames: %llu", counter(h));
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "x1/2"), "%s", line);
+    ll_host_press(h, '+');
+    run_frames(h, 1);
+    ll_host_press(h, '=');
+    run_frames(h, 10);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "x2"), "%s", line);
+    ll_host_close(h);
+}
+
+Test(host, b_jumps_back_one_second)
+{
+    ll_host *h = open_app();
+    run_frames(h, 100);
+    cr_assert_eq(counter(h), 100);
+    ll_host_press(h, 'b');
+    run_frames(h, 1);
+    /* Back 60 frames (one second at 60 fps), then this frame ran one. */
+    cr_assert_eq(counter(h), 41, "after b: %llu", counter(h));
+    ll_host_close(h);
+}
+
+Test(host, b_with_nothing_to_rewind_says_so)
+{
+    ll_host *h = open_app();
+    ll_host_press(h, 'b');
+    run_frames(h, 1);
+    cr_assert(strstr(status(h).error, "nothing to rewind"), "%s", status(h).error);
+    ll_host_close(h);
+}
+
+Test(host, k_keeps_the_window_as_a_loop)
+{
+    ll_host *h = open_app();
+    run_frames(h, 200);
+    ll_host_press(h, 'k');
+    run_frames(h, 1);
+    ll_host_status s = status(h);
+    cr_assert(s.looping, "%s", s.error);
+    cr_assert(s.loop_len >= 60, "kept %llu frames", (unsigned long long)s.loop_len);
+    ll_host_close(h);
+}
+
+Test(host, digit_chooses_a_slot_and_plays_it)
+{
+    ll_host *h = open_app();
+    ll_host_press(h, '2');
+    run_frames(h, 1);
+    cr_assert_eq(status(h).slot, 2);
+    ll_host_press(h, 'l');
+    run_frames(h, 10);
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    cr_assert(!status(h).looping);
+    ll_host_press(h, '1');
+    run_frames(h, 1);
+    cr_assert(!status(h).looping, "slot 1 is empty and must not play");
+    ll_host_press(h, '2');
+    run_frames(h, 1);
+    cr_assert(status(h).looping);
+    cr_assert_eq(status(h).slot, 2);
+    ll_host_close(h);
+}
+
+Test(host, s_without_a_slot_directory_says_so)
+{
+    ll_host *h = open_app();
+    ll_host_press(h, 's');
+    run_frames(h, 1);
+    cr_assert(strstr(status(h).error, "no slot directory to save into (try: --slots DIR)"), "%s",
+              status(h).error);
+    ll_host_close(h);
+}
+
+Test(host, s_saves_a_slot_that_a_later_host_plays)
+{
+    char dir[] = "/tmp/ll-host-slots-XXXXXX", file[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    /* A recording loads only at the address it was made at: both hosts
+     * use one picked now (the advisor may have none under a sanitizer). */
+    void *base = mmap(NULL, 4 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(base != MAP_FAILED);
+    munmap(base, 4 << 20);
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
+    cr_assert(h, "%s", err.msg);
+    ll_host_press(h, '3');
+    run_frames(h, 1);
+    ll_host_press(h, 'l');
+    run_frames(h, 20);
+    ll_host_press(h, 's');
+    run_frames(h, 1);
+    cr_assert_eq(status(h).error[0], 0, "%s", status(h).error);
+    snprintf(file, sizeof file, "%s/slot3.llrec", dir);
+    cr_assert(access(file, R_OK) == 0, "%s not written", file);
+    ll_host_close(h);
+
+    h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
+    cr_assert(h, "%s", err.msg);
+    ll_host_press(h, '3');
+    run_frames(h, 1);
+    cr_assert(status(h).looping, "slot 3 did not load: %s", status(h).error);
+    cr_assert(status(h).loop_len >= 19);
+    ll_host_close(h);
+    unlink(file);
+    rmdir(dir);
+}
+
+Test(host, question_mark_shows_the_keys)
+{
+    ll_host *h = open_app();
+    ll_host_press(h, '?');
+    run_frames(h, 1);
+    const ll_canvas *c = ll_host_canvas(h);
+    char *all = strndup(c->cells, (size_t)c->width * (size_t)c->height);
+    cr_assert(strstr(all, "record / loop / stop"), "help not drawn");
+    cr_assert(strstr(all, "block 0x"), "the block is not described: %s", all);
+    free(all);
+    ll_host_press(h, '?');
+    run_frames(h, 1);
+    all = strndup(c->cells, (size_t)c->width * (size_t)c->height);
+    cr_assert(!strstr(all, "record / loop / stop"), "help not hidden");
+    free(all);
+    ll_host_close(h);
+}
+
+Test(host, q_quits_and_frames_limit)
+{
+    ll_host *h = open_app();
+    cr_assert_eq(ll_host_frame(h), 1);
+    ll_host_press(h, 'q');
+    cr_assert_eq(ll_host_frame(h), 0);
+    ll_host_close(h);
+    ll_error err;
+    h = ll_host_open(app_path, &err, .headless = 1, .frames = 7);
+    cr_assert(h, "%s", err.msg);
+    cr_assert_eq(ll_host_run(h, &err), 0);
+    cr_assert_eq(status(h).frame, 7);
+    ll_host_close(h);
+}
+
+Test(host, scripted_keys)
+{
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .keys = "2:x,5:l,15:l", .frames = 20);
+    cr_assert(h, "%s", err.msg);
+    ll_host_run(h, &err);
+    cr_assert(strstr(line0(h), "key=x"), "%s", line0(h));
+    cr_assert(status(h).looping);
+    cr_assert_eq(status(h).loop_len, 10);
+    ll_host_close(h);
+}
+
+Test(host, screenshots_of_cells_and_pixels)
+{
+    char cells[] = "/tmp/ll-host-shot-XXXXXX";
+    int fd = mkstemp(cells);
+    close(fd);
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .shots = {{3, cells}});
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 5);
+    ll_host_close(h);
+    char text[256] = {0};
+    FILE *f = fopen(cells, "r");
+    cr_assert(f && fgets(text, sizeof text, f));
+    fclose(f);
+    cr_assert(!strncmp(text, "one counter=3 ", 14), "%s", text);
+
+    h = ll_host_open(app_path, &err, .headless = 1, .platform = "sdl", .width = 32, .height = 8,
+                     .shots = {{4, cells}});
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 6);
+    ll_host_close(h);
+    /* A P6 header, then a bar 4 pixels long in the application's colour. */
+    f = fopen(cells, "rb");
+    unsigned char buf[16 + 32 * 8 * 3];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cr_assert(!memcmp(buf, "P6\n32 8\n255\n", 12));
+    cr_assert_eq(n, 12 + 32 * 8 * 3);
+    const unsigned char *px = buf + 12;
+    cr_assert(px[0] == 0x20 && px[1] == 0x40 && px[2] == 0xc0, "first pixel not the bar");
+    cr_assert(px[3 * 3] == 0x20 && px[4 * 3] == 0 && px[4 * 3 + 2] == 0, "bar is not 4 long");
+    unlink(cells);
+}
+
+Test(host, screenshot_to_a_bad_path_shows_the_error)
+{
+    ll_error err;
+    ll_host *h =
+        ll_host_open(app_path, &err, .headless = 1, .shots = {{1, "/nonexistent/dir/shot.txt"}});
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 1);
+    cr_assert(strstr(status(h).error, "cannot write screenshot /nonexistent/dir/shot.txt"), "%s",
+              status(h).error);
+    ll_host_close(h);
+}
+
+/* --- open errors -------------------------------------------------------- */
+
+Test(host, open_errors)
+{
+    ll_error err;
+    cr_assert_null(ll_host_open("/nonexistent/app.so", &err, .headless = 1));
+    cr_assert(strstr(err.msg, "cannot load /nonexistent/app.so"), "%s", err.msg);
+
+    /* liblooplive.so itself exports no looplive_app. */
+    char lib[PATH_MAX];
+    char *dir = strdup(app_path);
+    snprintf(lib, sizeof lib, "%s/../liblooplive.so", dirname(dir));
+    free(dir);
+    cr_assert_null(ll_host_open(lib, &err, .headless = 1));
+    cr_assert(strstr(err.msg, "has no looplive_app()"), "%s", err.msg);
+
+    cr_assert_null(ll_host_open(test_file("host_app_v99.so"), &err, .headless = 1));
+    cr_assert(strstr(err.msg, "looplive_app() returned another version (this host speaks API "
+                              "version 1)"),
+              "%s", err.msg);
+
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));
+    cr_assert(strstr(err.msg, "the application's init refused the block"), "%s", err.msg);
+
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .audio = 1));
+    cr_assert(strstr(err.msg, "--audio needs a platform with sound (try: --platform sdl)"), "%s",
+              err.msg);
+
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .platform = "vga"));
+    cr_assert(strstr(err.msg, "unknown platform 'vga' (try: --platform terminal or sdl)"), "%s",
+              err.msg);
+
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .keys = "x"));
+    cr_assert(strstr(err.msg, "expected FRAME:KEYS at 'x'"), "%s", err.msg);
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .keys = "5:a,2:b"));
+    cr_assert(strstr(err.msg, "frames must not go down"), "%s", err.msg);
+
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .build_cmd = "make"));
+    cr_assert(strstr(err.msg, "--build needs --watch DIR"), "%s", err.msg);
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .watch_dir = "/nonexistent"));
+    cr_assert(strstr(err.msg, "cannot watch /nonexistent: not a directory"), "%s", err.msg);
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .watch_dir = "/tmp"));
+    cr_assert(strstr(err.msg, "--watch /tmp needs a build command"), "%s", err.msg);
+}
+
+Test(host, block_size_and_addresses)
+{
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .size = 8 << 20, .os_base = 1);
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 2);
+    cr_assert_eq(counter(h), 2);
+    ll_host_close(h);
+    /* A base with something in the way: the memory layer's error. */
+    int here = 0;
+    void *taken = (void *)((uintptr_t)&here & ~(uintptr_t)4095);
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .base = taken));
+    cr_assert(strstr(err.msg, "is in the way"), "%s", err.msg);
+}
+
+Test(host, terminal_without_a_terminal_says_so)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0), dup2(null, 1);
+        ll_error err = {0};
+        ll_host *h = ll_host_open(app_path, &err, .platform = "terminal");
+        ssize_t w = write(fds[1], err.msg, strlen(err.msg) + 1);
+        _exit(h == NULL && w > 0 ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    char msg[1024] = {0};
+    cr_assert(read(fds[0], msg, sizeof msg - 1) > 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "opened without a terminal");
+    cr_assert(strstr(msg, "the terminal platform needs a terminal on stdin and stdout"), "%s", msg);
+}
+
+Test(host, sdl_without_a_display_or_library_says_so)
+{
+    ll_error err;
+    unsetenv("DISPLAY");
+    unsetenv("WAYLAND_DISPLAY");
+    setenv("SDL_VIDEODRIVER", "x11", 1);
+    cr_assert_null(ll_host_open(app_path, &err, .platform = "sdl"));
+    cr_assert(strstr(err.msg, "cannot start SDL video"), "%s", err.msg);
+    setenv("LOOPLIVE_SDL_LIB", "libSDL2-missing.so.9", 1);
+    cr_assert_null(ll_host_open(app_path, &err, .platform = "sdl"));
+    cr_assert(strstr(err.msg, "cannot load libSDL2-missing.so.9"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(try: apt-get install libsdl2-2.0-0)"), "%s", err.msg);
+}
+
+Test(host, keys_help_and_close_null)
+{
+    const char *help = ll_host_keys_help();
+    const char *keys[] = {"l ", "1-9", "space", ". ", "- +", "b ", "k ", "s ", "? ", "q "};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_assert(strstr(help, keys[i]), "help lacks '%s'", keys[i]);
+    ll_host_close(NULL);
+}
+
+/* --- rebuild and reload --------------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    static char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* Runs frames until cond(h) holds or 10 s pass. */
+static int frames_until(ll_host *h, int (*cond)(const ll_host *))
+{
+    for (int i = 0; i < 2000; i++) {
+        ll_host_frame(h);
+        if (cond(h)) return 1;
+        usleep(5000);
+    }
+    return 0;
+}
+
+/* Reloaded, and the build that made it seen to finish (the library can be
+ * renamed into place, and loaded, a frame before the build exits). */
+static int reloaded(const ll_host *h)
+{
+    return status(h).reloads >= 1 && status(h).builds >= 1;
+}
+
+static int build_failed(const ll_host *h)
+{
+    return strstr(status(h).error, "build failed") != NULL;
+}
+
+static int crashed_after_reload(const ll_host *h)
+{
+    return status(h).reloads >= 2 && status(h).crashes >= 1;
+}
+
+/* All while a recorded loop plays: a changed build is reloaded into it, a
+ * build that faults in update is rolled back (the loop goes on with the
+ * last good code), a build that does not compile shows its error. */
+Test(host, watch_rebuilds_and_reloads_into_the_loop)
+{
+    char dir[] = "/tmp/ll-host-watch-XXXXXX", src[PATH_MAX], lib[PATH_MAX], cmd[6 * PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    char root[PATH_MAX];
+    cr_assert(getcwd(root, sizeof root));
+    snprintf(src, sizeof src, "%s/app.c", dir);
+    snprintf(lib, sizeof lib, "%s/app.so", dir);
+    /* The test application's source, with its word in the source. */
+    char *text = strdup(read_all("tests/host_app.c"));
+    write_file(src, text);
+    snprintf(cmd, sizeof cmd,
+             "cc -std=gnu11 -shared -fPIC -I%s/include -o %s.tmp %s && mv %s.tmp %s", root, lib,
+             src, lib, lib);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+
+    ll_error err;
+    ll_host *h = ll_host_open(lib, &err, .headless = 1, .watch_dir = dir, .build_cmd = cmd);
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 3);
+    cr_assert(!strncmp(line0(h), "one ", 4), "%s", line0(h));
+    ll_host_press(h, 'l');
+    run_frames(h, 10);
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    cr_assert(status(h).looping);
+
+    char *two = strdup(text);
+    char *w = strstr(two, "\"one\"");
+    memcpy(w, "\"two\"", 5);
+    write_file(src, two);
+    cr_assert(frames_until(h, reloaded), "no reload: %s", status(h).error);
+    run_frames(h, 1);
+    cr_assert(!strncmp(line0(h), "two ", 4), "%s", line0(h));
+    cr_assert_geq(status(h).builds, 1);
+    char line[512];
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "reloads 1"), "%s", line);
+    cr_assert(status(h).looping, "the reload stopped the loop");
+
+    /* A build that faults on every frame: rolled back, named, looping on. */
+    char *bad = malloc(strlen(two) + 64);
+    sprintf(bad, "#define APP_CRASH_ALWAYS 1\n%s", two);
+    write_file(src, bad);
+    cr_assert(frames_until(h, crashed_after_reload), "no crash after the reload: %s",
+              status(h).error);
+    cr_assert(strstr(status(h).error, "SIGSEGV"), "%s", status(h).error);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "in host_app_crash+"), "%s", line);
+    uint64_t crashes = status(h).crashes, pos = status(h).loop_pos;
+    run_frames(h, 5);
+    cr_assert(status(h).looping, "the crash stopped the loop");
+    cr_assert_eq(status(h).crashes, crashes, "the rolled-back code crashed again");
+    cr_assert_neq(status(h).loop_pos, pos, "the loop does not advance");
+    cr_assert(!strncmp(line0(h), "two ", 4), "not the last good code: %s", line0(h));
+
+    /* A build error shows, and the old code keeps running. */
+    write_file(src, "this is not C;\n");
+    cr_assert(frames_until(h, build_failed), "no build error: %s", status(h).error);
+    cr_assert(strstr(status(h).error, "error"), "%s", status(h).error);
+    pos = status(h).loop_pos;
+    run_frames(h, 3);
+    cr_assert(!strncmp(line0(h), "two ", 4), "%s", line0(h));
+    cr_assert(status(h).looping && status(h).loop_pos != pos, "the loop stopped");
+    ll_host_close(h);
+    unlink(src), unlink(lib), rmdir(dir);
+    free(text), free(two), free(bad);
+}
+
+/* --- platform helpers ----------------------------------------------------- */
+
+Test(host_term, parse_keys)
+{
+    int keys[16];
+    const unsigned char in[] = "a\x1b[A\x1b[B\x1bOC\x1b[D\r \x1b[1;5Cz\x1b";
+    int n = host_term_parse_keys(in, sizeof in - 1, keys, 16);
+    int want[] = {'a',  LL_KEY_UP, LL_KEY_DOWN, LL_KEY_RIGHT, LL_KEY_LEFT,
+                  '\n', ' ',       'z',         LL_KEY_ESCAPE};
+    cr_assert_eq(n, 9, "got %d keys", n);
+    for (int i = 0; i < n; i++) cr_assert_eq(keys[i], want[i], "key %d: %d", i, keys[i]);
+    cr_assert_eq(host_term_parse_keys(in, sizeof in - 1, keys, 2), 2);
+}
+
+Test(host_term, render_cells_colours_and_status)
+{
+    char cells[] = "ab\x01"
+                   "cd ";
+    uint8_t colors[] = {0, 1, 1, 9, 9, 0};
+    ll_canvas c = {.width = 3, .height = 2, .cells = cells, .colors = colors};
+    char out[512];
+    size_t n = host_term_render(&c, "status\nerror: x", 3, 4, out, sizeof out);
+    out[n] = 0;
+    cr_assert(strstr(out, "\x1b[1;1H\x1b[39ma\x1b[31mb "), "%s", out);
+    cr_assert(strstr(out, "\x1b[2;1H\x1b[91mcd\x1b[39m "), "%s", out);
+    cr_assert(strstr(out, "\x1b[3;1H\x1b[0;7msta\x1b[K\x1b[0m"), "status not cut to 3: %s", out);
+    cr_assert(strstr(out, "\x1b[4;1H\x1b[0;93merr\x1b[K\x1b[0m"), "no second line: %s", out);
+    /* A terminal made smaller: the top left of the canvas, the status under it. */
+    n = host_term_render(&c, "status\nerror: x", 2, 3, out, sizeof out);
+    out[n] = 0;
+    cr_assert(strstr(out, "\x1b[1;1H\x1b[39ma\x1b[31mb\x1b[2;1H\x1b[0;7mst"), "%s", out);
+    cr_assert(!strstr(out, "cd"), "row 2 drawn in a 3-row terminal: %s", out);
+    cr_assert(strstr(out, "\x1b[3;1H\x1b[0;93mer\x1b[K"), "second line not cut to 2: %s", out);
+    n = host_term_render(&c, "status\nerror: x", 2, 1, out, sizeof out);
+    out[n] = 0;
+    cr_assert(!strstr(out, "er"), "no room for the second line in 1 row: %s", out);
+    /* Too small a buffer: what fits, never past it. */
+    cr_assert_leq(host_term_render(&c, "status", 3, 4, out, 10), 10);
+}
+
+Test(host_font, draws_glyphs_clipped)
+{
+    uint32_t px[12 * 9] = {0};
+    host_font_draw(px, 12, 9, 0, 1, "I-", 0xffffffff);
+    /* 'I' row 0 is .###. ; '-' row 3 is ##### starting at x = 6. */
+    cr_assert_eq(px[1 * 12 + 0], 0);
+    cr_assert_eq(px[1 * 12 + 1], 0xffffffff);
+    cr_assert_eq(px[4 * 12 + 6], 0xffffffff);
+    cr_assert_eq(px[4 * 12 + 11], 0, "the last column is clipped off the 5-wide glyph");
+    host_font_draw(px, 12, 9, -3, 7, "W\x7f", 0xff00ff00); /* clipped, no crash */
+}
+
+Test(host_write, ppm_and_cells_errors)
+{
+    ll_error err;
+    uint32_t px[2] = {0xff102030, 0xffa0b0c0};
+    cr_assert_eq(host_write_ppm("/nonexistent/x.ppm", px, 2, 1, &err), -1);
+    cr_assert(strstr(err.msg, "cannot write screenshot /nonexistent/x.ppm"), "%s", err.msg);
+    char path[] = "/tmp/ll-ppm-XXXXXX";
+    close(mkstemp(path));
+    cr_assert_eq(host_write_ppm(path, px, 2, 1, &err), 0);
+    unsigned char buf[64];
+    FILE *f = fopen(path, "rb");
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cr_assert_eq(n, 11 + 6);
+    cr_assert(!memcmp(buf, "P6\n2 1\n255\n\x10\x20\x30\xa0\xb0\xc0", n));
+    ll_canvas c = {.width = 2, .height = 1, .cells = "a\x02"};
+    cr_assert_eq(host_write_cells("/nonexistent/x.txt", &c, &err), -1);
+    cr_assert(strstr(err.msg, "cannot write screenshot /nonexistent/x.txt"), "%s", err.msg);
+    cr_assert_eq(host_write_cells(path, &c, &err), 0);
+    cr_assert_str_eq(read_all(path), "a \n");
+    unlink(path);
+}
+
+static int builder_wait(host_builder *b, ll_error *err)
+{
+    for (int i = 0; i < 1000; i++) {
+        int r = host_builder_poll(b, err);
+        if (r) return r;
+        usleep(10000);
+    }
+    return 0;
+}
+
+Test(host_build, builds_on_source_change_only)
+{
+    char dir[] = "/tmp/ll-build-XXXXXX", path[PATH_MAX], cmd[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "echo built >> %s/log", dir);
+    ll_error err;
+    host_builder *b = host_builder_open(dir, cmd, &err);
+    cr_assert(b, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/notes.txt", dir);
+    write_file(path, "not a source file\n");
+    usleep(200000);
+    cr_assert_eq(host_builder_poll(b, &err), 0);
+    cr_assert(!host_builder_busy(b), "a .txt file started a build");
+    snprintf(path, sizeof path, "%s/a.c", dir);
+    write_file(path, "int x;\n");
+    cr_assert_eq(builder_wait(b, &err), 1, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/log", dir);
+    cr_assert_str_eq(read_all(path), "built\n");
+    host_builder_close(b);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    cr_assert_eq(system(path), 0);
+}
+
+Test(host_build, failure_names_the_first_error_line)
+{
+    char dir[] = "/tmp/ll-build-XXXXXX", path[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    ll_error err;
+    host_builder *b = host_builder_open(
+        dir, "echo 'make: entering'; echo 'a.c:3:1: error: expected ;' >&2; exit 2", &err);
+    cr_assert(b, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/a.h", dir);
+    write_file(path, "x\n");
+    cr_assert_eq(builder_wait(b, &err), -1);
+    cr_assert_str_eq(err.msg, "build failed (exit 2): a.c:3:1: error: expected ;");
+    host_builder_close(b);
+    unlink(path), rmdir(dir);
+}
+
+Test(host_build, open_errors)
+{
+    ll_error err;
+    cr_assert_null(host_builder_open("/nonexistent", "make", &err));
+    cr_assert(strstr(err.msg, "cannot watch /nonexistent: not a directory"), "%s", err.msg);
+    cr_assert_null(host_builder_open("/tmp", "", &err));
+    cr_assert(strstr(err.msg, "--watch /tmp needs a build command (try: --build \"make\")"), "%s",
+              err.msg);
+    cr_assert_eq(host_builder_busy(NULL), 0);
+    host_builder_close(NULL);
+}
