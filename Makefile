@@ -104,7 +104,7 @@ test-run:
 	for s in $(TEST_SCRIPTS); do \
 	  echo "== $$s"; if BUILD=$(BUILD) bash $$s; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$s"; fi; \
 	done; \
-	echo "test suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+	echo "suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 test-asan: deps-test

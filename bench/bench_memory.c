@@ -1,8 +1,13 @@
-/* bench_memory.c - group `memory`: arena pushes against malloc, and the cost
- * of reserving a 64 GiB block. */
+/* bench_memory.c - group `memory`: arena pushes against malloc, the cost
+ * of reserving a 64 GiB block, and the first write into a fresh block
+ * (anonymous) against the same into a memfd mapped MAP_PRIVATE. */
 #include "bench.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PUSHES     10000000 /* per run */
 #define BATCH      1000     /* allocations live at once, then freed together */
@@ -107,7 +112,76 @@ static int bench_reserve(void)
     return 0;
 }
 
+enum { FIRST_WRITE = 100 << 20, FIRST_REPS = 5 };
+
+typedef struct first_write {
+    double ms, mib; /* time of the memset; memory it allocated */
+} first_write;
+
+/* Writes FIRST_WRITE bytes into a fresh block from ll_block_reserve. */
+static int first_write_block(first_write *out)
+{
+    ll_error err;
+    ll_block block;
+    if (ll_block_reserve(&block, &err, .size = FIRST_WRITE) != 0) {
+        fprintf(stderr, "bench memory: %s\n", err.msg);
+        return 1;
+    }
+    uint64_t rss0 = bench_rss_kib(), t0 = bench_now_ns();
+    memset(block.base, 0x5a, FIRST_WRITE);
+    uint64_t t1 = bench_now_ns(), rss1 = bench_rss_kib();
+    out->ms = (double)(t1 - t0) / 1e6;
+    out->mib = (double)(rss1 - rss0) / 1024.0;
+    ll_block_release(&block);
+    return 0;
+}
+
+/* The same into a memfd mapped MAP_PRIVATE (the block's backing before):
+ * each first write allocates the shmem page behind the hole, then copies it
+ * into a private page. Memory: the private copies (in RSS) plus the memfd. */
+static int first_write_memfd(first_write *out)
+{
+    int fd = memfd_create("bench-first-write", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, FIRST_WRITE) != 0) {
+        perror("bench memory: memfd");
+        if (fd >= 0) close(fd);
+        return 1;
+    }
+    uint8_t *p =
+        mmap(NULL, FIRST_WRITE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+    if (p == MAP_FAILED) {
+        perror("bench memory: mmap");
+        close(fd);
+        return 1;
+    }
+    uint64_t rss0 = bench_rss_kib(), t0 = bench_now_ns();
+    memset(p, 0x5a, FIRST_WRITE);
+    uint64_t t1 = bench_now_ns(), rss1 = bench_rss_kib();
+    struct stat st;
+    double file_kib = fstat(fd, &st) == 0 ? (double)st.st_blocks * 512 / 1024 : 0;
+    out->ms = (double)(t1 - t0) / 1e6;
+    out->mib = ((double)(rss1 - rss0) + file_kib) / 1024.0;
+    munmap(p, FIRST_WRITE);
+    close(fd);
+    return 0;
+}
+
+static int bench_first_write(void)
+{
+    double ms[FIRST_REPS], mib[FIRST_REPS], fd_ms[FIRST_REPS], fd_mib[FIRST_REPS];
+    for (int r = 0; r < FIRST_REPS; r++) {
+        first_write a, b;
+        if (first_write_block(&a) || first_write_memfd(&b)) return 1;
+        ms[r] = a.ms, mib[r] = a.mib, fd_ms[r] = b.ms, fd_mib[r] = b.mib;
+    }
+    bench_print("first_write_100m_ms", bench_median(ms, FIRST_REPS), "ms");
+    bench_print("first_write_100m_memfd_ms", bench_median(fd_ms, FIRST_REPS), "ms");
+    bench_print("first_write_100m_mib", bench_median(mib, FIRST_REPS), "MiB");
+    bench_print("first_write_100m_memfd_mib", bench_median(fd_mib, FIRST_REPS), "MiB");
+    return 0;
+}
+
 int bench_memory(void)
 {
-    return bench_push() || bench_reserve();
+    return bench_push() || bench_reserve() || bench_first_write();
 }

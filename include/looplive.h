@@ -278,37 +278,46 @@ int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err);
 
 /* ==== memory: the block at the static address, and its arenas ========== */
 
-/* The block: size bytes at base, backed by a memfd mapped MAP_PRIVATE (so a
- * fork gets a copy-on-write copy, and the snapshot layer can use the memfd
- * as a baseline). Reserved without committing memory. The handle lives
- * outside the block; everything the arenas need lives inside it. */
+/* The block: size bytes at base, plain anonymous memory mapped MAP_PRIVATE
+ * (so a fork gets a copy-on-write copy). Reserved without committing
+ * memory. The first snapshot moves it onto a memfd named after .name, the
+ * snapshot layer's baseline (see ll_snap_take); a program that never takes
+ * one never pays for the memfd. The handle lives outside the block;
+ * everything the arenas need lives inside it. */
+#define LL_BLOCK_NAME_MAX 64
+
 typedef struct ll_block {
     uint8_t *base;      /* first byte of the block */
     uint64_t size;      /* bytes, a multiple of the page size */
     uint64_t page_size; /* ll_page_size() at reservation */
-    int fd;             /* the memfd behind the mapping; -1 if anonymous */
+    int fd;             /* the file behind the mapping: the snapshot layer's
+                           memfd, or a loaded snapshot file; -1 while anonymous */
     uint32_t flags;     /* LL_BLOCK_* below */
     void *snap;         /* snapshot layer state; NULL until it is used */
     /* Set by the layer that owns `snap`; ll_block_release calls it so that
      * releasing a block frees its snapshots too. */
     void (*snap_end)(struct ll_block *block);
+    char name[LL_BLOCK_NAME_MAX]; /* the memfd's name ("looplive" by default) */
 } ll_block;
 
 enum {
     LL_BLOCK_FIXED = 1u << 0,     /* base was requested, not chosen by the OS */
-    LL_BLOCK_ANONYMOUS = 1u << 1, /* plain anonymous memory (huge pages) */
+    LL_BLOCK_ANONYMOUS = 1u << 1, /* plain anonymous memory: no snapshot taken yet */
     LL_BLOCK_HUGE = 1u << 2,      /* MADV_HUGEPAGE was applied */
     LL_BLOCK_PREFAULTED = 1u << 3,
+    LL_BLOCK_LOADED = 1u << 4, /* maps a loaded snapshot file (fd) until the next take */
 };
 
 typedef struct ll_block_params {
     void *base;       /* where; NULL lets the OS choose (release builds) */
     uint64_t size;    /* bytes; rounded up to the page size */
     int prefault;     /* commit and fault in every page now */
-    int huge_pages;   /* anonymous memory with MADV_HUGEPAGE, base and size
-                         2 MiB aligned; no memfd, so no snapshots (they need
-                         the default memfd backing) */
-    const char *name; /* shown in /proc/PID/maps as the memfd's name */
+    int huge_pages;   /* MADV_HUGEPAGE, base and size 2 MiB aligned; the
+                         first snapshot moves the block onto a memfd, which
+                         ends the huge pages */
+    const char *name; /* the memfd's name in /proc/PID/maps once a snapshot
+                         is taken (memfd:NAME); NULL: "looplive"; at most
+                         LL_BLOCK_NAME_MAX - 1 bytes */
 } ll_block_params;
 
 /* Reserves the block with MAP_FIXED_NOREPLACE: never replaces a mapping.
@@ -317,12 +326,13 @@ typedef struct ll_block_params {
  * Address space only (MAP_NORESERVE): a page costs memory when first written,
  * or at once with .prefault. Errors: size below a page or above the
  * address-space width, base not page aligned (2 MiB with .huge_pages),
- * base + size wrapping or past the end of the address space. */
+ * base + size wrapping or past the end of the address space, a name too
+ * long. */
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *params);
 #define ll_block_reserve(block, err, ...)                                                          \
     ll_block_reserve_((block), (err), &(ll_block_params){__VA_ARGS__})
 
-/* Unmaps the block and closes its memfd. Safe on a zeroed handle. */
+/* Unmaps the block and closes its memfd or file. Safe on a zeroed handle. */
 void ll_block_release(ll_block *block);
 
 /* ---- arenas: named partitions inside the block ------------------------
@@ -489,16 +499,19 @@ int ll_block_attach(ll_block *block, ll_error *err);
  * page on a 2-core VM (0.8 ms for 100 MiB resident).
  *
  * Any number of snapshots may be live at once; each is a slot the caller
- * keeps. A block reserved anonymously (huge pages) moves onto a memfd on the
- * first take (losing MADV_HUGEPAGE); any move re-arms the arena guard
- * pages. After fork(), both processes keep working: the first take in each
+ * keeps. A block is reserved as anonymous memory and moves onto a memfd
+ * (named after the block's .name) on the first take, which copies its
+ * written pages (O(data), once; huge pages end there); any move re-arms the
+ * arena guard pages. After fork(), both processes keep working: the first take in each
  * copies the shared baseline into a private memfd (O(data), once).
  * Handles are per block; ll_block_release frees them with the block. */
 typedef struct ll_snap ll_snap;
 
-/* Takes a snapshot of the whole block as it is now. The first one after a
- * load, a fork or on an anonymous block copies the baseline into a fresh
- * memfd (O(data)); every other costs O(pages written since the last take). */
+/* Takes a snapshot of the whole block as it is now. The first one (the
+ * block is still anonymous), and the first after a load or a fork, copies
+ * the data into a fresh memfd (O(data)); every other costs O(pages written
+ * since the last take). Fails when the memfd cannot be created or sized
+ * (open-file or file-size limits). */
 ll_snap *ll_snap_take(ll_block *block, ll_error *err);
 
 /* Makes the block's bytes equal to the snapshot's again. The snapshot stays
@@ -636,15 +649,28 @@ int ll_module_poll(ll_module *module, ll_error *err);
  * or -1 with the old code still in place. */
 int ll_module_reload(ll_module *module, ll_error *err);
 
+typedef struct ll_protect_params {
+    ll_snap *snap; /* the block's state to restore after a fault: a snapshot
+                      of the block as it is right now (normally its newest,
+                      nothing written since), which the caller keeps; the
+                      call neither takes nor drops one, saving a page table
+                      walk. NULL: take one before the call, drop it after. */
+} ll_protect_params;
+
 /* Runs fn(ctx), which calls into the module, under crash protection: on a
  * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) anywhere
  * during the call, rolls back to the last good version, restores the block
- * to its state before the call, fills err (signal, address, function+offset)
- * and returns -1. A version is good once a protected call through it
- * returned. Faults outside protected calls go to the previous handler (the
- * process dies as it would have). Also returns -1 without calling when the
- * protection cannot be set up (the block's snapshot failed). */
-int ll_module_protect(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err);
+ * to its state before the call (or to .snap), fills err (signal, address,
+ * function+offset) and returns -1. A version is good once a protected call
+ * through it returned. Faults outside protected calls go to the previous
+ * handler (the process dies as it would have). Also returns -1 without
+ * calling when the protection cannot be set up (the block's snapshot
+ * failed). Without .snap each call costs a snapshot take (one walk of the
+ * block's page tables, about 30 ns per mapped page) and drop. */
+int ll_module_protect_(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err,
+                       const ll_protect_params *params);
+#define ll_module_protect(module, fn, ctx, err, ...)                                               \
+    ll_module_protect_((module), (fn), (ctx), (err), &(ll_protect_params){__VA_ARGS__})
 
 /* A word in the block that points into an old build and could not be
  * re-pointed (a string literal, the old build's static data, a function the
@@ -802,7 +828,9 @@ typedef const ll_app *ll_app_get(void);
  * or, while a slot plays, the recorded one; update runs (under the module's
  * crash protection when a module is given); the pages it wrote are rehashed
  * and a snapshot taken for the rewind window. Every step costs time in
- * proportion to the pages written, never to the block size. */
+ * proportion to the pages written, never to the block size, plus one page
+ * table walk per frame: the loop's snapshot of the state before the frame is
+ * also what a crash in update rolls back to. */
 typedef struct ll_loop ll_loop;
 
 /* Recording slots: 0..LL_LOOP_SLOTS-1. */
@@ -834,8 +862,9 @@ void ll_loop_destroy(ll_loop *loop);
 
 /* One host frame: runs 0 or more simulated frames depending on pause, step
  * and speed, and returns how many, or -1 (err says why) when the application
- * table is unusable or update crashed (the block is then as before the
- * frame and the next call tries again). live may be NULL (no input). */
+ * table is unusable or update crashed (the block is then as the previous
+ * frame left it, so writes made to the block between frames are undone too,
+ * and the next call tries again). live may be NULL (no input). */
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
 
 /* The application table the next frame will use (the module's current
@@ -911,6 +940,14 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop);
 /* The state hash of the block now: xxh3 of every page that is not all zero,
  * combined with its page index. Kept up to date at O(pages written). */
 uint64_t ll_loop_hash(const ll_loop *loop);
+
+/* The loop's snapshot of the block as the last frame (or the last restore)
+ * left it; the loop keeps it, valid until the next call into the loop. A
+ * host calling module code between frames that does not write the block
+ * (render, audio) passes it as ll_module_protect(..., .snap = ...): the
+ * call then takes no snapshot of its own (no page table walk), and a crash
+ * there puts the block back to the end of the frame. */
+ll_snap *ll_loop_snapshot(const ll_loop *loop);
 
 /* Frames recorded in slot (0 when empty or out of range). */
 uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);

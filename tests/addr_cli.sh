@@ -129,11 +129,12 @@ run 1 --pid 999999999
 one_line "unknown pid"; has "no process has pid 999999999" "$err" "unknown pid"
 run 1 --pid 2
 one_line "kernel thread"; has "pid 2 (kthreadd) is a kernel thread" "$err" "kernel thread"
-# A zombie: its parent execs sleep, which never reaps it.
-bash -c 'sleep 0 & echo $! >"$1"; exec sleep 5' _ "$tmp/zpid" </dev/null >/dev/null 2>&1 &
+# A zombie: its parent execs sleep, which never reaps it. The child outlives
+# the exec by 100 ms, so bash cannot reap it before becoming sleep.
+bash -c 'sleep 0.1 & echo $! >"$1"; exec sleep 5' _ "$tmp/zpid" </dev/null >/dev/null 2>&1 &
 pids+=($!)
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/zpid" ] && break; sleep 0.05; done
-sleep 0.2
+sleep 0.4
 zpid=$(cat "$tmp/zpid")
 run 1 --pid "$zpid"
 one_line "process gone"; has "exited while its maps were being read" "$err" "process gone mid-read"

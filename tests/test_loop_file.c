@@ -1,6 +1,7 @@
 /* test_loop_file.c - recordings on disk (save, load, every bad input), a
  * module reload during playback, and the determinism check. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +391,95 @@ Test(loop_file, crash_in_update_leaves_the_frame_undone)
     cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 6);
     cr_assert_eq(ll_loop_hash(loop), full_hash());
+    ll_loop_destroy(loop);
+    loop = NULL;
+    ll_module_close(m);
+}
+
+/* A frame with a module costs one page table walk: the loop hands its own
+ * snapshot (the state the frame starts from) to ll_module_protect. A fault
+ * in the middle of update must still put back every byte. */
+Test(loop_file, crash_mid_update_restores_every_byte_of_the_frame_start)
+{
+    char lib[160];
+    snprintf(lib, sizeof lib, "%s/tests/loop/app_crash.so", build_dir());
+    ll_module *m;
+    ll_loop_destroy(loop);
+    loop = module_loop(lib, &m);
+    ll_platform_input p = {0};
+    for (uint32_t i = 0; i < 6; i++) {
+        p.keys[0] = (uint8_t)(i + 1);
+        p.keys[4] = (uint8_t)(10 + i * 17); /* a different page each frame */
+        cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    }
+    uint8_t *start = malloc(block.size);
+    memcpy(start, block.base, block.size);
+    size_t snaps = ll_snap_count(&block);
+    ll_loop_status before = ll_loop_status_get(loop);
+    /* A write between frames: the frame starts where the previous one left
+     * the block, so the fault undoes this too. */
+    block.base[200 * 4096 + 5] = 0x77;
+    p.keys[0] = 99; /* app_crash writes the counter, then faults */
+    p.keys[4] = 0;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert(strstr(err.msg, "SIGSEGV"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
+    cr_assert_eq(memcmp(block.base, start, block.size), 0, "the block equals the frame's start");
+    cr_assert_eq(ll_snap_count(&block), snaps, "no snapshot taken or dropped by the fault");
+    ll_loop_status after = ll_loop_status_get(loop);
+    cr_assert_eq(after.frame, before.frame, "the frame did not happen");
+    cr_assert_eq(after.rewind_frames, before.rewind_frames);
+    cr_assert_eq(ll_loop_hash(loop), before.hash);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    /* The window still rewinds, and frames run on from the undone one. */
+    cr_assert_eq(ll_loop_rewind(loop, 2, &err), 0, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 1 + 2 + 3 + 4);
+    p.keys[0] = 1;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 1 + 2 + 3 + 4 + 1);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    free(start);
+    ll_loop_destroy(loop);
+    loop = NULL;
+    ll_module_close(m);
+}
+
+static void crash_between_frames(void *arg)
+{
+    uint8_t *base = arg;
+    base[300 * 4096] = 0x55; /* damage, then fault like a bad render */
+    raise(SIGSEGV);
+}
+
+/* A call between frames (a host's render) protected with the loop's own
+ * snapshot: no snapshot of its own, and a crash puts back the end of the
+ * last frame, which the loop's hash still describes. */
+Test(loop_file, calls_between_frames_can_use_the_loop_snapshot)
+{
+    char lib[160];
+    snprintf(lib, sizeof lib, "%s/tests/loop/app_crash.so", build_dir());
+    ll_module *m;
+    ll_loop_destroy(loop);
+    loop = module_loop(lib, &m);
+    ll_platform_input p = {0};
+    p.keys[0] = 4;
+    p.keys[4] = 9;
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    ll_snap *s = ll_loop_snapshot(loop);
+    cr_assert_not_null(s);
+    uint8_t *end = malloc(block.size);
+    memcpy(end, block.base, block.size);
+    size_t snaps = ll_snap_count(&block);
+    cr_assert_eq(ll_module_protect(m, crash_between_frames, block.base, &err, .snap = s), -1);
+    cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
+    cr_assert_eq(memcmp(block.base, end, block.size), 0);
+    cr_assert_eq(ll_snap_count(&block), snaps);
+    cr_assert_eq(ll_loop_snapshot(loop), s, "still the loop's");
+    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)block.base, 8);
+    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_neq(ll_loop_snapshot(loop), s, "each frame takes a new one");
+    free(end);
     ll_loop_destroy(loop);
     loop = NULL;
     ll_module_close(m);

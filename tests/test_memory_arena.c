@@ -493,7 +493,7 @@ Test(memory_arena, describe_lists_every_arena)
     snprintf(want, sizeof want, "block 0x%llx-0x%llx 16 MiB, committed ", (unsigned long long)base,
              (unsigned long long)(base + 16 * LL_MIB));
     cr_assert(strstr(buf, want) == buf, "%s", buf);
-    cr_assert(strstr(buf, ", memfd, 3 arenas\n"), "%s", buf);
+    cr_assert(strstr(buf, ", anonymous, 3 arenas\n"), "%s", buf);
     cr_assert(strstr(buf, "  block header"), "%s", buf);
     snprintf(want, sizeof want,
              "  permanent            0x%llx  used 364 KiB of 1 MiB (35%%), high water 364 KiB, "

@@ -190,6 +190,64 @@ Test(protect, a_host_handler_still_sees_its_own_faults)
     sigaction(SIGFPE, &old, NULL);
 }
 
+typedef struct counted {
+    call c;
+    ll_block *block;
+    size_t snaps; /* live snapshots of the block during the call */
+} counted;
+
+static void crash_counting(void *arg)
+{
+    counted *k = arg;
+    k->snaps = ll_snap_count(k->block);
+    call_crash(&k->c);
+}
+
+/* The caller's snapshot instead of one per call: a fault restores the
+ * block to it byte for byte, and the snapshot stays the caller's. */
+Test(protect, fault_with_a_caller_snapshot_restores_exactly)
+{
+    ll_block b;
+    static uint8_t before[WATCHED];
+    ll_module *m = two_versions(&b, before);
+    ll_error err;
+    for (uint64_t off = WATCHED; off < b.size; off += 4096) b.base[off + 3] = (uint8_t)off;
+    uint8_t *want = malloc(b.size);
+    memcpy(want, b.base, b.size);
+    ll_snap *s = ll_snap_take(&b, &err);
+    cr_assert(s, "%s", err.msg);
+    size_t snaps = ll_snap_count(&b);
+    counted k = {
+        .c = {.m = m, .kind = CRASH_SEGV, .state = b.base + STATE_OFFSET, .size = STATE_SIZE},
+        .block = &b};
+    cr_assert_eq(ll_module_protect(m, crash_counting, &k, &err, .snap = s), -1);
+    cr_assert_eq(k.snaps, snaps, "the call took no snapshot of its own");
+    cr_assert(strstr(err.msg, "rolled back to version 1"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0, "the block equals the caller's snapshot");
+    cr_assert_eq(ll_snap_count(&b), snaps, "the caller's snapshot is not dropped");
+    /* A call that returns keeps its writes and the snapshot too. */
+    uint8_t state[16] = {0};
+    k = (counted){.c = {.m = m, .kind = 99, .state = state, .size = sizeof state}, .block = &b};
+    cr_assert_eq(ll_module_protect(m, crash_counting, &k, &err, .snap = s), 0, "%s", err.msg);
+    cr_assert_eq(state[0], 0xab);
+    cr_assert_eq(k.snaps, snaps);
+    cr_assert_eq(ll_snap_count(&b), snaps);
+    memset(b.base + STATE_OFFSET, 0xee, STATE_SIZE);
+    cr_assert_eq(ll_snap_restore(&b, s, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0, "the snapshot is still the caller's to use");
+    /* Without .snap the call takes one of its own (and drops it). */
+    k = (counted){.c = {.m = m, .kind = 99, .state = state, .size = sizeof state}, .block = &b};
+    cr_assert_eq(ll_module_protect(m, crash_counting, &k, &err), 0, "%s", err.msg);
+    cr_assert_eq(k.snaps, snaps + 1);
+    cr_assert_eq(ll_snap_count(&b), snaps);
+    free(want);
+    ll_snap_drop(&b, s);
+    ll_module_close(m);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}
+
 Test(protect, fault_in_a_good_version_stays_on_it)
 {
     ll_error err;

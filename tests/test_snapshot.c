@@ -1,6 +1,7 @@
 /* test_snapshot.c - take, restore, drop, changed: exact bytes back, with
  * both trackers, many live snapshots, anonymous blocks and fork. */
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -93,6 +94,42 @@ static void changed_reports_written_pages(const char *tracker)
     cr_assert_eq(b.base[43 * 4096], 0);
     ll_snap_end(&b);
     ll_block_release(&b);
+}
+
+/* A page only read maps the shared zero page; made a guard page after,
+ * it must not fault the scan (the fallback checks such pages for zeros). */
+static void read_then_guarded(const char *tracker)
+{
+    use_tracker(tracker);
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    volatile uint8_t sink = b.base[5 * 4096];
+    (void)sink;
+    b.base[6 * 4096] = 1;
+    cr_assert_eq(mprotect(b.base + 5 * 4096, 4096, PROT_NONE), 0);
+    visits v = {0};
+    cr_assert_eq(ll_snap_changed(&b, record, &v, &err), 0, "%s", err.msg);
+    cr_assert_geq(v.n, 1);
+    cr_assert_eq(v.offsets[v.n - 1], 6 * 4096, "the written page is listed");
+    cr_assert_eq(mprotect(b.base + 5 * 4096, 4096, PROT_READ | PROT_WRITE), 0);
+    ll_snap *s = ll_snap_take(&b, &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    b.base[6 * 4096] = 2;
+    cr_assert_eq(ll_snap_restore(&b, s, &err), 0, "%s", err.msg);
+    cr_assert_eq(b.base[6 * 4096], 1);
+    cr_assert_eq(b.base[5 * 4096], 0);
+    ll_block_release(&b);
+}
+
+Test(snapshot, read_then_guarded_pagemap_scan)
+{
+    read_then_guarded(NULL);
+}
+
+Test(snapshot, read_then_guarded_pagemap)
+{
+    read_then_guarded("pagemap");
 }
 
 Test(snapshot, changed_pagemap_scan)
@@ -387,4 +424,86 @@ Test(snapshot, release_frees_the_snapshots)
     ll_block_release(&b); /* no ll_snap_end: the release does it (ASan checks the leak) */
     cr_assert_null(b.snap);
     cr_assert_eq(open_fd_count(), before, "every descriptor of the block and tracker is closed");
+}
+
+static int maps_mention(const char *needle)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int found = 0;
+    while (f && fgets(line, sizeof line, f)) found |= strstr(line, needle) != NULL;
+    if (f) fclose(f);
+    return found;
+}
+
+Test(snapshot, first_take_moves_the_block_onto_a_named_memfd)
+{
+    ll_block b;
+    ll_error err;
+    void *base = free_base(8 * MIB);
+    cr_assert_eq(ll_block_reserve(&b, &err, .base = base, .size = 8 * MIB, .name = "snap-named"), 0,
+                 "%s", err.msg);
+    cr_assert_eq(b.fd, -1);
+    cr_assert(b.flags & LL_BLOCK_ANONYMOUS);
+    cr_assert_not(maps_mention("/memfd:snap-named"));
+    for (uint64_t p = 0; p < 64; p += 3) fill_page(b.base, p, 8);
+    uint8_t *want = malloc(b.size);
+    memcpy(want, b.base, b.size);
+    char text[512];
+    ll_block_describe_str(&b, text, sizeof text);
+    cr_assert(strstr(text, ", anonymous, 0 arenas\n"), "%s", text);
+    ll_snap *s = ll_snap_take(&b, &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    cr_assert_geq(b.fd, 0);
+    cr_assert_not(b.flags & LL_BLOCK_ANONYMOUS);
+    cr_assert_eq(b.base, base, "the block stays where it was");
+    cr_assert(maps_mention("/memfd:snap-named"), "the memfd carries the block's name");
+    ll_block_describe_str(&b, text, sizeof text);
+    cr_assert(strstr(text, ", memfd:snap-named, 0 arenas\n"), "%s", text);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0);
+    memset(b.base, 0x11, b.size);
+    cr_assert_eq(ll_snap_restore(&b, s, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want, b.size), 0);
+    ll_block_release(&b);
+    cr_assert_not(maps_mention("/memfd:snap-named"), "release unmaps and closes the memfd");
+    free(want);
+}
+
+/* Takes the first snapshot in a child under a resource limit (the tracker
+ * is opened before the limit is set); returns the message. */
+static void first_take_limited(int resource, rlim_t limit, char *out, size_t cap)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        ll_block b;
+        ll_error err = {0};
+        if (ll_block_reserve(&b, &err, .size = 16 * MIB) != 0) _exit(2);
+        b.base[0] = 1;
+        if (ll_snap_changed(&b, record, &(visits){0}, &err) != 0) _exit(3);
+        struct rlimit rl = {limit, limit};
+        setrlimit(resource, &rl);
+        ll_snap *s = ll_snap_take(&b, &err);
+        const char *msg = s ? "taken" : err.msg;
+        ssize_t n = write(fds[1], msg, strlen(msg));
+        _exit(n >= 0 && b.fd == -1 && b.base[0] == 1 ? 0 : 1);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d: %s", status, out);
+}
+
+Test(snapshot, memfd_refusals_are_explained)
+{
+    char msg[1024];
+    first_take_limited(RLIMIT_NOFILE, 0, msg, sizeof msg);
+    cr_assert_str_eq(msg, "cannot create the memfd behind the block: Too many open files");
+    first_take_limited(RLIMIT_FSIZE, MIB, msg, sizeof msg);
+    cr_assert_str_eq(msg, "cannot size the memfd behind the block to 16 MiB: File too large");
 }

@@ -219,9 +219,16 @@ Test(snapshot_file, snapshots_after_a_load_never_write_the_file)
     memcpy(want + 299 * 4096, b.base + 299 * 4096, 4096);
     cr_assert_eq(memcmp(b.base, want, b.size), 0);
     uint64_t before = file_hash(path);
+    char text[512];
+    ll_block_describe_str(&b, text, sizeof text);
+    cr_assert(strstr(text, ", a loaded snapshot file, "), "%s", text);
+    cr_assert(b.flags & LL_BLOCK_LOADED);
     fill_page(b.base, 1, 2);
     ll_snap *s = ll_snap_take(&b, &err); /* moves onto a fresh memfd */
     cr_assert_not_null(s, "%s", err.msg);
+    cr_assert_not(b.flags & LL_BLOCK_LOADED);
+    ll_block_describe_str(&b, text, sizeof text);
+    cr_assert(strstr(text, ", memfd:looplive, "), "%s", text);
     memcpy(want, b.base, b.size);
     memset(b.base + 4096, 0x11, 3 * 4096);
     cr_assert_eq(ll_snap_restore(&b, s, &err), 0, "%s", err.msg);

@@ -459,7 +459,10 @@ static void render(ll_host *h)
     if (app && app->render) {
         struct render_call c = {.app = app, .block = &h->block, .canvas = &h->canvas};
         uint64_t t0 = ll_now_ns();
-        if (ll_module_protect(h->module, call_render, &c, &err) != 0) {
+        /* render must not write the block: roll back to the loop's snapshot of
+         * the last frame rather than walking the page tables for one more. */
+        if (ll_module_protect(h->module, call_render, &c, &err,
+                              .snap = ll_loop_snapshot(h->loop)) != 0) {
             host_set_error(h, err.msg);
             h->crashes++;
         }
@@ -507,7 +510,8 @@ static void play_audio(ll_host *h)
     struct audio_call c = {fn, &h->block, h->audio_buf, per, h->audio_rate};
     ll_error err;
     uint64_t t0 = ll_now_ns();
-    if (ll_module_protect(h->module, call_audio, &c, &err) != 0) {
+    if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
+        0) {
         host_set_error(h, err.msg);
         h->crashes++;
     } else {

@@ -261,11 +261,14 @@ static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
         frame_thunk(call);
         return 0;
     }
-    /* The module takes (and drops) its own snapshot around the call, which
-     * moves the start of "written since": collect what came before it (the
-     * host's writes, a reload's re-pointing) first. */
-    if (absorb(loop, err) != 0) return -1;
-    return ll_module_protect(loop->module, frame_thunk, call, err);
+    /* cur is the state the frame starts from: the loop writes nothing to
+     * the block between taking it and this call, so a fault rolls back to it
+     * and the module takes no snapshot of its own. That keeps the frame at
+     * one page table walk (the take after the call), and keeps cur the
+     * newest snapshot, so that walk also sees what the host or a reload's
+     * re-pointing wrote between frames. A fault undoes those writes too:
+     * the block goes back to where the previous frame left it. */
+    return ll_module_protect(loop->module, frame_thunk, call, err, .snap = loop->cur);
 }
 
 /* ---- one simulated frame ------------------------------------------------- */
@@ -333,7 +336,10 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         call.live = &none;
     }
     if (call_app(loop, &call, err) != 0) {
-        absorb(loop, NULL); /* the module put the block back; cur still holds */
+        /* The module put the block back to cur (the newest snapshot): the
+         * hash already describes it and nothing is written since. Should
+         * the restore have failed, pick up whatever is left. */
+        absorb(loop, NULL);
         return -1;
     }
     /* The pages the frame wrote, and the state after it, in one walk. */
@@ -742,6 +748,11 @@ void ll_loop_set_speed(ll_loop *loop, double speed)
 uint64_t ll_loop_hash(const ll_loop *loop)
 {
     return loop->hash.total;
+}
+
+ll_snap *ll_loop_snapshot(const ll_loop *loop)
+{
+    return loop->cur;
 }
 
 ll_loop_status ll_loop_status_get(const ll_loop *loop)

@@ -158,39 +158,39 @@ void memory_prefault(uint8_t *base, uint64_t size)
     }
 }
 
+/* The name the snapshot layer gives the block's memfd: the caller's, or
+ * "looplive". memfd_create takes up to 249 bytes; the handle keeps fewer. */
+static int set_name(ll_block *block, const char *name, ll_error *err)
+{
+    if (!name || !name[0]) name = "looplive";
+    size_t len = strlen(name);
+    if (len >= sizeof block->name)
+        return ll_fail(err, EINVAL,
+                       "block name '%.40s...' is %zu bytes, longer than %zu (it names the "
+                       "block's memfd in /proc/PID/maps)",
+                       name, len, sizeof block->name - 1);
+    memcpy(block->name, name, len + 1);
+    return 0;
+}
+
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
 {
     memset(block, 0, sizeof *block);
     block->fd = -1;
     uint64_t align = p->huge_pages ? MEMORY_HUGE_PAGE : ll_page_size();
     uint64_t size = ll_align_up(p->size, align);
-    if (check_params(p, size, align, err) != 0) return -1;
+    if (set_name(block, p->name, err) != 0 || check_params(p, size, align, err) != 0) return -1;
     uint64_t base = (uint64_t)(uintptr_t)p->base;
-    uint8_t *at;
-    if (p->huge_pages) {
-        at = map_huge(base, size, err);
-        if (!at) return -1;
-        block->flags |= LL_BLOCK_ANONYMOUS;
-        if (madvise(at, size, MADV_HUGEPAGE) == 0) block->flags |= LL_BLOCK_HUGE;
-    } else {
-        int fd = memfd_create(p->name ? p->name : "looplive", MFD_CLOEXEC);
-        if (fd < 0)
-            return ll_fail(err, errno, "cannot create the memfd behind the block: %s",
-                           strerror(errno));
-        if (ftruncate(fd, (off_t)size) != 0) {
-            int code = errno;
-            close(fd);
-            char a[32];
-            return ll_fail(err, code, "cannot size the memfd behind the block to %s: %s",
-                           ll_size_format(size, a, sizeof a), strerror(code));
-        }
-        at = map_at(base, size, MAP_PRIVATE, fd, err);
-        if (!at) {
-            close(fd);
-            return -1;
-        }
-        block->fd = fd;
-    }
+    /* Plain anonymous memory: a first write costs one zeroed page. A memfd
+     * mapped MAP_PRIVATE would cost two (the shmem page behind the hole,
+     * then the private copy of it); the snapshot layer moves the block onto
+     * a memfd at the first take, so a program that never takes one never
+     * pays for it. */
+    uint8_t *at = p->huge_pages ? map_huge(base, size, err)
+                                : map_at(base, size, MAP_PRIVATE | MAP_ANONYMOUS, -1, err);
+    if (!at) return -1;
+    block->flags |= LL_BLOCK_ANONYMOUS;
+    if (p->huge_pages && madvise(at, size, MADV_HUGEPAGE) == 0) block->flags |= LL_BLOCK_HUGE;
     block->base = at;
     block->size = size;
     block->page_size = ll_page_size();

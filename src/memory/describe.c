@@ -41,6 +41,18 @@ static void describe_arena(text *t, const ll_block *block, const ll_arena *a)
     text_add(t, "\n");
 }
 
+/* What is behind the mapping: "anonymous" until the first snapshot, then
+ * the memfd as /proc/PID/maps names it, or the loaded snapshot file. */
+static void backing_name(const ll_block *block, char *out, size_t cap)
+{
+    if (block->flags & LL_BLOCK_LOADED)
+        snprintf(out, cap, "a loaded snapshot file");
+    else if (block->fd >= 0)
+        snprintf(out, cap, "memfd:%s", block->name[0] ? block->name : "looplive");
+    else
+        snprintf(out, cap, "anonymous");
+}
+
 static void describe(text *t, const ll_block *block)
 {
     char size[32], com[32];
@@ -52,11 +64,13 @@ static void describe(text *t, const ll_block *block)
     uint64_t end = base + block->size, free_at = base;
     const memory_header *h = memory_header_of(block);
     uint32_t count = h ? h->arena_count : 0;
+    char backing[LL_BLOCK_NAME_MAX + 32];
+    backing_name(block, backing, sizeof backing);
     text_add(
         t, "block 0x%llx-0x%llx %s, committed %s, %s%s%s, %u arena%s\n", (unsigned long long)base,
         (unsigned long long)end, ll_size_format(block->size, size, sizeof size),
-        ll_size_format(ll_block_committed(block), com, sizeof com),
-        block->fd >= 0 ? "memfd" : "anonymous", block->flags & LL_BLOCK_HUGE ? ", huge pages" : "",
+        ll_size_format(ll_block_committed(block), com, sizeof com), backing,
+        block->flags & LL_BLOCK_HUGE ? ", huge pages" : "",
         block->flags & LL_BLOCK_PREFAULTED ? ", prefaulted" : "", count, count == 1 ? "" : "s");
     if (!h) return;
     text_add(t, "  %-20s 0x%llx  %s\n", "block header", (unsigned long long)base,

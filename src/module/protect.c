@@ -1,5 +1,6 @@
 /* protect.c - survive a crash in module code.
- * ll_module_protect snapshots the block, arms a per-thread guard and calls in.
+ * ll_module_protect snapshots the block (or takes the caller's snapshot),
+ * arms a per-thread guard and calls in.
  * A fault while a guard is armed jumps back to it (siglongjmp from the
  * handler, which runs on an alternate stack so that a stack overflow can be
  * caught too); the block is restored and the code rolled back. A fault with no
@@ -229,7 +230,7 @@ static void describe_fault(ll_module *m, const guard *g)
     }
 }
 
-static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
+static int recover(ll_module *m, const guard *g, ll_snap *snap, int own, ll_error *err)
 {
     /* Back to the mask of the faulting code, with the fault signals open. */
     sigset_t mask = g->mask;
@@ -245,7 +246,7 @@ static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
             snprintf(block, sizeof block, "block restored to its state before the call");
         else
             snprintf(block, sizeof block, "block NOT restored: %s", serr.msg);
-        ll_snap_drop(m->block, snap);
+        if (own) ll_snap_drop(m->block, snap);
     }
     module_rollback(m);
     char code[64];
@@ -267,15 +268,18 @@ static int recover(ll_module *m, const guard *g, ll_snap *snap, ll_error *err)
                    (unsigned long long)crashed, code, block);
 }
 
-int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err)
+int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err,
+                       const ll_protect_params *p)
 {
     if (m->unprotected) {
         fn(ctx);
         return 0;
     }
     if (ensure_alt_stack(err) != 0) return -1;
-    ll_snap *snap = NULL;
-    if (m->block && !(snap = ll_snap_take(m->block, err))) return -1;
+    /* The caller's snapshot, or one of our own (a page table walk). */
+    ll_snap *snap = m->block ? p->snap : NULL;
+    int own = m->block && !snap;
+    if (own && !(snap = ll_snap_take(m->block, err))) return -1;
     guard g;
     memset(&g, 0, sizeof g);
     g.module = m;
@@ -286,10 +290,10 @@ int ll_module_protect(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *
         current_guard = &g;
         fn(ctx);
         current_guard = g.prev;
-        if (snap) ll_snap_drop(m->block, snap);
+        if (own) ll_snap_drop(m->block, snap);
         module_mark_good(m);
         return 0;
     }
     current_guard = g.prev;
-    return recover(m, &g, snap, err);
+    return recover(m, &g, snap, own, err);
 }

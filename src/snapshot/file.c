@@ -389,6 +389,7 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
     if (block->fd >= 0) close(block->fd);
     block->fd = f.fd;
     block->flags &= ~(uint32_t)(LL_BLOCK_ANONYMOUS | LL_BLOCK_HUGE);
+    block->flags |= LL_BLOCK_LOADED;
     st->base_fd = f.fd;
     st->base_off = f.h.data_offset;
     st->base_writable = 0;

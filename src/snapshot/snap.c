@@ -290,18 +290,22 @@ static int copy_base(const snap_state *st, const ll_block *block, int fd, ll_err
     return rc;
 }
 
-/* Moves the block onto a fresh memfd holding its current bytes: after a
- * load (the baseline is a file we must never write), on an anonymous block,
- * and after a fork (the old memfd is shared with the other process). */
+/* Moves the block onto a fresh memfd holding its current bytes: on the
+ * first take (a block is reserved anonymous), after a load (the baseline is
+ * a file we must never write), and after a fork (the old memfd is shared
+ * with the other process). The memfd carries the block's name, so that
+ * /proc/PID/maps shows memfd:NAME. */
 static int migrate(snap_state *st, ll_block *block, ll_error *err)
 {
-    int fd = memfd_create("looplive", MFD_CLOEXEC);
+    int fd = memfd_create(block->name[0] ? block->name : "looplive", MFD_CLOEXEC);
     if (fd < 0)
-        return ll_fail(err, errno, "memfd_create for the snapshot baseline: %s", strerror(errno));
+        return ll_fail(err, errno, "cannot create the memfd behind the block: %s", strerror(errno));
     if (ftruncate(fd, (off_t)block->size) != 0) {
         int code = errno;
         close(fd);
-        return ll_fail(err, code, "sizing the snapshot baseline memfd: %s", strerror(code));
+        char a[32];
+        return ll_fail(err, code, "cannot size the memfd behind the block to %s: %s",
+                       ll_size_format(block->size, a, sizeof a), strerror(code));
     }
     if (copy_base(st, block, fd, err) != 0) goto fail;
     for (size_t r = 0; r < st->run_count; r++) {
@@ -320,7 +324,7 @@ static int migrate(snap_state *st, ll_block *block, ll_error *err)
     }
     if (block->fd >= 0) close(block->fd);
     block->fd = fd;
-    block->flags &= ~(uint32_t)(LL_BLOCK_ANONYMOUS | LL_BLOCK_HUGE);
+    block->flags &= ~(uint32_t)(LL_BLOCK_ANONYMOUS | LL_BLOCK_HUGE | LL_BLOCK_LOADED);
     st->base_fd = fd;
     st->base_off = 0;
     st->base_writable = 1;

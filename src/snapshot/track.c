@@ -33,6 +33,7 @@ typedef struct pm_scan_arg {
 #define PAGEMAP_PRESENT    (1ull << 63)
 #define PAGEMAP_SWAPPED    (1ull << 62)
 #define PAGEMAP_FILE       (1ull << 61)
+#define PAGEMAP_EXCLUSIVE  (1ull << 56)
 
 static int scan_ioctl(int fd, uint64_t start, uint64_t end, pm_page_region *vec, uint64_t *walk_end)
 {
@@ -137,6 +138,24 @@ static int scan_pagemap_scan(snap_state *st, const ll_block *block, ll_error *er
     return 0;
 }
 
+/* An anonymous block maps the shared zero page where it was only read; the
+ * pagemap file hides PFNs from us, but such a page is never exclusively
+ * mapped and holds zeros, which is what the missing baseline holds too. The
+ * page may have become a guard page (PROT_NONE) since: read it through
+ * process_vm_readv, which fails there instead of faulting, and count a page
+ * that cannot be read as written. */
+static int shared_zero(const ll_block *block, uint64_t off)
+{
+    static __thread uint64_t buf[8192];
+    if (block->page_size > sizeof buf) return 0;
+    struct iovec local = {buf, block->page_size};
+    struct iovec remote = {block->base + off, block->page_size};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)block->page_size) return 0;
+    for (uint64_t i = 0; i < block->page_size / 8; i++)
+        if (buf[i]) return 0;
+    return 1;
+}
+
 static int scan_pagemap(snap_state *st, const ll_block *block, ll_error *err)
 {
     uint64_t page = block->page_size, pages = block->size / page;
@@ -151,6 +170,8 @@ static int scan_pagemap(snap_state *st, const ll_block *block, ll_error *err)
         for (uint64_t j = 0; j < n; j++) {
             uint64_t e = entries[j];
             if (!(e & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)) || (e & PAGEMAP_FILE)) continue;
+            if (st->base_fd < 0 && !(e & PAGEMAP_EXCLUSIVE) && shared_zero(block, (i + j) * page))
+                continue;
             if (push_run(st, (i + j) * page, page) != 0)
                 return ll_fail(err, ENOMEM, "out of memory for the written-page list");
         }

@@ -1,0 +1,10 @@
+# perf.mk - the application library the bench's loop group drives through
+# a module (loop_frame_module_us): $(BUILD)/bench/loop_app.so, found beside
+# the bench binary.
+BENCH_LOOP_APP := $(BUILD)/bench/loop_app.so
+
+$(BENCH_LOOP_APP): bench/loop_module/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $<
+
+EXTRA_TARGETS += $(BENCH_LOOP_APP)
