@@ -352,6 +352,10 @@ Test(advise, errors)
     cr_assert(strstr(err.msg, "no safe gap holds 100 TiB: the largest is "), "%s", err.msg);
     cr_assert(strstr(err.msg, "(try: --size "), "%s", err.msg);
     cr_assert_eq(err.code, ENOSPC);
+    /* A size that wraps past 2^64 when rounded up to a page is no 0-byte block. */
+    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .size = UINT64_MAX - 100), -1);
+    cr_assert_str_eq(err.msg, "size 18446744073709551515 B is larger than any address space "
+                              "(try: --size 1G)");
     cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .align = 3 * LL_MIB), -1);
     cr_assert_str_eq(err.msg, "alignment 3145728 is not a power of two (try: --align 2M)");
     cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .align = 1024), -1);

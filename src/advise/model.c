@@ -290,6 +290,9 @@ static int check_params(const ll_advise_params *p, const ll_kernel *k, ll_advice
 {
     char b1[32];
     a->size = p->size ? ll_align_up(p->size, k->page_size) : LL_GIB;
+    if (a->size < p->size) /* rounding up to a page wrapped past 2^64 */
+        return ll_fail(err, EINVAL, "size %llu B is larger than any address space (try: --size 1G)",
+                       (unsigned long long)p->size);
     a->align = p->align ? p->align : 2 * LL_MIB;
     if (!ll_is_pow2(a->align))
         return ll_fail(err, EINVAL, "alignment %llu is not a power of two (try: --align 2M)",
