@@ -16,19 +16,13 @@
  * wrote into it, the other's untouched pages would change under it. So
  * neither writes it: the first take after a fork copies the baseline into a
  * fresh memfd (O(baseline data), once). Forks are counted from library load
- * (a constructor registers the handlers), and a memfd born before the last
- * fork is treated as shared even if this layer first sees it afterwards. */
+ * (a constructor registers the handlers). A memfd this layer did not see
+ * being made (its state was ended and begun again) is treated as shared once
+ * any fork happened: a clock comparison with its birth time would be wrong
+ * whenever the wall clock steps back, and a wrong guess here corrupts the
+ * other process's pages, where a needless copy only costs time. */
 
 static uint64_t fork_epoch;
-static uint64_t last_fork_ns; /* CLOCK_REALTIME, like a file's birth time */
-
-static void on_fork_prepare(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    __atomic_store_n(&last_fork_ns, (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec,
-                     __ATOMIC_RELAXED);
-}
 
 static void on_fork(void)
 {
@@ -37,7 +31,7 @@ static void on_fork(void)
 
 __attribute__((constructor)) static void fork_register(void)
 {
-    pthread_atfork(on_fork_prepare, on_fork, on_fork);
+    pthread_atfork(NULL, on_fork, on_fork);
 }
 
 uint64_t snap_fork_epoch(void)
@@ -45,16 +39,10 @@ uint64_t snap_fork_epoch(void)
     return __atomic_load_n(&fork_epoch, __ATOMIC_RELAXED);
 }
 
-/* Whether another process may map fd: it existed when this process (or an
- * ancestor since library load) forked. Without a birth time, any fork. */
-static int maybe_shared(int fd)
+/* Whether another process may map a memfd made before this state began. */
+static int maybe_shared(void)
 {
-    if (!snap_fork_epoch()) return 0;
-    struct statx sx;
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME))
-        return 1;
-    uint64_t born = (uint64_t)sx.stx_btime.tv_sec * 1000000000ull + sx.stx_btime.tv_nsec;
-    return born <= __atomic_load_n(&last_fork_ns, __ATOMIC_RELAXED);
+    return snap_fork_epoch() != 0;
 }
 
 /* ---- per-block state ------------------------------------------------- */
@@ -81,7 +69,7 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
     st->tracker = track_detect();
     st->pagemap_fd = st->pidfd = -1;
     st->base_fd = block->fd;
-    st->base_writable = block->fd >= 0 && !maybe_shared(block->fd);
+    st->base_writable = block->fd >= 0 && !maybe_shared();
     st->fork_epoch = snap_fork_epoch();
     if (track_open(st, err) != 0) {
         track_close(st);
