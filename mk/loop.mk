@@ -30,3 +30,6 @@ $(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<
 
 EXTRA_TARGETS += $(LOOP_TEST_APPS)
+
+# The out-of-memory test makes one realloc size fail (see the test).
+$(BUILD)/tests/test_loop_oom: override LDFLAGS += -Wl,--wrap=realloc

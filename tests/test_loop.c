@@ -1,6 +1,7 @@
 /* test_loop.c - record, play in a loop, reload during playback, rewind,
  * pause/step/speed and the O(pages written) hash. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -359,6 +360,12 @@ Test(loop, create_errors)
     cr_assert(strstr(err.msg, "needs a reserved block and .app or .module"), "%s", err.msg);
     cr_assert_null(ll_loop_create(&block, &err, .app = &app_v1, .fps = -1));
     cr_assert(strstr(err.msg, "frame rate -1 is out of range"), "%s", err.msg);
+    cr_assert_null(ll_loop_create(&block, &err, .app = &app_v1, .fps = NAN));
+    cr_assert(strstr(err.msg, "frame rate nan is out of range"), "%s", err.msg);
+    cr_assert_null(ll_loop_create(&block, &err, .app = &app_v1, .rewind_seconds = 1e9));
+    cr_assert(strstr(err.msg, "rewind window of 1e+09 s is out of range"), "%s", err.msg);
+    cr_assert_null(ll_loop_create(&block, &err, .app = &app_v1, .rewind_seconds = NAN));
+    cr_assert(strstr(err.msg, "rewind window of nan s is out of range"), "%s", err.msg);
 }
 
 Test(loop, no_rewind_window)

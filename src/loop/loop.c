@@ -159,9 +159,10 @@ static int entry_set_pages(ring_entry *e, const loop_pages *set)
     return 0;
 }
 
-/* Files the frame just run: its state before (cur), its input, its pages. */
-static void ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t play_pos,
-                      uint64_t rec_len)
+/* Files the frame just run: its state before (cur), its input, its pages.
+ * Out of memory: the window is cleared and -1 returned for the caller to say. */
+static int ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t play_pos,
+                     uint64_t rec_len)
 {
     if (loop->ring_count == loop->ring_cap) {
         ring_entry *old = ring_at(loop, 0);
@@ -174,7 +175,7 @@ static void ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t
     if (entry_set_pages(e, &loop->pending) != 0) {
         ring_clear(loop); /* cannot remember what changed: forget the window */
         ll_snap_drop(loop->block, loop->cur);
-        return;
+        return -1;
     }
     e->snap = loop->cur;
     e->frame = frame;
@@ -186,6 +187,7 @@ static void ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t
     e->cut = loop->pending_cut;
     memcpy(ring_input(loop, e), input, loop->ring_input_size);
     loop->ring_count++;
+    return 0;
 }
 
 /* ---- the application ------------------------------------------------------ */
@@ -345,13 +347,13 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     /* The pages the frame wrote, and the state after it, in one walk. */
     ll_snap *next = ll_snap_take_visit(loop->block, changed_visit, loop, err);
     if (!next) return -1;
-    int no_memory = keep_last(loop) != 0;
+    int last_lost = keep_last(loop) != 0, no_memory = 0, window_lost = 0;
     uint64_t rec_len = s ? s->count : 0;
     if (loop->mode == LL_LOOP_RECORDING && s &&
         loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
         no_memory = 1;
     if (loop->ring_cap) {
-        ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len);
+        window_lost = ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len) != 0;
     } else {
         ll_snap_drop(loop->block, loop->cur);
     }
@@ -365,6 +367,17 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         return loop_fail(err, ENOMEM, "out of memory after frame %llu: recording stopped",
                          (unsigned long long)(loop->frame - 1));
     }
+    if (last_lost)
+        return loop_fail(err, ENOMEM,
+                         "out of memory after frame %llu: its page list for the determinism "
+                         "check was not kept (try: a smaller block or fewer pages written per "
+                         "frame)",
+                         (unsigned long long)(loop->frame - 1));
+    if (window_lost)
+        return loop_fail(err, ENOMEM,
+                         "out of memory after frame %llu: the rewind window was cleared (try: a "
+                         "shorter .rewind_seconds)",
+                         (unsigned long long)(loop->frame - 1));
     return 0;
 }
 
@@ -415,8 +428,14 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     if (!block || !block->base || !p || (!p->app && !p->module))
         return ll_fail(err, EINVAL, "ll_loop_create needs a reserved block and .app or .module"),
                NULL;
-    if (p->fps < 0 || p->fps > 100000)
+    if (!(p->fps >= 0 && p->fps <= 100000))
         return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps), NULL;
+    if (isnan(p->rewind_seconds) || p->rewind_seconds > 3600)
+        return ll_fail(err, EINVAL,
+                       "rewind window of %g s is out of range (try: .rewind_seconds = 2; at most "
+                       "3600, below 0 for none)",
+                       p->rewind_seconds),
+               NULL;
     ll_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return ll_fail(err, ENOMEM, "out of memory"), NULL;
     loop->block = block;
