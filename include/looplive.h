@@ -666,7 +666,9 @@ typedef struct ll_protect_params {
  * handler (the process dies as it would have). Also returns -1 without
  * calling when the protection cannot be set up (the block's snapshot
  * failed). Without .snap each call costs a snapshot take (one walk of the
- * block's page tables, about 30 ns per mapped page) and drop. */
+ * block's page tables, about 30 ns per mapped page) and drop. fn must
+ * return normally: leaving it by longjmp (or a C++ exception) would leave
+ * the protection pointing at a dead stack frame. */
 int ll_module_protect_(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err,
                        const ll_protect_params *params);
 #define ll_module_protect(module, fn, ctx, err, ...)                                               \

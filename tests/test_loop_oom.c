@@ -12,7 +12,7 @@ void *__real_realloc(void *ptr, size_t size);
 void *__wrap_realloc(void *ptr, size_t size);
 
 static size_t fail_size; /* a realloc of exactly this many bytes fails, */
-static int fail_skip;     /* after this many of that size went through */
+static int fail_skip;    /* after this many of that size went through */
 
 void *__wrap_realloc(void *ptr, size_t size)
 {

@@ -151,9 +151,9 @@ Test(memory_block, size_below_a_page)
     ll_block b;
     cr_assert_eq(ll_block_reserve(&b, &err, .size = 100), -1);
     cr_assert_eq(err.code, EINVAL);
-    cr_assert_str_eq(err.msg, "block size 100 B is below the page size 4 KiB");
+    cr_assert_str_eq(err.msg, "block size 100 B is below the page size 4 KiB (try: .size = 4 KiB)");
     cr_assert_eq(ll_block_reserve(&b, &err), -1);
-    cr_assert_str_eq(err.msg, "block size 0 B is below the page size 4 KiB");
+    cr_assert_str_eq(err.msg, "block size 0 B is below the page size 4 KiB (try: .size = 4 KiB)");
 }
 
 Test(memory_block, size_above_the_address_space)

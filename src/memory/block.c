@@ -39,8 +39,9 @@ static int check_params(const ll_block_params *p, uint64_t size, uint64_t align,
     uint64_t base = (uint64_t)(uintptr_t)p->base;
     uint64_t limit = memory_address_limit();
     if (p->size < ll_page_size())
-        return ll_fail(err, EINVAL, "block size %llu B is below the page size %s",
-                       (unsigned long long)p->size, ll_size_format(ll_page_size(), a, sizeof a));
+        return ll_fail(err, EINVAL, "block size %llu B is below the page size %s (try: .size = %s)",
+                       (unsigned long long)p->size, ll_size_format(ll_page_size(), a, sizeof a),
+                       ll_size_format(ll_page_size(), b, sizeof b));
     if (size > limit || size < p->size)
         return ll_fail(err, EINVAL, "block size %s is larger than the %s (%d-bit) address space",
                        ll_size_format(p->size, a, sizeof a), ll_size_format(limit, b, sizeof b),
