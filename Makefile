@@ -37,7 +37,7 @@ BENCH   := $(BUILD)/looplive-bench
 EXTRA_TARGETS :=
 CLI_LDLIBS    :=
 
-.PHONY: all test test-run test-asan bench install uninstall format format-check lint run clean deps deps-test deps-bench
+.PHONY: all build-tests test test-run test-asan bench install uninstall format format-check lint run clean deps deps-test deps-bench
 all: $(LIBA) $(LIBSO) $(CLI)
 
 -include mk/*.mk
@@ -92,6 +92,9 @@ deps-bench:
 $(LIB_OBJ) $(CLI_OBJ): | deps
 
 # --- test -----------------------------------------------------------------
+# Every test and the bench, built but not run (CI builds them with clang).
+build-tests: all $(TESTS) $(BENCH)
+
 test: deps-test
 	$(MAKE) --no-print-directory all $(TESTS)
 	$(MAKE) --no-print-directory test-run

@@ -14,7 +14,8 @@
 #include "base/base.h"
 #include "maps/maps.h"
 
-static const char *samples[] = {"bash", "nopie-threads", "pie-threads", "python3", "static"};
+/* bash, nopie-threads, pie-threads, python3, static */
+enum { KNOWN_SAMPLES = 5 };
 
 /* The mapping count and "total kB" of a pmap -x listing. */
 static void pmap_oracle(const char *path, size_t *count, uint64_t *total_kib)
@@ -44,7 +45,7 @@ Test(maps, samples_agree_with_pmap)
 {
     glob_t g;
     cr_assert_eq(glob("../shared/data/maps/*.maps", 0, NULL, &g), 0, "no samples found");
-    cr_assert_geq(g.gl_pathc, LL_ARRAY_COUNT(samples));
+    cr_assert_geq(g.gl_pathc, KNOWN_SAMPLES);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         ll_maps m;
         ll_error err;
