@@ -1,0 +1,38 @@
+#!/bin/bash
+# cli_replay_faults.sh - `looplive replay` with applications that fail
+# (tests/faults/replay_app.c): init returns -1, no update function (so no
+# recording can start), a crash when a frame is run again (so the
+# determinism check stops).
+set -u
+BUILD=${BUILD:-build}
+LL=$BUILD/looplive
+T=$(mktemp -d /tmp/looplive-replay-faults-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+# expect STATUS TEXT CMD...: the command exits STATUS and prints TEXT.
+expect() {
+    local want=$1 text=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    local got=$?
+    if [ "$got" != "$want" ] || ! grep -qF -- "$text" "$T/out" "$T/err"; then
+        echo "FAIL: $* -> exit $got (want $want), wanted: $text"
+        sed 's/^/  out: /' "$T/out" | head -5; sed 's/^/  err: /' "$T/err" | head -5
+        fails=$((fails + 1))
+    fi
+}
+
+printf '3\n' >"$T/three.script"
+APP=$BUILD/tests/replay
+expect 1 "looplive: $APP""_init_fails.so: init failed: it returned -1" \
+    $LL replay -q --module ${APP}_init_fails.so --script "$T/three.script" --output "$T/a.llrec"
+expect 1 "looplive: cannot record: application faultapp: api version 1, input size 8, update missing" \
+    $LL replay -q --module ${APP}_no_update.so --script "$T/three.script" --output "$T/b.llrec"
+# Recording runs each frame once, so it works; the check runs each twice.
+$LL replay -q --module ${APP}_rerun_crash.so --script "$T/three.script" --output "$T/c.llrec" ||
+    { echo "FAIL: recording with the rerun_crash application"; fails=$((fails + 1)); }
+expect 1 "looplive: determinism check stopped at frame 0: SIGSEGV (Segmentation fault) at address 0x10" \
+    $LL replay --module ${APP}_rerun_crash.so --recording "$T/c.llrec" --determinism
+
+echo "cli_replay_faults: $fails failed"
+[ $fails = 0 ]
