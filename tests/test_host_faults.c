@@ -95,7 +95,8 @@ Test(host_faults, sdl_audio_device_that_does_not_open)
     ll_error err = {0};
     cr_assert_eq(sdl_open_with(test_file("fake_sdl.so"), "audio", &p, &err), 0, "%s", err.msg);
     cr_assert_eq(p.audio_open(&p, &err), 0);
-    cr_assert_str_eq(err.msg, "cannot open an audio device: fake: no sound card (try: without --audio)");
+    cr_assert_str_eq(err.msg,
+                     "cannot open an audio device: fake: no sound card (try: without --audio)");
     p.close(&p);
 }
 

@@ -111,9 +111,8 @@ void SDL_SetWindowTitle(SDL_Window *w, const char *title)
     (void)w, (void)title;
 }
 
-SDL_AudioDeviceID SDL_OpenAudioDevice(const char *device, int iscapture,
-                                      const SDL_AudioSpec *want, SDL_AudioSpec *have,
-                                      int changes)
+SDL_AudioDeviceID SDL_OpenAudioDevice(const char *device, int iscapture, const SDL_AudioSpec *want,
+                                      SDL_AudioSpec *have, int changes)
 {
     (void)device, (void)iscapture, (void)changes;
     if (failing("audio")) {
