@@ -85,7 +85,9 @@ Test(host_faults, sdl_window_that_does_not_open)
     cr_assert_eq(sdl_open_with(test_file("fake_sdl.so"), "window", &p, &err), -1);
     /* 64 wide at scale 2; 32 rows and the status strip under them. */
     cr_assert(strstr(err.msg, "cannot open a 128x"), "%s", err.msg);
-    cr_assert(strstr(err.msg, " window: fake: no window today"), "%s", err.msg);
+    cr_assert(
+        strstr(err.msg, " window: fake: no window today (try: a smaller --scale, or --headless)"),
+        "%s", err.msg);
     p.close(&p);
 }
 
@@ -128,7 +130,8 @@ Test(host_faults, terminal_modes_unreadable)
     dup2(in, 0), dup2(out, 1);
     close(in), close(out), close(slave), close(master);
     cr_assert_eq(rc, -1);
-    cr_assert_str_eq(err.msg, "cannot read the terminal modes: Input/output error");
+    cr_assert_str_eq(err.msg, "cannot read the terminal modes: Input/output error (try: --headless "
+                              "--frames N, or --platform sdl)");
 }
 
 Test(host_faults, watcher_that_cannot_start)
@@ -138,7 +141,9 @@ Test(host_faults, watcher_that_cannot_start)
     host_builder *b = host_builder_open("/tmp", "true", &err);
     fail_inotify = 0;
     cr_assert_null(b);
-    cr_assert(strstr(err.msg, "cannot start watching /tmp: Too many open files"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "cannot start watching /tmp: Too many open files (try: raise "
+                              "fs.inotify.max_user_instances, or run without --watch)"),
+              "%s", err.msg);
 }
 
 Test(host_faults, build_that_cannot_run)
@@ -164,5 +169,6 @@ Test(host_faults, build_that_cannot_run)
     unlink(path);
     rmdir(dir);
     cr_assert_eq(r, -1, "the build started");
-    cr_assert_str_eq(err.msg, "cannot run the build 'make app': Resource temporarily unavailable");
+    cr_assert_str_eq(err.msg, "cannot run the build 'make app': Resource temporarily unavailable "
+                              "(try: check that /bin/sh runs)");
 }

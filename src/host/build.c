@@ -110,7 +110,10 @@ host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
     b->cmd = strdup(cmd);
     b->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (b->inotify < 0 || !b->cmd) {
-        ll_fail(err, errno, "cannot start watching %s: %s", dir, strerror(errno));
+        ll_fail(err, errno,
+                "cannot start watching %s: %s (try: raise fs.inotify.max_user_instances, or run "
+                "without --watch)",
+                dir, strerror(errno));
         host_builder_close(b);
         return NULL;
     }
@@ -174,7 +177,8 @@ static int start_build(host_builder *b, ll_error *err)
     if (rc != 0) {
         close(fds[0]);
         b->pid = 0;
-        return ll_fail(err, rc, "cannot run the build '%s': %s", b->cmd, strerror(rc));
+        return ll_fail(err, rc, "cannot run the build '%s': %s (try: check that /bin/sh runs)",
+                       b->cmd, strerror(rc));
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     b->out = fds[0];

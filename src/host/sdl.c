@@ -127,8 +127,9 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     s->window = s->SDL_CreateWindow("looplive", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                                     s->frame_w, s->frame_h, SDL_WINDOW_SHOWN);
     if (!s->window)
-        return ll_fail(err, EIO, "cannot open a %dx%d window: %s", s->frame_w, s->frame_h,
-                       s->SDL_GetError());
+        return ll_fail(err, EIO,
+                       "cannot open a %dx%d window: %s (try: a smaller --scale, or --headless)",
+                       s->frame_w, s->frame_h, s->SDL_GetError());
     *canvas = (ll_canvas){.width = s->width, .height = s->height, .pixels = s->canvas};
     return 0;
 }

@@ -179,7 +179,10 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     if (!t) return -1;
     if (tcgetattr(STDIN_FILENO, &term_saved) != 0) {
         term_free(t);
-        return ll_fail(err, errno, "cannot read the terminal modes: %s", strerror(errno));
+        return ll_fail(
+            err, errno,
+            "cannot read the terminal modes: %s (try: --headless --frames N, or --platform sdl)",
+            strerror(errno));
     }
     term_raw = term_saved;
     /* Keep ISIG: Ctrl-C still sends SIGINT, and the handler restores. */
