@@ -10,17 +10,7 @@ T=$(mktemp -d /tmp/looplive-replay-faults-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
 
-# expect STATUS TEXT CMD...: the command exits STATUS and prints TEXT.
-expect() {
-    local want=$1 text=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local got=$?
-    if [ "$got" != "$want" ] || ! grep -qF -- "$text" "$T/out" "$T/err"; then
-        echo "FAIL: $* -> exit $got (want $want), wanted: $text"
-        sed 's/^/  out: /' "$T/out" | head -5; sed 's/^/  err: /' "$T/err" | head -5
-        fails=$((fails + 1))
-    fi
-}
+. tests/lib/expect.sh
 
 printf '3\n' >"$T/three.script"
 APP=$BUILD/tests/replay

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "memory/memory.h"
+#include "lib/proc_self.h"
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA           0x53564d41
@@ -35,16 +36,6 @@ static int range_is_free(uint64_t start, uint64_t size)
     if (p == MAP_FAILED) return 0;
     munmap(p, size);
     return p == want;
-}
-
-static int maps_mention(const char *needle)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[4096];
-    int found = 0;
-    while (f && fgets(line, sizeof line, f)) found |= strstr(line, needle) != NULL;
-    if (f) fclose(f);
-    return found;
 }
 
 Test(memory_block, reserve_at_requested_base)

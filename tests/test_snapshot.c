@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "snapshot/helpers.h"
+#include "lib/proc_self.h"
 
 #define MIB (1ull << 20)
 
@@ -424,16 +425,6 @@ Test(snapshot, release_frees_the_snapshots)
     ll_block_release(&b); /* no ll_snap_end: the release does it (ASan checks the leak) */
     cr_assert_null(b.snap);
     cr_assert_eq(open_fd_count(), before, "every descriptor of the block and tracker is closed");
-}
-
-static int maps_mention(const char *needle)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[4096];
-    int found = 0;
-    while (f && fgets(line, sizeof line, f)) found |= strstr(line, needle) != NULL;
-    if (f) fclose(f);
-    return found;
 }
 
 Test(snapshot, first_take_moves_the_block_onto_a_named_memfd)
