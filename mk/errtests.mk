@@ -22,5 +22,5 @@ EXTRA_TARGETS += $(BUILD)/tests/fake_sdl.so $(BUILD)/tests/fake_sdl_partial.so $
 # test_host_faults makes inotify_init1, posix_spawn and tcgetattr fail on
 # demand; test_maps_faults makes PTRACE_TRACEME fail.
 $(BUILD)/tests/test_host_faults: override LDFLAGS += -Wl,--wrap=inotify_init1 \
-    -Wl,--wrap=posix_spawn -Wl,--wrap=tcgetattr
+    -Wl,--wrap=posix_spawn -Wl,--wrap=tcgetattr -Wl,--wrap=pipe2
 $(BUILD)/tests/test_maps_faults: override LDFLAGS += -Wl,--wrap=ptrace

@@ -24,8 +24,16 @@ int __wrap_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 int __real_tcgetattr(int fd, struct termios *t);
 int __wrap_tcgetattr(int fd, struct termios *t);
+int __real_pipe2(int fds[2], int flags);
+int __wrap_pipe2(int fds[2], int flags);
 
-static int fail_inotify, fail_spawn, fail_tcgetattr;
+static int fail_inotify, fail_spawn, fail_tcgetattr, fail_pipe;
+
+int __wrap_pipe2(int fds[2], int flags)
+{
+    if (fail_pipe) return errno = EMFILE, -1;
+    return __real_pipe2(fds, flags);
+}
 
 int __wrap_inotify_init1(int flags)
 {
@@ -146,7 +154,9 @@ Test(host_faults, watcher_that_cannot_start)
               "%s", err.msg);
 }
 
-Test(host_faults, build_that_cannot_run)
+/* A source change under the watched directory starts a build; *fail makes
+ * one system call of that start fail, and the error must be want. */
+static void build_fails(int *fail, const char *want)
 {
     char dir[] = "/tmp/ll-faults-XXXXXX";
     cr_assert(mkdtemp(dir));
@@ -158,17 +168,28 @@ Test(host_faults, build_that_cannot_run)
     int fd = open(path, O_WRONLY | O_CREAT, 0644);
     cr_assert(fd >= 0 && write(fd, "int x;\n", 7) == 7);
     close(fd);
-    fail_spawn = 1;
+    *fail = 1;
     int r = 0;
     for (int i = 0; i < 1000 && r == 0; i++) {
         r = host_builder_poll(b, &err);
         if (!r) usleep(10000);
     }
-    fail_spawn = 0;
+    *fail = 0;
     host_builder_close(b);
     unlink(path);
     rmdir(dir);
     cr_assert_eq(r, -1, "the build started");
-    cr_assert_str_eq(err.msg, "cannot run the build 'make app': Resource temporarily unavailable "
-                              "(try: check that /bin/sh runs)");
+    cr_assert_str_eq(err.msg, want);
+}
+
+Test(host_faults, build_that_cannot_run)
+{
+    build_fails(&fail_spawn, "cannot run the build 'make app': Resource temporarily unavailable "
+                             "(try: check that /bin/sh runs)");
+}
+
+Test(host_faults, build_that_cannot_start)
+{
+    build_fails(&fail_pipe, "cannot start the build: Too many open files (try: close some files "
+                            "or raise ulimit -n)");
 }

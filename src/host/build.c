@@ -154,7 +154,9 @@ static int start_build(host_builder *b, ll_error *err)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
-        return ll_fail(err, errno, "cannot start the build: %s", strerror(errno));
+        return ll_fail(err, errno,
+                       "cannot start the build: %s (try: close some files or raise ulimit -n)",
+                       strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
