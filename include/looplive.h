@@ -691,7 +691,11 @@ typedef struct ll_module_fault {
     int code;        /* si_code */
     uint64_t addr;   /* si_addr: the faulting address */
     uint64_t pc;     /* where it happened */
-    char where[200]; /* "function+0x12 (file)" */
+    uint64_t sp;     /* the stack pointer then */
+    uint64_t caller; /* when pc is outside the module's code (a call to a
+                        bad address, a fault inside libc): the return
+                        address into the module that led there, else 0 */
+    char where[200]; /* "function+0x12 (file version N)[, called from ...]" */
 } ll_module_fault;
 
 typedef struct ll_module_info {

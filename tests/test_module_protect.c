@@ -1,6 +1,7 @@
 /* test_module_protect.c - a fault in module code is caught, the code rolls
  * back to the last good version and the block is put back as it was before
  * the call; faults anywhere else still kill the process. */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -106,18 +107,132 @@ Test(protect, fpe)
     fault_is_caught(CRASH_FPE, SIGFPE, "SIGFPE (Floating point exception)", "in crash+0x");
 }
 
-Test(protect, abort)
+/* abort() raises the signal inside libc, which holds no lock then: the
+ * probe finds the C library usable, so the call is rolled back as usual,
+ * and the report names the module function that called abort. The
+ * timeout turns a hang into a failure. */
+Test(protect, abort, .timeout = 10)
 {
-    /* abort() raises the signal inside libc: the report names the module
-     * function that called it. */
     fault_is_caught(CRASH_ABORT, SIGABRT, "SIGABRT (Aborted)", "called from crash+0x");
+}
+
+/* A small double free: glibc's per-thread cache notices it without a lock. */
+Test(protect, double_free_in_the_thread_cache, .timeout = 10)
+{
+    fault_is_caught(CRASH_DOUBLE_FREE, SIGABRT, "SIGABRT (Aborted)",
+                    "called from double_free+0x");
 }
 
 Test(protect, stack_overflow)
 {
-    /* recurse() is static: the report gives its offset in the file. */
+    /* recurse() is static: named from the file's .symtab. */
     fault_is_caught(CRASH_STACK, SIGSEGV, "SIGSEGV (Segmentation fault) at address 0x",
-                    "(stack overflow) in 0x");
+                    "(stack overflow) in recurse+0x");
+}
+
+/* Calls to where no code is: the handler must not read the bytes at pc
+ * (the unwinder did, and died of it); the caller is the return address at
+ * sp. */
+Test(protect, call_to_pc_0x10)
+{
+    fault_is_caught(CRASH_CALL_LOW, SIGSEGV, "SIGSEGV (Segmentation fault) at address 0x10 in 0x10",
+                    "(no code loaded there), called from crash+0x");
+}
+
+Test(protect, call_into_a_just_unmapped_page)
+{
+    /* call_unmapped() is static: its name comes from .symtab. */
+    fault_is_caught(CRASH_CALL_UNMAPPED, SIGSEGV, "SIGSEGV (Segmentation fault) at address 0x",
+                    "(no code loaded there), called from call_unmapped+0x");
+}
+
+Test(protect, call_into_garbage)
+{
+    /* The state: mapped, but data (0xab bytes), not code. */
+    fault_is_caught(CRASH_CALL_GARBAGE, SIGSEGV, "SIGSEGV (Segmentation fault) at address 0x",
+                    "called from crash+0x");
+}
+
+/* Runs body in a child and returns its wait status. */
+static int in_child(void (*body)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        body();
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+/* What the child of the test below saw. */
+typedef struct unsafe_report {
+    int rc, code, rc_after, code_after, result_after;
+    uint8_t state;
+    uint64_t version, caller;
+    char msg[1024], msg_after[1024];
+} unsafe_report;
+
+static int report_fd = -1;
+
+/* In a child: after the fault the heap lock stays taken, so the child must
+ * leave with _exit (criterion's own bookkeeping would wait for it). */
+static void double_free_child(void)
+{
+    ll_block b;
+    static uint8_t before[WATCHED];
+    static unsafe_report r;
+    ll_module *m = two_versions(&b, before);
+    ll_error err;
+    call c = {.m = m, .kind = CRASH_DOUBLE_FREE_BIG, .state = b.base + STATE_OFFSET,
+              .size = STATE_SIZE};
+    r.rc = ll_module_protect(m, call_crash, &c, &err);
+    r.code = err.code;
+    memcpy(r.msg, err.msg, sizeof r.msg);
+    r.state = b.base[STATE_OFFSET];
+    ll_module_info info;
+    ll_module_query(m, &info);
+    r.version = info.version;
+    r.caller = info.fault.caller;
+    call ok = {.m = m, .result = -5};
+    r.rc_after = ll_module_protect(m, call_value_into, &ok, &err);
+    r.code_after = err.code;
+    memcpy(r.msg_after, err.msg, sizeof r.msg_after);
+    r.result_after = ok.result;
+    if (write(report_fd, &r, sizeof r) != (ssize_t)sizeof r) _exit(4);
+    _exit(0); /* no close, no release: they would free */
+}
+
+/* A double free of a large chunk: glibc aborts while it holds the arena's
+ * lock. Nothing that could take it runs: no restore, no rollback, no free;
+ * the error says the process cannot continue, and later calls are refused
+ * without calling in. A hang fails the test after 10 s. */
+Test(protect, double_free_holding_the_heap_lock, .timeout = 10)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    report_fd = fds[1];
+    int status = in_child(double_free_child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x", status);
+    static unsafe_report r;
+    cr_assert_eq(read(fds[0], &r, sizeof r), (ssize_t)sizeof r);
+    cr_assert_eq(r.rc, -1);
+    cr_assert_eq(r.code, ENOTRECOVERABLE, "%s", r.msg);
+    cr_assert(strstr(r.msg, "SIGABRT (Aborted) in "), "%s", r.msg);
+    cr_assert(strstr(r.msg, "called from double_free+0x"), "%s", r.msg);
+    cr_assert(strstr(r.msg, "inside libc.so.6"), "%s", r.msg);
+    cr_assert(strstr(r.msg, "cannot safely continue"), "%s", r.msg);
+    cr_assert_eq(r.state, 0xab, "nothing was restored");
+    cr_assert_eq(r.version, 2, "nothing was rolled back");
+    cr_assert_neq(r.caller, 0);
+    cr_assert_eq(r.rc_after, -1);
+    cr_assert_eq(r.code_after, ENOTRECOVERABLE);
+    cr_assert(strstr(r.msg_after, "not calling into 'libgame.so': an earlier fault inside a library"),
+              "%s", r.msg_after);
+    cr_assert_eq(r.result_after, -5, "the module was not called");
 }
 
 Test(protect, fault_report_fields_and_signal_mask)
@@ -273,21 +388,6 @@ Test(protect, a_call_that_returns)
     cr_assert_eq(c.result, 1, "an unknown kind returns the version");
     cr_assert_eq(state[0], 0xab, "a protected call's writes stay");
     ll_module_close(m);
-}
-
-/* Runs body in a child and returns its wait status. */
-static int in_child(void (*body)(void))
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        body();
-        _exit(0);
-    }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    return status;
 }
 
 /* Under AddressSanitizer the previous handler of SIGSEGV, SIGBUS and SIGFPE
