@@ -584,6 +584,17 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
  * nothing but zeros lies outside the extents. O(data). */
 int ll_snap_verify(const char *path, ll_error *err);
 
+/* Saves the newest snapshot (what restoring it would bring back, not the
+ * writes made since) to path in the format of ll_snap_save, for a process
+ * that can no longer trust its C library: no allocation, no stdio, no
+ * lock; raw open, pread, pwrite, fsync and rename (async-signal-safe).
+ * The loop and crash protection keep the state before the running frame
+ * as the newest snapshot, so after a fault this is the last good frame.
+ * ll_snap_load (or `looplive run --resume FILE`) reads it back. Fails when
+ * the block has no snapshot yet. O(pages holding data). */
+int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
+                        ll_error *err);
+
 /* ==== module: load, watch and reload the code library ================== */
 
 /* A loaded code library with a table of named entry points, reloaded when a

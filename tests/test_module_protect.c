@@ -469,3 +469,167 @@ Test(protect, handlers_are_put_back_on_close)
     sigaction(SIGSEGV, NULL, &after);
     cr_assert(after.sa_sigaction == before.sa_sigaction);
 }
+
+/* ---- guard pages: one dispatcher, whatever the order ------------------- */
+
+enum { GUARDED = 4096 };
+
+static void guard_hit_is_a_protected_fault(int arena_first)
+{
+    ll_block b;
+    ll_error err;
+    test_block(&b, 1 << 20);
+    ll_arena *a = NULL;
+    if (arena_first) a = ll_arena_create(&b, "particles", GUARDED, &err, .guard = 1);
+    ll_module *m =
+        ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT, .block = &b);
+    cr_assert(m, "%s", err.msg);
+    /* The host's order: the arena is created after the module is open. */
+    if (!arena_first) a = ll_arena_create(&b, "particles", GUARDED, &err, .guard = 1);
+    cr_assert(a, "%s", err.msg);
+    a->begin[0] = 7;
+    /* memset runs past the arena's end into its guard page. */
+    call c = {.m = m, .kind = 99, .state = a->begin, .size = GUARDED + 64};
+    cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1, "the guard hit was not caught");
+    cr_assert_eq(err.code, EFAULT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "SIGSEGV (Segmentation fault) at address 0x"), "%s", err.msg);
+    cr_assert(strstr(err.msg, ": ran past the end of arena 'particles' (0x"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "called from crash+0x"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
+    cr_assert_eq(a->begin[0], 7, "the partial memset is undone");
+    call ok = {.m = m};
+    cr_assert_eq(ll_module_protect(m, call_value_into, &ok, &err), 0, "%s", err.msg);
+    ll_module_close(m);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}
+
+Test(protect, guard_hit_in_a_protected_call_with_the_arena_made_after_open)
+{
+    guard_hit_is_a_protected_fault(0);
+}
+
+Test(protect, guard_hit_in_a_protected_call_with_the_arena_made_before_open)
+{
+    guard_hit_is_a_protected_fault(1);
+}
+
+static void guard_hit_outside(void)
+{
+    ll_block b;
+    ll_error err;
+    test_block(&b, 1 << 20);
+    child_open(0);
+    ll_arena *a = ll_arena_create(&b, "particles", GUARDED, &err, .guard = 1);
+    if (!a) _exit(3);
+    ((volatile uint8_t *)a->begin)[GUARDED + 8] = 1; /* the host's own bug */
+}
+
+/* Outside a protected call: named on stderr, then the default action. */
+Test(protect, guard_hit_outside_a_protected_call_names_the_arena_and_dies)
+{
+    char path[] = "/tmp/ll-guard-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    int saved = dup(2);
+    dup2(fd, 2);
+    int status = in_child(guard_hit_outside);
+    dup2(saved, 2);
+    close(saved);
+    char text[1024] = "";
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    unlink(path);
+    cr_assert_gt(n, 0, "nothing on stderr");
+    died_from(status, SIGSEGV);
+    cr_assert(strstr(text, "looplive: guard page hit at 0x"), "%s", text);
+    cr_assert(strstr(text, ": ran past the end of arena 'particles' (0x"), "%s", text);
+}
+
+/* ---- previous handlers: their own mask and flags ---------------------- */
+
+static volatile sig_atomic_t seen_signo, seen_usr1_blocked, seen_self_blocked, seen_calls;
+
+static void record_mask(int sig)
+{
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, NULL, &now);
+    seen_usr1_blocked = sigismember(&now, SIGUSR1);
+    seen_self_blocked = sigismember(&now, sig);
+    seen_calls++;
+}
+
+static void info_handler(int sig, siginfo_t *si, void *uc)
+{
+    seen_signo = si->si_signo;
+    record_mask(sig);
+}
+
+static void plain_handler(int sig)
+{
+    seen_signo = sig;
+    record_mask(sig);
+}
+
+static ll_module *open_over(int sig, const struct sigaction *sa, struct sigaction *old)
+{
+    sigaction(sig, sa, old);
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
+    cr_assert(m, "%s", err.msg);
+    seen_signo = seen_usr1_blocked = seen_self_blocked = seen_calls = 0;
+    return m;
+}
+
+Test(protect, a_previous_siginfo_handler_gets_its_info_and_mask)
+{
+    struct sigaction sa = {.sa_sigaction = info_handler, .sa_flags = SA_SIGINFO}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    ll_module *m = open_over(SIGFPE, &sa, &old);
+    raise(SIGFPE);
+    cr_assert_eq(seen_signo, SIGFPE, "the handler got its siginfo");
+    cr_assert_eq(seen_usr1_blocked, 1, "its sa_mask applies");
+    cr_assert_eq(seen_self_blocked, 1, "without SA_NODEFER the signal is blocked");
+    ll_module_close(m);
+    sigaction(SIGFPE, &old, NULL);
+}
+
+Test(protect, a_previous_nodefer_handler_runs_with_its_signal_open)
+{
+    struct sigaction sa = {.sa_handler = plain_handler, .sa_flags = SA_NODEFER}, old;
+    sigemptyset(&sa.sa_mask);
+    ll_module *m = open_over(SIGILL, &sa, &old);
+    raise(SIGILL);
+    cr_assert_eq(seen_signo, SIGILL);
+    cr_assert_eq(seen_self_blocked, 0);
+    cr_assert_eq(seen_usr1_blocked, 0);
+    ll_module_close(m);
+    sigaction(SIGILL, &old, NULL);
+}
+
+Test(protect, a_previously_ignored_signal_stays_ignored)
+{
+    struct sigaction sa = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&sa.sa_mask);
+    ll_module *m = open_over(SIGBUS, &sa, &old);
+    raise(SIGBUS); /* would kill under the default action */
+    ll_module_close(m);
+    sigaction(SIGBUS, &old, NULL);
+}
+
+static void resethand_twice(void)
+{
+    struct sigaction sa = {.sa_handler = plain_handler, .sa_flags = SA_RESETHAND}, old;
+    sigemptyset(&sa.sa_mask);
+    open_over(SIGBUS, &sa, &old);
+    raise(SIGBUS);
+    if (seen_calls != 1) _exit(5);
+    raise(SIGBUS); /* the handler was reset: the default action */
+    _exit(6);
+}
+
+Test(protect, a_previous_resethand_handler_runs_once_then_the_default)
+{
+    died_from(in_child(resethand_twice), SIGBUS);
+}
