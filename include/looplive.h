@@ -666,6 +666,8 @@ typedef struct ll_protect_params {
                       nothing written since), which the caller keeps; the
                       call neither takes nor drops one, saving a page table
                       walk. NULL: take one before the call, drop it after. */
+    int lookup;    /* 1: the call only looks something up (looplive_app()):
+                      returning does not make the version good */
 } ll_protect_params;
 
 /* Runs fn(ctx), which calls into the module, under crash protection: on a
@@ -729,6 +731,9 @@ typedef struct ll_module_info {
 
 /* Fills info with the module's counters and reports. */
 void ll_module_query(const ll_module *module, ll_module_info *info);
+
+/* The version in use (ll_module_info.version) without copying the rest. */
+uint64_t ll_module_version(const ll_module *module);
 
 /* Unloads the library and removes its private copies. Safe with NULL. */
 void ll_module_close(ll_module *module);
@@ -880,8 +885,15 @@ void ll_loop_destroy(ll_loop *loop);
 /* One host frame: runs 0 or more simulated frames depending on pause, step
  * and speed, and returns how many, or -1 (err says why) when the application
  * table is unusable or update crashed (the block is then as the previous
- * frame left it, so writes made to the block between frames are undone too,
- * and the next call tries again). live may be NULL (no input). */
+ * frame left it, so writes made to the block between frames are undone too).
+ * After a crash the next call tries again, except while a slot plays and
+ * the module could not roll back to an earlier version (the version that
+ * faulted is the last good one): the same input would fault at the same
+ * frame on every pass, so the loop pauses there (status fault_paused)
+ * until a new build loads (the next call then resumes) or ll_loop_skip
+ * passes the frame. err->code
+ * ENOTRECOVERABLE: the fault left the C library unusable (see
+ * ll_module_protect); the loop does nothing more. live may be NULL. */
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
 
 /* The application table the next frame will use (the module's current
@@ -934,6 +946,12 @@ void ll_loop_pause(ll_loop *loop, int paused);
 /* While paused: the next ll_loop_frame runs exactly one simulated frame. */
 void ll_loop_step(ll_loop *loop);
 
+/* Passes over the next frame without running it: the state stays, the
+ * frame number (and a playing slot's position) moves on, the input is
+ * dropped. A loop paused by a fault (see fault_paused) resumes after it:
+ * the way past a frame that only some input makes the code fault on. */
+int ll_loop_skip(ll_loop *loop, ll_error *err);
+
 /* Simulated frames per host frame, from 1/16 (slow motion) to 16. dt stays
  * 1/fps so that a run is the same at every speed. */
 void ll_loop_set_speed(ll_loop *loop, double speed);
@@ -942,6 +960,11 @@ typedef struct ll_loop_status {
     ll_loop_mode mode;
     int slot; /* slot recording or playing; -1 when live */
     int paused;
+    int fault_paused; /* paused because update faulted at this frame of a
+                         playing slot and no earlier version took over
+                         (it would fault on every pass): ll_loop_frame
+                         resumes when a new build loads, ll_loop_skip
+                         passes the frame */
     double speed;
     uint64_t frame;         /* frame number the next update gets */
     uint64_t play_pos;      /* frames of the slot played in this pass */

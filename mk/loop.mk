@@ -12,9 +12,10 @@ EXTRA_TARGETS += $(BOUNCE_SO)
 
 # Test applications: versions 1 and 2 (a reload changes behaviour), one that
 # keeps state outside the block (the determinism check must catch it) and
-# one that crashes on a given input.
+# one that crashes on a given input, one whose looplive_app() faults.
 LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
-                  $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so
+                  $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so \
+                  $(BUILD)/tests/loop/app_bad_table.so
 
 $(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
@@ -28,6 +29,10 @@ $(BUILD)/tests/loop/app_nondet.so: tests/loop/app.c include/looplive.h
 $(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<
+
+$(BUILD)/tests/loop/app_bad_table.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DBAD_TABLE -o $@ $<
 
 EXTRA_TARGETS += $(LOOP_TEST_APPS)
 

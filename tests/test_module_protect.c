@@ -633,3 +633,22 @@ Test(protect, a_previous_resethand_handler_runs_once_then_the_default)
 {
     died_from(in_child(resethand_twice), SIGBUS);
 }
+
+/* A lookup (the loop's looplive_app() call) that returns does not make a
+ * new version good: a crash in its first real call still rolls back. */
+Test(protect, a_lookup_does_not_make_a_version_good)
+{
+    ll_block b;
+    static uint8_t before[WATCHED];
+    ll_module *m = two_versions(&b, before);
+    ll_error err;
+    call v = {.m = m};
+    cr_assert_eq(ll_module_protect(m, call_value_into, &v, &err, .lookup = 1), 0, "%s", err.msg);
+    cr_assert_eq(v.result, 2);
+    call c = {.m = m, .kind = CRASH_SEGV, .state = b.base + STATE_OFFSET, .size = STATE_SIZE};
+    cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1);
+    cr_assert(strstr(err.msg, "rolled back to version 1"), "%s", err.msg);
+    ll_module_close(m);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}

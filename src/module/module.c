@@ -393,6 +393,11 @@ void ll_module_query(const ll_module *m, ll_module_info *info)
     *info = m->info;
 }
 
+uint64_t ll_module_version(const ll_module *m)
+{
+    return m->info.version;
+}
+
 void ll_module_close(ll_module *m)
 {
     if (!m) return;

@@ -270,7 +270,7 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
         fn(ctx);
         current_guard = g.prev;
         if (own) ll_snap_drop(m->block, snap);
-        module_mark_good(m);
+        if (!p->lookup) module_mark_good(m);
         return 0;
     }
     current_guard = g.prev;

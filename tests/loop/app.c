@@ -3,7 +3,7 @@
  * (same layout: a reload changes behaviour, not state), NONDET keeps its
  * state in two arenas and a counter outside the block (so running a frame
  * twice differs, in arena "scratch"), CRASH faults on an input of 99 after
- * it has written the block. */
+ * it has written the block, BAD_TABLE faults in looplive_app() itself. */
 #include "looplive.h"
 
 #include <string.h>
@@ -70,7 +70,14 @@ static const ll_app app = {
     .update = app_update,
 };
 
+#ifdef BAD_TABLE
+volatile uintptr_t bad_table = 16; /* not NULL: UBSan would stop first */
+#endif
+
 const ll_app *looplive_app(void)
 {
+#ifdef BAD_TABLE
+    if (*(volatile const uint32_t *)bad_table) return NULL; /* faults in the first call */
+#endif
     return &app;
 }
