@@ -1069,6 +1069,8 @@ typedef struct ll_host_params {
     const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
     int unprotected;      /* 1: no crash protection (let a debugger see faults) */
     int no_overlay;       /* 1: do not draw the status line */
+    const char *resume;   /* start from this saved state (ll_snap_save, or the
+                             file a fatal fault saved) instead of init */
     int audio;            /* sdl: play what the application's optional
                              looplive_audio() writes (see below) */
 } ll_host_params;
@@ -1100,7 +1102,18 @@ int ll_host_frame(ll_host *host);
 
 /* Runs frames at the fixed rate (headless: as fast as it can) until quit or
  * the frame limit, and returns 0. Errors during the run (builds, loads,
- * rolled-back crashes) do not stop it: they show in the overlay. */
+ * rolled-back crashes) do not stop it: they show in the overlay.
+ *
+ * Except one: a fault inside a library that leaves the C library unusable
+ * (a failed heap check aborting with malloc's lock held; see
+ * ll_module_protect). Then the host saves the last good frame's state with
+ * ll_snap_save_newest (to --slots DIR/rescue.llsnap, or
+ * $TMPDIR/looplive-rescue-PID.llsnap), gives the terminal back, and returns
+ * -1 with err->code ENOTRECOVERABLE and one line naming the fault and the
+ * file. The caller must then write the line with write(2), not stdio, and
+ * leave with _exit: ll_host_close does nothing any more (freeing could
+ * wait forever on the lock). `looplive run LIB --resume FILE` goes on
+ * from the saved state. ll_host_frame returns 0 in that case. */
 int ll_host_run(ll_host *host, ll_error *err);
 
 /* Presses a host or application key for the next frame, as if typed. */
@@ -1114,6 +1127,9 @@ typedef struct ll_host_status {
     double fps;             /* measured over the last second */
     int recording, looping; /* the slot's state */
     int paused;             /* space */
+    int fault_paused;       /* paused at a frame of the loop that faults
+                               (see ll_loop_status): `.` skips it, a new
+                               build resumes */
     int slot;               /* the current slot, 1..9 */
     uint64_t loop_pos;      /* frames of the slot played in this pass */
     uint64_t loop_len;      /* frames recorded in the slot */

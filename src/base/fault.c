@@ -112,6 +112,13 @@ static void resume_all(void)
     }
 }
 
+static int is_fault_signal(int sig)
+{
+    for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++)
+        if (fault_signals[i] == sig) return 1;
+    return 0;
+}
+
 /* ---- passing a signal on --------------------------------------------------- */
 
 static void set_default(int sig)
@@ -128,7 +135,9 @@ static void set_default(int sig)
 static void pass_on(int sig, siginfo_t *si, void *uc)
 {
     struct sigaction old = previous[sig];
-    int fault = si->si_code > 0 && sig != SIGABRT;
+    /* A fault repeats when the handler returns; anything else (kill, the
+     * terminal's Ctrl-C, abort) must be sent again. */
+    int fault = sig != SIGABRT && is_fault_signal(sig) && si->si_code > 0;
     if (old.sa_handler == SIG_IGN && !fault) return;
     if (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN) {
         set_default(sig);
@@ -166,11 +175,22 @@ static void on_stop(int sig, siginfo_t *si, void *uc)
     resume_all();
 }
 
+/* A signal that ends the process (Ctrl-C, kill): nobody catches it. */
+static void on_end(int sig, siginfo_t *si, void *uc)
+{
+    if (sig == SIGTSTP) {
+        on_stop(sig, si, uc);
+        return;
+    }
+    fault_restore_all();
+    pass_on(sig, si, uc);
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     int saved_errno = errno;
-    if (sig == SIGTSTP) {
-        on_stop(sig, si, uc);
+    if (!is_fault_signal(sig)) {
+        on_end(sig, si, uc);
         errno = saved_errno;
         return;
     }

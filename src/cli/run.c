@@ -1,8 +1,10 @@
 /* run.c - `looplive run LIB`: the ready-made host on the command line. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void run_usage(FILE *out)
 {
@@ -32,6 +34,8 @@ static void run_usage(FILE *out)
             "  --audio                  sdl: play the sound the application's optional\n"
             "                           looplive_audio() makes\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
+            "  --resume FILE            start from a saved state (the file a fault that the\n"
+            "                           process cannot survive saves) instead of init\n"
             "  --no-overlay             no status line\n"
             "  -h, --help               this help\n\n"
             "keys:\n");
@@ -43,7 +47,11 @@ static void run_usage(FILE *out)
     }
     fprintf(out, "\nThe status line shows: fps, frame, LIVE/REC/LOOP with the slot and position,\n"
                  "PAUSED, speed, reloads, and the last error (a build error or a rolled-back\n"
-                 "crash). Ctrl-C and crashes restore the terminal.\n");
+                 "crash). A loop whose frame faults again after the rollback pauses there\n"
+                 "(PAUSED AT FAULT): . skips the frame, a new build resumes. Ctrl-C and crashes\n"
+                 "restore the terminal. A fault inside a library that leaves the C library\n"
+                 "unusable (a failed heap check) saves the last good frame's state, says where\n"
+                 "in one line, and exits with status 1: --resume FILE goes on from there.\n");
 }
 
 static int parse_uint(const char *opt, const char *text, uint64_t max, uint64_t *out)
@@ -89,8 +97,8 @@ static int parse_base(const char *text, ll_host_params *p)
 /* The options above that are only recognised with a value after them. */
 static int takes_value(const char *o)
 {
-    static const char *const names[] = {"--platform", "--size",  "--watch",
-                                        "--build",    "--slots", "--keys"};
+    static const char *const names[] = {"--platform", "--size", "--watch", "--build",
+                                        "--slots",    "--keys", "--resume"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(o, names[i])) return 1;
     return 0;
@@ -125,6 +133,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         p->slot_dir = v;
     else if (!strcmp(o, "--keys") && v)
         p->keys = v;
+    else if (!strcmp(o, "--resume") && v)
+        p->resume = v;
     else if (!strcmp(o, "--screenshot-at")) {
         int k = 0;
         while (k < LL_HOST_SHOTS && p->shots[k].path) k++;
@@ -177,6 +187,19 @@ static void print_report(ll_host *host)
     }
 }
 
+/* The C library may hold a lock for good: write(2) and _exit, no stdio, no
+ * exit handlers, no freeing. */
+__attribute__((noreturn)) static void die_unsafe(const char *a, const char *b, const char *c,
+                                                 const char *msg)
+{
+    const char *parts[] = {"looplive: ", a, b, c, msg, "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        ssize_t w = write(2, parts[i], strlen(parts[i]));
+        (void)w;
+    }
+    _exit(1);
+}
+
 int cli_run(int argc, char **argv)
 {
     ll_host_params p = {0};
@@ -205,9 +228,12 @@ int cli_run(int argc, char **argv)
     if (p.headless && !p.frames) p.frames = 600;
     ll_error err = {0};
     ll_host *host = ll_host_open_(lib, &err, &p);
+    if (!host && err.code == ENOTRECOVERABLE) die_unsafe("cannot run ", lib, ": ", err.msg);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
-    /* Errors during the run show in the overlay and do not stop it. */
-    ll_host_run(host, &err);
+    /* Errors during the run show in the overlay and do not stop it, but
+     * for one the process cannot survive. */
+    if (ll_host_run(host, &err) != 0 && err.code == ENOTRECOVERABLE)
+        die_unsafe("", "", "", err.msg);
     if (p.headless) print_report(host);
     ll_host_close(host);
     return 0;

@@ -2,8 +2,10 @@
  * controls on keys, rebuild on save, and a platform to show it all. */
 #include "host/host.h"
 #include "base/base.h"
+#include "base/fault.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +36,10 @@ struct ll_host {
     uint64_t fps_t0, fps_frames;
     double fps;
     char error[256];
+    uint64_t layout_version; /* of the application in use, for the rescue file */
+    char lib[PATH_MAX];      /* as given, for the hint after a fatal fault */
+    char rescue[PATH_MAX];   /* where a fatal fault saves the last good state */
+    char fatal[2048];        /* set when the process cannot safely continue */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
@@ -44,7 +50,7 @@ struct ll_host {
 static const char host_help[] = "l      record / loop / stop (Handmade Hero's L)\n"
                                 "1-9    choose a slot; an idle slot that holds a recording plays\n"
                                 "space  pause / resume\n"
-                                ".      single step (pauses)\n"
+                                ".      single step (pauses); paused at a fault: skip the frame\n"
                                 "- +    slower / faster (1/16 .. 16)\n"
                                 "b      jump back one second (the rewind window)\n"
                                 "k      keep the rewind window as a loop in the slot and play it\n"
@@ -98,6 +104,32 @@ static int parse_script(ll_host *h, const char *text, ll_error *err)
     return 0;
 }
 
+struct get_call {
+    ll_app_get *get;
+    const ll_app *app;
+};
+
+static void call_get(void *ctx)
+{
+    struct get_call *c = ctx;
+    c->app = c->get();
+}
+
+/* looplive_app() is the first call into a build: under crash protection,
+ * through a module handle of its own (the block cannot exist yet). Copies
+ * the table (*found 0: it returned NULL); its pointers die with the handle. */
+static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
+{
+    static const char *const symbols[] = {"looplive_app"};
+    ll_module *m = ll_module_open(path, err, .symbols = symbols, .symbol_count = 1);
+    if (!m) return -1;
+    struct get_call c = {(ll_app_get *)ll_module_symbol(m, 0), NULL};
+    int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);
+    if (rc == 0 && (*found = c.app != NULL)) *app = *c.app;
+    if (rc == 0 || err->code != ENOTRECOVERABLE) ll_module_close(m);
+    return rc;
+}
+
 /* Reads the application's table from the library without keeping it: the
  * block size must be known before the block, and the block before the
  * module. */
@@ -109,25 +141,25 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
     snprintf(path, sizeof path, "%s%s", strchr(lib, '/') ? "" : "./", lib);
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) return ll_fail(err, ENOENT, "cannot load %s: %s", lib, dlerror());
-    ll_app_get *get = (ll_app_get *)dlsym(dl, "looplive_app");
-    const ll_app *app = get ? get() : NULL;
-    int rc = 0;
-    if (!get)
-        rc = ll_fail(err, EINVAL,
-                     "%s has no looplive_app() (an application exports `const ll_app "
-                     "*looplive_app(void)`)",
-                     lib);
-    else if (!app || app->api_version != LL_APP_API_VERSION || !app->update)
-        rc = ll_fail(err, EINVAL,
-                     "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
-                     !app           ? "NULL"
-                     : !app->update ? "a table without update"
-                                    : "another version",
-                     LL_APP_API_VERSION);
-    else
-        *block_size = app->block_size;
+    int exported = dlsym(dl, "looplive_app") != NULL;
     dlclose(dl);
-    return rc;
+    if (!exported)
+        return ll_fail(err, EINVAL,
+                       "%s has no looplive_app() (an application exports `const ll_app "
+                       "*looplive_app(void)`)",
+                       lib);
+    ll_app app;
+    int found = 0;
+    if (first_call(path, &app, &found, err) != 0) return -1;
+    if (!found || app.api_version != LL_APP_API_VERSION || !app.update)
+        return ll_fail(err, EINVAL,
+                       "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
+                       !found        ? "NULL"
+                       : !app.update ? "a table without update"
+                                     : "another version",
+                       LL_APP_API_VERSION);
+    *block_size = app.block_size;
+    return 0;
 }
 
 static int reserve_block(ll_host *h, const char *lib, ll_error *err)
@@ -180,8 +212,19 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     if (!h->module) return -1;
     struct init_call c = {.app = host_app(h), .block = &h->block};
     if (!c.app) return ll_fail(err, EINVAL, "%s: looplive_app() returned NULL", lib);
-    if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
-    if (c.rc != 0) return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
+    h->layout_version = c.app->layout_version;
+    if (h->p.resume) {
+        /* The state comes from the file: no init. */
+        if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version) != 0) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return ll_fail(err, err->code, "cannot resume from %s: %s", h->p.resume, why);
+        }
+    } else {
+        if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
+        if (c.rc != 0)
+            return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
+    }
     h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps);
     return h->loop ? 0 : -1;
 }
@@ -230,6 +273,18 @@ static int open_parts(ll_host *h, const char *lib, ll_error *err)
     return 0;
 }
 
+/* Computed now: after a fatal fault nothing may allocate or format much. */
+static void rescue_path(ll_host *h, const char *lib)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(h->lib, sizeof h->lib, "%s", lib ? lib : "");
+    if (h->p.slot_dir)
+        snprintf(h->rescue, sizeof h->rescue, "%s/rescue.llsnap", h->p.slot_dir);
+    else
+        snprintf(h->rescue, sizeof h->rescue, "%s/looplive-rescue-%d.llsnap",
+                 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+}
+
 ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *params)
 {
     ll_host *h = calloc(1, sizeof *h);
@@ -239,10 +294,13 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
     }
     h->p = *params;
     if (h->p.fps <= 0) h->p.fps = 60;
+    rescue_path(h, lib);
     h->slot = 1;
     h->block.fd = -1;
     if (open_parts(h, lib, err) != 0) {
-        ll_host_close(h);
+        /* After a fault the C library may not survive, nothing is freed. */
+        if (err->code != ENOTRECOVERABLE) ll_host_close(h);
+        else fault_restore_all();
         return NULL;
     }
     h->fps_t0 = ll_now_ns();
@@ -251,7 +309,7 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
 
 void ll_host_close(ll_host *h)
 {
-    if (!h) return;
+    if (!h || h->fatal[0]) return; /* a fatal fault: freeing could hang */
     host_builder_close(h->builder);
     if (h->loop) ll_loop_destroy(h->loop);
     if (h->module) ll_module_close(h->module);
@@ -343,6 +401,10 @@ static int host_key(ll_host *h, int key)
         ll_loop_pause(h->loop, !ll_loop_status_get(h->loop).paused);
         break;
     case '.':
+        if (ll_loop_status_get(h->loop).fault_paused) { /* step past the fault */
+            rc = ll_loop_skip(h->loop, &err);
+            break;
+        }
         ll_loop_pause(h->loop, 1);
         ll_loop_step(h->loop);
         break;
@@ -395,6 +457,42 @@ static void gather_keys(ll_host *h)
     for (int k = 0; k < 256; k++) {
         if (h->input.pressed[k] && host_key(h, k)) h->input.pressed[k] = h->input.keys[k] = 0;
     }
+}
+
+/* --- a fault the process cannot survive ----------------------------------- */
+
+/* The C library may hold a lock for good (see ll_module_protect): save the
+ * last good frame's state without malloc or stdio, give the terminal back,
+ * and stop. The one line says what happened and where the state is. */
+static void host_fatal(ll_host *h, const ll_error *fault)
+{
+    if (h->fatal[0]) return;
+    ll_error serr = {0};
+    int saved = ll_snap_save_newest(&h->block, h->rescue, h->layout_version, &serr) == 0;
+    fault_restore_all();
+    if (saved)
+        snprintf(h->fatal, sizeof h->fatal,
+                 "cannot continue: %.900s; the last good frame's state is saved to %.250s "
+                 "(try: looplive run %.250s --resume %.250s)",
+                 fault->msg, h->rescue, h->lib, h->rescue);
+    else
+        snprintf(h->fatal, sizeof h->fatal,
+                 "cannot continue: %.900s; the last good frame's state could not be saved: "
+                 "%.600s",
+                 fault->msg, serr.msg);
+    h->quit = 1;
+}
+
+/* Notes an error from a protected call; 1 when it is fatal. */
+static int host_call_failed(ll_host *h, const ll_error *err)
+{
+    if (err->code == ENOTRECOVERABLE) {
+        host_fatal(h, err);
+        return 1;
+    }
+    host_set_error(h, err->msg);
+    h->crashes++;
+    return 0;
 }
 
 /* --- one frame ---------------------------------------------------------- */
@@ -462,10 +560,9 @@ static void render(ll_host *h)
         /* render must not write the block: roll back to the loop's snapshot of
          * the last frame rather than walking the page tables for one more. */
         if (ll_module_protect(h->module, call_render, &c, &err,
-                              .snap = ll_loop_snapshot(h->loop)) != 0) {
-            host_set_error(h, err.msg);
-            h->crashes++;
-        }
+                              .snap = ll_loop_snapshot(h->loop)) != 0 &&
+            host_call_failed(h, &err))
+            return;
         h->app_ns += ll_now_ns() - t0;
     }
     if (h->show_help) draw_help(h);
@@ -512,8 +609,7 @@ static void play_audio(ll_host *h)
     uint64_t t0 = ll_now_ns();
     if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
         0) {
-        host_set_error(h, err.msg);
-        h->crashes++;
+        host_call_failed(h, &err);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
     }
@@ -550,6 +646,8 @@ static void poll_code(ll_host *h)
     if (r > 0) {
         h->reloads++;
         h->error[0] = 0;
+        const ll_app *app = ll_loop_app(h->loop, NULL);
+        if (app) h->layout_version = app->layout_version;
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
@@ -573,13 +671,12 @@ int ll_host_frame(ll_host *h)
     gather_keys(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
-    if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
-        host_set_error(h, err.msg);
-        h->crashes++;
-    }
+    if (ll_loop_frame(h->loop, &h->input, &err) < 0 && host_call_failed(h, &err)) return 0;
     h->app_ns += ll_now_ns() - u0;
     render(h);
+    if (h->fatal[0]) return 0;
     if (h->audio_rate) play_audio(h);
+    if (h->fatal[0]) return 0;
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay(h, status, sizeof status);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
@@ -609,6 +706,7 @@ int ll_host_run(ll_host *h, ll_error *err)
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         }
     }
+    if (h->fatal[0]) return ll_fail(err, ENOTRECOVERABLE, "%s", h->fatal);
     return 0;
 }
 
@@ -629,6 +727,7 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
         .recording = st.mode == LL_LOOP_RECORDING,
         .looping = st.mode == LL_LOOP_PLAYING,
         .paused = st.paused,
+        .fault_paused = st.fault_paused,
         .slot = st.slot >= 0 ? st.slot : h->slot,
         .loop_pos = st.play_pos,
         .loop_len = st.slot_frames,
@@ -684,10 +783,12 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     format_speed(s.speed, speed, sizeof speed);
     char error[sizeof s.error];
     short_error(s.error, error, sizeof error);
-    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
-             (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
+             (unsigned long long)s.app_frame, mode,
+             s.fault_paused ? " PAUSED AT FAULT" : s.paused ? " PAUSED" : "", speed,
              (unsigned long long)s.reloads,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
-             error[0] ? "error: " : "? keys  l record/loop  space pause  . step  q quit", error);
+             error[0] ? "error: " : "? keys  l record/loop  space pause  . step  q quit", error,
+             s.fault_paused ? " (. skips the frame; a new build resumes)" : "");
     return buf;
 }
