@@ -210,12 +210,12 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
         const fault_client *c = client_at(i);
         if (c && c->catch_fault) c->catch_fault(&ev); /* may not return */
     }
+    fault_restore_all(); /* first: the line must land on the normal screen */
     if (ev.what[0]) {
         fault_say("looplive: ");
         fault_say(ev.what);
         fault_say("\n");
     }
-    fault_restore_all();
     pass_on(sig, si, uc);
     errno = saved_errno;
 }
