@@ -351,10 +351,11 @@ void ll_block_release(ll_block *block);
  *
  * Partitions are laid out one after another, page aligned; with guards a
  * PROT_NONE page follows each one (and precedes one that starts right after
- * the header, which holds the table), and a fault there prints the
- * partition's name and kills the process with SIGSEGV. Guard pages cannot be read:
- * code that reads the whole block must skip them (ll_block_arena_at says
- * "guard page"). */
+ * the header, which holds the table). A fault there inside a protected
+ * module call is rolled back and its report names the partition; anywhere
+ * else it prints the partition's name and kills the process with SIGSEGV.
+ * Guard pages cannot be read: code that reads the whole block must skip
+ * them (ll_block_arena_at says "guard page"). */
 
 #define LL_ARENA_NAME_MAX   32
 #define LL_BLOCK_MAX_ARENAS 64
@@ -619,8 +620,11 @@ int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout
  *
  * Threads: poll, reload, protect and close from the thread that calls into
  * the module, between calls (an image is unloaded under its callers
- * otherwise). Fault handlers are process-wide, installed while a protected
- * module is open; guards are per thread. After fork() the child has no
+ * otherwise). Fault handlers are process-wide, installed by the one fault
+ * dispatcher while a protected module, a guarded block or the terminal
+ * platform needs them; guards are per thread. Protection starts one helper
+ * thread per process (it checks that the C library still works after a
+ * fault inside it). After fork() the child has no
  * watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
 
@@ -634,6 +638,8 @@ typedef struct ll_module_params {
                                   pointers into the old one that cannot be
                                   re-pointed (the old image then stays mapped) */
     int watch_stat;            /* 1: poll stat() instead of using inotify */
+    int no_watch;              /* 1: no watcher thread; new builds load only
+                                  through ll_module_reload */
     uint32_t stable_ms;        /* a build that was written in place (not renamed)
                                   must stay unchanged this long; default 30 */
     uint32_t stat_interval_ms; /* stat() polling period; default 10 */
@@ -674,9 +680,15 @@ typedef struct ll_protect_params {
  * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) anywhere
  * during the call, rolls back to the last good version, restores the block
  * to its state before the call (or to .snap), fills err (signal, address,
- * function+offset) and returns -1. A version is good once a protected call
- * through it returned. Faults outside protected calls go to the previous
- * handler (the process dies as it would have). Also returns -1 without
+ * function+offset, the arena of a guard page, and for a pc outside the
+ * module the module code that called there) and returns -1. A version is
+ * good once a protected call through it returned (not a .lookup). Faults
+ * outside protected calls go to the previous handler, with its own mask
+ * and flags (the process dies as it would have). A fault inside another
+ * library that left the C library unusable (its heap lock held: glibc
+ * aborting a double free) is not recovered from: nothing is restored,
+ * rolled back or freed, err->code is ENOTRECOVERABLE, and every later call
+ * is refused; save with ll_snap_save_newest and exit. Also returns -1 without
  * calling when the protection cannot be set up (the block's snapshot
  * failed). Without .snap each call costs a snapshot take (one walk of the
  * block's page tables, about 30 ns per mapped page) and drop. fn must
@@ -724,7 +736,7 @@ typedef struct ll_module_info {
     ll_module_stale stale[LL_MODULE_STALE_MAX];
     ll_module_fault fault; /* the last fault caught */
 
-    const char *watch;     /* "inotify" or "stat" */
+    const char *watch;     /* "inotify", "stat" or "none" (.no_watch) */
     const char *copy_dir;  /* the private copies' directory */
     const char *copy_path; /* the copy in use; valid until the next load */
 } ll_module_info;

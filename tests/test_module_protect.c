@@ -658,3 +658,23 @@ Test(protect, a_lookup_does_not_make_a_version_good)
     ll_snap_end(&b);
     ll_block_release(&b);
 }
+
+/* .no_watch: no thread (the host's first, protected looplive_app() call
+ * uses one before the block exists); builds load only when asked. */
+Test(protect, a_module_without_a_watcher_loads_on_request)
+{
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
+                                  .no_watch = 1);
+    cr_assert(m, "%s", err.msg);
+    ll_module_info info;
+    ll_module_query(m, &info);
+    cr_assert_str_eq(info.watch, "none");
+    install(&t, "v2");
+    cr_assert_eq(poll_until(m, &err, 300), 0, "nothing watches");
+    cr_assert_eq(call_value(m), 1);
+    cr_assert_eq(ll_module_reload(m, &err), 0, "%s", err.msg);
+    cr_assert_eq(call_value(m), 2);
+    cr_assert_eq(ll_module_version(m), 2);
+    ll_module_close(m);
+}

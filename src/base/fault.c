@@ -391,7 +391,7 @@ static int probe_start(ll_error *err)
     return 0;
 }
 
-static int probe_ready(ll_error *err)
+int fault_probe_ready(ll_error *err)
 {
     if (!probe_running) {
         pthread_mutex_lock(&probe_lock);
@@ -421,7 +421,6 @@ int fault_libc_usable(int timeout_ms)
 
 int fault_thread_prepare(ll_error *err)
 {
-    if (probe_ready(err) != 0) return -1;
     if (alt_stack_ready) return 0;
     stack_t old;
     if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE)) {

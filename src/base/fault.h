@@ -58,13 +58,19 @@ int fault_register(const fault_client *client, ll_error *err);
 void fault_unregister(const fault_client *client);
 
 /* Gives this thread an alternate signal stack, so that a stack overflow
- * still has a stack to run the handler on, and readies the probe below
- * (a helper thread, a heap chunk of this thread's malloc arena). Cheap
- * once done: call it before every guarded call. */
+ * still has a stack to run the handler on. Cheap once done: call it before
+ * every guarded call. */
 int fault_thread_prepare(ll_error *err);
 
+/* Readies the probe below: a helper thread (one per process, started on
+ * the first call: call it once the process's fixed mappings are made, its
+ * stack is a mapping too) and a heap chunk of this thread's malloc arena.
+ * Cheap once done. */
+int fault_probe_ready(ll_error *err);
+
 /* After a fault inside the C library, run in the thread that faulted: 1
- * when the C library can still be used, 0 when not. A helper thread frees
+ * when the C library can still be used, 0 when not (also when the probe
+ * was never readied). A helper thread frees
  * a chunk of this thread's malloc arena, allocates, and tries the stdout
  * and stderr locks; when it does not answer within timeout_ms, a lock the
  * faulting code took is held for good (glibc aborts a failed heap check

@@ -116,12 +116,15 @@ static void call_get(void *ctx)
 }
 
 /* looplive_app() is the first call into a build: under crash protection,
- * through a module handle of its own (the block cannot exist yet). Copies
- * the table (*found 0: it returned NULL); its pointers die with the handle. */
+ * through a module handle of its own (the block cannot exist yet), with no
+ * watcher thread (whose stack could take the place the block is about to
+ * be reserved at). Copies the table (*found 0: it returned NULL); its
+ * pointers die with the handle. */
 static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
-    ll_module *m = ll_module_open(path, err, .symbols = symbols, .symbol_count = 1);
+    ll_module *m =
+        ll_module_open(path, err, .symbols = symbols, .symbol_count = 1, .no_watch = 1);
     if (!m) return -1;
     struct get_call c = {(ll_app_get *)ll_module_symbol(m, 0), NULL};
     int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);

@@ -374,8 +374,9 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
         ll_module_close(m);
         return NULL;
     }
-    m->info.watch = "inotify";
-    if (module_watch_start(m, p->watch_stat, p->stable_ms, p->stat_interval_ms, err) != 0) {
+    m->info.watch = p->no_watch ? "none" : "inotify";
+    if (!p->no_watch &&
+        module_watch_start(m, p->watch_stat, p->stable_ms, p->stat_interval_ms, err) != 0) {
         ll_module_close(m);
         return NULL;
     }

@@ -257,6 +257,10 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
                        "allocating, exit, and start again)",
                        m->name);
     if (fault_thread_prepare(err) != 0) return -1;
+    /* A module without a block (the host's first look at a build, before
+     * the block is reserved) starts no probe thread: a fault inside libc
+     * there is reported as one the process cannot survive. */
+    if (m->block && fault_probe_ready(err) != 0) return -1;
     /* The caller's snapshot, or one of our own (a page table walk). */
     ll_snap *snap = m->block ? p->snap : NULL;
     int own = m->block && !snap;
