@@ -122,8 +122,7 @@ Test(protect, double_free_in_the_thread_cache, .timeout = 10)
 #if defined(__SANITIZE_ADDRESS__)
     cr_skip_test("AddressSanitizer reports a double free itself");
 #endif
-    fault_is_caught(CRASH_DOUBLE_FREE, SIGABRT, "SIGABRT (Aborted)",
-                    "called from double_free+0x");
+    fault_is_caught(CRASH_DOUBLE_FREE, SIGABRT, "SIGABRT (Aborted)", "called from double_free+0x");
 }
 
 Test(protect, stack_overflow)
@@ -190,8 +189,8 @@ static void double_free_child(void)
     static unsafe_report r;
     ll_module *m = two_versions(&b, before);
     ll_error err;
-    call c = {.m = m, .kind = CRASH_DOUBLE_FREE_BIG, .state = b.base + STATE_OFFSET,
-              .size = STATE_SIZE};
+    call c = {
+        .m = m, .kind = CRASH_DOUBLE_FREE_BIG, .state = b.base + STATE_OFFSET, .size = STATE_SIZE};
     r.rc = ll_module_protect(m, call_crash, &c, &err);
     r.code = err.code;
     memcpy(r.msg, err.msg, sizeof r.msg);
@@ -236,8 +235,9 @@ Test(protect, double_free_holding_the_heap_lock, .timeout = 10)
     cr_assert_neq(r.caller, 0);
     cr_assert_eq(r.rc_after, -1);
     cr_assert_eq(r.code_after, ENOTRECOVERABLE);
-    cr_assert(strstr(r.msg_after, "not calling into 'libgame.so': an earlier fault inside a library"),
-              "%s", r.msg_after);
+    cr_assert(
+        strstr(r.msg_after, "not calling into 'libgame.so': an earlier fault inside a library"),
+        "%s", r.msg_after);
     cr_assert_eq(r.result_after, -5, "the module was not called");
 }
 
@@ -487,8 +487,8 @@ static void guard_hit_is_a_protected_fault(int arena_first)
     test_block(&b, 1 << 20);
     ll_arena *a = NULL;
     if (arena_first) a = ll_arena_create(&b, "particles", GUARDED, &err, .guard = 1);
-    ll_module *m =
-        ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT, .block = &b);
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
+                                  .block = &b);
     cr_assert(m, "%s", err.msg);
     /* The host's order: the arena is created after the module is open. */
     if (!arena_first) a = ll_arena_create(&b, "particles", GUARDED, &err, .guard = 1);

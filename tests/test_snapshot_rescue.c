@@ -97,7 +97,8 @@ static void write_fails(void)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "/tmp/ll-rescue-big-%d.llsnap", (int)getpid());
     int rc = ll_snap_save_newest(&b, path, 0, &err);
-    int ok = rc == -1 && strstr(err.msg, "cannot write '") && strstr(err.msg, "(is the disk full?)");
+    int ok =
+        rc == -1 && strstr(err.msg, "cannot write '") && strstr(err.msg, "(is the disk full?)");
     unlink(path);
     _exit(ok ? 0 : 4);
 }

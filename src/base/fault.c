@@ -284,8 +284,7 @@ int fault_register(const fault_client *client, ll_error *err)
 {
     pthread_mutex_lock(&fault_lock);
     int rc = 0;
-    if (fault_users == 0)
-        rc = install_all(fault_signals, LL_ARRAY_COUNT(fault_signals), 0, err);
+    if (fault_users == 0) rc = install_all(fault_signals, LL_ARRAY_COUNT(fault_signals), 0, err);
     if (rc == 0 && client->restore && restore_users == 0 &&
         install_all(end_signals, LL_ARRAY_COUNT(end_signals), 1, err) != 0) {
         if (fault_users == 0) uninstall_all(fault_signals, LL_ARRAY_COUNT(fault_signals));
@@ -371,7 +370,8 @@ static int probe_start(ll_error *err)
 {
     static int fds[2], atfork_done;
     int req[2], ans[2];
-    if (pipe2(req, O_CLOEXEC) != 0) return ll_fail(err, errno, "cannot make a pipe: %s", strerror(errno));
+    if (pipe2(req, O_CLOEXEC) != 0)
+        return ll_fail(err, errno, "cannot make a pipe: %s", strerror(errno));
     if (pipe2(ans, O_CLOEXEC) != 0) {
         close(req[0]), close(req[1]);
         return ll_fail(err, errno, "cannot make a pipe: %s", strerror(errno));

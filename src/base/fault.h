@@ -25,9 +25,9 @@ enum { FAULT_STACK_WORDS = 512, FAULT_WHAT_MAX = 160 };
 
 /* What the handler recorded, all without a call that could fault again. */
 typedef struct fault_event {
-    int signal, code;   /* si_code: > 0 a fault, <= 0 sent (kill, raise) */
-    uint64_t addr;      /* si_addr */
-    uint64_t pc, sp;    /* where it happened */
+    int signal, code;                  /* si_code: > 0 a fault, <= 0 sent (kill, raise) */
+    uint64_t addr;                     /* si_addr */
+    uint64_t pc, sp;                   /* where it happened */
     uint64_t stack[FAULT_STACK_WORDS]; /* the words from sp up, read with
                                           process_vm_readv (no fault) */
     int stack_words;                   /* how many could be read */

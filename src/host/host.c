@@ -123,8 +123,7 @@ static void call_get(void *ctx)
 static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
-    ll_module *m =
-        ll_module_open(path, err, .symbols = symbols, .symbol_count = 1, .no_watch = 1);
+    ll_module *m = ll_module_open(path, err, .symbols = symbols, .symbol_count = 1, .no_watch = 1);
     if (!m) return -1;
     struct get_call c = {(ll_app_get *)ll_module_symbol(m, 0), NULL};
     int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);
@@ -302,8 +301,10 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
     h->block.fd = -1;
     if (open_parts(h, lib, err) != 0) {
         /* After a fault the C library may not survive, nothing is freed. */
-        if (err->code != ENOTRECOVERABLE) ll_host_close(h);
-        else fault_restore_all();
+        if (err->code != ENOTRECOVERABLE)
+            ll_host_close(h);
+        else
+            fault_restore_all();
         return NULL;
     }
     h->fps_t0 = ll_now_ns();
@@ -788,8 +789,10 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     short_error(s.error, error, sizeof error);
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
              (unsigned long long)s.app_frame, mode,
-             s.fault_paused ? " PAUSED AT FAULT" : s.paused ? " PAUSED" : "", speed,
-             (unsigned long long)s.reloads,
+             s.fault_paused ? " PAUSED AT FAULT"
+             : s.paused     ? " PAUSED"
+                            : "",
+             speed, (unsigned long long)s.reloads,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
              error[0] ? "error: " : "? keys  l record/loop  space pause  . step  q quit", error,
              s.fault_paused ? " (. skips the frame; a new build resumes)" : "");

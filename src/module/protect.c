@@ -114,8 +114,7 @@ static void name_address(const ll_module *m, uint64_t addr, char *buf, size_t ca
     } else {
         snprintf(file, sizeof file, "no code loaded there");
     }
-    if (img && lm &&
-        module_symbol_at(img->copy_path, addr - lm->l_addr, sym, sizeof sym, &start))
+    if (img && lm && module_symbol_at(img->copy_path, addr - lm->l_addr, sym, sizeof sym, &start))
         start += lm->l_addr;
     else if (known && di.dli_sname)
         snprintf(sym, sizeof sym, "%s", di.dli_sname), start = (uint64_t)(uintptr_t)di.dli_saddr;

@@ -25,8 +25,7 @@ static int inside(const elf_view *v, uint64_t off, uint64_t len)
 
 /* Looks off up in the symbol table sh (linked to its string table). */
 static int search_table(const elf_view *v, const Elf64_Shdr *shdrs, uint16_t count,
-                        const Elf64_Shdr *sh, uint64_t off, char *name, size_t cap,
-                        uint64_t *start)
+                        const Elf64_Shdr *sh, uint64_t off, char *name, size_t cap, uint64_t *start)
 {
     if (sh->sh_entsize != sizeof(Elf64_Sym) || sh->sh_offset % 8 ||
         !inside(v, sh->sh_offset, sh->sh_size) || sh->sh_link >= count)

@@ -153,7 +153,8 @@ int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout
                        "cannot save the newest snapshot: the block has none (try: ll_snap_take "
                        "first)");
     if (block->page_size > RESCUE_PAGE_MAX)
-        return ll_fail(err, EINVAL, "cannot save the newest snapshot: pages of %llu bytes are "
+        return ll_fail(err, EINVAL,
+                       "cannot save the newest snapshot: pages of %llu bytes are "
                        "larger than %d (try: ll_snap_save)",
                        (unsigned long long)block->page_size, RESCUE_PAGE_MAX);
     char tmp[PATH_MAX];
