@@ -211,6 +211,7 @@ static int recover(ll_module *m, const fault_event *ev, ll_snap *snap, int own, 
     /* pc in another library: that library was running when it failed, and
      * may hold a lock (its heap's, a stream's) that nobody will release. */
     Dl_info di;
+    // cppcheck-suppress [ctuuninitvar,uninitvar]
     if (!in_module_code(m, ev->pc) && dladdr((void *)(uintptr_t)ev->pc, &di) && di.dli_fname &&
         !fault_libc_usable(PROBE_TIMEOUT_MS))
         return recover_unsafe(m, ev, err);
@@ -277,5 +278,7 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
         return 0;
     }
     current_guard = g.prev;
+    /* The handler filled g.ev before it jumped: the analyser cannot see it. */
+    // cppcheck-suppress [uninitStructMember,ctuuninitvar,uninitvar]
     return recover(m, &g.ev, snap, own, err);
 }
