@@ -76,6 +76,16 @@ timeout 10 "$LL" run "$APP" --headless --resume >"$T/out" 2>"$T/err"
 "$LL" run --help | grep -qF -- "--resume FILE" || fail "--help does not list --resume"
 grep -qF 'resume " FILE' "$ROOT/docs/looplive.1" || fail "the man page does not list --resume"
 
+# looplive replay: the same fault while a script is recorded ends in one
+# line too, without a hang.
+printf '5\n1 d\n3\n' >"$T/script"
+timeout 10 "$LL" replay --module "$APP" --script "$T/script" --output "$T/s.llrec" \
+    --base 0x300000000000 >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] || fail "replay double free: exit $rc (want 1; 124 is a hang)"
+grep -qF "looplive: replay: SIGABRT (Aborted) in " "$T/err" &&
+    grep -qF "cannot safely continue" "$T/err" || fail "replay double free: $(cat "$T/err")"
+
 # In a terminal: the terminal comes back whatever kills the run.
 command -v tmux >/dev/null || { echo "host_faults: tmux is missing (make test installs it)" >&2; exit 1; }
 pane() { tmux -L "$SOCK" capture-pane -p -J -t t; }

@@ -233,8 +233,10 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
     ll_error err;
     if (ll_loop_play(s->loop, 0, &err) != 0) return fail(1, "cannot play: %s", err.msg);
     for (uint64_t f = 0; f < frames; f++) {
-        if (ll_loop_frame(s->loop, NULL, &err) < 0)
+        if (ll_loop_frame(s->loop, NULL, &err) < 0) {
+            if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
             return fail(1, "frame %" PRIu64 ": %s", f, err.msg);
+        }
         uint64_t h = ll_loop_hash(s->loop);
         if (!o->quiet && !want) printf("%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
@@ -365,8 +367,10 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
                         "--help)",
                         o->script, lineno);
         for (long i = 0; i < count; i++, frame++) {
-            if (ll_loop_frame(s->loop, &in, &err) < 0)
+            if (ll_loop_frame(s->loop, &in, &err) < 0) {
+                if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
                 return fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
+            }
             memset(in.pressed, 0, sizeof in.pressed);
             if (!o->quiet) printf("%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
         }

@@ -187,19 +187,6 @@ static void print_report(ll_host *host)
     }
 }
 
-/* The C library may hold a lock for good: write(2) and _exit, no stdio, no
- * exit handlers, no freeing. */
-__attribute__((noreturn)) static void die_unsafe(const char *a, const char *b, const char *c,
-                                                 const char *msg)
-{
-    const char *parts[] = {"looplive: ", a, b, c, msg, "\n"};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        ssize_t w = write(2, parts[i], strlen(parts[i]));
-        (void)w;
-    }
-    _exit(1);
-}
-
 int cli_run(int argc, char **argv)
 {
     ll_host_params p = {0};
@@ -228,12 +215,12 @@ int cli_run(int argc, char **argv)
     if (p.headless && !p.frames) p.frames = 600;
     ll_error err = {0};
     ll_host *host = ll_host_open_(lib, &err, &p);
-    if (!host && err.code == ENOTRECOVERABLE) die_unsafe("cannot run ", lib, ": ", err.msg);
+    if (!host && err.code == ENOTRECOVERABLE) cli_die_unsafe("cannot run ", lib, ": ", err.msg);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
     /* Errors during the run show in the overlay and do not stop it, but
      * for one the process cannot survive. */
     if (ll_host_run(host, &err) != 0 && err.code == ENOTRECOVERABLE)
-        die_unsafe("", "", "", err.msg);
+        cli_die_unsafe("", "", "", err.msg);
     if (p.headless) print_report(host);
     ll_host_close(host);
     return 0;
