@@ -32,4 +32,8 @@ $(BUILD)/tests/fault_app.so: tests/faults/fault_app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -o $@ $<
 
-EXTRA_TARGETS += $(BUILD)/tests/fault_app.so
+$(BUILD)/tests/fault_app_harmless.so: tests/faults/fault_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -DP_HARMLESS -o $@ $<
+
+EXTRA_TARGETS += $(BUILD)/tests/fault_app.so $(BUILD)/tests/fault_app_harmless.so

@@ -3,7 +3,8 @@
  * by init, after the host opened the module (the host's order), each with
  * a guard page. Keys: g writes past the end of arena "particles", n calls
  * address 0x10, o overflows the stack, a calls abort(), d double-frees a
- * large chunk (glibc aborts holding its heap lock). */
+ * large chunk (glibc aborts holding its heap lock), p reads address 0x10
+ * (nothing in the build made with -DP_HARMLESS). */
 #include <looplive.h>
 
 #include <stdio.h>
@@ -73,6 +74,11 @@ __attribute__((noinline)) static void fault(ll_block *block, int key)
         abort();
     case 'd':
         double_free();
+        break;
+    case 'p': /* a build that faults only on this input (built without P_HARMLESS) */
+#ifndef P_HARMLESS
+        fault_zero += *(volatile int *)fault_target;
+#endif
         break;
     }
 }
