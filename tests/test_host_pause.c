@@ -19,8 +19,7 @@ static void put_build(const char *name)
 {
     char exe[PATH_MAX] = {0}, cmd[4 * PATH_MAX];
     cr_assert(readlink("/proc/self/exe", exe, sizeof exe - 1) > 0);
-    snprintf(cmd, sizeof cmd, "cp %s/%s %s.new && mv %s.new %s", dirname(exe), name, lib, lib,
-             lib);
+    snprintf(cmd, sizeof cmd, "cp %s/%s %s.new && mv %s.new %s", dirname(exe), name, lib, lib, lib);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 

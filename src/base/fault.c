@@ -291,7 +291,10 @@ int fault_register(const fault_client *client, ll_error *err)
         rc = -1;
     }
     if (rc == 0 && add_client(client) != 0)
-        rc = ll_fail(err, ENOSPC, "cannot register more than %d fault handlers", MAX_CLIENTS);
+        rc = ll_fail(err, ENOSPC,
+                     "cannot register a fault handler: all %d places are taken (try: close a "
+                     "module first)",
+                     MAX_CLIENTS);
     if (rc == 0) {
         fault_users++;
         if (client->restore) restore_users++;
@@ -371,10 +374,17 @@ static int probe_start(ll_error *err)
     static int fds[2], atfork_done;
     int req[2], ans[2];
     if (pipe2(req, O_CLOEXEC) != 0)
-        return ll_fail(err, errno, "cannot make a pipe: %s", strerror(errno));
+        return ll_fail(err, errno,
+                       "cannot start crash protection's C library probe: pipe2: %s (try: "
+                       "ulimit -n)",
+                       strerror(errno));
     if (pipe2(ans, O_CLOEXEC) != 0) {
+        int e = errno;
         close(req[0]), close(req[1]);
-        return ll_fail(err, errno, "cannot make a pipe: %s", strerror(errno));
+        return ll_fail(err, e,
+                       "cannot start crash protection's C library probe: pipe2: %s (try: "
+                       "ulimit -n)",
+                       strerror(e));
     }
     if (probe_req >= 0) close(probe_req), close(probe_ans);
     fds[0] = req[0], fds[1] = ans[1];
@@ -385,7 +395,11 @@ static int probe_start(ll_error *err)
     pthread_t th;
     int e = pthread_create(&th, &attr, probe_main, fds);
     pthread_attr_destroy(&attr);
-    if (e != 0) return ll_fail(err, e, "cannot start the fault probe thread: %s", strerror(e));
+    if (e != 0)
+        return ll_fail(err, e,
+                       "cannot start crash protection's C library probe: a thread: %s (try: "
+                       "ulimit -u)",
+                       strerror(e));
     if (!atfork_done) pthread_atfork(NULL, NULL, probe_after_fork), atfork_done = 1;
     probe_running = 1;
     return 0;
@@ -400,7 +414,8 @@ int fault_probe_ready(ll_error *err)
         if (rc != 0) return -1;
     }
     if (!probe_chunk && !(probe_chunk = malloc(PROBE_CHUNK)))
-        return ll_fail(err, ENOMEM, "out of memory for the fault probe");
+        return ll_fail(err, ENOMEM,
+                       "cannot ready crash protection's C library probe: out of memory");
     return 0;
 }
 
