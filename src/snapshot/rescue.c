@@ -68,14 +68,17 @@ static int all_zero(const uint8_t *p, uint64_t n)
     return 1;
 }
 
-/* Every non-zero page of the baseline; holes are skipped with SEEK_DATA. */
+/* Every non-zero page of the baseline; holes are skipped with SEEK_DATA
+ * where the file system has it (tmpfs, the memfd, does). */
 static int copy_pages(rescue *r, uint64_t size)
 {
     static uint8_t buf[RESCUE_PAGE_MAX];
+    int seek = 1;
     for (uint64_t off = 0; off < size; off += r->page) {
-        off_t data = lseek(r->in, (off_t)(r->in_off + off), SEEK_DATA);
-        if (data < 0) break; /* ENXIO: only holes from here on */
-        uint64_t at = ll_align_down((uint64_t)data - r->in_off, r->page);
+        off_t data = seek ? lseek(r->in, (off_t)(r->in_off + off), SEEK_DATA) : -1;
+        if (data < 0 && seek && errno == ENXIO) break; /* only holes from here on */
+        if (data < 0) seek = 0;                        /* no SEEK_DATA: read every page */
+        uint64_t at = data < 0 ? off : ll_align_down((uint64_t)data - r->in_off, r->page);
         if (at > off) off = at;
         if (off >= size) break;
         if (pread(r->in, buf, r->page, (off_t)(r->in_off + off)) != (ssize_t)r->page) return -1;
