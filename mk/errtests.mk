@@ -36,4 +36,9 @@ $(BUILD)/tests/fault_app_harmless.so: tests/faults/fault_app.c include/looplive.
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -DP_HARMLESS -o $@ $<
 
-EXTRA_TARGETS += $(BUILD)/tests/fault_app.so $(BUILD)/tests/fault_app_harmless.so
+$(BUILD)/tests/fault_app_abort_in_table.so: tests/faults/fault_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -DABORT_IN_TABLE -o $@ $<
+
+EXTRA_TARGETS += $(BUILD)/tests/fault_app.so $(BUILD)/tests/fault_app_harmless.so \
+                 $(BUILD)/tests/fault_app_abort_in_table.so

@@ -16,9 +16,10 @@ ROOT=$(pwd)
 LL=$ROOT/$BUILD/looplive
 APP=$ROOT/$BUILD/tests/fault_app.so
 T=$(mktemp -d /tmp/ll-host-faults-XXXXXX)
-SOCK=ll-host-faults-$$
+FIRST=ll-host-faults-$$
+SOCK=$FIRST
 cleanup() {
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    for n in 1 2; do tmux -L "$FIRST-$n" kill-server 2>/dev/null || true; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -76,6 +77,16 @@ timeout 10 "$LL" run "$APP" --headless --resume >"$T/out" 2>"$T/err"
 "$LL" run --help | grep -qF -- "--resume FILE" || fail "--help does not list --resume"
 grep -qF 'resume " FILE' "$ROOT/docs/looplive.1" || fail "the man page does not list --resume"
 
+# abort() in the first call into the build, before the block exists (no
+# state to save, no C library probe yet): one line, exit 1.
+timeout 10 "$LL" run "$ROOT/$BUILD/tests/fault_app_abort_in_table.so" --headless --frames 5 \
+    >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] || fail "abort in looplive_app: exit $rc"
+grep -qF "looplive: cannot run $ROOT/$BUILD/tests/fault_app_abort_in_table.so: SIGABRT (Aborted) in " "$T/err" &&
+    grep -qF "called from looplive_app+0x" "$T/err" && grep -qF "cannot safely continue" "$T/err" ||
+    fail "abort in looplive_app: $(cat "$T/err")"
+
 # looplive replay: the same fault while a script is recorded ends in one
 # line too, without a hang.
 printf '5\n1 d\n3\n' >"$T/script"
@@ -88,7 +99,7 @@ grep -qF "looplive: replay: SIGABRT (Aborted) in " "$T/err" &&
 
 # In a terminal: the terminal comes back whatever kills the run.
 command -v tmux >/dev/null || { echo "host_faults: tmux is missing (make test installs it)" >&2; exit 1; }
-pane() { tmux -L "$SOCK" capture-pane -p -J -t t; }
+pane() { tmux -L "$SOCK" capture-pane -p -J -t t 2>/dev/null; }
 wait_for() {
     local deadline=$((SECONDS + ${2:-10}))
     while ((SECONDS < deadline)); do
@@ -97,8 +108,10 @@ wait_for() {
     done
     return 1
 }
-in_terminal() { # ARGS...: run looplive in a fresh tmux server, report status and modes
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
+sessions=0
+in_terminal() { # ARGS...: run looplive in a tmux server of its own, report status and modes
+    sessions=$((sessions + 1))
+    SOCK=$FIRST-$sessions # a new server on a dying socket fails
     tmux -L "$SOCK" new-session -d -s t -x 200 -y 30 \
         "bash -c '$LL run $APP $*; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
     wait_for ' fps \| frame [0-9]+ \| LIVE 1 ' 10 || fail "$*: no status line"

@@ -4,7 +4,8 @@
  * a guard page. Keys: g writes past the end of arena "particles", n calls
  * address 0x10, o overflows the stack, a calls abort(), d double-frees a
  * large chunk (glibc aborts holding its heap lock), p reads address 0x10
- * (nothing in the build made with -DP_HARMLESS). */
+ * (nothing in the build made with -DP_HARMLESS). With -DABORT_IN_TABLE,
+ * looplive_app() itself calls abort(). */
 #include <looplive.h>
 
 #include <stdio.h>
@@ -114,5 +115,8 @@ static const ll_app app = {
 
 const ll_app *looplive_app(void)
 {
+#ifdef ABORT_IN_TABLE
+    abort(); /* the first call into the build */
+#endif
     return &app;
 }
