@@ -199,10 +199,14 @@ static void call_init(void *ctx)
     c->rc = c->app->init ? c->app->init(c->block) : 0;
 }
 
-static const ll_app *host_app(const ll_host *h)
+/* The table of the module the host keeps, looked up under protection like
+ * every call into it. */
+static const ll_app *host_app(const ll_host *h, ll_error *err)
 {
-    ll_app_get *get = (ll_app_get *)ll_module_symbol(h->module, 0);
-    return get ? get() : NULL;
+    struct get_call c = {(ll_app_get *)ll_module_symbol(h->module, 0), NULL};
+    if (c.get && ll_module_protect(h->module, call_get, &c, err, .lookup = 1) != 0) return NULL;
+    if (!c.app) ll_fail(err, EINVAL, "looplive_app() returned NULL");
+    return c.app;
 }
 
 static int open_app(ll_host *h, const char *lib, ll_error *err)
@@ -212,8 +216,12 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
                                .unprotected = h->p.unprotected);
     if (!h->module) return -1;
-    struct init_call c = {.app = host_app(h), .block = &h->block};
-    if (!c.app) return ll_fail(err, EINVAL, "%s: looplive_app() returned NULL", lib);
+    struct init_call c = {.app = host_app(h, err), .block = &h->block};
+    if (!c.app) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return ll_fail(err, err->code, "%s: %s", lib, why);
+    }
     h->layout_version = c.app->layout_version;
     if (h->p.resume) {
         /* The state comes from the file: no init. */
