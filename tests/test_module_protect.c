@@ -681,3 +681,20 @@ Test(protect, a_module_without_a_watcher_loads_on_request)
     cr_assert_eq(ll_module_version(m), 2);
     ll_module_close(m);
 }
+
+/* The guard pages' description is registered while a guarded block lives:
+ * releasing the last one puts the previous handlers back. */
+Test(protect, releasing_the_last_guarded_block_puts_the_handlers_back)
+{
+    struct sigaction before, during, after;
+    sigaction(SIGSEGV, NULL, &before);
+    ll_block b;
+    ll_error err;
+    test_block(&b, 1 << 20);
+    cr_assert(ll_arena_create(&b, "particles", GUARDED, &err, .guard = 1), "%s", err.msg);
+    sigaction(SIGSEGV, NULL, &during);
+    cr_assert(during.sa_sigaction != before.sa_sigaction, "no handler while guarded");
+    ll_block_release(&b);
+    sigaction(SIGSEGV, NULL, &after);
+    cr_assert(after.sa_sigaction == before.sa_sigaction);
+}

@@ -14,7 +14,7 @@
 #define MAX_GUARDED_BLOCKS 16
 static memory_header *guarded[MAX_GUARDED_BLOCKS];
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
-static int installed; /* registered with the fault dispatcher; stays so */
+static int installed; /* registered with the fault dispatcher */
 
 /* The arena whose guard holds addr; *before is set when it is the guard
  * between the block header and that arena (an underrun), not after it. */
@@ -99,7 +99,18 @@ int memory_guard_arm(memory_header *h, uint8_t *at, uint64_t size, const ll_aren
 
 void memory_guards_forget(const void *block_base)
 {
-    for (int b = 0; b < MAX_GUARDED_BLOCKS; b++)
+    int left = 0;
+    for (int b = 0; b < MAX_GUARDED_BLOCKS; b++) {
         if ((const void *)guarded[b] == block_base)
             __atomic_store_n(&guarded[b], NULL, __ATOMIC_RELEASE);
+        left += guarded[b] != NULL;
+    }
+    /* The last guarded block gone: the dispatcher may put the previous
+     * handlers back (when nobody else needs it). */
+    pthread_mutex_lock(&install_lock);
+    if (!left && installed) {
+        fault_unregister(&guard_client);
+        __atomic_store_n(&installed, 0, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&install_lock);
 }
