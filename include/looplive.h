@@ -976,7 +976,8 @@ typedef struct ll_loop_status {
                          playing slot and no earlier version took over
                          (it would fault on every pass): ll_loop_frame
                          resumes when a new build loads, ll_loop_skip
-                         passes the frame */
+                         passes the frame; stop, play, record, rewind and
+                         load end the pause too */
     double speed;
     uint64_t frame;         /* frame number the next update gets */
     uint64_t play_pos;      /* frames of the slot played in this pass */

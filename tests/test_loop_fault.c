@@ -174,3 +174,25 @@ Test(loop_fault, the_first_call_into_a_new_build_is_protected)
     frame_with(2);
     cr_assert_eq(counter(), 3, "version 1 runs on");
 }
+
+/* Moving the loop elsewhere ends a fault's pause: back to live input runs. */
+Test(loop_fault, stopping_the_loop_ends_the_pause)
+{
+    pause_at_the_faulting_frame();
+    ll_loop_stop(loop);
+    cr_assert(!ll_loop_status_get(loop).paused);
+    frame_with(1);
+    cr_assert_eq(counter(), 4);
+}
+
+Test(loop_fault, a_rewind_ends_the_pause)
+{
+    pause_at_the_faulting_frame();
+    cr_assert_eq(ll_loop_rewind(loop, 1, &err), 0, "%s", err.msg);
+    ll_loop_status st = ll_loop_status_get(loop);
+    cr_assert(!st.paused && !st.fault_paused);
+    cr_assert_eq(st.play_pos, 1);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1, "and the frame faults again");
+    cr_assert(ll_loop_status_get(loop).fault_paused);
+}

@@ -73,6 +73,13 @@ struct ll_loop {
     uint64_t last_count, last_cap;
 };
 
+/* A pause a fault made ends when the user moves the loop elsewhere (stop,
+ * play, record, rewind, load): the frame it stopped at is no longer next. */
+static void end_fault_pause(ll_loop *loop)
+{
+    if (loop->fault_paused) loop->paused = loop->fault_paused = 0;
+}
+
 /* ---- page bookkeeping ---------------------------------------------------- */
 
 /* A page changed: rehash it and note it wherever a later restore needs it. */
@@ -576,6 +583,7 @@ int ll_loop_record(ll_loop *loop, int slot, ll_error *err)
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
     if (slot_begin(loop, &loop->slots[slot], app, err) != 0) return -1;
+    end_fault_pause(loop);
     loop->mode = LL_LOOP_RECORDING;
     loop->slot = slot;
     return 0;
@@ -596,6 +604,7 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
                          slot, s->input_size, (unsigned long long)s->layout_version,
                          app->input_size, (unsigned long long)app->layout_version);
     if (restore_slot_start(loop, s, err) != 0) return -1;
+    end_fault_pause(loop);
     loop->mode = LL_LOOP_PLAYING;
     loop->slot = slot;
     loop->loops = 0;
@@ -604,6 +613,7 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
 
 void ll_loop_stop(ll_loop *loop)
 {
+    end_fault_pause(loop);
     loop->mode = LL_LOOP_LIVE;
     loop->slot = -1;
 }
@@ -668,6 +678,7 @@ int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err)
     loop->cur = target->snap;
     target->snap = NULL;
     loop->ring_count = t;
+    end_fault_pause(loop);
     return retake(loop, err);
 }
 
