@@ -22,7 +22,7 @@
 
 /* How long the C library's probe may take to answer after a fault inside
  * it: far more than it needs on a busy machine, little for a crash. */
-enum { PROBE_TIMEOUT_MS = 1000 };
+enum { PROBE_TIMEOUT_MS = 2000 };
 
 typedef struct guard {
     sigjmp_buf jump;
