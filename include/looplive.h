@@ -353,7 +353,8 @@ void ll_block_release(ll_block *block);
  * PROT_NONE page follows each one (and precedes one that starts right after
  * the header, which holds the table). A fault there inside a protected
  * module call is rolled back and its report names the partition; anywhere
- * else it prints the partition's name and kills the process with SIGSEGV.
+ * else it prints the partition's name and the process dies of the SIGSEGV
+ * (or the handler installed before looplive's, e.g. a sanitizer's, gets it).
  * Guard pages cannot be read: code that reads the whole block must skip
  * them (ll_block_arena_at says "guard page"). */
 
