@@ -1080,19 +1080,23 @@ typedef struct ll_host_status {
     uint64_t loop_pos;      /* frames of the slot played in this pass */
     uint64_t loop_len;      /* frames recorded in the slot */
     double speed;           /* simulated frames per host frame */
-    uint64_t reloads;       /* new builds loaded */
+    uint64_t reloads;       /* new builds loaded and kept (one that faulted
+                               and was rolled back does not count) */
     uint64_t crashes;       /* faults in application code, rolled back */
     uint64_t builds;        /* --build runs finished */
     uint64_t host_ns;       /* time in frames outside the calls below */
     uint64_t app_ns;        /* time in the loop layer's frame and the
                                application's render and audio */
-    char error[256];        /* the last error, "" when none */
+    char error[256];        /* the last error, "" when none (the overlay shows
+                               a build error until a build succeeds, any
+                               other for five seconds) */
 } ll_host_status;
 void ll_host_get_status(const ll_host *host, ll_host_status *out);
 
 /* The overlay as drawn: the status line ("60 fps | frame 120 | LOOP 1
- * 20/90 | x1 | reloads 2"), '\n', then the last error ("error: SIGSEGV at
- * address 0x0 in update+0x9 (app.so version 3)") or a hint of the keys. */
+ * 20/90 | x1 | reloads 2"), '\n', then the error while it is shown
+ * ("error: SIGSEGV at address 0x0 in update+0x9 (app.so version 3); rolled
+ * back to version 2") or a hint of the keys. */
 char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
 
 /* The canvas the application draws into (cells or pixels), as it was
