@@ -76,6 +76,12 @@ cp $DEMO "$T/corrupt.llrec"
 printf '\x55' | dd of="$T/corrupt.llrec" bs=1 seek=200 conv=notrunc status=none
 expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording "$T/corrupt.llrec"
 expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
+printf 'hello world' >"$T/text.llrec"
+expect 1 "$T/text.llrec: not a looplive recording (no LLREC magic; try: a file saved by the s key of looplive run" \
+    $LL replay --module $BOUNCE --recording "$T/text.llrec"
+head -c 11 $DEMO >"$T/short.llrec"
+expect 1 "$T/short.llrec: truncated recording: 11 bytes, shorter than its 128-byte header (try: copy the file again)" \
+    $LL replay --module $BOUNCE --recording "$T/short.llrec"
 expect 1 "recording has layout version 1, the application testapp has 7" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
 expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 (try: rebuild" \

@@ -111,18 +111,36 @@ static void info_from_header(loop_rec_info *in, const rec_header *h)
     in->app_name[sizeof h->app_name] = 0;
 }
 
+#define NOT_A_RECORDING                                                                            \
+    "%s: not a looplive recording (no LLREC magic; try: a file saved by the s key of looplive "    \
+    "run, ll_loop_save or replay --script)"
+
+/* A file shorter than the header: the start of a recording cut short, or
+ * something else altogether (a text file). */
+static int short_file(int fd, const char *path, long long size, ll_error *err)
+{
+    char head[8];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    close(fd);
+    if (n <= 0 || memcmp(head, LOOP_REC_MAGIC, (size_t)n) != 0)
+        return loop_fail(err, EINVAL, NOT_A_RECORDING, path);
+    return loop_fail(err, EINVAL,
+                     "%s: truncated recording: %lld bytes, shorter than its %d-byte header "
+                     "(try: copy the file again)",
+                     path, size, HEADER_SIZE);
+}
+
 static int map_file(loop_rec *rec, const char *path, ll_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return loop_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < HEADER_SIZE) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        return loop_fail(err, EINVAL,
-                         "%s: truncated recording: %lld bytes, shorter than its %d-byte header "
-                         "(try: copy the file again)",
-                         path, (long long)st.st_size, HEADER_SIZE);
+        return loop_fail(err, e, "cannot read recording %s: %s", path, strerror(e));
     }
+    if (st.st_size < HEADER_SIZE) return short_file(fd, path, (long long)st.st_size, err);
     rec->map_size = (uint64_t)st.st_size;
     rec->map = mmap(NULL, rec->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -154,7 +172,7 @@ int loop_rec_open(loop_rec *rec, const char *path, ll_error *err)
     memcpy(&h, rec->map, sizeof h);
     if (memcmp(h.magic, LOOP_REC_MAGIC, 8) != 0) {
         loop_rec_close(rec);
-        return loop_fail(err, EINVAL, "%s: not a looplive recording (no LLREC magic)", path);
+        return loop_fail(err, EINVAL, NOT_A_RECORDING, path);
     }
     if (check_header(&h, rec->map_size, path, err) != 0) {
         loop_rec_close(rec);
