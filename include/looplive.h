@@ -982,9 +982,14 @@ typedef struct ll_loop_diff {
 
 /* Plays slot once from its start, running every frame twice from the same
  * state (through the rewind window, which must hold a frame) and comparing
- * the results: a frame that depends on anything but the block, its input
- * and dt (time, addresses, uninitialised memory, state outside the block)
- * shows up at the first frame it affects, with the first byte that differs.
+ * the results: a frame whose result depends on anything but the block, its
+ * input and dt shows up at the first frame it affects, with the first byte
+ * that differs. The second run sees another stack (the application's calls
+ * start 1104 bytes deeper, over 64 KiB filled with another byte), so this
+ * catches a clock, state outside the block, a stack address or a byte of
+ * stack read before it was written, and any heap address or uninitialised
+ * heap byte that differs between the two runs (one that happens to be the
+ * same both times, as a malloc freed and made again often is, is missed).
  * Leaves the block in the state after the last frame, live. */
 int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
 

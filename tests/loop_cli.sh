@@ -67,6 +67,14 @@ $LL replay --quiet --module $BUILD/tests/loop/app_nondet.so --script "$T/nd.scri
 expect 1 "runs differ at frame 0, byte 0x" \
     $LL replay --module $BUILD/tests/loop/app_nondet.so --recording "$T/nd.llrec" --determinism
 grep -qF 'in arena "scratch" at +0x64: 0x01 then 0x02' "$T/err" || { echo "FAIL: arena not named"; cat "$T/err"; fails=$((fails + 1)); }
+# A stack address kept in the block, a byte of stack read before it was
+# written: the second run of a frame sees another stack, so both differ.
+for kind in stack_address stack_uninit; do
+    $LL replay --quiet --module $BUILD/tests/loop/app_$kind.so --script "$T/nd.script" --output "$T/$kind.llrec" \
+        || { echo "FAIL: recording app_$kind"; fails=$((fails + 1)); }
+    expect 1 "runs differ at frame 0, byte 0x" \
+        $LL replay --module $BUILD/tests/loop/app_$kind.so --recording "$T/$kind.llrec" --determinism
+done
 
 # Bad recordings: one line, exit 1.
 size=$(stat -c %s $DEMO)
