@@ -102,8 +102,8 @@ wait_for 'error: build failed \(exit 1\): bounce\.c:[0-9]+:[0-9]+: error: ' 20 |
 wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
 # ? shows where the whole output is; the file holds the echoed command too.
 tmux -L "$SOCK" send-keys -t t '?'
-wait_for "last build's output: /tmp/looplive-build-" 5 || fail "? does not name the build log"
-log=$(pane | sed -n "s|.*last build's output: \(/tmp/looplive-build-[A-Za-z0-9]*\.log\).*|\1|p" | head -1)
+wait_for "last build's output: /proc/[0-9]+/fd/[0-9]+" 5 || fail "? does not name the build log"
+log=$(pane | sed -n "s|.*last build's output: \(/proc/[0-9]*/fd/[0-9]*\).*|\1|p" | head -1)
 grep -q -- '-Werror' "$log" && grep -q 'bounce.c:[0-9]*:[0-9]*: error: ' "$log" ||
     fail "the build log $log does not hold the whole output"
 tmux -L "$SOCK" send-keys -t t '?'

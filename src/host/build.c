@@ -1,8 +1,7 @@
 /* build.c - rebuild on save: inotify on every directory under the watched
  * one, a short quiet period so that an editor's several writes make one
  * build, and the build command run in the background with its output kept
- * whole in a log file (removed at close) and its first error for the status
- * line. */
+ * whole in a log file and its first error for the status line. */
 #include "host/host.h"
 #include "base/base.h"
 
@@ -92,17 +91,23 @@ static int watch_tree(host_builder *b, const char *dir, int depth, ll_error *err
     return 0;
 }
 
+/* The log has no name in any directory: a host that is killed leaves no
+ * file behind. It is read through /proc while the host runs. */
 static int open_log(host_builder *b, ll_error *err)
 {
     const char *tmp = getenv("TMPDIR");
-    snprintf(b->log_path, sizeof b->log_path, "%s/looplive-build-XXXXXX.log",
-             tmp && *tmp ? tmp : "/tmp");
-    b->log = mkostemps(b->log_path, 4, O_CLOEXEC);
-    if (b->log >= 0) return 0;
-    int e = errno;
-    b->log_path[0] = 0;
-    return ll_fail(err, e, "cannot create the build log in %s: %s (try: TMPDIR=DIR with room)",
-                   tmp && *tmp ? tmp : "/tmp", strerror(e));
+    if (!tmp || !*tmp) tmp = "/tmp";
+    snprintf(b->log_path, sizeof b->log_path, "%s/looplive-build-XXXXXX", tmp);
+    b->log = mkostemp(b->log_path, O_CLOEXEC);
+    if (b->log < 0) {
+        int e = errno;
+        b->log_path[0] = 0;
+        return ll_fail(err, e, "cannot create the build log in %s: %s (try: TMPDIR=DIR with room)",
+                       tmp, strerror(e));
+    }
+    unlink(b->log_path);
+    snprintf(b->log_path, sizeof b->log_path, "/proc/%ld/fd/%d", (long)getpid(), b->log);
+    return 0;
 }
 
 host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
@@ -318,7 +323,6 @@ void host_builder_close(host_builder *b)
     }
     if (b->out >= 0) close(b->out);
     if (b->log >= 0) close(b->log);
-    if (b->log_path[0]) unlink(b->log_path);
     if (b->inotify >= 0) close(b->inotify);
     for (int i = 0; i < b->dir_cap; i++) free(b->dirs[i].path);
     free(b->dirs);

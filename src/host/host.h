@@ -66,7 +66,8 @@ host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
 int host_builder_poll(host_builder *b, ll_error *err);
 /* 1 while a build runs. */
 int host_builder_busy(const host_builder *b);
-/* The file that holds the last build's whole output (removed at close). */
+/* The last build's whole output, as a path that reads it while this
+ * process runs ("/proc/PID/fd/N": the file has no other name). */
 const char *host_builder_log(const host_builder *b);
 void host_builder_close(host_builder *b);
 
