@@ -30,6 +30,10 @@ expect 0 "usage: looplive run LIB [OPTIONS]" --help
 expect 0 "l      record / loop / stop" --help
 expect 0 "space  pause / resume" --help
 expect 0 "--watch DIR" -h
+# The man page's synopsis has run's arguments in --help's order.
+synopsis=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' docs/looplive.1 | grep -A2 '^\.B looplive run$' | tr '\n' ' ')
+[ "$synopsis" = ".B looplive run .I LIBRARY .RI [ OPTIONS ] " ] || fail "man page synopsis of run: $synopsis"
+expect 0 "usage: looplive run LIB [OPTIONS]" --help
 expect 2 "looplive: no application library given (try: looplive run build/examples/bounce.so)"
 expect 2 "looplive: unknown option '--bogus' (try: looplive run --help)" "$APP" --bogus
 expect 2 "looplive: one library only: 'a.so' and 'b.so'" a.so b.so
