@@ -86,6 +86,20 @@ grep -q "error: SIGSEGV at address 0x0 in host_app_crash+" <<<"$out" || fail "fa
 grep -q "^  |one counter=" <<<"$out" || fail "no last frame: $out"
 grep -q "^host time per frame: " <<<"$out" || fail "no timing: $out"
 
+# --build makes a library that is not there yet before the run; a first
+# build that fails, or makes no library, stops with what to do.
+W=$(mktemp -d /tmp/ll-host-cli-XXXXXX)
+mkdir "$W/src" && cp tests/host_app.c "$W/src/app.c"
+out=$("$LOOPLIVE" run "$W/app.so" --headless --frames 3 --watch "$W/src" \
+    --build "cc -std=gnu11 -shared -fPIC -Iinclude -o $W/app.so $W/src/app.c" 2>&1)
+grep -q "is not there yet: building it with: cc " <<<"$out" && grep -q "^frames 3," <<<"$out" ||
+    fail "--build did not make the missing library: $out"
+expect 1 "looplive: cannot run $W/none.so: the first build failed (exit 3) (try: fix what it says above, or run: exit 3)" \
+    "$W/none.so" --headless --frames 3 --watch "$W/src" --build "exit 3"
+expect 1 "looplive: cannot run $W/none.so: the build succeeded but made no $W/none.so" \
+    "$W/none.so" --headless --frames 3 --watch "$W/src" --build "true"
+rm -rf "$W"
+
 # A library named without a directory is the file in the current one.
 out=$(cd "$BUILD/tests" && "$OLDPWD/$LOOPLIVE" run host_app.so --headless --frames 3 2>&1)
 grep -q "^frames 3," <<<"$out" || fail "run host_app.so from its directory: $out"

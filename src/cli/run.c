@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void run_usage(FILE *out)
@@ -225,6 +226,25 @@ static int check_shots(const ll_host_params *p)
     return 0;
 }
 
+/* With --build, a library that is not there yet is built once before the
+ * run, with the build's output on the terminal. */
+static int build_missing(const char *lib, const ll_host_params *p)
+{
+    if (!p->build_cmd || access(lib, F_OK) == 0) return 0;
+    fprintf(stderr, "looplive: %s is not there yet: building it with: %s\n", lib, p->build_cmd);
+    fflush(NULL);
+    int status = system(p->build_cmd);
+    if (status == 0 && access(lib, F_OK) == 0) return 0;
+    if (status == 0)
+        return cli_error(1, "cannot run %s: the build succeeded but made no %s (try: a --build "
+                            "command that writes it)",
+                         lib, lib);
+    return cli_error(1, "cannot run %s: the first build failed (exit %d) (try: fix what it says "
+                        "above, or run: %s)",
+                     lib, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                     p->build_cmd);
+}
+
 static void print_report(ll_host *host)
 {
     ll_host_status s;
@@ -282,6 +302,7 @@ int cli_run(int argc, char **argv)
                             "build/examples/bounce.so)");
     if (p.headless && !p.frames) p.frames = 600;
     if (check_shots(&p) != 0) return 2;
+    if (build_missing(lib, &p) != 0) return 1;
     ll_error err = {0};
     ll_host *host = ll_host_open_(lib, &err, &p);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
