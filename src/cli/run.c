@@ -27,7 +27,8 @@ static void run_usage(FILE *out)
             "  --fps N                  frames per second (default 60)\n"
             "  --watch DIR              rebuild when a source file under DIR changes ...\n"
             "  --build \"CMD\"            ... by running CMD; its errors show in the status line\n"
-            "                           and the old code keeps running\n"
+            "                           and the old code keeps running; builds a LIB that\n"
+            "                           is not there yet before the run\n"
             "  --slots DIR              save (key s) and load slots as DIR/slotN.llrec\n"
             "  --headless               no terminal or window; runs as fast as it can\n"
             "  --frames N               stop after N frames\n"
@@ -48,8 +49,9 @@ static void run_usage(FILE *out)
         k += n + (k[n] == '\n');
     }
     fprintf(out, "\nThe status line shows: fps, frame, LIVE/REC/LOOP with the slot and position,\n"
-                 "PAUSED, speed, reloads, and the last error (a build error or a rolled-back\n"
-                 "crash). Ctrl-C and crashes restore the terminal.\n");
+                 "PAUSED, speed, reloads, and an error: a build's (until a build succeeds) or\n"
+                 "a rolled-back crash (for five seconds). Ctrl-C and crashes restore the\n"
+                 "terminal.\n");
 }
 
 /* The value of opt, which must be there. */
