@@ -238,11 +238,13 @@ static int build_missing(const char *lib, const ll_host_params *p)
     int status = system(p->build_cmd);
     if (status == 0 && access(lib, F_OK) == 0) return 0;
     if (status == 0)
-        return cli_error(1, "cannot run %s: the build succeeded but made no %s (try: a --build "
-                            "command that writes it)",
+        return cli_error(1,
+                         "cannot run %s: the build succeeded but made no %s (try: a --build "
+                         "command that writes it)",
                          lib, lib);
-    return cli_error(1, "cannot run %s: the first build failed (exit %d) (try: fix what it says "
-                        "above, or run: %s)",
+    return cli_error(1,
+                     "cannot run %s: the first build failed (exit %d) (try: fix what it says "
+                     "above, or run: %s)",
                      lib, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                      p->build_cmd);
 }
