@@ -9,11 +9,13 @@
 #   bash tests/data/gen-maps.sh            (from the repository root)
 #
 # Processes: pie-threads, nopie-threads and static are tests/data/sample.c
-# built three ways, each with 6 threads; bash and python3 are the system's
+# built three ways (the static one needs libc6-dev's libc.a), each with 6
+# threads; bash and python3 are the system's
 # interpreters. The tests read addresses from the files themselves, so new
 # samples need no change to them (tests/data/maps/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+command -v pmap >/dev/null || { echo "gen-maps: pmap is missing (try: apt-get install procps)" >&2; exit 1; }
 out=tests/data/maps
 CC=${CC:-cc}
 PYTHON=/usr/bin/python3
