@@ -54,17 +54,17 @@ static void run_usage(FILE *out)
                  "terminal.\n");
 }
 
-/* The value of opt, which must be there. */
-static int need_value(const char *opt, const char *text, const char *example)
+/* An option given last, without its value. */
+static int missing_value(const char *opt, const char *example)
 {
-    if (text) return 0;
-    return cli_error(2, "%s needs a value (try: %s %s)", opt, opt, example);
+    cli_error(2, "%s needs a value (try: %s %s)", opt, opt, example);
+    return -1;
 }
 
 static int parse_uint(const char *opt, const char *text, uint64_t min, uint64_t max,
                       const char *example, uint64_t *out)
 {
-    if (need_value(opt, text, example) != 0) return -1;
+    if (!text) return missing_value(opt, example);
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
@@ -79,7 +79,7 @@ static int parse_uint(const char *opt, const char *text, uint64_t min, uint64_t 
 
 static int parse_canvas(const char *text, ll_host_params *p)
 {
-    if (need_value("--canvas", text, "320x180") != 0) return -1;
+    if (!text) return missing_value("--canvas", "320x180");
     long w, h;
     char tail;
     if (sscanf(text, "%ldx%ld%c", &w, &h, &tail) != 2 || !isdigit((unsigned char)text[0]))

@@ -11,7 +11,6 @@
 #include "loop/loop.h"
 #include "base/base.h"
 
-#include <alloca.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,11 +272,11 @@ __attribute__((noinline)) static void scribble_stack(int byte)
 static void frame_thunk(void *ctx)
 {
     frame_call *c = ctx;
-    if (c->pass) {
-        volatile unsigned char *deeper = alloca(c->pass == 2 ? STACK_SHIFT : 16);
-        deeper[0] = 0;
-        scribble_stack(c->pass == 2 ? 0xa5 : 0x5a);
-    }
+    /* In scope until update returns: the calls below start under it. */
+    volatile unsigned char deeper[c->pass == 2 ? STACK_SHIFT : 1];
+    deeper[0] = 0;
+    (void)deeper[0];
+    if (c->pass) scribble_stack(c->pass == 2 ? 0xa5 : 0x5a);
     if (c->live) translate(c->app, c->live, c->input);
     c->app->update(c->block, c->input, c->frame, c->dt);
 }
