@@ -63,4 +63,4 @@ if grep -nE '(/home/|/root|/tmp/|/work/|/Users/)' "$out"/*.maps "$out"/*.pmap; t
     echo "gen-maps: a machine-specific path is left in the samples above" >&2
     exit 1
 fi
-echo "gen-maps: wrote $(ls "$out" | wc -l) files to $out"
+echo "gen-maps: wrote $(ls "$out"/*.maps "$out"/*.pmap | wc -l) files to $out"
