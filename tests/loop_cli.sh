@@ -44,6 +44,8 @@ $LL replay --module $BOUNCE --recording $DEMO --hashes "$T/bad.hashes" >"$T/out"
 cmp -s "$T/bad.hashes" examples/bounce/demo.hashes || { echo "FAIL: --hashes wrote other hashes"; fails=$((fails + 1)); }
 expect 1 "cannot write hashes to /nonexistent/dir/h: No such file or directory" \
     $LL replay --module $BOUNCE --recording $DEMO --hashes /nonexistent/dir/h
+expect 1 "cannot write hashes to /dev/full: No space left on device (try: a disk with room)" \
+    $LL replay --module $BOUNCE --recording $DEMO --hashes /dev/full
 
 # An application that prints: its output goes to standard error, the
 # hashes stay clean on standard output (and in --hashes FILE).

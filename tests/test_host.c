@@ -820,6 +820,21 @@ Test(host_build, failure_of_a_link_or_a_script)
     cr_assert_eq(builder_wait(d.b, &err), -1);
     cr_assert(strstr(err.msg, "build failed (exit 3): nothing to build from here "), "%s", err.msg);
     build_dir_close(&d);
+    build_dir_open(&d, "exit 4");
+    build_dir_write(&d, "a.c", "x\n");
+    cr_assert_eq(builder_wait(d.b, &err), -1);
+    cr_assert(strstr(err.msg, "build failed (exit 4): no output (try: fix it and save, "), "%s",
+              err.msg);
+    build_dir_close(&d);
+}
+
+Test(host_build, the_log_needs_a_temporary_directory)
+{
+    ll_error err;
+    setenv("TMPDIR", "/nonexistent", 1);
+    cr_assert_null(host_builder_open("tests/data", "make", &err));
+    cr_assert_str_eq(err.msg, "cannot create the build log in /nonexistent: No such file or "
+                              "directory (try: TMPDIR=DIR with room)");
 }
 
 Test(host_build, open_errors)

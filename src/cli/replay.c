@@ -443,17 +443,21 @@ static int record_script(const replay_opts *o)
 
 /* The hashes (and the command's result lines) keep the real standard
  * output, or go to --hashes FILE; the application's own printf goes to
- * standard error for the run. */
+ * standard error for the run. Best effort: without a spare descriptor the
+ * application's output stays where it was. */
 static int open_outputs(replay_opts *o, int *saved)
 {
     fflush(stdout);
+    o->out = stdout;
     *saved = dup(STDOUT_FILENO);
-    if (*saved < 0 || !(o->out = fdopen(*saved, "w")))
-        return fail(1, "cannot keep standard output apart: %s (try: close some files)",
-                    strerror(errno));
-    if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-        return fail(1, "cannot send the application's output to standard error: %s",
-                    strerror(errno));
+    FILE *real = *saved >= 0 ? fdopen(*saved, "w") : NULL;
+    if (real && dup2(STDERR_FILENO, STDOUT_FILENO) >= 0) {
+        o->out = real;
+    } else if (real) {
+        fclose(real);
+    } else if (*saved >= 0) {
+        close(*saved);
+    }
     o->hash_out = o->out;
     if (o->hashes && !(o->hash_out = fopen(o->hashes, "w")))
         return fail(1, "cannot write hashes to %s: %s (try: a path in a folder that exists)",
@@ -467,12 +471,10 @@ static int close_outputs(replay_opts *o, int saved, int rc)
     if (o->hash_out && o->hash_out != o->out && fclose(o->hash_out) != 0 && rc == 0)
         rc = fail(1, "cannot write hashes to %s: %s (try: a disk with room)", o->hashes,
                   strerror(errno));
-    if (o->out) {
+    if (o->out != stdout) {
         fflush(o->out);
         dup2(saved, STDOUT_FILENO);
         fclose(o->out);
-    } else if (saved >= 0) {
-        close(saved);
     }
     return rc;
 }
