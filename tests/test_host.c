@@ -608,6 +608,17 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
               line);
     cr_assert(strstr(line, "app.c:1:1: error: "), "%s", line);
+    /* A fault meanwhile shows for its five seconds, then the build error,
+     * which still holds, is back. */
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    cr_assert_not(status(h).looping);
+    ll_host_press(h, 'c');
+    run_frames(h, 1);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
+    run_frames(h, 5 * 60);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
+              line);
     write_file(src, two);
     cr_assert(frames_until(h, reloaded_twice), "no reload after the fix: %s", status(h).error);
     ll_host_overlay(h, line, sizeof line);

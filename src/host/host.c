@@ -34,9 +34,10 @@ struct ll_host {
     uint64_t fps_t0, fps_frames;
     uint64_t rollbacks; /* the module's rollbacks already taken off reloads */
     double fps;
-    char error[256];
-    int error_build;      /* error is a build's: shown until a build succeeds */
-    uint64_t error_frame; /* else it is shown for HOST_ERROR_SECONDS from here */
+    char error[256];       /* the last error */
+    uint64_t error_frame;  /* shown for HOST_ERROR_SECONDS from this frame */
+    char build_error[256]; /* the last build's, until one succeeds: shown */
+                           /* whenever no newer error is */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
@@ -77,14 +78,15 @@ static void copy_text(char *dst, size_t cap, const char *src)
 static void host_set_error(ll_host *h, const char *msg)
 {
     copy_text(h->error, sizeof h->error, msg);
-    h->error_build = 0;
     h->error_frame = h->frame;
 }
 
-static int host_error_shown(const ll_host *h)
+/* The error the overlay shows now, or "". */
+static const char *host_error_shown(const ll_host *h)
 {
-    return h->error[0] &&
-           (h->error_build || h->frame < h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps);
+    if (h->error[0] && h->frame < h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps)
+        return h->error;
+    return h->build_error;
 }
 
 /* A fault in application code, rolled back by the module: a build that
@@ -579,16 +581,17 @@ static void poll_code(ll_host *h)
         int b = host_builder_poll(h->builder, &err);
         if (b < 0) {
             host_set_error(h, err.msg);
-            h->error_build = 1;
-        } else if (b > 0 && h->error_build) {
-            h->error[0] = 0;
+            copy_text(h->build_error, sizeof h->build_error, err.msg);
+        } else if (b > 0 && h->build_error[0]) {
+            if (!strcmp(h->error, h->build_error)) h->error[0] = 0;
+            h->build_error[0] = 0;
         }
         if (b != 0) h->builds++;
     }
     int r = ll_module_poll(h->module, &err);
     if (r > 0) {
         h->reloads++;
-        h->error[0] = 0;
+        h->error[0] = h->build_error[0] = 0;
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
@@ -722,8 +725,8 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     else
         snprintf(mode, sizeof mode, "LIVE %d", s.slot);
     format_speed(s.speed, speed, sizeof speed);
-    char error[sizeof s.error] = "";
-    if (host_error_shown(h)) short_error(s.error, error, sizeof error);
+    char error[sizeof s.error];
+    short_error(host_error_shown(h), error, sizeof error);
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
              (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
              (unsigned long long)s.reloads,
