@@ -70,6 +70,14 @@ expect 2 "looplive: --screenshot-at 20 x.txt: the run stops after frame 5 (try: 
     "$APP" --headless --frames 5 --screenshot-at 20 x.txt
 expect 2 "looplive: --screenshot-at 601 x.txt: the run stops after frame 600" "$APP" --headless --screenshot-at 601 x.txt
 expect 2 "looplive: --screenshot-at '0' is not a whole number from 1 to" "$APP" --screenshot-at 0 x.txt
+# A picture that cannot be written when its frame comes fails the run.
+W=$(mktemp -d /tmp/ll-host-cli-XXXXXX)
+mkdir "$W/adir"
+expect 1 "looplive: --screenshot-at 2 $W/adir: no picture was written (cannot write screenshot $W/adir: Is a directory) (try: " \
+    "$APP" --headless --frames 5 --screenshot-at 2 "$W/adir"
+expect 0 "frames 5," "$APP" --headless --frames 5 --screenshot-at 2 "$W/shot.txt"
+[ -s "$W/shot.txt" ] || fail "no screenshot written"
+rm -rf "$W"
 expect 2 "looplive: at most 4 --screenshot-at per run" "$APP" --screenshot-at 1 a --screenshot-at 2 b \
     --screenshot-at 3 c --screenshot-at 4 d --screenshot-at 5 e
 expect 1 "looplive: cannot run /nonexistent.so: cannot load /nonexistent.so" /nonexistent.so --headless

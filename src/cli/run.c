@@ -223,6 +223,43 @@ static int check_shots(const ll_host_params *p)
     return 0;
 }
 
+/* A screenshot file as it was before the run, to tell afterwards whether the
+ * run wrote it. */
+typedef struct shot_before {
+    int existed;
+    struct stat st;
+} shot_before;
+
+static void note_shots(const ll_host_params *p, shot_before *before)
+{
+    for (int k = 0; k < LL_HOST_SHOTS && p->shots[k].path; k++)
+        before[k].existed = stat(p->shots[k].path, &before[k].st) == 0;
+}
+
+/* A screenshot due by the last frame that was not written fails the run. */
+static int check_shots_written(const ll_host_params *p, const shot_before *before, ll_host *host)
+{
+    ll_host_status s;
+    ll_host_get_status(host, &s);
+    for (int k = 0; k < LL_HOST_SHOTS && p->shots[k].path; k++) {
+        if (p->shots[k].frame > s.frame) continue;
+        struct stat st;
+        int written = stat(p->shots[k].path, &st) == 0 &&
+                      (!before[k].existed || st.st_ino != before[k].st.st_ino ||
+                       st.st_mtim.tv_sec != before[k].st.st_mtim.tv_sec ||
+                       st.st_mtim.tv_nsec != before[k].st.st_mtim.tv_nsec);
+        if (!written)
+            return cli_error(1,
+                             "--screenshot-at %llu %s: no picture was written%s%s%s (try: a FILE "
+                             "path in a folder you can write)",
+                             (unsigned long long)p->shots[k].frame, p->shots[k].path,
+                             strstr(s.error, p->shots[k].path) ? " (" : "",
+                             strstr(s.error, p->shots[k].path) ? s.error : "",
+                             strstr(s.error, p->shots[k].path) ? ")" : "");
+    }
+    return 0;
+}
+
 /* With --build, a library that is not there yet is built once before the
  * run, with the build's output on the terminal. */
 static int build_missing(const char *lib, const ll_host_params *p)
@@ -305,9 +342,12 @@ int cli_run(int argc, char **argv)
     ll_error err = {0};
     ll_host *host = ll_host_open_(lib, &err, &p);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
+    shot_before before[LL_HOST_SHOTS];
+    note_shots(&p, before);
     /* Errors during the run show in the overlay and do not stop it. */
     ll_host_run(host, &err);
     if (p.headless) print_report(host);
+    int rc = check_shots_written(&p, before, host);
     ll_host_close(host);
-    return 0;
+    return rc;
 }
