@@ -212,8 +212,9 @@ static int record_undo(snap_state *st, ll_snap *s, uint64_t page, ll_error *err)
             uint32_t p = (uint32_t)(o / page);
             if (delta_find(s, p)) continue;
             if (base_read(st, at, o, page, err) != 0) return -1;
-            delta_add(s, p, is_zero(at, page) ? NULL : at);
-            at += page;
+            int zero = is_zero(at, page);
+            delta_add(s, p, zero ? NULL : at);
+            if (!zero) at += page;
         }
     }
     return 0;
@@ -434,27 +435,37 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     return 0;
 }
 
-/* Hands what `gone` holds over to `older`, whose delta is relative to gone. */
-static int merge_into(ll_snap *older, ll_snap *gone)
+/* Moves into `older` (whose delta is relative to gone) the pages of gone
+ * it does not hold: their bytes are copied into one slab of older's own, so
+ * that gone's slabs are freed whole with it and older grows by exactly the
+ * pages merged. Handing gone's slabs over instead would keep every page of
+ * them alive, merged or not, for as long as older lives. */
+static int merge_into(ll_snap *older, ll_snap *gone, uint64_t page)
 {
-    size_t fresh = 0;
-    for (size_t i = 0; i < gone->count; i++) fresh += !delta_find(older, gone->entries[i].page);
-    if (delta_reserve(older, fresh) != 0) return -1;
-    if (older->slab_cap < older->slab_count + gone->slab_count) {
-        void **slabs =
-            realloc(older->slabs, (older->slab_count + gone->slab_count) * sizeof *slabs);
-        if (!slabs) return -1;
-        older->slabs = slabs;
-        older->slab_cap = older->slab_count + gone->slab_count;
+    size_t fresh = 0, data = 0;
+    for (size_t i = 0; i < gone->count; i++) {
+        const snap_entry *e = &gone->entries[i];
+        if (delta_find(older, e->page)) continue;
+        fresh++;
+        data += e->bytes != NULL;
     }
-    for (size_t i = 0; i < gone->count; i++)
-        if (!delta_find(older, gone->entries[i].page))
-            delta_add(older, gone->entries[i].page, gone->entries[i].bytes);
-    if (gone->slab_count)
-        memcpy(older->slabs + older->slab_count, gone->slabs,
-               gone->slab_count * sizeof *gone->slabs);
-    older->slab_count += gone->slab_count;
-    gone->slab_count = 0;
+    if (!fresh) return 0;
+    uint8_t *slab = data ? malloc(data * page) : NULL;
+    if ((data && !slab) || delta_reserve(older, fresh) != 0 ||
+        (slab && delta_adopt_slab(older, slab) != 0)) {
+        free(slab);
+        return -1;
+    }
+    for (size_t i = 0; i < gone->count; i++) {
+        const snap_entry *e = &gone->entries[i];
+        if (delta_find(older, e->page)) continue;
+        uint8_t *bytes = NULL;
+        if (e->bytes) {
+            bytes = memcpy(slab, e->bytes, page);
+            slab += page;
+        }
+        delta_add(older, e->page, bytes);
+    }
     return 0;
 }
 
@@ -462,7 +473,7 @@ void ll_snap_drop(ll_block *block, ll_snap *snap)
 {
     snap_state *st = block ? block->snap : NULL;
     if (!snap || !st) return;
-    if (snap->older && merge_into(snap->older, snap) != 0) {
+    if (snap->older && merge_into(snap->older, snap, block->page_size) != 0) {
         /* Out of memory: keep it alive rather than corrupt older ones. */
         return;
     }

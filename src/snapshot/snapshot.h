@@ -39,7 +39,10 @@ struct ll_snap {
     size_t count, cap;
     uint32_t *slots; /* open addressing: entry index + 1, 0 empty */
     size_t slot_cap;
-    void **slabs; /* page storage the entries point into */
+    /* The page bytes the entries point into: slabs this snapshot owns
+     * alone and frees whole with itself. A merge copies the pages it moves
+     * into a slab of the receiver's; no slab is ever shared or handed on. */
+    void **slabs;
     size_t slab_count, slab_cap;
 };
 
