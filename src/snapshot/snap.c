@@ -610,3 +610,9 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
     free(buf);
     return rc;
 }
+
+int ll_snap_pages(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err)
+{
+    if (!block || !fn) return ll_fail(err, EINVAL, "no block or no page function (NULL)");
+    return snap_each_page(block, snap, fn, ctx, err);
+}

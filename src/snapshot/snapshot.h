@@ -92,7 +92,7 @@ uint64_t snap_fork_epoch(void);
 /* Calls fn(off, bytes) for every page the snapshot (NULL: the block as it
  * is now) may hold non-zero bytes in, in ascending order. bytes points at
  * the page's content (valid until the next call); fn returns 0 to go on. */
-typedef int snap_page_fn(uint64_t off, const uint8_t *bytes, void *ctx);
+typedef ll_page_bytes_fn snap_page_fn;
 int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, ll_error *err);
 
 /* ---- file.c: the on-disk format ---- */
