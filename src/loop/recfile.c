@@ -230,7 +230,9 @@ int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err)
      * block is made writable first, and ll_block_attach arms the guards of
      * the table that came back with the pages. */
     if (mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
-        return loop_fail(err, errno, "cannot make the block writable to load a recording: %s",
+        return loop_fail(err, errno,
+                         "cannot make the block writable to load a recording: %s (try: keep "
+                         "the block mapped whole; only ll_block_release unmaps it)",
                          strerror(errno));
     if (ll_snap_pages(block, NULL, zero_page, block, err) != 0) return -1;
     uint64_t ps = rec->info.page_size;

@@ -416,6 +416,15 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     if (snap != st->newest && !snap_is_live(st, snap))
         return ll_fail(err, EINVAL, "this snapshot was dropped or belongs to another block");
     if (track_scan(st, block, err) != 0 || track_drop(st, block, err) != 0) return -1;
+    /* The arena layout may have changed since snap: a page it holds data in
+     * may be a guard page now. Everything is made writable before a byte is
+     * written (one call, O(mappings) when nothing is protected), and the
+     * guards of the table that comes back are armed after. */
+    if (mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
+        return ll_fail(err, errno,
+                       "cannot make the block writable to restore it: %s (try: keep the "
+                       "block mapped whole; only ll_block_release unmaps it)",
+                       strerror(errno));
     /* Back at the baseline; lay the older deltas over it, oldest first wins. */
     uint64_t page = block->page_size;
     for (const ll_snap *s = snap; s; s = s->newer) {
@@ -432,7 +441,7 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     }
     for (const ll_snap *s = snap; s; s = s->newer)
         for (size_t i = 0; i < s->count; i++) mark_clear(st->mark, s->entries[i].page);
-    return 0;
+    return ll_block_attach(block, err);
 }
 
 /* Moves into `older` (whose delta is relative to gone) the pages of gone
