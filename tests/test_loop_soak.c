@@ -72,8 +72,8 @@ static void frames(ll_loop *loop, uint64_t n, uint64_t *done)
     ll_error err;
     for (uint64_t i = 0; i < n; i++, ++*done) {
         ll_platform_input in = {.mouse_x = 1 + (int32_t)(*done % 3)};
-        cr_assert_eq(ll_loop_frame(loop, &in, &err), 1, "frame %llu: %s",
-                     (unsigned long long)*done, err.msg);
+        cr_assert_eq(ll_loop_frame(loop, &in, &err), 1, "frame %llu: %s", (unsigned long long)*done,
+                     err.msg);
     }
 }
 
@@ -113,9 +113,10 @@ Test(loop_soak, heap_and_rss_stay_bounded_over_100000_frames, .timeout = 120)
         frames(loop, CHECK, &done);
         uint64_t heap = heap_bytes(), rss = rss_bytes();
         cr_log_info("after %llu frames: heap %+lld KiB, RSS %+lld KiB (bounds %llu, %llu KiB)",
-                    (unsigned long long)(phase + 1) * CHECK, ((long long)heap - (long long)heap0) / 1024,
-                    ((long long)rss - (long long)rss0) / 1024, (unsigned long long)heap_bound / 1024,
-                    (unsigned long long)rss_bound / 1024);
+                    (unsigned long long)(phase + 1) * CHECK,
+                    ((long long)heap - (long long)heap0) / 1024,
+                    ((long long)rss - (long long)rss0) / 1024,
+                    (unsigned long long)heap_bound / 1024, (unsigned long long)rss_bound / 1024);
         cr_assert_leq(heap, heap0 + heap_bound, "after %llu frames: heap grew %llu KiB",
                       (unsigned long long)(phase + 1) * CHECK,
                       (unsigned long long)(heap - heap0) / 1024);
