@@ -190,6 +190,7 @@ Test(snapshot_memory, restore_and_load_say_when_the_block_is_not_mapped_whole)
     ll_block b;
     ll_error err;
     reserve_at(&b, base, 64 * 4096);
+    cr_assert_not_null(ll_arena_create(&b, "g", 4096, &err, .guard = 1), "%s", err.msg);
     ll_snap *s = ll_snap_take(&b, &err);
     cr_assert_not_null(s, "%s", err.msg);
     cr_assert_eq(munmap(b.base + 32 * 4096, 4096), 0);

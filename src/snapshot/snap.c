@@ -404,6 +404,20 @@ static int snap_is_live(const snap_state *st, const ll_snap *snap)
     return 0;
 }
 
+/* Whether the block's arena table lists guard pages: every layer that
+ * changes the table or the block's contents as a whole (arena creation,
+ * ll_block_attach after a restore, a load or a move) leaves exactly those
+ * armed. */
+static int has_guards(const ll_block *block)
+{
+    for (uint32_t i = 0; i < LL_BLOCK_MAX_ARENAS; i++) {
+        const ll_arena *a = ll_block_arena(block, i);
+        if (!a) return 0;
+        if (a->guard_size) return 1;
+    }
+    return 0;
+}
+
 int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
 {
     snap_state *st = block->snap;
@@ -417,10 +431,11 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
         return ll_fail(err, EINVAL, "this snapshot was dropped or belongs to another block");
     if (track_scan(st, block, err) != 0 || track_drop(st, block, err) != 0) return -1;
     /* The arena layout may have changed since snap: a page it holds data in
-     * may be a guard page now. Everything is made writable before a byte is
-     * written (one call, O(mappings) when nothing is protected), and the
-     * guards of the table that comes back are armed after. */
-    if (mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
+     * may be a guard page now. With guards armed, everything is made
+     * writable before a byte is written, and the guards of the table that
+     * comes back are armed after. */
+    int guarded = has_guards(block);
+    if (guarded && mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
         return ll_fail(err, errno,
                        "cannot make the block writable to restore it: %s (try: keep the "
                        "block mapped whole; only ll_block_release unmaps it)",
@@ -441,7 +456,7 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     }
     for (const ll_snap *s = snap; s; s = s->newer)
         for (size_t i = 0; i < s->count; i++) mark_clear(st->mark, s->entries[i].page);
-    return ll_block_attach(block, err);
+    return guarded || has_guards(block) ? ll_block_attach(block, err) : 0;
 }
 
 /* Moves into `older` (whose delta is relative to gone) the pages of gone
