@@ -483,11 +483,8 @@ static int merge_into(ll_snap *older, ll_snap *gone, uint64_t page)
     for (size_t i = 0; i < gone->count; i++) {
         const snap_entry *e = &gone->entries[i];
         if (delta_find(older, e->page)) continue;
-        uint8_t *bytes = NULL;
-        if (e->bytes) {
-            bytes = memcpy(slab, e->bytes, page);
-            slab += page;
-        }
+        uint8_t *bytes = e->bytes && slab ? memcpy(slab, e->bytes, page) : NULL;
+        if (bytes) slab += page;
         delta_add(older, e->page, bytes);
     }
     return 0;
