@@ -889,7 +889,7 @@ typedef struct ll_loop_params {
 
 /* Creates a loop over a block the application was initialised in (or will
  * be: pages written before the first frame are picked up then). Hashes the
- * resident pages of the block once. */
+ * pages holding data once (ll_snap_pages). */
 ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *params);
 #define ll_loop_create(block, err, ...)                                                            \
     ll_loop_create_((block), (err), &(ll_loop_params){__VA_ARGS__})
