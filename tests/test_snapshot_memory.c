@@ -254,3 +254,37 @@ Test(snapshot_memory, pages_lists_data_of_the_block_and_of_a_snapshot)
     ll_snap_end(&b);
     ll_block_release(&b);
 }
+
+Test(snapshot_memory, merges_move_whole_slabs_and_copy_the_rest)
+{
+    enum { PAGES = 16 };
+    ll_block b;
+    ll_error err;
+    reserve(&b, PAGES * 4096);
+    uint8_t *want[4];
+    ll_snap *s[4];
+    /* Each step writes pages the snapshot before may or may not hold. */
+    static const int writes[4][3] = {{0, 1, 2}, {0, 1, -1}, {1, 2, -1}, {5, 6, -1}};
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < 3 && writes[k][i] >= 0; i++)
+            fill_page(b.base, (uint64_t)writes[k][i], (uint64_t)k + 10);
+        s[k] = ll_snap_take(&b, &err);
+        cr_assert_not_null(s[k], "%s", err.msg);
+        want[k] = malloc(b.size);
+        memcpy(want[k], b.base, b.size);
+    }
+    fill_page(b.base, 9, 99);
+    /* s[1] holds pages 1 and 2; s[0] holds 1: page 2 is copied over. Then
+     * s[2] holds 5 and 6, which s[0] lacks: its slab moves whole. */
+    ll_snap_drop(&b, s[1]);
+    ll_snap_drop(&b, s[2]);
+    for (int k = 3; k >= 0; k -= 3) {
+        cr_assert_eq(ll_snap_restore(&b, s[k], &err), 0, "%s", err.msg);
+        cr_assert_eq(memcmp(b.base, want[k], b.size), 0, "snapshot %d", k);
+    }
+    cr_assert_eq(ll_snap_restore(&b, s[3], &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(b.base, want[3], b.size), 0);
+    for (int k = 0; k < 4; k++) free(want[k]);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+}

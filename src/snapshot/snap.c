@@ -135,9 +135,9 @@ static int delta_reserve(ll_snap *s, size_t more)
     return 0;
 }
 
-static void delta_add(ll_snap *s, uint32_t page, uint8_t *bytes)
+static void delta_add(ll_snap *s, uint32_t page, uint32_t slab, uint8_t *bytes)
 {
-    s->entries[s->count] = (snap_entry){page, bytes};
+    s->entries[s->count] = (snap_entry){page, slab, bytes};
     slot_insert(s, page, (uint32_t)s->count);
     s->count++;
 }
@@ -157,7 +157,7 @@ static int delta_adopt_slab(ll_snap *s, void *slab)
 
 static void snap_free(ll_snap *s)
 {
-    for (size_t i = 0; i < s->slab_count; i++) free(s->slabs[i]);
+    for (size_t i = 0; i < s->slab_count; i++) free(s->slabs[i]); /* NULL: handed over */
     free(s->slabs);
     free(s->entries);
     free(s->slots);
@@ -213,7 +213,7 @@ static int record_undo(snap_state *st, ll_snap *s, uint64_t page, ll_error *err)
             if (delta_find(s, p)) continue;
             if (base_read(st, at, o, page, err) != 0) return -1;
             int zero = is_zero(at, page);
-            delta_add(s, p, zero ? NULL : at);
+            delta_add(s, p, (uint32_t)(s->slab_count - 1), zero ? NULL : at);
             if (!zero) at += page;
         }
     }
@@ -459,35 +459,83 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     return guarded || has_guards(block) ? ll_block_attach(block, err) : 0;
 }
 
-/* Moves into `older` (whose delta is relative to gone) the pages of gone
- * it does not hold: their bytes are copied into one slab of older's own, so
- * that gone's slabs are freed whole with it and older grows by exactly the
- * pages merged. Handing gone's slabs over instead would keep every page of
- * them alive, merged or not, for as long as older lives. */
+/* Per slab of a snapshot being merged: its pages, and how many move. */
+typedef struct slab_use {
+    uint32_t pages, moving;
+    uint32_t to; /* its number in the receiver, when it moves whole */
+} slab_use;
+
+/* Counts, per slab of gone, the pages older lacks; returns the pages that
+ * must be copied (those of slabs that do not move whole) in *copy. */
+static size_t merge_plan(const ll_snap *older, const ll_snap *gone, slab_use *use, size_t *copy)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < gone->count; i++) {
+        const snap_entry *e = &gone->entries[i];
+        int moving = !delta_find(older, e->page);
+        fresh += moving;
+        if (!e->bytes) continue;
+        use[e->slab].pages++;
+        use[e->slab].moving += moving;
+    }
+    *copy = 0;
+    for (size_t k = 0; k < gone->slab_count; k++)
+        if (use[k].moving < use[k].pages) *copy += use[k].moving;
+    return fresh;
+}
+
+/* Moves into `older` (whose delta is relative to gone) exactly the pages of
+ * gone it lacks, so that what stays with gone is freed whole with it: a
+ * slab of gone whose pages all move is handed over as it is, the moving
+ * pages of the others are copied into one new slab of older's. Handing
+ * over every slab instead kept every page of gone alive, merged or not,
+ * for as long as older lived: the heap grew with every frame under a held
+ * snapshot (issue 11). */
 static int merge_into(ll_snap *older, ll_snap *gone, uint64_t page)
 {
-    size_t fresh = 0, data = 0;
+    slab_use *use = calloc(gone->slab_count + 1, sizeof *use);
+    if (!use) return -1;
+    size_t copy, fresh = merge_plan(older, gone, use, &copy);
+    size_t whole = 0;
+    for (size_t k = 0; k < gone->slab_count; k++)
+        whole += use[k].pages && use[k].moving == use[k].pages;
+    uint8_t *slab = copy ? malloc(copy * page) : NULL;
+    int rc = -1;
+    if ((copy && !slab) || delta_reserve(older, fresh) != 0) goto done;
+    /* Room in older's slab list for all of them first: nothing below fails. */
+    for (size_t need = older->slab_count + whole + (slab != NULL); older->slab_cap < need;) {
+        void **slabs = realloc(older->slabs, need * sizeof *slabs);
+        if (!slabs) goto done;
+        older->slabs = slabs;
+        older->slab_cap = need;
+    }
+    for (size_t k = 0; k < gone->slab_count; k++) {
+        if (!use[k].pages || use[k].moving < use[k].pages) continue;
+        use[k].to = (uint32_t)older->slab_count;
+        older->slabs[older->slab_count++] = gone->slabs[k];
+        gone->slabs[k] = NULL;
+    }
+    uint32_t copy_to = (uint32_t)older->slab_count;
+    if (slab) older->slabs[older->slab_count++] = slab;
+    uint8_t *at = slab;
     for (size_t i = 0; i < gone->count; i++) {
         const snap_entry *e = &gone->entries[i];
         if (delta_find(older, e->page)) continue;
-        fresh++;
-        data += e->bytes != NULL;
+        if (!e->bytes)
+            delta_add(older, e->page, 0, NULL);
+        else if (!gone->slabs[e->slab])
+            delta_add(older, e->page, use[e->slab].to, e->bytes);
+        else if (at) {
+            delta_add(older, e->page, copy_to, memcpy(at, e->bytes, page));
+            at += page;
+        }
     }
-    if (!fresh) return 0;
-    uint8_t *slab = data ? malloc(data * page) : NULL;
-    if ((data && !slab) || delta_reserve(older, fresh) != 0 ||
-        (slab && delta_adopt_slab(older, slab) != 0)) {
-        free(slab);
-        return -1;
-    }
-    for (size_t i = 0; i < gone->count; i++) {
-        const snap_entry *e = &gone->entries[i];
-        if (delta_find(older, e->page)) continue;
-        uint8_t *bytes = e->bytes && slab ? memcpy(slab, e->bytes, page) : NULL;
-        if (bytes) slab += page;
-        delta_add(older, e->page, bytes);
-    }
-    return 0;
+    slab = NULL;
+    rc = 0;
+done:
+    free(slab);
+    free(use);
+    return rc;
 }
 
 void ll_snap_drop(ll_block *block, ll_snap *snap)

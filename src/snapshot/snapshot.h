@@ -27,9 +27,11 @@ typedef struct snap_run {
 enum { TRACK_PAGEMAP_SCAN = 1, TRACK_PAGEMAP = 2 };
 
 /* One page of an undo delta: the page index and its old bytes (NULL: the
- * page was all zeros, which costs no memory). */
+ * page was all zeros, which costs no memory), in the owner's slab number
+ * `slab`. */
 typedef struct snap_entry {
     uint32_t page;
+    uint32_t slab;
     uint8_t *bytes;
 } snap_entry;
 
@@ -40,8 +42,10 @@ struct ll_snap {
     uint32_t *slots; /* open addressing: entry index + 1, 0 empty */
     size_t slot_cap;
     /* The page bytes the entries point into: slabs this snapshot owns
-     * alone and frees whole with itself. A merge copies the pages it moves
-     * into a slab of the receiver's; no slab is ever shared or handed on. */
+     * alone and frees whole with itself. A merge moves exactly the pages
+     * the receiver lacks: a slab all of whose pages move changes owner
+     * whole, the moving pages of any other slab are copied into a slab of
+     * the receiver's. No slab is ever shared. */
     void **slabs;
     size_t slab_count, slab_cap;
 };
