@@ -556,11 +556,11 @@ int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *
  * block as it is now) that holds non-zero bytes, in ascending order of
  * offset: the one way to list the block's contents. It counts pages the
  * baseline holds (the memfd or a loaded file) and written pages whether
- * present or swapped out (mincore says 0 for a swapped-out page: never use
- * it to find data), and never reads through a page that is not written, so
- * guard pages cost nothing. bytes is valid during the call only; fn returns
- * 0 to go on, anything else stops the walk and is returned. O(pages holding
- * data). */
+ * present or swapped out (mincore says 0 for a page swapped out once its
+ * swap cache copy is gone: never use it to find data), and never reads through a page that is not
+ * written, so guard pages cost nothing. bytes is valid during the call only; fn returns 0 to go on,
+ * anything else stops the walk and is returned. Costs O(pages holding data) plus a scan of one bit
+ * per page of the block. */
 typedef int ll_page_bytes_fn(uint64_t offset, const uint8_t *bytes, void *ctx);
 int ll_snap_pages(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err);
 
