@@ -288,3 +288,72 @@ Test(snapshot_memory, merges_move_whole_slabs_and_copy_the_rest)
     ll_snap_end(&b);
     ll_block_release(&b);
 }
+
+/* ---- the same through the loop, as an application sees it ---- */
+
+static void arena_update(ll_block *block, const void *input, uint64_t frame, double dt)
+{
+    (void)input;
+    (void)dt;
+    ll_arena *a = ll_arena_get(block, "a");
+    if (a) a->begin[(frame % 8) * 4096 + frame % 64] += 1;
+}
+
+static const ll_app arena_app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = 4,
+    .layout_version = 3,
+    .block_size = 64 * 4096,
+    .name = "arenas",
+    .update = arena_update,
+};
+
+/* A block at base with arena "a" (8 pages) placed with or without guards,
+ * after an arena "x" of 2 pages when shift (another layout). */
+static void arena_block(ll_block *b, void *base, int guard, int shift)
+{
+    ll_error err;
+    reserve_at(b, base, 64 * 4096);
+    if (shift) cr_assert_not_null(ll_arena_create(b, "x", 2 * 4096, &err, .guard = guard));
+    cr_assert_not_null(ll_arena_create(b, "a", 8 * 4096, &err, .guard = guard), "%s", err.msg);
+}
+
+Test(snapshot_memory, loop_loads_a_recording_of_another_guard_layout)
+{
+    char dir[] = "/tmp/looplive-test-snapmem-XXXXXX", path[64];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.llrec", dir);
+    void *base = free_base(64 * 4096);
+    ll_block b;
+    ll_error err;
+    /* A release build (no guards) records 20 frames. */
+    arena_block(&b, base, -1, 0);
+    ll_loop *loop = ll_loop_create(&b, &err, .app = &arena_app);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    uint64_t end = ll_loop_hash(loop);
+    cr_assert_eq(ll_loop_save(loop, 0, path, &err), 0, "%s", err.msg);
+    ll_loop_destroy(loop);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    /* A debug build (guards, another layout) loads and plays it. */
+    arena_block(&b, base, 1, 1);
+    cr_assert(first_guard(&b) >= 0);
+    loop = ll_loop_create(&b, &err, .app = &arena_app);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_load(loop, 0, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(first_guard(&b), -1, "the recording's table came back: no guards");
+    cr_assert_null(ll_arena_get(&b, "x"));
+    for (uint64_t off = 0; off < b.size; off += 4096)
+        cr_assert(readable(b.base + off), "no guard of the old layout left at 0x%llx",
+                  (unsigned long long)off);
+    cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash(loop), end, "the recording replays to the same state");
+    ll_loop_destroy(loop);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    unlink(path);
+    rmdir(dir);
+}
