@@ -100,6 +100,37 @@ static void page_out(void *p)
               rc ? strerror(errno) : "no error");
 }
 
+/* Swap used by the mapping that starts at base (/proc/self/smaps), in KiB:
+ * for the block's baseline (memfd) pages it is the only sign they are out,
+ * since a file page reclaimed leaves no entry in /proc/self/pagemap. */
+static long mapping_swap_kib(const void *base)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512], want[32];
+    snprintf(want, sizeof want, "%lx-", (unsigned long)(uintptr_t)base);
+    long kib = -1;
+    int in = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strchr(line, '-') && strchr(line, ' ') && strchr(line, '-') < strchr(line, ' '))
+            in = strncmp(line, want, strlen(want)) == 0;
+        if (in && sscanf(line, "Swap: %ld kB", &kib) == 1) break;
+    }
+    if (f) fclose(f);
+    return kib;
+}
+
+/* Pushes the block's baseline (memfd) page at p out to swap. */
+static void baseline_page_out(const ll_block *b, uint8_t *p)
+{
+    for (int tries = 0; tries < 200 && mapping_swap_kib(b->base) <= 0; tries++) {
+        volatile uint8_t sink = *p; /* mapped, so that MADV_PAGEOUT finds it */
+        (void)sink;
+        if (tries) usleep(5000);
+        madvise(p, 4096, MADV_PAGEOUT);
+    }
+    cr_assert_gt(mapping_swap_kib(b->base), 0, "MADV_PAGEOUT left the baseline page in memory");
+}
+
 static int count_page(uint64_t off, const uint8_t *bytes, void *ctx)
 {
     (void)bytes;
@@ -107,6 +138,32 @@ static int count_page(uint64_t off, const uint8_t *bytes, void *ctx)
     found[0]++;
     if (off == 9 * 4096) found[1] = 1;
     return 0;
+}
+
+/* Whether a recording of the block now holds page 9 with these bytes. */
+static int record_holds(ll_block *b, const uint8_t *want)
+{
+    ll_error err;
+    char dir[] = "/tmp/looplive-test-swap-XXXXXX", path[64];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.llrec", dir);
+    loop_rec_info info = {.layout_version = 1, .input_size = 4, .fps = 60};
+    uint32_t input = 0;
+    cr_assert_eq(loop_rec_write(path, b, NULL, &info, (const uint8_t *)&input, &err), 0, "%s",
+                 err.msg);
+    loop_rec rec;
+    cr_assert_eq(loop_rec_open(&rec, path, &err), 0, "%s", err.msg);
+    int held = 0;
+    for (uint64_t i = 0; i < rec.info.pages; i++) {
+        const uint8_t *entry = rec.pages + i * (8 + 4096);
+        uint64_t off;
+        memcpy(&off, entry, 8);
+        if (off == 9 * 4096) held = memcmp(entry + 8, want, 4096) == 0;
+    }
+    loop_rec_close(&rec);
+    unlink(path);
+    rmdir(dir);
+    return held;
 }
 
 static void swapped_page_counts(ll_block *b)
@@ -133,26 +190,7 @@ static void swapped_page_counts(ll_block *b)
 
     /* A recording holds it. */
     page_out(page);
-    char dir[] = "/tmp/looplive-test-swap-XXXXXX", path[64];
-    cr_assert(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/a.llrec", dir);
-    loop_rec_info info = {.layout_version = 1, .input_size = 4, .fps = 60};
-    uint32_t input = 0;
-    cr_assert_eq(loop_rec_write(path, b, NULL, &info, (const uint8_t *)&input, &err), 0, "%s",
-                 err.msg);
-    loop_rec rec;
-    cr_assert_eq(loop_rec_open(&rec, path, &err), 0, "%s", err.msg);
-    int held = 0;
-    for (uint64_t i = 0; i < rec.info.pages; i++) {
-        const uint8_t *entry = rec.pages + i * (8 + 4096);
-        uint64_t off;
-        memcpy(&off, entry, 8);
-        if (off == 9 * 4096) held = memcmp(entry + 8, want, 4096) == 0;
-    }
-    loop_rec_close(&rec);
-    unlink(path);
-    rmdir(dir);
-    cr_assert(held, "the recording holds the swapped-out page and its bytes");
+    cr_assert(record_holds(b, want), "the recording holds the swapped-out page and its bytes");
 
     /* A take keeps it and a restore brings it back; a restore also drops
      * it when it was written after the snapshot. */
@@ -163,6 +201,20 @@ static void swapped_page_counts(ll_block *b)
     page_out(page);
     cr_assert_eq(ll_snap_restore(b, with, &err), 0, "%s", err.msg);
     cr_assert_eq(memcmp(page, want, 4096), 0, "the take kept it, the restore brought it back");
+
+    /* The same page in the baseline (the memfd) swapped out: listed,
+     * hashed, recorded. */
+    baseline_page_out(b, page);
+    found[0] = found[1] = 0;
+    cr_assert_eq(ll_snap_pages(b, NULL, count_page, found, &err), 0, "%s", err.msg);
+    cr_assert(found[1], "ll_snap_pages lists the swapped-out baseline page");
+    baseline_page_out(b, page);
+    cr_assert_eq(loop_hash_init(&h, b, &err), 0, "%s", err.msg);
+    cr_assert_eq(loop_hash_all(&h, b, &err), 0, "%s", err.msg);
+    cr_assert_eq(h.page_hash[9], loop_hash_contribution(&h, want, 9), "the hash counts it");
+    loop_hash_free(&h);
+    baseline_page_out(b, page);
+    cr_assert(record_holds(b, want), "the recording holds the swapped-out baseline page");
 }
 
 static void run(const char *tracker)
