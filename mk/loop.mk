@@ -10,6 +10,9 @@ $(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
 
 EXTRA_TARGETS += $(BOUNCE_SO)
 
+# tests/loop_memory.sh reads the peak RSS of `looplive run` with GNU time.
+TEST_PKGS += time
+
 # Test applications: versions 1 and 2 (a reload changes behaviour), one that
 # keeps state outside the block (the determinism check must catch it) and
 # one that crashes on a given input.
