@@ -3,6 +3,8 @@
  * cross an arena layout change; one page enumeration that counts swapped
  * pages. */
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/uio.h>
 
 #include "loop/loop.h"
@@ -356,4 +358,55 @@ Test(snapshot_memory, loop_loads_a_recording_of_another_guard_layout)
     ll_block_release(&b);
     unlink(path);
     rmdir(dir);
+}
+
+/* ---- the threading contract (looplive.h): a reader during takes ---- */
+
+typedef struct reader {
+    const volatile uint64_t *word;
+    uint64_t want;
+    volatile int stop;
+    volatile uint64_t reads;
+    uint64_t wrong;
+} reader;
+
+static void *read_loop(void *arg)
+{
+    reader *r = arg;
+    while (!r->stop) {
+        r->wrong += *r->word != r->want;
+        r->reads++;
+    }
+    return NULL;
+}
+
+Test(snapshot_memory, a_reader_sees_unchanged_bytes_during_takes)
+{
+    enum { PAGES = 256 };
+    ll_block b;
+    ll_error err;
+    reserve(&b, PAGES * 4096);
+    uint64_t *word = (uint64_t *)(b.base + 5 * 4096 + 64);
+    *word = 0x1234567890abcdefull;
+    reader r = {.word = word, .want = *word};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, read_loop, &r), 0);
+    while (!r.reads) sched_yield(); /* reading before the first take */
+    ll_snap *ring[8] = {0};
+    /* The first take moves the block onto a memfd; later ones commit page
+     * 5 again now and then and drop its private copy each time. */
+    for (uint64_t i = 0; i < 400; i++) {
+        fill_page(b.base, 10 + i % 100, i);
+        if (i % 7 == 0) *word = r.want; /* written again, same bytes */
+        ll_snap_drop(&b, ring[i % 8]);
+        ring[i % 8] = ll_snap_take(&b, &err);
+        cr_assert_not_null(ring[i % 8], "%s", err.msg);
+    }
+    r.stop = 1;
+    pthread_join(t, NULL);
+    cr_assert_gt(r.reads, 0);
+    cr_assert_eq(r.wrong, 0, "%llu of %llu reads saw other bytes", (unsigned long long)r.wrong,
+                 (unsigned long long)r.reads);
+    ll_snap_end(&b);
+    ll_block_release(&b);
 }
