@@ -10,6 +10,9 @@ $(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
 
 EXTRA_TARGETS += $(BOUNCE_SO)
 
+# tests/loop_memory.sh reads the peak RSS of `looplive run` with GNU time.
+TEST_PKGS += time
+
 # Test applications: versions 1 and 2 (a reload changes behaviour), one that
 # keeps state outside the block, one a stack address, one a byte of
 # uninitialised stack (the determinism check must catch all three), one

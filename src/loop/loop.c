@@ -722,18 +722,8 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
         .fps = s->fps,
     };
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
-    if (absorb(loop, err) != 0) return -1;
-    /* The file is written from the block itself while it holds the start
-     * state, then the present comes back: both restores cost the pages
-     * written since the start. */
-    if (ll_snap_restore(loop->block, s->start, err) != 0) return -1;
-    int rc = loop_rec_write(path, loop->block, &info, s->inputs, err);
-    ll_error back;
-    if (ll_snap_restore(loop->block, loop->cur, &back) != 0 || retake(loop, &back) != 0) {
-        if (err) *err = back;
-        return -1;
-    }
-    return rc;
+    /* Written from the start snapshot itself: the block is not touched. */
+    return loop_rec_write(path, loop->block, s->start, &info, s->inputs, err);
 }
 
 int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
@@ -751,10 +741,10 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
         return -1;
     }
     ll_loop_stop(loop);
-    loop_rec_apply(&rec, loop->block);
+    int rc = loop_rec_apply(&rec, loop->block, err);
     ring_clear(loop);
     loop->frame = rec.info.start_frame;
-    int rc = block_changed(loop, err);
+    if (rc == 0) rc = block_changed(loop, err);
     if (rc == 0) rc = retake(loop, err);
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
