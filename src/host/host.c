@@ -34,8 +34,12 @@ struct ll_host {
     uint64_t frame, reloads, builds, crashes;
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
+    uint64_t rollbacks; /* the module's rollbacks already taken off reloads */
     double fps;
-    char error[256];
+    char error[256];         /* the last error */
+    uint64_t error_frame;    /* shown for HOST_ERROR_SECONDS from this frame */
+    char build_error[256];   /* the last build's, until one succeeds: shown */
+                             /* whenever no newer error is */
     uint64_t layout_version; /* of the application in use, for the rescue file */
     char lib[PATH_MAX];      /* as given, for the hint after a fatal fault */
     char rescue[PATH_MAX];   /* where a fatal fault saves the last good state */
@@ -71,9 +75,38 @@ static void copy_text(char *dst, size_t cap, const char *src)
     dst[n] = 0;
 }
 
+/* How long an error stays on the overlay: a build error until a build
+ * succeeds (it holds until then); any other (a fault rolled back, a key
+ * that could not act) for five seconds, since the frames after it show
+ * whether it still happens, and one that does is set again. */
+#define HOST_ERROR_SECONDS 5
+
 static void host_set_error(ll_host *h, const char *msg)
 {
     copy_text(h->error, sizeof h->error, msg);
+    h->error_frame = h->frame;
+}
+
+/* The error the overlay shows now, or "". */
+static const char *host_error_shown(const ll_host *h)
+{
+    if (h->error[0] && h->frame < h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps)
+        return h->error;
+    return h->build_error;
+}
+
+/* A fault in application code, rolled back by the module: a build that
+ * faulted and was replaced by the last good one no longer counts as a
+ * reload. */
+static void host_crashed(ll_host *h, const char *msg)
+{
+    host_set_error(h, msg);
+    h->crashes++;
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    uint64_t undone = info.rollbacks - h->rollbacks;
+    h->reloads -= undone < h->reloads ? undone : h->reloads;
+    h->rollbacks = info.rollbacks;
 }
 
 /* --- opening ------------------------------------------------------------ */
@@ -502,8 +535,7 @@ static int host_call_failed(ll_host *h, const ll_error *err)
         host_fatal(h, err);
         return 1;
     }
-    host_set_error(h, err->msg);
-    h->crashes++;
+    host_crashed(h, err->msg);
     return 0;
 }
 
@@ -557,6 +589,11 @@ static void draw_help(ll_host *h)
 {
     char block[1024];
     int y = draw_lines(&h->canvas, 1, host_help);
+    if (h->builder) {
+        char log[4200];
+        snprintf(log, sizeof log, "last build's output: %s", host_builder_log(h->builder));
+        y = draw_lines(&h->canvas, y, log);
+    }
     ll_block_describe_str(&h->block, block, sizeof block);
     draw_lines(&h->canvas, y + 1, block);
 }
@@ -651,13 +688,19 @@ static void poll_code(ll_host *h)
     ll_error err;
     if (h->builder) {
         int b = host_builder_poll(h->builder, &err);
-        if (b < 0) host_set_error(h, err.msg);
+        if (b < 0) {
+            host_set_error(h, err.msg);
+            copy_text(h->build_error, sizeof h->build_error, err.msg);
+        } else if (b > 0 && h->build_error[0]) {
+            if (!strcmp(h->error, h->build_error)) h->error[0] = 0;
+            h->build_error[0] = 0;
+        }
         if (b != 0) h->builds++;
     }
     int r = ll_module_poll(h->module, &err);
     if (r > 0) {
         h->reloads++;
-        h->error[0] = 0;
+        h->error[0] = h->build_error[0] = 0;
         const ll_app *app = ll_loop_app(h->loop, NULL);
         if (app) h->layout_version = app->layout_version;
     } else if (r < 0) {
@@ -761,10 +804,12 @@ static void format_speed(double s, char *buf, size_t cap)
         snprintf(buf, cap, "x1/%g", 1 / s);
 }
 
-/* The error as the status line shows it: the first clause, and a signal
- * without its description ("SIGSEGV at address 0x0 in update+0x9"). */
+/* The error as the status line shows it: the first clause, a signal
+ * without its description ("SIGSEGV at address 0x0 in update+0x9"), and
+ * the version a fault rolled the code back to. */
 static void short_error(const char *msg, char *out, size_t cap)
 {
+    const char *back = strstr(msg, "; rolled back to version ");
     size_t n = 0;
     for (const char *s = msg; *s && n + 1 < cap; s++) {
         if (!strncmp(s, "; ", 2) || !strncmp(s, ", called through", 16)) break;
@@ -778,6 +823,8 @@ static void short_error(const char *msg, char *out, size_t cap)
         out[n++] = *s;
     }
     out[n] = 0;
+    if (back && !strncmp(msg, "SIG", 3))
+        snprintf(out + n, cap - n, "; %.*s", (int)strcspn(back + 2, ";"), back + 2);
 }
 
 char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
@@ -794,7 +841,8 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
         snprintf(mode, sizeof mode, "LIVE %d", s.slot);
     format_speed(s.speed, speed, sizeof speed);
     char error[sizeof s.error];
-    short_error(s.error, error, sizeof error);
+    /* Paused at a fault: the fault stays on the line as long as the pause. */
+    short_error(s.fault_paused ? h->error : host_error_shown(h), error, sizeof error);
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
              (unsigned long long)s.app_frame, mode,
              s.fault_paused ? " PAUSED AT FAULT"
