@@ -3,6 +3,7 @@
  * or unwinds: whoever catches a fault does that after its siglongjmp. */
 #include "base/fault.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -351,6 +352,7 @@ static void *probe_main(void *arg)
     while (read(fds[0], &chunk, sizeof chunk) == (ssize_t)sizeof chunk) {
         free(chunk); /* blocks for good when the arena's lock is held */
         free(malloc(64));
+        (void)dlsym(RTLD_DEFAULT, "free"); /* the loader's lock (a fault in dlsym) */
         char ok = 1;
         FILE *files[] = {stdout, stderr};
         for (int i = 0; i < 2; i++) {

@@ -71,8 +71,9 @@ int fault_probe_ready(ll_error *err);
 /* After a fault inside the C library, run in the thread that faulted: 1
  * when the C library can still be used, 0 when not (also when the probe
  * was never readied). A helper thread frees
- * a chunk of this thread's malloc arena, allocates, and tries the stdout
- * and stderr locks; when it does not answer within timeout_ms, a lock the
+ * a chunk of this thread's malloc arena, allocates, looks a symbol up
+ * (the loader's lock) and tries the stdout and stderr locks; when it does
+ * not answer within timeout_ms, a lock the
  * faulting code took is held for good (glibc aborts a failed heap check
  * holding the arena's lock) and the helper stays stuck on it. The caller
  * takes no lock itself: it writes, polls and reads a pipe. */
