@@ -259,7 +259,7 @@ Test(loop_file, save_to_a_missing_directory)
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
     run(2, 0, NULL);
     cr_assert_eq(ll_loop_save(loop, 0, "/nonexistent-dir/x.llrec", &err), -1);
-    cr_assert(strstr(err.msg, "cannot create /nonexistent-dir/x.llrec.tmp"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "cannot create '/nonexistent-dir/x.llrec.tmp."), "%s", err.msg);
 }
 
 Test(loop_file, determinism_passes_for_a_deterministic_app)
