@@ -67,11 +67,14 @@ static int check_header(const rec_header *h, uint64_t file_size, const char *pat
     if (!ll_is_pow2(ps) || ps < 512 || h->input_size == 0 || h->input_size > (1u << 20) ||
         h->block_size % ps)
         return loop_fail(err, EINVAL, "%s: corrupted recording: bad page or input size", path);
-    if (!(h->fps > 0 && h->fps <= LOOP_FPS_MAX)) /* also NaN */
+    if (!(h->fps > 0 && h->fps <= LOOP_FPS_MAX)) { /* also NaN */
+        char rate[32] = "NaN";
+        if (h->fps == h->fps) snprintf(rate, sizeof rate, "%g", h->fps);
         return loop_fail(err, EINVAL,
-                         "%s: corrupted recording: frame rate %g is not above 0 and at most %d frames a second "
-                         "(try: record it again)",
-                         path, h->fps, LOOP_FPS_MAX);
+                         "%s: corrupted recording: frame rate %s is not above 0 and at most %d "
+                         "frames a second (try: record it again)",
+                         path, rate, LOOP_FPS_MAX);
+    }
     uint64_t need = HEADER_SIZE;
     if (__builtin_mul_overflow(h->page_count, 8 + ps, &need) ||
         __builtin_add_overflow(need, (uint64_t)HEADER_SIZE, &need))
