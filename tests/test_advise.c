@@ -594,6 +594,13 @@ Test(advise, exe_read_refuses_a_segment_ending_in_the_last_page)
     cr_assert(strstr(err.msg, "has a segment that runs past the end of the address space"), "%s",
               err.msg);
     unlink(p);
+    /* Found by fuzz/elf (fuzz/corpus/elf/last-byte.elf): an empty segment
+     * at the very last byte. */
+    p = fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, UINT64_MAX, 0);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1);
+    cr_assert(strstr(err.msg, "has a segment that runs past the end of the address space"), "%s",
+              err.msg);
+    unlink(p);
 }
 
 Test(advise, exe_read_opens_only_regular_files, .timeout = 10)

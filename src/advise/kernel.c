@@ -157,7 +157,8 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
         if (ph[i].p_type == PT_INTERP) interp = 1;
         if (ph[i].p_type != PT_LOAD) continue;
         /* A corrupt header: no wrap-around, also when rounded up to a page. */
-        if (ph[i].p_memsz > UINT64_MAX - ll_page_size() + 1 - ph[i].p_vaddr) {
+        uint64_t top = UINT64_MAX - ll_page_size() + 1;
+        if (ph[i].p_vaddr > top || ph[i].p_memsz > top - ph[i].p_vaddr) {
             free(ph);
             ll_fail(err, ENOEXEC,
                     "'%s' has a segment that runs past the end of the address space (try: "
