@@ -11,8 +11,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ll_maps_span(&m, LL_CHUNK_APP);
     ll_range gaps[16];
     (void)ll_maps_gaps(&m, 0, 1ull << 47, gaps, 16);
-    ll_kernel k = {.randomize_va_space = 2, .mmap_rnd_bits = 28, .mmap_min_addr = 65536,
-                   .page_size = 4096, .va_bits = 47, .stack_rlimit = 8u << 20};
+    ll_kernel k = {.randomize_va_space = 2,
+                   .mmap_rnd_bits = 28,
+                   .mmap_min_addr = 65536,
+                   .page_size = 4096,
+                   .va_bits = 47,
+                   .stack_rlimit = 8u << 20};
     ll_exe exe = {.type = LL_EXE_PIE, .lo = 0x555555554000, .hi = 0x555555560000, .span = 0xc000};
     const ll_maps *one = &m;
     ll_advice *a = malloc(sizeof *a);

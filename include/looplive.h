@@ -356,8 +356,8 @@ void ll_block_release(ll_block *block);
  * code that reads the whole block must skip them (ll_block_arena_at says
  * "guard page"). */
 
-#define LL_ARENA_NAME_MAX   32
-#define LL_BLOCK_MAX_ARENAS 64
+#define LL_ARENA_NAME_MAX    32
+#define LL_BLOCK_MAX_ARENAS  64
 #define LL_BLOCK_TABLE_BYTES 8320 /* the arena table at the block's start */
 
 /* One arena: a record in the block's table. Read the fields; change them

@@ -613,8 +613,8 @@ Test(advise, exe_read_opens_only_regular_files, .timeout = 10)
     cr_assert_eq(mkfifo(fifo, 0600), 0);
     /* A FIFO with no writer: opening or reading it would block forever. */
     cr_assert_eq(ll_exe_read(fifo, &e, &err), -1);
-    snprintf(want, sizeof want, "'%s' is a FIFO, not an executable file (try: the path of the program)",
-             fifo);
+    snprintf(want, sizeof want,
+             "'%s' is a FIFO, not an executable file (try: the path of the program)", fifo);
     cr_assert_str_eq(err.msg, want);
     cr_assert_eq(ll_exe_read("/dev/zero", &e, &err), -1);
     cr_assert_str_eq(err.msg, "'/dev/zero' is a character device, not an executable file (try: "
@@ -628,8 +628,8 @@ Test(advise, exe_read_opens_only_regular_files, .timeout = 10)
 Test(advise, an_executable_above_the_address_space_is_not_a_bound)
 {
     ll_kernel k = x86_kernel();
-    const char *exe = fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD,
-                               0x30003fffe0000000ull, 4096);
+    const char *exe =
+        fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, 0x30003fffe0000000ull, 4096);
     char text[512];
     int n = snprintf(text, sizeof text,
                      "30003fffe0000000-30003fffe0001000 r-xp 00000000 08:01 1 %s\n"
@@ -644,8 +644,7 @@ Test(advise, an_executable_above_the_address_space_is_not_a_bound)
     cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k), 0, "%s", err.msg);
     cr_assert_leq(a.base + a.size, a.task_size, "advice 0x%llx above the address space",
                   (unsigned long long)a.base);
-    for (size_t i = 0; i < a.safe_count; i++)
-        cr_assert_leq(a.safe[i].end, a.task_size);
+    for (size_t i = 0; i < a.safe_count; i++) cr_assert_leq(a.safe[i].end, a.task_size);
     ll_maps_free(&m);
     unlink(exe);
 }

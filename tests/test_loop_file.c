@@ -554,7 +554,8 @@ Test(loop_file, replay_of_a_zero_frame_rate_says_so)
     patch_file(96, &fps, 8);
     fix_checksum();
     char cmd[512], out[1024] = "";
-    snprintf(cmd, sizeof cmd, "build/looplive replay --recording %s --module build/tests/loop/app_v1.so 2>&1", path);
+    snprintf(cmd, sizeof cmd,
+             "build/looplive replay --recording %s --module build/tests/loop/app_v1.so 2>&1", path);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t n = fread(out, 1, sizeof out - 1, p);

@@ -93,10 +93,10 @@ const char *ll_exe_type_name(ll_exe_type type)
 
 static const char *file_kind(mode_t mode)
 {
-    return S_ISFIFO(mode)  ? "a FIFO"
-           : S_ISCHR(mode) ? "a character device"
-           : S_ISBLK(mode) ? "a block device"
-           : S_ISDIR(mode) ? "a directory"
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISDIR(mode)  ? "a directory"
            : S_ISSOCK(mode) ? "a socket"
                             : "not a regular file";
 }
@@ -110,15 +110,17 @@ static int open_regular(const char *path, ll_error *err)
     if (stat(path, &st) != 0)
         return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return ll_fail(err, EINVAL, "'%s' is %s, not an executable file (try: the path of the program)",
-                       path, file_kind(st.st_mode));
+        return ll_fail(err, EINVAL,
+                       "'%s' is %s, not an executable file (try: the path of the program)", path,
+                       file_kind(st.st_mode));
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return ll_fail(err, EINVAL, "'%s' is %s, not an executable file (try: the path of the program)",
-                       path, file_kind(st.st_mode));
+        return ll_fail(err, EINVAL,
+                       "'%s' is %s, not an executable file (try: the path of the program)", path,
+                       file_kind(st.st_mode));
     }
     return fd;
 }

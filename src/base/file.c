@@ -28,7 +28,8 @@ int ll_file_begin(const char *path, char *tmp, size_t cap, ll_error *err)
             return ll_fail(err, errno, "cannot create '%s': %s (is the directory writable?)", tmp,
                            strerror(errno));
     }
-    return ll_fail(err, EEXIST, "cannot create a temporary file next to '%s': 100 names taken", path);
+    return ll_fail(err, EEXIST, "cannot create a temporary file next to '%s': 100 names taken",
+                   path);
 }
 
 void ll_file_abort(int fd, const char *tmp)

@@ -26,9 +26,9 @@ typedef struct memory_header {
     uint64_t size;        /* the block's size then */
     uint64_t next;        /* offset of the first byte after the last partition */
     uint32_t arena_count;
-    uint32_t unused_;      /* was the full hook's pid: ignored, written 0 */
+    uint32_t unused_;         /* was the full hook's pid: ignored, written 0 */
     uint64_t unused_hook_[2]; /* was the full hook and its ctx: ignored, written 0 */
-    uint64_t header_guard; /* PROT_NONE bytes right after the header, 0 if none */
+    uint64_t header_guard;    /* PROT_NONE bytes right after the header, 0 if none */
     uint64_t reserved_[7];
     ll_arena arenas[LL_BLOCK_MAX_ARENAS];
 } memory_header;

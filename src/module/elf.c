@@ -61,8 +61,8 @@ static int check_segments(int fd, const Elf64_Ehdr *eh, uint64_t size, const cha
     Elf64_Phdr ph[64];
     int dynamic = 0;
     for (size_t first = 0; first < eh->e_phnum; first += LL_ARRAY_COUNT(ph)) {
-        size_t n = eh->e_phnum - first < LL_ARRAY_COUNT(ph) ? eh->e_phnum - first
-                                                              : LL_ARRAY_COUNT(ph);
+        size_t n =
+            eh->e_phnum - first < LL_ARRAY_COUNT(ph) ? eh->e_phnum - first : LL_ARRAY_COUNT(ph);
         ssize_t want = (ssize_t)(n * sizeof ph[0]);
         uint64_t at = eh->e_phoff + first * sizeof ph[0];
         if (pread(fd, ph, (size_t)want, (off_t)at) != want)

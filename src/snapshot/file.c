@@ -191,10 +191,9 @@ static int check_sizes(const snap_file *f, const char *path, ll_error *err)
 {
     const snap_header *h = &f->h;
     uint64_t index_end, index_bytes;
-    if (!ll_is_pow2(h->page_size) || h->page_size < SNAP_PAGE_MIN ||
-        h->page_size > SNAP_PAGE_MAX || h->data_offset % h->page_size ||
-        h->data_offset < sizeof *h || h->size % h->page_size || !h->size ||
-        __builtin_add_overflow(h->data_offset, h->size, &index_end) ||
+    if (!ll_is_pow2(h->page_size) || h->page_size < SNAP_PAGE_MIN || h->page_size > SNAP_PAGE_MAX ||
+        h->data_offset % h->page_size || h->data_offset < sizeof *h || h->size % h->page_size ||
+        !h->size || __builtin_add_overflow(h->data_offset, h->size, &index_end) ||
         h->index_offset != index_end || h->extent_count > h->size / h->page_size ||
         h->data_bytes > h->size)
         return ll_fail(err, EINVAL, "'%s' is corrupted: inconsistent sizes in its header", path);
