@@ -555,7 +555,8 @@ Test(loop_file, replay_of_a_zero_frame_rate_says_so)
     fix_checksum();
     char cmd[512], out[1024] = "";
     snprintf(cmd, sizeof cmd,
-             "build/looplive replay --recording %s --module build/tests/loop/app_v1.so 2>&1", path);
+             "%s/looplive replay --recording %s --module %s/tests/loop/app_v1.so 2>&1", build_dir(),
+             path, build_dir());
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
