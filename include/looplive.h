@@ -580,12 +580,18 @@ typedef struct ll_snap_load_params {
  * are read from the file when first touched, so a 1 GiB state is usable in
  * milliseconds, and every pointer inside it is valid as saved. Checks the
  * header and the index (O(index)); data checksums only with .verify or
- * ll_snap_verify. Refuses, leaving the block untouched: not a snapshot
- * file, truncated or corrupted header/index, another architecture, base,
- * size, page size or layout version, or live snapshots on the block. The
- * file is never written: block->fd becomes the file until the next take
- * copies its data into a fresh memfd (O(data), once). Then arms the guard
- * pages of the arena table that came with the state (ll_block_attach). */
+ * ll_snap_verify. A file is untrusted input (its checksums prove nothing:
+ * anyone can recompute them): every size is checked without wrapping, and
+ * the arena table it brings is checked from the file's bytes
+ * (ll_block_check_table) before anything is mapped. Refuses, leaving the
+ * block untouched (bytes, mapping, protections): not a snapshot file,
+ * truncated or corrupted header/index, another architecture, base, size,
+ * page size or layout version, an arena table reaching outside the block,
+ * or live snapshots on the block. The file is never written: block->fd
+ * becomes the file until the next take copies its data into a fresh memfd
+ * (O(data), once). Then arms the guard pages of the arena table that came
+ * with the state (ll_block_attach); only a failing system call can stop
+ * that, after the mapping. */
 int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_snap_load_params *p);
 #define ll_snap_load(block, path, err, ...)                                                        \
     ll_snap_load_((block), (path), (err), &(ll_snap_load_params){__VA_ARGS__})
