@@ -733,7 +733,9 @@ static void expect_table_refused(bend_fn *bend, const char *text)
     readable_copy(&b, want);
     char maps_before[4096], maps_after[4096];
     block_maps(&b, maps_before, sizeof maps_before);
+    ll_block handle = b;
     cr_assert_eq(ll_snap_load(&b, path, &err), -1, "loaded a bent table: %s", text);
+    cr_assert_eq(memcmp(&handle, &b, sizeof b), 0, "the refusal changed the block's handle");
     cr_assert(strstr(err.msg, text), "wanted '%s' in: %s", text, err.msg);
     cr_assert(strstr(err.msg, "cannot load '"), "%s", err.msg);
     uint8_t *got = calloc(1, b.size);
