@@ -64,9 +64,8 @@ static double replay_ms(const char *path)
                          .size = info.block_size) != 0)
         return -1;
     ll_loop *loop = ll_loop_create(&block, &err, .app = &files_app);
-    int rc = loop && ll_loop_load(loop, 0, path, &err) == 0 && ll_loop_play(loop, 0, &err) == 0
-                 ? 0
-                 : -1;
+    int rc =
+        loop && ll_loop_load(loop, 0, path, &err) == 0 && ll_loop_play(loop, 0, &err) == 0 ? 0 : -1;
     for (uint64_t i = 0; rc == 0 && i < info.frames; i++)
         rc = ll_loop_frame(loop, NULL, &err) == 1 ? 0 : -1;
     double ms = (double)(bench_now_ns() - t0) / 1e6;

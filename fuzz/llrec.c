@@ -8,6 +8,28 @@
 
 #include <xxhash.h>
 
+typedef struct rec_view {
+    uint8_t *d;
+    uint64_t size;
+} rec_view;
+
+/* Block offset pos in the recording's pages (offset, bytes), when stored;
+ * the page size is the header's (offset 56). */
+static uint8_t *page_at(uint64_t pos, void *ctx)
+{
+    const rec_view *v = ctx;
+    uint64_t ps;
+    memcpy(&ps, v->d + 56, 8);
+    if (ps < 512 || ps > (1u << 20)) return NULL;
+    for (uint64_t at = 128; at + 8 + ps <= v->size; at += 8 + ps) {
+        uint64_t off;
+        memcpy(&off, v->d + at, 8);
+        if (pos >= off && pos - off + 8 <= ps) return v->d + at + 8 + (pos - off);
+        if (off > pos) break;
+    }
+    return NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64];
@@ -18,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 128) {
         uint64_t file_size = size, zero = 0, base = (uint64_t)(uintptr_t)block->base;
         memcpy(d + 24, &file_size, 8);
+        rec_view v = {d, size};
+        fuzz_rebase(page_at, &v, base);
         memcpy(d + 40, &base, 8);
         memcpy(d + 16, &zero, 8);
         uint64_t sum = XXH3_64bits(d, size);

@@ -30,6 +30,19 @@ static void fix_sums(uint8_t *d, size_t size)
     memcpy(d, &h, sizeof h);
 }
 
+typedef struct data_view {
+    uint8_t *d;
+    uint64_t size, data_offset;
+} data_view;
+
+/* Block offset pos in the file's data region. */
+static uint8_t *data_at(uint64_t pos, void *ctx)
+{
+    const data_view *v = ctx;
+    uint64_t at = v->data_offset + pos;
+    return at >= pos && at <= v->size && v->size - at >= 8 ? v->d + at : NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64];
@@ -52,6 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h.base = (uint64_t)(uintptr_t)block->base;
     h.layout_version = 0;
     memcpy(d, &h, sizeof h);
+    data_view v = {d, size, h.data_offset};
+    fuzz_rebase(data_at, &v, h.base);
     fix_sums(d, size);
     /* A file of its own: the block keeps mapping it after a load. */
     int fd = memfd_create("fuzz-load", MFD_CLOEXEC);
