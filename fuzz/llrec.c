@@ -52,8 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     loop_rec rec;
     if (loop_rec_open(&rec, path, &(ll_error){0}) != 0) return 0;
     if (loop_rec_check(&rec, block, NULL, &(ll_error){0}) == 0) {
-        loop_rec_apply(&rec, block);
-        fuzz_walk_table(block);
+        if (loop_rec_apply(&rec, block, &(ll_error){0}) == 0) fuzz_walk_table(block);
     }
     loop_rec_close(&rec);
     return 0;
