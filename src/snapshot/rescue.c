@@ -177,7 +177,9 @@ int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout
                 .page = block->page_size,
                 .extent_hash = &extent_hash,
                 .index_hash = &index_hash};
-    r.out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A new file, never one a link points at (as every save makes it). */
+    unlink(tmp);
+    r.out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     /* strerrordesc_np, not strerror: no locale, no lock. */
     if (r.out < 0)
         return ll_fail(err, errno, "cannot create '%s': %s (is the directory writable?)", tmp,
