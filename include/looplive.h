@@ -550,6 +550,9 @@ void ll_snap_end(ll_block *block);
 typedef struct ll_snap_save_params {
     ll_snap *snap;           /* what to save; NULL: the block as it is now */
     uint64_t layout_version; /* the caller's (e.g. a hash of its state structs) */
+    const void *extra;       /* an opaque section saved with the state (e.g. */
+    uint64_t extra_size;     /* the module's code map), extra_size bytes, */
+    uint32_t extra_tag;      /* found again on load by this tag */
 } ll_snap_save_params;
 
 /* Saves to path atomically (a temporary file beside it, fsync, rename): a
@@ -561,9 +564,20 @@ int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_sna
 #define ll_snap_save(block, path, err, ...)                                                        \
     ll_snap_save_((block), (path), (err), &(ll_snap_save_params){__VA_ARGS__})
 
+/* Called by ll_snap_load with the saved state mapped at state (not yet at
+ * the block's address), the file's extra section and the block offsets
+ * that hold data; may rewrite words of state. Returns 0, or -1 with err
+ * filled to refuse the load (the block is then left as it was). */
+typedef int ll_snap_extra_fn(void *ctx, uint8_t *state, uint64_t state_size, const void *extra,
+                             uint64_t extra_size, const ll_range *data, size_t count,
+                             ll_error *err);
+
 typedef struct ll_snap_load_params {
-    uint64_t layout_version; /* must equal the saved one */
-    int verify;              /* 1: check every data checksum first (O(data)) */
+    uint64_t layout_version;   /* must equal the saved one */
+    int verify;                /* 1: check every data checksum first (O(data)) */
+    uint32_t extra_tag;        /* when the file has an extra section of this tag, */
+    ll_snap_extra_fn *extra_fn; /* call this on it before the state replaces the */
+    void *extra_ctx;           /* block (e.g. ll_module_snap_extra, the module) */
 } ll_snap_load_params;
 
 /* Maps a saved file over the block (MAP_PRIVATE at the same base): pages
@@ -606,9 +620,30 @@ int ll_snap_verify(const char *path, ll_error *err);
  * into place or has stopped changing, and its ELF headers lie inside the
  * file. A build that fails to load leaves the old code running.
  *
+ * Old builds stay mapped and forward. A build that ran is never unloaded
+ * before ll_module_close. On each load, every function of every earlier
+ * build, exported or static (.dynsym and .symtab), whose name the new build
+ * defines exactly once gets a jump to the new function written over its
+ * entry (jmp rel32 within 2 GiB, else jmp [rip] and the 8-byte address);
+ * after a rollback every build, the one that crashed included, forwards to
+ * the good one and the good one's entries get their own bytes back. So a
+ * function pointer kept anywhere (the block, a snapshot, a rewind entry, a
+ * slot, the host's structures, the stack) calls the code in use, and string
+ * literals and static data of old builds stay readable. Never matched:
+ * compiler clones (any name with a '.': foo.isra.0, foo.part.1, foo.cold),
+ * names defined twice, the C runtime's own functions. A function too small
+ * to hold a jump or missing from the new build keeps running its old code
+ * and is listed in ll_module_info.unforwarded. Build the library with
+ * -fpatchable-function-entry=14 (gcc 8+ and clang 10+; `looplive run
+ * --build` and the examples do) so that every function has room for the
+ * longest jump; without it a function of fewer than 5 bytes (`return 0;`
+ * at -O2) cannot forward. Patching needs the old code made writable for a
+ * moment (mprotect): where a policy forbids that (SELinux execmod, PaX-like
+ * W^X), the load is refused with an error naming it. Only x86_64 patches
+ * today; elsewhere old builds stay mapped without forwarding.
+ *
  * Threads: poll, reload, protect and close from the thread that calls into
- * the module, between calls (an image is unloaded under its callers
- * otherwise). Fault handlers are process-wide, installed while a protected
+ * the module, between calls (code is patched under its callers otherwise). Fault handlers are process-wide, installed while a protected
  * module is open; guards are per thread. After fork() the child has no
  * watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
@@ -616,12 +651,11 @@ typedef struct ll_module ll_module;
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
-    ll_block *block;           /* restored after a crash in module code, and
-                                  scanned for pointers into the old code */
+    ll_block *block;           /* restored after a crash in module code */
     int unprotected;           /* 1: let faults through (for a debugger) */
-    int allow_stale;           /* 1: load a new build even when the block holds
-                                  pointers into the old one that cannot be
-                                  re-pointed (the old image then stays mapped) */
+    int allow_stale;           /* no effect (kept for source compatibility):
+                                  old builds stay mapped and forward, so no
+                                  pointer into them is refused */
     int watch_stat;            /* 1: poll stat() instead of using inotify */
     uint32_t stable_ms;        /* a build that was written in place (not renamed)
                                   must stay unchanged this long; default 30 */
@@ -674,9 +708,20 @@ int ll_module_protect_(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_e
 #define ll_module_protect(module, fn, ctx, err, ...)                                               \
     ll_module_protect_((module), (fn), (ctx), (err), &(ll_protect_params){__VA_ARGS__})
 
-/* A word in the block that points into an old build and could not be
- * re-pointed (a string literal, the old build's static data, a function the
- * new build lacks). */
+/* A function of an earlier build that does not forward to the build in
+ * use: its old code keeps running when called through an old pointer. */
+enum { LL_FORWARD_MISSING = 1, LL_FORWARD_TOO_SMALL = 2 };
+typedef struct ll_module_unforwarded {
+    uint64_t version; /* the earlier build it belongs to */
+    uint64_t size;    /* its size in bytes */
+    int reason;       /* LL_FORWARD_MISSING: the build in use lacks the name;
+                         LL_FORWARD_TOO_SMALL: fewer bytes than the jump */
+    char name[64];
+} ll_module_unforwarded;
+
+/* A word of a loaded state that points into code of a saved code map and
+ * could not be re-pointed to the build in use (a string literal of that
+ * build, its static data, a function the build in use lacks). */
 typedef struct ll_module_stale {
     uint64_t offset; /* from the block's base */
     uint64_t value;  /* the pointer */
@@ -700,8 +745,13 @@ typedef struct ll_module_info {
     uint64_t failures;  /* builds that failed to load */
     uint64_t faults;    /* faults caught */
     uint64_t rollbacks; /* returns to an earlier version after a fault */
-    uint64_t repointed; /* function pointers re-pointed by the last load */
-    size_t stale_count; /* pointers the last load could not re-point */
+    uint64_t forwarded;       /* functions of earlier builds that jump to this one */
+    uint64_t forward_ns;      /* time the last load or rollback spent patching */
+    size_t unforwarded_count; /* functions of earlier builds that do not */
+    /* The first LL_MODULE_STALE_MAX of them, newest build first. */
+    ll_module_unforwarded unforwarded[LL_MODULE_STALE_MAX];
+    uint64_t repointed; /* words re-pointed by the last ll_module_codemap_apply */
+    size_t stale_count; /* words it could not re-point */
 
     /* The first LL_MODULE_STALE_MAX of them, in block order. */
     ll_module_stale stale[LL_MODULE_STALE_MAX];
@@ -711,6 +761,46 @@ typedef struct ll_module_info {
     const char *copy_dir;  /* the private copies' directory */
     const char *copy_path; /* the copy in use; valid until the next load */
 } ll_module_info;
+
+/* ---- code maps: code pointers in saved state ----------------------------
+ *
+ * A state saved with code pointers in it (a behaviour function per entity)
+ * and loaded by another process meets other builds at other addresses. The
+ * code map, saved beside the state, lists each build's path, build-id, load
+ * ranges and functions; applying it to the loaded state re-points every
+ * word that falls in a saved range to the same function + offset of the
+ * build in use, or refuses, naming the word's offset and the symbol, when
+ * the build lacks the function or the word is another build's data (a
+ * string literal). The loop layer does this for recordings (ll_loop_save,
+ * ll_loop_load, `looplive replay`); with snapshot files:
+ *
+ *     void *map; uint64_t n;
+ *     ll_module_codemap(mod, &map, &n, &err);
+ *     ll_snap_save(&block, "state.llsnap", &err, .extra = map, .extra_size = n,
+ *                  .extra_tag = LL_MODULE_CODEMAP_TAG);
+ *     free(map);
+ *     ...                                                  // another process
+ *     ll_snap_load(&block, "state.llsnap", &err, .extra_tag = LL_MODULE_CODEMAP_TAG,
+ *                  .extra_fn = ll_module_snap_extra, .extra_ctx = mod);
+ */
+#define LL_MODULE_CODEMAP_TAG 0x50414d43u /* "CMAP" */
+
+/* The code map of every build loaded now, in a malloc()ed buffer the caller
+ * frees. */
+int ll_module_codemap(const ll_module *module, void **map, uint64_t *size, ll_error *err);
+
+/* Re-points the words of state (state_size bytes, 8-byte aligned words) in
+ * the data ranges (offsets from state) that fall in code of the saved map.
+ * Writes nothing unless every such word resolves; info.repointed counts the
+ * words rewritten, info.stale lists the refusals. A build still mapped at
+ * the saved address (the same process) needs nothing. */
+int ll_module_codemap_apply(ll_module *module, uint8_t *state, uint64_t state_size,
+                            const void *map, uint64_t map_size, const ll_range *data, size_t count,
+                            ll_error *err);
+
+/* ll_module_codemap_apply with the module as void *: an ll_snap_extra_fn. */
+int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, const void *extra,
+                         uint64_t extra_size, const ll_range *data, size_t count, ll_error *err);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_query(const ll_module *module, ll_module_info *info);

@@ -51,6 +51,23 @@ int (*only_in_v1_ptr(void))(void)
 #endif
 }
 
+/* A static behaviour, as an entity system keeps one per entity. */
+static int behave(void)
+{
+    return 200 + VERSION;
+}
+
+int (*behave_ptr(void))(void)
+{
+    return behave;
+}
+
+/* One byte (ret): too small for a jump unless the build gives every
+ * function a patchable entry. */
+void tiny(void)
+{
+}
+
 const char *literal(void)
 {
     return "text of the old build";
