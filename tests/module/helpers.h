@@ -27,11 +27,12 @@ enum {
     SYM_ONLY_V1_PTR,
     SYM_BEHAVE_PTR,
     SYM_TINY,
+    SYM_APP,
     SYM_COUNT
 };
 static const char *const test_symbols[SYM_COUNT] = {
     "value", "hello", "hello_ptr", "literal", "counter_ptr", "crash", "only_in_v1_ptr",
-    "behave_ptr", "tiny"};
+    "behave_ptr", "tiny", "looplive_app"};
 
 enum { CRASH_SEGV, CRASH_BUS, CRASH_ILL, CRASH_FPE, CRASH_ABORT, CRASH_STACK };
 

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "looplive.h"
+
 #ifdef UNRESOLVED
 int looplive_test_no_such_function(void);
 int value(void)
@@ -118,4 +120,51 @@ int crash(int kind, uint8_t *state, size_t size)
         return recurse(0);
     }
     return VERSION;
+}
+
+/* As an application: every frame calls the behaviour pointers the block
+ * holds (kept from whichever build stored them) and stores one more. */
+typedef struct soak_state {
+    int (*behave[8])(void);
+    uint64_t frames;
+    int64_t sum;
+    int last; /* what every pointer returned in the last frame, or -1 */
+} soak_state;
+
+static int app_init(ll_block *b)
+{
+    soak_state *s = (soak_state *)b->base;
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < 8; i++) s->behave[i] = behave;
+    return 0;
+}
+
+static void app_update(ll_block *b, const void *in, uint64_t frame, double dt)
+{
+    (void)in;
+    (void)dt;
+    soak_state *s = (soak_state *)b->base;
+    s->last = s->behave[0]();
+    for (int i = 0; i < 8; i++) {
+        int v = s->behave[i]();
+        s->sum += v;
+        if (v != s->last) s->last = -1;
+    }
+    s->behave[frame % 8] = behave;
+    s->frames++;
+}
+
+static const ll_app app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = 1,
+    .layout_version = 1,
+    .block_size = 1 << 20,
+    .name = "libmod",
+    .init = app_init,
+    .update = app_update,
+};
+
+const ll_app *looplive_app(void)
+{
+    return &app;
 }
