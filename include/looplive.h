@@ -860,7 +860,7 @@ void ll_module_close(ll_module *module);
  * Rules that make recordings replay: keep every byte of state in the block
  * (no globals, no malloc), read no clock (use frame and dt), and bump
  * layout_version whenever the state structs change. */
-#define LL_APP_API_VERSION 1
+#define LL_APP_API_VERSION 2 /* 2 added migrate; tables of version 1 still load */
 
 /* What a platform saw this frame, before the application turns it into its
  * own fixed-size input struct (which is what gets recorded). */
@@ -900,7 +900,17 @@ typedef struct ll_app {
     void (*update)(ll_block *block, const void *input, uint64_t frame, double dt);
     /* Draws the state; must not change the block. May be NULL. */
     void (*render)(const ll_block *block, ll_canvas *canvas);
+    /* Optional (API version 2): converts a state of layout version
+     * from_layout, left by an earlier build, to this build's layout in
+     * place. Called once, before the first update of this build on that
+     * state (after a reload, a rewind or a loop's wrap to an older state,
+     * a recording of that layout). Returns 0, or -1 to refuse (the state
+     * is then put back and not run). Without it a state of another layout
+     * is refused, never run: see ll_loop_reinit. */
+    int (*migrate)(ll_block *block, uint64_t from_layout);
 } ll_app;
+
+typedef int ll_app_migrate(ll_block *block, uint64_t from_layout);
 
 typedef const ll_app *ll_app_get(void);
 
@@ -940,6 +950,9 @@ typedef struct ll_loop_params {
     size_t app_symbol;     /* index of looplive_app in the module's table */
     double fps;            /* simulated frames per second: dt = 1/fps; default 60 */
     double rewind_seconds; /* length of the rewind window; default 2; < 0: none */
+    int reinit_on_layout;  /* 1: a build whose layout_version differs from the
+                              state's and has no migrate starts the state
+                              over (ll_loop_reinit) instead of being refused */
 } ll_loop_params;
 
 /* Creates a loop over a block the application was initialised in (or will
@@ -967,6 +980,13 @@ const ll_app *ll_loop_app(ll_loop *loop, ll_error *err);
 /* Replaces the application table used when no module is given (a host that
  * reloads code itself, or a test). Takes effect on the next frame. */
 void ll_loop_set_app(ll_loop *loop, const ll_app *app);
+
+/* Starts the state over with the code in use: zeroes the block, runs the
+ * application's init (protected: a crash or a refusal leaves the state as
+ * it was), goes back to live input at frame 0 and empties the rewind
+ * window; slots keep their recordings. The way out of a layout change the
+ * build cannot migrate. */
+int ll_loop_reinit(ll_loop *loop, ll_error *err);
 
 /* Starts recording into slot: snapshots the block now and from the next
  * frame on appends each frame's input. Replaces what the slot held. */
@@ -1024,6 +1044,8 @@ typedef struct ll_loop_status {
     uint64_t loops;         /* times playback went back to the start */
     uint64_t rewind_frames; /* frames ll_loop_rewind can go back now */
     uint64_t hash;          /* ll_loop_hash() */
+    uint64_t layout;        /* layout version of the state in the block */
+    uint64_t reinits;       /* states started over by .reinit_on_layout */
 } ll_loop_status;
 
 /* Where the loop is: mode, frame, slot, pause, speed, window, hash. */

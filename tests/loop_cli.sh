@@ -78,7 +78,7 @@ expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording
 expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
 expect 1 "recording has layout version 1, the application testapp has 7" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
-expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 (try: rebuild" \
+expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 2 (try: rebuild" \
     $LL replay --module $BUILD/tests/host_app_v99.so --recording $DEMO
 expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }

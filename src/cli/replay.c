@@ -168,11 +168,11 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
         return fail(1, "cannot load %s: %s", o->module, err.msg);
     }
     s->app = module_app(s->module);
-    if (!s->app || s->app->api_version != LL_APP_API_VERSION) {
+    if (!s->app || s->app->api_version < 1 || s->app->api_version > LL_APP_API_VERSION) {
         session_end(s);
         return fail(1,
-                    "%s: looplive_app() returned no table of api version %d (try: rebuild "
-                    "it against this looplive.h)",
+                    "%s: looplive_app() returned no table of api version 1 to %d (try: "
+                    "rebuild it against this looplive.h)",
                     o->module, LL_APP_API_VERSION);
     }
     s->loop = ll_loop_create(&s->block, &err, .module = s->module, .fps = fps,

@@ -117,7 +117,7 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
                      "%s has no looplive_app() (an application exports `const ll_app "
                      "*looplive_app(void)`)",
                      lib);
-    else if (!app || app->api_version != LL_APP_API_VERSION || !app->update)
+    else if (!app || app->api_version < 1 || app->api_version > LL_APP_API_VERSION || !app->update)
         rc = ll_fail(err, EINVAL,
                      "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
                      !app           ? "NULL"

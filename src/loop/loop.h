@@ -60,7 +60,7 @@ int loop_page_is_zero(const void *page, uint64_t size);
 /* ---- the recording file ------------------------------------------------- */
 
 #define LOOP_REC_MAGIC   "LLREC\r\n\032"
-#define LOOP_REC_VERSION 1
+#define LOOP_REC_VERSION 2
 
 /* What a recording holds besides its pages, as the file header stores it. */
 typedef ll_loop_file loop_rec_info;
@@ -71,6 +71,8 @@ typedef struct loop_rec {
     loop_rec_info info;
     const uint8_t *pages;  /* pages entries of (u64 offset, page bytes) */
     const uint8_t *inputs; /* frames * input_size bytes */
+    const uint8_t *codemap; /* the module's code map at save time, or NULL */
+    uint64_t codemap_size;
     void *map;
     uint64_t map_size;
 } loop_rec;
@@ -88,8 +90,14 @@ void loop_rec_apply(const loop_rec *rec, ll_block *block);
 
 /* Writes a recording of the block as it is now (its non-zero resident
  * pages) with the given inputs, to path through a temporary file. */
+/* Re-points the code pointers of the start state rec put in the block
+ * through the code map it carries (none: nothing to do); -1 when some
+ * cannot be, with nothing rewritten. */
+int loop_rec_repoint(const loop_rec *rec, ll_module *module, ll_block *block, ll_error *err);
+
 int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info *info,
-                   const uint8_t *inputs, ll_error *err);
+                   const uint8_t *inputs, const void *codemap, uint64_t codemap_size,
+                   ll_error *err);
 
 /* ---- internals the bench measures ------------------------------------- */
 
