@@ -648,6 +648,11 @@ int ll_snap_verify(const char *path, ll_error *err);
  * watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
 
+/* The compiler flags that give every function of an application library
+ * room for the forwarding jump (gcc 8+, clang 10+). `looplive run --build`
+ * passes them to its command in $LOOPLIVE_CFLAGS. */
+#define LL_PATCHABLE_CFLAGS "-fpatchable-function-entry=14"
+
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
@@ -801,6 +806,17 @@ int ll_module_codemap_apply(ll_module *module, uint8_t *state, uint64_t state_si
 /* ll_module_codemap_apply with the module as void *: an ll_snap_extra_fn. */
 int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, const void *extra,
                          uint64_t extra_size, const ll_range *data, size_t count, ll_error *err);
+
+/* The lowest and highest address of any loaded build ([lo, hi)): a quick
+ * test before ll_module_code_canonical. */
+void ll_module_code_span(const ll_module *module, uint64_t *lo, uint64_t *hi);
+
+/* A value for addr that does not depend on where builds were loaded: for
+ * an address in a function of a loaded build, a hash of the function's name
+ * plus the offset; in a build's data, a hash of its build-id plus the
+ * offset; anything else, addr itself. The loop's state hash uses it, so the
+ * same run hashes the same in every process. */
+uint64_t ll_module_code_canonical(const ll_module *module, uint64_t addr);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_query(const ll_module *module, ll_module_info *info);
@@ -1052,7 +1068,10 @@ typedef struct ll_loop_status {
 ll_loop_status ll_loop_status_get(const ll_loop *loop);
 
 /* The state hash of the block now: xxh3 of every page that is not all zero,
- * combined with its page index. Kept up to date at O(pages written). */
+ * combined with its page index. Kept up to date at O(pages written). With a
+ * module, a word that points into a loaded build counts as its symbol +
+ * offset (ll_module_code_canonical): a run with code pointers in its state
+ * hashes the same in every process. */
 uint64_t ll_loop_hash(const ll_loop *loop);
 
 /* The loop's snapshot of the block as the last frame (or the last restore)
@@ -1143,6 +1162,9 @@ typedef struct ll_host_params {
     const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
     int unprotected;      /* 1: no crash protection (let a debugger see faults) */
     int no_overlay;       /* 1: do not draw the status line */
+    int reinit;           /* 1: a build of another layout_version without a
+                             migrate starts the state over instead of being
+                             refused (the re-init key does it by hand) */
     int audio;            /* sdl: play what the application's optional
                              looplive_audio() writes (see below) */
 } ll_host_params;

@@ -7,12 +7,13 @@
 BUILD_PKGS += libsdl2-dev
 TEST_PKGS  += libsdl2-2.0-0 xvfb xauth tmux xdotool imagemagick
 
-# An application library: one C file, position-independent, no libraries.
+# An application library: one C file, position-independent, no libraries,
+# every function with room for the jump that forwards old builds to new.
 # Written under a temporary name and renamed, so a running host never sees
 # half a library.
 $(BUILD)/examples/pong.so: examples/pong/pong.c include/looplive.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@.tmp $< && mv $@.tmp $@
+	$(CC) $(ALL_CFLAGS) $(LL_PATCHABLE) -shared $(LDFLAGS) -o $@.tmp $< && mv $@.tmp $@
 
 $(BUILD)/tests/host_app.so: tests/host_app.c include/looplive.h
 	@mkdir -p $(@D)

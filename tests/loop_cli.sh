@@ -44,11 +44,14 @@ expect 1 "$T/garbage.hashes:1: expected \"0 HASH\"" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/garbage.hashes"
 expect 1 "cannot open $T/none.hashes" $LL replay --module $BOUNCE --recording $DEMO --check "$T/none.hashes"
 
-# The generator reproduces the committed recording byte for byte, and the
-# live run's hashes are the replay's (playback reproduces the live run).
+# The generator reproduces the committed run: the same hashes live, and its
+# recording replays to them. (Not the same bytes: each ball's behaviour
+# pointer holds the address the build was loaded at in that process; the
+# hash counts it as symbol + offset, and a load re-points it.)
 $LL replay --module $BOUNCE --script examples/bounce/demo.script --output "$T/demo.llrec" >"$T/live.hashes"
-cmp -s "$T/demo.llrec" $DEMO || { echo "FAIL: regenerated recording differs from $DEMO"; fails=$((fails + 1)); }
 cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes differ"; fails=$((fails + 1)); }
+$LL replay -q --module $BOUNCE --recording "$T/demo.llrec" --check examples/bounce/demo.hashes >/dev/null ||
+    { echo "FAIL: the regenerated recording does not replay to demo.hashes"; fails=$((fails + 1)); }
 printf '10 right\n2 bogus-key\n' >"$T/bad.script"
 expect 1 "$T/bad.script:2: expected COUNT [KEY...]" \
     $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
@@ -76,7 +79,7 @@ cp $DEMO "$T/corrupt.llrec"
 printf '\x55' | dd of="$T/corrupt.llrec" bs=1 seek=200 conv=notrunc status=none
 expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording "$T/corrupt.llrec"
 expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
-expect 1 "recording has layout version 1, the application testapp has 7" \
+expect 1 "recording has layout version 2, the application testapp has 7" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
 expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 2 (try: rebuild" \
     $LL replay --module $BUILD/tests/host_app_v99.so --recording $DEMO

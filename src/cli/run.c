@@ -31,6 +31,9 @@ static void run_usage(FILE *out)
             "                           back from the window), text for cells; up to 4\n"
             "  --audio                  sdl: play the sound the application's optional\n"
             "                           looplive_audio() makes\n"
+            "  --reinit                 a build that changes layout_version and has no\n"
+            "                           migrate starts the state over (default: refused;\n"
+            "                           key i starts over by hand)\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
             "  --no-overlay             no status line\n"
             "  -h, --help               this help\n\n"
@@ -138,6 +141,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         return p->headless = 1, 1;
     else if (!strcmp(o, "--unprotected"))
         return p->unprotected = 1, 1;
+    else if (!strcmp(o, "--reinit"))
+        return p->reinit = 1, 1;
     else if (!strcmp(o, "--audio"))
         return p->audio = 1, 1;
     else if (!strcmp(o, "--no-overlay"))

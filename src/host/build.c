@@ -171,6 +171,9 @@ static int start_build(host_builder *b, ll_error *err)
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+    /* The flags that make every function forwardable, for the command to
+     * use ("cc $LOOPLIVE_CFLAGS ..."); a value the user set wins. */
+    setenv("LOOPLIVE_CFLAGS", LL_PATCHABLE_CFLAGS, 0);
     char *argv[] = {"sh", "-c", b->cmd, NULL};
     int rc = posix_spawn(&b->pid, "/bin/sh", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

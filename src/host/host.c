@@ -49,6 +49,7 @@ static const char host_help[] = "l      record / loop / stop (Handmade Hero's L)
                                 "b      jump back one second (the rewind window)\n"
                                 "k      keep the rewind window as a loop in the slot and play it\n"
                                 "s      save the slot to the slot directory (--slots DIR)\n"
+                                "i      re-init: start the state over with the code in use\n"
                                 "?      show / hide these keys\n"
                                 "q      quit\n";
 
@@ -182,7 +183,8 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     if (!c.app) return ll_fail(err, EINVAL, "%s: looplive_app() returned NULL", lib);
     if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
     if (c.rc != 0) return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
-    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps);
+    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
+                             .reinit_on_layout = h->p.reinit);
     return h->loop ? 0 : -1;
 }
 
@@ -361,6 +363,10 @@ static int host_key(ll_host *h, int key)
         break;
     case 's':
         rc = save_slot(h, &err);
+        break;
+    case 'i':
+        rc = ll_loop_reinit(h->loop, &err);
+        if (rc == 0) host_set_error(h, "");
         break;
     case '?':
         h->show_help = !h->show_help;

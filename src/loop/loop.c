@@ -526,7 +526,9 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     loop->slot = -1;
     loop->next_gen = 1;
     loop->pending_cut = 1;
-    if (loop_hash_init(&loop->hash, block, err) != 0 ||
+    int rc = loop_hash_init(&loop->hash, block, err);
+    loop->hash.module = p->module; /* code pointers hash as symbol + offset */
+    if (rc != 0 || 
         loop_pages_init(&loop->pending, loop->hash.pages, err) != 0 ||
         create_ring(loop, p, err) != 0 || loop_hash_all(&loop->hash, block, err) != 0 ||
         !(loop->cur = ll_snap_take(block, err))) {

@@ -20,6 +20,8 @@ typedef struct loop_hash {
     uint64_t page_size;
     uint64_t total; /* sum of page_hash[] */
     uint64_t zero;  /* xxh3 of a page of zeros */
+    ll_module *module; /* code pointers hash as symbol + offset; may be NULL */
+    uint64_t *canon;   /* a page to canonicalise into */
 } loop_hash;
 
 int loop_hash_init(loop_hash *hash, const ll_block *block, ll_error *err);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <xxhash.h>
 
 #define CMAP_MAGIC "LLCMAP1"
 
@@ -337,6 +338,31 @@ int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, cons
                          uint64_t extra_size, const ll_range *data, size_t count, ll_error *err)
 {
     return ll_module_codemap_apply(module, state, state_size, extra, extra_size, data, count, err);
+}
+
+/* ---- canonical code addresses ------------------------------------------------ */
+
+void ll_module_code_span(const ll_module *m, uint64_t *lo, uint64_t *hi)
+{
+    *lo = m->span_lo;
+    *hi = m->span_hi;
+}
+
+static const module_image *image_at(const ll_module *m, uint64_t addr)
+{
+    if (m->cur && addr >= m->cur->lo && addr < m->cur->hi) return m->cur;
+    for (const module_image *img = m->images; img; img = img->next)
+        if (addr >= img->lo && addr < img->hi) return img;
+    return NULL;
+}
+
+uint64_t ll_module_code_canonical(const ll_module *m, uint64_t addr)
+{
+    const module_image *img = image_at(m, addr);
+    if (!img) return addr;
+    const module_func *f = module_func_at(img, addr);
+    if (f) return XXH3_64bits(f->name, strlen(f->name)) + (addr - f->addr);
+    return XXH3_64bits(img->build_id, img->build_id_len) + (addr - img->base);
 }
 
 void module_stale_describe(const ll_module *m, char *buf, size_t cap)

@@ -208,6 +208,8 @@ int ll_module_reload(ll_module *m, ll_error *err)
     m->next_version++;
     img->next = m->images;
     m->images = img;
+    if (!m->span_hi || img->lo < m->span_lo) m->span_lo = img->lo;
+    if (img->hi > m->span_hi) m->span_hi = img->hi;
     use_image(m, img);
     /* Without protection nothing can roll back, so nothing needs keeping. */
     if (m->unprotected || !m->good) m->good = img;

@@ -80,6 +80,7 @@ struct ll_module {
     module_image *images; /* every loaded image, newest first */
     module_image *cur;    /* the table is bound to it */
     module_image *good;   /* the newest image a protected call returned from */
+    uint64_t span_lo, span_hi; /* the union of every image's [lo, hi) */
     uint64_t next_version;
     uint64_t attempts; /* loads tried: numbers the private copies */
     ll_module_info info;
