@@ -36,3 +36,19 @@ RUN_CMD = @if [ -t 0 ] && [ -t 1 ]; then \
 	  echo "looplive: no terminal: a 240-frame headless run of bounce instead (run 'make run' in a terminal to play)"; \
 	  $(CLI) run $(RUN_SO) --headless --frames 240 --keys 20:l,80:l; \
 	fi
+
+# An application whose entities keep behaviour function pointers in the
+# state, in variants (tests/host_behave.c): what forwarding, code maps and
+# layout changes are tested with.
+BEHAVE_APPS := $(addprefix $(BUILD)/tests/behave_,v1.so v2.so crash.so nohop.so layout2.so \
+                 migrate.so)
+BEHAVE_FLAGS_v1 := -DVERSION=1
+BEHAVE_FLAGS_v2 := -DVERSION=2
+BEHAVE_FLAGS_crash := -DVERSION=3 -DCRASH
+BEHAVE_FLAGS_nohop := -DVERSION=4 -DNO_HOP
+BEHAVE_FLAGS_layout2 := -DVERSION=5 -DLAYOUT=2
+BEHAVE_FLAGS_migrate := -DVERSION=6 -DLAYOUT=2 -DMIGRATE
+$(BUILD)/tests/behave_%.so: tests/host_behave.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LL_PATCHABLE) -shared $(LDFLAGS) $(BEHAVE_FLAGS_$*) -o $@.tmp $< && mv $@.tmp $@
+EXTRA_TARGETS += $(BEHAVE_APPS)

@@ -386,7 +386,7 @@ Test(host, open_errors)
 
     cr_assert_null(ll_host_open(test_file("host_app_v99.so"), &err, .headless = 1));
     cr_assert(strstr(err.msg, "looplive_app() returned another version (this host speaks API "
-                              "version 1)"),
+                              "versions 1 to 2)"),
               "%s", err.msg);
 
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));

@@ -120,7 +120,7 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
                      lib);
     else if (!app || app->api_version < 1 || app->api_version > LL_APP_API_VERSION || !app->update)
         rc = ll_fail(err, EINVAL,
-                     "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
+                     "%s: looplive_app() returned %s (this host speaks API versions 1 to %d)", lib,
                      !app           ? "NULL"
                      : !app->update ? "a table without update"
                                     : "another version",
@@ -579,9 +579,14 @@ int ll_host_frame(ll_host *h)
     gather_keys(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
+    ll_module_info before, after;
+    ll_module_query(h->module, &before);
     if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
         host_set_error(h, err.msg);
-        h->crashes++;
+        ll_module_query(h->module, &after);
+        /* A refusal (a layout change, a slot that no longer fits) is not a
+         * crash. */
+        if (after.faults != before.faults) h->crashes++;
     }
     h->app_ns += ll_now_ns() - u0;
     render(h);

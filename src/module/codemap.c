@@ -251,18 +251,17 @@ static void repoint_word(repoint *r, uint64_t *word, uint64_t offset, const save
     }
     const cmap_func *f = (rg->flags & PF_X) ? saved_func(s, v) : NULL;
     if (!f) {
-        add_stale(r, offset, v, "%s of version %llu of the saved build (a string literal or static "
-                  "data), which the build in use cannot have",
-                  (rg->flags & PF_W) ? "data" : (rg->flags & PF_X) ? "code outside any function"
-                                                                  : "read-only data",
-                  (unsigned long long)s->h.version);
+        add_stale(r, offset, v, "%s of another build (a string literal or static data?)",
+                  (rg->flags & PF_W)   ? "static data"
+                  : (rg->flags & PF_X) ? "code outside any function"
+                                       : "read-only data");
         return;
     }
     const char *name = s->names + f->name;
     const module_func *now = module_func_find(cur, name);
     if (!now || v - f->addr >= now->size) {
-        add_stale(r, offset, v, "function '%s'+0x%llx, which version %llu in use lacks", name,
-                  (unsigned long long)(v - f->addr), (unsigned long long)cur->version);
+        add_stale(r, offset, v, "function '%s'+0x%llx, which the build in use lacks", name,
+                  (unsigned long long)(v - f->addr));
         return;
     }
     add_fix(r, word, now->addr + (v - f->addr));
@@ -303,11 +302,11 @@ static int refuse(repoint *r, ll_error *err)
     char list[600];
     module_stale_describe(r->m, list, sizeof list);
     return ll_fail(err, EADDRINUSE,
-                   "cannot re-point the loaded state to '%s' version %llu: %zu word%s point%s "
-                   "into code of the saved build that this build lacks: %s (try: restore those "
-                   "functions in the source, or start the state over)",
-                   r->m->path, (unsigned long long)r->m->cur->version, r->stale,
-                   r->stale == 1 ? "" : "s", r->stale == 1 ? "s" : "", list);
+                   "cannot re-point the saved state's code pointers to '%s': %zu word%s point%s "
+                   "where this build has nothing to match: %s (try: restore those functions in "
+                   "the source, or start the state over)",
+                   r->m->path, r->stale, r->stale == 1 ? "" : "s", r->stale == 1 ? "s" : "",
+                   list);
 }
 
 int ll_module_codemap_apply(ll_module *m, uint8_t *state, uint64_t state_size, const void *map,
