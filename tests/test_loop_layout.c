@@ -186,3 +186,22 @@ Test(layout, reinit_on_layout_starts_over_by_itself, .init = NULL)
     cr_assert_eq(AT(16), 1001);
     cr_assert_eq(ll_loop_status_get(loop).reinits, 1);
 }
+
+static int init_refuses(ll_block *b)
+{
+    b->base[0] = 0x77; /* written first: the loop must put it back */
+    return -1;
+}
+
+Test(layout, reinit_refused_by_init_leaves_the_state)
+{
+    frames(5, 3);
+    ll_app refusing = app_v8;
+    refusing.init = init_refuses;
+    ll_loop_set_app(loop, &refusing);
+    cr_assert_eq(ll_loop_reinit(loop, &err), -1);
+    cr_assert(strstr(err.msg, "test's init refused the block: the state is unchanged"), "%s",
+              err.msg);
+    cr_assert_eq(AT(0), 15);
+    cr_assert_eq(ll_loop_hash(loop), block_full_hash(&block));
+}

@@ -55,3 +55,18 @@ Test(wx, eperm_names_the_policy)
 {
     refused_with(EPERM);
 }
+
+Test(wx, another_mprotect_failure_is_named)
+{
+    ll_error err;
+    ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
+    cr_assert(m, "%s", err.msg);
+    install(&t, "v2");
+    refuse_errno = ENOMEM;
+    cr_assert_eq(poll_until(m, &err, 3000), -1);
+    refuse_errno = 0;
+    cr_assert(strstr(err.msg, "cannot forward version 1 to version 2: mprotect: Cannot allocate "
+                              "memory; version 1 keeps running"),
+              "%s", err.msg);
+    ll_module_close(m);
+}
