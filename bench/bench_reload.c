@@ -219,8 +219,10 @@ static int bench_forward(const char *dir)
             rc = -1, snprintf(err.msg, sizeof err.msg, "only %llu functions forwarded",
                               (unsigned long long)info.forwarded);
     }
-    if (rc == 0) bench_print("forward_patch_us", bench_median(us, FORWARD_RUNS), "us");
-    else fprintf(stderr, "looplive-bench: %s\n", err.msg);
+    if (rc == 0)
+        bench_print("forward_patch_us", bench_median(us, FORWARD_RUNS), "us");
+    else
+        fprintf(stderr, "looplive-bench: %s\n", err.msg);
     ll_module_close(m);
     unlink(lib);
     return rc;

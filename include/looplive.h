@@ -573,11 +573,11 @@ typedef int ll_snap_extra_fn(void *ctx, uint8_t *state, uint64_t state_size, con
                              ll_error *err);
 
 typedef struct ll_snap_load_params {
-    uint64_t layout_version;   /* must equal the saved one */
-    int verify;                /* 1: check every data checksum first (O(data)) */
-    uint32_t extra_tag;        /* when the file has an extra section of this tag, */
+    uint64_t layout_version;    /* must equal the saved one */
+    int verify;                 /* 1: check every data checksum first (O(data)) */
+    uint32_t extra_tag;         /* when the file has an extra section of this tag, */
     ll_snap_extra_fn *extra_fn; /* call this on it before the state replaces the */
-    void *extra_ctx;           /* block (e.g. ll_module_snap_extra, the module) */
+    void *extra_ctx;            /* block (e.g. ll_module_snap_extra, the module) */
 } ll_snap_load_params;
 
 /* Maps a saved file over the block (MAP_PRIVATE at the same base): pages
@@ -643,9 +643,9 @@ int ll_snap_verify(const char *path, ll_error *err);
  * today; elsewhere old builds stay mapped without forwarding.
  *
  * Threads: poll, reload, protect and close from the thread that calls into
- * the module, between calls (code is patched under its callers otherwise). Fault handlers are process-wide, installed while a protected
- * module is open; guards are per thread. After fork() the child has no
- * watcher: it sees no new builds. */
+ * the module, between calls (code is patched under its callers otherwise). Fault handlers are
+ * process-wide, installed while a protected module is open; guards are per thread. After fork() the
+ * child has no watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
 
 /* The compiler flags that give every function of an application library
@@ -745,11 +745,11 @@ typedef struct ll_module_fault {
 } ll_module_fault;
 
 typedef struct ll_module_info {
-    uint64_t version;   /* build in use: 1 is the first one loaded */
-    uint64_t loads;     /* builds loaded, including the first */
-    uint64_t failures;  /* builds that failed to load */
-    uint64_t faults;    /* faults caught */
-    uint64_t rollbacks; /* returns to an earlier version after a fault */
+    uint64_t version;         /* build in use: 1 is the first one loaded */
+    uint64_t loads;           /* builds loaded, including the first */
+    uint64_t failures;        /* builds that failed to load */
+    uint64_t faults;          /* faults caught */
+    uint64_t rollbacks;       /* returns to an earlier version after a fault */
     uint64_t forwarded;       /* functions of earlier builds that jump to this one */
     uint64_t forward_ns;      /* time the last load or rollback spent patching */
     size_t unforwarded_count; /* functions of earlier builds that do not */
@@ -799,9 +799,8 @@ int ll_module_codemap(const ll_module *module, void **map, uint64_t *size, ll_er
  * Writes nothing unless every such word resolves; info.repointed counts the
  * words rewritten, info.stale lists the refusals. A build still mapped at
  * the saved address (the same process) needs nothing. */
-int ll_module_codemap_apply(ll_module *module, uint8_t *state, uint64_t state_size,
-                            const void *map, uint64_t map_size, const ll_range *data, size_t count,
-                            ll_error *err);
+int ll_module_codemap_apply(ll_module *module, uint8_t *state, uint64_t state_size, const void *map,
+                            uint64_t map_size, const ll_range *data, size_t count, ll_error *err);
 
 /* ll_module_codemap_apply with the module as void *: an ll_snap_extra_fn. */
 int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, const void *extra,

@@ -161,7 +161,8 @@ Test(forward, every_earlier_build_forwards_after_many_loads)
         WORD(0x1000 + 8 * i) = ((fnptr_fn *)sym(m, SYM_BEHAVE_PTR))();
         load(m, variants[(i + 1) % 3]);
         int want = 201 + (i + 1) % 3;
-        for (int j = 0; j <= i; j++) cr_assert_eq(CALL(0x1000 + 8 * j), want, "load %d ptr %d", i, j);
+        for (int j = 0; j <= i; j++)
+            cr_assert_eq(CALL(0x1000 + 8 * j), want, "load %d ptr %d", i, j);
     }
     ll_module_close(m);
 }

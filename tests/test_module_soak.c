@@ -106,14 +106,13 @@ Test(soak, thousand_reloads_while_a_loop_plays)
                 "loop passes)",
                 (double)(fds2 - fds) / N, (double)(maps2 - maps) / N, (double)(rss2 - rss) / N, N,
                 (unsigned long long)st.loops);
-    fprintf(stderr,
-            "soak: per reload: %.3f fds, %.2f mappings, %.1f KiB resident (%d reloads)\n",
+    fprintf(stderr, "soak: per reload: %.3f fds, %.2f mappings, %.1f KiB resident (%d reloads)\n",
             (double)(fds2 - fds) / N, (double)(maps2 - maps) / N, (double)(rss2 - rss) / N, N);
     cr_assert_leq(fds2, fds + 1, "file descriptors leak");
     /* Every build stays mapped: its segments, a handful per build. */
     cr_assert_leq(maps2, maps + 8 * N, "mappings grow past the builds' segments");
-    cr_assert_leq(rss2, rss + RSS_SLACK_KIB + 64 * N, "resident memory grew from %ld KiB to %ld KiB",
-                  rss, rss2);
+    cr_assert_leq(rss2, rss + RSS_SLACK_KIB + 64 * N,
+                  "resident memory grew from %ld KiB to %ld KiB", rss, rss2);
     char dir[256];
     snprintf(dir, sizeof dir, "%s", info.copy_dir);
     ll_loop_destroy(k.loop);

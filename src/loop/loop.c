@@ -252,7 +252,7 @@ typedef struct frame_call {
     uint8_t *input;
     uint64_t frame;
     double dt;
-    int migrate;         /* 1: migrate the state from layout `from` first */
+    int migrate; /* 1: migrate the state from layout `from` first */
     uint64_t from;
     int migrate_refused; /* migrate returned non-zero: no update ran */
 } frame_call;
@@ -403,8 +403,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     uint64_t layout_before = loop->layout;
     s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL; /* a re-init stops */
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
-    frame_call call = {app,         loop->block, live, loop->input, loop->frame, 1.0 / fps,
-                       migrate,     loop->layout, 0};
+    frame_call call = {app,     loop->block,  live, loop->input, loop->frame, 1.0 / fps,
+                       migrate, loop->layout, 0};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -528,8 +528,7 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     loop->pending_cut = 1;
     int rc = loop_hash_init(&loop->hash, block, err);
     loop->hash.module = p->module; /* code pointers hash as symbol + offset */
-    if (rc != 0 || 
-        loop_pages_init(&loop->pending, loop->hash.pages, err) != 0 ||
+    if (rc != 0 || loop_pages_init(&loop->pending, loop->hash.pages, err) != 0 ||
         create_ring(loop, p, err) != 0 || loop_hash_all(&loop->hash, block, err) != 0 ||
         !(loop->cur = ll_snap_take(block, err))) {
         ll_loop_destroy(loop);

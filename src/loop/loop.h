@@ -18,8 +18,8 @@ typedef struct loop_hash {
     uint64_t *page_hash; /* one per page; mmap'd, zero until written */
     uint64_t pages;
     uint64_t page_size;
-    uint64_t total; /* sum of page_hash[] */
-    uint64_t zero;  /* xxh3 of a page of zeros */
+    uint64_t total;    /* sum of page_hash[] */
+    uint64_t zero;     /* xxh3 of a page of zeros */
     ll_module *module; /* code pointers hash as symbol + offset; may be NULL */
     uint64_t *canon;   /* a page to canonicalise into */
 } loop_hash;
@@ -71,8 +71,8 @@ typedef ll_loop_file loop_rec_info;
  * until loop_rec_apply. */
 typedef struct loop_rec {
     loop_rec_info info;
-    const uint8_t *pages;  /* pages entries of (u64 offset, page bytes) */
-    const uint8_t *inputs; /* frames * input_size bytes */
+    const uint8_t *pages;   /* pages entries of (u64 offset, page bytes) */
+    const uint8_t *inputs;  /* frames * input_size bytes */
     const uint8_t *codemap; /* the module's code map at save time, or NULL */
     uint64_t codemap_size;
     void *map;

@@ -347,8 +347,7 @@ static int write_body(int fd, const page_list *l, const loop_rec_info *info, con
 }
 
 int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info *info,
-                   const uint8_t *inputs, const void *codemap, uint64_t codemap_size,
-                   ll_error *err)
+                   const uint8_t *inputs, const void *codemap, uint64_t codemap_size, ll_error *err)
 {
     if (codemap_size > UINT32_MAX)
         return loop_fail(err, EFBIG, "the code map of %llu bytes is too large for a recording",

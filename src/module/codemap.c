@@ -58,14 +58,19 @@ static uint64_t names_size(const module_image *img)
 
 static uint8_t *put_image(const ll_module *m, const module_image *img, uint8_t *at)
 {
-    cmap_image ci = {.version = img->version, .base = img->base, .lo = img->lo, .hi = img->hi,
+    cmap_image ci = {.version = img->version,
+                     .base = img->base,
+                     .lo = img->lo,
+                     .hi = img->hi,
                      .range_count = (uint32_t)img->range_count,
-                     .func_count = (uint32_t)img->func_count, .names_size = names_size(img),
+                     .func_count = (uint32_t)img->func_count,
+                     .names_size = names_size(img),
                      .build_id_len = img->build_id_len};
     memcpy(ci.build_id, img->build_id, sizeof ci.build_id);
     snprintf(ci.path, sizeof ci.path, "%s", m->path);
     for (int i = 0; i < img->range_count; i++)
-        ci.ranges[i] = (cmap_range){img->ranges[i].start, img->ranges[i].end, img->ranges[i].flags, 0};
+        ci.ranges[i] =
+            (cmap_range){img->ranges[i].start, img->ranges[i].end, img->ranges[i].flags, 0};
     memcpy(at, &ci, sizeof ci);
     at += sizeof ci;
     uint64_t name = 0;
@@ -305,8 +310,7 @@ static int refuse(repoint *r, ll_error *err)
                    "cannot re-point the saved state's code pointers to '%s': %zu word%s point%s "
                    "where this build has nothing to match: %s (try: restore those functions in "
                    "the source, or start the state over)",
-                   r->m->path, r->stale, r->stale == 1 ? "" : "s", r->stale == 1 ? "s" : "",
-                   list);
+                   r->m->path, r->stale, r->stale == 1 ? "" : "s", r->stale == 1 ? "s" : "", list);
 }
 
 int ll_module_codemap_apply(ll_module *m, uint8_t *state, uint64_t state_size, const void *map,

@@ -118,8 +118,7 @@ static void patch(module_func *f, uint64_t to)
 }
 
 /* Both tables are sorted by name: one merge pass. */
-static int forward_image(ll_module *m, module_image *img, const module_image *target,
-                         ll_error *err)
+static int forward_image(ll_module *m, module_image *img, const module_image *target, ll_error *err)
 {
     int open = 0;
     size_t j = 0;

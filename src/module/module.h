@@ -34,7 +34,7 @@ typedef struct module_image {
     void **table;    /* its entry points, in the order of the names */
     uint64_t version;
     uint64_t lo, hi; /* the union of the ranges, for a quick test */
-    uint64_t base; /* the load bias (l_addr) */
+    uint64_t base;   /* the load bias (l_addr) */
     module_range ranges[MODULE_RANGE_MAX];
     int range_count;
     module_func *funcs; /* sorted by name, each name once, no clones */
@@ -77,9 +77,9 @@ struct ll_module {
     size_t count;
     ll_block *block;
     int unprotected;
-    module_image *images; /* every loaded image, newest first */
-    module_image *cur;    /* the table is bound to it */
-    module_image *good;   /* the newest image a protected call returned from */
+    module_image *images;      /* every loaded image, newest first */
+    module_image *cur;         /* the table is bound to it */
+    module_image *good;        /* the newest image a protected call returned from */
     uint64_t span_lo, span_hi; /* the union of every image's [lo, hi) */
     uint64_t next_version;
     uint64_t attempts; /* loads tried: numbers the private copies */

@@ -69,7 +69,8 @@ static size_t unique_names(module_func *fn, size_t n)
     size_t kept = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1, distinct = 1;
-        for (; j < n && !strcmp(fn[j].name, fn[i].name); j++) distinct += fn[j].addr != fn[j - 1].addr;
+        for (; j < n && !strcmp(fn[j].name, fn[i].name); j++)
+            distinct += fn[j].addr != fn[j - 1].addr;
         if (distinct == 1) fn[kept++] = fn[i];
         i = j;
     }
@@ -170,8 +171,10 @@ const module_func *module_func_find(const module_image *img, const char *name)
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(img->funcs[mid].name, name);
         if (c == 0) return &img->funcs[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }

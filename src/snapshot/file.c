@@ -373,8 +373,7 @@ int ll_snap_verify(const char *path, ll_error *err)
 /* ---- load ------------------------------------------------------------ */
 
 /* The caller's extra section, when the file has one of the wanted tag. */
-static int read_extra(const snap_file *f, const char *path, uint32_t tag, void **out,
-                      ll_error *err)
+static int read_extra(const snap_file *f, const char *path, uint32_t tag, void **out, ll_error *err)
 {
     *out = NULL;
     if (!f->h.extra_size || f->h.extra_tag != tag) return 0;

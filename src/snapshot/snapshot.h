@@ -113,12 +113,12 @@ typedef struct snap_header {
     uint64_t data_offset;    /* page aligned */
     uint64_t index_offset;   /* data_offset + size */
     uint64_t extent_count;
-    uint64_t data_bytes;  /* sum of the extents' lengths */
-    uint64_t index_hash;  /* XXH3-64 of the index */
-    uint32_t extra_tag;   /* the caller's extra section, right after the index */
+    uint64_t data_bytes; /* sum of the extents' lengths */
+    uint64_t index_hash; /* XXH3-64 of the index */
+    uint32_t extra_tag;  /* the caller's extra section, right after the index */
     uint32_t extra_pad;
     uint64_t extra_size;
-    uint64_t extra_hash; /* XXH3-64 of the extra section */
+    uint64_t extra_hash;  /* XXH3-64 of the extra section */
     uint64_t header_hash; /* XXH3-64 of the bytes above */
 } snap_header;
 

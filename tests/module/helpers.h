@@ -31,8 +31,8 @@ enum {
     SYM_COUNT
 };
 static const char *const test_symbols[SYM_COUNT] = {
-    "value", "hello", "hello_ptr", "literal", "counter_ptr", "crash", "only_in_v1_ptr",
-    "behave_ptr", "tiny", "looplive_app"};
+    "value", "hello",          "hello_ptr",  "literal", "counter_ptr",
+    "crash", "only_in_v1_ptr", "behave_ptr", "tiny",    "looplive_app"};
 
 enum { CRASH_SEGV, CRASH_BUS, CRASH_ILL, CRASH_FPE, CRASH_ABORT, CRASH_STACK };
 

@@ -66,9 +66,7 @@ int (*behave_ptr(void))(void)
 
 /* One byte (ret): too small for a jump unless the build gives every
  * function a patchable entry. */
-void tiny(void)
-{
-}
+void tiny(void) {}
 
 const char *literal(void)
 {
