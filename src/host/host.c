@@ -30,6 +30,7 @@ struct ll_host {
     int show_help;
     int quit;
     uint64_t frame, reloads, builds, crashes;
+    uint64_t faults_seen; /* the module's fault count when last asked */
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
     double fps;
@@ -457,6 +458,16 @@ static void draw_help(ll_host *h)
     draw_lines(&h->canvas, y + 1, block);
 }
 
+/* Whether the module caught a fault since the last time it was asked. */
+static int module_faulted(ll_host *h)
+{
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    int faulted = info.faults != h->faults_seen;
+    h->faults_seen = info.faults;
+    return faulted;
+}
+
 static void render(ll_host *h)
 {
     ll_error err;
@@ -471,6 +482,7 @@ static void render(ll_host *h)
                               .snap = ll_loop_snapshot(h->loop)) != 0) {
             host_set_error(h, err.msg);
             h->crashes++;
+            module_faulted(h);
         }
         h->app_ns += ll_now_ns() - t0;
     }
@@ -520,6 +532,7 @@ static void play_audio(ll_host *h)
         0) {
         host_set_error(h, err.msg);
         h->crashes++;
+        module_faulted(h);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
     }
@@ -579,14 +592,11 @@ int ll_host_frame(ll_host *h)
     gather_keys(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
-    ll_module_info before, after;
-    ll_module_query(h->module, &before);
     if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
         host_set_error(h, err.msg);
-        ll_module_query(h->module, &after);
         /* A refusal (a layout change, a slot that no longer fits) is not a
-         * crash. */
-        if (after.faults != before.faults) h->crashes++;
+         * crash: only a fault the module caught is. */
+        if (module_faulted(h)) h->crashes++;
     }
     h->app_ns += ll_now_ns() - u0;
     render(h);

@@ -206,7 +206,8 @@ static int check_fits(const snap_header *h, const ll_block *block, const char *p
     if (h->layout_version != layout_version)
         return ll_fail(err, EINVAL,
                        "'%s' has state layout version 0x%llx; the program expects 0x%llx (the "
-                       "state structs changed since it was saved)",
+                       "state structs changed since it was saved; try: load it with a build of "
+                       "that layout, or start the state over)",
                        path, (unsigned long long)h->layout_version,
                        (unsigned long long)layout_version);
     return 0;
