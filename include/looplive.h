@@ -679,9 +679,9 @@ void *ll_module_symbol(const ll_module *module, size_t index);
 
 /* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
  * build failed to load (err says why) and the old code keeps running. Reads
- * one flag when nothing changed. A build refused because the block points
- * into the old code where no re-pointing is possible (err lists the offsets)
- * stays refused: change the state, then call ll_module_reload. */
+ * one flag when nothing changed. A build whose forwarding the system
+ * refuses (code that may not be made writable) stays refused: call
+ * ll_module_reload once the policy allows it. */
 int ll_module_poll(ll_module *module, ll_error *err);
 
 /* Loads the library now, whether or not the watcher saw a change. Returns 0,
@@ -764,7 +764,7 @@ typedef struct ll_module_info {
 
     const char *watch;     /* "inotify" or "stat" */
     const char *copy_dir;  /* the private copies' directory */
-    const char *copy_path; /* the copy in use; valid until the next load */
+    const char *copy_path; /* the copy in use; valid until close */
 } ll_module_info;
 
 /* ---- code maps: code pointers in saved state ----------------------------
