@@ -41,14 +41,16 @@ RUN_CMD = @if [ -t 0 ] && [ -t 1 ]; then \
 # state, in variants (tests/host_behave.c): what forwarding, code maps and
 # layout changes are tested with.
 BEHAVE_APPS := $(addprefix $(BUILD)/tests/behave_,v1.so v2.so crash.so nohop.so layout2.so \
-                 migrate.so)
+                 migrate.so small.so)
 BEHAVE_FLAGS_v1 := -DVERSION=1
 BEHAVE_FLAGS_v2 := -DVERSION=2
 BEHAVE_FLAGS_crash := -DVERSION=3 -DCRASH
 BEHAVE_FLAGS_nohop := -DVERSION=4 -DNO_HOP
 BEHAVE_FLAGS_layout2 := -DVERSION=5 -DLAYOUT=2
 BEHAVE_FLAGS_migrate := -DVERSION=6 -DLAYOUT=2 -DMIGRATE
+BEHAVE_FLAGS_small := -DVERSION=7 # without the entry padding: a 1-byte function
 $(BUILD)/tests/behave_%.so: tests/host_behave.c include/looplive.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LL_PATCHABLE) -shared $(LDFLAGS) $(BEHAVE_FLAGS_$*) -o $@.tmp $< && mv $@.tmp $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter small,$*),,$(LL_PATCHABLE)) -shared $(LDFLAGS) \
+	  $(BEHAVE_FLAGS_$*) -o $@.tmp $< && mv $@.tmp $@
 EXTRA_TARGETS += $(BEHAVE_APPS)

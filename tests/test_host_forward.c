@@ -175,3 +175,20 @@ Test(host_forward, a_layout_change_is_migrated_and_the_loop_plays_on)
     cr_assert(strstr(line0(h), "v6 values=601,602,601,602 migrated=1"), "%s", line0(h));
     ll_host_close(h);
 }
+
+Test(host_forward, a_function_too_small_to_forward_is_named_with_the_flags_that_fix_it)
+{
+    install("small");
+    ll_error err;
+    ll_host *h = ll_host_open(lib, &err, .headless = 1);
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 2);
+    install("small");
+    until_reloads(h, 1);
+    cr_assert(strstr(status(h).error, "reloaded, but 1 function of earlier builds (behave_tiny) "
+                                      "is too small to forward to the new code: old pointers to "
+                                      "it run the old code (try: build with "
+                                      "-fpatchable-function-entry=14)"),
+              "%s", status(h).error);
+    ll_host_close(h);
+}

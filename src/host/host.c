@@ -557,6 +557,29 @@ static void take_screenshot(ll_host *h, const char *path)
     if (rc != 0) host_set_error(h, err.msg);
 }
 
+/* Functions of earlier builds too small for the forwarding jump keep
+ * running old code when called through an old pointer: say which, and the
+ * flags that fix it. (A function the new build lacks is the user's edit.) */
+static void warn_unforwarded(ll_host *h)
+{
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    size_t small = 0, shown = info.unforwarded_count < LL_MODULE_STALE_MAX ? info.unforwarded_count
+                                                                           : LL_MODULE_STALE_MAX;
+    const char *first = NULL;
+    for (size_t i = 0; i < shown; i++)
+        if (info.unforwarded[i].reason == LL_FORWARD_TOO_SMALL) {
+            if (!first) first = info.unforwarded[i].name;
+            small++;
+        }
+    if (!small) return;
+    snprintf(h->error, sizeof h->error,
+             "reloaded, but %zu function%s of earlier builds (%s%s) %s too small to forward to "
+             "the new code: old pointers to %s run the old code (try: build with %s)",
+             small, small == 1 ? "" : "s", first, small > 1 ? ", ..." : "",
+             small == 1 ? "is" : "are", small == 1 ? "it" : "them", LL_PATCHABLE_CFLAGS);
+}
+
 static void poll_code(ll_host *h)
 {
     ll_error err;
@@ -569,6 +592,7 @@ static void poll_code(ll_host *h)
     if (r > 0) {
         h->reloads++;
         h->error[0] = 0;
+        warn_unforwarded(h);
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
