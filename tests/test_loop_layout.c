@@ -177,8 +177,9 @@ Test(layout, reinit_without_init_is_refused)
     cr_assert(strstr(err.msg, "test has no init to start the state over with"), "%s", err.msg);
 }
 
-Test(layout, reinit_on_layout_starts_over_by_itself, .init = NULL)
+Test(layout, reinit_on_layout_starts_over_by_itself)
 {
+    teardown(); /* the suite's loop, for one with .reinit_on_layout */
     setup_with(1);
     frames(5, 3);
     ll_loop_set_app(loop, &app_v8);
