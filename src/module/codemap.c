@@ -49,11 +49,12 @@ typedef struct cmap_func {
 
 /* ---- writing -------------------------------------------------------------- */
 
+/* Padded to 8 bytes, so that every record of the map stays aligned. */
 static uint64_t names_size(const module_image *img)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < img->func_count; i++) n += strlen(img->funcs[i].name) + 1;
-    return n;
+    return ll_align_up(n, 8);
 }
 
 static uint8_t *put_image(const ll_module *m, const module_image *img, uint8_t *at)
@@ -80,12 +81,14 @@ static uint8_t *put_image(const ll_module *m, const module_image *img, uint8_t *
         at += sizeof f;
         name += strlen(img->funcs[i].name) + 1;
     }
+    uint8_t *names = at;
     for (size_t i = 0; i < img->func_count; i++) {
         size_t len = strlen(img->funcs[i].name) + 1;
         memcpy(at, img->funcs[i].name, len);
         at += len;
     }
-    return at;
+    memset(at, 0, (size_t)(ci.names_size - (uint64_t)(at - names)));
+    return names + ci.names_size;
 }
 
 int ll_module_codemap(const ll_module *m, void **out, uint64_t *size, ll_error *err)
@@ -128,7 +131,7 @@ static int parse_image(const uint8_t *p, uint64_t left, saved_image *out, uint64
     const cmap_image *h = &out->h;
     uint64_t funcs = (uint64_t)h->func_count * sizeof(cmap_func);
     if (h->range_count > MODULE_RANGE_MAX || funcs > left - sizeof *h ||
-        h->names_size > left - sizeof *h - funcs || h->lo > h->hi)
+        h->names_size > left - sizeof *h - funcs || h->names_size % 8 || h->lo > h->hi)
         return bad_map(err, "an image record does not fit");
     out->funcs = (const cmap_func *)(p + sizeof *h);
     out->names = (const char *)(p + sizeof *h + funcs);
@@ -143,6 +146,7 @@ static int parse_image(const uint8_t *p, uint64_t left, saved_image *out, uint64
     return 0;
 }
 
+/* map must be 8-byte aligned (ll_module_codemap_apply copies it). */
 static int parse_map(const void *map, uint64_t size, saved_image **out, uint32_t *count,
                      ll_error *err)
 {
@@ -319,7 +323,15 @@ int ll_module_codemap_apply(ll_module *m, uint8_t *state, uint64_t state_size, c
     repoint r = {.m = m, .state = state};
     m->info.repointed = 0;
     m->info.stale_count = 0;
-    if (parse_map(map, map_size, &r.imgs, &r.count, err) != 0) return -1;
+    /* A copy: the map may sit anywhere in a file (after a recording's
+     * inputs), and its records are read in place. */
+    void *aligned = malloc(map_size ? map_size : 1);
+    if (!aligned) return ll_fail(err, ENOMEM, "out of memory reading the code map");
+    memcpy(aligned, map, map_size);
+    if (parse_map(aligned, map_size, &r.imgs, &r.count, err) != 0) {
+        free(aligned);
+        return -1;
+    }
     bounds(&r);
     for (size_t i = 0; i < count; i++) {
         uint64_t end = data[i].end < state_size ? data[i].end : state_size;
@@ -334,6 +346,7 @@ int ll_module_codemap_apply(ll_module *m, uint8_t *state, uint64_t state_size, c
     if (rc == 0) m->info.repointed = r.fix_count;
     free(r.fixes);
     free(r.imgs);
+    free(aligned);
     return rc;
 }
 
