@@ -153,6 +153,20 @@ Test(forward, a_function_too_small_for_a_jump_is_named)
     ll_module_close(m);
 }
 
+Test(forward, a_compiler_clone_is_never_matched)
+{
+    ll_module *m = open_module();
+    WORD(0x100) = (void *)((fnptr_fn *)sym(m, SYM_DOTTED_PTR))();
+    cr_assert_eq(CALL(0x100), 301);
+    load(m, "v2");
+    cr_assert_eq(CALL(0x100), 301, "dotted.isra.0 of version 1 runs its own code");
+    cr_assert_eq(((value_fn *)((fnptr_fn *)sym(m, SYM_DOTTED_PTR))())(), 302);
+    ll_module_info info;
+    ll_module_query(m, &info);
+    cr_assert_eq(find_unforwarded(&info, "dotted.isra.0", 1), 0, "not even considered");
+    ll_module_close(m);
+}
+
 Test(forward, every_earlier_build_forwards_after_many_loads)
 {
     ll_module *m = open_module();

@@ -28,11 +28,12 @@ enum {
     SYM_BEHAVE_PTR,
     SYM_TINY,
     SYM_APP,
+    SYM_DOTTED_PTR,
     SYM_COUNT
 };
 static const char *const test_symbols[SYM_COUNT] = {
-    "value", "hello",          "hello_ptr",  "literal", "counter_ptr",
-    "crash", "only_in_v1_ptr", "behave_ptr", "tiny",    "looplive_app"};
+    "value",          "hello",      "hello_ptr", "literal",      "counter_ptr", "crash",
+    "only_in_v1_ptr", "behave_ptr", "tiny",      "looplive_app", "dotted_ptr"};
 
 enum { CRASH_SEGV, CRASH_BUS, CRASH_ILL, CRASH_FPE, CRASH_ABORT, CRASH_STACK };
 

@@ -68,6 +68,20 @@ int (*behave_ptr(void))(void)
  * function a patchable entry. */
 void tiny(void) {}
 
+/* Named as the compiler names its clones (foo.isra.0): never matched across
+ * builds, since a clone's calling convention may differ from one build to
+ * the next. */
+int dotted(void) __asm__("dotted.isra.0");
+int dotted(void)
+{
+    return 300 + VERSION;
+}
+
+int (*dotted_ptr(void))(void)
+{
+    return dotted;
+}
+
 const char *literal(void)
 {
     return "text of the old build";
