@@ -71,13 +71,30 @@ wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 2 || fail "the loop stopped at the reload"
 sleep 0.3
 [ "$(paddle_width)" = 19 ] || fail "paddle is $(paddle_width) cells wide after the reload, expected 19"
 
+# Each ball keeps its behaviour, fall(), as a function pointer in the state;
+# the loop's start state holds the first build's address. Freeze fall() in
+# the source: every ball of the loop, those restored at each wrap included,
+# runs the new code (the old build forwards to the new one).
+picture() { pane | grep -v ' fps | ' | sed '/^ *error:\|? keys/d'; }
+pic1=$(picture); sleep 0.3; pic2=$(picture)
+[ "$pic1" != "$pic2" ] || fail "the balls do not move"
+cp "$WORK/src/bounce.c" "$WORK/bounce.c.moving"
+sed -i 's/^    b->vy += BOUNCE_GRAVITY;$/    return; \/* frozen *\//' "$WORK/src/bounce.c"
+grep -q 'return; /\* frozen' "$WORK/src/bounce.c" || fail "could not freeze fall()"
+wait_for '\| reloads 2( |$)' 20 || fail "no reload after freezing fall()"
+sleep 1.5 # past the loop's wrap, back to the start state
+pic1=$(picture); sleep 0.3; pic2=$(picture)
+[ "$pic1" = "$pic2" ] || fail "the balls still move: a pointer ran the old fall()"
+cp "$WORK/bounce.c.moving" "$WORK/src/bounce.c"
+wait_for '\| reloads 3( |$)' 20 || fail "no reload after unfreezing fall()"
+
 # A build that faults in update (cr.h's case): the fault is caught, the
 # code rolled back to the last good build, the block to its state before
 # the frame, and the loop plays on with the wide paddle.
 cp "$WORK/src/bounce.c" "$WORK/bounce.c.good"
 sed -i 's/^    const bounce_input \*in = input;$/&\n    bounce_crash();/' "$WORK/src/bounce.c"
 grep -q '^    bounce_crash();$' "$WORK/src/bounce.c" || fail "could not plant the fault"
-wait_for '\| reloads 2( |$)' 20 || fail "the faulting build was not loaded"
+wait_for '\| reloads 4( |$)' 20 || fail "the faulting build was not loaded"
 wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the fault in the new build is not named"
 p1=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
 sleep 0.3
@@ -85,14 +102,14 @@ p2=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
 [ "$p1" != "$p2" ] || fail "the loop stopped after the fault ($p1 -> $p2)"
 [ "$(paddle_width)" = 19 ] || fail "not the last good code after the rollback"
 cp "$WORK/bounce.c.good" "$WORK/src/bounce.c"
-wait_for '\| reloads 3( |$)' 20 || fail "no reload after removing the fault"
+wait_for '\| reloads 5( |$)' 20 || fail "no reload after removing the fault"
 
 # A build error shows in the status line; the loop goes on.
 echo 'this is not C' >>"$WORK/src/bounce.c"
 wait_for 'error: build failed' 20 || fail "no build error shown"
 wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
 sed -i '$d' "$WORK/src/bounce.c"
-wait_for '\| reloads 4( |$)' 20 || fail "no reload after fixing the build"
+wait_for '\| reloads 6( |$)' 20 || fail "no reload after fixing the build"
 
 # Crash injection (x, debug build) while live: rolled back, named, and the
 # frames go on.
