@@ -165,4 +165,4 @@ for i in $(seq 50); do pane | grep -q ' fps | ' || break; sleep 0.1; done
 tmux -L "$SOCK" send-keys -t t "echo EXIT=\$?" Enter
 wait_for '^EXIT=0$' 5 || fail "q after fg did not quit"
 tmux -L "$SOCK" kill-server
-echo "host_tmux: ok (record, loop, reload into the loop, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"
+echo "host_tmux: ok (record, loop, reload into the loop, behaviour pointers forward, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"
