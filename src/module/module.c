@@ -118,6 +118,7 @@ static void image_unload(module_image *img)
     free(img->copy_path);
     free(img->table);
     free(img->funcs);
+    free(img->by_addr);
     free(img->strings);
     free(img);
 }

@@ -39,7 +39,8 @@ typedef struct module_image {
     int range_count;
     module_func *funcs; /* sorted by name, each name once, no clones */
     size_t func_count;
-    char *strings; /* the names */
+    uint32_t *by_addr; /* indices into funcs in address order */
+    char *strings;     /* the names */
     uint8_t build_id[32];
     uint8_t build_id_len;
 } module_image;
@@ -97,7 +98,7 @@ int module_symbols_read(module_image *img, uint64_t base, ll_error *err);
 /* The function called name in img (binary search), or NULL. */
 const module_func *module_func_find(const module_image *img, const char *name);
 
-/* The function whose bytes hold addr, or NULL. O(functions). */
+/* The function whose bytes hold addr, or NULL. O(log functions). */
 const module_func *module_func_at(const module_image *img, uint64_t addr);
 
 /* forward.c: points every function of every image but target at target's

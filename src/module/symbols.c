@@ -62,7 +62,16 @@ static size_t read_table(const elf_file *f, const Elf64_Shdr *sh, const char *na
     return n;
 }
 
-/* Sorts by name and keeps each name once; a name at two addresses goes. */
+static int cmp_addr(const void *a, const void *b)
+{
+    const module_func *x = a, *y = b;
+    if (x->addr != y->addr) return (x->addr > y->addr) - (x->addr < y->addr);
+    return strcmp(x->name, y->name);
+}
+
+/* Sorts by name and keeps each name once; a name at two addresses goes.
+ * Of two names at one address (aliases) only the first stays: patching one
+ * entry twice would keep a jump as the "original" bytes. */
 static size_t unique_names(module_func *fn, size_t n)
 {
     qsort(fn, n, sizeof *fn, cmp_func);
@@ -74,7 +83,29 @@ static size_t unique_names(module_func *fn, size_t n)
         if (distinct == 1) fn[kept++] = fn[i];
         i = j;
     }
-    return kept;
+    qsort(fn, kept, sizeof *fn, cmp_addr);
+    size_t once = 0;
+    for (size_t i = 0; i < kept; i++)
+        if (!once || fn[i].addr != fn[once - 1].addr) fn[once++] = fn[i];
+    qsort(fn, once, sizeof *fn, cmp_func);
+    return once;
+}
+
+static int cmp_index_addr(const void *a, const void *b, void *ctx)
+{
+    const module_func *fn = ctx;
+    uint64_t x = fn[*(const uint32_t *)a].addr, y = fn[*(const uint32_t *)b].addr;
+    return (x > y) - (x < y);
+}
+
+/* The functions in address order, for module_func_at. */
+static int index_by_addr(module_image *img)
+{
+    img->by_addr = malloc((img->func_count ? img->func_count : 1) * sizeof *img->by_addr);
+    if (!img->by_addr) return -1;
+    for (size_t i = 0; i < img->func_count; i++) img->by_addr[i] = (uint32_t)i;
+    qsort_r(img->by_addr, img->func_count, sizeof *img->by_addr, cmp_index_addr, img->funcs);
+    return 0;
 }
 
 static void read_build_id(const elf_file *f, module_image *img)
@@ -133,7 +164,7 @@ static int read_functions(const elf_file *f, module_image *img, uint64_t base)
         }
     }
     img->func_count = unique_names(img->funcs, count);
-    return 0;
+    return index_by_addr(img);
 }
 
 int module_symbols_read(module_image *img, uint64_t base, ll_error *err)
@@ -181,8 +212,15 @@ const module_func *module_func_find(const module_image *img, const char *name)
 
 const module_func *module_func_at(const module_image *img, uint64_t addr)
 {
-    for (size_t i = 0; i < img->func_count; i++) /* rare: only for reports */
-        if (addr >= img->funcs[i].addr && addr < img->funcs[i].addr + img->funcs[i].size)
-            return &img->funcs[i];
-    return NULL;
+    size_t lo = 0, hi = img->func_count; /* the last function starting at or below addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (img->funcs[img->by_addr[mid]].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo) return NULL;
+    const module_func *f = &img->funcs[img->by_addr[lo - 1]];
+    return addr - f->addr < f->size ? f : NULL;
 }

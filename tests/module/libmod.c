@@ -31,6 +31,10 @@ int hello(void)
     return 100 + VERSION;
 }
 
+/* A second name at hello's address: forwarding must patch the entry once
+ * (a rollback puts hello's own bytes back, tests/test_module_forward.c). */
+int hello_alias(void) __attribute__((alias("hello")));
+
 int (*hello_ptr(void))(void)
 {
     return hello;
