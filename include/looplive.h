@@ -820,7 +820,9 @@ uint64_t ll_module_code_canonical(const ll_module *module, uint64_t addr);
 /* Fills info with the module's counters and reports. */
 void ll_module_query(const ll_module *module, ll_module_info *info);
 
-/* Unloads the library and removes its private copies. Safe with NULL. */
+/* Unloads every build (each gets its own entry bytes back first) and removes
+ * the private copies: no pointer into any build may be called after. Safe
+ * with NULL. */
 void ll_module_close(ll_module *module);
 
 /* ==== loop: record input, play it back in a loop, rewind, replay ======= */

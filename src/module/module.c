@@ -212,7 +212,7 @@ int ll_module_reload(ll_module *m, ll_error *err)
     if (!m->span_hi || img->lo < m->span_lo) m->span_lo = img->lo;
     if (img->hi > m->span_hi) m->span_hi = img->hi;
     use_image(m, img);
-    /* Without protection nothing can roll back, so nothing needs keeping. */
+    /* Without protection nothing rolls back: the build in use is the good one. */
     if (m->unprotected || !m->good) m->good = img;
     m->info.loads++;
     return 0;
