@@ -731,6 +731,18 @@ Test(host_build, builds_on_source_change_only)
     build_dir_close(&d);
 }
 
+Test(host_build, the_command_gets_the_flags_that_let_builds_forward)
+{
+    build_dir d;
+    build_dir_open(&d, "echo \"$LOOPLIVE_CFLAGS\" >> %s/log");
+    ll_error err;
+    build_dir_write(&d, "a.c", "int x;\n");
+    cr_assert_eq(builder_wait(d.b, &err), 1, "%s", err.msg);
+    cr_assert_str_eq(build_dir_log(&d), "-fpatchable-function-entry=14\n");
+    cr_assert_null(getenv("LOOPLIVE_CFLAGS"), "the host's own environment is left alone");
+    build_dir_close(&d);
+}
+
 Test(host_build, failure_names_the_first_error_line)
 {
     build_dir d;
