@@ -170,6 +170,8 @@ Test(codemap, a_corrupted_map_or_section_is_refused)
     cr_assert_eq(load_into(m1, &err), -1);
     cr_assert(strstr(err.msg, "is corrupted: its extra section checksum does not match"), "%s",
               err.msg);
+    cr_assert_eq(ll_snap_verify(path, &err), -1, "verify checks the section too");
+    cr_assert(strstr(err.msg, "its extra section checksum does not match"), "%s", err.msg);
     /* Another tag, or no hook: the section is not read. */
     cr_assert_eq(ll_snap_load(&b, path, &err, .layout_version = 1), 0, "%s", err.msg);
     ll_module_close(m1);

@@ -362,11 +362,17 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
     return rc;
 }
 
+static int read_extra(const snap_file *f, const char *path, uint32_t tag, void **out,
+                      ll_error *err);
+
 int ll_snap_verify(const char *path, ll_error *err)
 {
     snap_file f;
     int rc = file_open(&f, path, NULL, 0, err);
     if (rc == 0) rc = file_verify(&f, path, err);
+    void *extra = NULL;
+    if (rc == 0) rc = read_extra(&f, path, f.h.extra_tag, &extra, err); /* its checksum */
+    free(extra);
     file_close(&f);
     return rc;
 }
