@@ -594,8 +594,8 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
 #define ll_snap_load(block, path, err, ...)                                                        \
     ll_snap_load_((block), (path), (err), &(ll_snap_load_params){__VA_ARGS__})
 
-/* Checks a saved file: header, index, every extent's checksum, the extra section's, and that
- * nothing but zeros lies outside the extents. O(data). */
+/* Checks a saved file: header, index, every extent's checksum, the extra
+ * section's, and that nothing but zeros lies outside the extents. O(data). */
 int ll_snap_verify(const char *path, ll_error *err);
 
 /* ==== module: load, watch and reload the code library ================== */
