@@ -33,8 +33,12 @@ struct ll_host {
     uint64_t faults_seen; /* the module's fault count when last asked */
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
+    uint64_t rollbacks; /* the module's rollbacks already taken off reloads */
     double fps;
-    char error[256];
+    char error[256];       /* the last error */
+    uint64_t error_frame;  /* shown for HOST_ERROR_SECONDS from this frame */
+    char build_error[256]; /* the last build's, until one succeeds: shown */
+                           /* whenever no newer error is */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
@@ -67,9 +71,38 @@ static void copy_text(char *dst, size_t cap, const char *src)
     dst[n] = 0;
 }
 
+/* How long an error stays on the overlay: a build error until a build
+ * succeeds (it holds until then); any other (a fault rolled back, a key
+ * that could not act) for five seconds, since the frames after it show
+ * whether it still happens, and one that does is set again. */
+#define HOST_ERROR_SECONDS 5
+
 static void host_set_error(ll_host *h, const char *msg)
 {
     copy_text(h->error, sizeof h->error, msg);
+    h->error_frame = h->frame;
+}
+
+/* The error the overlay shows now, or "". */
+static const char *host_error_shown(const ll_host *h)
+{
+    if (h->error[0] && h->frame < h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps)
+        return h->error;
+    return h->build_error;
+}
+
+/* A fault in application code, rolled back by the module: a build that
+ * faulted and was replaced by the last good one no longer counts as a
+ * reload. */
+static void host_crashed(ll_host *h, const char *msg)
+{
+    host_set_error(h, msg);
+    h->crashes++;
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    uint64_t undone = info.rollbacks - h->rollbacks;
+    h->reloads -= undone < h->reloads ? undone : h->reloads;
+    h->rollbacks = info.rollbacks;
 }
 
 /* --- opening ------------------------------------------------------------ */
@@ -454,6 +487,11 @@ static void draw_help(ll_host *h)
 {
     char block[1024];
     int y = draw_lines(&h->canvas, 1, host_help);
+    if (h->builder) {
+        char log[4200];
+        snprintf(log, sizeof log, "last build's output: %s", host_builder_log(h->builder));
+        y = draw_lines(&h->canvas, y, log);
+    }
     ll_block_describe_str(&h->block, block, sizeof block);
     draw_lines(&h->canvas, y + 1, block);
 }
@@ -480,8 +518,7 @@ static void render(ll_host *h)
          * the last frame rather than walking the page tables for one more. */
         if (ll_module_protect(h->module, call_render, &c, &err,
                               .snap = ll_loop_snapshot(h->loop)) != 0) {
-            host_set_error(h, err.msg);
-            h->crashes++;
+            host_crashed(h, err.msg);
             module_faulted(h);
         }
         h->app_ns += ll_now_ns() - t0;
@@ -530,8 +567,7 @@ static void play_audio(ll_host *h)
     uint64_t t0 = ll_now_ns();
     if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
         0) {
-        host_set_error(h, err.msg);
-        h->crashes++;
+        host_crashed(h, err.msg);
         module_faulted(h);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
@@ -573,11 +609,13 @@ static void warn_unforwarded(ll_host *h)
             small++;
         }
     if (!small) return;
-    snprintf(h->error, sizeof h->error,
+    char msg[sizeof h->error];
+    snprintf(msg, sizeof msg,
              "reloaded, but %zu function%s of earlier builds (%s%s) %s too small to forward to "
              "the new code: old pointers to %s run the old code (try: build with %s)",
              small, small == 1 ? "" : "s", first, small > 1 ? ", ..." : "",
              small == 1 ? "is" : "are", small == 1 ? "it" : "them", LL_PATCHABLE_CFLAGS);
+    host_set_error(h, msg);
 }
 
 static void poll_code(ll_host *h)
@@ -585,13 +623,19 @@ static void poll_code(ll_host *h)
     ll_error err;
     if (h->builder) {
         int b = host_builder_poll(h->builder, &err);
-        if (b < 0) host_set_error(h, err.msg);
+        if (b < 0) {
+            host_set_error(h, err.msg);
+            copy_text(h->build_error, sizeof h->build_error, err.msg);
+        } else if (b > 0 && h->build_error[0]) {
+            if (!strcmp(h->error, h->build_error)) h->error[0] = 0;
+            h->build_error[0] = 0;
+        }
         if (b != 0) h->builds++;
     }
     int r = ll_module_poll(h->module, &err);
     if (r > 0) {
         h->reloads++;
-        h->error[0] = 0;
+        h->error[0] = h->build_error[0] = 0;
         warn_unforwarded(h);
     } else if (r < 0) {
         host_set_error(h, err.msg);
@@ -617,10 +661,12 @@ int ll_host_frame(ll_host *h)
     ll_error err;
     uint64_t u0 = ll_now_ns();
     if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
-        host_set_error(h, err.msg);
         /* A refusal (a layout change, a slot that no longer fits) is not a
          * crash: only a fault the module caught is. */
-        if (module_faulted(h)) h->crashes++;
+        if (module_faulted(h))
+            host_crashed(h, err.msg);
+        else
+            host_set_error(h, err.msg);
     }
     h->app_ns += ll_now_ns() - u0;
     render(h);
@@ -695,10 +741,12 @@ static void format_speed(double s, char *buf, size_t cap)
         snprintf(buf, cap, "x1/%g", 1 / s);
 }
 
-/* The error as the status line shows it: the first clause, and a signal
- * without its description ("SIGSEGV at address 0x0 in update+0x9"). */
+/* The error as the status line shows it: the first clause, a signal
+ * without its description ("SIGSEGV at address 0x0 in update+0x9"), and
+ * the version a fault rolled the code back to. */
 static void short_error(const char *msg, char *out, size_t cap)
 {
+    const char *back = strstr(msg, "; rolled back to version ");
     size_t n = 0;
     for (const char *s = msg; *s && n + 1 < cap; s++) {
         if (!strncmp(s, "; ", 2) || !strncmp(s, ", called through", 16)) break;
@@ -712,6 +760,8 @@ static void short_error(const char *msg, char *out, size_t cap)
         out[n++] = *s;
     }
     out[n] = 0;
+    if (back && !strncmp(msg, "SIG", 3))
+        snprintf(out + n, cap - n, "; %.*s", (int)strcspn(back + 2, ";"), back + 2);
 }
 
 char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
@@ -728,7 +778,7 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
         snprintf(mode, sizeof mode, "LIVE %d", s.slot);
     format_speed(s.speed, speed, sizeof speed);
     char error[sizeof s.error];
-    short_error(s.error, error, sizeof error);
+    short_error(host_error_shown(h), error, sizeof error);
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
              (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
              (unsigned long long)s.reloads,

@@ -59,6 +59,7 @@ struct ll_loop {
     int slot;
     uint64_t play_pos, loops;
     int paused, step;
+    int pass; /* the run of a frame a determinism check is in (frame_call) */
     double speed, acc;
     loop_slot slots[LL_LOOP_SLOTS];
     uint64_t next_gen;
@@ -252,6 +253,7 @@ typedef struct frame_call {
     uint8_t *input;
     uint64_t frame;
     double dt;
+    int pass;    /* a determinism check's run of the frame: 1 or 2; 0: none */
     int migrate; /* 1: migrate the state from layout `from` first */
     uint64_t from;
     int migrate_refused; /* migrate returned non-zero: no update ran */
@@ -270,9 +272,31 @@ static void translate(const ll_app *app, const ll_platform_input *live, uint8_t 
     memcpy(input, live, n);
 }
 
+/* A determinism check runs each frame twice, and the second run sees
+ * another stack: the application's calls start STACK_SHIFT bytes deeper,
+ * and the STACK_SCRIBBLE bytes below them hold another byte. A frame that
+ * reads uninitialised stack or keeps a stack address in the block then
+ * differs between the runs. */
+#define STACK_SCRIBBLE (64 * 1024)
+#define STACK_SHIFT    1104
+
+/* Through a volatile pointer: a store to a dead local is no dead store. */
+static void *(*volatile stack_fill)(void *, int, size_t) = memset;
+
+__attribute__((noinline)) static void scribble_stack(int byte)
+{
+    unsigned char below[STACK_SCRIBBLE];
+    stack_fill(below, byte, sizeof below);
+}
+
 static void frame_thunk(void *ctx)
 {
     frame_call *c = ctx;
+    /* In scope until update returns: the calls below start under it. */
+    volatile unsigned char deeper[c->pass == 2 ? STACK_SHIFT : 1];
+    deeper[0] = 0;
+    (void)deeper[0];
+    if (c->pass) scribble_stack(c->pass == 2 ? 0xa5 : 0x5a);
     if (c->migrate && app_migrate(c->app)(c->block, c->from) != 0) {
         c->migrate_refused = 1;
         return;
@@ -403,8 +427,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     uint64_t layout_before = loop->layout;
     s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL; /* a re-init stops */
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
-    frame_call call = {app,     loop->block,  live, loop->input, loop->frame, 1.0 / fps,
-                       migrate, loop->layout, 0};
+    frame_call call = {app,       loop->block, live,    loop->input,  loop->frame,
+                       1.0 / fps, loop->pass,  migrate, loop->layout, 0};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -780,18 +804,20 @@ static void init_thunk(void *ctx)
     c->rc = c->app->init(c->block);
 }
 
-static void zero_page(uint64_t index, void *ctx)
+static int zero_page(uint64_t off, const uint8_t *bytes, void *ctx)
 {
+    (void)bytes;
     ll_block *block = ctx;
-    uint8_t *page = block->base + index * block->page_size;
-    if (!loop_page_is_zero(page, block->page_size)) memset(page, 0, block->page_size);
+    memset(block->base + off, 0, block->page_size);
+    return 0;
 }
 
 /* Zeroes the block and runs init, under protection: a crash or a refusal
  * puts the block back to cur. */
 static int run_init(ll_loop *loop, const ll_app *app, ll_error *err)
 {
-    if (absorb(loop, err) != 0 || loop_resident(loop->block, zero_page, loop->block, err) != 0)
+    if (absorb(loop, err) != 0 ||
+        ll_snap_pages(loop->block, NULL, zero_page, loop->block, err) != 0)
         return -1;
     init_call c = {app, loop->block, 0};
     if (!loop->module)
@@ -839,24 +865,12 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
         .fps = s->fps,
     };
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
-    if (absorb(loop, err) != 0) return -1;
-    /* The file is written from the block itself while it holds the start
-     * state, then the present comes back: both restores cost the pages
-     * written since the start. */
     void *map = NULL;
     uint64_t map_size = 0;
     if (loop->module && ll_module_codemap(loop->module, &map, &map_size, err) != 0) return -1;
-    if (ll_snap_restore(loop->block, s->start, err) != 0) {
-        free(map);
-        return -1;
-    }
-    int rc = loop_rec_write(path, loop->block, &info, s->inputs, map, map_size, err);
+    /* Written from the start snapshot itself: the block is not touched. */
+    int rc = loop_rec_write(path, loop->block, s->start, &info, s->inputs, map, map_size, err);
     free(map);
-    ll_error back;
-    if (ll_snap_restore(loop->block, loop->cur, &back) != 0 || retake(loop, &back) != 0) {
-        if (err) *err = back;
-        return -1;
-    }
     return rc;
 }
 
@@ -874,10 +888,10 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
         loop_rec_close(&rec);
         return -1;
     }
-    loop_rec_apply(&rec, loop->block);
+    int rc = loop_rec_apply(&rec, loop->block, err);
     /* Code pointers saved by another process: re-pointed, or refused with
      * the block put back as it was. */
-    if (loop_rec_repoint(&rec, loop->module, loop->block, err) != 0) {
+    if (rc == 0 && loop_rec_repoint(&rec, loop->module, loop->block, err) != 0) {
         ll_snap_restore(loop->block, loop->cur, NULL);
         absorb(loop, NULL);
         loop_rec_close(&rec);
@@ -887,7 +901,7 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
     ring_clear(loop);
     loop->frame = rec.info.start_frame;
     loop->layout = rec.info.layout_version;
-    int rc = block_changed(loop, err);
+    if (rc == 0) rc = block_changed(loop, err);
     if (rc == 0) rc = retake(loop, err);
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
@@ -1022,11 +1036,18 @@ static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *di
 
 static int twice(ll_loop *loop, page_copies *first, ll_loop_diff *diff, ll_error *err)
 {
-    if (run_one(loop, NULL, err) != 0) return -1;
+    loop->pass = 1;
+    int rc = run_one(loop, NULL, err);
+    loop->pass = 0;
+    if (rc != 0) return -1;
     diff->hash_first = loop->hash.total;
     if (copies_take(first, loop->block, loop->last, loop->last_count, loop->hash.page_size))
         return loop_fail(err, ENOMEM, "out of memory comparing runs");
-    if (ll_loop_rewind(loop, 1, err) != 0 || run_one(loop, NULL, err) != 0) return -1;
+    if (ll_loop_rewind(loop, 1, err) != 0) return -1;
+    loop->pass = 2;
+    rc = run_one(loop, NULL, err);
+    loop->pass = 0;
+    if (rc != 0) return -1;
     diff->hash_second = loop->hash.total;
     return 0;
 }
