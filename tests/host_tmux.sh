@@ -84,7 +84,7 @@ sleep 0.3
 # runs the new code (the old build forwards to the new one).
 # The balls and the paddle; not the trail, whose older part comes back with
 # the start state at each wrap.
-picture() { pane | grep -v ' fps | ' | sed '/^ *error:\|? keys/d' | tr -d '.'; }
+picture() { pane | grep -v ' fps | ' | sed '/^ *error:\|? keys/d' | tr -d '.' | sed 's/ *$//'; }
 pic1=$(picture); sleep 0.3; pic2=$(picture)
 [ "$pic1" != "$pic2" ] || fail "the balls do not move"
 cp "$WORK/src/bounce.c" "$WORK/bounce.c.moving"
