@@ -22,28 +22,36 @@ static void run_usage(FILE *out)
             "  --watch DIR              rebuild when a source file under DIR changes ...\n"
             "  --build \"CMD\"            ... by running CMD; its errors show in the status line\n"
             "                           and the old code keeps running\n"
-            "  --slots DIR              save (key s) and load slots as DIR/slotN.llrec\n"
+            "  --slots DIR              save (alt+s) and load slots as DIR/slotN.llrec\n"
             "  --headless               no terminal or window; runs as fast as it can\n"
             "  --frames N               stop after N frames\n"
-            "  --keys FRAME:KEYS,...    press KEYS at FRAME (e.g. 10:l,70:l records 60 frames,\n"
-            "                           then loops them)\n"
+            "  --keys FRAME:KEY[:N],... press KEY at FRAME, held down N frames (default 1),\n"
+            "                           the same as the script line `N KEY` of looplive\n"
+            "                           replay; e.g. 10:alt+l,20:right:30,70:alt+l records\n"
+            "                           60 frames with right held for 30, then loops them\n"
             "  --screenshot-at N FILE   after frame N write the picture: PPM for pixels (read\n"
             "                           back from the window), text for cells; up to 4\n"
             "  --audio                  sdl: play the sound the application's optional\n"
             "                           looplive_audio() makes\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
-            "  --no-overlay             no status line\n"
+            "  --no-overlay             no status lines (the canvas gets their rows)\n"
             "  -h, --help               this help\n\n"
-            "keys:\n");
+            "keys: the host's are Alt with a key, so that every key without Alt is the\n"
+            "application's (in a terminal, Alt+key sends ESC and the key: Esc then the key\n"
+            "works too):\n");
     const char *k = ll_host_keys_help();
     while (*k) {
         size_t n = strcspn(k, "\n");
         fprintf(out, "  %.*s\n", (int)n, k);
         k += n + (k[n] == '\n');
     }
-    fprintf(out, "\nThe status line shows: fps, frame, LIVE/REC/LOOP with the slot and position,\n"
-                 "PAUSED, speed, reloads, and the last error (a build error or a rolled-back\n"
-                 "crash). Ctrl-C and crashes restore the terminal.\n");
+    fprintf(out, "\nKey names (--keys and replay scripts): one character, or space, enter, tab,\n"
+                 "backspace, escape, left, right, up, down, home, end, pageup, pagedown, insert,\n"
+                 "delete, f1-f12, comma, colon, hash; alt+NAME for the host's keys.\n"
+                 "\nThe status line shows: fps, frame, LIVE/REC/LOOP with the selected slot and\n"
+                 "the position, PAUSED, speed, reloads; the line under it the last error (a\n"
+                 "build error or a rolled-back crash) or confirmation (a save, with its path).\n"
+                 "Ctrl-C and crashes restore the terminal.\n");
 }
 
 static int parse_uint(const char *opt, const char *text, uint64_t max, uint64_t *out)
@@ -177,6 +185,15 @@ static void print_report(ll_host *host)
     }
 }
 
+/* What the host changed from what was asked (a scale that does not fit,
+ * no sound device) goes to stderr too, before a terminal run covers it. */
+static void warn_at_start(ll_host *host)
+{
+    ll_host_status s;
+    ll_host_get_status(host, &s);
+    if (s.message[0]) fprintf(stderr, "looplive: %s\n", s.message);
+}
+
 int cli_run(int argc, char **argv)
 {
     ll_host_params p = {0};
@@ -206,6 +223,7 @@ int cli_run(int argc, char **argv)
     ll_error err = {0};
     ll_host *host = ll_host_open_(lib, &err, &p);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
+    warn_at_start(host);
     /* Errors during the run show in the overlay and do not stop it. */
     ll_host_run(host, &err);
     if (p.headless) print_report(host);
