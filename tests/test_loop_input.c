@@ -89,16 +89,21 @@ Test(loop_input, keys_are_held_for_their_frames)
 /* The same description in both syntaxes gives the same frames. */
 Test(loop_input, keys_and_script_lines_agree)
 {
-    const char *script[] = {"# walk right, jump, wait\n", "10\n", "30 right\n",
-                            "1 right space  # jump\n", "\n", "5\n", "2 left a\n"};
+    const char *script[] = {"# walk right, jump, wait\n",
+                            "10\n",
+                            "30 right\n",
+                            "1 right space  # jump\n",
+                            "\n",
+                            "5\n",
+                            "2 left a\n"};
     ll_keys s = {0}, k = {0};
     ll_error err;
     uint64_t frame = 0;
     for (size_t i = 0; i < sizeof script / sizeof script[0]; i++)
         cr_assert_eq(ll_keys_parse_line(&s, script[i], &frame, &err), 0, "%s", err.msg);
     cr_assert_eq(frame, 48);
-    cr_assert_eq(ll_keys_parse(&k, "10:right:30,40:right,40:space,46:left:2,46:a:2", &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(ll_keys_parse(&k, "10:right:30,40:right,40:space,46:left:2,46:a:2", &err), 0, "%s",
+                 err.msg);
     for (uint64_t f = 0; f < 50; f++) {
         ll_platform_input a = at(&s, f), b = at(&k, f);
         cr_assert(!memcmp(a.keys, b.keys, sizeof a.keys), "keys differ at %llu",
