@@ -50,7 +50,7 @@ $LL replay --module $BOUNCE --script examples/bounce/demo.script --output "$T/de
 cmp -s "$T/demo.llrec" $DEMO || { echo "FAIL: regenerated recording differs from $DEMO"; fails=$((fails + 1)); }
 cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes differ"; fails=$((fails + 1)); }
 printf '10 right\n2 bogus-key\n' >"$T/bad.script"
-expect 1 "$T/bad.script:2: expected COUNT [KEY...]" \
+expect 1 "$T/bad.script:2: 'bogus-key' is not a key name (try: one character, or space, enter," \
     $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
 printf '3\n' >"$T/three.script"
 expect 1 "cannot save: cannot create /nonexistent/dir/x.llrec" \
