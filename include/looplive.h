@@ -1087,14 +1087,15 @@ typedef struct ll_host_params {
     uint64_t frames;       /* stop after this many frames; 0: run until quit */
     const char *watch_dir; /* rebuild when a file under this directory changes, */
     const char *build_cmd; /* by running this command with /bin/sh -c */
-    const char *keys;      /* scripted keys, "FRAME:KEYS,...", e.g. "10:l,70:l" */
+    const char *keys;      /* scripted keys (ll_keys_parse), "10:alt+l,20:right:30" */
     struct {
         uint64_t frame;   /* after this frame, write what is on screen ... */
         const char *path; /* ... to this file: PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
+    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec;
+                             refused at open unless a writable directory */
     int unprotected;      /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;       /* 1: do not draw the status line */
+    int no_overlay;       /* 1: no status lines; the canvas gets their rows */
     int audio;            /* sdl: play what the application's optional
                              looplive_audio() writes (see below) */
 } ll_host_params;
