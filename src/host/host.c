@@ -402,8 +402,8 @@ typedef struct host_binding {
 #define ALT(c) (LL_KEY_ALT | (c))
 static const host_binding host_bindings[] = {
     {ALT('l'), 0, "alt+l", "record / loop / stop (Handmade Hero's L)", key_loop},
-    {ALT('1'), ALT('9'), "alt+1-9",
-     "choose the slot (the overlay shows it); one that holds a recording plays", key_slot},
+    {ALT('1'), ALT('9'), "alt+1-9", "choose the slot (after LIVE); one holding a recording plays",
+     key_slot},
     {ALT(' '), 0, "alt+space", "pause / resume", key_pause},
     {ALT('.'), 0, "alt+.", "single step (pauses)", key_step},
     {ALT('-'), 0, "alt+-", "slower (down to 1/16)", key_speed},
