@@ -37,8 +37,7 @@ static void run_usage(FILE *out)
             "  --no-overlay             no status lines (the canvas gets their rows)\n"
             "  -h, --help               this help\n\n"
             "keys: the host's are Alt with a key, so that every key without Alt is the\n"
-            "application's (in a terminal, Alt+key sends ESC and the key: Esc then the key\n"
-            "works too):\n");
+            "application's (a terminal sends Alt+key as ESC and the key):\n");
     const char *k = ll_host_keys_help();
     while (*k) {
         size_t n = strcspn(k, "\n");
