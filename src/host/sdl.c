@@ -199,8 +199,9 @@ static void pad_event(sdl_state *s, const SDL_Event *e, ll_platform_input *in)
     }
 }
 
-/* A key down is a press (an autorepeat is not: the key stays down); with
- * Alt it is the host's, and is not held for the application. */
+/* Every key down is a press, an autorepeat too (as in a terminal, so that
+ * holding alt+. steps on either platform); with Alt it is the host's, and
+ * is not held for the application. */
 static void key_event(const SDL_KeyboardEvent *e, ll_platform_input *in, host_presses *presses)
 {
     int k = map_key(e->keysym.sym, e->keysym.mod);
@@ -210,7 +211,7 @@ static void key_event(const SDL_KeyboardEvent *e, ll_platform_input *in, host_pr
         in->keys[k] = 0;
         return;
     }
-    if (!e->repeat) host_presses_push(presses, k | alt);
+    host_presses_push(presses, k | alt);
     if (!alt) in->keys[k] = 1;
 }
 
