@@ -485,8 +485,9 @@ size_t ll_block_describe_str(const ll_block *block, char *buf, size_t cap);
 
 /* After the block's contents were replaced by a load from outside this
  * process: checks the header (made for this base and size) and arms the
- * guard pages its table lists. A restore in the same process needs it too
- * when the arena layout changed since the snapshot. */
+ * guard pages its table lists (ll_snap_restore and a recording's load call
+ * it). A guard page's bytes are dropped when it is armed: it reads the
+ * baseline again, and no layer reads through it. */
 int ll_block_attach(ll_block *block, ll_error *err);
 
 /* ==== snapshot: save, restore and persist the block ==================== */
@@ -506,7 +507,25 @@ int ll_block_attach(ll_block *block, ll_error *err);
  * written pages (O(data), once; huge pages end there); any move re-arms the
  * arena guard pages. After fork(), both processes keep working: the first take in each
  * copies the shared baseline into a private memfd (O(data), once).
- * Handles are per block; ll_block_release frees them with the block. */
+ * Handles are per block; ll_block_release frees them with the block.
+ *
+ * Memory: a snapshot owns the old bytes of the pages written after it (heap
+ * slabs freed whole with it, nothing shared); dropping one copies into the
+ * next older snapshot exactly the pages that one lacks and frees the rest.
+ * So a rewind window of N takes over a held snapshot needs N frames' pages
+ * plus at most one copy of each page of the block, however long it runs.
+ *
+ * Threads: a block has one writer. Call the snapshot functions for a block
+ * from one thread at a time (they share unlocked per-block state; separate
+ * blocks on separate threads are fine), and let no other thread write the
+ * block while they run. What happens if one does: during a take, a write to
+ * a page the take is committing can be lost (the page is copied into the
+ * baseline, then its private copy dropped), and a write the page walk
+ * missed belongs to the next take, so the snapshot is no single instant;
+ * during a restore, a write may be overwritten or survive, and the block
+ * has no guard pages while the restore runs (they are re-armed at its end).
+ * Readers on other threads see unchanged bytes during a take, and a mix of
+ * old and new pages during a restore. */
 typedef struct ll_snap ll_snap;
 
 /* Takes a snapshot of the whole block as it is now. The first one (the
@@ -519,7 +538,11 @@ ll_snap *ll_snap_take(ll_block *block, ll_error *err);
 /* Makes the block's bytes equal to the snapshot's again. The snapshot stays
  * valid and can be restored again; newer snapshots stay valid too. Costs
  * O(pages written since the last take + pages that differ between this
- * snapshot and the newest). Fails on a snapshot that was dropped. */
+ * snapshot and the newest). The arena layout may differ from the
+ * snapshot's: the block is made writable before any byte is written, then
+ * the guard pages of the arena table that came back are armed
+ * (ll_block_attach). Fails on a snapshot that was dropped, or when part of
+ * the block was unmapped. */
 int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err);
 
 /* Frees a snapshot; older and newer ones stay valid. Safe with NULL. */
@@ -530,6 +553,18 @@ void ll_snap_drop(ll_block *block, ll_snap *snap);
  * restore of an older snapshot, the pages it put back count as written. */
 typedef void ll_page_visit(uint64_t offset, void *ctx);
 int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
+
+/* Calls fn(offset, bytes, ctx) for every page of the snapshot (NULL: the
+ * block as it is now) that holds non-zero bytes, in ascending order of
+ * offset: the one way to list the block's contents. It counts pages the
+ * baseline holds (the memfd or a loaded file) and written pages whether
+ * present or swapped out (mincore says 0 for a page swapped out once its
+ * swap cache copy is gone: never use it to find data), and never reads through a page that is not
+ * written, so guard pages cost nothing. bytes is valid during the call only; fn returns 0 to go on,
+ * anything else stops the walk and is returned. Costs O(pages holding data) plus a scan of one bit
+ * per page of the block. */
+typedef int ll_page_bytes_fn(uint64_t offset, const uint8_t *bytes, void *ctx);
+int ll_snap_pages(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err);
 
 /* ll_snap_changed and ll_snap_take in one page table walk instead of two:
  * visits the pages written since the newest snapshot, then takes one (the
@@ -919,7 +954,7 @@ typedef struct ll_loop_params {
 
 /* Creates a loop over a block the application was initialised in (or will
  * be: pages written before the first frame are picked up then). Hashes the
- * resident pages of the block once. */
+ * pages holding data once (ll_snap_pages). */
 ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *params);
 #define ll_loop_create(block, err, ...)                                                            \
     ll_loop_create_((block), (err), &(ll_loop_params){__VA_ARGS__})
@@ -969,13 +1004,17 @@ int ll_loop_keep(ll_loop *loop, int slot, ll_error *err);
 /* Writes slot to path as one recording file: versioned and checksummed,
  * holding the start state (only pages that differ from zero take space), the
  * inputs, the application's layout version and input size, and the block's
- * base and size. Replaces path atomically. */
+ * base and size. Written from the slot's start snapshot (ll_snap_pages: swapped
+ * out pages count): the block is not touched. Replaces path atomically. */
 int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err);
 
 /* Loads a recording file into slot and the block (the block then holds the
  * recording's start state; ll_loop_play starts it). Fails with nothing
  * changed on a truncated or corrupted file, another layout version or input
- * size than the application's, or a block of another base or size. */
+ * size than the application's, or a block of another base or size. The
+ * recording's arena layout may differ from the block's (a build without
+ * guard pages and one with): the block is made writable first, then the
+ * guards of the recording's arena table are armed. */
 int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err);
 
 /* Pause: frames run only on ll_loop_step. */
@@ -1047,9 +1086,14 @@ typedef struct ll_loop_diff {
 
 /* Plays slot once from its start, running every frame twice from the same
  * state (through the rewind window, which must hold a frame) and comparing
- * the results: a frame that depends on anything but the block, its input
- * and dt (time, addresses, uninitialised memory, state outside the block)
- * shows up at the first frame it affects, with the first byte that differs.
+ * the results: a frame whose result depends on anything but the block, its
+ * input and dt shows up at the first frame it affects, with the first byte
+ * that differs. The second run sees another stack (the application's calls
+ * start 1104 bytes deeper, over 64 KiB filled with another byte), so this
+ * catches a clock, state outside the block, a stack address or a byte of
+ * stack read before it was written, and any heap address or uninitialised
+ * heap byte that differs between the two runs (one that happens to be the
+ * same both times, as a malloc freed and made again often is, is missed).
  * Leaves the block in the state after the last frame, live. */
 int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
 
@@ -1146,33 +1190,38 @@ typedef struct ll_host_status {
                                    a loop pass or a rewind) */
     double fps;                 /* measured over the last second */
     int recording, looping;     /* the slot's state */
-    int paused;                 /* space */
-    int slot;                   /* the current slot, 1..9 */
+    int paused;                 /* alt+space */
+    int slot;                   /* the selected slot, 1..9 */
     uint64_t loop_pos;          /* frames of the slot played in this pass */
     uint64_t loop_len;          /* frames recorded in the slot */
     double speed;               /* simulated frames per host frame */
-    uint64_t reloads;           /* new builds loaded */
+    uint64_t reloads;           /* new builds loaded and kept (one that faulted
+                                   and was rolled back does not count) */
     uint64_t crashes;           /* faults in application code, rolled back */
     uint64_t builds;            /* --build runs finished */
     uint64_t host_ns;           /* time in frames outside the calls below */
     uint64_t app_ns;            /* time in the loop layer's frame and the
                                    application's render and audio */
-    char error[LL_ERROR_MSG];   /* the last error, whole; "" when none */
+    char error[LL_ERROR_MSG];   /* the last error, whole; "" when none (the
+                                   overlay shows a build error until a build
+                                   succeeds, any other for five seconds) */
     char message[LL_ERROR_MSG]; /* the last confirmation ("saved slot 1 to
-                                   DIR/slot1.llrec (90 frames)"), "" when none */
+                                   DIR/slot1.llrec (90 frames)"), "" when none;
+                                   the overlay shows it for five seconds */
 } ll_host_status;
 void ll_host_get_status(const ll_host *host, ll_host_status *out);
 
 /* The overlay as drawn: the status line ("60 fps | frame 120 | LOOP 1
- * 20/90 | x1 | reloads 2"), '\n', then the last error ("error: SIGSEGV at
- * address 0x0 in update+0x9 (app.so version 3)") or a hint of the keys. */
+ * 20/90 | x1 | reloads 2"), '\n', then the error while it is shown
+ * ("error: SIGSEGV at address 0x0 in update+0x9 (app.so version 3); rolled
+ * back to version 2") or a hint of the keys. */
 char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
 
 /* The canvas the application draws into (cells or pixels), as it was
  * after the last frame's render. */
 const ll_canvas *ll_host_canvas(const ll_host *host);
 
-/* The key bindings, one per line, as `?` and `looplive run --help` show. */
+/* The key bindings, one per line, as alt+? and `looplive run --help` show. */
 const char *ll_host_keys_help(void);
 
 /* Restores the platform (terminal modes), releases the block and unloads

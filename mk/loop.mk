@@ -10,11 +10,18 @@ $(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
 
 EXTRA_TARGETS += $(BOUNCE_SO)
 
+# tests/loop_memory.sh reads the peak RSS of `looplive run` with GNU time.
+TEST_PKGS += time
+
 # Test applications: versions 1 and 2 (a reload changes behaviour), one that
-# keeps state outside the block (the determinism check must catch it) and
-# one that crashes on a given input.
+# keeps state outside the block, one a stack address, one a byte of
+# uninitialised stack (the determinism check must catch all three), one
+# that prints every frame (replay keeps it out of the hashes) and one
+# that crashes on a given input.
 LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
-                  $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so
+                  $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so \
+                  $(BUILD)/tests/loop/app_stack_address.so $(BUILD)/tests/loop/app_stack_uninit.so \
+                  $(BUILD)/tests/loop/app_prints.so
 
 $(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
@@ -25,6 +32,15 @@ $(BUILD)/tests/loop/app_v2.so: tests/loop/app.c include/looplive.h
 $(BUILD)/tests/loop/app_nondet.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DNONDET -o $@ $<
+$(BUILD)/tests/loop/app_stack_address.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DSTACK_ADDRESS -o $@ $<
+$(BUILD)/tests/loop/app_stack_uninit.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DSTACK_UNINIT -o $@ $<
+$(BUILD)/tests/loop/app_prints.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DPRINTS -o $@ $<
 $(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<

@@ -31,13 +31,32 @@ expect 0 "alt+l      record / loop / stop" --help
 expect 0 "alt+space  pause / resume" --help
 expect 0 "Key names (--keys and replay scripts): one character, or space, enter, tab," --help
 expect 0 "--watch DIR" -h
+# The man page's synopsis has run's arguments in --help's order.
+synopsis=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' docs/looplive.1 | grep -A2 '^\.B looplive run$' | tr '\n' ' ')
+[ "$synopsis" = ".B looplive run .I LIBRARY .RI [ OPTIONS ] " ] || fail "man page synopsis of run: $synopsis"
+expect 0 "usage: looplive run LIB [OPTIONS]" --help
 expect 2 "looplive: no application library given (try: looplive run build/examples/bounce.so)"
 expect 2 "looplive: unknown option '--bogus' (try: looplive run --help)" "$APP" --bogus
 expect 2 "looplive: one library only: 'a.so' and 'b.so'" a.so b.so
-expect 2 "looplive: --fps 'fast' is not a number from 0 to 1000" "$APP" --fps fast
-expect 2 "looplive: --fps must be at least 1" "$APP" --fps 0
-expect 2 "looplive: --frames '-3' is not a number" "$APP" --frames -3
+expect 2 "looplive: --fps 'fast' is not a whole number from 1 to 1000 (try: --fps 60)" "$APP" --fps fast
+expect 2 "looplive: --fps '0' is not a whole number from 1 to 1000 (try: --fps 60)" "$APP" --fps 0
+expect 2 "looplive: --fps '100000' is not a whole number from 1 to 1000 (try: --fps 60)" "$APP" --fps 100000
+expect 2 "looplive: --fps needs a value (try: --fps 60)" "$APP" --fps
+expect 2 "looplive: --scale needs a value (try: --scale 2)" "$APP" --scale
+expect 2 "looplive: --frames '-3' is not a whole number from 1 to " "$APP" --frames -3
+expect 2 "looplive: --frames needs a value (try: --frames 600)" "$APP" --headless --frames
 expect 2 "looplive: --canvas '80' is not WIDTHxHEIGHT (try: --canvas 320x180)" "$APP" --canvas 80
+expect 2 "looplive: --canvas 100000x100000: width and height go from 1 to 8192 (try: --canvas 1920x1080)" \
+    "$APP" --canvas 100000x100000
+expect 2 "looplive: --canvas 0x10: width and height go from 1 to 8192" "$APP" --canvas 0x10
+expect 2 "looplive: --canvas needs a value (try: --canvas 320x180)" "$APP" --canvas
+expect 2 "looplive: --size 0: a block needs at least one page (try: --size 64M, or no --size for the application's own block_size)" \
+    "$APP" --size 0
+expect 2 "looplive: --size 1K is below the page size 4 KiB (try: --size 4K)" "$APP" --size 1K
+expect 2 "looplive: --base 0x1 is not a multiple of the page size 4 KiB (try: --base 0x1000, or --base auto)" \
+    "$APP" --base 0x1
+expect 2 "looplive: --base 0x100000000123 is not a multiple of the page size 4 KiB (try: --base 0x100000000000, or --base auto)" \
+    "$APP" --base 0x100000000123
 expect 2 "looplive: --base 'nowhere' is not auto, os or an address" "$APP" --base nowhere
 expect 2 "looplive: --base needs auto, os or an address (try: --base auto)" "$APP" --base
 expect 2 "looplive: --size: size 'big' has no digits" "$APP" --size big
@@ -45,7 +64,21 @@ expect 2 "looplive: --platform needs a value (try: looplive run --help)" "$APP" 
 expect 2 "looplive: --keys needs a value (try: looplive run --help)" "$APP" --keys
 # A prefix of an option that takes a value is an unknown option, not a missing value.
 expect 2 "looplive: unknown option '--si' (try: looplive run --help)" "$APP" --si
-expect 2 "looplive: --screenshot-at N needs a FILE after N" "$APP" --screenshot-at 5
+expect 2 "looplive: --screenshot-at N needs a FILE after N (try: --screenshot-at 5 shot.ppm)" "$APP" --screenshot-at 5
+expect 2 "looplive: --screenshot-at 2 /nonexistent/x.txt: there is no folder /nonexistent (try: mkdir -p /nonexistent)" \
+    "$APP" --headless --frames 5 --screenshot-at 2 /nonexistent/x.txt
+expect 2 "looplive: --screenshot-at 20 x.txt: the run stops after frame 5 (try: --screenshot-at 5 x.txt, or --frames 20)" \
+    "$APP" --headless --frames 5 --screenshot-at 20 x.txt
+expect 2 "looplive: --screenshot-at 601 x.txt: the run stops after frame 600" "$APP" --headless --screenshot-at 601 x.txt
+expect 2 "looplive: --screenshot-at '0' is not a whole number from 1 to" "$APP" --screenshot-at 0 x.txt
+# A picture that cannot be written when its frame comes fails the run.
+W=$(mktemp -d /tmp/ll-host-cli-XXXXXX)
+mkdir "$W/adir"
+expect 1 "looplive: --screenshot-at 2 $W/adir: no picture was written (cannot write screenshot $W/adir: Is a directory) (try: " \
+    "$APP" --headless --frames 5 --screenshot-at 2 "$W/adir"
+expect 0 "frames 5," "$APP" --headless --frames 5 --screenshot-at 2 "$W/shot.txt"
+[ -s "$W/shot.txt" ] || fail "no screenshot written"
+rm -rf "$W"
 expect 2 "looplive: at most 4 --screenshot-at per run" "$APP" --screenshot-at 1 a --screenshot-at 2 b \
     --screenshot-at 3 c --screenshot-at 4 d --screenshot-at 5 e
 expect 1 "looplive: cannot run /nonexistent.so: cannot load /nonexistent.so" /nonexistent.so --headless
@@ -61,6 +94,20 @@ grep -q "^status: .* LOOP 1 [0-9]*/10 " <<<"$out" || fail "no loop in the report
 grep -q "error: SIGSEGV at address 0x0 in host_app_crash+" <<<"$out" || fail "fault not named: $out"
 grep -q "^  |one counter=" <<<"$out" || fail "no last frame: $out"
 grep -q "^host time per frame: " <<<"$out" || fail "no timing: $out"
+
+# --build makes a library that is not there yet before the run; a first
+# build that fails, or makes no library, stops with what to do.
+W=$(mktemp -d /tmp/ll-host-cli-XXXXXX)
+mkdir "$W/src" && cp tests/host_app.c "$W/src/app.c"
+out=$("$LOOPLIVE" run "$W/app.so" --headless --frames 3 --watch "$W/src" \
+    --build "cc -std=gnu11 -shared -fPIC -Iinclude -o $W/app.so $W/src/app.c" 2>&1)
+grep -q "is not there yet: building it with: cc " <<<"$out" && grep -q "^frames 3," <<<"$out" ||
+    fail "--build did not make the missing library: $out"
+expect 1 "looplive: cannot run $W/none.so: the first build failed (exit 3) (try: fix what it says above, or run: exit 3)" \
+    "$W/none.so" --headless --frames 3 --watch "$W/src" --build "exit 3"
+expect 1 "looplive: cannot run $W/none.so: the build succeeded but made no $W/none.so" \
+    "$W/none.so" --headless --frames 3 --watch "$W/src" --build "true"
+rm -rf "$W"
 
 # A library named without a directory is the file in the current one.
 out=$(cd "$BUILD/tests" && "$OLDPWD/$LOOPLIVE" run host_app.so --headless --frames 3 2>&1)

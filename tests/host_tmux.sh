@@ -23,8 +23,13 @@ cleanup() {
 trap cleanup EXIT
 cp -r examples/bounce "$WORK/src"
 . tests/lib/app_build.sh
-BUILD_CMD=$(app_build_cmd bounce)
-sh -c "$BUILD_CMD"
+# The build runs in the source folder and echoes its command first, as make
+# does: that line holds -Werror, and the status line must show the
+# compiler's own error instead.
+CC_CMD=$(app_build_cmd bounce | sed "s|$WORK/src/bounce.c|bounce.c|")
+printf 'cd %s/src\necho "%s"\n%s\n' "$WORK" "$CC_CMD" "$CC_CMD" >"$WORK/build.sh"
+BUILD_CMD="sh $WORK/build.sh"
+sh -c "$BUILD_CMD" >/dev/null
 
 fail() {
     echo "host_tmux: FAIL: $*" >&2
@@ -47,7 +52,9 @@ wait_for() {
 paddle_width() { pane | grep -v ' fps | ' | tr -cd '=' | wc -c; }
 frame_of() { status_line | sed -E 's/.*\| frame ([0-9]+) \|.*/\1/'; }
 
-tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
+# 120 columns: the status line's error (the fault with the version it
+# rolled back to, the compiler's first error) is longer than 80.
+tmux -L "$SOCK" new-session -d -s t -x 120 -y 24 \
     "bash -c 'trap \"echo INT\" INT; $LOOPLIVE run $WORK/bounce.so --watch $WORK/src --build \"$BUILD_CMD\"; echo EXIT=\$?; stty -a | tr \" \" \"\\n\" | grep -x -- \"-\\?icanon\\|-\\?echo\"; sleep 30'"
 
 wait_for ' fps \| frame [0-9]+ \| LIVE 1 ' 10 || fail "no status line"
@@ -77,22 +84,33 @@ sleep 0.3
 cp "$WORK/src/bounce.c" "$WORK/bounce.c.good"
 sed -i 's/^    const bounce_input \*in = input;$/&\n    bounce_crash();/' "$WORK/src/bounce.c"
 grep -q '^    bounce_crash();$' "$WORK/src/bounce.c" || fail "could not plant the fault"
-wait_for '\| reloads 2( |$)' 20 || fail "the faulting build was not loaded"
-wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the fault in the new build is not named"
+wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x[0-9a-f]+ \(bounce.so version 3\); rolled back to version 2' 20 ||
+    fail "the fault in the new build is not named with the version it rolled back to"
+status_line | grep -Eq '\| reloads 1( |$)' || fail "a build that faulted counts as a reload"
 p1=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
 sleep 0.3
 p2=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
 [ "$p1" != "$p2" ] || fail "the loop stopped after the fault ($p1 -> $p2)"
 [ "$(paddle_width)" = 19 ] || fail "not the last good code after the rollback"
 cp "$WORK/bounce.c.good" "$WORK/src/bounce.c"
-wait_for '\| reloads 3( |$)' 20 || fail "no reload after removing the fault"
+wait_for '\| reloads 2( |$)' 20 || fail "no reload after removing the fault"
 
 # A build error shows in the status line; the loop goes on.
 echo 'this is not C' >>"$WORK/src/bounce.c"
-wait_for 'error: build failed' 20 || fail "no build error shown"
+wait_for 'error: build failed \(exit 1\): bounce\.c:[0-9]+:[0-9]+: error: ' 20 ||
+    fail "the compiler's first error is not shown"
 wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
+# alt+? shows where the whole output is; the file holds the echoed command too.
+tmux -L "$SOCK" send-keys -t t 'M-?'
+wait_for "last build's output: /proc/[0-9]+/fd/[0-9]+" 5 || fail "alt+? does not name the build log"
+log=$(pane | sed -n "s|.*last build's output: \(/proc/[0-9]*/fd/[0-9]*\).*|\1|p" | head -1)
+grep -q -- '-Werror' "$log" && grep -q 'bounce.c:[0-9]*:[0-9]*: error: ' "$log" ||
+    fail "the build log $log does not hold the whole output"
+tmux -L "$SOCK" send-keys -t t 'M-?'
 sed -i '$d' "$WORK/src/bounce.c"
-wait_for '\| reloads 4( |$)' 20 || fail "no reload after fixing the build"
+wait_for '\| reloads 3( |$)' 20 || fail "no reload after fixing the build"
+status_line >/dev/null
+pane | grep -q 'error: build failed' && fail "the build error stays after a good build"
 
 # Crash injection (x, debug build) while live: rolled back, named, and the
 # frames go on.

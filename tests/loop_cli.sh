@@ -22,7 +22,9 @@ expect 2 "unknown option '--bogus'" $LL replay --bogus
 expect 2 "--module needs a value" $LL replay --module
 expect 2 "unexpected argument 'extra'" $LL replay --module $BOUNCE --recording $DEMO extra
 expect 2 "bad --fps '0'" $LL replay --module $BOUNCE --script x --output y --fps 0
-expect 2 "bad --base" $LL replay --module $BOUNCE --script x --output y --base 12Q
+expect 2 "bad --base '12Q': not auto or an address (try: --base auto)" $LL replay --module $BOUNCE --script x --output y --base 12Q
+expect 2 "--hashes FILE writes hashes; --check, --determinism and --quiet write none" \
+    $LL replay --module $BOUNCE --recording $DEMO --check x --hashes y
 
 # Printing: one "FRAME HASH" line per frame, the same as the committed file.
 $LL replay --module $BOUNCE --recording $DEMO >"$T/hashes" || { echo "FAIL: replay"; fails=$((fails + 1)); }
@@ -30,9 +32,37 @@ cmp -s "$T/hashes" examples/bounce/demo.hashes || { echo "FAIL: hashes differ fr
 $LL replay --quiet --module $BOUNCE --recording $DEMO >"$T/out" || { echo "FAIL: --quiet"; fails=$((fails + 1)); }
 [ -s "$T/out" ] && { echo "FAIL: --quiet printed"; fails=$((fails + 1)); }
 
-# --check names the first differing frame.
+# --check names the first differing frame, and says how to regenerate the
+# hashes after a change to the code.
 sed '123s/ .*/ 0123456789abcdef/' examples/bounce/demo.hashes >"$T/bad.hashes"
 expect 1 "frame 122 differs: hash" $LL replay --module $BOUNCE --recording $DEMO --check "$T/bad.hashes"
+expect 1 "(try: after a change to the code, regenerate them: looplive replay --module $BOUNCE --recording $DEMO --hashes $T/bad.hashes; else look for nondeterminism with --determinism)" \
+    $LL replay --module $BOUNCE --recording $DEMO --check "$T/bad.hashes"
+# ... and that command makes hashes the check accepts.
+$LL replay --module $BOUNCE --recording $DEMO --hashes "$T/bad.hashes" >"$T/out" || { echo "FAIL: --hashes"; fails=$((fails + 1)); }
+[ -s "$T/out" ] && { echo "FAIL: --hashes FILE also printed hashes"; fails=$((fails + 1)); }
+cmp -s "$T/bad.hashes" examples/bounce/demo.hashes || { echo "FAIL: --hashes wrote other hashes"; fails=$((fails + 1)); }
+expect 1 "cannot write hashes to /nonexistent/dir/h: No such file or directory" \
+    $LL replay --module $BOUNCE --recording $DEMO --hashes /nonexistent/dir/h
+expect 1 "cannot write hashes to /dev/full: No space left on device (try: a disk with room)" \
+    $LL replay --module $BOUNCE --recording $DEMO --hashes /dev/full
+
+# An application that prints: its output goes to standard error, the
+# hashes stay clean on standard output (and in --hashes FILE).
+printf '5 right\n5\n' >"$T/p.script"
+$LL replay --module $BUILD/tests/loop/app_prints.so --script "$T/p.script" --output "$T/p.llrec" \
+    --hashes "$T/p.live" 2>/dev/null || { echo "FAIL: recording app_prints"; fails=$((fails + 1)); }
+$LL replay --module $BUILD/tests/loop/app_prints.so --recording "$T/p.llrec" >"$T/p.hashes" 2>"$T/p.err"
+grep -q '^app_prints: frame 3$' "$T/p.err" || { echo "FAIL: the application's printf is lost"; fails=$((fails + 1)); }
+cmp -s "$T/p.hashes" "$T/p.live" || { echo "FAIL: the application's printf is in the hashes"; head -3 "$T/p.hashes"; fails=$((fails + 1)); }
+expect 0 "10 frames match $T/p.hashes" \
+    $LL replay --module $BUILD/tests/loop/app_prints.so --recording "$T/p.llrec" --check "$T/p.hashes"
+
+# A scripted recording uses looplive run's base, so run loads it as a slot.
+mkdir -p "$T/slots"
+$LL replay -q --module $BOUNCE --script examples/bounce/demo.script --output "$T/slots/slot2.llrec" \
+    || { echo "FAIL: --script with the default base"; fails=$((fails + 1)); }
+expect 0 "| LOOP 2 " $LL run $BOUNCE --headless --frames 10 --slots "$T/slots" --keys 3:alt+2
 head -100 examples/bounce/demo.hashes >"$T/short.hashes"
 expect 1 "frame 100: $T/short.hashes ends after 100 frames" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/short.hashes"
@@ -46,7 +76,7 @@ expect 1 "cannot open $T/none.hashes" $LL replay --module $BOUNCE --recording $D
 
 # The generator reproduces the committed recording byte for byte, and the
 # live run's hashes are the replay's (playback reproduces the live run).
-$LL replay --module $BOUNCE --script examples/bounce/demo.script --output "$T/demo.llrec" >"$T/live.hashes"
+$LL replay --module $BOUNCE --base 0x200000000000 --script examples/bounce/demo.script --output "$T/demo.llrec" >"$T/live.hashes"
 cmp -s "$T/demo.llrec" $DEMO || { echo "FAIL: regenerated recording differs from $DEMO"; fails=$((fails + 1)); }
 cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes differ"; fails=$((fails + 1)); }
 printf '10 right\n2 bogus-key\n' >"$T/bad.script"
@@ -67,6 +97,14 @@ $LL replay --quiet --module $BUILD/tests/loop/app_nondet.so --script "$T/nd.scri
 expect 1 "runs differ at frame 0, byte 0x" \
     $LL replay --module $BUILD/tests/loop/app_nondet.so --recording "$T/nd.llrec" --determinism
 grep -qF 'in arena "scratch" at +0x64: 0x01 then 0x02' "$T/err" || { echo "FAIL: arena not named"; cat "$T/err"; fails=$((fails + 1)); }
+# A stack address kept in the block, a byte of stack read before it was
+# written: the second run of a frame sees another stack, so both differ.
+for kind in stack_address stack_uninit; do
+    $LL replay --quiet --module $BUILD/tests/loop/app_$kind.so --script "$T/nd.script" --output "$T/$kind.llrec" \
+        || { echo "FAIL: recording app_$kind"; fails=$((fails + 1)); }
+    expect 1 "runs differ at frame 0, byte 0x" \
+        $LL replay --module $BUILD/tests/loop/app_$kind.so --recording "$T/$kind.llrec" --determinism
+done
 
 # Bad recordings: one line, exit 1.
 size=$(stat -c %s $DEMO)
@@ -76,6 +114,12 @@ cp $DEMO "$T/corrupt.llrec"
 printf '\x55' | dd of="$T/corrupt.llrec" bs=1 seek=200 conv=notrunc status=none
 expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording "$T/corrupt.llrec"
 expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
+printf 'hello world' >"$T/text.llrec"
+expect 1 "$T/text.llrec: not a looplive recording (no LLREC magic; try: a file saved by the s key of looplive run" \
+    $LL replay --module $BOUNCE --recording "$T/text.llrec"
+head -c 11 $DEMO >"$T/short.llrec"
+expect 1 "$T/short.llrec: truncated recording: 11 bytes, shorter than its 128-byte header (try: copy the file again)" \
+    $LL replay --module $BOUNCE --recording "$T/short.llrec"
 expect 1 "recording has layout version 1, the application testapp has 7" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
 expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 (try: rebuild" \

@@ -180,6 +180,20 @@ Test(loop_file, not_a_recording)
     expect_load_fails("not a looplive recording");
 }
 
+/* A short file that does not start like a recording is no recording cut
+ * short: an 11-byte text file, an empty file. */
+Test(loop_file, a_short_text_file_is_not_a_recording)
+{
+    record_and_save(NULL);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("hello world", f);
+    fclose(f);
+    expect_load_fails("not a looplive recording (no LLREC magic; try: a file saved by the s key");
+    cr_assert_eq(truncate(path, 0), 0);
+    expect_load_fails("not a looplive recording");
+}
+
 Test(loop_file, other_format_version)
 {
     record_and_save(NULL);

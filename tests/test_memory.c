@@ -179,6 +179,9 @@ Test(memory_block, base_unaligned_or_wrapping)
     cr_assert_eq(ll_block_reserve(&b, &err, .base = (void *)0x100000000123, .size = LL_MIB), -1);
     cr_assert_str_eq(err.msg,
                      "block base 0x100000000123 is not aligned to 4 KiB (try: 0x100000000000)");
+    /* Below the first page the aligned address is above it, never 0. */
+    cr_assert_eq(ll_block_reserve(&b, &err, .base = (void *)0x1, .size = LL_MIB), -1);
+    cr_assert_str_eq(err.msg, "block base 0x1 is not aligned to 4 KiB (try: 0x1000)");
     cr_assert_eq(ll_block_reserve(&b, &err, .base = (void *)0xfffffffffff00000, .size = 4 * LL_MIB),
                  -1);
     cr_assert_str_eq(err.msg,

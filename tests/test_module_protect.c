@@ -1,6 +1,7 @@
 /* test_module_protect.c - a fault in module code is caught, the code rolls
  * back to the last good version and the block is put back as it was before
  * the call; faults anywhere else still kill the process. */
+#include <glob.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -275,6 +276,29 @@ Test(protect, a_call_that_returns)
     ll_module_close(m);
 }
 
+/* A child that dies from a signal leaves its module's folder of copies
+ * (looplive-NAME-PID-XXXXXX) for a later open to sweep: remove it now, so
+ * that the tests leave nothing in the temporary directory. */
+static void remove_copies_of(pid_t pid)
+{
+    const char *tmp = getenv("TMPDIR");
+    char pattern[PATH_MAX];
+    snprintf(pattern, sizeof pattern, "%s/looplive-*-%ld-*", tmp && *tmp ? tmp : "/tmp", (long)pid);
+    glob_t dirs;
+    if (glob(pattern, GLOB_ONLYDIR, NULL, &dirs) != 0) return;
+    for (size_t i = 0; i < dirs.gl_pathc; i++) {
+        char files[PATH_MAX + 4];
+        snprintf(files, sizeof files, "%s/*", dirs.gl_pathv[i]);
+        glob_t inside;
+        if (glob(files, 0, NULL, &inside) == 0) {
+            for (size_t j = 0; j < inside.gl_pathc; j++) unlink(inside.gl_pathv[j]);
+            globfree(&inside);
+        }
+        rmdir(dirs.gl_pathv[i]);
+    }
+    globfree(&dirs);
+}
+
 /* Runs body in a child and returns its wait status. */
 static int in_child(void (*body)(void))
 {
@@ -287,6 +311,7 @@ static int in_child(void (*body)(void))
     }
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
+    remove_copies_of(pid);
     return status;
 }
 

@@ -25,7 +25,7 @@ typedef struct addr_opts {
     wordexp_t words; /* --exec split into argv */
     int have_words;
     ll_advise_params p;
-    char cmdline[512]; /* how to regenerate the result */
+    char cmdline[4096]; /* how to regenerate the result, as shell words */
 } addr_opts;
 
 static const char usage_text[] =
@@ -159,7 +159,8 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         return 0;
     case 'c':
         if (ll_size_parse(arg, &o->check, &err) != 0)
-            return cli_error(2, "addr: --check: %s", err.msg);
+            return cli_error(
+                2, "addr: --check '%s' is not an address (try: --check 0x100000000000)", arg);
         o->has_check = 1;
         return 0;
     case 'F':
@@ -181,6 +182,37 @@ static int parse_option(addr_opts *o, int c, const char *arg)
     return 2;
 }
 
+/* "looplive addr ARGS" as a shell reads it back: an argument with anything
+ * but letters, digits and -_./=:,+@% in it goes in single quotes, and a
+ * quote in it becomes '\''. Too long a line ends in " ..." and says so. */
+static void shell_words(int argc, char **argv, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "looplive addr");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789-_./=:,+@%") == strlen(a);
+        char word[1024];
+        size_t w = 0;
+        if (!plain) word[w++] = '\'';
+        for (; *a && w + 6 < sizeof word; a++) {
+            if (*a == '\'' && !plain) {
+                memcpy(word + w, "'\\''", 4);
+                w += 4;
+            } else {
+                word[w++] = *a;
+            }
+        }
+        if (!plain) word[w++] = '\'';
+        word[w] = 0;
+        if (*a || n + 1 + w + 5 >= cap) {
+            snprintf(out + (n < cap - 5 ? n : cap - 5), 5, " ...");
+            return;
+        }
+        n += (size_t)snprintf(out + n, cap - n, " %s", word);
+    }
+}
+
 static int parse_args(int argc, char **argv, addr_opts *o)
 {
     static const struct option longs[] = {
@@ -188,10 +220,7 @@ static int parse_args(int argc, char **argv, addr_opts *o)
         {"exec", 1, 0, 'e'}, {"samples", 1, 0, 'N'}, {"after", 1, 0, 'a'}, {"size", 1, 0, 's'},
         {"bias", 1, 0, 'b'}, {"align", 1, 0, 'A'},   {"check", 1, 0, 'c'}, {"format", 1, 0, 'F'},
         {"svg", 1, 0, 'v'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    size_t len = (size_t)snprintf(o->cmdline, sizeof o->cmdline, "looplive addr");
-    for (int i = 1; i < argc && len < sizeof o->cmdline; i++)
-        len += (size_t)snprintf(o->cmdline + len, sizeof o->cmdline - len,
-                                strchr(argv[i], ' ') ? " '%s'" : " %s", argv[i]);
+    shell_words(argc, argv, o->cmdline, sizeof o->cmdline);
     optind = 1;
     opterr = 0;
     int c;
@@ -441,7 +470,7 @@ static const char *comment_safe(const char *s, char *buf, size_t cap)
 static void print_c(FILE *out, const addr_opts *o, const ll_advice *a)
 {
     struct utsname u;
-    char b1[32], b2[32], cmd[1100], exe[4200];
+    char b1[32], b2[32], cmd[6200], exe[4200];
     if (uname(&u) != 0) strcpy(u.release, "?");
     fprintf(out,
             "/* looplive_base.h - the static base address of the memory block.\n"

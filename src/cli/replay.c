@@ -8,41 +8,53 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* cli_error in a form the static analyser sees returning status. */
 #define fail(status, ...) (cli_error(status, __VA_ARGS__), status)
 
-#define DEFAULT_BASE 0x200000000000ull /* 32 TiB: clear of ASan, PIE and libraries */
+/* --script's block base when the advisor has none (e.g. under ASan): 32 TiB,
+ * clear of ASan, PIE and libraries. By default it asks the advisor, as
+ * `looplive run` does, so that a scripted recording loads as a slot there. */
+#define FALLBACK_BASE 0x200000000000ull
 
 typedef struct replay_opts {
-    const char *module, *recording, *check, *script, *output;
+    const char *module, *recording, *check, *script, *output, *hashes;
     int determinism, quiet;
-    uint64_t base;
+    uint64_t base; /* 0: advised */
     double fps;
+    FILE *out;      /* the command's own standard output */
+    FILE *hash_out; /* where hashes go: --hashes FILE or out */
 } replay_opts;
 
 static void usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism]\n"
+        "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism |\n"
+        "                       --hashes FILE]\n"
         "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
         "\n"
         "Runs a recording through an application library with no window or terminal\n"
         "and prints one state hash per frame (\"FRAME HASH\", hex), costing the pages\n"
-        "each frame wrote.\n"
+        "each frame wrote. What the application prints goes to standard error, so it\n"
+        "never mixes with the hashes.\n"
         "\n"
         "  -m, --module LIB       the application library (exports looplive_app)\n"
         "  -r, --recording FILE   a recording (.llrec) saved by a host or --output\n"
         "  -c, --check HASHES     compare with a hash file; exit 1 naming the first\n"
         "                         frame that differs\n"
+        "  -H, --hashes FILE      write the hashes to FILE instead of standard output\n"
         "  -d, --determinism      run every frame twice from the same state; exit 1\n"
         "                         naming the first frame and byte (and its arena)\n"
         "                         where the runs differ\n"
         "  -s, --script SCRIPT    make a recording: init the application on a fresh\n"
         "                         block, feed it the script's keys, record every frame\n"
         "  -o, --output FILE      where --script writes the recording\n"
-        "  -b, --base ADDR        block base for --script (default 0x%llx)\n"
+        "  -b, --base auto|ADDR   block base for --script (default auto: the address\n"
+        "                         looplive run advises for the same block size, so\n"
+        "                         the recording loads as a slot there; 0x%llx when\n"
+        "                         there is no advice)\n"
         "      --fps N            frames per second for --script (default 60)\n"
         "  -q, --quiet            print no hashes\n"
         "  -h, --help             this help\n"
@@ -54,30 +66,25 @@ static void usage(FILE *out)
         "f1-f12, comma, colon, hash. '#' starts a comment.\n"
         "\n"
         "exit status: 0 ok, 1 a failure or a difference, 2 bad usage\n",
-        DEFAULT_BASE);
+        FALLBACK_BASE);
 }
 
 static int parse(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {
-        {"module", required_argument, 0, 'm'},
-        {"recording", required_argument, 0, 'r'},
-        {"check", required_argument, 0, 'c'},
-        {"determinism", no_argument, 0, 'd'},
-        {"script", required_argument, 0, 's'},
-        {"output", required_argument, 0, 'o'},
-        {"base", required_argument, 0, 'b'},
-        {"fps", required_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"module", required_argument, 0, 'm'}, {"recording", required_argument, 0, 'r'},
+        {"check", required_argument, 0, 'c'},  {"determinism", no_argument, 0, 'd'},
+        {"hashes", required_argument, 0, 'H'}, {"script", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'}, {"base", required_argument, 0, 'b'},
+        {"fps", required_argument, 0, 'f'},    {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
-    *o = (replay_opts){.base = DEFAULT_BASE, .fps = 60};
+    *o = (replay_opts){.fps = 60};
     optind = 1;
     opterr = 0;
     int c;
     ll_error err;
-    while ((c = getopt_long(argc, argv, ":m:r:c:ds:o:b:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->module = optarg;
@@ -90,6 +97,9 @@ static int parse(int argc, char **argv, replay_opts *o)
             break;
         case 'd':
             o->determinism = 1;
+            break;
+        case 'H':
+            o->hashes = optarg;
             break;
         case 's':
             o->script = optarg;
@@ -104,8 +114,11 @@ static int parse(int argc, char **argv, replay_opts *o)
             usage(stdout);
             return 0;
         case 'b':
-            if (ll_size_parse(optarg, &o->base, &err) != 0)
-                return fail(2, "bad --base: %s (try: --base 0x200000000000)", err.msg);
+            if (!strcmp(optarg, "auto"))
+                o->base = 0;
+            else if (ll_size_parse(optarg, &o->base, &err) != 0 || !o->base)
+                return fail(2, "bad --base '%s': not auto or an address (try: --base auto)",
+                            optarg);
             break;
         case 'f':
             o->fps = strtod(optarg, NULL);
@@ -127,6 +140,9 @@ static int parse(int argc, char **argv, replay_opts *o)
     if (o->script && !o->output)
         return fail(2, "--script needs --output FILE (try: looplive replay --help)");
     if (o->check && o->determinism) return fail(2, "--check and --determinism do not go together");
+    if (o->hashes && (o->check || o->determinism || o->quiet))
+        return fail(2, "--hashes FILE writes hashes; --check, --determinism and --quiet write none "
+                       "(try: one of them)");
     return -1; /* go on */
 }
 
@@ -238,24 +254,26 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
         if (ll_loop_frame(s->loop, NULL, &err) < 0)
             return fail(1, "frame %" PRIu64 ": %s", f, err.msg);
         uint64_t h = ll_loop_hash(s->loop);
-        if (!o->quiet && !want) printf("%" PRIu64 " %016" PRIx64 "\n", f, h);
+        if (!o->quiet && !want) fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
             if (f >= want->count)
                 return fail(1, "frame %" PRIu64 ": %s ends after %" PRIu64 " frames", f, o->check,
                             want->count);
             return fail(1,
                         "frame %" PRIu64 " differs: hash %016" PRIx64 ", %s has %016" PRIx64
-                        " (try: looplive replay --determinism)",
-                        f, h, o->check, want->hashes[f]);
+                        " (try: after a change to the code, regenerate them: looplive replay "
+                        "--module %s --recording %s --hashes %s; else look for nondeterminism "
+                        "with --determinism)",
+                        f, h, o->check, want->hashes[f], o->module, o->recording, o->check);
         }
     }
     if (want && want->count != frames)
         return fail(1,
                     "%s has %" PRIu64 " frames, the recording %" PRIu64
-                    " (try: write it again with looplive replay --module LIB --recording FILE "
-                    "> HASHES)",
-                    o->check, want->count, frames);
-    if (want) printf("%" PRIu64 " frames match %s\n", frames, o->check);
+                    " (try: write it again with looplive replay --module %s --recording %s "
+                    "--hashes %s)",
+                    o->check, want->count, frames, o->module, o->recording, o->check);
+    if (want) fprintf(o->out, "%" PRIu64 " frames match %s\n", frames, o->check);
     return 0;
 }
 
@@ -281,7 +299,7 @@ static int report_determinism(session *s, const replay_opts *o)
     if (ll_loop_determinism(s->loop, 0, &d, &err) != 0)
         return fail(1, "determinism check stopped at frame %" PRIu64 ": %s", d.frame, err.msg);
     if (!d.differs) {
-        printf("%" PRIu64 " frames, each the same when run twice\n", d.frames);
+        fprintf(o->out, "%" PRIu64 " frames, each the same when run twice\n", d.frames);
         return 0;
     }
     char arena[160] = "";
@@ -350,7 +368,7 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
         if (ll_loop_frame(s->loop, &in, &err) < 0)
             rc = fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
         else if (!o->quiet)
-            printf("%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
+            fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
     }
     ll_keys_free(&keys);
     return rc;
@@ -383,8 +401,11 @@ static int record_script(const replay_opts *o)
         return fail(1, "cannot load %s: %s", o->module,
                     probe ? "looplive_app() gives no block size" : err.msg);
     }
+    /* The base looplive run would choose for this block size. */
+    uint64_t base = o->base;
+    if (!base && ll_advise_base(size, &base, &err) != 0) base = FALLBACK_BASE;
     session s;
-    if (session_begin(&s, o, o->base, size, o->fps) != 0) {
+    if (session_begin(&s, o, base, size, o->fps) != 0) {
         fclose(f);
         return 1;
     }
@@ -401,10 +422,51 @@ static int record_script(const replay_opts *o)
     return rc;
 }
 
+/* The hashes (and the command's result lines) keep the real standard
+ * output, or go to --hashes FILE; the application's own printf goes to
+ * standard error for the run. Best effort: without a spare descriptor the
+ * application's output stays where it was. */
+static int open_outputs(replay_opts *o, int *saved)
+{
+    fflush(stdout);
+    o->out = stdout;
+    *saved = dup(STDOUT_FILENO);
+    FILE *real = *saved >= 0 ? fdopen(*saved, "w") : NULL;
+    if (real && dup2(STDERR_FILENO, STDOUT_FILENO) >= 0) {
+        o->out = real;
+    } else if (real) {
+        fclose(real);
+    } else if (*saved >= 0) {
+        close(*saved);
+    }
+    o->hash_out = o->out;
+    if (o->hashes && !(o->hash_out = fopen(o->hashes, "w")))
+        return fail(1, "cannot write hashes to %s: %s (try: a path in a folder that exists)",
+                    o->hashes, strerror(errno));
+    return 0;
+}
+
+static int close_outputs(replay_opts *o, int saved, int rc)
+{
+    fflush(stdout); /* the application's, to standard error */
+    if (o->hash_out && o->hash_out != o->out && fclose(o->hash_out) != 0 && rc == 0)
+        rc = fail(1, "cannot write hashes to %s: %s (try: a disk with room)", o->hashes,
+                  strerror(errno));
+    if (o->out != stdout) {
+        fflush(o->out);
+        dup2(saved, STDOUT_FILENO);
+        fclose(o->out);
+    }
+    return rc;
+}
+
 int cli_replay(int argc, char **argv)
 {
     replay_opts o;
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
-    return o.script ? record_script(&o) : replay_recording(&o);
+    int saved = -1;
+    rc = open_outputs(&o, &saved);
+    if (rc == 0) rc = o.script ? record_script(&o) : replay_recording(&o);
+    return close_outputs(&o, saved, rc);
 }

@@ -1,7 +1,7 @@
 /* build.c - rebuild on save: inotify on every directory under the watched
  * one, a short quiet period so that an editor's several writes make one
  * build, and the build command run in the background with its output kept
- * for the status line. */
+ * whole in a log file and its first error for the status line. */
 #include "host/host.h"
 #include "base/base.h"
 
@@ -38,7 +38,9 @@ struct host_builder {
     uint64_t dirty_at; /* time of the last source change not yet built; 0: none */
     pid_t pid;         /* the running build; 0: none */
     int out;           /* read end of its output pipe */
-    char output[BUILD_OUTPUT_CAP];
+    int log;           /* the last build's whole output */
+    char log_path[4096];
+    char output[BUILD_OUTPUT_CAP]; /* its first BUILD_OUTPUT_CAP bytes */
     size_t output_len;
 };
 
@@ -89,6 +91,25 @@ static int watch_tree(host_builder *b, const char *dir, int depth, ll_error *err
     return 0;
 }
 
+/* The log has no name in any directory: a host that is killed leaves no
+ * file behind. It is read through /proc while the host runs. */
+static int open_log(host_builder *b, ll_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    snprintf(b->log_path, sizeof b->log_path, "%s/looplive-build-XXXXXX", tmp);
+    b->log = mkostemp(b->log_path, O_CLOEXEC);
+    if (b->log < 0) {
+        int e = errno;
+        b->log_path[0] = 0;
+        return ll_fail(err, e, "cannot create the build log in %s: %s (try: TMPDIR=DIR with room)",
+                       tmp, strerror(e));
+    }
+    unlink(b->log_path);
+    snprintf(b->log_path, sizeof b->log_path, "/proc/%ld/fd/%d", (long)getpid(), b->log);
+    return 0;
+}
+
 host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
 {
     struct stat st;
@@ -107,6 +128,7 @@ host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
         return NULL;
     }
     b->out = -1;
+    b->log = -1;
     b->cmd = strdup(cmd);
     b->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (b->inotify < 0 || !b->cmd) {
@@ -117,11 +139,16 @@ host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err)
         host_builder_close(b);
         return NULL;
     }
-    if (watch_tree(b, dir, 0, err) != 0) {
+    if (watch_tree(b, dir, 0, err) != 0 || open_log(b, err) != 0) {
         host_builder_close(b);
         return NULL;
     }
     return b;
+}
+
+const char *host_builder_log(const host_builder *b)
+{
+    return b ? b->log_path : NULL;
 }
 
 static void read_events(host_builder *b)
@@ -185,6 +212,9 @@ static int start_build(host_builder *b, ll_error *err)
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     b->out = fds[0];
     b->output_len = 0;
+    if (ftruncate(b->log, 0) != 0 || lseek(b->log, 0, SEEK_SET) != 0) {
+        /* The log only loses old text; the build goes on. */
+    }
     return 0;
 }
 
@@ -193,6 +223,9 @@ static void drain_output(host_builder *b)
     char sink[4096];
     ssize_t n;
     while (b->out >= 0 && (n = read(b->out, sink, sizeof sink)) > 0) {
+        if (write(b->log, sink, (size_t)n) != n) {
+            /* A full disk costs the log, not the build. */
+        }
         size_t room = sizeof b->output - 1 - b->output_len;
         size_t take = (size_t)n < room ? (size_t)n : room;
         memcpy(b->output + b->output_len, sink, take);
@@ -201,18 +234,41 @@ static void drain_output(host_builder *b)
     b->output[b->output_len] = 0;
 }
 
-/* The line of the build output that says most: the first with "error",
- * else the first non-empty one. */
+/* The first line of text that holds any of the needles (NULL: none). */
+static const char *line_with(const char *text, const char *const *needles, size_t count)
+{
+    for (const char *line = text; *line; line += strcspn(line, "\n"), line += *line == '\n') {
+        size_t n = strcspn(line, "\n");
+        if (!strncmp(line, "collect2:", 9)) continue; /* "ld returned 1": the line before says */
+        for (size_t i = 0; i < count; i++) {
+            const char *hit = memmem(line, n, needles[i], strlen(needles[i]));
+            if (hit) return line;
+        }
+    }
+    return NULL;
+}
+
+/* The line of the build output that says most: the compiler's first
+ * diagnostic ("file:line:col: error: message"), else the linker's (a
+ * symbol it lacks, else any line of ld), else the
+ * last line (make's "*** ... Error 2"). The commands make echoes are never
+ * picked, though they hold "-Werror". */
 static void first_error(const char *out, char *line, size_t cap)
 {
-    const char *pick = strstr(out, "error");
-    if (pick) {
+    static const char *const compiler[] = {": error: ", ": fatal error: ", "error: "};
+    static const char *const symbol[] = {"undefined reference", "multiple definition"};
+    static const char *const linker[] = {"ld: ", "ld.lld: "};
+    const char *pick = line_with(out, compiler, LL_ARRAY_COUNT(compiler));
+    if (!pick) pick = line_with(out, symbol, LL_ARRAY_COUNT(symbol));
+    if (!pick) pick = line_with(out, linker, LL_ARRAY_COUNT(linker));
+    if (!pick) {
+        /* The last non-empty line. */
+        const char *end = out + strlen(out);
+        while (end > out && (end[-1] == '\n' || end[-1] == '\r')) end--;
+        pick = end;
         while (pick > out && pick[-1] != '\n') pick--;
-    } else {
-        pick = out;
-        while (*pick == '\n') pick++;
     }
-    size_t n = strcspn(pick, "\n");
+    size_t n = strcspn(pick, "\r\n");
     if (n >= cap) n = cap - 1;
     memcpy(line, pick, n);
     line[n] = 0;
@@ -225,12 +281,14 @@ static int finish_build(host_builder *b, int status, ll_error *err)
     b->out = -1;
     b->pid = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
-    char line[512];
+    char line[512], how[48];
     first_error(b->output, line, sizeof line);
     if (WIFEXITED(status))
-        ll_fail(err, EINVAL, "build failed (exit %d): %s", WEXITSTATUS(status), line);
+        snprintf(how, sizeof how, "build failed (exit %d)", WEXITSTATUS(status));
     else
-        ll_fail(err, EINVAL, "build killed by signal %d: %s", WTERMSIG(status), line);
+        snprintf(how, sizeof how, "build killed by signal %d", WTERMSIG(status));
+    ll_fail(err, EINVAL, "%s: %s (try: fix it and save, the whole output is in %s)", how,
+            line[0] ? line : "no output", b->log_path);
     return -1;
 }
 
@@ -264,6 +322,7 @@ void host_builder_close(host_builder *b)
         waitpid(b->pid, NULL, 0);
     }
     if (b->out >= 0) close(b->out);
+    if (b->log >= 0) close(b->log);
     if (b->inotify >= 0) close(b->inotify);
     for (int i = 0; i < b->dir_cap; i++) free(b->dirs[i].path);
     free(b->dirs);

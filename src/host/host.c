@@ -30,9 +30,14 @@ struct ll_host {
     uint64_t frame, reloads, builds, crashes;
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
+    uint64_t rollbacks; /* the module's rollbacks already taken off reloads */
     double fps;
-    char error[LL_ERROR_MSG];
-    char message[LL_ERROR_MSG];
+    char error[LL_ERROR_MSG];       /* the last error, whole */
+    uint64_t error_frame;           /* shown for HOST_ERROR_SECONDS from this frame */
+    char build_error[LL_ERROR_MSG]; /* the last build's, until one succeeds: shown */
+                                    /* whenever no newer error is */
+    char message[LL_ERROR_MSG];     /* the last confirmation ("saved slot 1 to ...") */
+    uint64_t message_frame;         /* shown for HOST_ERROR_SECONDS from this frame */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
@@ -48,18 +53,53 @@ static void copy_text(char *dst, size_t cap, const char *src)
     dst[n] = 0;
 }
 
+/* How long an error stays on the overlay: a build error until a build
+ * succeeds (it holds until then); any other (a fault rolled back, a key
+ * that could not act) for five seconds, since the frames after it show
+ * whether it still happens, and one that does is set again. */
+#define HOST_ERROR_SECONDS 5
+
 static void host_set_error(ll_host *h, const char *msg)
 {
     copy_text(h->error, sizeof h->error, msg);
+    h->error_frame = h->frame;
     h->message[0] = 0;
 }
 
-/* A confirmation for the overlay's second line ("saved slot 1 to ..."); it
- * takes the place of an older error, and a newer error takes its place. */
+/* A confirmation for the overlay's second line ("saved slot 1 to ..."),
+ * shown like an error (five seconds); it takes the place of an older
+ * error, and a newer error takes its place. */
 static void host_note(ll_host *h, const char *msg)
 {
     copy_text(h->message, sizeof h->message, msg);
+    h->message_frame = h->frame;
     h->error[0] = 0;
+}
+
+/* What the overlay's second line shows now: the newest error or
+ * confirmation for five seconds, else a build error that still holds, else
+ * "" (the keys); *is_error says whether it is an error. */
+static const char *host_line_shown(const ll_host *h, int *is_error)
+{
+    uint64_t span = HOST_ERROR_SECONDS * (uint64_t)h->p.fps;
+    *is_error = 1;
+    if (h->error[0] && h->frame < h->error_frame + span) return h->error;
+    if (h->message[0] && h->frame < h->message_frame + span) return *is_error = 0, h->message;
+    return h->build_error;
+}
+
+/* A fault in application code, rolled back by the module: a build that
+ * faulted and was replaced by the last good one no longer counts as a
+ * reload. */
+static void host_crashed(ll_host *h, const char *msg)
+{
+    host_set_error(h, msg);
+    h->crashes++;
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    uint64_t undone = info.rollbacks - h->rollbacks;
+    h->reloads -= undone < h->reloads ? undone : h->reloads;
+    h->rollbacks = info.rollbacks;
 }
 
 /* --- opening ------------------------------------------------------------ */
@@ -412,7 +452,7 @@ static const host_binding host_bindings[] = {
     {ALT('b'), 0, "alt+b", "jump back one second (the rewind window)", key_rewind},
     {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
     {ALT('s'), 0, "alt+s", "save the slot to the slot directory (--slots DIR)", key_save},
-    {ALT('?'), 0, "alt+?", "show / hide these keys", key_help},
+    {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };
 #undef ALT
@@ -545,6 +585,11 @@ static void draw_help(ll_host *h)
 {
     char block[1024];
     int y = draw_lines(&h->canvas, 1, ll_host_keys_help());
+    if (h->builder) {
+        char log[4200];
+        snprintf(log, sizeof log, "last build's output: %s", host_builder_log(h->builder));
+        y = draw_lines(&h->canvas, y, log);
+    }
     ll_block_describe_str(&h->block, block, sizeof block);
     draw_lines(&h->canvas, y + 1, block);
 }
@@ -561,8 +606,7 @@ static void render(ll_host *h)
          * the last frame rather than walking the page tables for one more. */
         if (ll_module_protect(h->module, call_render, &c, &err,
                               .snap = ll_loop_snapshot(h->loop)) != 0) {
-            host_set_error(h, err.msg);
-            h->crashes++;
+            host_crashed(h, err.msg);
         }
         h->app_ns += ll_now_ns() - t0;
     }
@@ -610,8 +654,7 @@ static void play_audio(ll_host *h)
     uint64_t t0 = ll_now_ns();
     if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
         0) {
-        host_set_error(h, err.msg);
-        h->crashes++;
+        host_crashed(h, err.msg);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
     }
@@ -641,13 +684,19 @@ static void poll_code(ll_host *h)
     ll_error err;
     if (h->builder) {
         int b = host_builder_poll(h->builder, &err);
-        if (b < 0) host_set_error(h, err.msg);
+        if (b < 0) {
+            host_set_error(h, err.msg);
+            copy_text(h->build_error, sizeof h->build_error, err.msg);
+        } else if (b > 0 && h->build_error[0]) {
+            if (!strcmp(h->error, h->build_error)) h->error[0] = 0;
+            h->build_error[0] = 0;
+        }
         if (b != 0) h->builds++;
     }
     int r = ll_module_poll(h->module, &err);
     if (r > 0) {
         h->reloads++;
-        h->error[0] = 0;
+        h->error[0] = h->build_error[0] = 0;
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
@@ -672,10 +721,7 @@ int ll_host_frame(ll_host *h)
     gather_keys(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
-    if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
-        host_set_error(h, err.msg);
-        h->crashes++;
-    }
+    if (ll_loop_frame(h->loop, &h->input, &err) < 0) host_crashed(h, err.msg);
     h->app_ns += ll_now_ns() - u0;
     render(h);
     if (h->audio_rate) play_audio(h);
@@ -750,10 +796,12 @@ static void format_speed(double s, char *buf, size_t cap)
         snprintf(buf, cap, "x1/%g", 1 / s);
 }
 
-/* The error as the status line shows it: the first clause, and a signal
- * without its description ("SIGSEGV at address 0x0 in update+0x9"). */
+/* The error as the status line shows it: the first clause, a signal
+ * without its description ("SIGSEGV at address 0x0 in update+0x9"), and
+ * the version a fault rolled the code back to. */
 static void short_error(const char *msg, char *out, size_t cap)
 {
+    const char *back = strstr(msg, "; rolled back to version ");
     size_t n = 0;
     for (const char *s = msg; *s && n + 1 < cap; s++) {
         if (!strncmp(s, "; ", 2) || !strncmp(s, ", called through", 16)) break;
@@ -767,6 +815,8 @@ static void short_error(const char *msg, char *out, size_t cap)
         out[n++] = *s;
     }
     out[n] = 0;
+    if (back && !strncmp(msg, "SIG", 3))
+        snprintf(out + n, cap - n, "; %.*s", (int)strcspn(back + 2, ";"), back + 2);
 }
 
 /* The second line when there is nothing to report. */
@@ -786,15 +836,17 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     else
         snprintf(mode, sizeof mode, "LIVE %d", s.slot);
     format_speed(s.speed, speed, sizeof speed);
-    char error[sizeof s.error];
-    short_error(s.error, error, sizeof error);
+    char line[sizeof s.error];
+    int is_error;
+    const char *shown = host_line_shown(h, &is_error);
+    if (is_error)
+        short_error(shown, line, sizeof line);
+    else
+        copy_text(line, sizeof line, shown);
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
              (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
              (unsigned long long)s.reloads,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
-             error[0] ? "error: " : "",
-             error[0]       ? error
-             : s.message[0] ? s.message
-                            : host_hint);
+             is_error && line[0] ? "error: " : "", line[0] ? line : host_hint);
     return buf;
 }

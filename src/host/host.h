@@ -81,11 +81,14 @@ int host_write_cells(const char *path, const ll_canvas *canvas, ll_error *err);
 typedef struct host_builder host_builder;
 host_builder *host_builder_open(const char *dir, const char *cmd, ll_error *err);
 /* Checks for changes and a finished build, without blocking. Returns 1 when
- * a build just succeeded, -1 when one just failed (err holds its first error
- * line), 0 otherwise. */
+ * a build just succeeded, -1 when one just failed (err holds the compiler's
+ * first error line and the log's path), 0 otherwise. */
 int host_builder_poll(host_builder *b, ll_error *err);
 /* 1 while a build runs. */
 int host_builder_busy(const host_builder *b);
+/* The last build's whole output, as a path that reads it while this
+ * process runs ("/proc/PID/fd/N": the file has no other name). */
+const char *host_builder_log(const host_builder *b);
 void host_builder_close(host_builder *b);
 
 #endif

@@ -70,47 +70,32 @@ void loop_hash_page(loop_hash *hash, const ll_block *block, uint64_t index)
     hash_set(hash, index, loop_hash_contribution(hash, page, index));
 }
 
-int loop_resident(const ll_block *block, void (*fn)(uint64_t index, void *ctx), void *ctx,
-                  ll_error *err)
-{
-    uint64_t ps = block->page_size ? block->page_size : ll_page_size();
-    uint64_t pages = block->size / ps;
-    /* 4096 pages per mincore call: small enough for any thread's stack
-     * (a large thread-local buffer would grow every thread of the host). */
-    enum { CHUNK = 1 << 12 };
-    unsigned char vec[CHUNK];
-    for (uint64_t first = 0; first < pages; first += CHUNK) {
-        uint64_t n = pages - first < CHUNK ? pages - first : CHUNK;
-        if (mincore(block->base + first * ps, n * ps, vec) != 0)
-            return loop_fail(err, errno, "cannot list the resident pages of the block at %p: %s",
-                             (void *)block->base, strerror(errno));
-        for (uint64_t i = 0; i < n; i++)
-            if (vec[i] & 1) fn(first + i, ctx);
-    }
-    return 0;
-}
-
 typedef struct rehash_ctx {
     loop_hash *hash;
-    const ll_block *block;
     uint64_t next; /* pages below this one were visited */
 } rehash_ctx;
 
-static void rehash_visit(uint64_t index, void *ctx)
+static void rehash_to(rehash_ctx *c, uint64_t index)
 {
-    rehash_ctx *c = ctx;
     for (; c->next < index; c->next++)
         if (c->hash->page_hash[c->next]) hash_set(c->hash, c->next, 0);
-    loop_hash_page(c->hash, c->block, index);
-    c->next = index + 1;
 }
 
-int loop_hash_all(loop_hash *hash, const ll_block *block, ll_error *err)
+static int rehash_visit(uint64_t off, const uint8_t *bytes, void *ctx)
 {
-    rehash_ctx c = {hash, block, 0};
-    if (loop_resident(block, rehash_visit, &c, err) != 0) return -1;
-    for (; c.next < hash->pages; c.next++)
-        if (hash->page_hash[c.next]) hash_set(hash, c.next, 0);
+    rehash_ctx *c = ctx;
+    uint64_t index = off / c->hash->page_size;
+    rehash_to(c, index);
+    hash_set(c->hash, index, loop_hash_contribution(c->hash, bytes, index));
+    c->next = index + 1;
+    return 0;
+}
+
+int loop_hash_all(loop_hash *hash, ll_block *block, ll_error *err)
+{
+    rehash_ctx c = {hash, 0};
+    if (ll_snap_pages(block, NULL, rehash_visit, &c, err) != 0) return -1;
+    rehash_to(&c, hash->pages);
     return 0;
 }
 

@@ -55,6 +55,7 @@ struct ll_loop {
     int slot;
     uint64_t play_pos, loops;
     int paused, step;
+    int pass; /* the run of a frame a determinism check is in (frame_call) */
     double speed, acc;
     loop_slot slots[LL_LOOP_SLOTS];
     uint64_t next_gen;
@@ -235,6 +236,7 @@ typedef struct frame_call {
     uint8_t *input;
     uint64_t frame;
     double dt;
+    int pass; /* a determinism check's run of the frame: 1 or 2; 0: none */
 } frame_call;
 
 static void translate(const ll_app *app, const ll_platform_input *live, uint8_t *input)
@@ -250,9 +252,31 @@ static void translate(const ll_app *app, const ll_platform_input *live, uint8_t 
     memcpy(input, live, n);
 }
 
+/* A determinism check runs each frame twice, and the second run sees
+ * another stack: the application's calls start STACK_SHIFT bytes deeper,
+ * and the STACK_SCRIBBLE bytes below them hold another byte. A frame that
+ * reads uninitialised stack or keeps a stack address in the block then
+ * differs between the runs. */
+#define STACK_SCRIBBLE (64 * 1024)
+#define STACK_SHIFT    1104
+
+/* Through a volatile pointer: a store to a dead local is no dead store. */
+static void *(*volatile stack_fill)(void *, int, size_t) = memset;
+
+__attribute__((noinline)) static void scribble_stack(int byte)
+{
+    unsigned char below[STACK_SCRIBBLE];
+    stack_fill(below, byte, sizeof below);
+}
+
 static void frame_thunk(void *ctx)
 {
     frame_call *c = ctx;
+    /* In scope until update returns: the calls below start under it. */
+    volatile unsigned char deeper[c->pass == 2 ? STACK_SHIFT : 1];
+    deeper[0] = 0;
+    (void)deeper[0];
+    if (c->pass) scribble_stack(c->pass == 2 ? 0xa5 : 0x5a);
     if (c->live) translate(c->app, c->live, c->input);
     c->app->update(c->block, c->input, c->frame, c->dt);
 }
@@ -329,7 +353,7 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         loop->loops++;
     }
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
-    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / fps};
+    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / fps, loop->pass};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -698,18 +722,8 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
         .fps = s->fps,
     };
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
-    if (absorb(loop, err) != 0) return -1;
-    /* The file is written from the block itself while it holds the start
-     * state, then the present comes back: both restores cost the pages
-     * written since the start. */
-    if (ll_snap_restore(loop->block, s->start, err) != 0) return -1;
-    int rc = loop_rec_write(path, loop->block, &info, s->inputs, err);
-    ll_error back;
-    if (ll_snap_restore(loop->block, loop->cur, &back) != 0 || retake(loop, &back) != 0) {
-        if (err) *err = back;
-        return -1;
-    }
-    return rc;
+    /* Written from the start snapshot itself: the block is not touched. */
+    return loop_rec_write(path, loop->block, s->start, &info, s->inputs, err);
 }
 
 int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
@@ -727,10 +741,10 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
         return -1;
     }
     ll_loop_stop(loop);
-    loop_rec_apply(&rec, loop->block);
+    int rc = loop_rec_apply(&rec, loop->block, err);
     ring_clear(loop);
     loop->frame = rec.info.start_frame;
-    int rc = block_changed(loop, err);
+    if (rc == 0) rc = block_changed(loop, err);
     if (rc == 0) rc = retake(loop, err);
     loop_slot *s = &loop->slots[slot];
     if (rc == 0) rc = slot_begin(loop, s, app, err);
@@ -863,11 +877,18 @@ static int locate_diff(ll_loop *loop, const page_copies *first, ll_loop_diff *di
 
 static int twice(ll_loop *loop, page_copies *first, ll_loop_diff *diff, ll_error *err)
 {
-    if (run_one(loop, NULL, err) != 0) return -1;
+    loop->pass = 1;
+    int rc = run_one(loop, NULL, err);
+    loop->pass = 0;
+    if (rc != 0) return -1;
     diff->hash_first = loop->hash.total;
     if (copies_take(first, loop->block, loop->last, loop->last_count, loop->hash.page_size))
         return loop_fail(err, ENOMEM, "out of memory comparing runs");
-    if (ll_loop_rewind(loop, 1, err) != 0 || run_one(loop, NULL, err) != 0) return -1;
+    if (ll_loop_rewind(loop, 1, err) != 0) return -1;
+    loop->pass = 2;
+    rc = run_one(loop, NULL, err);
+    loop->pass = 0;
+    if (rc != 0) return -1;
     diff->hash_second = loop->hash.total;
     return 0;
 }

@@ -28,9 +28,10 @@ void loop_hash_free(loop_hash *hash);
 /* Rehashes page index of the block. */
 void loop_hash_page(loop_hash *hash, const ll_block *block, uint64_t index);
 
-/* Rehashes every resident page (mincore) and zeroes the rest: O(block /
- * page size) for the walk, used only after a whole-block change. */
-int loop_hash_all(loop_hash *hash, const ll_block *block, ll_error *err);
+/* Rehashes every page holding data (ll_snap_pages: present, swapped out or
+ * in the baseline) and zeroes the rest: used only after a whole-block
+ * change. */
+int loop_hash_all(loop_hash *hash, ll_block *block, ll_error *err);
 
 /* The hash one page of bytes contributes at index. */
 uint64_t loop_hash_contribution(const loop_hash *hash, const void *page, uint64_t index);
@@ -49,10 +50,6 @@ int loop_pages_init(loop_pages *set, uint64_t pages, ll_error *err);
 void loop_pages_free(loop_pages *set);
 int loop_pages_add(loop_pages *set, uint64_t index);
 void loop_pages_clear(loop_pages *set);
-
-/* Calls fn(index, ctx) for each resident page of the block (mincore). */
-int loop_resident(const ll_block *block, void (*fn)(uint64_t index, void *ctx), void *ctx,
-                  ll_error *err);
 
 /* 1 when the page holds only zeros. */
 int loop_page_is_zero(const void *page, uint64_t size);
@@ -83,12 +80,15 @@ void loop_rec_close(loop_rec *rec);
  * size, layout version, input size). */
 int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app, ll_error *err);
 
-/* Makes the block's bytes the recording's start state. */
-void loop_rec_apply(const loop_rec *rec, ll_block *block);
+/* Makes the block's bytes the recording's start state: writable first
+ * whatever guards the block had, then the guards of the arena table that
+ * came back are armed (ll_block_attach). */
+int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err);
 
-/* Writes a recording of the block as it is now (its non-zero resident
- * pages) with the given inputs, to path through a temporary file. */
-int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info *info,
+/* Writes a recording of snap (NULL: the block as it is now; its pages as
+ * ll_snap_pages lists them) with the given inputs, to path through a
+ * temporary file. */
+int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_rec_info *info,
                    const uint8_t *inputs, ll_error *err);
 
 /* ---- internals the bench measures ------------------------------------- */

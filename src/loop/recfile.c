@@ -15,7 +15,7 @@
  *     128 page count x (u64 offset in the block, page bytes), ascending
  *         frames x input size bytes
  *
- * Only pages that are resident and not all zero are stored, so the pages an
+ * Only pages that hold non-zero bytes (ll_snap_pages) are stored, so the pages an
  * application never touched take no space. */
 #include "loop/loop.h"
 #include "base/base.h"
@@ -111,18 +111,32 @@ static void info_from_header(loop_rec_info *in, const rec_header *h)
     in->app_name[sizeof h->app_name] = 0;
 }
 
+#define NOT_A_RECORDING                                                                            \
+    "%s: not a looplive recording (no LLREC magic; try: a file saved by the s key of looplive "    \
+    "run, ll_loop_save or replay --script)"
+
+/* A file shorter than the header: the start of a recording cut short, or
+ * something else altogether (a text file). */
+static int short_file(int fd, const char *path, long long size, ll_error *err)
+{
+    char head[8];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    close(fd);
+    if (n <= 0 || memcmp(head, LOOP_REC_MAGIC, (size_t)n) != 0)
+        return loop_fail(err, EINVAL, NOT_A_RECORDING, path);
+    return loop_fail(err, EINVAL,
+                     "%s: truncated recording: %lld bytes, shorter than its %d-byte header "
+                     "(try: copy the file again)",
+                     path, size, HEADER_SIZE);
+}
+
 static int map_file(loop_rec *rec, const char *path, ll_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return loop_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < HEADER_SIZE) {
-        close(fd);
-        return loop_fail(err, EINVAL,
-                         "%s: truncated recording: %lld bytes, shorter than its %d-byte header "
-                         "(try: copy the file again)",
-                         path, (long long)st.st_size, HEADER_SIZE);
-    }
+    if (fstat(fd, &st) != 0) st.st_size = 0;
+    if (st.st_size < HEADER_SIZE) return short_file(fd, path, (long long)st.st_size, err);
     rec->map_size = (uint64_t)st.st_size;
     rec->map = mmap(NULL, rec->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -154,7 +168,7 @@ int loop_rec_open(loop_rec *rec, const char *path, ll_error *err)
     memcpy(&h, rec->map, sizeof h);
     if (memcmp(h.magic, LOOP_REC_MAGIC, 8) != 0) {
         loop_rec_close(rec);
-        return loop_fail(err, EINVAL, "%s: not a looplive recording (no LLREC magic)", path);
+        return loop_fail(err, EINVAL, NOT_A_RECORDING, path);
     }
     if (check_header(&h, rec->map_size, path, err) != 0) {
         loop_rec_close(rec);
@@ -215,17 +229,26 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
 
 /* ---- applying ----------------------------------------------------------- */
 
-static void zero_visit(uint64_t index, void *ctx)
+static int zero_page(uint64_t off, const uint8_t *bytes, void *ctx)
 {
+    (void)bytes;
     ll_block *block = ctx;
-    uint8_t *page = block->base + index * block->page_size;
-    if (!loop_page_is_zero(page, block->page_size)) memset(page, 0, block->page_size);
+    memset(block->base + off, 0, block->page_size);
+    return 0;
 }
 
-void loop_rec_apply(const loop_rec *rec, ll_block *block)
+int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err)
 {
-    /* mincore cannot fail here: loop_rec_check matched the block. */
-    loop_resident(block, zero_visit, block, NULL);
+    /* The recording's arena layout may put data where this block has guard
+     * pages now (a build with guards loading one made without): the whole
+     * block is made writable first, and ll_block_attach arms the guards of
+     * the table that came back with the pages. */
+    if (mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
+        return loop_fail(err, errno,
+                         "cannot make the block writable to load a recording: %s (try: keep "
+                         "the block mapped whole; only ll_block_release unmaps it)",
+                         strerror(errno));
+    if (ll_snap_pages(block, NULL, zero_page, block, err) != 0) return -1;
     uint64_t ps = rec->info.page_size;
     for (uint64_t i = 0; i < rec->info.pages; i++) {
         const uint8_t *entry = rec->pages + i * (8 + ps);
@@ -233,33 +256,25 @@ void loop_rec_apply(const loop_rec *rec, ll_block *block)
         memcpy(&off, entry, 8);
         memcpy(block->base + off, entry + 8, ps);
     }
+    return ll_block_attach(block, err);
 }
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* What is written: the pages of snap (NULL: the block now), as
+ * ll_snap_pages lists them, counted first for the header. */
 typedef struct page_list {
-    const ll_block *block;
-    uint64_t *offsets;
-    uint64_t count, cap;
-    int failed;
+    ll_block *block;
+    ll_snap *snap;
+    uint64_t count;
 } page_list;
 
-static void collect_visit(uint64_t index, void *ctx)
+static int count_page(uint64_t off, const uint8_t *bytes, void *ctx)
 {
-    page_list *l = ctx;
-    uint64_t ps = l->block->page_size;
-    if (l->failed || loop_page_is_zero(l->block->base + index * ps, ps)) return;
-    if (l->count == l->cap) {
-        uint64_t cap = l->cap ? l->cap * 2 : 256;
-        uint64_t *o = realloc(l->offsets, cap * sizeof *o);
-        if (!o) {
-            l->failed = 1;
-            return;
-        }
-        l->offsets = o;
-        l->cap = cap;
-    }
-    l->offsets[l->count++] = index * ps;
+    (void)off;
+    (void)bytes;
+    ((page_list *)ctx)->count++;
+    return 0;
 }
 
 static int write_all(int fd, XXH3_state_t *st, const void *data, uint64_t size)
@@ -274,6 +289,20 @@ static int write_all(int fd, XXH3_state_t *st, const void *data, uint64_t size)
         size -= (uint64_t)n;
     }
     return 0;
+}
+
+typedef struct page_writer {
+    int fd;
+    XXH3_state_t *st;
+    uint64_t page_size, count;
+} page_writer;
+
+static int write_page(uint64_t off, const uint8_t *bytes, void *ctx)
+{
+    page_writer *w = ctx;
+    w->count++;
+    if (write_all(w->fd, w->st, &off, 8) != 0) return -1;
+    return write_all(w->fd, w->st, bytes, w->page_size);
 }
 
 static void fill_header(rec_header *h, const loop_rec_info *info, const page_list *l)
@@ -303,10 +332,9 @@ static int write_body(int fd, const page_list *l, const loop_rec_info *info, con
     XXH3_state_t *st = XXH3_createState();
     XXH3_64bits_reset(st);
     int rc = write_all(fd, st, &h, sizeof h);
-    for (uint64_t i = 0; rc == 0 && i < l->count; i++) {
-        rc = write_all(fd, st, &l->offsets[i], 8);
-        if (rc == 0) rc = write_all(fd, st, l->block->base + l->offsets[i], h.page_size);
-    }
+    page_writer w = {fd, st, h.page_size, 0};
+    if (rc == 0) rc = ll_snap_pages(l->block, l->snap, write_page, &w, NULL);
+    if (rc == 0 && w.count != l->count) rc = -1, errno = EAGAIN; /* written during the save */
     if (rc == 0) rc = write_all(fd, st, inputs, info->frames * info->input_size);
     h.checksum = XXH3_64bits_digest(st);
     XXH3_freeState(st);
@@ -314,25 +342,19 @@ static int write_body(int fd, const page_list *l, const loop_rec_info *info, con
     return rc;
 }
 
-int loop_rec_write(const char *path, const ll_block *block, const loop_rec_info *info,
+int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_rec_info *info,
                    const uint8_t *inputs, ll_error *err)
 {
-    page_list l = {.block = block};
-    if (loop_resident(block, collect_visit, &l, err) != 0) return -1;
-    if (l.failed) {
-        free(l.offsets);
-        return loop_fail(err, ENOMEM, "out of memory listing the pages of the block");
-    }
+    page_list l = {.block = block, .snap = snap};
+    if (ll_snap_pages(block, snap, count_page, &l, err) != 0) return -1;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        free(l.offsets);
         return loop_fail(err, errno, "cannot create %s: %s", tmp, strerror(errno));
     }
     int rc = fchmod(fd, 0644) == 0 ? write_body(fd, &l, info, inputs) : -1;
     int saved = errno;
-    free(l.offsets);
     if (rc == 0 && fsync(fd) != 0) rc = -1, saved = errno;
     close(fd);
     if (rc == 0 && rename(tmp, path) != 0) rc = -1, saved = errno;

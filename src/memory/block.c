@@ -46,10 +46,12 @@ static int check_params(const ll_block_params *p, uint64_t size, uint64_t align,
         return ll_fail(err, EINVAL, "block size %s is larger than the %s (%d-bit) address space",
                        ll_size_format(p->size, a, sizeof a), ll_size_format(limit, b, sizeof b),
                        bits_of(limit));
+    /* The aligned address below, unless that is 0 (no base at all). */
+    uint64_t near = ll_align_down(base, align) ? ll_align_down(base, align) : align;
     if (base % align)
         return ll_fail(err, EINVAL, "block base 0x%llx is not aligned to %s (try: 0x%llx)",
                        (unsigned long long)base, ll_size_format(align, a, sizeof a),
-                       (unsigned long long)ll_align_down(base, align));
+                       (unsigned long long)near);
     if (base && base + size < base)
         return ll_fail(err, EINVAL, "block at 0x%llx of %s overflows: base + size wraps past 2^64",
                        (unsigned long long)base, ll_size_format(size, a, sizeof a));

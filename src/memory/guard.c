@@ -111,6 +111,10 @@ int memory_guard_arm(memory_header *h, uint8_t *at, uint64_t size, const ll_aren
                      ll_error *err)
 {
     if (remember(h, err) != 0 || install(err) != 0) return -1;
+    /* What a guard page held cannot be seen while it is one: its private
+     * copy is dropped (it reads the baseline again), so the snapshot layer,
+     * which reads only written pages through the block, never reads one. */
+    madvise(at, size, MADV_DONTNEED);
     if (mprotect(at, size, PROT_NONE) != 0)
         return ll_fail(err, errno, "cannot protect the guard page after %s%s%s: %s",
                        after ? "arena '" : "the block header", after ? after->name : "",

@@ -145,6 +145,13 @@ static void scan_page(scan_state *s, uint64_t offset)
     }
 }
 
+static int scan_visit(uint64_t off, const uint8_t *bytes, void *ctx)
+{
+    (void)bytes; /* the words are read and repointed in the block itself */
+    scan_page(ctx, off);
+    return 0;
+}
+
 size_t module_scan(ll_module *m, const module_image *from, const module_image *to)
 {
     scan_state s = {.m = m, .from = from, .to = to};
@@ -152,18 +159,10 @@ size_t module_scan(ll_module *m, const module_image *from, const module_image *t
     m->fixes.count = 0;
     m->info.repointed = 0;
     m->info.stale_count = 0;
-    uint64_t page = b->page_size ? b->page_size : ll_page_size();
-    /* Only pages that exist: reading an untouched page of a large block
-     * would commit memory for nothing. */
-    enum { CHUNK = 4096 };
-    unsigned char vec[CHUNK];
-    for (uint64_t off = 0; off < b->size; off += (uint64_t)CHUNK * page) {
-        uint64_t len = b->size - off;
-        if (len > (uint64_t)CHUNK * page) len = (uint64_t)CHUNK * page;
-        if (mincore(b->base + off, len, vec) != 0) continue;
-        for (uint64_t i = 0; i < len / page; i++)
-            if (vec[i] & 1) scan_page(&s, off + i * page);
-    }
+    /* Only pages that hold data (ll_snap_pages: present, swapped out or in
+     * the baseline): reading an untouched page of a large block would
+     * commit memory for nothing. */
+    ll_snap_pages(b, NULL, scan_visit, &s, NULL);
     return s.stale;
 }
 

@@ -135,9 +135,9 @@ static int delta_reserve(ll_snap *s, size_t more)
     return 0;
 }
 
-static void delta_add(ll_snap *s, uint32_t page, uint8_t *bytes)
+static void delta_add(ll_snap *s, uint32_t page, uint32_t slab, uint8_t *bytes)
 {
-    s->entries[s->count] = (snap_entry){page, bytes};
+    s->entries[s->count] = (snap_entry){page, slab, bytes};
     slot_insert(s, page, (uint32_t)s->count);
     s->count++;
 }
@@ -157,7 +157,7 @@ static int delta_adopt_slab(ll_snap *s, void *slab)
 
 static void snap_free(ll_snap *s)
 {
-    for (size_t i = 0; i < s->slab_count; i++) free(s->slabs[i]);
+    for (size_t i = 0; i < s->slab_count; i++) free(s->slabs[i]); /* NULL: handed over */
     free(s->slabs);
     free(s->entries);
     free(s->slots);
@@ -212,8 +212,9 @@ static int record_undo(snap_state *st, ll_snap *s, uint64_t page, ll_error *err)
             uint32_t p = (uint32_t)(o / page);
             if (delta_find(s, p)) continue;
             if (base_read(st, at, o, page, err) != 0) return -1;
-            delta_add(s, p, is_zero(at, page) ? NULL : at);
-            at += page;
+            int zero = is_zero(at, page);
+            delta_add(s, p, (uint32_t)(s->slab_count - 1), zero ? NULL : at);
+            if (!zero) at += page;
         }
     }
     return 0;
@@ -403,6 +404,20 @@ static int snap_is_live(const snap_state *st, const ll_snap *snap)
     return 0;
 }
 
+/* Whether the block's arena table lists guard pages: every layer that
+ * changes the table or the block's contents as a whole (arena creation,
+ * ll_block_attach after a restore, a load or a move) leaves exactly those
+ * armed. */
+static int has_guards(const ll_block *block)
+{
+    for (uint32_t i = 0; i < LL_BLOCK_MAX_ARENAS; i++) {
+        const ll_arena *a = ll_block_arena(block, i);
+        if (!a) return 0;
+        if (a->guard_size) return 1;
+    }
+    return 0;
+}
+
 int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
 {
     snap_state *st = block->snap;
@@ -415,6 +430,16 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     if (snap != st->newest && !snap_is_live(st, snap))
         return ll_fail(err, EINVAL, "this snapshot was dropped or belongs to another block");
     if (track_scan(st, block, err) != 0 || track_drop(st, block, err) != 0) return -1;
+    /* The arena layout may have changed since snap: a page it holds data in
+     * may be a guard page now. With guards armed, everything is made
+     * writable before a byte is written, and the guards of the table that
+     * comes back are armed after. */
+    int guarded = has_guards(block);
+    if (guarded && mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
+        return ll_fail(err, errno,
+                       "cannot make the block writable to restore it: %s (try: keep the "
+                       "block mapped whole; only ll_block_release unmaps it)",
+                       strerror(errno));
     /* Back at the baseline; lay the older deltas over it, oldest first wins. */
     uint64_t page = block->page_size;
     for (const ll_snap *s = snap; s; s = s->newer) {
@@ -431,38 +456,93 @@ int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
     }
     for (const ll_snap *s = snap; s; s = s->newer)
         for (size_t i = 0; i < s->count; i++) mark_clear(st->mark, s->entries[i].page);
-    return 0;
+    return guarded || has_guards(block) ? ll_block_attach(block, err) : 0;
 }
 
-/* Hands what `gone` holds over to `older`, whose delta is relative to gone. */
-static int merge_into(ll_snap *older, ll_snap *gone)
+/* Per slab of a snapshot being merged: its pages, and how many move. */
+typedef struct slab_use {
+    uint32_t pages, moving;
+    uint32_t to; /* its number in the receiver, when it moves whole */
+} slab_use;
+
+/* Counts, per slab of gone, the pages older lacks; returns the pages that
+ * must be copied (those of slabs that do not move whole) in *copy. */
+static size_t merge_plan(const ll_snap *older, const ll_snap *gone, slab_use *use, size_t *copy)
 {
     size_t fresh = 0;
-    for (size_t i = 0; i < gone->count; i++) fresh += !delta_find(older, gone->entries[i].page);
-    if (delta_reserve(older, fresh) != 0) return -1;
-    if (older->slab_cap < older->slab_count + gone->slab_count) {
-        void **slabs =
-            realloc(older->slabs, (older->slab_count + gone->slab_count) * sizeof *slabs);
-        if (!slabs) return -1;
-        older->slabs = slabs;
-        older->slab_cap = older->slab_count + gone->slab_count;
+    for (size_t i = 0; i < gone->count; i++) {
+        const snap_entry *e = &gone->entries[i];
+        int moving = !delta_find(older, e->page);
+        fresh += moving;
+        if (!e->bytes) continue;
+        use[e->slab].pages++;
+        use[e->slab].moving += moving;
     }
-    for (size_t i = 0; i < gone->count; i++)
-        if (!delta_find(older, gone->entries[i].page))
-            delta_add(older, gone->entries[i].page, gone->entries[i].bytes);
-    if (gone->slab_count)
-        memcpy(older->slabs + older->slab_count, gone->slabs,
-               gone->slab_count * sizeof *gone->slabs);
-    older->slab_count += gone->slab_count;
-    gone->slab_count = 0;
-    return 0;
+    *copy = 0;
+    for (size_t k = 0; k < gone->slab_count; k++)
+        if (use[k].moving < use[k].pages) *copy += use[k].moving;
+    return fresh;
+}
+
+/* Moves into `older` (whose delta is relative to gone) exactly the pages of
+ * gone it lacks, so that what stays with gone is freed whole with it: a
+ * slab of gone whose pages all move is handed over as it is, the moving
+ * pages of the others are copied into one new slab of older's. Handing
+ * over every slab instead kept every page of gone alive, merged or not,
+ * for as long as older lived: the heap grew with every frame under a held
+ * snapshot (issue 11). */
+static int merge_into(ll_snap *older, ll_snap *gone, uint64_t page)
+{
+    slab_use *use = calloc(gone->slab_count + 1, sizeof *use);
+    if (!use) return -1;
+    size_t copy, fresh = merge_plan(older, gone, use, &copy);
+    size_t whole = 0;
+    for (size_t k = 0; k < gone->slab_count; k++)
+        whole += use[k].pages && use[k].moving == use[k].pages;
+    uint8_t *slab = copy ? malloc(copy * page) : NULL;
+    int rc = -1;
+    if ((copy && !slab) || delta_reserve(older, fresh) != 0) goto done;
+    /* Room in older's slab list for all of them first: nothing below fails. */
+    for (size_t need = older->slab_count + whole + (slab != NULL); older->slab_cap < need;) {
+        void **slabs = realloc(older->slabs, need * sizeof *slabs);
+        if (!slabs) goto done;
+        older->slabs = slabs;
+        older->slab_cap = need;
+    }
+    for (size_t k = 0; k < gone->slab_count; k++) {
+        if (!use[k].pages || use[k].moving < use[k].pages) continue;
+        use[k].to = (uint32_t)older->slab_count;
+        older->slabs[older->slab_count++] = gone->slabs[k];
+        gone->slabs[k] = NULL;
+    }
+    uint32_t copy_to = (uint32_t)older->slab_count;
+    if (slab) older->slabs[older->slab_count++] = slab;
+    uint8_t *at = slab;
+    for (size_t i = 0; i < gone->count; i++) {
+        const snap_entry *e = &gone->entries[i];
+        if (delta_find(older, e->page)) continue;
+        if (!e->bytes)
+            delta_add(older, e->page, 0, NULL);
+        else if (!gone->slabs[e->slab])
+            delta_add(older, e->page, use[e->slab].to, e->bytes);
+        else if (at) {
+            delta_add(older, e->page, copy_to, memcpy(at, e->bytes, page));
+            at += page;
+        }
+    }
+    slab = NULL;
+    rc = 0;
+done:
+    free(slab);
+    free(use);
+    return rc;
 }
 
 void ll_snap_drop(ll_block *block, ll_snap *snap)
 {
     snap_state *st = block ? block->snap : NULL;
     if (!snap || !st) return;
-    if (snap->older && merge_into(snap->older, snap) != 0) {
+    if (snap->older && merge_into(snap->older, snap, block->page_size) != 0) {
         /* Out of memory: keep it alive rather than corrupt older ones. */
         return;
     }
@@ -598,4 +678,10 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
     }
     free(buf);
     return rc;
+}
+
+int ll_snap_pages(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err)
+{
+    if (!block || !fn) return ll_fail(err, EINVAL, "no block or no page function (NULL)");
+    return snap_each_page(block, snap, fn, ctx, err);
 }

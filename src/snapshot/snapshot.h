@@ -27,9 +27,11 @@ typedef struct snap_run {
 enum { TRACK_PAGEMAP_SCAN = 1, TRACK_PAGEMAP = 2 };
 
 /* One page of an undo delta: the page index and its old bytes (NULL: the
- * page was all zeros, which costs no memory). */
+ * page was all zeros, which costs no memory), in the owner's slab number
+ * `slab`. */
 typedef struct snap_entry {
     uint32_t page;
+    uint32_t slab;
     uint8_t *bytes;
 } snap_entry;
 
@@ -39,7 +41,12 @@ struct ll_snap {
     size_t count, cap;
     uint32_t *slots; /* open addressing: entry index + 1, 0 empty */
     size_t slot_cap;
-    void **slabs; /* page storage the entries point into */
+    /* The page bytes the entries point into: slabs this snapshot owns
+     * alone and frees whole with itself. A merge moves exactly the pages
+     * the receiver lacks: a slab all of whose pages move changes owner
+     * whole, the moving pages of any other slab are copied into a slab of
+     * the receiver's. No slab is ever shared. */
+    void **slabs;
     size_t slab_count, slab_cap;
 };
 
@@ -89,7 +96,7 @@ uint64_t snap_fork_epoch(void);
 /* Calls fn(off, bytes) for every page the snapshot (NULL: the block as it
  * is now) may hold non-zero bytes in, in ascending order. bytes points at
  * the page's content (valid until the next call); fn returns 0 to go on. */
-typedef int snap_page_fn(uint64_t off, const uint8_t *bytes, void *ctx);
+typedef ll_page_bytes_fn snap_page_fn;
 int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, ll_error *err);
 
 /* ---- file.c: the on-disk format ---- */

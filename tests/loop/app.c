@@ -3,9 +3,13 @@
  * (same layout: a reload changes behaviour, not state), NONDET keeps its
  * state in two arenas and a counter outside the block (so running a frame
  * twice differs, in arena "scratch"), CRASH faults on an input of 99 after
- * it has written the block. */
+ * it has written the block, STACK_ADDRESS keeps the address of a local in
+ * the block and STACK_UNINIT copies a byte of stack it never wrote (the
+ * determinism check must catch both), PRINTS writes a line per frame to
+ * standard output (which must not reach replay's hashes). */
 #include "looplive.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #ifndef VERSION
@@ -52,6 +56,17 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
     /* An unmapped low address, not NULL: UBSan would trap a NULL store before
      * it faults, and the test is about the fault. */
     if (in->add == 99) *(volatile int *)(uintptr_t)(in->page + 16) = 1;
+#endif
+#ifdef PRINTS
+    printf("app_prints: frame %llu\n", (unsigned long long)frame);
+#endif
+#ifdef STACK_ADDRESS
+    volatile int local = 0;
+    memcpy(block->base + 512, (const void *)&(const volatile int *){&local}, sizeof(void *));
+#endif
+#ifdef STACK_UNINIT
+    /* Below this frame: stack no call of this frame has written. */
+    block->base[600] = *((volatile const uint8_t *)__builtin_frame_address(0) - 2048);
 #endif
 #ifndef NONDET
     block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
