@@ -15,7 +15,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 WORK=$(mktemp -d /tmp/ll-host-input-XXXXXX)
 SOCK=ll-host-input-$$
 cleanup() {
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    for sock in "$SOCK" "$SOCK-rows"; do tmux -L "$sock" kill-server 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -128,7 +128,8 @@ wait_for '^$' 5
 tmux -L "$SOCK" kill-server 2>/dev/null || true
 
 # --no-overlay --canvas 80x24 in an 80x24 terminal: all 24 rows are the
-# application's.
+# application's. (A server of its own: a new one on a dying socket fails.)
+SOCK=$SOCK-rows
 tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
     "$LOOPLIVE run $APP --no-overlay --canvas 80x24 --frames 20 --screenshot-at 10 $WORK/cells.txt; sleep 30"
 for i in $(seq 100); do [ -s "$WORK/cells.txt" ] && break; sleep 0.1; done
