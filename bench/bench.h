@@ -26,5 +26,6 @@ int bench_snapshot(void);
 int bench_reload(void);
 int bench_loop(void);
 int bench_host(void);
+int bench_files(void);
 
 #endif

@@ -11,6 +11,7 @@
 #pragma weak bench_reload
 #pragma weak bench_loop
 #pragma weak bench_host
+#pragma weak bench_files
 
 static const struct {
     const char *name;
@@ -18,6 +19,7 @@ static const struct {
 } groups[] = {
     {"addr", bench_addr},     {"memory", bench_memory}, {"snapshot", bench_snapshot},
     {"reload", bench_reload}, {"loop", bench_loop},     {"host", bench_host},
+    {"files", bench_files},
 };
 
 void bench_print(const char *name, double value, const char *unit)

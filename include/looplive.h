@@ -358,8 +358,9 @@ void ll_block_release(ll_block *block);
  * code that reads the whole block must skip them (ll_block_arena_at says
  * "guard page"). */
 
-#define LL_ARENA_NAME_MAX   32
-#define LL_BLOCK_MAX_ARENAS 64
+#define LL_ARENA_NAME_MAX    32
+#define LL_BLOCK_MAX_ARENAS  64
+#define LL_BLOCK_TABLE_BYTES 8320 /* the arena table at the block's start */
 
 /* One arena: a record in the block's table. Read the fields; change them
  * only through the functions below. */
@@ -462,10 +463,19 @@ void ll_arena_temp_end(ll_arena_temp temp);
 typedef int ll_arena_full_fn(ll_arena *arena, uint64_t requested, uint64_t available, void *ctx);
 
 /* Sets the hook for every arena of the block (NULL removes it). The hook is
- * kept in the block header with the process id: a restore in this process
- * keeps it; another process (a fork, a later run) ignores it until it sets
- * its own. Set it from the host, not from code that is reloaded. */
+ * kept in this process, never in the block: a restore or a load keeps it, a
+ * saved file never carries it, and another process (a fork, a later run)
+ * has none until it sets its own. At most 16 blocks have hooks at once.
+ * Set it from the host, not from code that is reloaded. */
 int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err);
+
+/* Checks head, the first len bytes that are about to become the block's
+ * (the start of a snapshot file's or a recording's data), before they are
+ * mapped or copied in: when they hold an arena table, every count, range
+ * and guard in it must lie inside this block, so that nothing read from a
+ * file can make the library protect, push or report outside it. Bytes
+ * without a table pass. Returns 0, or -1 with err saying what is wrong. */
+int ll_block_check_table(const ll_block *block, const void *head, uint64_t len, ll_error *err);
 
 /* What the byte at offset belongs to: the innermost arena's name, or "block
  * header", "guard page", "unallocated", "outside the block". The string
@@ -607,12 +617,18 @@ typedef struct ll_snap_load_params {
  * are read from the file when first touched, so a 1 GiB state is usable in
  * milliseconds, and every pointer inside it is valid as saved. Checks the
  * header and the index (O(index)); data checksums only with .verify or
- * ll_snap_verify. Refuses, leaving the block untouched: not a snapshot
- * file, truncated or corrupted header/index, another architecture, base,
- * size, page size or layout version, or live snapshots on the block. The
- * file is never written: block->fd becomes the file until the next take
- * copies its data into a fresh memfd (O(data), once). Then arms the guard
- * pages of the arena table that came with the state (ll_block_attach). */
+ * ll_snap_verify. A file is untrusted input (its checksums prove nothing:
+ * anyone can recompute them): every size is checked without wrapping, and
+ * the arena table it brings is checked from the file's bytes
+ * (ll_block_check_table) before anything is mapped. Refuses, leaving the
+ * block untouched (bytes, mapping, protections): not a snapshot file,
+ * truncated or corrupted header/index, another architecture, base, size,
+ * page size or layout version, an arena table reaching outside the block,
+ * or live snapshots on the block. The file is never written: block->fd
+ * becomes the file until the next take copies its data into a fresh memfd
+ * (O(data), once). Then arms the guard pages of the arena table that came
+ * with the state (ll_block_attach); only a failing system call can stop
+ * that, after the mapping. */
 int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_snap_load_params *p);
 #define ll_snap_load(block, path, err, ...)                                                        \
     ll_snap_load_((block), (path), (err), &(ll_snap_load_params){__VA_ARGS__})

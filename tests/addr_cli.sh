@@ -191,6 +191,24 @@ run 2 --pid abc;                     one_line "bad pid";    has "bad pid 'abc'" 
 run 2 --self --samples 3;            one_line "samples";    has "go with --exec" "$err" "samples without exec"
 run 2 --exec ls --samples 0;         one_line "samples 0";  has "--samples '0'" "$err" "samples range"
 run 2 --exec ls --after x;           one_line "after";      has "--after 'x'" "$err" "bad after"
+# The executable a maps file names is only read when it is a regular file:
+# a FIFO there (no writer) once blocked the command forever.
+mkfifo "$tmp/fifo"
+printf '%s\n' "55d000000000-55d000001000 r-xp 00000000 08:01 5 $tmp/fifo" \
+    "7ffff7fc0000-7ffff7fc2000 r-xp 00000000 00:00 0 [vdso]" \
+    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]" >"$tmp/fifo.maps"
+timeout 20 "$L" addr --maps-file "$tmp/fifo.maps" --format make >"$tmp/out" 2>"$tmp/err" ||
+    fail "maps file naming a FIFO: exit $? (124: it hung); $(cat "$tmp/err")"
+has "-DLOOPLIVE_BASE=0x" "$(cat "$tmp/out")" "maps file naming a FIFO"
+# An executable mapped (the file says) above the address space bounds no gap.
+printf '%s\n' "30003fffe0000000-30003fffe0001000 r-xp 00000000 08:01 5 /nonexistent/game" \
+    "7ffff7fc0000-7ffff7fc2000 r-xp 00000000 00:00 0 [vdso]" \
+    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]" >"$tmp/high.maps"
+run 0 --maps-file "$tmp/high.maps" --format make
+base=$(sed -n 's/.*-DLOOPLIVE_BASE=\(0x[0-9a-f]*\)ULL.*/\1/p' <<<"$out")
+[ -n "$base" ] && [ $((base)) -gt 0 ] && [ $((base)) -lt $((0x7ffffffff000)) ] ||
+    fail "advice $base for a maps file with a mapping above the address space"
+
 run 2 --self extra;                  one_line "extra";      has "unexpected argument 'extra'" "$err" "extra argument"
 run 2 --exec '$(ls)';                one_line "exec syntax"; has "not a command line" "$err" "exec syntax"
 

@@ -72,6 +72,13 @@ expect 1 "$T/long.hashes has 601 frames, the recording 600 (try: write it again"
 echo "garbage" >"$T/garbage.hashes"
 expect 1 "$T/garbage.hashes:1: expected \"0 HASH\"" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/garbage.hashes"
+# A line longer than 255 bytes is one line: a long comment is skipped whole,
+# a long bad line is one error on its own line number.
+{ printf '#%0300d\n' 0; cat examples/bounce/demo.hashes; } >"$T/comment.hashes"
+expect 0 "" $LL replay --quiet --module $BOUNCE --recording $DEMO --check "$T/comment.hashes"
+{ head -2 examples/bounce/demo.hashes; printf '2 abcdef%300sx\n' ''; } >"$T/longline.hashes"
+expect 1 "$T/longline.hashes:3: expected \"2 HASH\"" \
+    $LL replay --module $BOUNCE --recording $DEMO --check "$T/longline.hashes"
 expect 1 "cannot open $T/none.hashes" $LL replay --module $BOUNCE --recording $DEMO --check "$T/none.hashes"
 
 # The generator reproduces the committed recording byte for byte, and the
@@ -83,7 +90,7 @@ printf '10 right\n2 bogus-key\n' >"$T/bad.script"
 expect 1 "$T/bad.script:2: 'bogus-key' is not a key name (try: one character, or space, enter," \
     $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
 printf '3\n' >"$T/three.script"
-expect 1 "cannot save: cannot create /nonexistent/dir/x.llrec" \
+expect 1 "cannot save: cannot create '/nonexistent/dir/x.llrec.tmp." \
     $LL replay -q --module $BOUNCE --script "$T/three.script" --output /nonexistent/dir/x.llrec
 expect 1 "cannot replay: block at 0x7ffffffff000 of 1 MiB" \
     $LL replay -q --module $BOUNCE --script "$T/three.script" --output "$T/x.llrec" --base 0x7ffffffff000

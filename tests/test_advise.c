@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "advise/advise.h"
@@ -579,4 +580,71 @@ Test(advise, exe_read_refuses_broken_headers)
     cr_assert_eq(e.lo, 0x400000);
     cr_assert_eq(e.hi, 0x400000 + ll_align_up(0x1800, ll_page_size()));
     unlink(p);
+}
+
+Test(advise, exe_read_refuses_a_segment_ending_in_the_last_page)
+{
+    ll_exe e;
+    ll_error err;
+    /* Ends at 2^64 - 2 KiB: rounded up to a page it would wrap to 0. */
+    const char *p =
+        fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, UINT64_MAX - 4095, 2048);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1, "hi 0x%llx lo 0x%llx", (unsigned long long)e.hi,
+                 (unsigned long long)e.lo);
+    cr_assert(strstr(err.msg, "has a segment that runs past the end of the address space"), "%s",
+              err.msg);
+    unlink(p);
+    /* Found by fuzz/elf (fuzz/corpus/elf/last-byte.elf): an empty segment
+     * at the very last byte. */
+    p = fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, UINT64_MAX, 0);
+    cr_assert_eq(ll_exe_read(p, &e, &err), -1);
+    cr_assert(strstr(err.msg, "has a segment that runs past the end of the address space"), "%s",
+              err.msg);
+    unlink(p);
+}
+
+Test(advise, exe_read_opens_only_regular_files, .timeout = 10)
+{
+    ll_exe e;
+    ll_error err;
+    char dir[] = "/tmp/ll-exe-XXXXXX", fifo[64], want[160];
+    cr_assert(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    /* A FIFO with no writer: opening or reading it would block forever. */
+    cr_assert_eq(ll_exe_read(fifo, &e, &err), -1);
+    snprintf(want, sizeof want,
+             "'%s' is a FIFO, not an executable file (try: the path of the program)", fifo);
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_eq(ll_exe_read("/dev/zero", &e, &err), -1);
+    cr_assert_str_eq(err.msg, "'/dev/zero' is a character device, not an executable file (try: "
+                              "the path of the program)");
+    cr_assert_eq(ll_exe_read(dir, &e, &err), -1);
+    cr_assert(strstr(err.msg, "is a directory, not an executable file"), "%s", err.msg);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+Test(advise, an_executable_above_the_address_space_is_not_a_bound)
+{
+    ll_kernel k = x86_kernel();
+    const char *exe =
+        fake_elf(ELFCLASS64, ET_EXEC, 1, sizeof(Elf64_Ehdr), PT_LOAD, 0x30003fffe0000000ull, 4096);
+    char text[512];
+    int n = snprintf(text, sizeof text,
+                     "30003fffe0000000-30003fffe0001000 r-xp 00000000 08:01 1 %s\n"
+                     "7ffff7fc0000-7ffff7fc2000 r-xp 00000000 00:00 0 [vdso]\n"
+                     "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]\n",
+                     exe);
+    ll_maps m;
+    cr_assert_eq(ll_maps_parse(text, (size_t)n, &m, NULL), 0);
+    const ll_maps *one = &m;
+    ll_advice a;
+    ll_error err;
+    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k), 0, "%s", err.msg);
+    cr_assert_leq(a.base + a.size, a.task_size, "advice 0x%llx above the address space",
+                  (unsigned long long)a.base);
+    for (size_t i = 0; i < a.safe_count; i++) cr_assert_leq(a.safe[i].end, a.task_size);
+    ll_maps_free(&m);
+    unlink(exe);
 }

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "memory/memory.h"
+
+#include <xxhash.h>
 
 static char app_path[PATH_MAX];
 
@@ -426,6 +429,75 @@ Test(host, s_saves_a_slot_that_a_later_host_plays)
     run_frames(h, 1);
     cr_assert(status(h).looping, "slot 3 did not load: %s", status(h).error);
     cr_assert(status(h).loop_len >= 19);
+    ll_host_close(h);
+    unlink(file);
+    rmdir(dir);
+}
+
+/* The host's own keys (Alt-prefixed where the header defines LL_KEY_ALT). */
+#ifdef LL_KEY_ALT
+#define HOST_KEY(c) (LL_KEY_ALT | (c))
+#else
+#define HOST_KEY(c) (c)
+#endif
+
+/* A slot file whose start state brings an arena table counting 250 arenas
+ * in a table of 64, its checksum recomputed: the host refuses it and goes
+ * on (it once crashed drawing the help panel). */
+static void craft_slot_table(const char *file)
+{
+    int fd = open(file, O_RDWR);
+    cr_assert_geq(fd, 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    uint8_t *data = malloc((size_t)st.st_size);
+    cr_assert_eq(pread(fd, data, (size_t)st.st_size, 0), st.st_size);
+    uint64_t first;
+    memcpy(&first, data + 128, 8);
+    cr_assert_eq(first, 0, "the slot's first page is page 0");
+    memory_header h = {.magic = MEMORY_MAGIC, .version = MEMORY_VERSION, .arena_count = 250};
+    h.header_size = 3 * 4096;
+    memcpy(&h.base, data + 40, 8); /* the recording's block base and size */
+    memcpy(&h.size, data + 48, 8);
+    h.next = h.size;
+    memcpy(data + 136, &h, offsetof(memory_header, arenas));
+    memset(data + 16, 0, 8);
+    uint64_t sum = XXH3_64bits(data, (size_t)st.st_size);
+    memcpy(data + 16, &sum, 8);
+    cr_assert_eq(pwrite(fd, data, (size_t)st.st_size, 0), st.st_size);
+    close(fd);
+    free(data);
+}
+
+Test(host, a_crafted_slot_file_is_refused_not_followed)
+{
+    char dir[] = "/tmp/ll-host-slots-XXXXXX", file[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    void *base = mmap(NULL, 4 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(base != MAP_FAILED);
+    munmap(base, 4 << 20);
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
+    cr_assert(h, "%s", err.msg);
+    ll_host_press(h, HOST_KEY('3'));
+    run_frames(h, 1);
+    ll_host_press(h, HOST_KEY('l'));
+    run_frames(h, 20);
+    ll_host_press(h, HOST_KEY('s'));
+    run_frames(h, 1);
+    cr_assert_eq(status(h).error[0], 0, "%s", status(h).error);
+    ll_host_close(h);
+    snprintf(file, sizeof file, "%s/slot3.llrec", dir);
+    craft_slot_table(file);
+
+    h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
+    cr_assert(h, "%s", err.msg);
+    ll_host_press(h, HOST_KEY('3'));
+    run_frames(h, 1);
+    cr_assert(!status(h).looping, "the crafted slot was played");
+    cr_assert(strstr(status(h).error, "more arenas than the table holds"), "%s", status(h).error);
+    ll_host_press(h, HOST_KEY('?'));
+    run_frames(h, 2);
     ll_host_close(h);
     unlink(file);
     rmdir(dir);

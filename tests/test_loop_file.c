@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "loop/helpers.h"
+#include "memory/memory.h"
 #include "loop/loop.h"
 
 #include <xxhash.h>
@@ -273,7 +274,7 @@ Test(loop_file, save_to_a_missing_directory)
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
     run(2, 0, NULL);
     cr_assert_eq(ll_loop_save(loop, 0, "/nonexistent-dir/x.llrec", &err), -1);
-    cr_assert(strstr(err.msg, "cannot create /nonexistent-dir/x.llrec.tmp"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "cannot create '/nonexistent-dir/x.llrec.tmp."), "%s", err.msg);
 }
 
 Test(loop_file, determinism_passes_for_a_deterministic_app)
@@ -524,4 +525,77 @@ Test(loop_file, playback_uses_the_recording_frame_rate)
     ll_loop_stop(loop);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
+}
+
+/* ---- untrusted recordings: frame rate, the start state's arena table ---- */
+
+static void expect_fps_refused(double fps, const char *shown)
+{
+    record_and_save(NULL);
+    patch_file(96, &fps, 8);
+    fix_checksum();
+    char want[128];
+    snprintf(want, sizeof want, "corrupted recording: frame rate %s is not above 0", shown);
+    expect_load_fails(want);
+    cr_assert_eq(ll_loop_file_read(path, &(ll_loop_file){0}, &err), -1);
+    cr_assert(strstr(err.msg, want), "%s", err.msg);
+}
+
+Test(loop_file, infinite_frame_rate)
+{
+    expect_fps_refused(1.0 / 0.0, "inf");
+}
+
+Test(loop_file, nan_frame_rate)
+{
+    expect_fps_refused(0.0 / 0.0, "NaN");
+}
+
+Test(loop_file, zero_frame_rate)
+{
+    expect_fps_refused(0, "0");
+}
+
+Test(loop_file, negative_frame_rate)
+{
+    expect_fps_refused(-60, "-60");
+}
+
+Test(loop_file, replay_of_a_zero_frame_rate_says_so)
+{
+    record_and_save(NULL);
+    double fps = 0;
+    patch_file(96, &fps, 8);
+    fix_checksum();
+    char cmd[512], out[1024] = "";
+    snprintf(cmd, sizeof cmd,
+             "%s/looplive replay --recording %s --module %s/tests/loop/app_v1.so 2>&1", build_dir(),
+             path, build_dir());
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    pclose(p);
+    cr_assert(strstr(out, "frame rate 0 is not above 0"), "%s", out);
+    cr_assert_null(strstr(out, "inf s"), "%s", out);
+}
+
+Test(loop_file, crafted_arena_table_in_the_start_state)
+{
+    record_and_save(NULL);
+    /* Page 0 of the start state becomes an arena table that counts 250
+     * arenas in a table of 64 (the checksum recomputed, as anyone can). */
+    memory_header h = {.magic = MEMORY_MAGIC, .version = MEMORY_VERSION, .arena_count = 250};
+    h.header_size = (uint32_t)ll_align_up(sizeof h, 4096);
+    h.base = (uint64_t)(uintptr_t)block.base;
+    h.size = h.next = block.size;
+    uint64_t off;
+    int fd = open(path, O_RDONLY);
+    cr_assert_eq(pread(fd, &off, 8, 128), 8);
+    close(fd);
+    cr_assert_eq(off, 0, "the recording's first page is page 0");
+    patch_file(128 + 8, &h, offsetof(memory_header, arenas));
+    fix_checksum();
+    expect_load_fails("recording's start state: the block's arena table is corrupted: it counts "
+                      "more arenas than the table holds (arena 250)");
 }

@@ -619,3 +619,51 @@ Test(memory_arena, header_guard_failure_from_the_kernel)
     cr_assert_str_eq(
         err.msg, "cannot protect the guard page after the block header: Cannot allocate memory");
 }
+
+Test(memory_arena, check_table_before_bytes_come_in)
+{
+    cr_assert_not_null(ll_arena_create(&block, "one", 8192, &err, .guard = 1), "%s", err.msg);
+    cr_assert_not_null(ll_arena_create(&block, "two", 8192, &err, .guard = -1), "%s", err.msg);
+    memory_header copy = *(memory_header *)block.base;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), 0, "%s", err.msg);
+    /* No table at all: raw bytes pass. */
+    uint8_t raw[64] = {1, 2, 3};
+    cr_assert_eq(ll_block_check_table(&block, raw, sizeof raw, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_check_table(&block, &copy, 100, &err), -1);
+    cr_assert_str_eq(err.msg, "the block's arena table is corrupted: it is cut short (arena 0) "
+                              "(try: a file saved by looplive from this application)");
+    copy.arenas[1].begin += 16;
+    copy.arenas[1].capacity -= 4096;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert(strstr(err.msg, "is not page aligned (arena 1)"), "%s", err.msg);
+    copy = *(memory_header *)block.base;
+    copy.arenas[0].index = 7;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert(strstr(err.msg, "has the wrong index (arena 0)"), "%s", err.msg);
+    copy = *(memory_header *)block.base;
+    copy.header_size = 4096;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert(strstr(err.msg, "its header size is wrong"), "%s", err.msg);
+    copy = *(memory_header *)block.base;
+    copy.version = 9;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_str_eq(err.msg, "the block's arena table is version 9; this library reads 1");
+    ll_block none = {0};
+    cr_assert_eq(ll_block_check_table(&none, &copy, sizeof copy, &err), -1);
+    cr_assert(strstr(err.msg, "the block is not reserved"), "%s", err.msg);
+}
+
+Test(memory_arena, sub_arena_checks)
+{
+    ll_arena *p = ll_arena_create(&block, "parent", 16384, &err, .guard = -1);
+    cr_assert_not_null(ll_arena_create(&block, "child", 4096, &err, .parent = p), "%s", err.msg);
+    memory_header copy = *(memory_header *)block.base;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), 0, "%s", err.msg);
+    copy.arenas[1].guard_size = 4096;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert(strstr(err.msg, "is a sub-arena with a guard (arena 1)"), "%s", err.msg);
+    copy = *(memory_header *)block.base;
+    copy.arenas[1].capacity = 1 << 20;
+    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert(strstr(err.msg, "ends outside the block (arena 1)"), "%s", err.msg);
+}

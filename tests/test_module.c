@@ -289,6 +289,37 @@ Test(module, elf_checks)
     elf_case(56, &no_ph, 2, -1, "has no usable program headers");
 }
 
+/* A segment past the first 64 program headers is checked too: a table of
+ * 70 moved to the end of the file, its 66th a PT_LOAD beyond the end. */
+Test(module, segment_past_64_program_headers_is_checked)
+{
+    char src[PATH_MAX + 32];
+    snprintf(src, sizeof src, "%s/libmod_v2.so", t.built);
+    copy_file(src, t.lib);
+    int fd = open(t.lib, O_RDWR);
+    Elf64_Ehdr eh;
+    cr_assert_eq(pread(fd, &eh, sizeof eh, 0), (ssize_t)sizeof eh);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    Elf64_Phdr ph[70];
+    memset(ph, 0, sizeof ph);
+    cr_assert_leq(eh.e_phnum, 64);
+    size_t old = eh.e_phnum * sizeof ph[0];
+    cr_assert_eq(pread(fd, ph, old, (off_t)eh.e_phoff), (ssize_t)old);
+    ph[65] = (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = 0, .p_filesz = (uint64_t)st.st_size * 4};
+    eh.e_phoff = (uint64_t)st.st_size;
+    eh.e_phnum = 70;
+    cr_assert_eq(pwrite(fd, ph, sizeof ph, (off_t)eh.e_phoff), (ssize_t)sizeof ph);
+    cr_assert_eq(pwrite(fd, &eh, sizeof eh, 0), (ssize_t)sizeof eh);
+    close(fd);
+    ll_error err;
+    cr_assert_null(ll_module_open(t.lib, &err));
+    char want[128];
+    snprintf(want, sizeof want, "its segments end at byte %llu but the file has %llu",
+             (unsigned long long)st.st_size * 4, (unsigned long long)st.st_size + sizeof ph);
+    cr_assert(strstr(err.msg, want), "want '%s' in: %s", want, err.msg);
+}
+
 Test(module, library_without_dynamic_section)
 {
     char src[PATH_MAX + 32];

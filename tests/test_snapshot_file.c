@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "snapshot/helpers.h"
+#include "memory/memory.h"
 #include "snapshot/snapshot.h"
 
 #define MIB (1ull << 20)
@@ -552,7 +553,7 @@ Test(snapshot_file, save_errors)
     memset(longp, 'a', sizeof longp - 1);
     longp[sizeof longp - 1] = 0;
     cr_assert_eq(ll_snap_save(&a, longp, &err), -1);
-    cr_assert(strstr(err.msg, "snapshot path of 4999 bytes is too long"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "a path of 4999 bytes is too long"), "%s", err.msg);
     ll_snap *s = ll_snap_take(&a, &err);
     cr_assert_eq(ll_snap_save(&b, "/tmp/unused.llsnap", &err, .snap = s), -1);
     cr_assert(strstr(err.msg, "this snapshot was dropped or belongs to another block"), "%s",
@@ -653,5 +654,223 @@ Test(snapshot_file, kill_during_save_leaves_the_previous_file)
     cr_assert_eq(fscanf(p, "%d", &interrupted), 1);
     pclose(p);
     cr_assert_geq(interrupted, 1, "no kill landed inside a save");
+    cleanup();
+}
+
+/* ---- untrusted files: sizes that wrap, crafted arena tables ------------ */
+
+/* The block's lines of /proc/self/maps: its mappings and protections. */
+static void block_maps(const ll_block *b, char *out, size_t cap)
+{
+    FILE *fp = fopen("/proc/self/maps", "r");
+    char line[512];
+    size_t n = 0;
+    out[0] = 0;
+    while (fp && fgets(line, sizeof line, fp)) {
+        unsigned long long lo, hi;
+        if (sscanf(line, "%llx-%llx", &lo, &hi) != 2) continue;
+        if (hi <= (uintptr_t)b->base || lo >= (uintptr_t)b->base + b->size) continue;
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s", line);
+    }
+    if (fp) fclose(fp);
+}
+
+Test(snapshot_file, verify_refuses_sizes_that_wrap)
+{
+    fixture f;
+    setup_saved(&f, 1);
+    ll_error err;
+    /* Page size 1 once let extent_count * 24 wrap. */
+    PATCH_HEADER(page_size, 1);
+    cr_assert_eq(ll_snap_verify(path, &err), -1);
+    cr_assert(strstr(err.msg, "inconsistent sizes in its header"), "%s", err.msg);
+    PATCH_HEADER(page_size, 4096);
+    PATCH_HEADER(extent_count, (UINT64_MAX / 24) + 2);
+    cr_assert_eq(ll_snap_verify(path, &err), -1);
+    cr_assert(strstr(err.msg, "inconsistent sizes in its header"), "%s", err.msg);
+    /* data_offset + size wrapping to index_offset. */
+    PATCH_HEADER(extent_count, 1);
+    PATCH_HEADER(size, UINT64_MAX - 4095);
+    PATCH_HEADER(index_offset, 0);
+    cr_assert_eq(ll_snap_verify(path, &err), -1);
+    cr_assert(strstr(err.msg, "inconsistent sizes in its header"), "%s", err.msg);
+    /* A count that fits the block but not the file. */
+    PATCH_HEADER(size, 1ull << 40);
+    PATCH_HEADER(index_offset, 4096 + (1ull << 40));
+    PATCH_HEADER(extent_count, 1ull << 28);
+    cr_assert_eq(ll_snap_verify(path, &err), -1);
+    cr_assert(strstr(err.msg, "is truncated"), "%s", err.msg);
+    teardown_saved(&f);
+}
+
+/* A block with two guarded arenas whose table is then bent by bend(); the
+ * block is saved that way (the checksums match, as anyone can make them)
+ * and set right again, and the load must refuse, changing nothing. */
+typedef void bend_fn(memory_header *h);
+
+/* The block's bytes, guard pages (which fault) left as zeros. */
+static void readable_copy(const ll_block *b, uint8_t *out)
+{
+    for (uint64_t off = 0; off < b->size; off += 4096)
+        if (strcmp(ll_block_arena_at(b, off), "guard page")) memcpy(out + off, b->base + off, 4096);
+}
+
+static void expect_table_refused(bend_fn *bend, const char *text)
+{
+    scratch();
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    cr_assert_not_null(ll_arena_create(&b, "one", 64 * 1024, &err, .guard = 1), "%s", err.msg);
+    cr_assert_not_null(ll_arena_create(&b, "two", 64 * 1024, &err, .guard = 1), "%s", err.msg);
+    memory_header *h = (memory_header *)b.base;
+    memory_header keep = *h;
+    bend(h);
+    cr_assert_eq(ll_snap_save(&b, path, &err), 0, "%s", err.msg);
+    *h = keep;
+    fill_page(b.base, 500, 3);
+    uint8_t *want = calloc(1, b.size);
+    readable_copy(&b, want);
+    char maps_before[4096], maps_after[4096];
+    block_maps(&b, maps_before, sizeof maps_before);
+    ll_block handle = b;
+    cr_assert_eq(ll_snap_load(&b, path, &err), -1, "loaded a bent table: %s", text);
+    cr_assert_eq(memcmp(&handle, &b, sizeof b), 0, "the refusal changed the block's handle");
+    cr_assert(strstr(err.msg, text), "wanted '%s' in: %s", text, err.msg);
+    cr_assert(strstr(err.msg, "cannot load '"), "%s", err.msg);
+    uint8_t *got = calloc(1, b.size);
+    readable_copy(&b, got);
+    cr_assert_eq(memcmp(got, want, b.size), 0, "the refusal changed the block's bytes");
+    free(got);
+    block_maps(&b, maps_after, sizeof maps_after);
+    cr_assert_str_eq(maps_after, maps_before, "the refusal changed the mapping or protections");
+    free(want);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    cleanup();
+}
+
+static void count_250(memory_header *h)
+{
+    h->arena_count = 250;
+}
+static void begins_outside(memory_header *h)
+{
+    h->arenas[1].begin = (uint8_t *)(uintptr_t)(h->base - (1ull << 30));
+}
+static void guard_16_tib(memory_header *h)
+{
+    h->arenas[0].guard_size = 16ull << 40;
+}
+static void header_guard_huge(memory_header *h)
+{
+    h->header_guard = 1ull << 44;
+}
+static void used_past_capacity(memory_header *h)
+{
+    h->arenas[0].used = h->arenas[0].capacity + 4096;
+}
+static void ends_past_next(memory_header *h)
+{
+    h->arenas[1].capacity += 1ull << 20;
+}
+static void overlapping(memory_header *h)
+{
+    h->arenas[1].begin = h->arenas[0].begin;
+}
+static void unnamed(memory_header *h)
+{
+    memset(h->arenas[0].name, 'x', sizeof h->arenas[0].name);
+}
+static void bad_parent(memory_header *h)
+{
+    h->arenas[0].parent = 5;
+}
+static void other_base(memory_header *h)
+{
+    h->base += 1ull << 30;
+}
+
+Test(snapshot_file, load_refuses_a_crafted_arena_table_leaving_the_block_as_it_was)
+{
+    expect_table_refused(count_250, "it counts more arenas than the table holds (arena 250)");
+    expect_table_refused(begins_outside, "begins outside (arena 1)");
+    expect_table_refused(guard_16_tib, "ends outside the block (arena 0)");
+    expect_table_refused(header_guard_huge, "the guard after the header is out of range");
+    expect_table_refused(used_past_capacity, "uses more than its capacity (arena 0)");
+    expect_table_refused(ends_past_next, "ends outside the block (arena 1)");
+    expect_table_refused(overlapping, "begins outside (arena 1)");
+    expect_table_refused(unnamed, "has no name (arena 0)");
+    expect_table_refused(bad_parent, "has a bad parent (arena 0)");
+    expect_table_refused(other_base, "was made for a block at 0x");
+}
+
+static int hook_calls;
+static int file_hook(ll_arena *a, uint64_t requested, uint64_t available, void *ctx)
+{
+    hook_calls++;
+    return 0;
+}
+
+Test(snapshot_file, a_hook_pointer_in_a_file_is_never_called)
+{
+    scratch();
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    ll_arena *a = ll_arena_create(&b, "one", 4096, &err, .guard = -1);
+    cr_assert_not_null(a, "%s", err.msg);
+    /* What the table held when the hook lived in it: a pid and a pointer. */
+    memory_header *h = (memory_header *)b.base;
+    ll_arena_full_fn *fn = file_hook;
+    h->unused_ = (uint32_t)getpid();
+    memcpy(&h->unused_hook_[0], &fn, sizeof fn);
+    cr_assert_eq(ll_snap_save(&b, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
+    a = ll_arena_get(&b, "one");
+    cr_assert_null(ll_arena_push(a, 8192, .err = &err));
+    cr_assert_eq(hook_calls, 0, "a function pointer from the file was called");
+    /* The hook set in this process is kept across the load. */
+    cr_assert_eq(ll_block_on_full(&b, file_hook, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
+    cr_assert_null(ll_arena_push(ll_arena_get(&b, "one"), 8192, .err = &err));
+    cr_assert_eq(hook_calls, 1);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    cleanup();
+}
+
+Test(snapshot_file, save_never_follows_a_symlink_at_a_temporary_name)
+{
+    scratch();
+    ll_block b;
+    ll_error err;
+    reserve(&b, 4 * MIB);
+    fill_page(b.base, 2, 5);
+    char victim[160], link[200];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *fp = fopen(victim, "w");
+    fputs("keep me", fp);
+    fclose(fp);
+    /* Every name this process would try first points at the victim. */
+    for (int i = 0; i < 20; i++) {
+        snprintf(link, sizeof link, "%s.tmp.%d.%d", path, (int)getpid(), i);
+        cr_assert_eq(symlink(victim, link), 0);
+    }
+    cr_assert_eq(ll_snap_save(&b, path, &err), 0, "%s", err.msg);
+    struct stat st;
+    cr_assert_eq(stat(victim, &st), 0);
+    cr_assert_eq(st.st_size, 7, "the save wrote through a symlink");
+    cr_assert_eq(ll_snap_verify(path, &err), 0, "%s", err.msg);
+    /* With all the names it tries taken, it says so. */
+    for (int i = 20; i < 200; i++) {
+        snprintf(link, sizeof link, "%s.tmp.%d.%d", path, (int)getpid(), i);
+        cr_assert_eq(symlink(victim, link), 0);
+    }
+    cr_assert_eq(ll_snap_save(&b, path, &err), -1);
+    cr_assert(strstr(err.msg, "cannot create a temporary file next to '"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "100 names taken"), "%s", err.msg);
+    ll_snap_end(&b);
+    ll_block_release(&b);
     cleanup();
 }

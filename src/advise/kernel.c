@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -90,12 +91,45 @@ const char *ll_exe_type_name(ll_exe_type type)
     }
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISDIR(mode)  ? "a directory"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+/* The path (named by a maps file anyone may write) opened only when it is
+ * a regular file: a FIFO would block the read forever, a device may act on
+ * being opened. The fstat after the open closes the gap to the stat. */
+static int open_regular(const char *path, ll_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ll_fail(err, EINVAL,
+                       "'%s' is %s, not an executable file (try: the path of the program)", path,
+                       file_kind(st.st_mode));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ll_fail(err, EINVAL,
+                       "'%s' is %s, not an executable file (try: the path of the program)", path,
+                       file_kind(st.st_mode));
+    }
+    return fd;
+}
+
 int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ll_fail(err, errno, "cannot read executable '%s': %s", path, strerror(errno));
+    int fd = open_regular(path, err);
+    if (fd < 0) return -1;
     Elf64_Ehdr eh;
     int rc = -1;
     if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
@@ -124,7 +158,9 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         if (ph[i].p_type == PT_INTERP) interp = 1;
         if (ph[i].p_type != PT_LOAD) continue;
-        if (ph[i].p_memsz > UINT64_MAX - ph[i].p_vaddr) { /* a corrupt header: no wrap-around */
+        /* A corrupt header: no wrap-around, also when rounded up to a page. */
+        uint64_t top = UINT64_MAX - ll_page_size() + 1;
+        if (ph[i].p_vaddr > top || ph[i].p_memsz > top - ph[i].p_vaddr) {
             free(ph);
             ll_fail(err, ENOEXEC,
                     "'%s' has a segment that runs past the end of the address space (try: "

@@ -47,7 +47,9 @@ static uint64_t pow2_ceil(uint64_t x)
 
 static void add_zone(ll_advice *a, uint64_t start, uint64_t end, const char *what, const char *when)
 {
-    if (a->zone_count >= LL_ADVISE_MAX_ZONES || end <= start) return;
+    /* Only the address space counts: what a file says lies above it (an
+     * executable "mapped" there) can never bound a gap past its end. */
+    if (a->zone_count >= LL_ADVISE_MAX_ZONES || end <= start || start >= a->task_size) return;
     ll_zone *z = &a->zones[a->zone_count++];
     uint64_t page = a->kernel.page_size;
     z->start = ll_align_down(start, page);
@@ -218,7 +220,8 @@ static void safe_intervals(ll_advice *a)
     uint64_t at = 0;
     a->safe_count = 0;
     for (size_t z = 0; z <= a->zone_count; z++) {
-        uint64_t s = z < a->zone_count ? a->zones[z].start : a->task_size;
+        uint64_t s = z < a->zone_count && a->zones[z].start < a->task_size ? a->zones[z].start
+                                                                           : a->task_size;
         if (s > at && a->safe_count < LL_ADVISE_MAX_ZONES)
             a->safe[a->safe_count++] = (ll_range){at, s};
         if (z < a->zone_count && a->zones[z].end > at) at = a->zones[z].end;

@@ -34,4 +34,13 @@ static inline int ll_is_pow2(uint64_t x)
 /* Monotonic clock in nanoseconds. */
 uint64_t ll_now_ns(void);
 
+/* file.c: writing a file whole or not at all. ll_file_begin creates a new
+ * temporary file next to path (its name in tmp) and returns its fd, or -1;
+ * ll_file_commit syncs it, renames it over path and syncs the directory
+ * (closing fd; the temporary file is gone on failure); ll_file_abort
+ * closes and removes it. */
+int ll_file_begin(const char *path, char *tmp, size_t cap, ll_error *err);
+int ll_file_commit(int fd, const char *tmp, const char *path, ll_error *err);
+void ll_file_abort(int fd, const char *tmp);
+
 #endif

@@ -4,11 +4,22 @@
 
 #include "looplive.h"
 
+#include <stdio.h>
+
 /* Each takes the arguments after the subcommand name (argv[0] is the
  * subcommand) and returns the exit status: 0 ok, 1 failure, 2 bad usage. */
 int cli_addr(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 int cli_run(int argc, char **argv);
+
+/* replay.c: reads a hashes file ("FRAME HASH" lines, as `looplive replay`
+ * prints them; '#' comments and blank lines skipped). Returns 0, or the
+ * exit status 1 with the message printed and h empty. */
+typedef struct cli_hashes {
+    uint64_t *hashes;
+    uint64_t count;
+} cli_hashes;
+int cli_hashes_read(FILE *f, const char *path, cli_hashes *h);
 
 /* Prints "looplive: <msg>" on stderr and returns status. */
 __attribute__((format(printf, 2, 3))) int cli_error(int status, const char *fmt, ...);

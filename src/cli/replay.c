@@ -204,49 +204,59 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
 
 /* ---- hashes ------------------------------------------------------------ */
 
-typedef struct hash_file {
-    uint64_t *hashes;
-    uint64_t count;
-} hash_file;
-
-static int read_hashes(const char *path, hash_file *h)
+/* One "FRAME HASH" line, frames counting up from 0; lines of any length
+ * (getline), so a long line is one bad line, never two. */
+int cli_hashes_read(FILE *f, const char *path, cli_hashes *h)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return fail(1, "cannot open %s: %s", path, strerror(errno));
-    char line[256];
+    char *line = NULL;
+    size_t line_cap = 0;
     uint64_t cap = 0, lineno = 0;
     memset(h, 0, sizeof *h);
-    while (fgets(line, sizeof line, f)) {
+    int rc = 0;
+    while (rc == 0 && getline(&line, &line_cap, f) >= 0) {
         lineno++;
         uint64_t frame, hash;
+        char tail[2];
         if (line[0] == '#' || line[0] == '\n') continue;
-        if (sscanf(line, "%" SCNu64 " %" SCNx64, &frame, &hash) != 2 || frame != h->count) {
-            fclose(f);
-            free(h->hashes);
-            return fail(1,
-                        "%s:%" PRIu64 ": expected \"%" PRIu64 " HASH\" (try: a file "
-                        "written by looplive replay)",
-                        path, lineno, h->count);
+        if (sscanf(line, "%" SCNu64 " %" SCNx64 " %1s", &frame, &hash, tail) != 2 ||
+            frame != h->count) {
+            rc = fail(1,
+                      "%s:%" PRIu64 ": expected \"%" PRIu64 " HASH\" (try: a file "
+                      "written by looplive replay)",
+                      path, lineno, h->count);
+            break;
         }
         if (h->count == cap) {
             cap = cap ? cap * 2 : 1024;
             uint64_t *p = realloc(h->hashes, cap * sizeof *p);
             if (!p) {
-                fclose(f);
-                free(h->hashes);
-                h->hashes = NULL;
-                return fail(1, "out of memory reading %s", path);
+                rc = fail(1, "out of memory reading %s", path);
+                break;
             }
             h->hashes = p;
         }
         h->hashes[h->count++] = hash;
     }
+    free(line);
+    if (rc != 0) {
+        free(h->hashes);
+        h->hashes = NULL;
+        h->count = 0;
+    }
+    return rc;
+}
+
+static int read_hashes(const char *path, cli_hashes *h)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return fail(1, "cannot open %s: %s", path, strerror(errno));
+    int rc = cli_hashes_read(f, path, h);
     fclose(f);
-    return 0;
+    return rc;
 }
 
 /* Runs the loaded slot 0 once; prints or checks each frame's hash. */
-static int play_frames(session *s, const replay_opts *o, uint64_t frames, const hash_file *want)
+static int play_frames(session *s, const replay_opts *o, uint64_t frames, const cli_hashes *want)
 {
     ll_error err;
     if (ll_loop_play(s->loop, 0, &err) != 0) return fail(1, "cannot play: %s", err.msg);
@@ -317,7 +327,7 @@ static int replay_recording(const replay_opts *o)
     ll_loop_file info;
     if (ll_loop_file_read(o->recording, &info, &err) != 0)
         return fail(1, "cannot replay: %s", err.msg);
-    hash_file want = {0};
+    cli_hashes want = {0};
     if (o->check && read_hashes(o->check, &want) != 0) return 1;
     session s;
     if (session_begin(&s, o, info.block_base, info.block_size, info.fps) != 0) {

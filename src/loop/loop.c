@@ -452,7 +452,7 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     if (!block || !block->base || !p || (!p->app && !p->module))
         return ll_fail(err, EINVAL, "ll_loop_create needs a reserved block and .app or .module"),
                NULL;
-    if (!(p->fps >= 0 && p->fps <= 100000))
+    if (!(p->fps >= 0 && p->fps <= LOOP_FPS_MAX))
         return ll_fail(err, EINVAL, "frame rate %g is out of range (try: .fps = 60)", p->fps), NULL;
     if (isnan(p->rewind_seconds) || p->rewind_seconds > 3600)
         return ll_fail(err, EINVAL,

@@ -58,6 +58,7 @@ int loop_page_is_zero(const void *page, uint64_t size);
 
 #define LOOP_REC_MAGIC   "LLREC\r\n\032"
 #define LOOP_REC_VERSION 1
+#define LOOP_FPS_MAX     100000 /* the frame rates ll_loop_create takes */
 
 /* What a recording holds besides its pages, as the file header stores it. */
 typedef ll_loop_file loop_rec_info;

@@ -67,6 +67,14 @@ static int check_header(const rec_header *h, uint64_t file_size, const char *pat
     if (!ll_is_pow2(ps) || ps < 512 || h->input_size == 0 || h->input_size > (1u << 20) ||
         h->block_size % ps)
         return loop_fail(err, EINVAL, "%s: corrupted recording: bad page or input size", path);
+    if (!(h->fps > 0 && h->fps <= LOOP_FPS_MAX)) { /* also NaN */
+        char rate[32] = "NaN";
+        if (h->fps == h->fps) snprintf(rate, sizeof rate, "%g", h->fps);
+        return loop_fail(err, EINVAL,
+                         "%s: corrupted recording: frame rate %s is not above 0 and at most %d "
+                         "frames a second (try: record it again)",
+                         path, rate, LOOP_FPS_MAX);
+    }
     uint64_t need = HEADER_SIZE;
     if (__builtin_mul_overflow(h->page_count, 8 + ps, &need) ||
         __builtin_add_overflow(need, (uint64_t)HEADER_SIZE, &need))
@@ -199,6 +207,25 @@ void loop_rec_close(loop_rec *rec)
     memset(rec, 0, sizeof *rec);
 }
 
+/* The arena table the start state brings, checked before any byte of it
+ * is copied into the block (pages are ascending: the table's come first). */
+static int check_table(const loop_rec *rec, const ll_block *block, ll_error *err)
+{
+    uint8_t head[LL_BLOCK_TABLE_BYTES] = {0};
+    uint64_t ps = rec->info.page_size;
+    for (uint64_t i = 0; i < rec->info.pages; i++) {
+        uint64_t off;
+        memcpy(&off, rec->pages + i * (8 + ps), 8);
+        if (off >= sizeof head) break;
+        uint64_t n = sizeof head - off < ps ? sizeof head - off : ps;
+        memcpy(head + off, rec->pages + i * (8 + ps) + 8, n);
+    }
+    ll_error why;
+    if (ll_block_check_table(block, head, sizeof head, &why) != 0)
+        return loop_fail(err, EINVAL, "recording's start state: %s", why.msg);
+    return 0;
+}
+
 int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app, ll_error *err)
 {
     const loop_rec_info *in = &rec->info;
@@ -224,7 +251,7 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
                          "recording has %u-byte inputs, the application %s takes %u (try: "
                          "record it again with this build)",
                          in->input_size, app->name ? app->name : "", app->input_size);
-    return 0;
+    return check_table(rec, block, err);
 }
 
 /* ---- applying ----------------------------------------------------------- */
@@ -348,21 +375,17 @@ int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_
     page_list l = {.block = block, .snap = snap};
     if (ll_snap_pages(block, snap, count_page, &l, err) != 0) return -1;
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
+    int fd = ll_file_begin(path, tmp, sizeof tmp, err);
     if (fd < 0) {
-        return loop_fail(err, errno, "cannot create %s: %s", tmp, strerror(errno));
+        return -1;
     }
-    int rc = fchmod(fd, 0644) == 0 ? write_body(fd, &l, info, inputs) : -1;
+    int rc = write_body(fd, &l, info, inputs);
     int saved = errno;
-    if (rc == 0 && fsync(fd) != 0) rc = -1, saved = errno;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) != 0) rc = -1, saved = errno;
     if (rc != 0) {
-        unlink(tmp);
+        ll_file_abort(fd, tmp);
         return loop_fail(err, saved, "cannot write recording %s: %s", path, strerror(saved));
     }
-    return 0;
+    return ll_file_commit(fd, tmp, path, err);
 }
 
 int ll_loop_file_read(const char *path, ll_loop_file *out, ll_error *err)

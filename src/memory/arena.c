@@ -14,7 +14,8 @@ memory_header *memory_header_of(const ll_block *block)
 {
     if (!block || !block->base || block->size < sizeof(memory_header)) return NULL;
     memory_header *h = (memory_header *)block->base;
-    return h->magic == MEMORY_MAGIC ? h : NULL;
+    /* Readers loop over the table: a count past it is never followed. */
+    return h->magic == MEMORY_MAGIC && h->arena_count <= LL_BLOCK_MAX_ARENAS ? h : NULL;
 }
 
 static int all_zero(const void *p, size_t n)
@@ -45,6 +46,78 @@ static int header_check(const ll_block *block, const memory_header *h, ll_error 
     return 0;
 }
 
+static int bad_table(ll_error *err, const char *why, uint32_t i)
+{
+    return ll_fail(err, EINVAL,
+                   "the block's arena table is corrupted: %s (arena %u) (try: a file saved by "
+                   "looplive from this application)",
+                   why, i);
+}
+
+/* [begin, begin + len + guard) of arena a as block offsets, inside
+ * [lo, hi); page-aligned for a partition. */
+static const char *arena_range_check(const memory_header *h, const ll_arena *a, uint64_t lo,
+                                     uint64_t hi, uint64_t page)
+{
+    uint64_t off = (uint64_t)(uintptr_t)a->begin - h->base, end;
+    if ((uint64_t)(uintptr_t)a->begin < h->base || off < lo || off >= hi) return "begins outside";
+    if (!a->capacity || __builtin_add_overflow(off, a->capacity, &end) ||
+        __builtin_add_overflow(end, a->guard_size, &end) || end > hi)
+        return "ends outside the block";
+    if (a->used > a->capacity || a->committed > a->capacity || a->high_water > a->capacity)
+        return "uses more than its capacity";
+    if (a->parent < 0 && (off % page || a->capacity % page || a->guard_size % page))
+        return "is not page aligned";
+    return NULL;
+}
+
+static const char *arena_check(const memory_header *h, uint32_t i, uint64_t *top_end, uint64_t page)
+{
+    const ll_arena *a = &h->arenas[i];
+    if (!memchr(a->name, 0, sizeof a->name) || !a->name[0]) return "has no name";
+    if (a->index != i) return "has the wrong index";
+    if (a->parent >= (int32_t)i || a->parent < -1) return "has a bad parent";
+    if (a->parent < 0) {
+        const char *why = arena_range_check(h, a, *top_end, h->next, page);
+        if (!why) *top_end = (uint64_t)(uintptr_t)a->begin - h->base + a->capacity + a->guard_size;
+        return why;
+    }
+    const ll_arena *p = &h->arenas[a->parent];
+    uint64_t lo = (uint64_t)(uintptr_t)p->begin - h->base;
+    if (a->guard_size) return "is a sub-arena with a guard";
+    return arena_range_check(h, a, lo, lo + p->capacity, page);
+}
+
+int memory_table_check(const memory_header *h, const ll_block *block, ll_error *err)
+{
+    if (header_check(block, h, err) != 0) return -1;
+    uint64_t page = block->page_size, top_end;
+    if (h->header_size != ll_align_up(sizeof *h, page) || h->next < h->header_size)
+        return bad_table(err, "its header size is wrong", 0);
+    if (h->arena_count > LL_BLOCK_MAX_ARENAS)
+        return bad_table(err, "it counts more arenas than the table holds", h->arena_count);
+    if (h->header_guard % page || h->header_guard > h->next - h->header_size)
+        return bad_table(err, "the guard after the header is out of range", 0);
+    top_end = h->header_size + h->header_guard;
+    for (uint32_t i = 0; i < h->arena_count; i++) {
+        const char *why = arena_check(h, i, &top_end, page);
+        if (why) return bad_table(err, why, i);
+    }
+    return 0;
+}
+
+int ll_block_check_table(const ll_block *block, const void *head, uint64_t len, ll_error *err)
+{
+    if (!block || !block->base)
+        return ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
+    memory_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(&h, head, len < sizeof h ? len : sizeof h);
+    if (h.magic != MEMORY_MAGIC) return 0;
+    if (len < sizeof h) return bad_table(err, "it is cut short", 0);
+    return memory_table_check(&h, block, err);
+}
+
 /* The block's header, written on first use. */
 static memory_header *header_open(ll_block *block, ll_error *err)
 {
@@ -60,7 +133,7 @@ static memory_header *header_open(ll_block *block, ll_error *err)
                 ll_size_format(block->size, a, sizeof a), ll_size_format(header_size, b, sizeof b));
         return NULL;
     }
-    if (h->magic == MEMORY_MAGIC) return header_check(block, h, err) == 0 ? h : NULL;
+    if (h->magic == MEMORY_MAGIC) return memory_table_check(h, block, err) == 0 ? h : NULL;
     if (!all_zero(h, sizeof *h)) {
         ll_fail(err, EINVAL,
                 "the block at %p holds data but no arena table: it was written without arenas "
@@ -192,13 +265,40 @@ ll_arena *ll_block_arena(const ll_block *block, uint32_t index)
     return h && index < h->arena_count ? &h->arenas[index] : NULL;
 }
 
+/* The full hooks: process state keyed by the block's base, never in the
+ * block, so that no file can hand the library a function to call. The pid
+ * keeps a forked child from calling its parent's hook. */
+#define MAX_HOOKED_BLOCKS 16
+typedef struct full_hook {
+    const void *base;
+    ll_arena_full_fn *fn;
+    void *ctx;
+    int pid;
+} full_hook;
+static full_hook hooks[MAX_HOOKED_BLOCKS];
+
+static full_hook *hook_of(const void *base)
+{
+    for (int i = 0; i < MAX_HOOKED_BLOCKS; i++)
+        if (hooks[i].base == base) return &hooks[i];
+    return NULL;
+}
+
+void memory_hooks_forget(const void *block_base)
+{
+    full_hook *k = hook_of(block_base);
+    if (k) memset(k, 0, sizeof *k);
+}
+
 int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err)
 {
-    memory_header *h = header_open(block, err);
-    if (!h) return -1;
-    h->on_full = fn;
-    h->on_full_ctx = ctx;
-    h->on_full_pid = (int32_t)getpid();
+    if (!header_open(block, err)) return -1;
+    full_hook *k = hook_of(block->base);
+    if (!k && fn) k = hook_of(NULL);
+    if (!k && fn)
+        return ll_fail(err, ENOSPC, "cannot set a full hook on more than %d blocks at once",
+                       MAX_HOOKED_BLOCKS);
+    if (k) *k = (full_hook){fn ? block->base : NULL, fn, ctx, (int)getpid()};
     return 0;
 }
 
@@ -229,9 +329,9 @@ __attribute__((format(printf, 3, 4))) static void push_failed(ll_error *err, int
 
 static int call_hook(ll_arena *a, uint64_t size, uint64_t avail)
 {
-    memory_header *h = memory_header_from_arena(a);
-    if (!h->on_full || h->on_full_pid != (int32_t)getpid()) return -1;
-    return h->on_full(a, size, avail, h->on_full_ctx) ? 1 : 0;
+    const full_hook *k = hook_of(memory_header_from_arena(a));
+    if (!k || !k->fn || k->pid != (int)getpid()) return -1;
+    return k->fn(a, size, avail, k->ctx) ? 1 : 0;
 }
 
 static void note_growth(ll_arena *a)
@@ -362,9 +462,9 @@ int ll_block_attach(ll_block *block, ll_error *err)
 {
     if (!block || !block->base)
         return ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
-    memory_header *h = memory_header_of(block);
-    if (!h) return 0;
-    if (header_check(block, h, err) != 0) return -1;
+    memory_header *h = (memory_header *)block->base;
+    if (block->size < sizeof *h || h->magic != MEMORY_MAGIC) return 0;
+    if (memory_table_check(h, block, err) != 0) return -1;
     /* Drop guards of whatever layout was there, then arm this table's. */
     if (mprotect(block->base, block->size, PROT_READ | PROT_WRITE) != 0)
         return ll_fail(err, errno, "cannot unprotect the block: %s", strerror(errno));

@@ -212,6 +212,7 @@ void ll_block_release(ll_block *block)
     if (!block->base) return;
     if (block->snap_end) block->snap_end(block);
     memory_guards_forget(block->base);
+    memory_hooks_forget(block->base);
     munmap(block->base, block->size);
     if (block->fd >= 0) close(block->fd);
     memset(block, 0, sizeof *block);

@@ -14,8 +14,10 @@
 #define MEMORY_VERSION 1
 
 /* The block header: everything the arenas need, inside the block, so that
- * it travels with snapshots and saved files. Never holds a pointer outside
- * the block except the full hook, which is tagged with its process. */
+ * it travels with snapshots and saved files. It never holds a pointer the
+ * library calls (the full hook is process state, in arena.c), and a header
+ * that came from a file is checked whole (memory_table_check) before the
+ * library follows anything in it. */
 typedef struct memory_header {
     uint64_t magic;
     uint32_t version;
@@ -24,15 +26,15 @@ typedef struct memory_header {
     uint64_t size;        /* the block's size then */
     uint64_t next;        /* offset of the first byte after the last partition */
     uint32_t arena_count;
-    int32_t on_full_pid; /* the process that set on_full */
-    ll_arena_full_fn *on_full;
-    void *on_full_ctx;
-    uint64_t header_guard; /* PROT_NONE bytes right after the header, 0 if none */
+    uint32_t unused_;         /* was the full hook's pid: ignored, written 0 */
+    uint64_t unused_hook_[2]; /* was the full hook and its ctx: ignored, written 0 */
+    uint64_t header_guard;    /* PROT_NONE bytes right after the header, 0 if none */
     uint64_t reserved_[7];
     ll_arena arenas[LL_BLOCK_MAX_ARENAS];
 } memory_header;
 
 _Static_assert(sizeof(ll_arena) == 128, "ll_arena is part of the saved block format");
+_Static_assert(sizeof(memory_header) == LL_BLOCK_TABLE_BYTES, "the table's size is public");
 
 /* The block's header, or NULL when the block has none yet. */
 memory_header *memory_header_of(const ll_block *block);
@@ -43,6 +45,10 @@ static inline memory_header *memory_header_from_arena(const ll_arena *arena)
     return (memory_header *)((const uint8_t *)(arena - arena->index) -
                              __builtin_offsetof(memory_header, arenas));
 }
+
+/* Checks a header read from bytes that are about to become the block's (a
+ * file's, a snapshot's): every count, range and guard inside the block. */
+int memory_table_check(const memory_header *h, const ll_block *block, ll_error *err);
 
 /* The highest user address + 1 of this process's address space (2^47 on
  * x86_64 with 4-level paging, 2^39 or 2^48 on aarch64). */
@@ -57,5 +63,8 @@ void memory_prefault(uint8_t *at, uint64_t size);
 int memory_guard_arm(memory_header *header, uint8_t *at, uint64_t size, const ll_arena *after,
                      ll_error *err);
 void memory_guards_forget(const void *block_base);
+
+/* arena.c: drops the block's full hook on release. */
+void memory_hooks_forget(const void *block_base);
 
 #endif

@@ -53,20 +53,27 @@ static int check_header(const Elf64_Ehdr *eh, const char *path, ll_error *err)
     return 0;
 }
 
+/* Every program header, read 64 at a time: a PT_LOAD past the first 64
+ * must lie inside the file too. */
 static int check_segments(int fd, const Elf64_Ehdr *eh, uint64_t size, const char *path,
                           ll_error *err)
 {
     Elf64_Phdr ph[64];
-    size_t n = eh->e_phnum < LL_ARRAY_COUNT(ph) ? eh->e_phnum : LL_ARRAY_COUNT(ph);
-    ssize_t want = (ssize_t)(n * sizeof ph[0]);
-    if (pread(fd, ph, (size_t)want, (off_t)eh->e_phoff) != want)
-        return truncated(err, path, "program headers", eh->e_phoff + (uint64_t)want, size);
     int dynamic = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ph[i].p_type == PT_DYNAMIC) dynamic = 1;
-        if (ph[i].p_type != PT_LOAD) continue;
-        uint64_t end = ph[i].p_offset + ph[i].p_filesz;
-        if (end < ph[i].p_offset || end > size) return truncated(err, path, "segments", end, size);
+    for (size_t first = 0; first < eh->e_phnum; first += LL_ARRAY_COUNT(ph)) {
+        size_t n =
+            eh->e_phnum - first < LL_ARRAY_COUNT(ph) ? eh->e_phnum - first : LL_ARRAY_COUNT(ph);
+        ssize_t want = (ssize_t)(n * sizeof ph[0]);
+        uint64_t at = eh->e_phoff + first * sizeof ph[0];
+        if (pread(fd, ph, (size_t)want, (off_t)at) != want)
+            return truncated(err, path, "program headers", at + (uint64_t)want, size);
+        for (size_t i = 0; i < n; i++) {
+            if (ph[i].p_type == PT_DYNAMIC) dynamic = 1;
+            if (ph[i].p_type != PT_LOAD) continue;
+            uint64_t end = ph[i].p_offset + ph[i].p_filesz;
+            if (end < ph[i].p_offset || end > size)
+                return truncated(err, path, "segments", end, size);
+        }
     }
     if (!dynamic)
         return ll_fail(err, ENOEXEC, "'%s' has no dynamic section (build it with cc -shared)",
@@ -89,9 +96,12 @@ int module_elf_check(int fd, const char *path, ll_error *err)
         return truncated(err, path, "ELF header", sizeof eh, size);
     }
     if (check_header(&eh, path, err) != 0) return -1;
+    /* The counts are 16-bit: only the offsets can make an end wrap. */
     uint64_t ph_end = eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
-    if (ph_end > size) return truncated(err, path, "program headers", ph_end, size);
+    if (ph_end < eh.e_phoff || ph_end > size)
+        return truncated(err, path, "program headers", ph_end, size);
     uint64_t sh_end = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
-    if (eh.e_shnum && sh_end > size) return truncated(err, path, "section headers", sh_end, size);
+    if (eh.e_shnum && (sh_end < eh.e_shoff || sh_end > size))
+        return truncated(err, path, "section headers", sh_end, size);
     return check_segments(fd, &eh, size, path, err);
 }

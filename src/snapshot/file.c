@@ -4,7 +4,6 @@
 #include "snapshot/snapshot.h"
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,33 +115,15 @@ static int save_finish(save_ctx *c, ll_block *block, uint64_t layout_version)
         write_all(c->fd, &h, sizeof h, 0) != 0)
         return ll_fail(c->err, errno ? errno : EIO, "writing the snapshot index: %s",
                        strerror(errno ? errno : EIO));
-    if (fsync(c->fd) != 0)
-        return ll_fail(c->err, errno, "fsync of the snapshot file: %s", strerror(errno));
     return 0;
-}
-
-/* The directory of path, fsynced after the rename so the rename lasts. */
-static void sync_dir(const char *path)
-{
-    char copy[PATH_MAX];
-    snprintf(copy, sizeof copy, "%s", path);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    fsync(fd);
-    close(fd);
 }
 
 int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_snap_save_params *p)
 {
     if (!snap_state_get(block, err)) return -1;
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
-        return ll_fail(err, ENAMETOOLONG, "snapshot path of %zu bytes is too long (at most %d)",
-                       strlen(path), PATH_MAX - 16);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ll_fail(err, errno, "cannot create '%s': %s (is the directory writable?)", tmp,
-                       strerror(errno));
+    int fd = ll_file_begin(path, tmp, sizeof tmp, err);
+    if (fd < 0) return -1;
     save_ctx c = {.fd = fd, .data_offset = block->page_size, .err = err};
     c.hash = XXH3_createState();
     int rc = c.hash ? 0 : ll_fail(err, ENOMEM, "out of memory");
@@ -151,13 +132,10 @@ int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_sna
         rc = ll_fail(err, errno, "sizing '%s': %s", tmp, strerror(errno));
     if (rc == 0) rc = snap_each_page(block, p->snap, save_page, &c, err);
     if (rc == 0) rc = save_finish(&c, block, p->layout_version);
-    close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = ll_fail(err, errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
+    if (rc == 0)
+        rc = ll_file_commit(fd, tmp, path, err);
     else
-        sync_dir(path);
+        ll_file_abort(fd, tmp);
     if (c.hash) XXH3_freeState(c.hash);
     free(c.extents);
     return rc;
@@ -207,6 +185,29 @@ static int check_fits(const snap_header *h, const ll_block *block, const char *p
     return 0;
 }
 
+/* The sizes and offsets, with no arithmetic that can wrap: a real page
+ * size, the index inside the file, at most one extent per page. */
+static int check_sizes(const snap_file *f, const char *path, ll_error *err)
+{
+    const snap_header *h = &f->h;
+    uint64_t index_end, index_bytes;
+    if (!ll_is_pow2(h->page_size) || h->page_size < SNAP_PAGE_MIN || h->page_size > SNAP_PAGE_MAX ||
+        h->data_offset % h->page_size || h->data_offset < sizeof *h || h->size % h->page_size ||
+        !h->size || __builtin_add_overflow(h->data_offset, h->size, &index_end) ||
+        h->index_offset != index_end || h->extent_count > h->size / h->page_size ||
+        h->data_bytes > h->size)
+        return ll_fail(err, EINVAL, "'%s' is corrupted: inconsistent sizes in its header", path);
+    /* extent_count <= size / page_size <= 2^52: the product fits. */
+    index_bytes = h->extent_count * sizeof(snap_extent);
+    if (__builtin_add_overflow(index_end, index_bytes, &index_end) || f->file_size < index_end)
+        return ll_fail(err, EINVAL,
+                       "'%s' is truncated: %llu bytes, the header says %llu (was the save "
+                       "interrupted?)",
+                       path, (unsigned long long)f->file_size,
+                       (unsigned long long)(index_end < h->index_offset ? UINT64_MAX : index_end));
+    return 0;
+}
+
 /* The header, in the order that gives the most useful refusal first; the
  * block checks only when loading (block not NULL). */
 static int check_header(const snap_file *f, const char *path, const ll_block *block,
@@ -228,16 +229,7 @@ static int check_header(const snap_file *f, const char *path, const ll_block *bl
                        path, snap_arch_name(h->arch), h->pointer_bits, snap_arch_name(SNAP_ARCH),
                        (unsigned)(sizeof(void *) * 8));
     if (block && check_fits(h, block, path, layout_version, err) != 0) return -1;
-    if (!ll_is_pow2(h->page_size) || h->data_offset % h->page_size || h->size % h->page_size ||
-        h->index_offset != h->data_offset + h->size || h->extent_count > h->size / h->page_size)
-        return ll_fail(err, EINVAL, "'%s' is corrupted: inconsistent sizes in its header", path);
-    uint64_t need = h->index_offset + h->extent_count * sizeof(snap_extent);
-    if (f->file_size < need)
-        return ll_fail(err, EINVAL,
-                       "'%s' is truncated: %llu bytes, the header says %llu (was the save "
-                       "interrupted?)",
-                       path, (unsigned long long)f->file_size, (unsigned long long)need);
-    return 0;
+    return check_sizes(f, path, err);
 }
 
 static int check_index(const snap_file *f, const char *path, ll_error *err)
@@ -254,7 +246,7 @@ static int check_index(const snap_file *f, const char *path, ll_error *err)
             return ll_fail(err, EINVAL, "'%s' is corrupted: page index entry %llu is out of order",
                            path, (unsigned long long)i);
         next = e->off + e->len;
-        total += e->len;
+        total += e->len; /* extents are disjoint inside size: no wrap */
     }
     if (total != h->data_bytes)
         return ll_fail(err, EINVAL, "'%s' is corrupted: the page index does not add up", path);
@@ -364,6 +356,21 @@ int ll_snap_verify(const char *path, ll_error *err)
 
 /* ---- load ------------------------------------------------------------ */
 
+/* The arena table the file would bring, checked from the file's bytes
+ * before anything is mapped: a refused load leaves the block as it was. */
+static int check_table(const snap_file *f, const ll_block *block, const char *path, ll_error *err)
+{
+    uint8_t head[LL_BLOCK_TABLE_BYTES];
+    uint64_t len = f->h.size < sizeof head ? f->h.size : sizeof head;
+    ssize_t got = pread(f->fd, head, len, (off_t)f->h.data_offset);
+    if (got != (ssize_t)len)
+        return ll_fail(err, EIO, "'%s' is truncated: reading its arena table failed", path);
+    ll_error why;
+    if (ll_block_check_table(block, head, len, &why) != 0)
+        return ll_fail(err, EINVAL, "cannot load '%s': %s", path, why.msg);
+    return 0;
+}
+
 int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_snap_load_params *p)
 {
     snap_state *st = snap_state_get(block, err);
@@ -375,6 +382,7 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
     snap_file f;
     int rc = file_open(&f, path, block, p->layout_version, err);
     if (rc == 0 && p->verify) rc = file_verify(&f, path, err);
+    if (rc == 0) rc = check_table(&f, block, path, err);
     if (rc == 0) {
         void *at = mmap(block->base, block->size, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, f.fd, (off_t)f.h.data_offset);

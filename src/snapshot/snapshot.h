@@ -104,6 +104,8 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
 #define SNAP_MAGIC          "LLSNAP\r\n"
 #define SNAP_FORMAT_VERSION 1u
 #define SNAP_EXTENT_MAX     (1ull << 20) /* bytes one checksum covers at most */
+#define SNAP_PAGE_MIN       4096ull      /* the page sizes Linux uses */
+#define SNAP_PAGE_MAX       (64ull << 10)
 
 /* Little-endian, at offset 0 of the file. The data region mirrors the
  * block (block offset o at data_offset + o) so a load maps it directly;
