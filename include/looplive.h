@@ -61,9 +61,11 @@ extern "C" {
 
 /* An error: a numeric class (an errno value where one applies, else EINVAL)
  * and a one-line message. */
+#define LL_ERROR_MSG 1024 /* bytes of an error message, with its NUL */
+
 typedef struct ll_error {
     int code;
-    char msg[1024];
+    char msg[LL_ERROR_MSG];
 } ll_error;
 
 /* Parses a byte count: decimal or 0x hex, with an optional K, M, G, T, P
@@ -934,14 +936,77 @@ void ll_module_close(ll_module *module);
  * own fixed-size input struct (which is what gets recorded). */
 typedef struct ll_platform_input {
     uint8_t keys[256];    /* 1 while held: ASCII for printable keys, LL_KEY_* */
-    uint8_t pressed[256]; /* 1 on the frame the key went down */
+    uint8_t pressed[256]; /* 1 on the frame of a press (every key event is
+                             one: presses are never merged, see ll_host_press) */
     int32_t mouse_x, mouse_y;
     uint32_t mouse_buttons; /* bit 0 left, 1 right, 2 middle */
     int16_t axes[6];        /* game controller: left x/y, right x/y, triggers */
     uint32_t buttons;       /* game controller buttons, SDL order */
 } ll_platform_input;
 
-enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
+/* Key codes: a printable key is its ASCII code; enter is '\n', tab '\t',
+ * backspace '\b'; the others are these. */
+enum {
+    LL_KEY_UP = 128,
+    LL_KEY_DOWN,
+    LL_KEY_LEFT,
+    LL_KEY_RIGHT,
+    LL_KEY_ESCAPE,
+    LL_KEY_HOME,
+    LL_KEY_END,
+    LL_KEY_PAGE_UP,
+    LL_KEY_PAGE_DOWN,
+    LL_KEY_INSERT,
+    LL_KEY_DELETE,
+    LL_KEY_F1,
+    LL_KEY_F12 = LL_KEY_F1 + 11,
+};
+
+/* With a key code in a key event: Alt was held. Alt+KEY is how a host's
+ * own keys are typed (ll_host_keys_help), so that they never take a key
+ * from the application; an application sees only keys without it. */
+#define LL_KEY_ALT 0x100
+
+/* Key names, the one vocabulary of `looplive run --keys`, `looplive replay
+ * --script` and the docs: a printable character names itself; space, enter,
+ * tab, backspace, escape (or esc), left, right, up, down, home, end, pageup,
+ * pagedown, insert, delete, f1 .. f12, and comma, colon, hash for the
+ * characters the syntaxes use; "alt+" before a name adds LL_KEY_ALT.
+ * ll_key_parse reads the len bytes at name and returns the key code, or -1
+ * for no such name. ll_key_name writes the name of a code into buf. */
+int ll_key_parse(const char *name, size_t len);
+const char *ll_key_name(int key, char *buf, size_t cap);
+
+/* Scripted input: keys pressed at a frame and held down for hold frames
+ * (pressed on the first). `run --keys 20:right:30` and the script line
+ * `30 right` at frame 20 are the same event, and give the same frames. */
+typedef struct ll_key_event {
+    uint64_t frame; /* frame the key goes down */
+    uint64_t hold;  /* frames it stays down, from 1 */
+    int key;        /* key code, maybe with LL_KEY_ALT */
+} ll_key_event;
+
+typedef struct ll_keys {
+    ll_key_event *events; /* in frame order */
+    size_t count, cap;
+} ll_keys;
+
+/* Appends the events of a --keys text, "FRAME:KEY[:FRAMES],...", e.g.
+ * "10:alt+l,20:right:30,70:alt+l". Frames must not go down. */
+int ll_keys_parse(ll_keys *keys, const char *text, ll_error *err);
+
+/* Appends the events of one script line, "COUNT [KEY...]" ('#' starts a
+ * comment; a blank line adds nothing): the keys go down at *frame and stay
+ * down COUNT frames; *frame moves on by COUNT. Host keys are refused. */
+int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_error *err);
+
+/* The application's input at frame: keys[] for the keys down, pressed[] for
+ * those going down at this frame. Events with LL_KEY_ALT are the host's and
+ * are left out. Other fields of in are kept. */
+void ll_keys_input(const ll_keys *keys, uint64_t frame, ll_platform_input *in);
+
+/* Frees the events (keys is then empty and reusable). */
+void ll_keys_free(ll_keys *keys);
 
 /* Where an application draws. Text platforms (terminal) give a grid of
  * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
@@ -1189,9 +1254,8 @@ int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *e
  * "sdl" (a window with a software framebuffer; SDL2 is loaded with dlopen,
  * so liblooplive does not link against it); headless runs draw into the
  * same canvas with no I/O (for tests and CI). The loop controls (record,
- * loop, rewind, pause, step, speed, slots) are bound to keys, listed by
- * ll_host_keys_help(); the keys the host takes are not passed on to the
- * application.
+ * loop, rewind, pause, step, speed, slots) are bound to Alt+key, listed by
+ * ll_host_keys_help(), so that every key without Alt is the application's.
  *
  *     ll_error err;
  *     ll_host *host = ll_host_open("build/examples/bounce.so", &err,
@@ -1215,14 +1279,15 @@ typedef struct ll_host_params {
     uint64_t frames;       /* stop after this many frames; 0: run until quit */
     const char *watch_dir; /* rebuild when a file under this directory changes, */
     const char *build_cmd; /* by running this command with /bin/sh -c */
-    const char *keys;      /* scripted keys, "FRAME:KEYS,...", e.g. "10:l,70:l" */
+    const char *keys;      /* scripted keys (ll_keys_parse), "10:alt+l,20:right:30" */
     struct {
         uint64_t frame;   /* after this frame, write what is on screen ... */
         const char *path; /* ... to this file: PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
+    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec;
+                             refused at open unless a writable directory */
     int unprotected;      /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;       /* 1: do not draw the status line */
+    int no_overlay;       /* 1: no status lines; the canvas gets their rows */
     int reinit;           /* 1: a build of another layout_version without a
                              migrate starts the state over instead of being
                              refused (the re-init key does it by hand) */
@@ -1260,31 +1325,40 @@ int ll_host_frame(ll_host *host);
  * rolled-back crashes) do not stop it: they show in the overlay. */
 int ll_host_run(ll_host *host, ll_error *err);
 
-/* Presses a host or application key for the next frame, as if typed. */
+/* Presses a key for the next frame, as if typed: LL_KEY_ALT | key for
+ * the host's keys. Every press counts: presses of one key in the same frame
+ * are given to the frames after it, one each. */
 void ll_host_press(ll_host *host, int key);
+
+/* The platform input the application was given in the last frame (the
+ * host's keys taken out, --keys and presses put in). */
+const ll_platform_input *ll_host_input(const ll_host *host);
 
 /* What the overlay shows, for tests and reports. */
 typedef struct ll_host_status {
-    uint64_t frame;         /* frames run by the host */
-    uint64_t app_frame;     /* the application's frame number (goes back with
-                               a loop pass or a rewind) */
-    double fps;             /* measured over the last second */
-    int recording, looping; /* the slot's state */
-    int paused;             /* space */
-    int slot;               /* the current slot, 1..9 */
-    uint64_t loop_pos;      /* frames of the slot played in this pass */
-    uint64_t loop_len;      /* frames recorded in the slot */
-    double speed;           /* simulated frames per host frame */
-    uint64_t reloads;       /* new builds loaded and kept (one that faulted
-                               and was rolled back does not count) */
-    uint64_t crashes;       /* faults in application code, rolled back */
-    uint64_t builds;        /* --build runs finished */
-    uint64_t host_ns;       /* time in frames outside the calls below */
-    uint64_t app_ns;        /* time in the loop layer's frame and the
-                               application's render and audio */
-    char error[256];        /* the last error, "" when none (the overlay shows
-                               a build error until a build succeeds, any
-                               other for five seconds) */
+    uint64_t frame;             /* frames run by the host */
+    uint64_t app_frame;         /* the application's frame number (goes back with
+                                   a loop pass or a rewind) */
+    double fps;                 /* measured over the last second */
+    int recording, looping;     /* the slot's state */
+    int paused;                 /* alt+space */
+    int slot;                   /* the selected slot, 1..9 */
+    uint64_t loop_pos;          /* frames of the slot played in this pass */
+    uint64_t loop_len;          /* frames recorded in the slot */
+    double speed;               /* simulated frames per host frame */
+    uint64_t reloads;           /* new builds loaded and kept (one that faulted
+                                   and was rolled back does not count) */
+    uint64_t crashes;           /* faults in application code, rolled back */
+    uint64_t builds;            /* --build runs finished */
+    uint64_t host_ns;           /* time in frames outside the calls below */
+    uint64_t app_ns;            /* time in the loop layer's frame and the
+                                   application's render and audio */
+    char error[LL_ERROR_MSG];   /* the last error, whole; "" when none (the
+                                   overlay shows a build error until a build
+                                   succeeds, any other for five seconds) */
+    char message[LL_ERROR_MSG]; /* the last confirmation ("saved slot 1 to
+                                   DIR/slot1.llrec (90 frames)"), "" when none;
+                                   the overlay shows it for five seconds */
 } ll_host_status;
 void ll_host_get_status(const ll_host *host, ll_host_status *out);
 
@@ -1298,7 +1372,7 @@ char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
  * after the last frame's render. */
 const ll_canvas *ll_host_canvas(const ll_host *host);
 
-/* The key bindings, one per line, as `?` and `looplive run --help` show. */
+/* The key bindings, one per line, as alt+? and `looplive run --help` show. */
 const char *ll_host_keys_help(void);
 
 /* Restores the platform (terminal modes), releases the block and unloads

@@ -34,7 +34,7 @@ RUN_CMD = @if [ -t 0 ] && [ -t 1 ]; then \
 	    --build '$(MAKE) --no-print-directory $(RUN_SO)'; \
 	else \
 	  echo "looplive: no terminal: a 240-frame headless run of bounce instead (run 'make run' in a terminal to play)"; \
-	  $(CLI) run $(RUN_SO) --headless --frames 240 --keys 20:l,80:l; \
+	  $(CLI) run $(RUN_SO) --headless --frames 240 --keys 20:alt+l,80:alt+l; \
 	fi
 
 # An application whose entities keep behaviour function pointers in the

@@ -16,7 +16,7 @@ fails=0
 . tests/lib/expect.sh
 
 # Record 20 frames, loop them, save slot 1.
-expect 0 "LOOP 1" $LL run ${B}_v1.so --headless --slots "$T" --frames 40 --keys 5:l,25:l,30:s
+expect 0 "LOOP 1" $LL run ${B}_v1.so --headless --slots "$T" --frames 40 --keys 5:alt+l,25:alt+l,30:alt+s
 [ -s "$T/slot1.llrec" ] || { echo "FAIL: no slot file"; fails=$((fails + 1)); }
 
 # Two new processes: the hashes of one are the check of the other.

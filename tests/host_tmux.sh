@@ -60,12 +60,12 @@ tmux -L "$SOCK" new-session -d -s t -x 120 -y 24 \
 wait_for ' fps \| frame [0-9]+ \| LIVE 1 ' 10 || fail "no status line"
 [ "$(paddle_width)" = 9 ] || fail "paddle is $(paddle_width) cells wide, expected 9"
 
-# Record about a second, then loop it.
-tmux -L "$SOCK" send-keys -t t l
-wait_for '\| REC 1 [0-9]+ ' 5 || fail "l did not start recording"
+# Record about a second, then loop it (the host's keys are Alt+key: M-l).
+tmux -L "$SOCK" send-keys -t t M-l
+wait_for '\| REC 1 [0-9]+ ' 5 || fail "alt+l did not start recording"
 sleep 1
-tmux -L "$SOCK" send-keys -t t l
-wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 5 || fail "l again did not start the loop"
+tmux -L "$SOCK" send-keys -t t M-l
+wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 5 || fail "alt+l again did not start the loop"
 len=$(status_line | sed -E 's/.*LOOP 1 [0-9]+\/([0-9]+) .*/\1/')
 [ "$len" -ge 30 ] || fail "loop of $len frames, expected about 60"
 
@@ -119,13 +119,13 @@ echo 'this is not C' >>"$WORK/src/bounce.c"
 wait_for 'error: build failed \(exit 1\): bounce\.c:[0-9]+:[0-9]+: error: ' 20 ||
     fail "the compiler's first error is not shown"
 wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
-# ? shows where the whole output is; the file holds the echoed command too.
-tmux -L "$SOCK" send-keys -t t '?'
-wait_for "last build's output: /proc/[0-9]+/fd/[0-9]+" 5 || fail "? does not name the build log"
+# alt+? shows where the whole output is; the file holds the echoed command too.
+tmux -L "$SOCK" send-keys -t t 'M-?'
+wait_for "last build's output: /proc/[0-9]+/fd/[0-9]+" 5 || fail "alt+? does not name the build log"
 log=$(pane | sed -n "s|.*last build's output: \(/proc/[0-9]*/fd/[0-9]*\).*|\1|p" | head -1)
 grep -q -- '-Werror' "$log" && grep -q 'bounce.c:[0-9]*:[0-9]*: error: ' "$log" ||
     fail "the build log $log does not hold the whole output"
-tmux -L "$SOCK" send-keys -t t '?'
+tmux -L "$SOCK" send-keys -t t 'M-?'
 sed -i '$d' "$WORK/src/bounce.c"
 wait_for '\| reloads 5( |$)' 20 || fail "no reload after fixing the build"
 status_line >/dev/null
@@ -133,8 +133,8 @@ pane | grep -q 'error: build failed' && fail "the build error stays after a good
 
 # Crash injection (x, debug build) while live: rolled back, named, and the
 # frames go on.
-tmux -L "$SOCK" send-keys -t t l
-wait_for '\| LIVE 1 ' 5 || fail "l did not stop the loop"
+tmux -L "$SOCK" send-keys -t t M-l
+wait_for '\| LIVE 1 ' 5 || fail "alt+l did not stop the loop"
 tmux -L "$SOCK" send-keys -t t x
 wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the crash is not named"
 f1=$(frame_of)
@@ -180,9 +180,9 @@ tmux -L "$SOCK" send-keys -t t "stty -a | tr ' ' '\n' | grep -x -- '-\?icanon'" 
 wait_for '^icanon$' 5 || fail "Ctrl-Z: terminal left without icanon while stopped"
 tmux -L "$SOCK" send-keys -t t fg Enter
 wait_for ' fps \| frame [0-9]+ ' 5 || fail "fg did not bring the picture back"
-tmux -L "$SOCK" send-keys -t t q
+tmux -L "$SOCK" send-keys -t t M-q
 for i in $(seq 50); do pane | grep -q ' fps | ' || break; sleep 0.1; done
 tmux -L "$SOCK" send-keys -t t "echo EXIT=\$?" Enter
-wait_for '^EXIT=0$' 5 || fail "q after fg did not quit"
+wait_for '^EXIT=0$' 5 || fail "alt+q after fg did not quit"
 tmux -L "$SOCK" kill-server
 echo "host_tmux: ok (record, loop, reload into the loop, behaviour pointers forward, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"

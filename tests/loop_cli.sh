@@ -62,7 +62,7 @@ expect 0 "10 frames match $T/p.hashes" \
 mkdir -p "$T/slots"
 $LL replay -q --module $BOUNCE --script examples/bounce/demo.script --output "$T/slots/slot2.llrec" \
     || { echo "FAIL: --script with the default base"; fails=$((fails + 1)); }
-expect 0 "| LOOP 2 " $LL run $BOUNCE --headless --frames 10 --slots "$T/slots" --keys 3:2
+expect 0 "| LOOP 2 " $LL run $BOUNCE --headless --frames 10 --slots "$T/slots" --keys 3:alt+2
 head -100 examples/bounce/demo.hashes >"$T/short.hashes"
 expect 1 "frame 100: $T/short.hashes ends after 100 frames" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/short.hashes"
@@ -90,7 +90,7 @@ cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes
 $LL replay -q --module $BOUNCE --recording "$T/demo.llrec" --check examples/bounce/demo.hashes >/dev/null ||
     { echo "FAIL: the regenerated recording does not replay to demo.hashes"; fails=$((fails + 1)); }
 printf '10 right\n2 bogus-key\n' >"$T/bad.script"
-expect 1 "$T/bad.script:2: expected COUNT [KEY...]" \
+expect 1 "$T/bad.script:2: 'bogus-key' is not a key name (try: one character, or space, enter," \
     $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
 printf '3\n' >"$T/three.script"
 expect 1 "cannot save: cannot create '/nonexistent/dir/x.llrec.tmp." \

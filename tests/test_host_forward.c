@@ -14,6 +14,8 @@
 
 #include "looplive.h"
 
+#define ALT(c) (LL_KEY_ALT | (c)) /* the host's keys */
+
 static char dir[64], lib[128];
 
 static const char *built(const char *variant)
@@ -87,9 +89,9 @@ static ll_host *open_looping(int reinit)
     ll_host *h = ll_host_open(lib, &err, .headless = 1, .reinit = reinit);
     cr_assert(h, "%s", err.msg);
     run_frames(h, 2);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 10);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 1);
     cr_assert(status(h).looping);
     cr_assert(strstr(line0(h), "values=101,102,101,102"), "%s", line0(h));
@@ -126,11 +128,11 @@ Test(host_forward, a_loop_with_behaviour_pointers_wraps_after_a_reload_and_a_rol
 Test(host_forward, rewind_after_a_reload)
 {
     ll_host *h = open_looping(0);
-    ll_host_press(h, 'l'); /* stop: live */
+    ll_host_press(h, ALT('l')); /* stop: live */
     run_frames(h, 30);
     install("v2");
     until_reloads(h, 1);
-    ll_host_press(h, 'b');
+    ll_host_press(h, ALT('b'));
     run_frames(h, 5);
     cr_assert_eq(status(h).crashes, 0, "%s", status(h).error);
     cr_assert(strstr(line0(h), "values=201,202,201,202"), "%s", line0(h));
@@ -149,7 +151,7 @@ Test(host_forward, a_layout_change_is_refused_then_the_re_init_key_starts_over)
     uint64_t frame = status(h).app_frame;
     run_frames(h, 3);
     cr_assert_eq(status(h).app_frame, frame, "the new build does not run on the old state");
-    ll_host_press(h, 'i');
+    ll_host_press(h, ALT('i'));
     run_frames(h, 3);
     cr_assert_eq(status(h).crashes, 0, "%s", status(h).error);
     cr_assert(strstr(line0(h), "v5 values=501,502,501,502"), "%s", line0(h));
