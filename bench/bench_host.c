@@ -70,7 +70,7 @@ static double host_frame_us(const char *lib)
         fprintf(stderr, "bench host: %s\n", err.msg);
         return -1;
     }
-    ll_host_press(h, 'l');
+    ll_host_press(h, LL_KEY_ALT | 'l');
     ll_host_frame(h);
     ll_host_status s0, s;
     ll_host_get_status(h, &s0);

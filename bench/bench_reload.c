@@ -146,8 +146,8 @@ static int bench_protect(const char *lib)
     return rc;
 }
 
-/* The same with a 64 MiB block fully written: the pointer scan reads every
- * resident page of the block before the old image goes. */
+/* The same with a 64 MiB block fully written: no load reads the block
+ * (old builds forward instead of being scanned for), so it costs the same. */
 static int bench_with_block(const char *built, const char *dir, const char *lib)
 {
     ll_block b;
@@ -168,6 +168,63 @@ static int bench_with_block(const char *built, const char *dir, const char *lib)
     }
     ll_snap_end(&b);
     ll_block_release(&b);
+    return rc;
+}
+
+/* Writes a library of FORWARD_FUNCS functions (and value()) and builds it
+ * with the entry padding `looplive run --build` uses. */
+enum { FORWARD_FUNCS = 1000, FORWARD_EARLIER = 100, FORWARD_RUNS = 5 };
+
+static int build_many(const char *dir, char *lib, size_t cap)
+{
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%s/many.c", dir);
+    snprintf(lib, cap, "%s/libmany.so", dir);
+    FILE *f = fopen(src, "w");
+    if (!f) return -1;
+    for (int i = 0; i < FORWARD_FUNCS; i++)
+        fprintf(f, "int f%d(int x) { return x * %d + %d; }\n", i, i + 3, i);
+    fprintf(f, "int value(void) { return f7(1); }\n");
+    fclose(f);
+    const char *cc = getenv("CC") ? getenv("CC") : "cc";
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "%s -shared -fPIC -O1 -fpatchable-function-entry=14 -o %s %s", cc,
+             lib, src);
+    int rc = system(cmd);
+    unlink(src);
+    return rc == 0 ? 0 : -1;
+}
+
+/* One load with FORWARD_EARLIER builds of FORWARD_FUNCS functions before
+ * it: what patching every earlier entry costs (ll_module_info.forward_ns). */
+static int bench_forward(const char *dir)
+{
+    char lib[PATH_MAX + 16];
+    if (build_many(dir, lib, sizeof lib) != 0) {
+        fprintf(stderr, "looplive-bench: cannot build the 1,000-function library\n");
+        return -1;
+    }
+    static const char *names[] = {"value"};
+    ll_error err;
+    ll_module *m = ll_module_open(lib, &err, .symbols = names, .symbol_count = 1);
+    double us[FORWARD_RUNS];
+    int rc = m ? 0 : -1;
+    for (int i = 1; rc == 0 && i < FORWARD_EARLIER; i++) rc = ll_module_reload(m, &err);
+    ll_module_info info;
+    for (int r = 0; rc == 0 && r < FORWARD_RUNS; r++) {
+        rc = ll_module_reload(m, &err);
+        ll_module_query(m, &info);
+        us[r] = (double)info.forward_ns / 1000;
+        if (rc == 0 && info.forwarded < (uint64_t)FORWARD_FUNCS * FORWARD_EARLIER)
+            rc = -1, snprintf(err.msg, sizeof err.msg, "only %llu functions forwarded",
+                              (unsigned long long)info.forwarded);
+    }
+    if (rc == 0)
+        bench_print("forward_patch_us", bench_median(us, FORWARD_RUNS), "us");
+    else
+        fprintf(stderr, "looplive-bench: %s\n", err.msg);
+    ll_module_close(m);
+    unlink(lib);
     return rc;
 }
 
@@ -200,6 +257,7 @@ int bench_reload(void)
         ll_module_close(m);
         rc |= bench_with_block(built, dir, lib) != 0;
         rc |= bench_protect(lib) != 0;
+        rc |= bench_forward(dir) != 0;
     }
     unlink(lib);
     rmdir(dir);

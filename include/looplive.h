@@ -61,9 +61,11 @@ extern "C" {
 
 /* An error: a numeric class (an errno value where one applies, else EINVAL)
  * and a one-line message. */
+#define LL_ERROR_MSG 1024 /* bytes of an error message, with its NUL */
+
 typedef struct ll_error {
     int code;
-    char msg[1024];
+    char msg[LL_ERROR_MSG];
 } ll_error;
 
 /* Parses a byte count: decimal or 0x hex, with an optional K, M, G, T, P
@@ -597,6 +599,9 @@ void ll_snap_end(ll_block *block);
 typedef struct ll_snap_save_params {
     ll_snap *snap;           /* what to save; NULL: the block as it is now */
     uint64_t layout_version; /* the caller's (e.g. a hash of its state structs) */
+    const void *extra;       /* an opaque section saved with the state (e.g. */
+    uint64_t extra_size;     /* the module's code map), extra_size bytes, */
+    uint32_t extra_tag;      /* found again on load by this tag */
 } ll_snap_save_params;
 
 /* Saves to path atomically (a temporary file beside it, fsync, rename): a
@@ -608,9 +613,20 @@ int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_sna
 #define ll_snap_save(block, path, err, ...)                                                        \
     ll_snap_save_((block), (path), (err), &(ll_snap_save_params){__VA_ARGS__})
 
+/* Called by ll_snap_load with the saved state mapped at state (not yet at
+ * the block's address), the file's extra section and the block offsets
+ * that hold data; may rewrite words of state. Returns 0, or -1 with err
+ * filled to refuse the load (the block is then left as it was). */
+typedef int ll_snap_extra_fn(void *ctx, uint8_t *state, uint64_t state_size, const void *extra,
+                             uint64_t extra_size, const ll_range *data, size_t count,
+                             ll_error *err);
+
 typedef struct ll_snap_load_params {
-    uint64_t layout_version; /* must equal the saved one */
-    int verify;              /* 1: check every data checksum first (O(data)) */
+    uint64_t layout_version;    /* must equal the saved one */
+    int verify;                 /* 1: check every data checksum first (O(data)) */
+    uint32_t extra_tag;         /* when the file has an extra section of this tag, */
+    ll_snap_extra_fn *extra_fn; /* call this on it before the state replaces the */
+    void *extra_ctx;            /* block (e.g. ll_module_snap_extra, the module) */
 } ll_snap_load_params;
 
 /* Maps a saved file over the block (MAP_PRIVATE at the same base): pages
@@ -633,8 +649,8 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
 #define ll_snap_load(block, path, err, ...)                                                        \
     ll_snap_load_((block), (path), (err), &(ll_snap_load_params){__VA_ARGS__})
 
-/* Checks a saved file: header, index, every extent's checksum, and that
- * nothing but zeros lies outside the extents. O(data). */
+/* Checks a saved file: header, index, every extent's checksum, the extra
+ * section's, and that nothing but zeros lies outside the extents. O(data). */
 int ll_snap_verify(const char *path, ll_error *err);
 
 /* Saves the newest snapshot (what restoring it would bring back, not the
@@ -670,25 +686,50 @@ int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout
  * into place or has stopped changing, and its ELF headers lie inside the
  * file. A build that fails to load leaves the old code running.
  *
+ * Old builds stay mapped and forward. A build that ran is never unloaded
+ * before ll_module_close. On each load, every function of every earlier
+ * build, exported or static (.dynsym and .symtab), whose name the new build
+ * defines exactly once gets a jump to the new function written over its
+ * entry (jmp rel32 within 2 GiB, else jmp [rip] and the 8-byte address);
+ * after a rollback every build, the one that crashed included, forwards to
+ * the good one and the good one's entries get their own bytes back. So a
+ * function pointer kept anywhere (the block, a snapshot, a rewind entry, a
+ * slot, the host's structures, the stack) calls the code in use, and string
+ * literals and static data of old builds stay readable. Never matched:
+ * compiler clones (any name with a '.': foo.isra.0, foo.part.1, foo.cold),
+ * names defined twice, the C runtime's own functions. A function too small
+ * to hold a jump or missing from the new build keeps running its old code
+ * and is listed in ll_module_info.unforwarded. Build the library with
+ * -fpatchable-function-entry=14 (gcc 8+ and clang 10+; `looplive run
+ * --build` and the examples do) so that every function has room for the
+ * longest jump; without it a function of fewer than 5 bytes (`return 0;`
+ * at -O2) cannot forward. Patching needs the old code made writable for a
+ * moment (mprotect): where a policy forbids that (SELinux execmod, PaX-like
+ * W^X), the load is refused with an error naming it. Only x86_64 patches
+ * today; elsewhere old builds stay mapped without forwarding.
+ *
  * Threads: poll, reload, protect and close from the thread that calls into
- * the module, between calls (an image is unloaded under its callers
- * otherwise). Fault handlers are process-wide, installed by the one fault
- * dispatcher while a protected module, a guarded block or the terminal
- * platform needs them; guards are per thread. Protection starts one helper
- * thread per process (it checks that the C library still works after a
- * fault inside it). After fork() the child has no
- * watcher: it sees no new builds. */
+ * the module, between calls (code is patched under its callers otherwise).
+ * Fault handlers are process-wide, installed by the one fault dispatcher
+ * while a protected module, a guarded block or the terminal platform needs
+ * them; guards are per thread. Protection starts one helper thread per
+ * process (it checks that the C library still works after a fault inside
+ * it). After fork() the child has no watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
+
+/* The compiler flags that give every function of an application library
+ * room for the forwarding jump (gcc 8+, clang 10+). `looplive run --build`
+ * passes them to its command in $LOOPLIVE_CFLAGS. */
+#define LL_PATCHABLE_CFLAGS "-fpatchable-function-entry=14"
 
 typedef struct ll_module_params {
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
-    ll_block *block;           /* restored after a crash in module code, and
-                                  scanned for pointers into the old code */
+    ll_block *block;           /* restored after a crash in module code */
     int unprotected;           /* 1: let faults through (for a debugger) */
-    int allow_stale;           /* 1: load a new build even when the block holds
-                                  pointers into the old one that cannot be
-                                  re-pointed (the old image then stays mapped) */
+    int allow_stale;           /* no effect (kept for source compatibility):
+                                  old builds stay mapped and forward, so no
+                                  pointer into them is refused */
     int watch_stat;            /* 1: poll stat() instead of using inotify */
     int no_watch;              /* 1: no watcher thread; new builds load only
                                   through ll_module_reload */
@@ -709,9 +750,9 @@ void *ll_module_symbol(const ll_module *module, size_t index);
 
 /* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
  * build failed to load (err says why) and the old code keeps running. Reads
- * one flag when nothing changed. A build refused because the block points
- * into the old code where no re-pointing is possible (err lists the offsets)
- * stays refused: change the state, then call ll_module_reload. */
+ * one flag when nothing changed. A build whose forwarding the system
+ * refuses (code that may not be made writable) stays refused: call
+ * ll_module_reload once the policy allows it. */
 int ll_module_poll(ll_module *module, ll_error *err);
 
 /* Loads the library now, whether or not the watcher saw a change. Returns 0,
@@ -751,9 +792,20 @@ int ll_module_protect_(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_e
 #define ll_module_protect(module, fn, ctx, err, ...)                                               \
     ll_module_protect_((module), (fn), (ctx), (err), &(ll_protect_params){__VA_ARGS__})
 
-/* A word in the block that points into an old build and could not be
- * re-pointed (a string literal, the old build's static data, a function the
- * new build lacks). */
+/* A function of an earlier build that does not forward to the build in
+ * use: its old code keeps running when called through an old pointer. */
+enum { LL_FORWARD_MISSING = 1, LL_FORWARD_TOO_SMALL = 2 };
+typedef struct ll_module_unforwarded {
+    uint64_t version; /* the earlier build it belongs to */
+    uint64_t size;    /* its size in bytes */
+    int reason;       /* LL_FORWARD_MISSING: the build in use lacks the name;
+                         LL_FORWARD_TOO_SMALL: fewer bytes than the jump */
+    char name[64];
+} ll_module_unforwarded;
+
+/* A word of a loaded state that points into code of a saved code map and
+ * could not be re-pointed to the build in use (a string literal of that
+ * build, its static data, a function the build in use lacks). */
 typedef struct ll_module_stale {
     uint64_t offset; /* from the block's base */
     uint64_t value;  /* the pointer */
@@ -776,13 +828,18 @@ typedef struct ll_module_fault {
 } ll_module_fault;
 
 typedef struct ll_module_info {
-    uint64_t version;   /* build in use: 1 is the first one loaded */
-    uint64_t loads;     /* builds loaded, including the first */
-    uint64_t failures;  /* builds that failed to load */
-    uint64_t faults;    /* faults caught */
-    uint64_t rollbacks; /* returns to an earlier version after a fault */
-    uint64_t repointed; /* function pointers re-pointed by the last load */
-    size_t stale_count; /* pointers the last load could not re-point */
+    uint64_t version;         /* build in use: 1 is the first one loaded */
+    uint64_t loads;           /* builds loaded, including the first */
+    uint64_t failures;        /* builds that failed to load */
+    uint64_t faults;          /* faults caught */
+    uint64_t rollbacks;       /* returns to an earlier version after a fault */
+    uint64_t forwarded;       /* functions of earlier builds that jump to this one */
+    uint64_t forward_ns;      /* time the last load or rollback spent patching */
+    size_t unforwarded_count; /* functions of earlier builds that do not */
+    /* The first LL_MODULE_STALE_MAX of them, newest build first. */
+    ll_module_unforwarded unforwarded[LL_MODULE_STALE_MAX];
+    uint64_t repointed; /* words re-pointed by the last ll_module_codemap_apply */
+    size_t stale_count; /* words it could not re-point */
 
     /* The first LL_MODULE_STALE_MAX of them, in block order. */
     ll_module_stale stale[LL_MODULE_STALE_MAX];
@@ -790,8 +847,58 @@ typedef struct ll_module_info {
 
     const char *watch;     /* "inotify", "stat" or "none" (.no_watch) */
     const char *copy_dir;  /* the private copies' directory */
-    const char *copy_path; /* the copy in use; valid until the next load */
+    const char *copy_path; /* the copy in use; valid until close */
 } ll_module_info;
+
+/* ---- code maps: code pointers in saved state ----------------------------
+ *
+ * A state saved with code pointers in it (a behaviour function per entity)
+ * and loaded by another process meets other builds at other addresses. The
+ * code map, saved beside the state, lists each build's path, build-id, load
+ * ranges and functions; applying it to the loaded state re-points every
+ * word that falls in a saved range to the same function + offset of the
+ * build in use, or refuses, naming the word's offset and the symbol, when
+ * the build lacks the function or the word is another build's data (a
+ * string literal). The loop layer does this for recordings (ll_loop_save,
+ * ll_loop_load, `looplive replay`); with snapshot files:
+ *
+ *     void *map; uint64_t n;
+ *     ll_module_codemap(mod, &map, &n, &err);
+ *     ll_snap_save(&block, "state.llsnap", &err, .extra = map, .extra_size = n,
+ *                  .extra_tag = LL_MODULE_CODEMAP_TAG);
+ *     free(map);
+ *     ...                                                  // another process
+ *     ll_snap_load(&block, "state.llsnap", &err, .extra_tag = LL_MODULE_CODEMAP_TAG,
+ *                  .extra_fn = ll_module_snap_extra, .extra_ctx = mod);
+ */
+#define LL_MODULE_CODEMAP_TAG 0x50414d43u /* "CMAP" */
+
+/* The code map of every build loaded now, in a malloc()ed buffer the caller
+ * frees. */
+int ll_module_codemap(const ll_module *module, void **map, uint64_t *size, ll_error *err);
+
+/* Re-points the words of state (state_size bytes, 8-byte aligned words) in
+ * the data ranges (offsets from state) that fall in code of the saved map.
+ * Writes nothing unless every such word resolves; info.repointed counts the
+ * words rewritten, info.stale lists the refusals. A build still mapped at
+ * the saved address (the same process) needs nothing. */
+int ll_module_codemap_apply(ll_module *module, uint8_t *state, uint64_t state_size, const void *map,
+                            uint64_t map_size, const ll_range *data, size_t count, ll_error *err);
+
+/* ll_module_codemap_apply with the module as void *: an ll_snap_extra_fn. */
+int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, const void *extra,
+                         uint64_t extra_size, const ll_range *data, size_t count, ll_error *err);
+
+/* The lowest and highest address of any loaded build ([lo, hi)): a quick
+ * test before ll_module_code_canonical. */
+void ll_module_code_span(const ll_module *module, uint64_t *lo, uint64_t *hi);
+
+/* A value for addr that does not depend on where builds were loaded: for
+ * an address in a function of a loaded build, a hash of the function's name
+ * plus the offset; in a build's data, a hash of its build-id plus the
+ * offset; anything else, addr itself. The loop's state hash uses it, so the
+ * same run hashes the same in every process. */
+uint64_t ll_module_code_canonical(const ll_module *module, uint64_t addr);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_query(const ll_module *module, ll_module_info *info);
@@ -799,7 +906,9 @@ void ll_module_query(const ll_module *module, ll_module_info *info);
 /* The version in use (ll_module_info.version) without copying the rest. */
 uint64_t ll_module_version(const ll_module *module);
 
-/* Unloads the library and removes its private copies. Safe with NULL. */
+/* Unloads every build (each gets its own entry bytes back first) and removes
+ * the private copies: no pointer into any build may be called after. Safe
+ * with NULL. */
 void ll_module_close(ll_module *module);
 
 /* ==== loop: record input, play it back in a loop, rewind, replay ======= */
@@ -854,20 +963,83 @@ void ll_module_close(ll_module *module);
  * Rules that make recordings replay: keep every byte of state in the block
  * (no globals, no malloc), read no clock (use frame and dt), and bump
  * layout_version whenever the state structs change. */
-#define LL_APP_API_VERSION 1
+#define LL_APP_API_VERSION 2 /* 2 added migrate; tables of version 1 still load */
 
 /* What a platform saw this frame, before the application turns it into its
  * own fixed-size input struct (which is what gets recorded). */
 typedef struct ll_platform_input {
     uint8_t keys[256];    /* 1 while held: ASCII for printable keys, LL_KEY_* */
-    uint8_t pressed[256]; /* 1 on the frame the key went down */
+    uint8_t pressed[256]; /* 1 on the frame of a press (every key event is
+                             one: presses are never merged, see ll_host_press) */
     int32_t mouse_x, mouse_y;
     uint32_t mouse_buttons; /* bit 0 left, 1 right, 2 middle */
     int16_t axes[6];        /* game controller: left x/y, right x/y, triggers */
     uint32_t buttons;       /* game controller buttons, SDL order */
 } ll_platform_input;
 
-enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE };
+/* Key codes: a printable key is its ASCII code; enter is '\n', tab '\t',
+ * backspace '\b'; the others are these. */
+enum {
+    LL_KEY_UP = 128,
+    LL_KEY_DOWN,
+    LL_KEY_LEFT,
+    LL_KEY_RIGHT,
+    LL_KEY_ESCAPE,
+    LL_KEY_HOME,
+    LL_KEY_END,
+    LL_KEY_PAGE_UP,
+    LL_KEY_PAGE_DOWN,
+    LL_KEY_INSERT,
+    LL_KEY_DELETE,
+    LL_KEY_F1,
+    LL_KEY_F12 = LL_KEY_F1 + 11,
+};
+
+/* With a key code in a key event: Alt was held. Alt+KEY is how a host's
+ * own keys are typed (ll_host_keys_help), so that they never take a key
+ * from the application; an application sees only keys without it. */
+#define LL_KEY_ALT 0x100
+
+/* Key names, the one vocabulary of `looplive run --keys`, `looplive replay
+ * --script` and the docs: a printable character names itself; space, enter,
+ * tab, backspace, escape (or esc), left, right, up, down, home, end, pageup,
+ * pagedown, insert, delete, f1 .. f12, and comma, colon, hash for the
+ * characters the syntaxes use; "alt+" before a name adds LL_KEY_ALT.
+ * ll_key_parse reads the len bytes at name and returns the key code, or -1
+ * for no such name. ll_key_name writes the name of a code into buf. */
+int ll_key_parse(const char *name, size_t len);
+const char *ll_key_name(int key, char *buf, size_t cap);
+
+/* Scripted input: keys pressed at a frame and held down for hold frames
+ * (pressed on the first). `run --keys 20:right:30` and the script line
+ * `30 right` at frame 20 are the same event, and give the same frames. */
+typedef struct ll_key_event {
+    uint64_t frame; /* frame the key goes down */
+    uint64_t hold;  /* frames it stays down, from 1 */
+    int key;        /* key code, maybe with LL_KEY_ALT */
+} ll_key_event;
+
+typedef struct ll_keys {
+    ll_key_event *events; /* in frame order */
+    size_t count, cap;
+} ll_keys;
+
+/* Appends the events of a --keys text, "FRAME:KEY[:FRAMES],...", e.g.
+ * "10:alt+l,20:right:30,70:alt+l". Frames must not go down. */
+int ll_keys_parse(ll_keys *keys, const char *text, ll_error *err);
+
+/* Appends the events of one script line, "COUNT [KEY...]" ('#' starts a
+ * comment; a blank line adds nothing): the keys go down at *frame and stay
+ * down COUNT frames; *frame moves on by COUNT. Host keys are refused. */
+int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_error *err);
+
+/* The application's input at frame: keys[] for the keys down, pressed[] for
+ * those going down at this frame. Events with LL_KEY_ALT are the host's and
+ * are left out. Other fields of in are kept. */
+void ll_keys_input(const ll_keys *keys, uint64_t frame, ll_platform_input *in);
+
+/* Frees the events (keys is then empty and reusable). */
+void ll_keys_free(ll_keys *keys);
 
 /* Where an application draws. Text platforms (terminal) give a grid of
  * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
@@ -894,7 +1066,17 @@ typedef struct ll_app {
     void (*update)(ll_block *block, const void *input, uint64_t frame, double dt);
     /* Draws the state; must not change the block. May be NULL. */
     void (*render)(const ll_block *block, ll_canvas *canvas);
+    /* Optional (API version 2): converts a state of layout version
+     * from_layout, left by an earlier build, to this build's layout in
+     * place. Called once, before the first update of this build on that
+     * state (after a reload, a rewind or a loop's wrap to an older state,
+     * a recording of that layout). Returns 0, or -1 to refuse (the state
+     * is then put back and not run). Without it a state of another layout
+     * is refused, never run: see ll_loop_reinit. */
+    int (*migrate)(ll_block *block, uint64_t from_layout);
 } ll_app;
+
+typedef int ll_app_migrate(ll_block *block, uint64_t from_layout);
 
 typedef const ll_app *ll_app_get(void);
 
@@ -934,6 +1116,9 @@ typedef struct ll_loop_params {
     size_t app_symbol;     /* index of looplive_app in the module's table */
     double fps;            /* simulated frames per second: dt = 1/fps; default 60 */
     double rewind_seconds; /* length of the rewind window; default 2; < 0: none */
+    int reinit_on_layout;  /* 1: a build whose layout_version differs from the
+                              state's and has no migrate starts the state
+                              over (ll_loop_reinit) instead of being refused */
 } ll_loop_params;
 
 /* Creates a loop over a block the application was initialised in (or will
@@ -968,6 +1153,13 @@ const ll_app *ll_loop_app(ll_loop *loop, ll_error *err);
 /* Replaces the application table used when no module is given (a host that
  * reloads code itself, or a test). Takes effect on the next frame. */
 void ll_loop_set_app(ll_loop *loop, const ll_app *app);
+
+/* Starts the state over with the code in use: zeroes the block, runs the
+ * application's init (protected: a crash or a refusal leaves the state as
+ * it was), goes back to live input at frame 0 and empties the rewind
+ * window; slots keep their recordings. The way out of a layout change the
+ * build cannot migrate. */
+int ll_loop_reinit(ll_loop *loop, ll_error *err);
 
 /* Starts recording into slot: snapshots the block now and from the next
  * frame on appends each frame's input. Replaces what the slot held. */
@@ -1041,13 +1233,18 @@ typedef struct ll_loop_status {
     uint64_t loops;         /* times playback went back to the start */
     uint64_t rewind_frames; /* frames ll_loop_rewind can go back now */
     uint64_t hash;          /* ll_loop_hash() */
+    uint64_t layout;        /* layout version of the state in the block */
+    uint64_t reinits;       /* states started over by .reinit_on_layout */
 } ll_loop_status;
 
 /* Where the loop is: mode, frame, slot, pause, speed, window, hash. */
 ll_loop_status ll_loop_status_get(const ll_loop *loop);
 
 /* The state hash of the block now: xxh3 of every page that is not all zero,
- * combined with its page index. Kept up to date at O(pages written). */
+ * combined with its page index. Kept up to date at O(pages written). With a
+ * module, a word that points into a loaded build counts as its symbol +
+ * offset (ll_module_code_canonical): a run with code pointers in its state
+ * hashes the same in every process. */
 uint64_t ll_loop_hash(const ll_loop *loop);
 
 /* The loop's snapshot of the block as the last frame (or the last restore)
@@ -1109,9 +1306,8 @@ int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *e
  * "sdl" (a window with a software framebuffer; SDL2 is loaded with dlopen,
  * so liblooplive does not link against it); headless runs draw into the
  * same canvas with no I/O (for tests and CI). The loop controls (record,
- * loop, rewind, pause, step, speed, slots) are bound to keys, listed by
- * ll_host_keys_help(); the keys the host takes are not passed on to the
- * application.
+ * loop, rewind, pause, step, speed, slots) are bound to Alt+key, listed by
+ * ll_host_keys_help(), so that every key without Alt is the application's.
  *
  *     ll_error err;
  *     ll_host *host = ll_host_open("build/examples/bounce.so", &err,
@@ -1135,14 +1331,18 @@ typedef struct ll_host_params {
     uint64_t frames;       /* stop after this many frames; 0: run until quit */
     const char *watch_dir; /* rebuild when a file under this directory changes, */
     const char *build_cmd; /* by running this command with /bin/sh -c */
-    const char *keys;      /* scripted keys, "FRAME:KEYS,...", e.g. "10:l,70:l" */
+    const char *keys;      /* scripted keys (ll_keys_parse), "10:alt+l,20:right:30" */
     struct {
         uint64_t frame;   /* after this frame, write what is on screen ... */
         const char *path; /* ... to this file: PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec */
+    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec;
+                             refused at open unless a writable directory */
     int unprotected;      /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;       /* 1: do not draw the status line */
+    int no_overlay;       /* 1: no status lines; the canvas gets their rows */
+    int reinit;           /* 1: a build of another layout_version without a
+                             migrate starts the state over instead of being
+                             refused (the re-init key does it by hand) */
     const char *resume;   /* start from this saved state (ll_snap_save, or the
                              file a fatal fault saved) instead of init */
     int audio;            /* sdl: play what the application's optional
@@ -1190,34 +1390,43 @@ int ll_host_frame(ll_host *host);
  * from the saved state. ll_host_frame returns 0 in that case. */
 int ll_host_run(ll_host *host, ll_error *err);
 
-/* Presses a host or application key for the next frame, as if typed. */
+/* Presses a key for the next frame, as if typed: LL_KEY_ALT | key for
+ * the host's keys. Every press counts: presses of one key in the same frame
+ * are given to the frames after it, one each. */
 void ll_host_press(ll_host *host, int key);
+
+/* The platform input the application was given in the last frame (the
+ * host's keys taken out, --keys and presses put in). */
+const ll_platform_input *ll_host_input(const ll_host *host);
 
 /* What the overlay shows, for tests and reports. */
 typedef struct ll_host_status {
-    uint64_t frame;         /* frames run by the host */
-    uint64_t app_frame;     /* the application's frame number (goes back with
-                               a loop pass or a rewind) */
-    double fps;             /* measured over the last second */
-    int recording, looping; /* the slot's state */
-    int paused;             /* space */
-    int fault_paused;       /* paused at a frame of the loop that faults
-                               (see ll_loop_status): `.` skips it, a new
-                               build resumes */
-    int slot;               /* the current slot, 1..9 */
-    uint64_t loop_pos;      /* frames of the slot played in this pass */
-    uint64_t loop_len;      /* frames recorded in the slot */
-    double speed;           /* simulated frames per host frame */
-    uint64_t reloads;       /* new builds loaded and kept (one that faulted
-                               and was rolled back does not count) */
-    uint64_t crashes;       /* faults in application code, rolled back */
-    uint64_t builds;        /* --build runs finished */
-    uint64_t host_ns;       /* time in frames outside the calls below */
-    uint64_t app_ns;        /* time in the loop layer's frame and the
-                               application's render and audio */
-    char error[256];        /* the last error, "" when none (the overlay shows
-                               a build error until a build succeeds, any
-                               other for five seconds) */
+    uint64_t frame;             /* frames run by the host */
+    uint64_t app_frame;         /* the application's frame number (goes back with
+                                   a loop pass or a rewind) */
+    double fps;                 /* measured over the last second */
+    int recording, looping;     /* the slot's state */
+    int paused;                 /* alt+space */
+    int fault_paused;           /* paused at a frame of the loop that faults
+                                   (see ll_loop_status): alt+. skips it, a
+                                   new build resumes */
+    int slot;                   /* the selected slot, 1..9 */
+    uint64_t loop_pos;          /* frames of the slot played in this pass */
+    uint64_t loop_len;          /* frames recorded in the slot */
+    double speed;               /* simulated frames per host frame */
+    uint64_t reloads;           /* new builds loaded and kept (one that faulted
+                                   and was rolled back does not count) */
+    uint64_t crashes;           /* faults in application code, rolled back */
+    uint64_t builds;            /* --build runs finished */
+    uint64_t host_ns;           /* time in frames outside the calls below */
+    uint64_t app_ns;            /* time in the loop layer's frame and the
+                                   application's render and audio */
+    char error[LL_ERROR_MSG];   /* the last error, whole; "" when none (the
+                                   overlay shows a build error until a build
+                                   succeeds, any other for five seconds) */
+    char message[LL_ERROR_MSG]; /* the last confirmation ("saved slot 1 to
+                                   DIR/slot1.llrec (90 frames)"), "" when none;
+                                   the overlay shows it for five seconds */
 } ll_host_status;
 void ll_host_get_status(const ll_host *host, ll_host_status *out);
 
@@ -1231,7 +1440,7 @@ char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
  * after the last frame's render. */
 const ll_canvas *ll_host_canvas(const ll_host *host);
 
-/* The key bindings, one per line, as `?` and `looplive run --help` show. */
+/* The key bindings, one per line, as alt+? and `looplive run --help` show. */
 const char *ll_host_keys_help(void);
 
 /* Restores the platform (terminal modes), releases the block and unloads

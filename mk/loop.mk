@@ -6,7 +6,7 @@ BOUNCE_SO  := $(BUILD)/examples/bounce.so
 
 $(BOUNCE_SO): $(BOUNCE_SRC) examples/bounce/bounce.h include/looplive.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $(BOUNCE_SRC)
+	$(CC) $(ALL_CFLAGS) $(LL_PATCHABLE) -shared $(LDFLAGS) -o $@ $(BOUNCE_SRC)
 
 EXTRA_TARGETS += $(BOUNCE_SO)
 

@@ -27,8 +27,9 @@ expect() {
 }
 
 expect 0 "usage: looplive run LIB [OPTIONS]" --help
-expect 0 "l      record / loop / stop" --help
-expect 0 "space  pause / resume" --help
+expect 0 "alt+l      record / loop / stop" --help
+expect 0 "alt+space  pause / resume" --help
+expect 0 "Key names (--keys and replay scripts): one character, or space, enter, tab," --help
 expect 0 "--watch DIR" -h
 # The man page's synopsis has run's arguments in --help's order.
 synopsis=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' docs/looplive.1 | grep -A2 '^\.B looplive run$' | tr '\n' ' ')
@@ -85,7 +86,7 @@ expect 1 "the terminal platform needs a terminal on stdin and stdout (try: --hea
 expect 1 "unknown platform 'vga'" "$APP" --platform vga --headless
 
 # A headless run: report, a recorded loop, a crash rolled back, the canvas.
-out=$("$LOOPLIVE" run "$APP" --headless --frames 50 --keys 5:c,10:l,20:l --base os 2>&1)
+out=$("$LOOPLIVE" run "$APP" --headless --frames 50 --keys 5:c,10:alt+l,20:alt+l --base os 2>&1)
 status=$?
 [ $status = 0 ] || fail "headless run: exit $status: $out"
 grep -q "^frames 50, application frame .*crashes rolled back 1" <<<"$out" || fail "no report: $out"

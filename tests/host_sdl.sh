@@ -33,7 +33,7 @@ has_rgb() { LC_ALL=C grep -qaP "$1" "$2"; }
 
 # x at frame 20 faults in update (rolled back: that frame changes nothing);
 # then frames 30..89 are recorded and play in a loop from frame 90 on.
-KEYS="20:x,30:l,90:l"
+KEYS="20:x,30:alt+l,90:alt+l"
 cat >"$WORK/session.sh" <<EOF
 set -e
 cd "$ROOT"
@@ -89,24 +89,25 @@ od -An -td2 -w4 -v "$WORK/audio.raw" >"$WORK/audio.txt"
 grep -Eq '^ +3000 +3000$' "$WORK/audio.txt" || fail "no beep in the sound"
 grep -Eq '^ +0 +0$' "$WORK/audio.txt" || fail "no silence around the beep"
 
-# Real keyboard input through the X server (XTEST): ? shows the keys over
-# the picture, q quits long before the frame limit.
+# Real keyboard input through the X server (XTEST): alt+? shows the keys
+# over the picture, alt+q quits long before the frame limit; the window is
+# named after the application.
 cat >"$WORK/keys.sh" <<EOF
 "$LOOPLIVE" run "$WORK/pong.so" --platform sdl --frames 3000 >"$WORK/keys.log" 2>&1 &
 pid=\$!
-wid=\$(xdotool search --sync --name '^looplive\$' | head -1)
+wid=\$(xdotool search --sync --name '^pong - looplive\$' | head -1)
 xdotool windowfocus --sync "\$wid" 2>/dev/null || xdotool mousemove --window "\$wid" 20 20
 sleep 0.5
-xdotool key question
+xdotool key alt+question
 sleep 0.5
 import -depth 8 -window root "$WORK/help.ppm"
-xdotool key q
+xdotool key alt+q
 wait \$pid
 # The mouse: the test application draws a green square under it while the
 # left button is held.
 "$LOOPLIVE" run "$ROOT/$BUILD/tests/host_app.so" --platform sdl --frames 3000 >"$WORK/mouse.log" 2>&1 &
 pid=\$!
-wid=\$(xdotool search --sync --name '^looplive\$' | head -1)
+wid=\$(xdotool search --sync --name '^host_app - looplive\$' | head -1)
 xdotool mousemove --window "\$wid" 300 250
 sleep 0.3
 import -depth 8 -window root "$WORK/nomouse.ppm"
@@ -114,18 +115,48 @@ xdotool mousedown 1
 sleep 0.5
 import -depth 8 -window root "$WORK/mouse.ppm"
 xdotool mouseup 1
-xdotool key q
+xdotool key alt+q
 start=\$SECONDS
 wait \$pid
 echo "exit \$? after \$((SECONDS - start)) s" >"$WORK/keys.exit"
 EOF
 if command -v xdotool >/dev/null && command -v import >/dev/null; then
     timeout 60 xvfb-run -a -s "-screen 0 800x600x24" bash "$WORK/keys.sh" || fail "the keyboard run failed"
-    grep -Eq '^exit 0 after [0-2] s$' "$WORK/keys.exit" || fail "q did not quit: $(cat "$WORK/keys.exit")"
-    has_rgb '\xff\xff\x80' "$WORK/help.ppm" || fail "? did not show the keys"
+    grep -Eq '^exit 0 after [0-2] s$' "$WORK/keys.exit" || fail "alt+q did not quit: $(cat "$WORK/keys.exit")"
+    has_rgb '\xff\xff\x80' "$WORK/help.ppm" || fail "alt+? did not show the keys"
     has_rgb '\x00\xff\x00' "$WORK/mouse.ppm" || fail "the mouse button did not reach the application"
     if has_rgb '\x00\xff\x00' "$WORK/nomouse.ppm"; then fail "green before the button was pressed"; fi
 else
     echo "host_sdl: xdotool or import missing: keyboard check skipped (make test installs them)"
 fi
-echo "host_sdl: ok (window matches at frames 60 and 400, reload of a colour into a loop, crash rolled back, sound, keyboard, mouse)"
+# --scale 2 on a 1024x768 screen: 640x360 would make a 1280x760 window;
+# the scale comes down so that the window fits, and the run says so.
+cat >"$WORK/fit.sh" <<EOF
+"$LOOPLIVE" run "$WORK/pong.so" --platform sdl --scale 2 --frames 3000 >"$WORK/fit.log" 2>&1 &
+pid=\$!
+wid=\$(xdotool search --sync --name '^pong - looplive\$' | head -1)
+sleep 0.3
+xdotool getwindowgeometry "\$wid" >"$WORK/fit.geometry"
+xdotool key alt+q
+wait \$pid
+EOF
+if command -v xdotool >/dev/null; then
+    timeout 60 xvfb-run -a -s "-screen 0 1024x768x24" bash "$WORK/fit.sh" || fail "the --scale 2 run failed"
+    grep -q 'Geometry: 640x380' "$WORK/fit.geometry" || fail "window not fitted: $(cat "$WORK/fit.geometry")"
+    grep -q "looplive: --scale 2 makes a 1280x760 window, more than the 1024x768 screen: scale 1" "$WORK/fit.log" ||
+        fail "no word of the scale: $(cat "$WORK/fit.log")"
+fi
+
+# --audio with no sound device: silence and a warning, not an exit.
+cat >"$WORK/nosound.sh" <<EOF
+SDL_AUDIODRIVER=none "$LOOPLIVE" run "$WORK/pong.so" --platform sdl --audio --frames 10 >"$WORK/nosound.log" 2>&1
+EOF
+timeout 60 xvfb-run -a -s "-screen 0 800x600x24" bash "$WORK/nosound.sh" ||
+    fail "--audio without a device ended the run: $(cat "$WORK/nosound.log")"
+grep -q "looplive: warning: no sound: cannot open an audio device: " "$WORK/nosound.log" ||
+    fail "no warning without a sound device: $(cat "$WORK/nosound.log")"
+# Headless, --audio runs the sound code and needs no device.
+"$LOOPLIVE" run "$WORK/pong.so" --platform sdl --headless --audio --frames 10 >"$WORK/headless_audio.log" 2>&1 ||
+    fail "--audio --headless --platform sdl: $(cat "$WORK/headless_audio.log")"
+
+echo "host_sdl: ok (window matches at frames 60 and 400, reload of a colour into a loop, crash rolled back, sound, keyboard, mouse, window title, scale fitted to the screen, no sound device)"

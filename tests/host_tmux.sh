@@ -60,12 +60,12 @@ tmux -L "$SOCK" new-session -d -s t -x 120 -y 24 \
 wait_for ' fps \| frame [0-9]+ \| LIVE 1 ' 10 || fail "no status line"
 [ "$(paddle_width)" = 9 ] || fail "paddle is $(paddle_width) cells wide, expected 9"
 
-# Record about a second, then loop it.
-tmux -L "$SOCK" send-keys -t t l
-wait_for '\| REC 1 [0-9]+ ' 5 || fail "l did not start recording"
+# Record about a second, then loop it (the host's keys are Alt+key: M-l).
+tmux -L "$SOCK" send-keys -t t M-l
+wait_for '\| REC 1 [0-9]+ ' 5 || fail "alt+l did not start recording"
 sleep 1
-tmux -L "$SOCK" send-keys -t t l
-wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 5 || fail "l again did not start the loop"
+tmux -L "$SOCK" send-keys -t t M-l
+wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 5 || fail "alt+l again did not start the loop"
 len=$(status_line | sed -E 's/.*LOOP 1 [0-9]+\/([0-9]+) .*/\1/')
 [ "$len" -ge 30 ] || fail "loop of $len frames, expected about 60"
 
@@ -78,44 +78,63 @@ wait_for '\| LOOP 1 [0-9]+/[0-9]+ ' 2 || fail "the loop stopped at the reload"
 sleep 0.3
 [ "$(paddle_width)" = 19 ] || fail "paddle is $(paddle_width) cells wide after the reload, expected 19"
 
+# Each ball keeps its behaviour, fall(), as a function pointer in the state;
+# the loop's start state holds the first build's address. Freeze fall() in
+# the source: every ball of the loop, those restored at each wrap included,
+# runs the new code (the old build forwards to the new one).
+# The balls and the paddle; not the trail, whose older part comes back with
+# the start state at each wrap.
+picture() { pane | grep -v ' fps | ' | sed '/^ *error:\|? keys/d' | tr -d '.' | sed 's/ *$//'; }
+pic1=$(picture); sleep 0.3; pic2=$(picture)
+[ "$pic1" != "$pic2" ] || fail "the balls do not move"
+cp "$WORK/src/bounce.c" "$WORK/bounce.c.moving"
+sed -i 's/^    b->vy += BOUNCE_GRAVITY;$/    return; \/* frozen *\//' "$WORK/src/bounce.c"
+grep -q 'return; /\* frozen' "$WORK/src/bounce.c" || fail "could not freeze fall()"
+wait_for '\| reloads 2( |$)' 20 || fail "no reload after freezing fall()"
+sleep 1.5 # past the loop's wrap, back to the start state
+pic1=$(picture); sleep 0.3; pic2=$(picture)
+[ "$pic1" = "$pic2" ] || fail "the balls still move: a pointer ran the old fall()"
+cp "$WORK/bounce.c.moving" "$WORK/src/bounce.c"
+wait_for '\| reloads 3( |$)' 20 || fail "no reload after unfreezing fall()"
+
 # A build that faults in update (cr.h's case): the fault is caught, the
 # code rolled back to the last good build, the block to its state before
 # the frame, and the loop plays on with the wide paddle.
 cp "$WORK/src/bounce.c" "$WORK/bounce.c.good"
 sed -i 's/^    const bounce_input \*in = input;$/&\n    bounce_crash();/' "$WORK/src/bounce.c"
 grep -q '^    bounce_crash();$' "$WORK/src/bounce.c" || fail "could not plant the fault"
-wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x[0-9a-f]+ \(bounce.so version 3\); rolled back to version 2' 20 ||
+wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x[0-9a-f]+ \(bounce.so version 5\); rolled back to version 4' 20 ||
     fail "the fault in the new build is not named with the version it rolled back to"
-status_line | grep -Eq '\| reloads 1( |$)' || fail "a build that faulted counts as a reload"
+status_line | grep -Eq '\| reloads 3( |$)' || fail "a build that faulted counts as a reload"
 p1=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
 sleep 0.3
 p2=$(status_line | sed -E 's/.*LOOP 1 ([0-9]+)\/.*/\1/')
 [ "$p1" != "$p2" ] || fail "the loop stopped after the fault ($p1 -> $p2)"
 [ "$(paddle_width)" = 19 ] || fail "not the last good code after the rollback"
 cp "$WORK/bounce.c.good" "$WORK/src/bounce.c"
-wait_for '\| reloads 2( |$)' 20 || fail "no reload after removing the fault"
+wait_for '\| reloads 4( |$)' 20 || fail "no reload after removing the fault"
 
 # A build error shows in the status line; the loop goes on.
 echo 'this is not C' >>"$WORK/src/bounce.c"
 wait_for 'error: build failed \(exit 1\): bounce\.c:[0-9]+:[0-9]+: error: ' 20 ||
     fail "the compiler's first error is not shown"
 wait_for '\| LOOP 1 ' 2 || fail "the loop stopped at a build error"
-# ? shows where the whole output is; the file holds the echoed command too.
-tmux -L "$SOCK" send-keys -t t '?'
-wait_for "last build's output: /proc/[0-9]+/fd/[0-9]+" 5 || fail "? does not name the build log"
+# alt+? shows where the whole output is; the file holds the echoed command too.
+tmux -L "$SOCK" send-keys -t t 'M-?'
+wait_for "last build's output: /proc/[0-9]+/fd/[0-9]+" 5 || fail "alt+? does not name the build log"
 log=$(pane | sed -n "s|.*last build's output: \(/proc/[0-9]*/fd/[0-9]*\).*|\1|p" | head -1)
 grep -q -- '-Werror' "$log" && grep -q 'bounce.c:[0-9]*:[0-9]*: error: ' "$log" ||
     fail "the build log $log does not hold the whole output"
-tmux -L "$SOCK" send-keys -t t '?'
+tmux -L "$SOCK" send-keys -t t 'M-?'
 sed -i '$d' "$WORK/src/bounce.c"
-wait_for '\| reloads 3( |$)' 20 || fail "no reload after fixing the build"
+wait_for '\| reloads 5( |$)' 20 || fail "no reload after fixing the build"
 status_line >/dev/null
 pane | grep -q 'error: build failed' && fail "the build error stays after a good build"
 
 # Crash injection (x, debug build) while live: rolled back, named, and the
 # frames go on.
-tmux -L "$SOCK" send-keys -t t l
-wait_for '\| LIVE 1 ' 5 || fail "l did not stop the loop"
+tmux -L "$SOCK" send-keys -t t M-l
+wait_for '\| LIVE 1 ' 5 || fail "alt+l did not stop the loop"
 tmux -L "$SOCK" send-keys -t t x
 wait_for 'error: SIGSEGV at address 0x0 in bounce_crash\+0x' 5 || fail "the crash is not named"
 f1=$(frame_of)
@@ -161,9 +180,9 @@ tmux -L "$SOCK" send-keys -t t "stty -a | tr ' ' '\n' | grep -x -- '-\?icanon'" 
 wait_for '^icanon$' 5 || fail "Ctrl-Z: terminal left without icanon while stopped"
 tmux -L "$SOCK" send-keys -t t fg Enter
 wait_for ' fps \| frame [0-9]+ ' 5 || fail "fg did not bring the picture back"
-tmux -L "$SOCK" send-keys -t t q
+tmux -L "$SOCK" send-keys -t t M-q
 for i in $(seq 50); do pane | grep -q ' fps | ' || break; sleep 0.1; done
 tmux -L "$SOCK" send-keys -t t "echo EXIT=\$?" Enter
-wait_for '^EXIT=0$' 5 || fail "q after fg did not quit"
+wait_for '^EXIT=0$' 5 || fail "alt+q after fg did not quit"
 tmux -L "$SOCK" kill-server
-echo "host_tmux: ok (record, loop, reload into the loop, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"
+echo "host_tmux: ok (record, loop, reload into the loop, behaviour pointers forward, faulting build rolled back, build error, crash key, Ctrl-C, SIGSEGV, SIGTERM, Ctrl-Z)"

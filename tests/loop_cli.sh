@@ -62,7 +62,7 @@ expect 0 "10 frames match $T/p.hashes" \
 mkdir -p "$T/slots"
 $LL replay -q --module $BOUNCE --script examples/bounce/demo.script --output "$T/slots/slot2.llrec" \
     || { echo "FAIL: --script with the default base"; fails=$((fails + 1)); }
-expect 0 "| LOOP 2 " $LL run $BOUNCE --headless --frames 10 --slots "$T/slots" --keys 3:2
+expect 0 "| LOOP 2 " $LL run $BOUNCE --headless --frames 10 --slots "$T/slots" --keys 3:alt+2
 head -100 examples/bounce/demo.hashes >"$T/short.hashes"
 expect 1 "frame 100: $T/short.hashes ends after 100 frames" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/short.hashes"
@@ -81,13 +81,16 @@ expect 1 "$T/longline.hashes:3: expected \"2 HASH\"" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/longline.hashes"
 expect 1 "cannot open $T/none.hashes" $LL replay --module $BOUNCE --recording $DEMO --check "$T/none.hashes"
 
-# The generator reproduces the committed recording byte for byte, and the
-# live run's hashes are the replay's (playback reproduces the live run).
+# The generator reproduces the committed run: the same hashes live, and its
+# recording replays to them. (Not the same bytes: each ball's behaviour
+# pointer holds the address the build was loaded at in that process; the
+# hash counts it as symbol + offset, and a load re-points it.)
 $LL replay --module $BOUNCE --base 0x200000000000 --script examples/bounce/demo.script --output "$T/demo.llrec" >"$T/live.hashes"
-cmp -s "$T/demo.llrec" $DEMO || { echo "FAIL: regenerated recording differs from $DEMO"; fails=$((fails + 1)); }
 cmp -s "$T/live.hashes" examples/bounce/demo.hashes || { echo "FAIL: live hashes differ"; fails=$((fails + 1)); }
+$LL replay -q --module $BOUNCE --recording "$T/demo.llrec" --check examples/bounce/demo.hashes >/dev/null ||
+    { echo "FAIL: the regenerated recording does not replay to demo.hashes"; fails=$((fails + 1)); }
 printf '10 right\n2 bogus-key\n' >"$T/bad.script"
-expect 1 "$T/bad.script:2: expected COUNT [KEY...]" \
+expect 1 "$T/bad.script:2: 'bogus-key' is not a key name (try: one character, or space, enter," \
     $LL replay --module $BOUNCE --script "$T/bad.script" --output "$T/x.llrec"
 printf '3\n' >"$T/three.script"
 expect 1 "cannot save: cannot create '/nonexistent/dir/x.llrec.tmp." \
@@ -127,9 +130,9 @@ expect 1 "$T/text.llrec: not a looplive recording (no LLREC magic; try: a file s
 head -c 11 $DEMO >"$T/short.llrec"
 expect 1 "$T/short.llrec: truncated recording: 11 bytes, shorter than its 128-byte header (try: copy the file again)" \
     $LL replay --module $BOUNCE --recording "$T/short.llrec"
-expect 1 "recording has layout version 1, the application testapp has 7" \
+expect 1 "recording has layout version 2, the application testapp has 7" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
-expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 (try: rebuild" \
+expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 2 (try: rebuild" \
     $LL replay --module $BUILD/tests/host_app_v99.so --recording $DEMO
 expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }

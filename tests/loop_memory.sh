@@ -19,7 +19,7 @@ peak_kib() {
     # default), which would read as growth: keep it small.
     out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" \
         "$TIME" -f 'maxrss %M' "$LL" run "$BOUNCE" --headless --no-overlay --frames "$1" \
-        --keys 10:l,70:l,80:l 2>&1 >/dev/null) || { echo "FAIL: run --frames $1: $out" >&2; return 1; }
+        --keys 10:alt+l,70:alt+l,80:alt+l 2>&1 >/dev/null) || { echo "FAIL: run --frames $1: $out" >&2; return 1; }
     echo "$out" | sed -n 's/^maxrss \([0-9]*\)$/\1/p' | tail -n 1
 }
 

@@ -20,6 +20,9 @@
 
 static char app_path[PATH_MAX];
 
+/* The host's keys are Alt with a key. */
+#define ALT(c) (LL_KEY_ALT | (c))
+
 /* build/tests/test_host -> build/tests/host_app.so */
 static const char *test_file(const char *name)
 {
@@ -95,10 +98,19 @@ Test(host, application_keys_pass_host_keys_do_not)
     ll_host_press(h, 'x');
     run_frames(h, 1);
     cr_assert(strstr(line0(h), "key=x seen=1"), "%s", line0(h));
-    ll_host_press(h, 'l'); /* the host's: starts a recording */
+    ll_host_press(h, ALT('l')); /* the host's: starts a recording */
     run_frames(h, 1);
-    cr_assert(strstr(line0(h), "key=x seen=1"), "l reached the application: %s", line0(h));
+    cr_assert(strstr(line0(h), "key=x seen=1"), "alt+l reached the application: %s", line0(h));
     cr_assert(status(h).recording);
+    /* Without Alt, l is the application's (a game may move with s, fire
+     * with space). */
+    ll_host_press(h, 'l');
+    run_frames(h, 1);
+    cr_assert(strstr(line0(h), "key=l seen=2"), "l did not reach the application: %s", line0(h));
+    ll_host_press(h, 's');
+    run_frames(h, 1);
+    cr_assert(strstr(line0(h), "key=s seen=3"), "s did not reach the application: %s", line0(h));
+    cr_assert(status(h).recording, "l without Alt acted on the loop");
     ll_host_close(h);
 }
 
@@ -106,7 +118,7 @@ Test(host, l_records_then_loops_then_stops)
 {
     ll_host *h = open_app();
     run_frames(h, 3);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 30);
     ll_host_status s = status(h);
     cr_assert(s.recording && !s.looping);
@@ -114,7 +126,7 @@ Test(host, l_records_then_loops_then_stops)
     cr_assert_eq(s.loop_len, 30, "recorded %llu", (unsigned long long)s.loop_len);
     char line[512];
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "REC 1 30"), "%s", line);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 1);
     s = status(h);
     cr_assert(s.looping && !s.recording);
@@ -128,10 +140,46 @@ Test(host, l_records_then_loops_then_stops)
     }
     cr_assert(lo >= 3 && hi <= 33, "counter left the loop: %llu..%llu", lo, hi);
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LOOP 1 "), "%s", line);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 2);
     cr_assert(!status(h).looping && !status(h).recording);
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LIVE 1"), "%s", line);
+    ll_host_close(h);
+}
+
+/* Every key event is a press: presses that arrive in one frame are not
+ * merged, each reaches its frame in order (a terminal's ten `.` in a burst
+ * step ten frames, five x are five). */
+Test(host, presses_are_never_merged)
+{
+    ll_host *h = open_app();
+    for (int i = 0; i < 5; i++) ll_host_press(h, 'x');
+    run_frames(h, 10);
+    cr_assert(strstr(line0(h), "key=x seen=5"), "five presses: %s", line0(h));
+    ll_host_press(h, ALT(' '));
+    run_frames(h, 1);
+    unsigned long long before = counter(h);
+    for (int i = 0; i < 10; i++) ll_host_press(h, ALT('.'));
+    run_frames(h, 20);
+    cr_assert_eq(counter(h), before + 10, "ten steps ran %llu frames", counter(h) - before);
+    ll_host_close(h);
+}
+
+/* --keys FRAME:KEY:N holds the key down for N frames, pressed on the first. */
+Test(host, scripted_keys_are_held_for_their_frames)
+{
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .keys = "3:right:4");
+    cr_assert(h, "%s", err.msg);
+    ll_platform_input seen[10];
+    for (int i = 0; i < 10; i++) {
+        ll_host_frame(h);
+        seen[i] = *ll_host_input(h);
+    }
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(seen[i].keys[LL_KEY_RIGHT], i >= 3 && i < 7, "frame %d", i);
+        cr_assert_eq(seen[i].pressed[LL_KEY_RIGHT], i == 3, "frame %d", i);
+    }
     ll_host_close(h);
 }
 
@@ -156,7 +204,7 @@ Test(host, crash_in_update_is_rolled_back_and_named)
     run_frames(h, 5 * 60 - 7);
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
     run_frames(h, 2);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "\n? keys "), "%s", line);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "\nalt+? keys "), "%s", line);
     cr_assert(strstr(status(h).error, "SIGSEGV"), "%s", status(h).error);
     ll_host_close(h);
 }
@@ -165,23 +213,23 @@ Test(host, pause_step_and_speed)
 {
     ll_host *h = open_app();
     run_frames(h, 4);
-    ll_host_press(h, ' ');
+    ll_host_press(h, ALT(' '));
     run_frames(h, 10);
     cr_assert(status(h).paused);
     cr_assert_eq(counter(h), 4, "paused but counted %llu", counter(h));
     char line[512];
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "PAUSED"), "%s", line);
-    ll_host_press(h, '.');
+    ll_host_press(h, ALT('.'));
     run_frames(h, 3);
     cr_assert_eq(counter(h), 5, "one step, counted %llu", counter(h));
-    ll_host_press(h, ' ');
-    ll_host_press(h, '-');
+    ll_host_press(h, ALT(' '));
+    ll_host_press(h, ALT('-'));
     run_frames(h, 20);
     cr_assert_eq(counter(h), 15, "half speed over 20 frames: %llu", counter(h));
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "x1/2"), "%s", line);
-    ll_host_press(h, '+');
+    ll_host_press(h, ALT('+'));
     run_frames(h, 1);
-    ll_host_press(h, '=');
+    ll_host_press(h, ALT('='));
     run_frames(h, 10);
     cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "x2"), "%s", line);
     ll_host_close(h);
@@ -192,7 +240,7 @@ Test(host, b_jumps_back_one_second)
     ll_host *h = open_app();
     run_frames(h, 100);
     cr_assert_eq(counter(h), 100);
-    ll_host_press(h, 'b');
+    ll_host_press(h, ALT('b'));
     run_frames(h, 1);
     /* Back 60 frames (one second at 60 fps), then this frame ran one. */
     cr_assert_eq(counter(h), 41, "after b: %llu", counter(h));
@@ -202,7 +250,7 @@ Test(host, b_jumps_back_one_second)
 Test(host, b_with_nothing_to_rewind_says_so)
 {
     ll_host *h = open_app();
-    ll_host_press(h, 'b');
+    ll_host_press(h, ALT('b'));
     run_frames(h, 1);
     cr_assert(strstr(status(h).error, "nothing to rewind"), "%s", status(h).error);
     ll_host_close(h);
@@ -212,7 +260,7 @@ Test(host, k_keeps_the_window_as_a_loop)
 {
     ll_host *h = open_app();
     run_frames(h, 200);
-    ll_host_press(h, 'k');
+    ll_host_press(h, ALT('k'));
     run_frames(h, 1);
     ll_host_status s = status(h);
     cr_assert(s.looping, "%s", s.error);
@@ -223,30 +271,124 @@ Test(host, k_keeps_the_window_as_a_loop)
 Test(host, digit_chooses_a_slot_and_plays_it)
 {
     ll_host *h = open_app();
-    ll_host_press(h, '2');
+    ll_host_press(h, ALT('2'));
     run_frames(h, 1);
     cr_assert_eq(status(h).slot, 2);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 10);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 1);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 1);
     cr_assert(!status(h).looping);
-    ll_host_press(h, '1');
+    ll_host_press(h, ALT('1'));
     run_frames(h, 1);
     cr_assert(!status(h).looping, "slot 1 is empty and must not play");
-    ll_host_press(h, '2');
+    ll_host_press(h, ALT('2'));
     run_frames(h, 1);
     cr_assert(status(h).looping);
     cr_assert_eq(status(h).slot, 2);
     ll_host_close(h);
 }
 
+/* The slot the overlay shows is the one alt+l and alt+s act on: a digit
+ * while recording, or naming an empty slot while looping, leaves it and
+ * says why. */
+Test(host, digit_while_recording_or_looping_keeps_the_slot)
+{
+    ll_host *h = open_app();
+    ll_host_press(h, ALT('l'));
+    run_frames(h, 5);
+    ll_host_press(h, ALT('3'));
+    run_frames(h, 1);
+    cr_assert_eq(status(h).slot, 1);
+    cr_assert(status(h).recording);
+    cr_assert(strstr(status(h).error, "slot 3 not chosen: recording into slot 1 (try: alt+l"), "%s",
+              status(h).error);
+    ll_host_press(h, ALT('l'));
+    run_frames(h, 1);
+    ll_host_press(h, ALT('4'));
+    run_frames(h, 1);
+    cr_assert_eq(status(h).slot, 1);
+    cr_assert(status(h).looping);
+    cr_assert(strstr(status(h).error, "slot 4 not chosen: it is empty and slot 1 is looping"), "%s",
+              status(h).error);
+    char line[512];
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LOOP 1 "), "%s", line);
+    ll_host_close(h);
+}
+
+Test(host, s_of_an_empty_slot_says_so)
+{
+    char dir[] = "/tmp/ll-host-slots-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir);
+    cr_assert(h, "%s", err.msg);
+    ll_host_press(h, ALT('s'));
+    run_frames(h, 1);
+    cr_assert(strstr(status(h).error, "slot 1 not saved: it holds no recording (try: alt+l"), "%s",
+              status(h).error);
+    ll_host_close(h);
+    rmdir(dir);
+}
+
+Test(host, slot_directory_that_is_not_there_is_refused_at_start)
+{
+    ll_error err;
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .slot_dir = "/nonexistent"));
+    cr_assert_str_eq(err.msg, "--slots /nonexistent: No such file or directory (try: mkdir -p "
+                              "/nonexistent)");
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .slot_dir = "/dev/null"));
+    cr_assert_str_eq(err.msg, "--slots /dev/null: not a directory (try: --slots DIR)");
+    /* (procfs refuses writes to root too) */
+    cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .slot_dir = "/proc/1"));
+    cr_assert(strstr(err.msg, "--slots /proc/1: cannot write there: "), "%s", err.msg);
+}
+
+/* A whole ll_error message fits the status: a long path and its hint. */
+Test(host, status_error_holds_a_whole_message)
+{
+    char shot[600];
+    snprintf(shot, sizeof shot, "/nonexistent/%0500d/shot.txt", 0);
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .shots = {{1, shot}});
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 1);
+    cr_assert(strstr(status(h).error, shot), "cut: %s", status(h).error);
+    cr_assert(strstr(status(h).error, "No such file or directory"), "%s", status(h).error);
+    ll_host_close(h);
+}
+
+/* Without the overlay the canvas takes the status lines' rows too. */
+Test(host, no_overlay_gives_the_canvas_every_row)
+{
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .no_overlay = 1);
+    cr_assert(h, "%s", err.msg);
+    cr_assert_eq(ll_host_canvas(h)->height, 24);
+    ll_host_close(h);
+    h = ll_host_open(app_path, &err, .headless = 1);
+    cr_assert(h, "%s", err.msg);
+    cr_assert_eq(ll_host_canvas(h)->height, 24 - HOST_STATUS_LINES);
+    ll_host_close(h);
+}
+
+Test(host, audio_headless_on_the_sdl_platform_runs)
+{
+    ll_error err;
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .platform = "sdl", .audio = 1,
+                              .width = 32, .height = 8);
+    cr_assert(h, "%s", err.msg);
+    run_frames(h, 3);
+    cr_assert_eq(status(h).error[0], 0, "%s", status(h).error);
+    ll_host_close(h);
+}
+
 Test(host, s_without_a_slot_directory_says_so)
 {
     ll_host *h = open_app();
-    ll_host_press(h, 's');
+    ll_host_press(h, ALT('s'));
     run_frames(h, 1);
     cr_assert(strstr(status(h).error, "no slot directory to save into (try: --slots DIR)"), "%s",
               status(h).error);
@@ -265,20 +407,25 @@ Test(host, s_saves_a_slot_that_a_later_host_plays)
     ll_error err;
     ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
     cr_assert(h, "%s", err.msg);
-    ll_host_press(h, '3');
+    ll_host_press(h, ALT('3'));
     run_frames(h, 1);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 20);
-    ll_host_press(h, 's');
+    ll_host_press(h, ALT('s'));
     run_frames(h, 1);
     cr_assert_eq(status(h).error[0], 0, "%s", status(h).error);
     snprintf(file, sizeof file, "%s/slot3.llrec", dir);
+    /* The save is confirmed, with the path, in the overlay. */
+    char want[PATH_MAX + 64], line[1024];
+    snprintf(want, sizeof want, "saved slot 3 to %s (", file);
+    cr_assert(strstr(status(h).message, want), "%s", status(h).message);
+    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), want), "%s", line);
     cr_assert(access(file, R_OK) == 0, "%s not written", file);
     ll_host_close(h);
 
     h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
     cr_assert(h, "%s", err.msg);
-    ll_host_press(h, '3');
+    ll_host_press(h, ALT('3'));
     run_frames(h, 1);
     cr_assert(status(h).looping, "slot 3 did not load: %s", status(h).error);
     cr_assert(status(h).loop_len >= 19);
@@ -359,14 +506,14 @@ Test(host, a_crafted_slot_file_is_refused_not_followed)
 Test(host, question_mark_shows_the_keys)
 {
     ll_host *h = open_app();
-    ll_host_press(h, '?');
+    ll_host_press(h, ALT('?'));
     run_frames(h, 1);
     const ll_canvas *c = ll_host_canvas(h);
     char *all = strndup(c->cells, (size_t)c->width * (size_t)c->height);
     cr_assert(strstr(all, "record / loop / stop"), "help not drawn");
     cr_assert(strstr(all, "block 0x"), "the block is not described: %s", all);
     free(all);
-    ll_host_press(h, '?');
+    ll_host_press(h, ALT('?'));
     run_frames(h, 1);
     all = strndup(c->cells, (size_t)c->width * (size_t)c->height);
     cr_assert(!strstr(all, "record / loop / stop"), "help not hidden");
@@ -378,7 +525,7 @@ Test(host, q_quits_and_frames_limit)
 {
     ll_host *h = open_app();
     cr_assert_eq(ll_host_frame(h), 1);
-    ll_host_press(h, 'q');
+    ll_host_press(h, ALT('q'));
     cr_assert_eq(ll_host_frame(h), 0);
     ll_host_close(h);
     ll_error err;
@@ -392,7 +539,8 @@ Test(host, q_quits_and_frames_limit)
 Test(host, scripted_keys)
 {
     ll_error err;
-    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .keys = "2:x,5:l,15:l", .frames = 20);
+    ll_host *h =
+        ll_host_open(app_path, &err, .headless = 1, .keys = "2:x,5:alt+l,15:alt+l", .frames = 20);
     cr_assert(h, "%s", err.msg);
     ll_host_run(h, &err);
     cr_assert(strstr(line0(h), "key=x"), "%s", line0(h));
@@ -465,7 +613,7 @@ Test(host, open_errors)
 
     cr_assert_null(ll_host_open(test_file("host_app_v99.so"), &err, .headless = 1));
     cr_assert(strstr(err.msg, "looplive_app() returned another version (this host speaks API "
-                              "version 1)"),
+                              "versions 1 to 2)"),
               "%s", err.msg);
 
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));
@@ -480,7 +628,7 @@ Test(host, open_errors)
               err.msg);
 
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .keys = "x"));
-    cr_assert(strstr(err.msg, "expected FRAME:KEYS at 'x'"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "expected FRAME:KEY or FRAME:KEY:FRAMES at 'x'"), "%s", err.msg);
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .keys = "5:a,2:b"));
     cr_assert(strstr(err.msg, "frames must not go down"), "%s", err.msg);
 
@@ -545,7 +693,8 @@ Test(host, sdl_without_a_display_or_library_says_so)
 Test(host, keys_help_and_close_null)
 {
     const char *help = ll_host_keys_help();
-    const char *keys[] = {"l ", "1-9", "space", ". ", "- +", "b ", "k ", "s ", "? ", "q "};
+    const char *keys[] = {"alt+l ", "alt+1-9", "alt+space", "alt+. ", "alt+- ", "alt++ ",
+                          "alt+b ", "alt+k ",  "alt+s ",    "alt+? ", "alt+q "};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         cr_assert(strstr(help, keys[i]), "help lacks '%s'", keys[i]);
     ll_host_close(NULL);
@@ -629,9 +778,9 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert(h, "%s", err.msg);
     run_frames(h, 3);
     cr_assert(!strncmp(line0(h), "one ", 4), "%s", line0(h));
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 10);
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 1);
     cr_assert(status(h).looping);
 
@@ -682,7 +831,7 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert(strstr(line, "app.c:1:1: error: "), "%s", line);
     /* A fault meanwhile shows for its five seconds, then the build error,
      * which still holds, is back. */
-    ll_host_press(h, 'l');
+    ll_host_press(h, ALT('l'));
     run_frames(h, 1);
     cr_assert_not(status(h).looping);
     ll_host_press(h, 'c');
@@ -704,12 +853,18 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
 
 Test(host_term, parse_keys)
 {
-    int keys[16];
-    const unsigned char in[] = "a\x1b[A\x1b[B\x1bOC\x1b[D\r \x1b[1;5Cz\x1b";
-    int n = host_term_parse_keys(in, sizeof in - 1, keys, 16);
-    int want[] = {'a',  LL_KEY_UP, LL_KEY_DOWN, LL_KEY_RIGHT, LL_KEY_LEFT,
-                  '\n', ' ',       'z',         LL_KEY_ESCAPE};
-    cr_assert_eq(n, 9, "got %d keys", n);
+    int keys[32];
+    const unsigned char in[] = "a\x1b[A\x1b[B\x1bOC\x1b[D\r \x1b[1;5Cz\x1bl\x1b.\x1b[1;3D\t\x7f"
+                               "\x1b[5~\x1b[3~\x1bOP\x1b[24~\x1b[H\x1b";
+    int n = host_term_parse_keys(in, sizeof in - 1, keys, 32);
+    int want[] = {'a',           LL_KEY_UP,    LL_KEY_DOWN,
+                  LL_KEY_RIGHT,  LL_KEY_LEFT,  '\n',
+                  ' ',           LL_KEY_RIGHT, 'z',
+                  ALT('l'),      ALT('.'),     ALT(LL_KEY_LEFT),
+                  '\t',          '\b',         LL_KEY_PAGE_UP,
+                  LL_KEY_DELETE, LL_KEY_F1,    LL_KEY_F12,
+                  LL_KEY_HOME,   LL_KEY_ESCAPE};
+    cr_assert_eq(n, (int)(sizeof want / sizeof want[0]), "got %d keys", n);
     for (int i = 0; i < n; i++) cr_assert_eq(keys[i], want[i], "key %d: %d", i, keys[i]);
     cr_assert_eq(host_term_parse_keys(in, sizeof in - 1, keys, 2), 2);
 }
@@ -738,6 +893,25 @@ Test(host_term, render_cells_colours_and_status)
     cr_assert(!strstr(out, "er"), "no room for the second line in 1 row: %s", out);
     /* Too small a buffer: what fits, never past it. */
     cr_assert_leq(host_term_render(&c, "status", 3, 4, out, 10), 10);
+}
+
+/* g, j, p, q and y reach below the baseline, their bowls at x-height:
+ * they do not read as 9 (whose top is at the cap height). */
+Test(host_font, descenders_below_the_baseline)
+{
+    for (const char *c = "gjpqy"; *c; c++) {
+        uint32_t px[6 * 9] = {0};
+        char text[2] = {*c, 0};
+        host_font_draw(px, 6, 9, 0, 0, text, 1);
+        int row7 = 0, row0 = 0;
+        for (int x = 0; x < 5; x++) row7 |= (int)px[7 * 6 + x], row0 |= (int)px[x];
+        cr_assert(row7, "'%c' has no descender", *c);
+        if (*c != 'j') cr_assert(!row0, "'%c' starts at the top like a digit", *c);
+    }
+    uint32_t nine[6 * 9] = {0}, g[6 * 9] = {0};
+    host_font_draw(nine, 6, 9, 0, 0, "9", 1);
+    host_font_draw(g, 6, 9, 0, 0, "g", 1);
+    cr_assert(memcmp(nine, g, sizeof g) != 0);
 }
 
 Test(host_font, draws_glyphs_clipped)
@@ -837,6 +1011,18 @@ Test(host_build, builds_on_source_change_only)
     build_dir_write(&d, "a.c", "int x;\n");
     cr_assert_eq(builder_wait(d.b, &err), 1, "%s", err.msg);
     cr_assert_str_eq(build_dir_log(&d), "built\n");
+    build_dir_close(&d);
+}
+
+Test(host_build, the_command_gets_the_flags_that_let_builds_forward)
+{
+    build_dir d;
+    build_dir_open(&d, "echo \"$LOOPLIVE_CFLAGS\" >> %s/log");
+    ll_error err;
+    build_dir_write(&d, "a.c", "int x;\n");
+    cr_assert_eq(builder_wait(d.b, &err), 1, "%s", err.msg);
+    cr_assert_str_eq(build_dir_log(&d), "-fpatchable-function-entry=14\n");
+    cr_assert_null(getenv("LOOPLIVE_CFLAGS"), "the host's own environment is left alone");
     build_dir_close(&d);
 }
 

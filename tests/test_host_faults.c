@@ -193,3 +193,36 @@ Test(host_faults, build_that_cannot_start)
     build_fails(&fail_pipe, "cannot start the build: Too many open files (try: close some files "
                             "or raise ulimit -n)");
 }
+
+Test(host_faults, sdl_scale_that_does_not_fit_the_screen_comes_down)
+{
+    /* The fake screen is 1024x768: 640x360 at scale 2 (1280x760) does not
+     * fit, at scale 1 it does. */
+    setenv("LOOPLIVE_SDL_LIB", test_file("fake_sdl.so"), 1);
+    unsetenv("FAKE_SDL_FAIL");
+    host_platform p = {0};
+    host_platform_sdl(&p);
+    ll_canvas canvas;
+    ll_error err = {0};
+    cr_assert_eq(p.open(&p, 640, 360, 2, &canvas, &err), 0, "%s", err.msg);
+    cr_assert_eq(canvas.width, 640);
+    cr_assert_str_eq(p.note, "--scale 2 makes a 1280x760 window, more than the 1024x768 screen: "
+                             "scale 1");
+    p.close(&p);
+}
+
+Test(host_faults, sdl_audio_device_missing_plays_silence_with_a_warning)
+{
+    setenv("LOOPLIVE_SDL_LIB", test_file("fake_sdl.so"), 1);
+    setenv("FAKE_SDL_FAIL", "audio", 1);
+    ll_error err = {0};
+    ll_host *h = ll_host_open(test_file("host_app.so"), &err, .platform = "sdl", .audio = 1,
+                              .width = 64, .height = 32);
+    cr_assert(h, "%s", err.msg);
+    ll_host_status s;
+    ll_host_get_status(h, &s);
+    cr_assert_str_eq(s.message, "warning: no sound: cannot open an audio device: fake: no sound "
+                                "card (try: without --audio)");
+    cr_assert_eq(ll_host_frame(h), 1);
+    ll_host_close(h);
+}

@@ -336,7 +336,10 @@ Test(loop, layout_change_under_a_playing_slot_goes_live)
     cr_assert_eq(ll_loop_status_get(loop).mode, LL_LOOP_LIVE);
     cr_assert_eq(ll_loop_play(loop, 0, &err), -1);
     cr_assert(strstr(err.msg, "layout version 7, the application has 8 and 8"), "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "live frames run on");
+    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1, "the state is of layout 7: not run");
+    cr_assert(strstr(err.msg, "refusing to run test with state layout version 8 on a state of "
+                              "layout version 7"),
+              "%s", err.msg);
 }
 
 Test(loop, bad_application_table)

@@ -201,7 +201,7 @@ Test(loop_file, other_format_version)
     uint32_t v = 99;
     patch_file(8, &v, 4);
     fix_checksum();
-    expect_load_fails("recording format version 99, this looplive reads version 1");
+    expect_load_fails("recording format version 99, this looplive reads version 2");
 }
 
 Test(loop_file, corrupted_sections)

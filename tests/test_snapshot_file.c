@@ -395,8 +395,8 @@ Test(snapshot_file, refuses_a_newer_format)
 {
     fixture f;
     setup_saved(&f, 1);
-    PATCH_HEADER(format_version, 2);
-    expect_refusal(&f, path, 1, "has snapshot format version 2; this build reads version 1");
+    PATCH_HEADER(format_version, 3);
+    expect_refusal(&f, path, 1, "has snapshot format version 3; this build reads version 2");
     teardown_saved(&f);
 }
 

@@ -126,8 +126,8 @@ static uint64_t record_layout(void *base, int guard, const char *path)
     uint64_t at = (uint64_t)(a->begin - b.base);
     loop_rec_info info = {.layout_version = 1, .input_size = 4, .fps = 60};
     uint32_t input = 0;
-    cr_assert_eq(loop_rec_write(path, &b, NULL, &info, (const uint8_t *)&input, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(loop_rec_write(path, &b, NULL, &info, (const uint8_t *)&input, NULL, 0, &err), 0,
+                 "%s", err.msg);
     ll_snap_end(&b);
     ll_block_release(&b);
     return at;

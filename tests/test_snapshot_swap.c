@@ -149,8 +149,8 @@ static int record_holds(ll_block *b, const uint8_t *want)
     snprintf(path, sizeof path, "%s/a.llrec", dir);
     loop_rec_info info = {.layout_version = 1, .input_size = 4, .fps = 60};
     uint32_t input = 0;
-    cr_assert_eq(loop_rec_write(path, b, NULL, &info, (const uint8_t *)&input, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(loop_rec_write(path, b, NULL, &info, (const uint8_t *)&input, NULL, 0, &err), 0,
+                 "%s", err.msg);
     loop_rec rec;
     cr_assert_eq(loop_rec_open(&rec, path, &err), 0, "%s", err.msg);
     int held = 0;

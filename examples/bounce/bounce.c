@@ -7,6 +7,9 @@
  * (gcc, clang, sanitizers) computes the same states and the committed
  * recording's hashes hold for all of them.
  *
+ * Each ball keeps its behaviour as a function pointer in the state (see
+ * fall()), so reloads exercise the forwarding of old builds to new ones.
+ *
  * Keys: left/right or a/d move the paddle, up, w or space launches a ball
  * (under `looplive run` space is the host's pause key), c clears, and in a
  * debug build (no NDEBUG) x dereferences NULL in update, to show crash
@@ -36,6 +39,8 @@ static uint32_t next_random(bounce_state *s)
     return (uint32_t)(x >> 32);
 }
 
+static bounce_behave fall;
+
 static void launch(bounce_state *s, int32_t x)
 {
     if (s->ball_count >= BOUNCE_MAX_BALLS) return;
@@ -45,6 +50,7 @@ static void launch(bounce_state *s, int32_t x)
     b->vx = (int32_t)(next_random(s) % 129) - 64;
     b->vy = -160 - (int32_t)(next_random(s) % 64);
     b->color = 1 + next_random(s) % 6;
+    b->behave = fall;
 }
 
 static int bounce_init(ll_block *block)
@@ -69,7 +75,11 @@ static void bounce_translate(const ll_platform_input *in, void *out)
     b->crash = in->pressed['x'];
 }
 
-static void move_ball(bounce_state *s, bounce_ball *b)
+/* The behaviour every ball gets: gravity, walls, the paddle. A static
+ * function, stored by address in the state: edit it while a loop plays and
+ * the balls of the loop's start state (stored by the old build) run the new
+ * code too. */
+static void fall(bounce_state *s, bounce_ball *b)
 {
     const int32_t w = BOUNCE_WIDTH * BOUNCE_ONE, h = BOUNCE_HEIGHT * BOUNCE_ONE;
     b->vy += BOUNCE_GRAVITY;
@@ -119,7 +129,7 @@ static void bounce_update(ll_block *block, const void *input, uint64_t frame, do
         s->paddle_x = (BOUNCE_WIDTH - 1) * BOUNCE_ONE;
     if (in->launch) launch(s, s->paddle_x);
     if (in->clear) s->ball_count = 0;
-    for (uint32_t i = 0; i < s->ball_count; i++) move_ball(s, &s->balls[i]);
+    for (uint32_t i = 0; i < s->ball_count; i++) s->balls[i].behave(s, &s->balls[i]);
     if (s->ball_count) {
         const bounce_ball *b = &s->balls[frame % s->ball_count];
         uint32_t cell = (uint32_t)(b->y / BOUNCE_ONE) << 16 | (uint32_t)(b->x / BOUNCE_ONE);

@@ -6,7 +6,7 @@
 
 #include "looplive.h"
 
-#define BOUNCE_LAYOUT_VERSION 1
+#define BOUNCE_LAYOUT_VERSION 2
 #define BOUNCE_BLOCK_SIZE     (1u << 20)
 #define BOUNCE_MAGIC          0x65636e756f62ull /* "bounce" */
 #define BOUNCE_WIDTH          80                /* the world, in cells */
@@ -27,12 +27,22 @@ typedef struct bounce_input {
     uint8_t unused[12];
 } bounce_input;
 
-typedef struct bounce_ball {
+typedef struct bounce_state bounce_state;
+typedef struct bounce_ball bounce_ball;
+
+/* What a ball does each frame. Kept per ball in the state, as entity
+ * systems keep a behaviour: after an edit the pointer still holds the old
+ * build's address, which forwards to the new code (docs/module.md). */
+typedef void bounce_behave(bounce_state *s, bounce_ball *b);
+
+struct bounce_ball {
     int32_t x, y, vx, vy; /* fixed point */
     uint32_t color;       /* 1..6 */
-} bounce_ball;
+    uint32_t unused;
+    bounce_behave *behave;
+};
 
-typedef struct bounce_state {
+struct bounce_state {
     uint64_t magic;
     uint64_t rng;
     uint64_t frames;
@@ -42,6 +52,6 @@ typedef struct bounce_state {
     uint32_t trail_len;
     uint32_t unused;
     bounce_ball balls[BOUNCE_MAX_BALLS];
-} bounce_state;
+};
 
 #endif

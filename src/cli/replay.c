@@ -60,8 +60,10 @@ static void usage(FILE *out)
         "  -h, --help             this help\n"
         "\n"
         "A script has one line per run of frames: COUNT [KEY...], holding the keys for\n"
-        "COUNT frames, pressed on the first; KEY is a character or left, right, up,\n"
-        "down, space, esc. '#' starts a comment.\n"
+        "COUNT frames, pressed on the first (the same as `looplive run --keys\n"
+        "FRAME:KEY:COUNT`). KEY is one character, or space, enter, tab, backspace,\n"
+        "escape, left, right, up, down, home, end, pageup, pagedown, insert, delete,\n"
+        "f1-f12, comma, colon, hash. '#' starts a comment.\n"
         "\n"
         "exit status: 0 ok, 1 a failure or a difference, 2 bad usage\n",
         FALLBACK_BASE);
@@ -184,11 +186,11 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
         return fail(1, "cannot load %s: %s", o->module, err.msg);
     }
     s->app = module_app(s->module);
-    if (!s->app || s->app->api_version != LL_APP_API_VERSION) {
+    if (!s->app || s->app->api_version < 1 || s->app->api_version > LL_APP_API_VERSION) {
         session_end(s);
         return fail(1,
-                    "%s: looplive_app() returned no table of api version %d (try: rebuild "
-                    "it against this looplive.h)",
+                    "%s: looplive_app() returned no table of api version 1 to %d (try: "
+                    "rebuild it against this looplive.h)",
                     o->module, LL_APP_API_VERSION);
     }
     s->loop = ll_loop_create(&s->block, &err, .module = s->module, .fps = fps,
@@ -348,63 +350,42 @@ static int replay_recording(const replay_opts *o)
 
 /* ---- making a recording from a script ----------------------------------- */
 
-static int key_code(const char *name)
-{
-    static const struct {
-        const char *name;
-        int code;
-    } named[] = {{"left", LL_KEY_LEFT}, {"right", LL_KEY_RIGHT}, {"up", LL_KEY_UP},
-                 {"down", LL_KEY_DOWN}, {"space", ' '},          {"esc", LL_KEY_ESCAPE}};
-    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
-        if (!strcmp(name, named[i].name)) return named[i].code;
-    return strlen(name) == 1 ? (unsigned char)name[0] : -1;
-}
-
-/* One script line: COUNT [KEY...]. Returns the count, 0 for a blank line,
- * -1 on a bad line. */
-static long script_line(char *line, ll_platform_input *in)
-{
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
-    if (!tok) return 0;
-    char *end;
-    long count = strtol(tok, &end, 10);
-    if (*end || count <= 0) return -1;
-    memset(in, 0, sizeof *in);
-    while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
-        int k = key_code(tok);
-        if (k < 0) return -1;
-        in->keys[k] = in->pressed[k] = 1;
-    }
-    return count;
-}
-
-static int run_script(session *s, const replay_opts *o, FILE *f)
+/* Reads the whole script (the key names and COUNT lines of ll_keys_parse_line)
+ * into events, and says how many frames it covers. */
+static int read_script(const replay_opts *o, FILE *f, ll_keys *keys, uint64_t *frames)
 {
     ll_error err;
     char line[1024];
-    uint64_t frame = 0, lineno = 0;
+    uint64_t lineno = 0;
+    *frames = 0;
     while (fgets(line, sizeof line, f)) {
-        ll_platform_input in;
         lineno++;
-        long count = script_line(line, &in);
-        if (count < 0)
-            return fail(1,
-                        "%s:%" PRIu64 ": expected COUNT [KEY...] (try: looplive replay "
-                        "--help)",
-                        o->script, lineno);
-        for (long i = 0; i < count; i++, frame++) {
-            if (ll_loop_frame(s->loop, &in, &err) < 0) {
-                if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
-                return fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
-            }
-            memset(in.pressed, 0, sizeof in.pressed);
-            if (!o->quiet)
-                fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
-        }
+        if (ll_keys_parse_line(keys, line, frames, &err) != 0)
+            return fail(1, "%s:%" PRIu64 ": %s", o->script, lineno, err.msg);
     }
     return 0;
+}
+
+/* Runs the script's frames: the same input, frame for frame, as `looplive
+ * run --keys` gives for the same keys (ll_keys_input). */
+static int run_script(session *s, const replay_opts *o, FILE *f)
+{
+    ll_error err;
+    ll_keys keys = {0};
+    uint64_t frames;
+    int rc = read_script(o, f, &keys, &frames);
+    for (uint64_t frame = 0; rc == 0 && frame < frames; frame++) {
+        ll_platform_input in = {0};
+        ll_keys_input(&keys, frame, &in);
+        int ran = ll_loop_frame(s->loop, &in, &err);
+        if (ran < 0 && err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
+        if (ran < 0)
+            rc = fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
+        else if (!o->quiet)
+            fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
+    }
+    ll_keys_free(&keys);
+    return rc;
 }
 
 typedef struct init_call {

@@ -29,35 +29,45 @@ static void run_usage(FILE *out)
             "  --build \"CMD\"            ... by running CMD; its errors show in the status line\n"
             "                           and the old code keeps running; builds a LIB that\n"
             "                           is not there yet before the run\n"
-            "  --slots DIR              save (key s) and load slots as DIR/slotN.llrec\n"
+            "  --slots DIR              save (alt+s) and load slots as DIR/slotN.llrec\n"
             "  --headless               no terminal or window; runs as fast as it can\n"
             "  --frames N               stop after N frames\n"
-            "  --keys FRAME:KEYS,...    press KEYS at FRAME (e.g. 10:l,70:l records 60 frames,\n"
-            "                           then loops them)\n"
+            "  --keys FRAME:KEY[:N],... press KEY at FRAME, held down N frames (default 1),\n"
+            "                           the same as the script line `N KEY` of looplive\n"
+            "                           replay; e.g. 10:alt+l,20:right:30,70:alt+l records\n"
+            "                           60 frames with right held for 30, then loops them\n"
             "  --screenshot-at N FILE   after frame N write the picture: PPM for pixels (read\n"
             "                           back from the window), text for cells; up to 4\n"
             "  --audio                  sdl: play the sound the application's optional\n"
             "                           looplive_audio() makes\n"
+            "  --reinit                 a build that changes layout_version and has no\n"
+            "                           migrate starts the state over (default: refused;\n"
+            "                           alt+i starts over by hand)\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
             "  --resume FILE            start from a saved state (the file a fault that the\n"
             "                           process cannot survive saves) instead of init\n"
-            "  --no-overlay             no status line\n"
+            "  --no-overlay             no status lines (the canvas gets their rows)\n"
             "  -h, --help               this help\n\n"
-            "keys:\n");
+            "keys: the host's are Alt with a key, so that every key without Alt is the\n"
+            "application's (a terminal sends Alt+key as ESC and the key):\n");
     const char *k = ll_host_keys_help();
     while (*k) {
         size_t n = strcspn(k, "\n");
         fprintf(out, "  %.*s\n", (int)n, k);
         k += n + (k[n] == '\n');
     }
-    fprintf(out, "\nThe status line shows: fps, frame, LIVE/REC/LOOP with the slot and position,\n"
-                 "PAUSED, speed, reloads, and an error: a build's (until a build succeeds) or\n"
-                 "a rolled-back crash (for five seconds). A loop whose frame faults again after\n"
-                 "the rollback pauses there (PAUSED AT FAULT): . skips the frame, a new build\n"
-                 "resumes. Ctrl-C and crashes restore the terminal. A fault inside a library\n"
-                 "that leaves the C library unusable (a failed heap check) saves the last good\n"
-                 "frame's state, says where in one line, and exits with status 1: --resume FILE\n"
-                 "goes on from there.\n");
+    fprintf(out, "\nKey names (--keys and replay scripts): one character, or space, enter, tab,\n"
+                 "backspace, escape, left, right, up, down, home, end, pageup, pagedown, insert,\n"
+                 "delete, f1-f12, comma, colon, hash; alt+NAME for the host's keys.\n"
+                 "\nThe status line shows: fps, frame, LIVE/REC/LOOP with the selected slot and\n"
+                 "the position, PAUSED, speed, reloads; the line under it an error: a build's\n"
+                 "(until a build succeeds) or a rolled-back crash (for five seconds), or a\n"
+                 "confirmation (a save, with its path; five seconds). Ctrl-C and crashes\n"
+                 "restore the terminal. A loop whose frame faults again after the rollback\n"
+                 "pauses there (PAUSED AT FAULT): alt+. skips the frame, a new build resumes.\n"
+                 "A fault inside a library that leaves the C library unusable (a failed heap\n"
+                 "check) saves the last good frame's state, says where in one line, and exits\n"
+                 "with status 1: --resume FILE goes on from there.\n");
 }
 
 /* An option given last, without its value. */
@@ -196,6 +206,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         return p->headless = 1, 1;
     else if (!strcmp(o, "--unprotected"))
         return p->unprotected = 1, 1;
+    else if (!strcmp(o, "--reinit"))
+        return p->reinit = 1, 1;
     else if (!strcmp(o, "--audio"))
         return p->audio = 1, 1;
     else if (!strcmp(o, "--no-overlay"))
@@ -319,6 +331,15 @@ static void print_report(ll_host *host)
     }
 }
 
+/* What the host changed from what was asked (a scale that does not fit,
+ * no sound device) goes to stderr too, before a terminal run covers it. */
+static void warn_at_start(ll_host *host)
+{
+    ll_host_status s;
+    ll_host_get_status(host, &s);
+    if (s.message[0]) fprintf(stderr, "looplive: %s\n", s.message);
+}
+
 int cli_run(int argc, char **argv)
 {
     ll_host_params p = {0};
@@ -351,6 +372,7 @@ int cli_run(int argc, char **argv)
     ll_host *host = ll_host_open_(lib, &err, &p);
     if (!host && err.code == ENOTRECOVERABLE) cli_die_unsafe("cannot run ", lib, ": ", err.msg);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
+    warn_at_start(host);
     shot_before before[LL_HOST_SHOTS];
     note_shots(&p, before);
     /* Errors during the run show in the overlay and do not stop it, but

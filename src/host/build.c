@@ -177,6 +177,23 @@ static void read_events(host_builder *b)
     }
 }
 
+/* The host's environment plus the flags that make every function
+ * forwardable, for the command to use ("cc $LOOPLIVE_CFLAGS ..."); a value
+ * the user set wins. The host's own environment is left alone. */
+static char **build_env(void)
+{
+    static char flags[] = "LOOPLIVE_CFLAGS=" LL_PATCHABLE_CFLAGS;
+    size_t n = 0;
+    int set = 0;
+    for (; environ[n]; n++) set |= !strncmp(environ[n], "LOOPLIVE_CFLAGS=", 16);
+    char **envp = malloc((n + 2) * sizeof *envp);
+    if (!envp) return NULL;
+    memcpy(envp, environ, n * sizeof *envp);
+    if (!set) envp[n++] = flags;
+    envp[n] = NULL;
+    return envp;
+}
+
 static int start_build(host_builder *b, ll_error *err)
 {
     int fds[2];
@@ -199,7 +216,9 @@ static int start_build(host_builder *b, ll_error *err)
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
     char *argv[] = {"sh", "-c", b->cmd, NULL};
-    int rc = posix_spawn(&b->pid, "/bin/sh", &fa, &attr, argv, environ);
+    char **envp = build_env();
+    int rc = envp ? posix_spawn(&b->pid, "/bin/sh", &fa, &attr, argv, envp) : ENOMEM;
+    free(envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close(fds[1]);

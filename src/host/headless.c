@@ -20,7 +20,7 @@ static int headless_open(host_platform *p, int width, int height, int scale, ll_
     /* The defaults match the other platforms: an 80x24 terminal less its
      * status lines, or the SDL window's 640x360. */
     int w = width > 0 ? width : h->pixels ? 640 : 80;
-    int ht = height > 0 ? height : h->pixels ? 360 : 24 - HOST_STATUS_LINES;
+    int ht = height > 0 ? height : h->pixels ? 360 : 24 - p->status_lines;
     size_t n = (size_t)w * (size_t)ht;
     ll_canvas c = {.width = w, .height = ht};
     if (h->pixels)
@@ -36,9 +36,9 @@ static int headless_open(host_platform *p, int width, int height, int scale, ll_
     return 0;
 }
 
-static int headless_poll(host_platform *p, ll_platform_input *in)
+static int headless_poll(host_platform *p, ll_platform_input *in, host_presses *presses)
 {
-    /* Scripted keys arrive through ll_host_press; nothing is held. */
+    /* Keys come from --keys and ll_host_press only: the platform holds none. */
     memset(in->keys, 0, sizeof in->keys);
     memset(in->pressed, 0, sizeof in->pressed);
     return 0;
@@ -53,6 +53,20 @@ static int headless_read_back(host_platform *p, uint32_t *pixels, int width, int
     memcpy(pixels, h->canvas.pixels, (size_t)width * (size_t)height * sizeof *pixels);
     return 0;
 }
+
+/* Sound is made and dropped: --audio --platform sdl runs the application's
+ * audio code headless too. */
+static uint32_t headless_audio_open(host_platform *p, ll_error *err)
+{
+    return 48000;
+}
+
+static uint32_t headless_audio_queued(host_platform *p)
+{
+    return 0;
+}
+
+static void headless_audio_queue(host_platform *p, const int16_t *samples, uint32_t frames) {}
 
 static void headless_close(host_platform *p)
 {
@@ -72,4 +86,10 @@ void host_platform_headless(host_platform *p, int pixels)
                          .read_back = headless_read_back,
                          .close = headless_close,
                          .state = h};
+    /* As the platform it stands for: SDL has sound, the terminal none. */
+    if (pixels) {
+        p->audio_open = headless_audio_open;
+        p->audio_queued = headless_audio_queued;
+        p->audio_queue = headless_audio_queue;
+    }
 }

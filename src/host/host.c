@@ -8,13 +8,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
-
-/* A scripted key press: at frame `frame`, press `key`. */
-typedef struct host_script_key {
-    uint64_t frame;
-    int key;
-} host_script_key;
+#include <unistd.h>
 
 struct ll_host {
     ll_host_params p;
@@ -24,48 +20,37 @@ struct ll_host {
     ll_module *module;
     ll_loop *loop;
     host_builder *builder;
-    ll_platform_input input;
-    uint8_t injected[256];
-    host_script_key *script;
-    size_t script_count, script_next;
+    ll_platform_input polled; /* what the platform keeps: keys held, mouse, pads */
+    ll_platform_input input;  /* this frame's: polled, with presses and --keys */
+    host_presses presses;
+    ll_keys script;            /* --keys */
+    size_t script_next;        /* the first event not pressed yet */
+    uint64_t script_held[256]; /* a scripted key is down until this frame */
     int slot;
     int show_help;
     int quit;
     uint64_t frame, reloads, builds, crashes;
+    uint64_t faults_seen; /* the module's fault count when last asked */
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
     uint64_t rollbacks; /* the module's rollbacks already taken off reloads */
     double fps;
-    char error[256];         /* the last error */
-    uint64_t error_frame;    /* shown for HOST_ERROR_SECONDS from this frame */
-    char build_error[256];   /* the last build's, until one succeeds: shown */
-                             /* whenever no newer error is */
-    uint64_t layout_version; /* of the application in use, for the rescue file */
-    char lib[PATH_MAX];      /* as given, for the hint after a fatal fault */
-    char rescue[PATH_MAX];   /* where a fatal fault saves the last good state */
-    char fatal[2048];        /* set when the process cannot safely continue */
+    char error[LL_ERROR_MSG];       /* the last error, whole */
+    uint64_t error_frame;           /* shown for HOST_ERROR_SECONDS from this frame */
+    char build_error[LL_ERROR_MSG]; /* the last build's, until one succeeds: shown */
+                                    /* whenever no newer error is */
+    char message[LL_ERROR_MSG];     /* the last confirmation ("saved slot 1 to ...") */
+    uint64_t message_frame;         /* shown for HOST_ERROR_SECONDS from this frame */
+    uint64_t layout_version;        /* of the application in use, for the rescue file */
+    char lib[PATH_MAX];             /* as given, for the hint after a fatal fault */
+    char rescue[PATH_MAX];          /* where a fatal fault saves the last good state */
+    char fatal[2048];               /* set when the process cannot safely continue */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
     ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
     int16_t *audio_buf;     /* one frame of stereo samples */
 };
-
-static const char host_help[] = "l      record / loop / stop (Handmade Hero's L)\n"
-                                "1-9    choose a slot; an idle slot that holds a recording plays\n"
-                                "space  pause / resume\n"
-                                ".      single step (pauses); paused at a fault: skip the frame\n"
-                                "- +    slower / faster (1/16 .. 16)\n"
-                                "b      jump back one second (the rewind window)\n"
-                                "k      keep the rewind window as a loop in the slot and play it\n"
-                                "s      save the slot to the slot directory (--slots DIR)\n"
-                                "?      show / hide these keys\n"
-                                "q      quit\n";
-
-const char *ll_host_keys_help(void)
-{
-    return host_help;
-}
 
 /* Copies text, cut to fit: an error message is longer than the line. */
 static void copy_text(char *dst, size_t cap, const char *src)
@@ -85,13 +70,28 @@ static void host_set_error(ll_host *h, const char *msg)
 {
     copy_text(h->error, sizeof h->error, msg);
     h->error_frame = h->frame;
+    h->message[0] = 0;
 }
 
-/* The error the overlay shows now, or "". */
-static const char *host_error_shown(const ll_host *h)
+/* A confirmation for the overlay's second line ("saved slot 1 to ..."),
+ * shown like an error (five seconds); it takes the place of an older
+ * error, and a newer error takes its place. */
+static void host_note(ll_host *h, const char *msg)
 {
-    if (h->error[0] && h->frame < h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps)
-        return h->error;
+    copy_text(h->message, sizeof h->message, msg);
+    h->message_frame = h->frame;
+    h->error[0] = 0;
+}
+
+/* What the overlay's second line shows now: the newest error or
+ * confirmation for five seconds, else a build error that still holds, else
+ * "" (the keys); *is_error says whether it is an error. */
+static const char *host_line_shown(const ll_host *h, int *is_error)
+{
+    uint64_t span = HOST_ERROR_SECONDS * (uint64_t)h->p.fps;
+    *is_error = 1;
+    if (h->error[0] && h->frame < h->error_frame + span) return h->error;
+    if (h->message[0] && h->frame < h->message_frame + span) return *is_error = 0, h->message;
     return h->build_error;
 }
 
@@ -110,32 +110,6 @@ static void host_crashed(ll_host *h, const char *msg)
 }
 
 /* --- opening ------------------------------------------------------------ */
-
-static int parse_script(ll_host *h, const char *text, ll_error *err)
-{
-    /* "FRAME:KEYS,FRAME:KEYS": each character of KEYS is pressed at FRAME. */
-    size_t cap = strlen(text) + 1;
-    h->script = calloc(cap, sizeof *h->script);
-    if (!h->script) return ll_fail(err, ENOMEM, "out of memory for --keys");
-    const char *s = text;
-    while (*s) {
-        char *end;
-        unsigned long long frame = strtoull(s, &end, 10);
-        if (end == s || *end != ':')
-            return ll_fail(err, EINVAL,
-                           "--keys '%s': expected FRAME:KEYS at '%s' (try: --keys 10:l,70:l)", text,
-                           s);
-        s = end + 1;
-        for (; *s && *s != ','; s++) {
-            if (h->script_count && frame < h->script[h->script_count - 1].frame)
-                return ll_fail(err, EINVAL, "--keys '%s': frames must not go down (at %llu)", text,
-                               frame);
-            h->script[h->script_count++] = (host_script_key){frame, (unsigned char)*s};
-        }
-        if (*s == ',') s++;
-    }
-    return 0;
-}
 
 struct get_call {
     ll_app_get *get;
@@ -268,7 +242,8 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
         if (c.rc != 0)
             return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
     }
-    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps);
+    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
+                             .reinit_on_layout = h->p.reinit);
     return h->loop ? 0 : -1;
 }
 
@@ -285,28 +260,66 @@ static int open_platform(ll_host *h, ll_error *err)
         host_platform_sdl(&h->platform);
     else
         host_platform_terminal(&h->platform);
+    h->platform.status_lines = h->p.no_overlay ? 0 : HOST_STATUS_LINES;
     return h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err);
 }
 
+/* Sound: a device that does not open leaves the run silent, with a
+ * warning, rather than ending it. Headless, the sound is made (so that its
+ * code runs, crash protection included) and dropped. */
 static int open_audio(ll_host *h, ll_error *err)
 {
     if (!h->platform.audio_open)
         return ll_fail(err, EINVAL, "--audio needs a platform with sound (try: --platform sdl)");
-    if (!(h->audio_rate = h->platform.audio_open(&h->platform, err))) return -1;
+    ll_error why;
+    if (!(h->audio_rate = h->platform.audio_open(&h->platform, &why))) {
+        char msg[LL_ERROR_MSG + 32];
+        snprintf(msg, sizeof msg, "warning: no sound: %s", why.msg);
+        host_note(h, msg);
+        return 0;
+    }
     h->audio_buf = calloc(h->audio_rate / (uint32_t)h->p.fps + 1, 2 * sizeof *h->audio_buf);
     return h->audio_buf ? 0 : ll_fail(err, ENOMEM, "out of memory for the audio buffer");
+}
+
+/* The window's title names the application. */
+static void name_window(ll_host *h, const char *lib)
+{
+    const ll_app *app = host_app(h, NULL);
+    const char *name = app && app->name && *app->name ? app->name : lib;
+    char title[256];
+    snprintf(title, sizeof title, "%s - looplive", name);
+    if (h->platform.title) h->platform.title(&h->platform, title);
+}
+
+/* A slot directory that is not there is refused at start, not at the
+ * first save. */
+static int check_slot_dir(const char *dir, ll_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return ll_fail(err, errno, "--slots %s: %s (try: mkdir -p %s)", dir, strerror(errno), dir);
+    if (!S_ISDIR(st.st_mode))
+        return ll_fail(err, ENOTDIR, "--slots %s: not a directory (try: --slots DIR)", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return ll_fail(err, errno, "--slots %s: cannot write there: %s (try: another DIR)", dir,
+                       strerror(errno));
+    return 0;
 }
 
 /* Everything ll_host_open does after the handle exists; ll_host_close
  * undoes whatever part of it was done. */
 static int open_parts(ll_host *h, const char *lib, ll_error *err)
 {
-    if (h->p.keys && parse_script(h, h->p.keys, err) != 0) return -1;
+    if (h->p.keys && ll_keys_parse(&h->script, h->p.keys, err) != 0) return -1;
+    if (h->p.slot_dir && check_slot_dir(h->p.slot_dir, err) != 0) return -1;
     if (h->p.build_cmd && !h->p.watch_dir)
         return ll_fail(err, EINVAL, "--build needs --watch DIR (the sources to watch)");
     /* The platform first: the terminal's restore handlers must be installed
      * before the module's crash handlers, which then sit on top of them. */
     if (open_platform(h, err) != 0 || open_app(h, lib, err) != 0) return -1;
+    name_window(h, lib);
+    if (h->platform.note[0] && !h->error[0]) host_note(h, h->platform.note);
     if (h->p.watch_dir && !(h->builder = host_builder_open(h->p.watch_dir, h->p.build_cmd, err)))
         return -1;
     if (h->p.audio && open_audio(h, err) != 0) return -1;
@@ -361,7 +374,7 @@ void ll_host_close(ll_host *h)
     if (h->platform.close) h->platform.close(&h->platform);
     ll_snap_end(&h->block);
     ll_block_release(&h->block);
-    free(h->script);
+    ll_keys_free(&h->script);
     free(h->shot_pixels);
     free(h->audio_buf);
     free(h);
@@ -374,23 +387,43 @@ static void slot_path(const ll_host *h, int slot, char *buf, size_t cap)
     snprintf(buf, cap, "%s/slot%d.llrec", h->p.slot_dir, slot);
 }
 
-static int choose_slot(ll_host *h, int slot, ll_error *err)
+/* Loads slot from the slot directory when memory has nothing for it;
+ * returns 1 when the slot now holds a recording. */
+static int slot_ready(ll_host *h, int slot, ll_error *err)
 {
-    h->slot = slot;
-    ll_loop_status st = ll_loop_status_get(h->loop);
-    if (st.mode != LL_LOOP_LIVE) return 0;
-    if (ll_loop_slot_frames(h->loop, slot)) return ll_loop_play(h->loop, slot, err);
+    if (ll_loop_slot_frames(h->loop, slot)) return 1;
     if (!h->p.slot_dir) return 0;
     char path[4096];
     slot_path(h, slot, path, sizeof path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    fclose(f);
-    if (ll_loop_load(h->loop, slot, path, err) != 0) return -1;
-    return ll_loop_play(h->loop, slot, err);
+    if (access(path, F_OK) != 0) return 0;
+    return ll_loop_load(h->loop, slot, path, err) == 0 ? 1 : -1;
 }
 
-static int press_l(ll_host *h, ll_error *err)
+/* Live: the slot is chosen, and plays if it holds a recording. Looping:
+ * another slot that holds one plays instead. Recording, or looping into an
+ * empty slot: the slot stays, so that what the overlay shows is what alt+l
+ * and alt+s act on. */
+static int key_slot(ll_host *h, int key, ll_error *err)
+{
+    int slot = (key & 0xff) - '0';
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    if (st.mode == LL_LOOP_RECORDING)
+        return ll_fail(err, EBUSY,
+                       "slot %d not chosen: recording into slot %d (try: alt+l to loop it, then "
+                       "alt+l to stop, then alt+%d)",
+                       slot, h->slot, slot);
+    int ready = slot_ready(h, slot, err);
+    if (ready < 0) return -1;
+    if (st.mode == LL_LOOP_PLAYING && !ready)
+        return ll_fail(err, ENOENT,
+                       "slot %d not chosen: it is empty and slot %d is looping (try: alt+l to "
+                       "stop, then alt+%d to record into it)",
+                       slot, h->slot, slot);
+    h->slot = slot;
+    return ready ? ll_loop_play(h->loop, slot, err) : 0;
+}
+
+static int key_loop(ll_host *h, int key, ll_error *err)
 {
     ll_loop_status st = ll_loop_status_get(h->loop);
     if (st.mode == LL_LOOP_LIVE) return ll_loop_record(h->loop, h->slot, err);
@@ -399,17 +432,31 @@ static int press_l(ll_host *h, ll_error *err)
     return 0;
 }
 
-static int change_speed(ll_host *h, int faster)
+static int key_pause(ll_host *h, int key, ll_error *err)
+{
+    ll_loop_pause(h->loop, !ll_loop_status_get(h->loop).paused);
+    return 0;
+}
+
+static int key_step(ll_host *h, int key, ll_error *err)
+{
+    if (ll_loop_status_get(h->loop).fault_paused) return ll_loop_skip(h->loop, err); /* past it */
+    ll_loop_pause(h->loop, 1);
+    ll_loop_step(h->loop);
+    return 0;
+}
+
+static int key_speed(ll_host *h, int key, ll_error *err)
 {
     double s = ll_loop_status_get(h->loop).speed;
-    s = faster ? s * 2 : s / 2;
+    s = (key & 0xff) == '-' ? s / 2 : s * 2;
     if (s > 16) s = 16;
     if (s < 1.0 / 16) s = 1.0 / 16;
     ll_loop_set_speed(h->loop, s);
     return 0;
 }
 
-static int rewind_second(ll_host *h, ll_error *err)
+static int key_rewind(ll_host *h, int key, ll_error *err)
 {
     uint64_t back = ll_loop_status_get(h->loop).rewind_frames;
     if (back > (uint64_t)h->p.fps) back = (uint64_t)h->p.fps;
@@ -417,90 +464,158 @@ static int rewind_second(ll_host *h, ll_error *err)
     return ll_loop_rewind(h->loop, back, err);
 }
 
-static int keep_window(ll_host *h, ll_error *err)
+static int key_keep(ll_host *h, int key, ll_error *err)
 {
     if (ll_loop_keep(h->loop, h->slot, err) != 0) return -1;
     return ll_loop_play(h->loop, h->slot, err);
 }
 
-static int save_slot(ll_host *h, ll_error *err)
+static int key_save(ll_host *h, int key, ll_error *err)
 {
     if (!h->p.slot_dir)
         return ll_fail(err, EINVAL, "no slot directory to save into (try: --slots DIR)");
-    char path[4096];
+    uint64_t frames = ll_loop_slot_frames(h->loop, h->slot);
+    if (!frames)
+        return ll_fail(err, ENOENT,
+                       "slot %d not saved: it holds no recording (try: alt+l to record, alt+l "
+                       "to loop, then alt+s)",
+                       h->slot);
+    char path[4096], msg[4200];
     slot_path(h, h->slot, path, sizeof path);
-    return ll_loop_save(h->loop, h->slot, path, err);
+    if (ll_loop_save(h->loop, h->slot, path, err) != 0) return -1;
+    snprintf(msg, sizeof msg, "saved slot %d to %s (%llu frames)", h->slot, path,
+             (unsigned long long)frames);
+    host_note(h, msg);
+    return 0;
+}
+
+static int key_help(ll_host *h, int key, ll_error *err)
+{
+    h->show_help = !h->show_help;
+    return 0;
+}
+
+static int key_quit(ll_host *h, int key, ll_error *err)
+{
+    h->quit = 1;
+    return 0;
+}
+
+/* The host's keys, all of them: Alt with a key, so that no key the
+ * application may want is taken (a terminal sends ESC before the key for
+ * Alt+key; SDL reports the modifier). A key bound here goes to the host
+ * and never to the application; the help text is made from this table. */
+typedef struct host_binding {
+    int key, last;    /* the key, or the range key..last */
+    const char *name; /* as the help shows it; NULL: an alias, not shown */
+    const char *help;
+    int (*act)(ll_host *h, int key, ll_error *err);
+} host_binding;
+
+#define ALT(c) (LL_KEY_ALT | (c))
+/* Starts the state over with the code in use: the way on after a layout
+ * change the build cannot migrate. */
+static int key_reinit(ll_host *h, int key, ll_error *err)
+{
+    (void)key;
+    if (ll_loop_reinit(h->loop, err) != 0) return -1;
+    host_set_error(h, "");
+    return 0;
+}
+
+static const host_binding host_bindings[] = {
+    {ALT('l'), 0, "alt+l", "record / loop / stop (Handmade Hero's L)", key_loop},
+    {ALT('1'), ALT('9'), "alt+1-9", "choose the slot (after LIVE); one holding a recording plays",
+     key_slot},
+    {ALT(' '), 0, "alt+space", "pause / resume", key_pause},
+    {ALT('.'), 0, "alt+.", "single step (pauses); paused at a fault: skip the frame", key_step},
+    {ALT('-'), 0, "alt+-", "slower (down to 1/16)", key_speed},
+    {ALT('+'), 0, "alt++", "faster (up to 16; alt+= too)", key_speed},
+    {ALT('='), 0, NULL, NULL, key_speed},
+    {ALT('b'), 0, "alt+b", "jump back one second (the rewind window)", key_rewind},
+    {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
+    {ALT('s'), 0, "alt+s", "save the slot to the slot directory (--slots DIR)", key_save},
+    {ALT('i'), 0, "alt+i", "re-init: start the state over with the code in use", key_reinit},
+    {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
+    {ALT('q'), 0, "alt+q", "quit", key_quit},
+};
+#undef ALT
+
+const char *ll_host_keys_help(void)
+{
+    static char text[2048];
+    if (text[0]) return text;
+    size_t at = 0;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(host_bindings); i++)
+        if (host_bindings[i].name)
+            at += (size_t)snprintf(text + at, sizeof text - at, "%-10s %s\n", host_bindings[i].name,
+                                   host_bindings[i].help);
+    return text;
 }
 
 /* Acts on a host key; returns 1 when the key was the host's (and so is not
  * passed to the application). */
 static int host_key(ll_host *h, int key)
 {
-    ll_error err = {0};
-    int rc = 0;
-    switch (key) {
-    case 'l':
-        rc = press_l(h, &err);
-        break;
-    case ' ':
-        ll_loop_pause(h->loop, !ll_loop_status_get(h->loop).paused);
-        break;
-    case '.':
-        if (ll_loop_status_get(h->loop).fault_paused) { /* step past the fault */
-            rc = ll_loop_skip(h->loop, &err);
-            break;
-        }
-        ll_loop_pause(h->loop, 1);
-        ll_loop_step(h->loop);
-        break;
-    case '-':
-        rc = change_speed(h, 0);
-        break;
-    case '+':
-    case '=':
-        rc = change_speed(h, 1);
-        break;
-    case 'b':
-        rc = rewind_second(h, &err);
-        break;
-    case 'k':
-        rc = keep_window(h, &err);
-        break;
-    case 's':
-        rc = save_slot(h, &err);
-        break;
-    case '?':
-        h->show_help = !h->show_help;
-        break;
-    case 'q':
-        h->quit = 1;
-        break;
-    default:
-        if (key >= '1' && key <= '9') {
-            rc = choose_slot(h, key - '0', &err);
-            break;
-        }
-        return 0;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(host_bindings); i++) {
+        const host_binding *b = &host_bindings[i];
+        if (key != b->key && (key < b->key || key > b->last)) continue;
+        ll_error err = {0};
+        if (b->act(h, key, &err) != 0) host_set_error(h, err.msg);
+        return 1;
     }
-    if (rc != 0) host_set_error(h, err.msg);
-    return 1;
+    return 0;
+}
+
+void host_presses_push(host_presses *q, int key)
+{
+    if (q->count == HOST_PRESSES) q->head++, q->count--;
+    q->keys[(q->head + q->count++) % HOST_PRESSES] = key;
 }
 
 void ll_host_press(ll_host *h, int key)
 {
-    h->injected[key & 0xff] = 1;
+    host_presses_push(&h->presses, key);
 }
 
+const ll_platform_input *ll_host_input(const ll_host *h)
+{
+    return &h->input;
+}
+
+/* The --keys events of this frame join the presses; their keys stay down
+ * for their hold. */
+static void script_keys(ll_host *h)
+{
+    const ll_keys *s = &h->script;
+    for (; h->script_next < s->count && s->events[h->script_next].frame <= h->frame;
+         h->script_next++) {
+        const ll_key_event *e = &s->events[h->script_next];
+        host_presses_push(&h->presses, e->key);
+        uint64_t until = h->frame + e->hold;
+        if (!(e->key & LL_KEY_ALT) && until > h->script_held[e->key & 0xff])
+            h->script_held[e->key & 0xff] = until;
+    }
+    for (int k = 0; k < 256; k++)
+        if (h->script_held[k] > h->frame) h->input.keys[k] = 1;
+}
+
+/* This frame's presses, in order, until a key comes a second time (that
+ * press and the ones after it wait for the next frame). A press shows as
+ * pressed and down for its frame. */
 static void gather_keys(ll_host *h)
 {
-    while (h->script_next < h->script_count && h->script[h->script_next].frame <= h->frame)
-        h->injected[h->script[h->script_next++].key & 0xff] = 1;
-    for (int k = 0; k < 256; k++) {
-        if (h->injected[k]) h->input.pressed[k] = 1;
-        h->injected[k] = 0;
-    }
-    for (int k = 0; k < 256; k++) {
-        if (h->input.pressed[k] && host_key(h, k)) h->input.pressed[k] = h->input.keys[k] = 0;
+    uint8_t seen[2 * 256] = {0};
+    memset(h->input.pressed, 0, sizeof h->input.pressed);
+    script_keys(h);
+    host_presses *q = &h->presses;
+    while (q->count) {
+        int key = q->keys[q->head % HOST_PRESSES] & 0x1ff;
+        if (seen[key]) break;
+        seen[key] = 1;
+        q->head++, q->count--;
+        if (host_key(h, key)) continue;
+        h->input.pressed[key & 0xff] = h->input.keys[key & 0xff] = 1;
     }
 }
 
@@ -588,7 +703,7 @@ static int draw_lines(ll_canvas *c, int y, const char *text)
 static void draw_help(ll_host *h)
 {
     char block[1024];
-    int y = draw_lines(&h->canvas, 1, host_help);
+    int y = draw_lines(&h->canvas, 1, ll_host_keys_help());
     if (h->builder) {
         char log[4200];
         snprintf(log, sizeof log, "last build's output: %s", host_builder_log(h->builder));
@@ -596,6 +711,16 @@ static void draw_help(ll_host *h)
     }
     ll_block_describe_str(&h->block, block, sizeof block);
     draw_lines(&h->canvas, y + 1, block);
+}
+
+/* Whether the module caught a fault since the last time it was asked. */
+static int module_faulted(ll_host *h)
+{
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    int faulted = info.faults != h->faults_seen;
+    h->faults_seen = info.faults;
+    return faulted;
 }
 
 static void render(ll_host *h)
@@ -609,9 +734,10 @@ static void render(ll_host *h)
         /* render must not write the block: roll back to the loop's snapshot of
          * the last frame rather than walking the page tables for one more. */
         if (ll_module_protect(h->module, call_render, &c, &err,
-                              .snap = ll_loop_snapshot(h->loop)) != 0 &&
-            host_call_failed(h, &err))
-            return;
+                              .snap = ll_loop_snapshot(h->loop)) != 0) {
+            if (host_call_failed(h, &err)) return;
+            module_faulted(h);
+        }
         h->app_ns += ll_now_ns() - t0;
     }
     if (h->show_help) draw_help(h);
@@ -658,7 +784,7 @@ static void play_audio(ll_host *h)
     uint64_t t0 = ll_now_ns();
     if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
         0) {
-        host_call_failed(h, &err);
+        if (!host_call_failed(h, &err)) module_faulted(h);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
     }
@@ -683,6 +809,31 @@ static void take_screenshot(ll_host *h, const char *path)
     if (rc != 0) host_set_error(h, err.msg);
 }
 
+/* Functions of earlier builds too small for the forwarding jump keep
+ * running old code when called through an old pointer: say which, and the
+ * flags that fix it. (A function the new build lacks is the user's edit.) */
+static void warn_unforwarded(ll_host *h)
+{
+    ll_module_info info;
+    ll_module_query(h->module, &info);
+    size_t small = 0, shown = info.unforwarded_count < LL_MODULE_STALE_MAX ? info.unforwarded_count
+                                                                           : LL_MODULE_STALE_MAX;
+    const char *first = NULL;
+    for (size_t i = 0; i < shown; i++)
+        if (info.unforwarded[i].reason == LL_FORWARD_TOO_SMALL) {
+            if (!first) first = info.unforwarded[i].name;
+            small++;
+        }
+    if (!small) return;
+    char msg[sizeof h->error];
+    snprintf(msg, sizeof msg,
+             "reloaded, but %zu function%s of earlier builds (%s%s) %s too small to forward to "
+             "the new code: old pointers to %s run the old code (try: build with %s)",
+             small, small == 1 ? "" : "s", first, small > 1 ? ", ..." : "",
+             small == 1 ? "is" : "are", small == 1 ? "it" : "them", LL_PATCHABLE_CFLAGS);
+    host_set_error(h, msg);
+}
+
 static void poll_code(ll_host *h)
 {
     ll_error err;
@@ -703,6 +854,7 @@ static void poll_code(ll_host *h)
         h->error[0] = h->build_error[0] = 0;
         const ll_app *app = ll_loop_app(h->loop, NULL);
         if (app) h->layout_version = app->layout_version;
+        warn_unforwarded(h);
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
@@ -722,11 +874,23 @@ int ll_host_frame(ll_host *h)
 {
     uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
     poll_code(h);
-    if (h->platform.poll(&h->platform, &h->input)) h->quit = 1;
+    if (h->platform.poll(&h->platform, &h->polled, &h->presses)) h->quit = 1;
+    h->input = h->polled;
     gather_keys(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
-    if (ll_loop_frame(h->loop, &h->input, &err) < 0 && host_call_failed(h, &err)) return 0;
+    if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
+        if (err.code == ENOTRECOVERABLE) {
+            host_fatal(h, &err);
+            return 0;
+        }
+        /* A refusal (a layout change, a slot that no longer fits) is not a
+         * crash: only a fault the module caught is. */
+        if (module_faulted(h))
+            host_crashed(h, err.msg);
+        else
+            host_set_error(h, err.msg);
+    }
     h->app_ns += ll_now_ns() - u0;
     render(h);
     if (h->fatal[0]) return 0;
@@ -783,7 +947,7 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
         .looping = st.mode == LL_LOOP_PLAYING,
         .paused = st.paused,
         .fault_paused = st.fault_paused,
-        .slot = st.slot >= 0 ? st.slot : h->slot,
+        .slot = h->slot,
         .loop_pos = st.play_pos,
         .loop_len = st.slot_frames,
         .speed = st.speed,
@@ -794,6 +958,7 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
         .app_ns = h->app_ns,
     };
     copy_text(out->error, sizeof out->error, h->error);
+    copy_text(out->message, sizeof out->message, h->message);
 }
 
 static void format_speed(double s, char *buf, size_t cap)
@@ -827,6 +992,10 @@ static void short_error(const char *msg, char *out, size_t cap)
         snprintf(out + n, cap - n, "; %.*s", (int)strcspn(back + 2, ";"), back + 2);
 }
 
+/* The second line when there is nothing to report. */
+static const char host_hint[] =
+    "alt+? keys  alt+l record/loop  alt+space pause  alt+. step  alt+q quit";
+
 char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
 {
     ll_host_status s;
@@ -840,9 +1009,15 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     else
         snprintf(mode, sizeof mode, "LIVE %d", s.slot);
     format_speed(s.speed, speed, sizeof speed);
-    char error[sizeof s.error];
+    char line[sizeof s.error];
+    int is_error;
     /* Paused at a fault: the fault stays on the line as long as the pause. */
-    short_error(s.fault_paused ? h->error : host_error_shown(h), error, sizeof error);
+    const char *shown = s.fault_paused ? h->error : host_line_shown(h, &is_error);
+    if (s.fault_paused) is_error = 1;
+    if (is_error)
+        short_error(shown, line, sizeof line);
+    else
+        copy_text(line, sizeof line, shown);
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
              (unsigned long long)s.app_frame, mode,
              s.fault_paused ? " PAUSED AT FAULT"
@@ -850,7 +1025,7 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
                             : "",
              speed, (unsigned long long)s.reloads,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
-             error[0] ? "error: " : "? keys  l record/loop  space pause  . step  q quit", error,
-             s.fault_paused ? " (. skips the frame; a new build resumes)" : "");
+             is_error && line[0] ? "error: " : "", line[0] ? line : host_hint,
+             s.fault_paused ? " (alt+. skips the frame; a new build resumes)" : "");
     return buf;
 }

@@ -7,6 +7,19 @@
 /* Lines under the canvas for the status (the overlay's two lines). */
 #define HOST_STATUS_LINES 2
 
+/* Key presses waiting for a frame. Every key event a platform, a script or
+ * ll_host_press delivers is one press, kept in order: none is merged with
+ * another or lost (a frame takes at most one press of each key, the rest
+ * wait for the next frames). */
+#define HOST_PRESSES 1024
+typedef struct host_presses {
+    int keys[HOST_PRESSES]; /* key codes, with LL_KEY_ALT for the host's keys */
+    size_t head, count;
+} host_presses;
+
+/* Appends a press (the oldest is dropped when 1024 wait: a stuck frame). */
+void host_presses_push(host_presses *q, int key);
+
 /* A platform: where input comes from and where the canvas goes. One frame
  * is poll (fills the platform input, may ask to quit), then present. */
 typedef struct host_platform host_platform;
@@ -15,8 +28,12 @@ struct host_platform {
     /* Makes the canvas (cells or pixels) of the requested size (0: choose). */
     int (*open)(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
                 ll_error *err);
-    /* Fills in with this frame's input; returns 1 when the user closed it. */
-    int (*poll)(host_platform *p, ll_platform_input *in);
+    /* Sets in's held keys (keys[]), mouse and controllers for this frame,
+     * and appends each key press to presses; returns 1 when the user closed
+     * it. */
+    int (*poll)(host_platform *p, ll_platform_input *in, host_presses *presses);
+    /* Names the window after the application (may be NULL). */
+    void (*title)(host_platform *p, const char *title);
     /* Shows the canvas and the status (lines separated by '\n'). */
     void (*present)(host_platform *p, const ll_canvas *canvas, const char *status);
     /* Copies what is on screen now into pixels (width * height), if it can. */
@@ -29,6 +46,8 @@ struct host_platform {
     void (*audio_queue)(host_platform *p, const int16_t *samples, uint32_t frames);
     void (*close)(host_platform *p);
     void *state;
+    char note[LL_ERROR_MSG]; /* what open changed from what was asked, for the overlay */
+    int status_lines;        /* lines the status takes under the canvas: 0 without overlay */
 };
 
 /* The platforms; each fills a host_platform. */
@@ -39,7 +58,8 @@ void host_platform_headless(host_platform *p, int pixels);
 void host_platform_sdl(host_platform *p);
 
 /* Terminal helpers, exposed for tests. */
-/* Parses the bytes a terminal sent into key codes (ASCII, LL_KEY_*); returns
+/* Parses the bytes a terminal sent into key codes (ASCII, LL_KEY_*, with
+ * LL_KEY_ALT for ESC before a key, which is what Alt+key sends); returns
  * how many keys it wrote into keys (at most cap). */
 int host_term_parse_keys(const unsigned char *bytes, size_t n, int *keys, int cap);
 /* Renders a cell canvas and the status lines as one ANSI frame for a
@@ -47,8 +67,8 @@ int host_term_parse_keys(const unsigned char *bytes, size_t n, int *keys, int ca
 size_t host_term_render(const ll_canvas *canvas, const char *status, int cols, int rows, char *buf,
                         size_t cap);
 
-/* Draws text with the built-in 5x7 font into a pixel canvas at (x, y);
- * '\n' starts a line 9 pixels lower. */
+/* Draws text with the built-in font (5x7, and a row for descenders) into a
+ * pixel canvas at (x, y); '\n' starts a line 9 pixels lower. */
 void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const char *text,
                     uint32_t fg);
 

@@ -33,6 +33,7 @@
     X(SDL_GameControllerOpen)                                                                      \
     X(SDL_GameControllerClose)                                                                     \
     X(SDL_SetWindowTitle)                                                                          \
+    X(SDL_GetDisplayUsableBounds)                                                                  \
     X(SDL_OpenAudioDevice)                                                                         \
     X(SDL_CloseAudioDevice)                                                                        \
     X(SDL_PauseAudioDevice)                                                                        \
@@ -98,6 +99,28 @@ static void sdl_close(host_platform *p)
     p->state = NULL;
 }
 
+/* A scale whose window does not fit the screen (the desktop less its
+ * panels) comes down until it does; the canvas keeps its size. */
+static void fit_screen(sdl_state *s, host_platform *p)
+{
+    SDL_Rect r;
+    if (s->SDL_GetDisplayUsableBounds(0, &r) != 0 || r.w <= 0 || r.h <= 0) return;
+    int asked = s->scale;
+    while (s->scale > 1 &&
+           (s->width * s->scale > r.w || (s->height + STATUS_ROWS) * s->scale > r.h))
+        s->scale--;
+    if (s->scale != asked)
+        snprintf(p->note, sizeof p->note,
+                 "--scale %d makes a %dx%d window, more than the %dx%d screen: scale %d", asked,
+                 s->width * asked, (s->height + STATUS_ROWS) * asked, r.w, r.h, s->scale);
+}
+
+static void sdl_title(host_platform *p, const char *title)
+{
+    sdl_state *s = p->state;
+    s->SDL_SetWindowTitle(s->window, title);
+}
+
 static int sdl_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
                     ll_error *err)
 {
@@ -107,13 +130,6 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     s->width = width > 0 ? width : 640;
     s->height = height > 0 ? height : 360;
     s->scale = scale > 0 ? scale : 1;
-    s->frame_w = s->width * s->scale;
-    s->frame_h = (s->height + STATUS_ROWS) * s->scale;
-    s->canvas = calloc((size_t)s->width * (size_t)s->height, sizeof *s->canvas);
-    s->frame = calloc((size_t)s->frame_w * (size_t)s->frame_h, sizeof *s->frame);
-    s->strip = calloc((size_t)s->width * STATUS_ROWS, sizeof *s->strip);
-    if (!s->canvas || !s->frame || !s->strip)
-        return ll_fail(err, ENOMEM, "out of memory for the SDL canvas");
     /* (The SDL_Init test is for the static analyser, which loses track of
      * the binding.) */
     if (sdl_bind(s, err) != 0 || !s->SDL_Init) return -1;
@@ -122,6 +138,14 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
                        "cannot start SDL video: %s (try: a desktop session, xvfb-run, "
                        "or --headless)",
                        s->SDL_GetError());
+    fit_screen(s, p);
+    s->frame_w = s->width * s->scale;
+    s->frame_h = (s->height + STATUS_ROWS) * s->scale;
+    s->canvas = calloc((size_t)s->width * (size_t)s->height, sizeof *s->canvas);
+    s->frame = calloc((size_t)s->frame_w * (size_t)s->frame_h, sizeof *s->frame);
+    s->strip = calloc((size_t)s->width * STATUS_ROWS, sizeof *s->strip);
+    if (!s->canvas || !s->frame || !s->strip)
+        return ll_fail(err, ENOMEM, "out of memory for the SDL canvas");
     /* Controllers are optional: a machine without them still runs. */
     s->SDL_InitSubSystem(SDL_INIT_GAMECONTROLLER);
     s->window = s->SDL_CreateWindow("looplive", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
@@ -134,32 +158,30 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     return 0;
 }
 
+/* SDL's key to ours (-1: none): the character for printable keys, shifted
+ * where the key is typed shifted for the host's keys (?, +). */
 static int map_key(SDL_Keycode sym, Uint16 mod)
 {
-    switch (sym) {
-    case SDLK_UP:
-        return LL_KEY_UP;
-    case SDLK_DOWN:
-        return LL_KEY_DOWN;
-    case SDLK_LEFT:
-        return LL_KEY_LEFT;
-    case SDLK_RIGHT:
-        return LL_KEY_RIGHT;
-    case SDLK_ESCAPE:
-        return LL_KEY_ESCAPE;
-    case SDLK_RETURN:
-        return '\n';
-    case SDLK_KP_PLUS:
-        return '+';
-    case SDLK_KP_MINUS:
-        return '-';
-    case SDLK_SLASH:
-        return mod & KMOD_SHIFT ? '?' : '/';
-    case SDLK_EQUALS:
-        return mod & KMOD_SHIFT ? '+' : '=';
-    default:
-        return sym >= 32 && sym < 127 ? (int)sym : -1;
-    }
+    static const struct {
+        SDL_Keycode sym;
+        int key;
+    } special[] = {
+        {SDLK_UP, LL_KEY_UP},          {SDLK_DOWN, LL_KEY_DOWN},
+        {SDLK_LEFT, LL_KEY_LEFT},      {SDLK_RIGHT, LL_KEY_RIGHT},
+        {SDLK_ESCAPE, LL_KEY_ESCAPE},  {SDLK_RETURN, '\n'},
+        {SDLK_KP_ENTER, '\n'},         {SDLK_TAB, '\t'},
+        {SDLK_BACKSPACE, '\b'},        {SDLK_DELETE, LL_KEY_DELETE},
+        {SDLK_HOME, LL_KEY_HOME},      {SDLK_END, LL_KEY_END},
+        {SDLK_PAGEUP, LL_KEY_PAGE_UP}, {SDLK_PAGEDOWN, LL_KEY_PAGE_DOWN},
+        {SDLK_INSERT, LL_KEY_INSERT},  {SDLK_KP_PLUS, '+'},
+        {SDLK_KP_MINUS, '-'},          {SDLK_KP_PERIOD, '.'},
+    };
+    for (size_t i = 0; i < LL_ARRAY_COUNT(special); i++)
+        if (special[i].sym == sym) return special[i].key;
+    if (sym >= SDLK_F1 && sym <= SDLK_F12) return LL_KEY_F1 + (int)(sym - SDLK_F1);
+    if (sym == SDLK_SLASH && (mod & KMOD_SHIFT)) return '?';
+    if (sym == SDLK_EQUALS && (mod & KMOD_SHIFT)) return '+';
+    return sym >= 32 && sym < 127 ? (int)sym : -1;
 }
 
 static void pad_event(sdl_state *s, const SDL_Event *e, ll_platform_input *in)
@@ -177,20 +199,32 @@ static void pad_event(sdl_state *s, const SDL_Event *e, ll_platform_input *in)
     }
 }
 
-static int sdl_poll(host_platform *p, ll_platform_input *in)
+/* Every key down is a press, an autorepeat too (as in a terminal, so that
+ * holding alt+. steps on either platform); with Alt it is the host's, and
+ * is not held for the application. */
+static void key_event(const SDL_KeyboardEvent *e, ll_platform_input *in, host_presses *presses)
+{
+    int k = map_key(e->keysym.sym, e->keysym.mod);
+    if (k < 0) return;
+    int alt = e->keysym.mod & KMOD_ALT ? LL_KEY_ALT : 0;
+    if (e->type == SDL_KEYUP) {
+        in->keys[k] = 0;
+        return;
+    }
+    host_presses_push(presses, k | alt);
+    if (!alt) in->keys[k] = 1;
+}
+
+static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *presses)
 {
     sdl_state *s = p->state;
     SDL_Event e;
     int quit = 0;
-    memset(in->pressed, 0, sizeof in->pressed);
     while (s->SDL_PollEvent(&e)) {
         if (e.type == SDL_QUIT) {
             quit = 1;
         } else if (e.type == SDL_KEYDOWN || e.type == SDL_KEYUP) {
-            int k = map_key(e.key.keysym.sym, e.key.keysym.mod);
-            if (k < 0) continue;
-            if (e.type == SDL_KEYDOWN && !e.key.repeat) in->pressed[k] = 1;
-            in->keys[k] = e.type == SDL_KEYDOWN;
+            key_event(&e.key, in, presses);
         } else if (e.type == SDL_MOUSEMOTION) {
             in->mouse_x = e.motion.x / s->scale;
             in->mouse_y = e.motion.y / s->scale;
@@ -332,6 +366,7 @@ void host_platform_sdl(host_platform *p)
                          .poll = sdl_poll,
                          .present = sdl_present,
                          .read_back = sdl_read_back,
+                         .title = sdl_title,
                          .audio_open = sdl_audio_open,
                          .audio_queued = sdl_audio_queued,
                          .audio_queue = sdl_audio_queue,

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 /* A terminal sends no key-up: a key counts as held for this long after its
- * last byte, long enough to bridge autorepeat. */
+ * last byte, long enough to bridge autorepeat. (Presses are not derived
+ * from this: each key sent is one.) */
 #define TERM_HOLD_NS (150ull * 1000 * 1000)
 
 typedef struct term_state {
@@ -64,35 +65,90 @@ static void term_on_resize(int sig)
  * signal, stops, or a previous handler runs (its signals: see fault.h). */
 static const fault_client term_client = {.restore = term_restore, .resume = term_resume};
 
+/* The key an escape sequence's final byte (and first number) names:
+ * ESC [ A..D arrows, H F home end, ESC O P..S f1-f4, ESC [ N ~ the rest. */
+static int term_csi_key(unsigned char final, int num)
+{
+    static const int tilde[] = {
+        [1] = LL_KEY_HOME,    [2] = LL_KEY_INSERT,    [3] = LL_KEY_DELETE,   [4] = LL_KEY_END,
+        [5] = LL_KEY_PAGE_UP, [6] = LL_KEY_PAGE_DOWN, [7] = LL_KEY_HOME,     [8] = LL_KEY_END,
+        [11] = LL_KEY_F1,     [12] = LL_KEY_F1 + 1,   [13] = LL_KEY_F1 + 2,  [14] = LL_KEY_F1 + 3,
+        [15] = LL_KEY_F1 + 4, [17] = LL_KEY_F1 + 5,   [18] = LL_KEY_F1 + 6,  [19] = LL_KEY_F1 + 7,
+        [20] = LL_KEY_F1 + 8, [21] = LL_KEY_F1 + 9,   [23] = LL_KEY_F1 + 10, [24] = LL_KEY_F1 + 11,
+    };
+    switch (final) {
+    case 'A':
+        return LL_KEY_UP;
+    case 'B':
+        return LL_KEY_DOWN;
+    case 'C':
+        return LL_KEY_RIGHT;
+    case 'D':
+        return LL_KEY_LEFT;
+    case 'H':
+        return LL_KEY_HOME;
+    case 'F':
+        return LL_KEY_END;
+    case 'P':
+    case 'Q':
+    case 'R':
+    case 'S':
+        return LL_KEY_F1 + (final - 'P');
+    case '~':
+        return num > 0 && num < (int)LL_ARRAY_COUNT(tilde) ? tilde[num] : 0;
+    default:
+        return 0;
+    }
+}
+
+/* An escape sequence at b (b[0] is ESC, b[1] '[' or 'O'): its key (with
+ * LL_KEY_ALT when its modifier says Alt, as in ESC [ 1 ; 3 C), 0 for one
+ * unknown; *len is its length. */
+static int term_sequence(const unsigned char *b, size_t n, size_t *len)
+{
+    int num = 0, mod = 0, *field = &num;
+    size_t j = 2;
+    for (; j < n && !(b[j] >= 0x40 && b[j] <= 0x7e); j++) {
+        if (b[j] >= '0' && b[j] <= '9') *field = *field * 10 + b[j] - '0';
+        if (b[j] == ';') field = &mod;
+    }
+    *len = j < n ? j + 1 : n;
+    if (j >= n) return 0;
+    int key = term_csi_key(b[j], num);
+    return key && mod > 1 && ((mod - 1) & 2) ? key | LL_KEY_ALT : key;
+}
+
+/* One byte as a key: CR and LF are enter, DEL and BS backspace. */
+static int term_byte_key(unsigned char c)
+{
+    if (c == '\r' || c == '\n') return '\n';
+    if (c == 127 || c == '\b') return '\b';
+    if (c == '\t') return '\t';
+    return c >= 32 && c < 127 ? c : 0;
+}
+
 int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
 {
     int count = 0;
-    for (size_t i = 0; i < n && count < cap; i++) {
-        if (b[i] == 0x1b && i + 2 < n && (b[i + 1] == '[' || b[i + 1] == 'O')) {
-            /* ESC [ A..D (or ESC O A..D in application mode): up, down,
-             * right, left. */
-            int code = b[i + 2] == 'A'   ? LL_KEY_UP
-                       : b[i + 2] == 'B' ? LL_KEY_DOWN
-                       : b[i + 2] == 'C' ? LL_KEY_RIGHT
-                       : b[i + 2] == 'D' ? LL_KEY_LEFT
-                                         : 0;
-            if (code) {
-                keys[count++] = code;
-                i += 2;
-                continue;
-            }
-            /* An unknown sequence: skip up to its final byte. */
-            size_t j = i + 2;
-            while (j < n && !(b[j] >= 0x40 && b[j] <= 0x7e)) j++;
-            i = j;
-            continue;
+    for (size_t i = 0; i < n && count < cap;) {
+        int alt = 0, key = 0;
+        size_t len = 1;
+        if (b[i] == 0x1b && i + 3 < n && b[i + 1] == 0x1b && (b[i + 2] == '[' || b[i + 2] == 'O')) {
+            /* ESC ESC [ ...: Alt with a special key (rxvt, some xterms). */
+            key = term_sequence(b + i + 1, n - i - 1, &len);
+            key = key ? key | LL_KEY_ALT : 0, len++;
+        } else if (b[i] == 0x1b && i + 2 < n && (b[i + 1] == '[' || b[i + 1] == 'O')) {
+            key = term_sequence(b + i, n - i, &len);
+        } else if (b[i] == 0x1b && i + 1 < n && term_byte_key(b[i + 1])) {
+            /* ESC then a key in the same read: what Alt+key sends. */
+            alt = LL_KEY_ALT, key = term_byte_key(b[i + 1]), len = 2;
+        } else if (b[i] == 0x1b) {
+            key = LL_KEY_ESCAPE;
+        } else {
+            key = term_byte_key(b[i]);
         }
-        if (b[i] == 0x1b)
-            keys[count++] = LL_KEY_ESCAPE;
-        else if (b[i] == '\r' || b[i] == '\n')
-            keys[count++] = '\n';
-        else if (b[i] >= 32 && b[i] < 127)
-            keys[count++] = b[i];
+        if (key) keys[count++] = key | alt;
+        i += len;
     }
     return count;
 }
@@ -102,8 +158,9 @@ static void term_free(term_state *t)
     if (t) free(t->cells), free(t->colors), free(t->out), free(t);
 }
 
-/* The canvas: the requested size, or the terminal less the status lines. */
-static term_state *term_alloc(int width, int height, ll_error *err)
+/* The canvas: the requested size, or the terminal less the status lines
+ * (all of it without the overlay). */
+static term_state *term_alloc(int width, int height, int status, ll_error *err)
 {
     struct winsize ws = {0};
     ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
@@ -115,8 +172,7 @@ static term_state *term_alloc(int width, int height, ll_error *err)
     }
     t->cols = cols, t->rows = rows;
     t->width = width > 0 && width < cols ? width : cols;
-    t->height =
-        height > 0 && height <= rows - HOST_STATUS_LINES ? height : rows - HOST_STATUS_LINES;
+    t->height = height > 0 && height <= rows - status ? height : rows - status;
     if (t->height < 1) t->height = 1;
     size_t cells = (size_t)t->width * (size_t)t->height;
     t->cells = calloc(cells, 1);
@@ -152,7 +208,7 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
         return ll_fail(err, ENOTTY,
                        "the terminal platform needs a terminal on stdin and stdout (try: "
                        "--headless --frames N, or --platform sdl)");
-    term_state *t = term_alloc(width, height, err);
+    term_state *t = term_alloc(width, height, p->status_lines, err);
     if (!t) return -1;
     if (tcgetattr(STDIN_FILENO, &term_saved) != 0) {
         term_free(t);
@@ -182,7 +238,7 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     return 0;
 }
 
-static int term_poll(host_platform *p, ll_platform_input *in)
+static int term_poll(host_platform *p, ll_platform_input *in, host_presses *presses)
 {
     term_state *t = p->state;
     unsigned char bytes[256];
@@ -190,12 +246,11 @@ static int term_poll(host_platform *p, ll_platform_input *in)
     ssize_t got = read(STDIN_FILENO, bytes, sizeof bytes);
     if (got > 0) n = host_term_parse_keys(bytes, (size_t)got, keys, 256);
     uint64_t now = ll_now_ns();
-    memset(in->pressed, 0, sizeof in->pressed);
+    /* Every key a terminal sends is a press (an autorepeat too); a key is
+     * down while its bytes keep coming. */
     for (int i = 0; i < n; i++) {
-        int k = keys[i] & 0xff;
-        if (now - t->last_seen[k] > TERM_HOLD_NS) in->pressed[k] = 1;
-        t->last_seen[k] = now;
-        in->pressed[k] = in->pressed[k] || !in->keys[k];
+        host_presses_push(presses, keys[i]);
+        if (!(keys[i] & LL_KEY_ALT)) t->last_seen[keys[i] & 0xff] = now;
     }
     for (int k = 0; k < 256; k++)
         in->keys[k] = t->last_seen[k] && now - t->last_seen[k] <= TERM_HOLD_NS;
@@ -234,7 +289,8 @@ size_t host_term_render(const ll_canvas *c, const char *status, int cols, int ro
     size_t at = 0;
     /* A terminal made smaller than the canvas shows its top left part. */
     int w = c->width < cols ? c->width : cols;
-    int h = c->height < rows - HOST_STATUS_LINES ? c->height : rows - HOST_STATUS_LINES;
+    int lines = status ? HOST_STATUS_LINES : 0;
+    int h = c->height < rows - lines ? c->height : rows - lines;
     if (w < 0) w = 0;
     if (h < 0) h = 0;
     for (int y = 0; y < h; y++) {

@@ -46,6 +46,7 @@ int loop_hash_init(loop_hash *hash, const ll_block *block, ll_error *err)
 void loop_hash_free(loop_hash *hash)
 {
     if (hash->page_hash) munmap(hash->page_hash, hash->pages * sizeof(uint64_t));
+    free(hash->canon);
     memset(hash, 0, sizeof *hash);
 }
 
@@ -63,11 +64,31 @@ static void hash_set(loop_hash *hash, uint64_t index, uint64_t value)
     if (hash->page_hash[index] != value) hash->page_hash[index] = value;
 }
 
+/* A code pointer's value depends on where the build was loaded: it is
+ * hashed as its symbol + offset instead, so that the same run hashes the
+ * same in every process (and with every compiler that names things alike).
+ * Returns page, or the canonical copy when the page holds code pointers. */
+static const void *canonical(loop_hash *hash, const uint8_t *page)
+{
+    uint64_t lo, hi;
+    if (!hash->module) return page;
+    ll_module_code_span(hash->module, &lo, &hi);
+    const uint64_t *w = (const uint64_t *)page;
+    uint64_t n = hash->page_size / 8, span = hi - lo, i = 0;
+    while (i < n && w[i] - lo >= span) i++;
+    if (i == n) return page;
+    if (!hash->canon && !(hash->canon = malloc(hash->page_size))) return page;
+    memcpy(hash->canon, page, hash->page_size);
+    for (; i < n; i++)
+        if (w[i] - lo < span) hash->canon[i] = ll_module_code_canonical(hash->module, w[i]);
+    return hash->canon;
+}
+
 void loop_hash_page(loop_hash *hash, const ll_block *block, uint64_t index)
 {
     if (index >= hash->pages) return;
     const uint8_t *page = block->base + index * hash->page_size;
-    hash_set(hash, index, loop_hash_contribution(hash, page, index));
+    hash_set(hash, index, loop_hash_contribution(hash, canonical(hash, page), index));
 }
 
 typedef struct rehash_ctx {
@@ -86,7 +107,7 @@ static int rehash_visit(uint64_t off, const uint8_t *bytes, void *ctx)
     rehash_ctx *c = ctx;
     uint64_t index = off / c->hash->page_size;
     rehash_to(c, index);
-    hash_set(c->hash, index, loop_hash_contribution(c->hash, bytes, index));
+    hash_set(c->hash, index, loop_hash_contribution(c->hash, canonical(c->hash, bytes), index));
     c->next = index + 1;
     return 0;
 }

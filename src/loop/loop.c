@@ -33,6 +33,7 @@ typedef struct ring_entry {
     uint64_t *pages; /* pages changed from that state to the next entry's */
     uint64_t npages, cap;
     uint64_t frame, play_pos, rec_len, slot_gen;
+    uint64_t layout; /* the layout version of snap's state */
     ll_loop_mode mode;
     int slot;
     int cut; /* snap was reached by a restore, not by the frame before */
@@ -44,6 +45,9 @@ struct ll_loop {
     ll_module *module;
     size_t app_symbol;
     double fps;
+    uint64_t layout; /* the layout version of the state in the block */
+    int reinit_on_layout;
+    uint64_t reinits;
 
     loop_hash hash;
     ll_snap *cur;
@@ -172,7 +176,7 @@ static int entry_set_pages(ring_entry *e, const loop_pages *set)
 /* Files the frame just run: its state before (cur), its input, its pages.
  * Out of memory: the window is cleared and -1 returned for the caller to say. */
 static int ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t play_pos,
-                     uint64_t rec_len)
+                     uint64_t rec_len, uint64_t layout)
 {
     if (loop->ring_count == loop->ring_cap) {
         ring_entry *old = ring_at(loop, 0);
@@ -191,6 +195,7 @@ static int ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t 
     e->frame = frame;
     e->play_pos = play_pos;
     e->rec_len = rec_len;
+    e->layout = layout;
     e->mode = loop->mode;
     e->slot = loop->slot;
     e->slot_gen = loop->slot >= 0 ? loop->slots[loop->slot].gen : 0;
@@ -227,15 +232,27 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
     }
     if (!app)
         return ll_fail(err, EINVAL, "the application library returned no looplive_app table"), NULL;
-    if (app->api_version != LL_APP_API_VERSION || !app->update || app->input_size == 0 ||
-        app->input_size > 65536)
+    if (app->api_version < 1 || app->api_version > LL_APP_API_VERSION || !app->update ||
+        app->input_size == 0 || app->input_size > 65536)
         return ll_fail(err, EINVAL,
                        "application %s: api version %u, input size %u, update %s; this loop "
-                       "takes api version %u, 1..65536 bytes of input and an update function",
+                       "takes api version 1..%u, 1..65536 bytes of input and an update function",
                        app->name ? app->name : "?", app->api_version, app->input_size,
                        app->update ? "set" : "missing", LL_APP_API_VERSION),
                NULL;
     return app;
+}
+
+/* The optional migrate entry: tables of API version 1 end before it. */
+static ll_app_migrate *app_migrate(const ll_app *app)
+{
+    return app->api_version >= 2 ? app->migrate : NULL;
+}
+
+/* A slot of another layout plays on when the build can migrate its start. */
+static int layout_fits(const ll_app *app, uint64_t layout)
+{
+    return layout == app->layout_version || app_migrate(app);
 }
 
 /* A reload may change the input struct or the layout under a slot. */
@@ -243,7 +260,7 @@ static int check_slot_fits(ll_loop *loop, const ll_app *app, ll_error *err)
 {
     if (loop->mode == LL_LOOP_LIVE) return 0;
     const loop_slot *s = &loop->slots[loop->slot];
-    if (s->input_size == app->input_size && s->layout_version == app->layout_version) return 0;
+    if (s->input_size == app->input_size && layout_fits(app, s->layout_version)) return 0;
     int slot = loop->slot;
     loop->mode = LL_LOOP_LIVE;
     loop->slot = -1;
@@ -261,7 +278,10 @@ typedef struct frame_call {
     uint8_t *input;
     uint64_t frame;
     double dt;
-    int pass; /* a determinism check's run of the frame: 1 or 2; 0: none */
+    int pass;    /* a determinism check's run of the frame: 1 or 2; 0: none */
+    int migrate; /* 1: migrate the state from layout `from` first */
+    uint64_t from;
+    int migrate_refused; /* migrate returned non-zero: no update ran */
 } frame_call;
 
 static void translate(const ll_app *app, const ll_platform_input *live, uint8_t *input)
@@ -302,6 +322,10 @@ static void frame_thunk(void *ctx)
     deeper[0] = 0;
     (void)deeper[0];
     if (c->pass) scribble_stack(c->pass == 2 ? 0xa5 : 0x5a);
+    if (c->migrate && app_migrate(c->app)(c->block, c->from) != 0) {
+        c->migrate_refused = 1;
+        return;
+    }
     if (c->live) translate(c->app, c->live, c->input);
     c->app->update(c->block, c->input, c->frame, c->dt);
 }
@@ -340,6 +364,7 @@ static int restore_slot_start(ll_loop *loop, loop_slot *s, ll_error *err)
     loop->pending_cut = 1;
     loop->play_pos = 0;
     loop->frame = s->start_frame;
+    loop->layout = s->layout_version;
     return retake(loop, err);
 }
 
@@ -366,6 +391,50 @@ static int keep_last(ll_loop *loop)
     return 0;
 }
 
+static int refuse_layout(const ll_loop *loop, const ll_app *app, ll_error *err)
+{
+    return loop_fail(err, EINVAL,
+                     "refusing to run %s with state layout version %llu on a state of layout "
+                     "version %llu: the state structs changed (try: give its ll_app a migrate "
+                     "function, start the state over (ll_loop_reinit; the host's re-init key "
+                     "or --reinit), or build layout %llu again)",
+                     app->name ? app->name : "the application",
+                     (unsigned long long)app->layout_version, (unsigned long long)loop->layout,
+                     (unsigned long long)loop->layout);
+}
+
+/* The state is of another layout than the build: migrate it within the
+ * frame (*migrate = 1), start it over, or refuse. */
+static int check_layout(ll_loop *loop, const ll_app *app, int *migrate, ll_error *err)
+{
+    *migrate = 0;
+    if (app->layout_version == loop->layout) return 0;
+    if (app_migrate(app)) {
+        *migrate = 1;
+        return 0;
+    }
+    if (loop->reinit_on_layout && app->init) {
+        loop->reinits++;
+        return ll_loop_reinit(loop, err);
+    }
+    return refuse_layout(loop, app, err);
+}
+
+/* migrate returned non-zero: the block goes back to the frame's start. */
+static int migrate_refused(ll_loop *loop, const ll_app *app, uint64_t from, ll_error *err)
+{
+    ll_error why;
+    if (ll_snap_restore(loop->block, loop->cur, &why) != 0 || absorb(loop, &why) != 0)
+        return loop_fail(err, EIO, "migrate refused, and the state could not be put back: %s",
+                         why.msg);
+    return loop_fail(err, EINVAL,
+                     "%s's migrate refused to convert the state from layout version %llu to "
+                     "%llu: the state is unchanged (try: fix migrate, or start the state over "
+                     "with the host's re-init key or --reinit)",
+                     app->name ? app->name : "the application", (unsigned long long)from,
+                     (unsigned long long)app->layout_version);
+}
+
 static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
 {
     ll_error local;
@@ -379,8 +448,14 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         if (restore_slot_start(loop, s, err) != 0) return -1;
         loop->loops++;
     }
+    /* After the wrap: the slot's start may be of an older layout. */
+    int migrate;
+    if (check_layout(loop, app, &migrate, err) != 0) return -1;
+    uint64_t layout_before = loop->layout;
+    s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL; /* a re-init stops */
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
-    frame_call call = {app, loop->block, live, loop->input, loop->frame, 1.0 / fps, loop->pass};
+    frame_call call = {app,       loop->block, live,    loop->input,  loop->frame,
+                       1.0 / fps, loop->pass,  migrate, loop->layout, 0};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -407,6 +482,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         }
         return -1;
     }
+    if (call.migrate_refused) return migrate_refused(loop, app, layout_before, err);
+    loop->layout = app->layout_version;
     /* The pages the frame wrote, and the state after it, in one walk. */
     ll_snap *next = ll_snap_take_visit(loop->block, changed_visit, loop, err);
     if (!next) return -1;
@@ -416,7 +493,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         loop_inputs_append(&s->inputs, &s->count, &s->cap, loop->input, app->input_size) != 0)
         no_memory = 1;
     if (loop->ring_cap) {
-        window_lost = ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len) != 0;
+        window_lost =
+            ring_push(loop, loop->input, loop->frame, loop->play_pos, rec_len, layout_before) != 0;
     } else {
         ll_snap_drop(loop->block, loop->cur);
     }
@@ -514,18 +592,23 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     loop->app = p->app;
     loop->module = p->module;
     loop->app_symbol = p->app_symbol;
+    loop->reinit_on_layout = p->reinit_on_layout;
     loop->fps = p->fps > 0 ? p->fps : 60;
     loop->speed = 1;
     loop->slot = -1;
     loop->next_gen = 1;
     loop->pending_cut = 1;
-    if (loop_hash_init(&loop->hash, block, err) != 0 ||
-        loop_pages_init(&loop->pending, loop->hash.pages, err) != 0 ||
+    int rc = loop_hash_init(&loop->hash, block, err);
+    loop->hash.module = p->module; /* code pointers hash as symbol + offset */
+    if (rc != 0 || loop_pages_init(&loop->pending, loop->hash.pages, err) != 0 ||
         create_ring(loop, p, err) != 0 || loop_hash_all(&loop->hash, block, err) != 0 ||
         !(loop->cur = ll_snap_take(block, err))) {
         ll_loop_destroy(loop);
         return NULL;
     }
+    /* The block was (or is about to be) initialised by the build in use. */
+    const ll_app *app = current_app(loop, NULL);
+    loop->layout = app ? app->layout_version : 0;
     return loop;
 }
 
@@ -584,7 +667,7 @@ static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *s
     }
     s->start = start;
     s->input_size = app->input_size;
-    s->layout_version = app->layout_version;
+    s->layout_version = loop->layout; /* the start state's, migrated or not */
     s->start_frame = loop->frame;
     s->fps = loop->fps;
     s->gen = loop->next_gen++;
@@ -621,10 +704,11 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
     if (!s->start || s->count == 0)
         return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
                          slot);
-    if (s->input_size != app->input_size || s->layout_version != app->layout_version)
+    if (s->input_size != app->input_size || !layout_fits(app, s->layout_version))
         return loop_fail(err, EINVAL,
                          "slot %d was recorded with %u-byte inputs and layout version %llu, the "
-                         "application has %u and %llu (try: record again)",
+                         "application has %u and %llu (try: record again, or give its ll_app a "
+                         "migrate function)",
                          slot, s->input_size, (unsigned long long)s->layout_version,
                          app->input_size, (unsigned long long)app->layout_version);
     if (restore_slot_start(loop, s, err) != 0) return -1;
@@ -686,6 +770,7 @@ int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err)
     loop_pages_clear(&loop->pending);
     for (uint64_t k = 0; k < target->npages; k++) loop_pages_add(&loop->pending, target->pages[k]);
     loop->pending_cut = target->cut;
+    loop->layout = target->layout;
     loop->frame = target->frame;
     loop->play_pos = target->play_pos;
     loop->mode = target->mode;
@@ -748,12 +833,70 @@ int ll_loop_keep(ll_loop *loop, int slot, ll_error *err)
     }
     if (!start || slot_reset(loop, s, app, start, err) != 0) return -1;
     s->start_frame = e->frame;
+    s->layout_version = e->layout;
     s->input_size = loop->ring_input_size;
     if (keep_inputs(loop, s, first) != 0) {
         slot_free(loop, s);
         return loop_fail(err, ENOMEM, "out of memory keeping the rewind window");
     }
     return 0;
+}
+
+/* ---- starting over ---------------------------------------------------------- */
+
+typedef struct init_call {
+    const ll_app *app;
+    ll_block *block;
+    int rc;
+} init_call;
+
+static void init_thunk(void *ctx)
+{
+    init_call *c = ctx;
+    c->rc = c->app->init(c->block);
+}
+
+static int zero_page(uint64_t off, const uint8_t *bytes, void *ctx)
+{
+    (void)bytes;
+    ll_block *block = ctx;
+    memset(block->base + off, 0, block->page_size);
+    return 0;
+}
+
+/* Zeroes the block and runs init, under protection: a crash or a refusal
+ * puts the block back to cur. */
+static int run_init(ll_loop *loop, const ll_app *app, ll_error *err)
+{
+    if (absorb(loop, err) != 0 ||
+        ll_snap_pages(loop->block, NULL, zero_page, loop->block, err) != 0)
+        return -1;
+    init_call c = {app, loop->block, 0};
+    if (!loop->module)
+        init_thunk(&c);
+    else if (ll_module_protect(loop->module, init_thunk, &c, err, .snap = loop->cur) != 0)
+        return absorb(loop, NULL), -1;
+    if (c.rc == 0) return 0;
+    ll_snap_restore(loop->block, loop->cur, NULL);
+    absorb(loop, NULL);
+    return loop_fail(err, EINVAL, "%s's init refused the block: the state is unchanged",
+                     app->name ? app->name : "the application");
+}
+
+int ll_loop_reinit(ll_loop *loop, ll_error *err)
+{
+    const ll_app *app = current_app(loop, err);
+    if (!app) return -1;
+    if (!app->init)
+        return loop_fail(err, EINVAL, "%s has no init to start the state over with",
+                         app->name ? app->name : "the application");
+    if (run_init(loop, app, err) != 0) return -1;
+    ll_loop_stop(loop);
+    ring_clear(loop);
+    loop->layout = app->layout_version;
+    loop->frame = 0;
+    if (block_changed(loop, err) != 0) return -1;
+    return retake(loop, err);
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -774,8 +917,13 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
         .fps = s->fps,
     };
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
+    void *map = NULL;
+    uint64_t map_size = 0;
+    if (loop->module && ll_module_codemap(loop->module, &map, &map_size, err) != 0) return -1;
     /* Written from the start snapshot itself: the block is not touched. */
-    return loop_rec_write(path, loop->block, s->start, &info, s->inputs, err);
+    int rc = loop_rec_write(path, loop->block, s->start, &info, s->inputs, map, map_size, err);
+    free(map);
+    return rc;
 }
 
 int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
@@ -792,10 +940,19 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
         loop_rec_close(&rec);
         return -1;
     }
-    ll_loop_stop(loop);
     int rc = loop_rec_apply(&rec, loop->block, err);
+    /* Code pointers saved by another process: re-pointed, or refused with
+     * the block put back as it was. */
+    if (rc == 0 && loop_rec_repoint(&rec, loop->module, loop->block, err) != 0) {
+        ll_snap_restore(loop->block, loop->cur, NULL);
+        absorb(loop, NULL);
+        loop_rec_close(&rec);
+        return -1;
+    }
+    ll_loop_stop(loop);
     ring_clear(loop);
     loop->frame = rec.info.start_frame;
+    loop->layout = rec.info.layout_version;
     if (rc == 0) rc = block_changed(loop, err);
     if (rc == 0) rc = retake(loop, err);
     loop_slot *s = &loop->slots[slot];
@@ -873,6 +1030,8 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop)
         .loops = loop->loops,
         .rewind_frames = loop->ring_count,
         .hash = loop->hash.total,
+        .layout = loop->layout,
+        .reinits = loop->reinits,
     };
 }
 

@@ -18,8 +18,10 @@ typedef struct loop_hash {
     uint64_t *page_hash; /* one per page; mmap'd, zero until written */
     uint64_t pages;
     uint64_t page_size;
-    uint64_t total; /* sum of page_hash[] */
-    uint64_t zero;  /* xxh3 of a page of zeros */
+    uint64_t total;    /* sum of page_hash[] */
+    uint64_t zero;     /* xxh3 of a page of zeros */
+    ll_module *module; /* code pointers hash as symbol + offset; may be NULL */
+    uint64_t *canon;   /* a page to canonicalise into */
 } loop_hash;
 
 int loop_hash_init(loop_hash *hash, const ll_block *block, ll_error *err);
@@ -57,7 +59,7 @@ int loop_page_is_zero(const void *page, uint64_t size);
 /* ---- the recording file ------------------------------------------------- */
 
 #define LOOP_REC_MAGIC   "LLREC\r\n\032"
-#define LOOP_REC_VERSION 1
+#define LOOP_REC_VERSION 2
 #define LOOP_FPS_MAX     100000 /* the frame rates ll_loop_create takes */
 
 /* What a recording holds besides its pages, as the file header stores it. */
@@ -67,8 +69,10 @@ typedef ll_loop_file loop_rec_info;
  * until loop_rec_apply. */
 typedef struct loop_rec {
     loop_rec_info info;
-    const uint8_t *pages;  /* pages entries of (u64 offset, page bytes) */
-    const uint8_t *inputs; /* frames * input_size bytes */
+    const uint8_t *pages;   /* pages entries of (u64 offset, page bytes) */
+    const uint8_t *inputs;  /* frames * input_size bytes */
+    const uint8_t *codemap; /* the module's code map at save time, or NULL */
+    uint64_t codemap_size;
     void *map;
     uint64_t map_size;
 } loop_rec;
@@ -86,11 +90,17 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
  * came back are armed (ll_block_attach). */
 int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err);
 
+/* Re-points the code pointers of the start state rec put in the block
+ * through the code map it carries (none: nothing to do); -1 when some
+ * cannot be, with nothing rewritten. */
+int loop_rec_repoint(const loop_rec *rec, ll_module *module, ll_block *block, ll_error *err);
+
 /* Writes a recording of snap (NULL: the block as it is now; its pages as
- * ll_snap_pages lists them) with the given inputs, to path through a
- * temporary file. */
+ * ll_snap_pages lists them) with the given inputs and the module's code map
+ * (codemap_size bytes, 0: none), to path through a temporary file. */
 int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_rec_info *info,
-                   const uint8_t *inputs, ll_error *err);
+                   const uint8_t *inputs, const void *codemap, uint64_t codemap_size,
+                   ll_error *err);
 
 /* ---- internals the bench measures ------------------------------------- */
 

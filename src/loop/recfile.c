@@ -9,11 +9,12 @@
  *     24  u64 file size
  *     32  u64 layout version, block base, block size, page size
  *     64  u64 frames, start frame, page count
- *     88  u32 input size, u32 zero
+ *     88  u32 input size, u32 code map size
  *     96  f64 frames per second
  *     104 char application name[24]
  *     128 page count x (u64 offset in the block, page bytes), ascending
  *         frames x input size bytes
+ *         the module's code map (ll_module_codemap), code map size bytes
  *
  * Only pages that hold non-zero bytes (ll_snap_pages) are stored, so the pages an
  * application never touched take no space. */
@@ -36,7 +37,7 @@ typedef struct rec_header {
     uint64_t checksum, file_size;
     uint64_t layout_version, block_base, block_size, page_size;
     uint64_t frames, start_frame, page_count;
-    uint32_t input_size, zero;
+    uint32_t input_size, codemap_size;
     double fps;
     char app_name[24];
 } rec_header;
@@ -81,7 +82,8 @@ static int check_header(const rec_header *h, uint64_t file_size, const char *pat
         return loop_fail(err, EINVAL, "%s: corrupted recording: page count", path);
     uint64_t in_bytes;
     if (__builtin_mul_overflow(h->frames, (uint64_t)h->input_size, &in_bytes) ||
-        __builtin_add_overflow(need, in_bytes, &need) || need != file_size)
+        __builtin_add_overflow(need, in_bytes, &need) ||
+        __builtin_add_overflow(need, (uint64_t)h->codemap_size, &need) || need != file_size)
         return loop_fail(err, EINVAL,
                          "%s: corrupted recording: sections do not add up to %llu bytes", path,
                          (unsigned long long)file_size);
@@ -194,6 +196,8 @@ int loop_rec_open(loop_rec *rec, const char *path, ll_error *err)
     info_from_header(&rec->info, &h);
     rec->pages = (const uint8_t *)rec->map + HEADER_SIZE;
     rec->inputs = rec->pages + rec->info.pages * (8 + rec->info.page_size);
+    rec->codemap_size = h.codemap_size;
+    rec->codemap = h.codemap_size ? rec->inputs + rec->info.frames * rec->info.input_size : NULL;
     if (check_pages(rec, path, err) != 0) {
         loop_rec_close(rec);
         return -1;
@@ -240,10 +244,12 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
     if (in->page_size != (block->page_size ? block->page_size : ll_page_size()))
         return loop_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
                          (unsigned long long)in->page_size, (unsigned long long)block->page_size);
-    if (app && in->layout_version != app->layout_version)
+    int migrates = app && app->api_version >= 2 && app->migrate;
+    if (app && in->layout_version != app->layout_version && !migrates)
         return loop_fail(err, EINVAL,
                          "recording has layout version %llu, the application %s has %llu (try: "
-                         "record it again with this build)",
+                         "record it again with this build, or give its ll_app a migrate "
+                         "function)",
                          (unsigned long long)in->layout_version, app->name ? app->name : "",
                          (unsigned long long)app->layout_version);
     if (app && in->input_size != app->input_size)
@@ -284,6 +290,27 @@ int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err)
         memcpy(block->base + off, entry + 8, ps);
     }
     return ll_block_attach(block, err);
+}
+
+/* Merges the recording's pages into ranges for the code map. */
+int loop_rec_repoint(const loop_rec *rec, ll_module *module, ll_block *block, ll_error *err)
+{
+    if (!rec->codemap || !module) return 0;
+    uint64_t ps = rec->info.page_size, n = 0;
+    ll_range *r = malloc((rec->info.pages ? rec->info.pages : 1) * sizeof *r);
+    if (!r) return loop_fail(err, ENOMEM, "out of memory re-pointing the recording's state");
+    for (uint64_t i = 0; i < rec->info.pages; i++) {
+        uint64_t off;
+        memcpy(&off, rec->pages + i * (8 + ps), 8);
+        if (n && r[n - 1].end == off)
+            r[n - 1].end += ps;
+        else
+            r[n++] = (ll_range){off, off + ps};
+    }
+    int rc = ll_module_codemap_apply(module, block->base, block->size, rec->codemap,
+                                     rec->codemap_size, r, (size_t)n, err);
+    free(r);
+    return rc;
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -332,7 +359,8 @@ static int write_page(uint64_t off, const uint8_t *bytes, void *ctx)
     return write_all(w->fd, w->st, bytes, w->page_size);
 }
 
-static void fill_header(rec_header *h, const loop_rec_info *info, const page_list *l)
+static void fill_header(rec_header *h, const loop_rec_info *info, const page_list *l,
+                        uint64_t codemap_size)
 {
     memset(h, 0, sizeof *h);
     memcpy(h->magic, LOOP_REC_MAGIC, 8);
@@ -349,13 +377,16 @@ static void fill_header(rec_header *h, const loop_rec_info *info, const page_lis
     h->fps = info->fps;
     size_t n = strnlen(info->app_name, sizeof h->app_name - 1);
     memcpy(h->app_name, info->app_name, n);
-    h->file_size = HEADER_SIZE + l->count * (8 + h->page_size) + info->frames * info->input_size;
+    h->codemap_size = (uint32_t)codemap_size;
+    h->file_size = HEADER_SIZE + l->count * (8 + h->page_size) + info->frames * info->input_size +
+                   codemap_size;
 }
 
-static int write_body(int fd, const page_list *l, const loop_rec_info *info, const uint8_t *inputs)
+static int write_body(int fd, const page_list *l, const loop_rec_info *info, const uint8_t *inputs,
+                      const void *codemap, uint64_t codemap_size)
 {
     rec_header h;
-    fill_header(&h, info, l);
+    fill_header(&h, info, l, codemap_size);
     XXH3_state_t *st = XXH3_createState();
     XXH3_64bits_reset(st);
     int rc = write_all(fd, st, &h, sizeof h);
@@ -363,6 +394,7 @@ static int write_body(int fd, const page_list *l, const loop_rec_info *info, con
     if (rc == 0) rc = ll_snap_pages(l->block, l->snap, write_page, &w, NULL);
     if (rc == 0 && w.count != l->count) rc = -1, errno = EAGAIN; /* written during the save */
     if (rc == 0) rc = write_all(fd, st, inputs, info->frames * info->input_size);
+    if (rc == 0 && codemap_size) rc = write_all(fd, st, codemap, codemap_size);
     h.checksum = XXH3_64bits_digest(st);
     XXH3_freeState(st);
     if (rc == 0 && pwrite(fd, &h.checksum, 8, CHECKSUM_AT) != 8) rc = -1;
@@ -370,8 +402,11 @@ static int write_body(int fd, const page_list *l, const loop_rec_info *info, con
 }
 
 int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_rec_info *info,
-                   const uint8_t *inputs, ll_error *err)
+                   const uint8_t *inputs, const void *codemap, uint64_t codemap_size, ll_error *err)
 {
+    if (codemap_size > UINT32_MAX)
+        return loop_fail(err, EFBIG, "the code map of %llu bytes is too large for a recording",
+                         (unsigned long long)codemap_size);
     page_list l = {.block = block, .snap = snap};
     if (ll_snap_pages(block, snap, count_page, &l, err) != 0) return -1;
     char tmp[4096];
@@ -379,7 +414,7 @@ int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_
     if (fd < 0) {
         return -1;
     }
-    int rc = write_body(fd, &l, info, inputs);
+    int rc = write_body(fd, &l, info, inputs, codemap, codemap_size);
     int saved = errno;
     if (rc != 0) {
         ll_file_abort(fd, tmp);

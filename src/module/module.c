@@ -105,15 +105,21 @@ static int record_ranges(module_image *img, ll_error *err)
     find_ctx c = {.base = lm->l_addr, .name = lm->l_name, .img = img};
     if (!dl_iterate_phdr(find_segments, &c) || img->range_count == 0)
         return ll_fail(err, EINVAL, "cannot find the segments of '%s'", img->copy_path);
+    img->base = lm->l_addr;
     return 0;
 }
 
+/* Only at close, or for a build that never ran: an image that ran stays
+ * mapped (its functions forward to the code in use). */
 static void image_unload(module_image *img)
 {
     if (img->handle) dlclose(img->handle);
     if (img->copy_path) unlink(img->copy_path);
     free(img->copy_path);
     free(img->table);
+    free(img->funcs);
+    free(img->by_addr);
+    free(img->strings);
     free(img);
 }
 
@@ -155,26 +161,13 @@ static module_image *image_load(ll_module *m, ll_error *err)
         image_unload(img);
         return NULL;
     }
-    if (record_ranges(img, err) != 0 || bind_table(m, img, err) != 0) {
+    if (record_ranges(img, err) != 0 || bind_table(m, img, err) != 0 ||
+        module_symbols_read(img, img->base, err) != 0) {
         image_unload(img);
         return NULL;
     }
+    /* The copy stays until close: a debugger reads symbols from it. */
     return img;
-}
-
-/* Unloads every image that is neither in use, the rollback target, nor still
- * pointed into by the block. */
-static void prune(ll_module *m)
-{
-    for (module_image **at = &m->images; *at;) {
-        module_image *img = *at;
-        if (img == m->cur || img == m->good || img->pinned) {
-            at = &img->next;
-            continue;
-        }
-        *at = img->next;
-        image_unload(img);
-    }
 }
 
 static void use_image(ll_module *m, module_image *img)
@@ -187,28 +180,13 @@ static void use_image(ll_module *m, module_image *img)
 
 /* ---- reload ----------------------------------------------------------------- */
 
-/* Re-points the block's pointers from cur to img, or refuses when some
- * cannot be re-pointed and the caller did not allow stale pointers. */
-static int carry_pointers(ll_module *m, module_image *img, ll_error *err)
+/* Sends every earlier build to img; on failure puts them back on cur. */
+static int forward_to(ll_module *m, module_image *img, ll_error *err)
 {
-    m->info.repointed = 0;
-    m->info.stale_count = 0;
-    if (!m->block || !m->cur) return 0;
-    size_t stale = module_scan(m, m->cur, img);
-    if (stale && !m->allow_stale) {
-        char list[600];
-        module_stale_describe(m, list, sizeof list);
-        m->info.repointed = 0; /* nothing was */
-        return ll_fail(err, EADDRINUSE,
-                       "refusing to run '%s' version %llu: the block holds %zu pointer%s into "
-                       "version %llu that cannot be re-pointed: %s (try: keep offsets or names "
-                       "in the block instead, or open with .allow_stale = 1)",
-                       m->path, (unsigned long long)img->version, stale, stale == 1 ? "" : "s",
-                       (unsigned long long)m->cur->version, list);
-    }
-    module_scan_apply(m);
-    if (stale) m->cur->pinned = 1; /* keep the old strings and data readable */
-    return 0;
+    if (module_forward(m, img, err) == 0) return 0;
+    ll_error ignored;
+    if (m->cur) module_forward(m, m->cur, &ignored);
+    return -1;
 }
 
 int ll_module_reload(ll_module *m, ll_error *err)
@@ -216,8 +194,8 @@ int ll_module_reload(ll_module *m, ll_error *err)
     ll_error local;
     if (!err) err = &local;
     module_image *img = image_load(m, err);
-    if (img && carry_pointers(m, img, err) != 0) {
-        image_unload(img);
+    if (img && forward_to(m, img, err) != 0) {
+        image_unload(img); /* it never ran */
         img = NULL;
     }
     if (!img) {
@@ -231,11 +209,12 @@ int ll_module_reload(ll_module *m, ll_error *err)
     m->next_version++;
     img->next = m->images;
     m->images = img;
+    if (!m->span_hi || img->lo < m->span_lo) m->span_lo = img->lo;
+    if (img->hi > m->span_hi) m->span_hi = img->hi;
     use_image(m, img);
-    /* Without protection nothing can roll back, so nothing needs keeping. */
+    /* Without protection nothing rolls back: the build in use is the good one. */
     if (m->unprotected || !m->good) m->good = img;
     m->info.loads++;
-    prune(m);
     return 0;
 }
 
@@ -249,20 +228,15 @@ int ll_module_poll(ll_module *m, ll_error *err)
 void module_rollback(ll_module *m)
 {
     if (!m->good || m->good == m->cur) return;
-    if (m->block) {
-        if (module_scan(m, m->cur, m->good) > 0) m->cur->pinned = 1;
-        module_scan_apply(m);
-    }
+    ll_error ignored; /* the text was made writable before: it is again */
+    module_forward(m, m->good, &ignored);
     use_image(m, m->good);
     m->info.rollbacks++;
-    prune(m);
 }
 
 void module_mark_good(ll_module *m)
 {
-    if (m->good == m->cur) return;
     m->good = m->cur;
-    prune(m);
 }
 
 /* ---- open and close ----------------------------------------------------- */
@@ -361,7 +335,6 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
     m->watch.inotify_fd = m->watch.wake_fd = -1;
     m->block = p->block;
     m->unprotected = p->unprotected;
-    m->allow_stale = p->allow_stale;
     m->next_version = 1;
     if (!path) {
         ll_fail(err, EINVAL, "no module path given");
@@ -403,6 +376,8 @@ void ll_module_close(ll_module *m)
 {
     if (!m) return;
     module_watch_stop(m);
+    ll_error ignored; /* each image's own bytes back before its unload runs */
+    module_forward(m, NULL, &ignored);
     while (m->images) {
         module_image *img = m->images;
         m->images = img->next;
@@ -416,6 +391,5 @@ void ll_module_close(ll_module *m)
     free(m->dir);
     free(m->name);
     free(m->lock_path);
-    free(m->fixes.items);
     free(m);
 }

@@ -1,5 +1,5 @@
 /* module.h - internals of the module layer: loaded images, the watcher, the
- * ELF check, the pointer scan and the fault handler. */
+ * ELF check, function tables, forwarding, code maps and the fault handler. */
 #ifndef LL_MODULE_H
 #define LL_MODULE_H
 
@@ -17,6 +17,15 @@ typedef struct module_range {
 
 enum { MODULE_RANGE_MAX = 16 };
 
+/* A function of an image, from its symbol tables (symbols.c). */
+typedef struct module_func {
+    const char *name; /* into the image's strings */
+    uint64_t addr, size;
+    uint64_t fwd;      /* where its entry jumps now; 0: its own code runs */
+    uint8_t saved[14]; /* the entry's original bytes, once patched */
+    uint8_t saved_len;
+} module_func;
+
 /* One dlopen()ed version of the library. */
 typedef struct module_image {
     struct module_image *next;
@@ -25,9 +34,15 @@ typedef struct module_image {
     void **table;    /* its entry points, in the order of the names */
     uint64_t version;
     uint64_t lo, hi; /* the union of the ranges, for a quick test */
+    uint64_t base;   /* the load bias (l_addr) */
     module_range ranges[MODULE_RANGE_MAX];
     int range_count;
-    int pinned; /* the block still points into it: never unload before close */
+    module_func *funcs; /* sorted by name, each name once, no clones */
+    size_t func_count;
+    uint32_t *by_addr; /* indices into funcs in address order */
+    char *strings;     /* the names */
+    uint8_t build_id[32];
+    uint8_t build_id_len;
 } module_image;
 
 /* What identifies one version of the file in stat mode. */
@@ -49,16 +64,11 @@ typedef struct module_watch {
     file_sig initial; /* the file when the watch started (stat mode) */
 } module_watch;
 
-/* A word of the block to rewrite: a function pointer into the old image. */
+/* A word of a loaded state to rewrite (codemap.c). */
 typedef struct module_fix {
     uint64_t *word;
     uint64_t value;
 } module_fix;
-
-typedef struct module_fixes {
-    module_fix *items;
-    size_t count, cap;
-} module_fixes;
 
 struct ll_module {
     char *path, *dir, *name, *lock_path;
@@ -67,14 +77,14 @@ struct ll_module {
     void **table;       /* entry point addresses of cur */
     size_t count;
     ll_block *block;
-    int unprotected, allow_stale;
-    module_image *images; /* every loaded image, newest first */
-    module_image *cur;    /* the table is bound to it */
-    module_image *good;   /* the newest image a protected call returned from */
+    int unprotected;
+    module_image *images;      /* every loaded image, newest first */
+    module_image *cur;         /* the table is bound to it */
+    module_image *good;        /* the newest image a protected call returned from */
+    uint64_t span_lo, span_hi; /* the union of every image's [lo, hi) */
     uint64_t next_version;
     uint64_t attempts; /* loads tried: numbers the private copies */
     ll_module_info info;
-    module_fixes fixes; /* planned by the last scan */
     module_watch watch;
 };
 
@@ -82,24 +92,29 @@ struct ll_module {
  * machine: headers inside the file, every loaded segment inside the file. */
 int module_elf_check(int fd, const char *path, ll_error *err);
 
+/* symbols.c: reads img's function table and build-id from its copy. */
+int module_symbols_read(module_image *img, uint64_t base, ll_error *err);
+
+/* The function called name in img (binary search), or NULL. */
+const module_func *module_func_find(const module_image *img, const char *name);
+
+/* The function whose bytes hold addr, or NULL. O(log functions). */
+const module_func *module_func_at(const module_image *img, uint64_t addr);
+
+/* forward.c: points every function of every image but target at target's
+ * function of the same name, and target's own entries back at their code
+ * (target NULL: every entry back). Fills the module's forwarding report. */
+int module_forward(ll_module *m, const module_image *target, ll_error *err);
+
 /* watch.c: starts and stops the watcher thread. */
 int module_watch_start(ll_module *m, int stat_mode, uint32_t stable_ms, uint32_t interval_ms,
                        ll_error *err);
 void module_watch_stop(ll_module *m);
 
-/* scan.c: finds words in the block that point into image `from`; plans to
- * re-point function pointers to the same symbol in `to` (m->fixes). Fills
- * the module's stale report and repointed count; returns the number of
- * pointers that cannot be re-pointed. Writes nothing. */
-size_t module_scan(ll_module *m, const module_image *from, const module_image *to);
-
-/* Writes the fixes the last scan planned. */
-void module_scan_apply(ll_module *m);
-
-/* Formats the stale report for an error message. */
+/* codemap.c: formats the code map's refusals for an error message. */
 void module_stale_describe(const ll_module *m, char *buf, size_t cap);
 
-/* symbols.c: the function of the ELF file at path that holds file offset
+/* symbol_at.c: the function of the ELF file at path that holds file offset
  * off (.symtab, then .dynsym); 1 and its name and start when found. */
 int module_symbol_at(const char *path, uint64_t off, char *name, size_t cap, uint64_t *start);
 

@@ -89,7 +89,7 @@ static int write_all(int fd, const void *buf, uint64_t len, uint64_t at)
 }
 
 /* Writes the index and then the header, which makes the file valid. */
-static int save_finish(save_ctx *c, ll_block *block, uint64_t layout_version)
+static int save_finish(save_ctx *c, ll_block *block, const ll_snap_save_params *p)
 {
     extent_close(c);
     snap_header h = {
@@ -100,18 +100,23 @@ static int save_finish(save_ctx *c, ll_block *block, uint64_t layout_version)
         .base = (uint64_t)(uintptr_t)block->base,
         .size = block->size,
         .page_size = block->page_size,
-        .layout_version = layout_version,
+        .layout_version = p->layout_version,
         .data_offset = c->data_offset,
         .index_offset = c->data_offset + block->size,
         .extent_count = c->count,
         .data_bytes = c->data_bytes,
         .index_hash = XXH3_64bits(c->extents, c->count * sizeof *c->extents),
+        .extra_tag = p->extra ? p->extra_tag : 0,
+        .extra_size = p->extra ? p->extra_size : 0,
+        .extra_hash = p->extra ? XXH3_64bits(p->extra, p->extra_size) : 0,
     };
     memcpy(h.magic, SNAP_MAGIC, sizeof h.magic);
     h.header_hash = snap_header_hash(&h);
     uint64_t index_bytes = c->count * sizeof *c->extents;
-    if (ftruncate(c->fd, (off_t)(h.index_offset + index_bytes)) != 0 ||
+    if (ftruncate(c->fd, (off_t)(h.index_offset + index_bytes + h.extra_size)) != 0 ||
         write_all(c->fd, c->extents, index_bytes, h.index_offset) != 0 ||
+        (h.extra_size &&
+         write_all(c->fd, p->extra, h.extra_size, h.index_offset + index_bytes) != 0) ||
         write_all(c->fd, &h, sizeof h, 0) != 0)
         return ll_fail(c->err, errno ? errno : EIO, "writing the snapshot index: %s",
                        strerror(errno ? errno : EIO));
@@ -131,7 +136,7 @@ int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_sna
     if (rc == 0 && ftruncate(fd, (off_t)(c.data_offset + block->size)) != 0)
         rc = ll_fail(err, errno, "sizing '%s': %s", tmp, strerror(errno));
     if (rc == 0) rc = snap_each_page(block, p->snap, save_page, &c, err);
-    if (rc == 0) rc = save_finish(&c, block, p->layout_version);
+    if (rc == 0) rc = save_finish(&c, block, p);
     if (rc == 0)
         rc = ll_file_commit(fd, tmp, path, err);
     else
@@ -179,7 +184,8 @@ static int check_fits(const snap_header *h, const ll_block *block, const char *p
     if (h->layout_version != layout_version)
         return ll_fail(err, EINVAL,
                        "'%s' has state layout version 0x%llx; the program expects 0x%llx (the "
-                       "state structs changed since it was saved)",
+                       "state structs changed since it was saved; try: load it with a build of "
+                       "that layout, or start the state over)",
                        path, (unsigned long long)h->layout_version,
                        (unsigned long long)layout_version);
     return 0;
@@ -199,7 +205,8 @@ static int check_sizes(const snap_file *f, const char *path, ll_error *err)
         return ll_fail(err, EINVAL, "'%s' is corrupted: inconsistent sizes in its header", path);
     /* extent_count <= size / page_size <= 2^52: the product fits. */
     index_bytes = h->extent_count * sizeof(snap_extent);
-    if (__builtin_add_overflow(index_end, index_bytes, &index_end) || f->file_size < index_end)
+    if (__builtin_add_overflow(index_end, index_bytes, &index_end) ||
+        __builtin_add_overflow(index_end, h->extra_size, &index_end) || f->file_size < index_end)
         return ll_fail(err, EINVAL,
                        "'%s' is truncated: %llu bytes, the header says %llu (was the save "
                        "interrupted?)",
@@ -345,16 +352,69 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
     return rc;
 }
 
+static int read_extra(const snap_file *f, const char *path, uint32_t tag, void **out,
+                      ll_error *err);
+
 int ll_snap_verify(const char *path, ll_error *err)
 {
     snap_file f;
     int rc = file_open(&f, path, NULL, 0, err);
     if (rc == 0) rc = file_verify(&f, path, err);
+    void *extra = NULL;
+    if (rc == 0) rc = read_extra(&f, path, f.h.extra_tag, &extra, err); /* its checksum */
+    free(extra);
     file_close(&f);
     return rc;
 }
 
 /* ---- load ------------------------------------------------------------ */
+
+/* The caller's extra section, when the file has one of the wanted tag. */
+static int read_extra(const snap_file *f, const char *path, uint32_t tag, void **out, ll_error *err)
+{
+    *out = NULL;
+    if (!f->h.extra_size || f->h.extra_tag != tag) return 0;
+    void *buf = malloc(f->h.extra_size);
+    if (!buf) return ll_fail(err, ENOMEM, "out of memory for the extra section of '%s'", path);
+    uint64_t at = f->h.index_offset + f->h.extent_count * sizeof(snap_extent);
+    if (pread(f->fd, buf, f->h.extra_size, (off_t)at) != (ssize_t)f->h.extra_size ||
+        XXH3_64bits(buf, f->h.extra_size) != f->h.extra_hash) {
+        free(buf);
+        return ll_fail(err, EINVAL, "'%s' is corrupted: its extra section checksum does not match",
+                       path);
+    }
+    *out = buf;
+    return 0;
+}
+
+/* Maps the saved state somewhere free, lets the caller's hook rewrite it
+ * (or refuse, with the block untouched), then moves it over the block. */
+static int map_state(ll_block *block, const snap_file *f, const char *path,
+                     const ll_snap_load_params *p, ll_error *err)
+{
+    void *extra;
+    if (read_extra(f, path, p->extra_tag, &extra, err) != 0) return -1;
+    int direct = !extra || !p->extra_fn;
+    uint8_t *at = mmap(direct ? block->base : NULL, block->size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_NORESERVE | (direct ? MAP_FIXED : 0), f->fd,
+                       (off_t)f->h.data_offset);
+    int rc = at == MAP_FAILED ? ll_fail(err, errno, "mapping '%s': %s", path, strerror(errno)) : 0;
+    if (rc == 0 && !direct) {
+        ll_range *data = malloc((f->h.extent_count ? f->h.extent_count : 1) * sizeof *data);
+        for (uint64_t i = 0; data && i < f->h.extent_count; i++)
+            data[i] = (ll_range){f->extents[i].off, f->extents[i].off + f->extents[i].len};
+        rc = data ? p->extra_fn(p->extra_ctx, at, block->size, extra, f->h.extra_size, data,
+                                (size_t)f->h.extent_count, err)
+                  : ll_fail(err, ENOMEM, "out of memory loading '%s'", path);
+        free(data);
+        if (rc == 0 && mremap(at, block->size, block->size, MREMAP_MAYMOVE | MREMAP_FIXED,
+                              block->base) == MAP_FAILED)
+            rc = ll_fail(err, errno, "mapping '%s': %s", path, strerror(errno));
+        if (rc != 0) munmap(at, block->size);
+    }
+    free(extra);
+    return rc;
+}
 
 /* The arena table the file would bring, checked from the file's bytes
  * before anything is mapped: a refused load leaves the block as it was. */
@@ -383,11 +443,7 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
     int rc = file_open(&f, path, block, p->layout_version, err);
     if (rc == 0 && p->verify) rc = file_verify(&f, path, err);
     if (rc == 0) rc = check_table(&f, block, path, err);
-    if (rc == 0) {
-        void *at = mmap(block->base, block->size, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, f.fd, (off_t)f.h.data_offset);
-        if (at == MAP_FAILED) rc = ll_fail(err, errno, "mapping '%s': %s", path, strerror(errno));
-    }
+    if (rc == 0) rc = map_state(block, &f, path, p, err);
     if (rc != 0) {
         file_close(&f);
         return -1;

@@ -102,7 +102,7 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
 /* ---- file.c: the on-disk format ---- */
 
 #define SNAP_MAGIC          "LLSNAP\r\n"
-#define SNAP_FORMAT_VERSION 1u
+#define SNAP_FORMAT_VERSION 2u
 #define SNAP_EXTENT_MAX     (1ull << 20) /* bytes one checksum covers at most */
 #define SNAP_PAGE_MIN       4096ull      /* the page sizes Linux uses */
 #define SNAP_PAGE_MAX       (64ull << 10)
@@ -122,8 +122,12 @@ typedef struct snap_header {
     uint64_t data_offset;    /* page aligned */
     uint64_t index_offset;   /* data_offset + size */
     uint64_t extent_count;
-    uint64_t data_bytes;  /* sum of the extents' lengths */
-    uint64_t index_hash;  /* XXH3-64 of the index */
+    uint64_t data_bytes; /* sum of the extents' lengths */
+    uint64_t index_hash; /* XXH3-64 of the index */
+    uint32_t extra_tag;  /* the caller's extra section, right after the index */
+    uint32_t extra_pad;
+    uint64_t extra_size;
+    uint64_t extra_hash;  /* XXH3-64 of the extra section */
     uint64_t header_hash; /* XXH3-64 of the bytes above */
 } snap_header;
 

@@ -37,7 +37,9 @@ static int failing(const char *what)
 
 static int window; /* a window is only an address to the platform */
 static Uint32 window_pixels[16];
-static SDL_Surface surface = {.w = 4, .h = 4, .pitch = 16, .pixels = window_pixels};
+static SDL_PixelFormat window_format = {.format = SDL_PIXELFORMAT_ARGB8888};
+static SDL_Surface surface = {
+    .w = 4, .h = 4, .pitch = 16, .pixels = window_pixels, .format = &window_format};
 
 SDL_Window *SDL_CreateWindow(const char *title, int x, int y, int w, int h, Uint32 flags)
 {
@@ -109,6 +111,13 @@ void SDL_GameControllerClose(SDL_GameController *c)
 void SDL_SetWindowTitle(SDL_Window *w, const char *title)
 {
     (void)w, (void)title;
+}
+
+int SDL_GetDisplayUsableBounds(int display, SDL_Rect *r)
+{
+    (void)display;
+    *r = (SDL_Rect){0, 0, 1024, 768};
+    return 0;
 }
 
 SDL_AudioDeviceID SDL_OpenAudioDevice(const char *device, int iscapture, const SDL_AudioSpec *want,

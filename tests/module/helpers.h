@@ -25,10 +25,15 @@ enum {
     SYM_COUNTER_PTR,
     SYM_CRASH,
     SYM_ONLY_V1_PTR,
+    SYM_BEHAVE_PTR,
+    SYM_TINY,
+    SYM_APP,
+    SYM_DOTTED_PTR,
     SYM_COUNT
 };
 static const char *const test_symbols[SYM_COUNT] = {
-    "value", "hello", "hello_ptr", "literal", "counter_ptr", "crash", "only_in_v1_ptr"};
+    "value",          "hello",      "hello_ptr", "literal",      "counter_ptr", "crash",
+    "only_in_v1_ptr", "behave_ptr", "tiny",      "looplive_app", "dotted_ptr"};
 
 enum {
     CRASH_SEGV,

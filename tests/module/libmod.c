@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "looplive.h"
+
 #ifdef UNRESOLVED
 int looplive_test_no_such_function(void);
 int value(void)
@@ -28,6 +30,10 @@ int hello(void)
 {
     return 100 + VERSION;
 }
+
+/* A second name at hello's address: forwarding must patch the entry once
+ * (a rollback puts hello's own bytes back, tests/test_module_forward.c). */
+int hello_alias(void) __attribute__((alias("hello")));
 
 int (*hello_ptr(void))(void)
 {
@@ -49,6 +55,35 @@ int (*only_in_v1_ptr(void))(void)
 #else
     return NULL;
 #endif
+}
+
+/* A static behaviour, as an entity system keeps one per entity. */
+static int behave(void)
+{
+    return 200 + VERSION;
+}
+
+int (*behave_ptr(void))(void)
+{
+    return behave;
+}
+
+/* One byte (ret): too small for a jump unless the build gives every
+ * function a patchable entry. */
+void tiny(void) {}
+
+/* Named as the compiler names its clones (foo.isra.0): never matched across
+ * builds, since a clone's calling convention may differ from one build to
+ * the next. */
+int dotted(void) __asm__("dotted.isra.0");
+int dotted(void)
+{
+    return 300 + VERSION;
+}
+
+int (*dotted_ptr(void))(void)
+{
+    return dotted;
 }
 
 const char *literal(void)
@@ -147,4 +182,51 @@ int crash(int kind, uint8_t *state, size_t size)
         return double_free(2000) + 1;
     }
     return VERSION;
+}
+
+/* As an application: every frame calls the behaviour pointers the block
+ * holds (kept from whichever build stored them) and stores one more. */
+typedef struct soak_state {
+    int (*behave[8])(void);
+    uint64_t frames;
+    int64_t sum;
+    int last; /* what every pointer returned in the last frame, or -1 */
+} soak_state;
+
+static int app_init(ll_block *b)
+{
+    soak_state *s = (soak_state *)b->base;
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < 8; i++) s->behave[i] = behave;
+    return 0;
+}
+
+static void app_update(ll_block *b, const void *in, uint64_t frame, double dt)
+{
+    (void)in;
+    (void)dt;
+    soak_state *s = (soak_state *)b->base;
+    s->last = s->behave[0]();
+    for (int i = 0; i < 8; i++) {
+        int v = s->behave[i]();
+        s->sum += v;
+        if (v != s->last) s->last = -1;
+    }
+    s->behave[frame % 8] = behave;
+    s->frames++;
+}
+
+static const ll_app app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = 1,
+    .layout_version = 1,
+    .block_size = 1 << 20,
+    .name = "libmod",
+    .init = app_init,
+    .update = app_update,
+};
+
+const ll_app *looplive_app(void)
+{
+    return &app;
 }
