@@ -160,9 +160,10 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
     ll_app app;
     int found = 0;
     if (first_call(path, &app, &found, err) != 0) return -1;
-    if (!found || app.api_version != LL_APP_API_VERSION || !app.update)
+    if (!found || app.api_version < 1 || app.api_version > LL_APP_API_VERSION || !app.update)
         return ll_fail(err, EINVAL,
-                       "%s: looplive_app() returned %s (this host speaks API version %d)", lib,
+                       "%s: looplive_app() returned %s (this host speaks API versions 1 to %d)",
+                       lib,
                        !found        ? "NULL"
                        : !app.update ? "a table without update"
                                      : "another version",
