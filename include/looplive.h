@@ -51,6 +51,26 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Options: a call like ll_block_reserve(&b, &err) or ll_block_reserve(&b, &err,
+ * .size = 1 << 20) passes the options as a params struct that lives until the
+ * end of the call. The macros below build it in C11, C23 and C++17/20; the
+ * struct's first field _ll is reserved (0), so the options always follow a
+ * designated field and a call without options is not an empty initializer. */
+#define LL_FIRST_(first, ...) first
+#define LL_REST_(first, ...)  __VA_ARGS__
+#ifdef __cplusplus
+extern "C++" {
+template <class T> inline const T *ll_params_(const T &params)
+{
+    return &params;
+}
+}
+#define LL_ALIGNOF_(type) alignof(type)
+#else
+#define LL_PARAMS_(type, ...) (&(const type){._ll = 0, __VA_ARGS__})
+#define LL_ALIGNOF_(type)     _Alignof(type)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -241,10 +261,11 @@ typedef struct ll_advice {
 } ll_advice;
 
 typedef struct ll_advise_params {
-    uint64_t size;            /* bytes to reserve; default 1 GiB */
-    uint64_t align;           /* power of two >= page size; default 2 MiB */
-    double bias;              /* 0.0..1.0 (see ll_advice.bias) when bias_set */
-    int bias_set;             /* 0: balanced (0.5) */
+    int _ll;        /* reserved: first, 0 (lets a call with no options compile everywhere) */
+    uint64_t size;  /* bytes to reserve; default 1 GiB */
+    uint64_t align; /* power of two >= page size; default 2 MiB */
+    double bias;    /* 0.0..1.0 (see ll_advice.bias) when bias_set */
+    int bias_set;   /* 0: balanced (0.5) */
     const ll_kernel *kernel;  /* NULL: this machine (ll_kernel_read) */
     const ll_exe *exe;        /* NULL: read samples[0]->exe, else guess */
     uint64_t stack_limit_max; /* 0: max(4 GiB, the current soft limit) */
@@ -259,8 +280,9 @@ typedef struct ll_advise_params {
  * machine, not on where ASLR put things in the samples. */
 int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
                const ll_advise_params *params);
-#define ll_advise(samples, count, out, err, ...)                                                   \
-    ll_advise_((samples), (count), (out), (err), &(ll_advise_params){__VA_ARGS__})
+#define ll_advise(samples, count, out, ...)                                                        \
+    ll_advise_((samples), (count), (out), LL_FIRST_(__VA_ARGS__, ~),                               \
+               LL_PARAMS_(ll_advise_params, LL_REST_(__VA_ARGS__, )))
 
 /* A judgement of an address the user already has. */
 typedef struct ll_verdict {
@@ -311,6 +333,7 @@ enum {
 };
 
 typedef struct ll_block_params {
+    int _ll;          /* reserved: first, 0 (lets a call with no options compile everywhere) */
     void *base;       /* where; NULL lets the OS choose (release builds) */
     uint64_t size;    /* bytes; rounded up to the page size */
     int prefault;     /* commit and fault in every page now */
@@ -331,8 +354,9 @@ typedef struct ll_block_params {
  * base + size wrapping or past the end of the address space, a name too
  * long. */
 int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *params);
-#define ll_block_reserve(block, err, ...)                                                          \
-    ll_block_reserve_((block), (err), &(ll_block_params){__VA_ARGS__})
+#define ll_block_reserve(block, ...)                                                               \
+    ll_block_reserve_((block), LL_FIRST_(__VA_ARGS__, ~),                                          \
+                      LL_PARAMS_(ll_block_params, LL_REST_(__VA_ARGS__, )))
 
 /* Unmaps the block and closes its memfd or file. Safe on a zeroed handle. */
 void ll_block_release(ll_block *block);
@@ -394,6 +418,7 @@ enum {
 #endif
 
 typedef struct ll_arena_params {
+    int _ll;          /* reserved: first, 0 (lets a call with no options compile everywhere) */
     ll_arena *parent; /* carve the arena out of this one instead of the block */
     int guard;        /* 1: guard page after it; -1: none; 0: guard when the
                          caller is built without NDEBUG (partitions only) */
@@ -407,9 +432,9 @@ typedef struct ll_arena_params {
  * left (the error says how much). */
 ll_arena *ll_arena_create_(ll_block *block, const char *name, uint64_t capacity, ll_error *err,
                            int debug_build, const ll_arena_params *params);
-#define ll_arena_create(block, name, capacity, err, ...)                                           \
-    ll_arena_create_((block), (name), (capacity), (err), LL_DEBUG_BUILD,                           \
-                     &(ll_arena_params){__VA_ARGS__})
+#define ll_arena_create(block, name, capacity, ...)                                                \
+    ll_arena_create_((block), (name), (capacity), LL_FIRST_(__VA_ARGS__, ~), LL_DEBUG_BUILD,       \
+                     LL_PARAMS_(ll_arena_params, LL_REST_(__VA_ARGS__, )))
 
 /* The arena called name in the block's table, or NULL: how code finds its
  * arenas again after a restore or in a new process. */
@@ -419,6 +444,7 @@ ll_arena *ll_arena_get(const ll_block *block, const char *name);
 ll_arena *ll_block_arena(const ll_block *block, uint32_t index);
 
 typedef struct ll_push_params {
+    int _ll;        /* reserved: first, 0 (lets a call with no options compile everywhere) */
     uint64_t align; /* a power of two; 0: 16, like malloc */
     int zero;       /* clear the bytes (memory popped and pushed again is
                        not cleared otherwise) */
@@ -429,16 +455,18 @@ typedef struct ll_push_params {
  * one is set (ll_block_on_full), fills .err if given, prints the error on
  * stderr when neither is there, and returns NULL. Never overflows. */
 void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *params);
-#define ll_arena_push(arena, size, ...)                                                            \
-    ll_arena_push_((arena), (size), &(ll_push_params){__VA_ARGS__})
+#define ll_arena_push(arena, ...)                                                                  \
+    ll_arena_push_((arena), LL_FIRST_(__VA_ARGS__, ~),                                             \
+                   LL_PARAMS_(ll_push_params, LL_REST_(__VA_ARGS__, )))
 
 /* Pushes count objects of type, aligned for the type (or .align if larger);
  * fails like ll_arena_push, also when count * sizeof(type) overflows. */
 void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_align, uint64_t count,
                            const ll_push_params *params);
-#define ll_arena_push_array(arena, type, count, ...)                                               \
-    ((type *)ll_arena_push_array_((arena), sizeof(type), _Alignof(type), (count),                  \
-                                  &(ll_push_params){__VA_ARGS__}))
+#define ll_arena_push_array(arena, type, ...)                                                      \
+    ((type *)ll_arena_push_array_((arena), sizeof(type), LL_ALIGNOF_(type),                        \
+                                  LL_FIRST_(__VA_ARGS__, ~),                                       \
+                                  LL_PARAMS_(ll_push_params, LL_REST_(__VA_ARGS__, ))))
 
 /* The current position: what ll_arena_pop_to takes to free everything
  * pushed after this call. */
@@ -597,7 +625,8 @@ size_t ll_snap_count(const ll_block *block);
 void ll_snap_end(ll_block *block);
 
 typedef struct ll_snap_save_params {
-    ll_snap *snap;           /* what to save; NULL: the block as it is now */
+    int _ll;       /* reserved: first, 0 (lets a call with no options compile everywhere) */
+    ll_snap *snap; /* what to save; NULL: the block as it is now */
     uint64_t layout_version; /* the caller's (e.g. a hash of its state structs) */
     const void *extra;       /* an opaque section saved with the state (e.g. */
     uint64_t extra_size;     /* the module's code map), extra_size bytes, */
@@ -610,8 +639,9 @@ typedef struct ll_snap_save_params {
  * are holes: no disk), and a page index with an XXH3 checksum per extent of
  * at most 1 MiB. O(pages holding data). */
 int ll_snap_save_(ll_block *block, const char *path, ll_error *err, const ll_snap_save_params *p);
-#define ll_snap_save(block, path, err, ...)                                                        \
-    ll_snap_save_((block), (path), (err), &(ll_snap_save_params){__VA_ARGS__})
+#define ll_snap_save(block, path, ...)                                                             \
+    ll_snap_save_((block), (path), LL_FIRST_(__VA_ARGS__, ~),                                      \
+                  LL_PARAMS_(ll_snap_save_params, LL_REST_(__VA_ARGS__, )))
 
 /* Called by ll_snap_load with the saved state mapped at state (not yet at
  * the block's address), the file's extra section and the block offsets
@@ -622,6 +652,7 @@ typedef int ll_snap_extra_fn(void *ctx, uint8_t *state, uint64_t state_size, con
                              ll_error *err);
 
 typedef struct ll_snap_load_params {
+    int _ll; /* reserved: first, 0 (lets a call with no options compile everywhere) */
     uint64_t layout_version;    /* must equal the saved one */
     int verify;                 /* 1: check every data checksum first (O(data)) */
     uint32_t extra_tag;         /* when the file has an extra section of this tag, */
@@ -646,8 +677,9 @@ typedef struct ll_snap_load_params {
  * with the state (ll_block_attach); only a failing system call can stop
  * that, after the mapping. */
 int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_snap_load_params *p);
-#define ll_snap_load(block, path, err, ...)                                                        \
-    ll_snap_load_((block), (path), (err), &(ll_snap_load_params){__VA_ARGS__})
+#define ll_snap_load(block, path, ...)                                                             \
+    ll_snap_load_((block), (path), LL_FIRST_(__VA_ARGS__, ~),                                      \
+                  LL_PARAMS_(ll_snap_load_params, LL_REST_(__VA_ARGS__, )))
 
 /* Checks a saved file: header, index, every extent's checksum, the extra
  * section's, and that nothing but zeros lies outside the extents. O(data). */
@@ -723,6 +755,7 @@ typedef struct ll_module ll_module;
 #define LL_PATCHABLE_CFLAGS "-fpatchable-function-entry=14"
 
 typedef struct ll_module_params {
+    int _ll; /* reserved: first, 0 (lets a call with no options compile everywhere) */
     const char *const *symbols; /* entry point names to bind, in table order */
     size_t symbol_count;
     ll_block *block;           /* restored after a crash in module code */
@@ -742,8 +775,9 @@ typedef struct ll_module_params {
  * missing, is not a complete ELF shared library, does not load, or lacks an
  * entry point. */
 ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_params *params);
-#define ll_module_open(path, err, ...)                                                             \
-    ll_module_open_((path), (err), &(ll_module_params){__VA_ARGS__})
+#define ll_module_open(path, ...)                                                                  \
+    ll_module_open_((path), LL_FIRST_(__VA_ARGS__, ~),                                             \
+                    LL_PARAMS_(ll_module_params, LL_REST_(__VA_ARGS__, )))
 
 /* The address bound to entry point i of the current version. */
 void *ll_module_symbol(const ll_module *module, size_t index);
@@ -760,6 +794,7 @@ int ll_module_poll(ll_module *module, ll_error *err);
 int ll_module_reload(ll_module *module, ll_error *err);
 
 typedef struct ll_protect_params {
+    int _ll;       /* reserved: first, 0 (lets a call with no options compile everywhere) */
     ll_snap *snap; /* the block's state to restore after a fault: a snapshot
                       of the block as it is right now (normally its newest,
                       nothing written since), which the caller keeps; the
@@ -789,8 +824,9 @@ typedef struct ll_protect_params {
  * the protection pointing at a dead stack frame. */
 int ll_module_protect_(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err,
                        const ll_protect_params *params);
-#define ll_module_protect(module, fn, ctx, err, ...)                                               \
-    ll_module_protect_((module), (fn), (ctx), (err), &(ll_protect_params){__VA_ARGS__})
+#define ll_module_protect(module, fn, ctx, ...)                                                    \
+    ll_module_protect_((module), (fn), (ctx), LL_FIRST_(__VA_ARGS__, ~),                           \
+                       LL_PARAMS_(ll_protect_params, LL_REST_(__VA_ARGS__, )))
 
 /* A function of an earlier build that does not forward to the build in
  * use: its old code keeps running when called through an old pointer. */
@@ -1111,6 +1147,7 @@ typedef enum ll_loop_mode {
 } ll_loop_mode;
 
 typedef struct ll_loop_params {
+    int _ll;               /* reserved: first, 0 (lets a call with no options compile everywhere) */
     const ll_app *app;     /* the table to drive when module is NULL */
     ll_module *module;     /* else: looplive_app() is bound at app_symbol */
     size_t app_symbol;     /* index of looplive_app in the module's table */
@@ -1125,8 +1162,9 @@ typedef struct ll_loop_params {
  * be: pages written before the first frame are picked up then). Hashes the
  * pages holding data once (ll_snap_pages). */
 ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *params);
-#define ll_loop_create(block, err, ...)                                                            \
-    ll_loop_create_((block), (err), &(ll_loop_params){__VA_ARGS__})
+#define ll_loop_create(block, ...)                                                                 \
+    ll_loop_create_((block), LL_FIRST_(__VA_ARGS__, ~),                                            \
+                    LL_PARAMS_(ll_loop_params, LL_REST_(__VA_ARGS__, )))
 
 /* Drops the loop's snapshots and slots; the block keeps its current state. */
 void ll_loop_destroy(ll_loop *loop);
@@ -1320,6 +1358,7 @@ typedef struct ll_host ll_host;
 #define LL_HOST_SHOTS 4 /* screenshots one run can take */
 
 typedef struct ll_host_params {
+    int _ll;               /* reserved: first, 0 (lets a call with no options compile everywhere) */
     const char *platform;  /* "terminal" (default) or "sdl" */
     int headless;          /* 1: no I/O; the canvas the platform would give */
     int width, height;     /* canvas in cells or pixels; 0: the platform's choice */
@@ -1366,7 +1405,9 @@ typedef void ll_app_audio(const ll_block *block, int16_t *samples, uint32_t fram
  * that cannot be reserved, or a platform that cannot start (no terminal, no
  * display), saying which. */
 ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *params);
-#define ll_host_open(lib, err, ...) ll_host_open_((lib), (err), &(ll_host_params){__VA_ARGS__})
+#define ll_host_open(lib, ...)                                                                     \
+    ll_host_open_((lib), LL_FIRST_(__VA_ARGS__, ~),                                                \
+                  LL_PARAMS_(ll_host_params, LL_REST_(__VA_ARGS__, )))
 
 /* Runs one frame: rebuild and reload when due, platform input, host keys,
  * loop controls, update (as often as the speed says), render, overlay,
@@ -1449,6 +1490,11 @@ void ll_host_close(ll_host *host);
 
 #ifdef __cplusplus
 }
+/* Last in the file: g++ 12 warns of the options a call leaves out
+ * (-Wmissing-field-initializers) at this definition, and the pragma keeps
+ * that warning to the lines below it. */
+#pragma GCC system_header
+#define LL_PARAMS_(type, ...) ll_params_(type{._ll = 0, __VA_ARGS__})
 #endif
 
 #endif /* LOOPLIVE_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# header_modes.sh - every public header compiles as C11 -pedantic, C23, C++17
+# and C++20 with gcc/g++ and clang/clang++ (-Wall -Wextra -Werror), alone;
+# and tests/compat/params.c, which calls every params macro with and without
+# options, compiles and runs in each of those modes.
+set -euo pipefail
+BUILD=${BUILD:-build}
+WORK=$(mktemp -d /tmp/ll-header-modes-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+fail() {
+    echo "header_modes: FAIL: $*" >&2
+    exit 1
+}
+LIBS="$BUILD/liblooplive.a -lxxhash -ldl -lpthread -lm"
+modes=("gcc -x c -std=c11 -pedantic" "clang -x c -std=c11 -pedantic" "gcc -x c -std=c2x"
+    "clang -x c -std=c2x" "g++ -x c++ -std=c++17" "clang++ -x c++ -std=c++17"
+    "g++ -x c++ -std=c++20" "clang++ -x c++ -std=c++20")
+n=0
+for mode in "${modes[@]}"; do
+    for h in include/*.h; do
+        printf '#include "%s"\nint main(void) { return 0; }\n' "$(basename "$h")" >"$WORK/one.c"
+        # shellcheck disable=SC2086
+        $mode -Wall -Wextra -Werror -Iinclude -c "$WORK/one.c" -o "$WORK/one.o" 2>"$WORK/log" ||
+            fail "$h does not compile with $mode: $(head -3 "$WORK/log")"
+    done
+    # shellcheck disable=SC2086
+    $mode -Wall -Wextra -Werror -Iinclude tests/compat/params.c -x none $LIBS -o "$WORK/params" \
+        2>"$WORK/log" || fail "tests/compat/params.c does not compile with $mode: $(head -3 "$WORK/log")"
+    out=$("$WORK/params") || fail "tests/compat/params.c built with $mode fails: $out"
+    [ "$out" = ok ] || fail "tests/compat/params.c built with $mode printed '$out'"
+    n=$((n + 1))
+done
+echo "header_modes: ok ($n modes, $(ls include/*.h | wc -l) headers)"
