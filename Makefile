@@ -136,7 +136,8 @@ run: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 include/looplive.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/looplive.h include/looplive_app.h include/looplive_host.h \
+	  include/looplive_addr.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/liblooplive.so.$(VERSION)
 	ln -sf liblooplive.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblooplive.so.0
@@ -147,7 +148,7 @@ install: all
 	install -m 644 docs/looplive.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/looplive.h $(DESTDIR)$(PREFIX)/lib/liblooplive.* \
+	rm -f $(DESTDIR)$(PREFIX)/include/looplive*.h $(DESTDIR)$(PREFIX)/lib/liblooplive.* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/looplive.pc $(DESTDIR)$(PREFIX)/bin/looplive \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/looplive.1
 

@@ -35,7 +35,7 @@ static double app_only_us(const char *lib)
     ll_app_get *get = dl ? (ll_app_get *)dlsym(dl, "looplive_app") : NULL;
     if (!get) return -1;
     const ll_app *app = get();
-    ll_block block = {.size = app->block_size, .page_size = ll_page_size(), .fd = -1};
+    ll_block block = {.size = app->block_size, .page_size = ll_page_size_get(), .fd = -1};
     block.base = aligned_alloc(4096, app->block_size);
     memset(block.base, 0, app->block_size);
     char cells[80 * 22];
@@ -71,13 +71,13 @@ static double host_frame_us(const char *lib)
         return -1;
     }
     ll_host_press(h, LL_KEY_ALT | 'l');
-    ll_host_frame(h);
+    ll_host_frame_run(h);
     ll_host_status s0, s;
-    ll_host_get_status(h, &s0);
+    ll_host_status_get(h, &s0);
     uint64_t t0 = bench_now_ns();
-    for (int f = 0; f < FRAMES; f++) ll_host_frame(h);
+    for (int f = 0; f < FRAMES; f++) ll_host_frame_run(h);
     double us = (double)(bench_now_ns() - t0) / 1e3 / FRAMES;
-    ll_host_get_status(h, &s);
+    ll_host_status_get(h, &s);
     if (host_layer_count < RUNS)
         host_layer_runs[host_layer_count++] = (double)(s.host_ns - s0.host_ns) / 1e3 / FRAMES;
     ll_host_close(h);

@@ -101,12 +101,12 @@ static int rewind_bench(double *frame_us, double *rewind_us, double *snap_us)
         ll_block_release(&block);
         return -1;
     }
-    for (int i = 0; i < 150; i++) ll_loop_frame(loop, NULL, &err); /* fill the window */
+    for (int i = 0; i < 150; i++) ll_loop_frame_run(loop, NULL, &err); /* fill the window */
     double rounds[ROUNDS], back[ROUNDS];
     for (int r = 0; r < ROUNDS; r++) {
         enum { FRAMES = 120 };
         uint64_t t0 = bench_now_ns();
-        for (int i = 0; i < FRAMES; i++) ll_loop_frame(loop, NULL, &err);
+        for (int i = 0; i < FRAMES; i++) ll_loop_frame_run(loop, NULL, &err);
         rounds[r] = (double)(bench_now_ns() - t0) / FRAMES / 1000;
         t0 = bench_now_ns();
         ll_loop_rewind(loop, 60, &err); /* one second back: 60 x 64 KiB */
@@ -124,7 +124,7 @@ static int rewind_bench(double *frame_us, double *rewind_us, double *snap_us)
     *snap_us = bench_median(snap, ROUNDS);
     printf("# loop: 1 GiB block, %llu MiB resident, tracker %s, RSS %llu MiB\n",
            (unsigned long long)(bench_pages_resident * block.page_size >> 20),
-           ll_snap_mechanism(&block), (unsigned long long)(bench_rss_kib() >> 10));
+           ll_snap_mechanism_get(&block), (unsigned long long)(bench_rss_kib() >> 10));
     ll_snap_end(&block);
     ll_block_release(&block);
     return 0;
@@ -166,12 +166,12 @@ static int module_bench(double *frame_us)
          * as for an application that reads its whole state every frame. */
         for (uint64_t p = 0; p < (100ull << 20) / block.page_size; p++)
             (void)*(volatile uint8_t *)(block.base + p * block.page_size);
-        for (int i = 0; i < 150; i++) ll_loop_frame(loop, NULL, &err); /* fill the window */
+        for (int i = 0; i < 150; i++) ll_loop_frame_run(loop, NULL, &err); /* fill the window */
         double rounds[ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
             enum { FRAMES = 120 };
             uint64_t t0 = bench_now_ns();
-            for (int i = 0; i < FRAMES; i++) ll_loop_frame(loop, NULL, &err);
+            for (int i = 0; i < FRAMES; i++) ll_loop_frame_run(loop, NULL, &err);
             rounds[r] = (double)(bench_now_ns() - t0) / FRAMES / 1000;
         }
         *frame_us = bench_median(rounds, ROUNDS);

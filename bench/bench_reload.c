@@ -49,7 +49,7 @@ static double one_reload(ll_module *m, const char *variant, const char *staged, 
         fprintf(stderr, "looplive-bench: reload failed: %s\n", rc ? err.msg : "no reload in 5 s");
         return -1;
     }
-    int got = ((value_fn *)ll_module_symbol(m, 0))();
+    int got = ((value_fn *)ll_module_symbol_get(m, 0))();
     uint64_t t1 = bench_now_ns();
     return got == want ? (double)(t1 - t0) / 1e6 : -1;
 }
@@ -106,7 +106,7 @@ typedef struct protect_ctx {
 static void protected_call(void *arg)
 {
     protect_ctx *c = arg;
-    c->sum += ((value_fn *)ll_module_symbol(c->m, 0))();
+    c->sum += ((value_fn *)ll_module_symbol_get(c->m, 0))();
     if (c->state)
         for (int p = 0; p < 4; p++) c->state[p * 4096] = (uint8_t)c->sum;
 }
@@ -213,7 +213,7 @@ static int bench_forward(const char *dir)
     ll_module_info info;
     for (int r = 0; rc == 0 && r < FORWARD_RUNS; r++) {
         rc = ll_module_reload(m, &err);
-        ll_module_query(m, &info);
+        ll_module_info_get(m, &info);
         us[r] = (double)info.forward_ns / 1000;
         if (rc == 0 && info.forwarded < (uint64_t)FORWARD_FUNCS * FORWARD_EARLIER)
             rc = -1, snprintf(err.msg, sizeof err.msg, "only %llu functions forwarded",

@@ -228,7 +228,7 @@ int bench_snapshot(void)
         fprintf(stderr, "bench snapshot: %s\n", err.msg);
         return 1;
     }
-    printf("# snapshot mechanism: %s baseline memfd + MADV_DONTNEED\n", ll_snap_mechanism(&b));
+    printf("# snapshot mechanism: %s baseline memfd + MADV_DONTNEED\n", ll_snap_mechanism_get(&b));
     double restore_ms = 0;
     int rc = bench_take_restore(&b, &restore_ms);
     if (rc == 0) rc = bench_frames(&b);

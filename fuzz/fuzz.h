@@ -68,13 +68,13 @@ static inline void fuzz_walk_table(ll_block *block)
 {
     char text[4096];
     ll_block_describe_str(block, text, sizeof text);
-    (void)ll_block_committed(block);
+    (void)ll_block_committed_get(block);
     for (uint32_t i = 0;; i++) {
-        ll_arena *a = ll_block_arena(block, i);
+        ll_arena *a = ll_block_arena_get(block, i);
         if (!a) break;
         uint8_t *p = ll_arena_push(a, 1, .err = &(ll_error){0});
         if (p && (p < block->base || p >= block->base + block->size)) abort();
-        (void)ll_block_arena_at(block, (uint64_t)(a->begin - block->base));
+        (void)ll_block_owner_get(block, (uint64_t)(a->begin - block->base));
     }
 }
 

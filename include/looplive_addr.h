@@ -16,7 +16,7 @@
  *         }
  *         const ll_maps *samples[] = {&maps};
  *         ll_advice advice;
- *         if (ll_advise(samples, 1, &advice, &err, .size = 1ull << 30) == 0)
+ *         if (ll_maps_advise(samples, 1, &advice, &err, .size = 1ull << 30) == 0)
  *             printf("base 0x%llx\n", (unsigned long long)advice.base);
  *         ll_maps_free(&maps);
  *         return 0;
@@ -93,7 +93,7 @@ int ll_maps_find_pid(const char *name, int *pid, ll_error *err);
 void ll_maps_free(ll_maps *maps);
 
 /* The first region that overlaps [start, end), or NULL. O(log count). */
-const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t end);
+const ll_region *ll_maps_overlap_find(const ll_maps *maps, uint64_t start, uint64_t end);
 
 /* Sets every region's chunk. exe names the main executable (NULL: keep
  * maps->exe, or guess it: the first executable file mapping that is not a
@@ -102,7 +102,7 @@ const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t e
 void ll_maps_classify(ll_maps *maps, const char *exe);
 
 /* "app", "lib", "stack", "kernel" or "none". */
-const char *ll_chunk_name(ll_chunk chunk);
+const char *ll_chunk_name_get(ll_chunk chunk);
 
 /* The extent of one chunk: lowest start, highest end, region count and
  * total bytes. count 0 when the chunk has no region. */
@@ -111,15 +111,15 @@ typedef struct ll_span {
     size_t count;
     uint64_t bytes;
 } ll_span;
-ll_span ll_maps_span(const ll_maps *maps, ll_chunk chunk);
+ll_span ll_maps_span_get(const ll_maps *maps, ll_chunk chunk);
 
 /* Total bytes mapped (what `pmap -x` prints as "total kB", times 1024). */
-uint64_t ll_maps_total(const ll_maps *maps);
+uint64_t ll_maps_total_get(const ll_maps *maps);
 
 /* A free range of addresses [start, end). */
 /* The free gaps inside [lo, hi): writes up to cap of them to out (which may
  * be NULL when cap is 0) and returns how many there are. */
-size_t ll_maps_gaps(const ll_maps *maps, uint64_t lo, uint64_t hi, ll_range *out, size_t cap);
+size_t ll_maps_gaps_find(const ll_maps *maps, uint64_t lo, uint64_t hi, ll_range *out, size_t cap);
 
 /* ==== advise: choose a static base address ============================ */
 
@@ -159,7 +159,7 @@ typedef struct ll_exe {
 int ll_exe_read(const char *path, ll_exe *out, ll_error *err);
 
 /* "PIE", "non-PIE (ET_EXEC)", "static PIE" or "unknown". */
-const char *ll_exe_type_name(ll_exe_type type);
+const char *ll_exe_type_name_get(ll_exe_type type);
 
 /* A range the kernel may place something in, under the condition `when`. */
 typedef struct ll_zone {
@@ -208,11 +208,11 @@ typedef struct ll_advise_params {
  * stack rlimit, and the legacy bottom-up layout; plus whatever the samples
  * show at a fixed place. The answer depends on the executable and the
  * machine, not on where ASLR put things in the samples. */
-int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
-               const ll_advise_params *params);
-#define ll_advise(samples, count, out, ...)                                                        \
-    ll_advise_((samples), (count), (out), LL_FIRST_(__VA_ARGS__, ~),                               \
-               LL_PARAMS_(ll_advise_params, LL_REST_(__VA_ARGS__, )))
+int ll_maps_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
+                    const ll_advise_params *params);
+#define ll_maps_advise(samples, count, out, ...)                                                   \
+    ll_maps_advise_((samples), (count), (out), LL_FIRST_(__VA_ARGS__, ~),                          \
+                    LL_PARAMS_(ll_advise_params, LL_REST_(__VA_ARGS__, )))
 
 /* A judgement of an address the user already has. */
 typedef struct ll_verdict {
@@ -221,14 +221,14 @@ typedef struct ll_verdict {
 } ll_verdict;
 
 /* Judges [addr, addr + size) against the advice's model (which must come
- * from ll_advise on the same samples). */
-void ll_advise_check(const ll_advice *advice, const ll_maps *sample, uint64_t addr, uint64_t size,
+ * from ll_maps_advise on the same samples). */
+void ll_advice_check(const ll_advice *advice, const ll_maps *sample, uint64_t addr, uint64_t size,
                      ll_verdict *out);
 
 /* Recommends a base for a block of size bytes in this process's own
  * executable, as `looplive addr --self --size SIZE` would: balanced bias,
  * 2 MiB alignment. The same executable gets the same answer on every run. */
-int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err);
+int ll_base_advise(uint64_t size, uint64_t *base, ll_error *err);
 
 #ifdef __cplusplus
 }

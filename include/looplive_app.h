@@ -102,7 +102,7 @@ typedef struct ll_error {
 typedef struct ll_block {
     uint8_t *base;      /* first byte of the block */
     uint64_t size;      /* bytes, a multiple of the page size */
-    uint64_t page_size; /* ll_page_size() at reservation */
+    uint64_t page_size; /* ll_page_size_get() at reservation */
     int fd;             /* the file behind the mapping: the snapshot layer's
                            memfd, or a loaded snapshot file; -1 while anonymous */
     uint32_t flags;     /* LL_BLOCK_* (looplive_host.h) */
@@ -172,7 +172,7 @@ ll_arena *ll_arena_create_(ll_block *block, const char *name, uint64_t capacity,
 
 /* The arena called name in the block's table, or NULL: how code finds its
  * arenas again after a restore or in a new process. */
-ll_arena *ll_arena_get(const ll_block *block, const char *name);
+ll_arena *ll_block_arena_find(const ll_block *block, const char *name);
 
 typedef struct ll_push_params {
     int _ll;        /* reserved: first, 0 (lets a call with no options compile everywhere) */
@@ -183,7 +183,7 @@ typedef struct ll_push_params {
 } ll_push_params;
 
 /* Pushes size bytes. When the arena is full: calls the block's full hook if
- * one is set (ll_block_on_full), fills .err if given, prints the error on
+ * one is set (ll_block_on_full_set), fills .err if given, prints the error on
  * stderr when neither is there, and returns NULL. Never overflows. */
 void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *params);
 #define ll_arena_push(arena, ...)                                                                  \
@@ -202,7 +202,7 @@ void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_al
 /* The current position; ll_arena_pop_to(pos) frees everything pushed after
  * it (a pos above the current one is ignored); ll_arena_clear frees all
  * (the high-water mark stays). */
-uint64_t ll_arena_pos(const ll_arena *arena);
+uint64_t ll_arena_pos_get(const ll_arena *arena);
 void ll_arena_pop_to(ll_arena *arena, uint64_t pos);
 void ll_arena_clear(ll_arena *arena);
 
@@ -240,7 +240,7 @@ enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE, L
 // clang-format on
 
 /* With a key code in a key event: Alt was held. Alt+KEY is how a host's
- * own keys are typed (ll_host_keys_help), so that they never take a key
+ * own keys are typed (ll_host_keys_help_get), so that they never take a key
  * from the application; an application sees only keys without it. */
 #define LL_KEY_ALT 0x100
 
@@ -248,9 +248,9 @@ enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE, L
  * printable character, space, enter, tab, backspace, escape (esc), left,
  * right, up, down, home, end, pageup, pagedown, insert, delete, f1 .. f12,
  * comma, colon, hash; "alt+" adds LL_KEY_ALT. ll_key_parse returns the code
- * of the len bytes at name, or -1; ll_key_name writes a code's name. */
+ * of the len bytes at name, or -1; ll_key_format writes a code's name. */
 int ll_key_parse(const char *name, size_t len);
-const char *ll_key_name(int key, char *buf, size_t cap);
+const char *ll_key_format(int key, char *buf, size_t cap);
 
 /* Where an application draws. Text platforms (terminal) give a grid of
  * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
@@ -287,6 +287,9 @@ typedef struct ll_app {
 typedef int ll_app_migrate(ll_block *block, uint64_t from_layout);
 
 typedef const ll_app *ll_app_get(void);
+
+/* What an application defines (declared here so that C++ gives it C linkage). */
+const ll_app *looplive_app(void);
 
 #ifdef __cplusplus
 }

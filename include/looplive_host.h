@@ -37,13 +37,15 @@
  *         ll_block_release(&block);
  *     }
  *
- * Naming: every function is ll_<object>_<verb>, the object being the type
- * of its first argument (ll_block_release, ll_loop_frame, ll_host_run); a
- * part of an object adds its name before the verb (ll_block_arena_find,
- * ll_loop_slot_frames). Reading a value is _get (ll_host_status_get),
- * looking one up by name is _find, by position _get. A function with
- * options is a macro over a function of the same name ending in _, taking
- * a params struct named <object>_params or <verb>_params.
+ * Naming: every function is ll_<object>[_<part>]_<verb>[_<how>]. The object
+ * is what the first argument is (ll_block_release, ll_loop_record,
+ * ll_host_run); a part of it comes before the verb (ll_block_arena_find,
+ * ll_loop_speed_set); a qualifier of the verb after it (ll_maps_read_pid,
+ * ll_snap_take_visit). Reading a value is _get (ll_host_status_get,
+ * ll_loop_slot_frames_get), setting one _set, looking one up by name _find,
+ * writing text into a buffer _format. A function with options is a macro
+ * over the function of the same name ending in _, whose params struct is
+ * <object>_params or <verb>_params (ll_block_params, ll_push_params).
  *
  * Conventions
  * - Functions that can fail return 0 (or a non-NULL pointer) on success and
@@ -77,7 +79,7 @@ int ll_size_parse(const char *text, uint64_t *out, ll_error *err);
 char *ll_size_format(uint64_t bytes, char *buf, size_t cap);
 
 /* The page size of this machine (sysconf(_SC_PAGESIZE)). */
-uint64_t ll_page_size(void);
+uint64_t ll_page_size_get(void);
 
 /* A range of addresses, [start, end). */
 typedef struct ll_range {
@@ -99,7 +101,7 @@ enum {
 #define LL_BLOCK_TABLE_BYTES 8320 /* the arena table at the block's start */
 
 /* Arena number index of the table (creation order), or NULL past the end. */
-ll_arena *ll_block_arena(const ll_block *block, uint32_t index);
+ll_arena *ll_block_arena_get(const ll_block *block, uint32_t index);
 
 typedef struct ll_block_params {
     int _ll;          /* reserved: first, 0 (lets a call with no options compile everywhere) */
@@ -139,7 +141,7 @@ void ll_block_release(ll_block *block);
  * else it prints the partition's name and the process dies of the SIGSEGV
  * (or the handler installed before looplive's, e.g. a sanitizer's, gets it).
  * Guard pages cannot be read: code that reads the whole block must skip
- * them (ll_block_arena_at says "guard page"). */
+ * them (ll_block_owner_get says "guard page"). */
 
 /* Called when a push does not fit: return 1 to retry the push once (after
  * making room), 0 to fail it. It may also longjmp or abort. */
@@ -150,7 +152,7 @@ typedef int ll_arena_full_fn(ll_arena *arena, uint64_t requested, uint64_t avail
  * saved file never carries it, and another process (a fork, a later run)
  * has none until it sets its own. At most 16 blocks have hooks at once.
  * Set it from the host, not from code that is reloaded. */
-int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err);
+int ll_block_on_full_set(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err);
 
 /* Checks head, the first len bytes that are about to become the block's
  * (the start of a snapshot file's or a recording's data), before they are
@@ -158,15 +160,15 @@ int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error 
  * and guard in it must lie inside this block, so that nothing read from a
  * file can make the library protect, push or report outside it. Bytes
  * without a table pass. Returns 0, or -1 with err saying what is wrong. */
-int ll_block_check_table(const ll_block *block, const void *head, uint64_t len, ll_error *err);
+int ll_block_table_check(const ll_block *block, const void *head, uint64_t len, ll_error *err);
 
 /* What the byte at offset belongs to: the innermost arena's name, or "block
  * header", "guard page", "unallocated", "outside the block". The string
  * lives in the block or is static. */
-const char *ll_block_arena_at(const ll_block *block, uint64_t offset);
+const char *ll_block_owner_get(const ll_block *block, uint64_t offset);
 
 /* Bytes of the block committed: the header plus each partition's committed. */
-uint64_t ll_block_committed(const ll_block *block);
+uint64_t ll_block_committed_get(const ll_block *block);
 
 /* Prints the block (base, size, committed) and one line per arena (range,
  * used, capacity, high water, committed) into out. */
@@ -191,7 +193,7 @@ int ll_block_attach(ll_block *block, ll_error *err);
  * a private copy-on-write page, restoring drops those copies (MADV_DONTNEED)
  * and taking writes them into the memfd, keeping the old bytes of the same
  * pages as the previous snapshot's undo delta. A page table walk finds the
- * written pages (see ll_snap_mechanism); it costs about 30 ns per resident
+ * written pages (see ll_snap_mechanism_get); it costs about 30 ns per resident
  * page on a 2-core VM (0.8 ms for 100 MiB resident).
  *
  * Any number of snapshots may be live at once; each is a slot the caller
@@ -245,7 +247,7 @@ void ll_snap_drop(ll_block *block, ll_snap *snap);
  * in ascending order of offset (in bytes from the block's base). After a
  * restore of an older snapshot, the pages it put back count as written. */
 typedef void ll_page_visit(uint64_t offset, void *ctx);
-int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
+int ll_snap_changed_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
 
 /* Calls fn(offset, bytes, ctx) for every page of the snapshot (NULL: the
  * block as it is now) that holds non-zero bytes, in ascending order of
@@ -257,9 +259,10 @@ int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *
  * anything else stops the walk and is returned. Costs O(pages holding data) plus a scan of one bit
  * per page of the block. */
 typedef int ll_page_bytes_fn(uint64_t offset, const uint8_t *bytes, void *ctx);
-int ll_snap_pages(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err);
+int ll_snap_pages_visit(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx,
+                        ll_error *err);
 
-/* ll_snap_changed and ll_snap_take in one page table walk instead of two:
+/* ll_snap_changed_visit and ll_snap_take in one page table walk instead of two:
  * visits the pages written since the newest snapshot, then takes one (the
  * loop layer's per-frame hash-and-snapshot). visit may be NULL. */
 ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err);
@@ -268,10 +271,10 @@ ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll
  * PAGEMAP_SCAN ioctl, Linux 6.7+) or "pagemap" (/proc/self/pagemap, any
  * kernel). The environment variable LOOPLIVE_SNAP_TRACKER=pagemap forces
  * the fallback. */
-const char *ll_snap_mechanism(const ll_block *block);
+const char *ll_snap_mechanism_get(const ll_block *block);
 
 /* The number of live snapshots of the block. */
-size_t ll_snap_count(const ll_block *block);
+size_t ll_snap_count_get(const ll_block *block);
 
 /* Frees the snapshot layer's state for the block, including every live
  * snapshot (their handles become invalid). Safe on a block never used. */
@@ -310,7 +313,7 @@ typedef struct ll_snap_load_params {
     int verify;                 /* 1: check every data checksum first (O(data)) */
     uint32_t extra_tag;         /* when the file has an extra section of this tag, */
     ll_snap_extra_fn *extra_fn; /* call this on it before the state replaces the */
-    void *extra_ctx;            /* block (e.g. ll_module_snap_extra, the module) */
+    void *extra_ctx;            /* block (e.g. ll_module_snap_extra_apply, the module) */
 } ll_snap_load_params;
 
 /* Maps a saved file over the block (MAP_PRIVATE at the same base): pages
@@ -320,7 +323,7 @@ typedef struct ll_snap_load_params {
  * ll_snap_verify. A file is untrusted input (its checksums prove nothing:
  * anyone can recompute them): every size is checked without wrapping, and
  * the arena table it brings is checked from the file's bytes
- * (ll_block_check_table) before anything is mapped. Refuses, leaving the
+ * (ll_block_table_check) before anything is mapped. Refuses, leaving the
  * block untouched (bytes, mapping, protections): not a snapshot file,
  * truncated or corrupted header/index, another architecture, base, size,
  * page size or layout version, an arena table reaching outside the block,
@@ -433,7 +436,7 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
                     LL_PARAMS_(ll_module_params, LL_REST_(__VA_ARGS__, )))
 
 /* The address bound to entry point i of the current version. */
-void *ll_module_symbol(const ll_module *module, size_t index);
+void *ll_module_symbol_get(const ll_module *module, size_t index);
 
 /* Checks for a new build and loads it: 1 reloaded, 0 nothing new, -1 a new
  * build failed to load (err says why) and the old code keeps running. Reads
@@ -552,19 +555,19 @@ typedef struct ll_module_info {
  * ll_loop_load, `looplive replay`); with snapshot files:
  *
  *     void *map; uint64_t n;
- *     ll_module_codemap(mod, &map, &n, &err);
+ *     ll_module_codemap_build(mod, &map, &n, &err);
  *     ll_snap_save(&block, "state.llsnap", &err, .extra = map, .extra_size = n,
  *                  .extra_tag = LL_MODULE_CODEMAP_TAG);
  *     free(map);
  *     ...                                                  // another process
  *     ll_snap_load(&block, "state.llsnap", &err, .extra_tag = LL_MODULE_CODEMAP_TAG,
- *                  .extra_fn = ll_module_snap_extra, .extra_ctx = mod);
+ *                  .extra_fn = ll_module_snap_extra_apply, .extra_ctx = mod);
  */
 #define LL_MODULE_CODEMAP_TAG 0x50414d43u /* "CMAP" */
 
 /* The code map of every build loaded now, in a malloc()ed buffer the caller
  * frees. */
-int ll_module_codemap(const ll_module *module, void **map, uint64_t *size, ll_error *err);
+int ll_module_codemap_build(const ll_module *module, void **map, uint64_t *size, ll_error *err);
 
 /* Re-points the words of state (state_size bytes, 8-byte aligned words) in
  * the data ranges (offsets from state) that fall in code of the saved map.
@@ -575,25 +578,26 @@ int ll_module_codemap_apply(ll_module *module, uint8_t *state, uint64_t state_si
                             uint64_t map_size, const ll_range *data, size_t count, ll_error *err);
 
 /* ll_module_codemap_apply with the module as void *: an ll_snap_extra_fn. */
-int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, const void *extra,
-                         uint64_t extra_size, const ll_range *data, size_t count, ll_error *err);
+int ll_module_snap_extra_apply(void *module, uint8_t *state, uint64_t state_size, const void *extra,
+                               uint64_t extra_size, const ll_range *data, size_t count,
+                               ll_error *err);
 
 /* The lowest and highest address of any loaded build ([lo, hi)): a quick
- * test before ll_module_code_canonical. */
-void ll_module_code_span(const ll_module *module, uint64_t *lo, uint64_t *hi);
+ * test before ll_module_code_canonicalize. */
+void ll_module_code_span_get(const ll_module *module, uint64_t *lo, uint64_t *hi);
 
 /* A value for addr that does not depend on where builds were loaded: for
  * an address in a function of a loaded build, a hash of the function's name
  * plus the offset; in a build's data, a hash of its build-id plus the
  * offset; anything else, addr itself. The loop's state hash uses it, so the
  * same run hashes the same in every process. */
-uint64_t ll_module_code_canonical(const ll_module *module, uint64_t addr);
+uint64_t ll_module_code_canonicalize(const ll_module *module, uint64_t addr);
 
 /* Fills info with the module's counters and reports. */
-void ll_module_query(const ll_module *module, ll_module_info *info);
+void ll_module_info_get(const ll_module *module, ll_module_info *info);
 
 /* The version in use (ll_module_info.version) without copying the rest. */
-uint64_t ll_module_version(const ll_module *module);
+uint64_t ll_module_version_get(const ll_module *module);
 
 /* Unloads every build (each gets its own entry bytes back first) and removes
  * the private copies: no pointer into any build may be called after. Safe
@@ -628,7 +632,7 @@ int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_erro
 /* The application's input at frame: keys[] for the keys down, pressed[] for
  * those going down at this frame. Events with LL_KEY_ALT are the host's and
  * are left out. Other fields of in are kept. */
-void ll_keys_input(const ll_keys *keys, uint64_t frame, ll_platform_input *in);
+void ll_keys_input_get(const ll_keys *keys, uint64_t frame, ll_platform_input *in);
 
 /* Frees the events (keys is then empty and reusable). */
 void ll_keys_free(ll_keys *keys);
@@ -641,7 +645,7 @@ void ll_keys_free(ll_keys *keys);
  *         ll_platform_input in = read_platform();
  *         if (in.pressed['l']) ll_loop_record(loop, 1, &err);  // again: play
  *         if (in.pressed[' ']) ll_loop_pause(loop, !ll_loop_status_get(loop).paused);
- *         if (ll_loop_frame(loop, &in, &err) < 0) show(err.msg);
+ *         if (ll_loop_frame_run(loop, &in, &err) < 0) show(err.msg);
  *         render(loop);
  *     }
  *
@@ -677,7 +681,7 @@ typedef struct ll_loop_params {
 
 /* Creates a loop over a block the application was initialised in (or will
  * be: pages written before the first frame are picked up then). Hashes the
- * pages holding data once (ll_snap_pages). */
+ * pages holding data once (ll_snap_pages_visit). */
 ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *params);
 #define ll_loop_create(block, ...)                                                                 \
     ll_loop_create_((block), LL_FIRST_(__VA_ARGS__, ~),                                            \
@@ -698,16 +702,16 @@ void ll_loop_destroy(ll_loop *loop);
  * passes the frame. err->code
  * ENOTRECOVERABLE: the fault left the C library unusable (see
  * ll_module_protect); the loop does nothing more. live may be NULL. */
-int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
+int ll_loop_frame_run(ll_loop *loop, const ll_platform_input *live, ll_error *err);
 
 /* The application table the next frame will use (the module's current
  * version, or the one given), checked: what a host renders with. NULL with
  * err filled when the table is missing or unusable. */
-const ll_app *ll_loop_app(ll_loop *loop, ll_error *err);
+const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err);
 
 /* Replaces the application table used when no module is given (a host that
  * reloads code itself, or a test). Takes effect on the next frame. */
-void ll_loop_set_app(ll_loop *loop, const ll_app *app);
+void ll_loop_app_set(ll_loop *loop, const ll_app *app);
 
 /* Starts the state over with the code in use: zeroes the block, runs the
  * application's init (protected: a crash or a refusal leaves the state as
@@ -742,7 +746,7 @@ int ll_loop_keep(ll_loop *loop, int slot, ll_error *err);
 /* Writes slot to path as one recording file: versioned and checksummed,
  * holding the start state (only pages that differ from zero take space), the
  * inputs, the application's layout version and input size, and the block's
- * base and size. Written from the slot's start snapshot (ll_snap_pages: swapped
+ * base and size. Written from the slot's start snapshot (ll_snap_pages_visit: swapped
  * out pages count): the block is not touched. Replaces path atomically. */
 int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err);
 
@@ -758,7 +762,7 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err);
 /* Pause: frames run only on ll_loop_step. */
 void ll_loop_pause(ll_loop *loop, int paused);
 
-/* While paused: the next ll_loop_frame runs exactly one simulated frame. */
+/* While paused: the next ll_loop_frame_run runs exactly one simulated frame. */
 void ll_loop_step(ll_loop *loop);
 
 /* Passes over the next frame without running it: the state stays, the
@@ -769,7 +773,7 @@ int ll_loop_skip(ll_loop *loop, ll_error *err);
 
 /* Simulated frames per host frame, from 1/16 (slow motion) to 16. dt stays
  * 1/fps so that a run is the same at every speed. */
-void ll_loop_set_speed(ll_loop *loop, double speed);
+void ll_loop_speed_set(ll_loop *loop, double speed);
 
 typedef struct ll_loop_status {
     ll_loop_mode mode;
@@ -777,7 +781,7 @@ typedef struct ll_loop_status {
     int paused;
     int fault_paused; /* paused because update faulted at this frame of a
                          playing slot and no earlier version took over
-                         (it would fault on every pass): ll_loop_frame
+                         (it would fault on every pass): ll_loop_frame_run
                          resumes when a new build loads, ll_loop_skip
                          passes the frame; stop, play, record, rewind and
                          load end the pause too */
@@ -787,7 +791,7 @@ typedef struct ll_loop_status {
     uint64_t slot_frames;   /* frames recorded in the slot */
     uint64_t loops;         /* times playback went back to the start */
     uint64_t rewind_frames; /* frames ll_loop_rewind can go back now */
-    uint64_t hash;          /* ll_loop_hash() */
+    uint64_t hash;          /* ll_loop_hash_get() */
     uint64_t layout;        /* layout version of the state in the block */
     uint64_t reinits;       /* states started over by .reinit_on_layout */
 } ll_loop_status;
@@ -798,9 +802,9 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop);
 /* The state hash of the block now: xxh3 of every page that is not all zero,
  * combined with its page index. Kept up to date at O(pages written). With a
  * module, a word that points into a loaded build counts as its symbol +
- * offset (ll_module_code_canonical): a run with code pointers in its state
+ * offset (ll_module_code_canonicalize): a run with code pointers in its state
  * hashes the same in every process. */
-uint64_t ll_loop_hash(const ll_loop *loop);
+uint64_t ll_loop_hash_get(const ll_loop *loop);
 
 /* The loop's snapshot of the block as the last frame (or the last restore)
  * left it; the loop keeps it, valid until the next call into the loop. A
@@ -808,10 +812,10 @@ uint64_t ll_loop_hash(const ll_loop *loop);
  * (render, audio) passes it as ll_module_protect(..., .snap = ...): the
  * call then takes no snapshot of its own (no page table walk), and a crash
  * there puts the block back to the end of the frame. */
-ll_snap *ll_loop_snapshot(const ll_loop *loop);
+ll_snap *ll_loop_snap_get(const ll_loop *loop);
 
 /* Frames recorded in slot (0 when empty or out of range). */
-uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot);
+uint64_t ll_loop_slot_frames_get(const ll_loop *loop, int slot);
 
 /* What a recording file says about itself. */
 typedef struct ll_loop_file {
@@ -850,7 +854,7 @@ typedef struct ll_loop_diff {
  * heap byte that differs between the two runs (one that happens to be the
  * same both times, as a malloc freed and made again often is, is missed).
  * Leaves the block in the state after the last frame, live. */
-int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
+int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
 
 /* ==== host: ready-made platform layers that drive an application ======== */
 
@@ -862,7 +866,7 @@ int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *e
  * so liblooplive does not link against it); headless runs draw into the
  * same canvas with no I/O (for tests and CI). The loop controls (record,
  * loop, rewind, pause, step, speed, slots) are bound to Alt+key, listed by
- * ll_host_keys_help(), so that every key without Alt is the application's.
+ * ll_host_keys_help_get(), so that every key without Alt is the application's.
  *
  *     ll_error err;
  *     ll_host *host = ll_host_open("build/examples/bounce.so", &err,
@@ -880,7 +884,7 @@ typedef struct ll_host_params {
     int headless;          /* 1: no I/O; the canvas the platform would give */
     int width, height;     /* canvas in cells or pixels; 0: the platform's choice */
     int scale;             /* sdl: window pixels per canvas pixel; 0: 1 */
-    void *base;            /* block address; NULL: chosen by ll_advise_base */
+    void *base;            /* block address; NULL: chosen by ll_base_advise */
     int os_base;           /* 1: let the OS choose the address (release builds) */
     uint64_t size;         /* block bytes; 0: the application's block_size */
     int fps;               /* frames per second; 0: 60 */
@@ -930,7 +934,7 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
  * loop controls, update (as often as the speed says), render, overlay,
  * present. Does not sleep. Returns 1 to go on, 0 when asked to quit or the
  * frame limit is reached. */
-int ll_host_frame(ll_host *host);
+int ll_host_frame_run(ll_host *host);
 
 /* Runs frames at the fixed rate (headless: as fast as it can) until quit or
  * the frame limit, and returns 0. Errors during the run (builds, loads,
@@ -945,7 +949,7 @@ int ll_host_frame(ll_host *host);
  * file. The caller must then write the line with write(2), not stdio, and
  * leave with _exit: ll_host_close does nothing any more (freeing could
  * wait forever on the lock). `looplive run LIB --resume FILE` goes on
- * from the saved state. ll_host_frame returns 0 in that case. */
+ * from the saved state. ll_host_frame_run returns 0 in that case. */
 int ll_host_run(ll_host *host, ll_error *err);
 
 /* Presses a key for the next frame, as if typed: LL_KEY_ALT | key for
@@ -955,7 +959,7 @@ void ll_host_press(ll_host *host, int key);
 
 /* The platform input the application was given in the last frame (the
  * host's keys taken out, --keys and presses put in). */
-const ll_platform_input *ll_host_input(const ll_host *host);
+const ll_platform_input *ll_host_input_get(const ll_host *host);
 
 /* What the overlay shows, for tests and reports. */
 typedef struct ll_host_status {
@@ -986,20 +990,20 @@ typedef struct ll_host_status {
                                    DIR/slot1.llrec (90 frames)"), "" when none;
                                    the overlay shows it for five seconds */
 } ll_host_status;
-void ll_host_get_status(const ll_host *host, ll_host_status *out);
+void ll_host_status_get(const ll_host *host, ll_host_status *out);
 
 /* The overlay as drawn: the status line ("60 fps | frame 120 | LOOP 1
  * 20/90 | x1 | reloads 2"), '\n', then the error while it is shown
  * ("error: SIGSEGV at address 0x0 in update+0x9 (app.so version 3); rolled
  * back to version 2") or a hint of the keys. */
-char *ll_host_overlay(const ll_host *host, char *buf, size_t cap);
+char *ll_host_overlay_format(const ll_host *host, char *buf, size_t cap);
 
 /* The canvas the application draws into (cells or pixels), as it was
  * after the last frame's render. */
-const ll_canvas *ll_host_canvas(const ll_host *host);
+const ll_canvas *ll_host_canvas_get(const ll_host *host);
 
 /* The key bindings, one per line, as alt+? and `looplive run --help` show. */
-const char *ll_host_keys_help(void);
+const char *ll_host_keys_help_get(void);
 
 /* Restores the platform (terminal modes), releases the block and unloads
  * the library. Safe with NULL. */

@@ -2,7 +2,7 @@
  * the last key it saw, and a picture that shows both. APP_WORD and
  * APP_COLOR are set at build time so that a test can build a changed
  * version and watch it being reloaded; `c` faults in update. */
-#include <looplive.h>
+#include <looplive_app.h>
 
 #include <stdio.h>
 #include <string.h>

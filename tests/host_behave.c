@@ -3,7 +3,7 @@
  * written. Built in variants (mk/host.mk): VERSION changes what each
  * behaviour returns; NO_HOP leaves hop() out; CRASH makes wander() fault;
  * LAYOUT changes layout_version; MIGRATE adds a migrate entry. */
-#include <looplive.h>
+#include <looplive_app.h>
 
 #include <stdio.h>
 #include <string.h>

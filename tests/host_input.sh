@@ -43,6 +43,15 @@ out=$(cd "$WORK" && sh -c "$run --headless --frames 30 --keys 0:right:10") || fa
 grep -Eq '^  \| {10}@$' <<<"$out" || fail "the @ did not move 10 cells right: $out"
 out=$(cd "$WORK" && sh -c "$run --headless --frames 40 --keys 0:right:10,20:left:3,30:right")
 grep -Eq '^  \| {8}@$' <<<"$out" || fail "right 10, left 3, right 1 is not 8: $out"
+# The same file and command as C++ (c++ -x c++ for cc): it builds, and
+# runs the same.
+mkdir "$WORK/cxx"
+cp "$WORK/mine.c" "$WORK/cxx/"
+(cd "$WORK/cxx" && ln -s "$ROOT/include" include && ln -s ../build build)
+cxx_build="c++ -x c++ ${build#cc }"
+(cd "$WORK/cxx" && sh -c "$cxx_build") || fail "the README's application does not build as C++: $cxx_build"
+out=$(cd "$WORK/cxx" && sh -c "$run --headless --frames 30 --keys 0:right:10") || fail "C++: $run: $out"
+grep -Eq '^  \| {10}@$' <<<"$out" || fail "built as C++, the @ did not move 10 cells right: $out"
 
 # --- --keys and --script: the same keys, the same frames -----------------
 # bounce moves with keys held (right, left) and launches on a press (space,
@@ -136,4 +145,4 @@ for i in $(seq 100); do [ -s "$WORK/cells.txt" ] && break; sleep 0.1; done
 [ "$(wc -l <"$WORK/cells.txt")" = 24 ] || fail "the canvas has $(wc -l <"$WORK/cells.txt") rows, not 24"
 tmux -L "$SOCK" kill-server 2>/dev/null || true
 
-echo "host_input: ok (README application built as printed and moved by arrow keys, --keys = --script, every press counted in a terminal, Alt host keys, --no-overlay rows, --slots checked)"
+echo "host_input: ok (README application built as printed, as C and as C++, and moved by arrow keys, --keys = --script, every press counted in a terminal, Alt host keys, --no-overlay rows, --slots checked)"

@@ -120,10 +120,10 @@ static void verify(const char *probe, ll_exe_type type, int layout, int launches
         cr_assert_geq(f.mmap_lo, bottom, "%s: mmap area at 0x%lx, below 0x%lx", cmd, f.mmap_lo,
                       bottom);
         cr_assert_leq(f.mmap_hi, top, "%s: mmap area ends 0x%lx, above 0x%lx", cmd, f.mmap_hi, top);
-        /* And the zones as ll_advise states them cover every region. */
+        /* And the zones as ll_maps_advise states them cover every region. */
         const ll_maps *one = &m;
         ll_advice a;
-        cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+        cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
         for (size_t r = 0; r < m.count; r++) {
             const ll_region *g = &m.regions[r];
             if (g->start >= a.task_size) continue;
@@ -215,16 +215,16 @@ Test(advise, samples_get_a_safe_stable_base)
         const ll_maps *one = &m;
         ll_advice a;
         ll_error err;
-        cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .size = 4 * LL_GIB), 0, "%s",
+        cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .size = 4 * LL_GIB), 0, "%s",
                      err.msg);
         cr_assert_eq(a.base % (2 * LL_MIB), 0);
         cr_assert_geq(a.base, a.gap.start);
         cr_assert_leq(a.base + a.size, a.gap.end);
-        cr_assert_eq(ll_maps_overlap(&m, a.base, a.base + a.size), NULL, "%s", names[i]);
+        cr_assert_eq(ll_maps_overlap_find(&m, a.base, a.base + a.size), NULL, "%s", names[i]);
         for (size_t z = 0; z < a.zone_count; z++)
             cr_assert(a.base + a.size <= a.zones[z].start || a.base >= a.zones[z].end);
         ll_verdict v;
-        ll_advise_check(&a, &m, a.base, a.size, &v);
+        ll_advice_check(&a, &m, a.base, a.size, &v);
         cr_assert(v.safe, "%s", v.why);
         cr_assert_str_eq(a.layouts, "top-down");
         ll_maps_free(&m);
@@ -235,8 +235,8 @@ Test(advise, samples_get_a_safe_stable_base)
     sample("bash", &q);
     const ll_maps *one = &p, *two = &q;
     ll_advice a, b;
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
-    cr_assert_eq(ll_advise(&two, 1, &b, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&two, 1, &b, NULL, .kernel = &k), 0);
     cr_assert_eq(a.exe.type, LL_EXE_PIE);
     cr_assert_eq(a.exe.from_header, 0); /* /srv/game does not exist here */
     cr_assert_eq(a.base, b.base);
@@ -251,10 +251,10 @@ Test(advise, nopie_block_sits_between_app_and_libs)
     sample("nopie-threads", &m);
     const ll_maps *one = &m;
     ll_advice a;
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
     cr_assert_eq(a.exe.type, LL_EXE_FIXED);
     cr_assert(a.app_below);
-    ll_span app = ll_maps_span(&m, LL_CHUNK_APP), lib = ll_maps_span(&m, LL_CHUNK_LIB);
+    ll_span app = ll_maps_span_get(&m, LL_CHUNK_APP), lib = ll_maps_span_get(&m, LL_CHUNK_LIB);
     cr_assert_gt(a.base, app.hi);
     cr_assert_lt(a.base, lib.lo);
     /* Below 1/6 of the space, where no layout reaches for an ET_EXEC. */
@@ -269,16 +269,16 @@ Test(advise, bias_moves_the_block_through_the_gap)
     sample("pie-threads", &m);
     const ll_maps *one = &m;
     ll_advice lo, mid, hi;
-    cr_assert_eq(ll_advise(&one, 1, &lo, NULL, .kernel = &k, .bias = 0, .bias_set = 1), 0);
-    cr_assert_eq(ll_advise(&one, 1, &mid, NULL, .kernel = &k), 0);
-    cr_assert_eq(ll_advise(&one, 1, &hi, NULL, .kernel = &k, .bias = 1, .bias_set = 1), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &lo, NULL, .kernel = &k, .bias = 0, .bias_set = 1), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &mid, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &hi, NULL, .kernel = &k, .bias = 1, .bias_set = 1), 0);
     cr_assert_eq(lo.base, ll_align_up(lo.gap.start, lo.align));
     cr_assert_lt(lo.base, mid.base);
     cr_assert_lt(mid.base, hi.base);
     cr_assert_leq(hi.base + hi.size, hi.gap.end);
     cr_assert_gt(hi.base + hi.size + hi.align, hi.gap.end);
     ll_advice page;
-    cr_assert_eq(ll_advise(&one, 1, &page, NULL, .kernel = &k, .align = 4096, .size = 5000), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &page, NULL, .kernel = &k, .align = 4096, .size = 5000), 0);
     cr_assert_eq(page.size, 8192);
     cr_assert_eq(page.base % 4096, 0);
     ll_maps_free(&m);
@@ -293,7 +293,7 @@ Test(advise, libs_below_the_app_put_the_block_below)
     launch(cmd, &m);
     const ll_maps *one = &m;
     ll_advice a;
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL), 0);
     cr_assert_str_eq(a.layouts, "top-down from 1/6 (stack rlimit unlimited)");
     cr_assert_eq(a.app_below, 0);
     cr_assert_lt(a.base, 0x555555554000ull);
@@ -301,7 +301,7 @@ Test(advise, libs_below_the_app_put_the_block_below)
     ll_maps_free(&m);
     snprintf(cmd, sizeof cmd, "setarch -L %s", helper("addr_probe_pie"));
     launch(cmd, &m);
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL), 0);
     cr_assert_str_eq(a.layouts, "legacy bottom-up");
     ll_maps_free(&m);
 }
@@ -313,29 +313,29 @@ Test(advise, check_llce_and_bad_addresses)
     sample("pie-threads", &m);
     const ll_maps *one = &m;
     ll_advice a;
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
     ll_verdict v;
-    ll_advise_check(&a, &m, 0x100000000000ull, LL_GIB, &v); /* llce */
+    ll_advice_check(&a, &m, 0x100000000000ull, LL_GIB, &v); /* llce */
     cr_assert(v.safe, "%s", v.why);
     cr_assert(strstr(v.why, "would not exist on a 39-bit kernel"), "%s", v.why);
-    ll_advise_check(&a, &m, 2 * LL_TIB, LL_GIB, &v); /* Handmade Hero */
+    ll_advice_check(&a, &m, 2 * LL_TIB, LL_GIB, &v); /* Handmade Hero */
     cr_assert(v.safe, "%s", v.why);
-    ll_advise_check(&a, &m, 0x150000000000ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x150000000000ull, LL_GIB, &v);
     cr_assert_not(v.safe);
     cr_assert(strstr(v.why, "stack rlimit unlimited"), "%s", v.why);
-    ll_advise_check(&a, &m, 0x2b0000000000ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x2b0000000000ull, LL_GIB, &v);
     cr_assert(strstr(v.why, "legacy layout"), "%s", v.why);
-    ll_advise_check(&a, &m, m.regions[1].start, 4096, &v); /* the executable's code */
+    ll_advice_check(&a, &m, m.regions[1].start, 4096, &v); /* the executable's code */
     cr_assert(strstr(v.why, "many_pie is mapped there now (app chunk)"), "%s", v.why);
-    ll_advise_check(&a, &m, 0x560000000000ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x560000000000ull, LL_GIB, &v);
     cr_assert(strstr(v.why, "PIE executable"), "%s", v.why);
-    ll_advise_check(&a, &m, 0x7f0000000000ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x7f0000000000ull, LL_GIB, &v);
     cr_assert(strstr(v.why, "default layout, stack rlimit up to 4 GiB"), "%s", v.why);
-    ll_advise_check(&a, &m, 0x100000000123ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x100000000123ull, LL_GIB, &v);
     cr_assert(strstr(v.why, "is not a multiple of the page size"), "%s", v.why);
-    ll_advise_check(&a, &m, 0x800000000000ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x800000000000ull, LL_GIB, &v);
     cr_assert(strstr(v.why, "beyond the top of the user address space"), "%s", v.why);
-    ll_advise_check(&a, &m, 0x1000, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x1000, LL_GIB, &v);
     cr_assert_not(v.safe);
     cr_assert(strstr(v.why, "below vm.mmap_min_addr"), "%s", v.why);
     ll_maps_free(&m);
@@ -349,22 +349,22 @@ Test(advise, errors)
     const ll_maps *one = &m;
     ll_advice a;
     ll_error err;
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .size = 100 * LL_TIB), -1);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .size = 100 * LL_TIB), -1);
     cr_assert(strstr(err.msg, "no safe gap holds 100 TiB: the largest is "), "%s", err.msg);
     cr_assert(strstr(err.msg, "(try: --size "), "%s", err.msg);
     cr_assert_eq(err.code, ENOSPC);
     /* A size that wraps past 2^64 when rounded up to a page is no 0-byte block. */
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .size = UINT64_MAX - 100), -1);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .size = UINT64_MAX - 100), -1);
     cr_assert_str_eq(err.msg, "size 18446744073709551515 B is larger than any address space "
                               "(try: --size 1G)");
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .align = 3 * LL_MIB), -1);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .align = 3 * LL_MIB), -1);
     cr_assert_str_eq(err.msg, "alignment 3145728 is not a power of two (try: --align 2M)");
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .align = 1024), -1);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .align = 1024), -1);
     cr_assert_str_eq(err.msg,
                      "alignment 1 KiB is smaller than the page size 4 KiB (try: --align page)");
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .bias = 1.5, .bias_set = 1), -1);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .bias = 1.5, .bias_set = 1), -1);
     cr_assert_str_eq(err.msg, "bias 1.5 is outside 0.0..1.0 (try: --bias balanced)");
-    cr_assert_eq(ll_advise(&one, 0, &a, &err, .kernel = &k), -1);
+    cr_assert_eq(ll_maps_advise(&one, 0, &a, &err, .kernel = &k), -1);
     cr_assert_str_eq(err.msg, "no address space to advise on");
     ll_maps_free(&m);
 }
@@ -376,7 +376,7 @@ Test(advise, fixed_mappings_in_a_sample_are_avoided)
     sample("pie-threads", &m);
     const ll_maps *one = &m;
     ll_advice a;
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
     uint64_t first = a.base;
     ll_maps_free(&m);
     /* The same layout plus a mapping at the answer: the answer moves. */
@@ -387,9 +387,9 @@ Test(advise, fixed_mappings_in_a_sample_are_avoided)
     n += (size_t)snprintf(text + n, sizeof text - n, "%llx-%llx rw-p 00000000 00:00 0 [anon:x]\n",
                           (unsigned long long)first, (unsigned long long)first + LL_MIB);
     cr_assert_eq(ll_maps_parse(text, n, &m, NULL), 0);
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
     cr_assert_neq(a.base, first);
-    cr_assert_eq(ll_maps_overlap(&m, a.base, a.base + a.size), NULL);
+    cr_assert_eq(ll_maps_overlap_find(&m, a.base, a.base + a.size), NULL);
     int seen = 0;
     for (size_t z = 0; z < a.zone_count; z++)
         seen |= !strcmp(a.zones[z].when, "seen in the samples");
@@ -401,14 +401,14 @@ Test(advise, advise_base_is_stable_and_reservable)
 {
     uint64_t b1, b2;
     ll_error err;
-    cr_assert_eq(ll_advise_base(64 * LL_MIB, &b1, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_advise_base(64 * LL_MIB, &b2, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_base_advise(64 * LL_MIB, &b1, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_base_advise(64 * LL_MIB, &b2, &err), 0, "%s", err.msg);
     cr_assert_eq(b1, b2);
     void *p = mmap((void *)(uintptr_t)b1, 64 * LL_MIB, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     cr_assert_eq(p, (void *)(uintptr_t)b1);
     /* With the block in place, a new answer steers clear of it. */
-    cr_assert_eq(ll_advise_base(64 * LL_MIB, &b2, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_base_advise(64 * LL_MIB, &b2, &err), 0, "%s", err.msg);
     cr_assert(b2 >= b1 + 64 * LL_MIB || b2 + 64 * LL_MIB <= b1);
     munmap(p, 64 * LL_MIB);
 }
@@ -418,21 +418,21 @@ Test(advise, kernel_and_exe)
     ll_kernel k;
     cr_assert_eq(ll_kernel_read(&k, NULL), 0);
     cr_assert(k.va_bits == 47 || k.va_bits == 48 || k.va_bits == 39);
-    cr_assert_eq(k.page_size, ll_page_size());
+    cr_assert_eq(k.page_size, ll_page_size_get());
     cr_assert(k.randomize_va_space >= 0 && k.randomize_va_space <= 2);
     cr_assert_geq(k.mmap_rnd_bits, 8);
     ll_exe e;
     ll_error err;
     cr_assert_eq(ll_exe_read(helper("addr_probe_pie"), &e, &err), 0, "%s", err.msg);
     cr_assert_eq(e.type, LL_EXE_PIE);
-    cr_assert_str_eq(ll_exe_type_name(e.type), "PIE");
+    cr_assert_str_eq(ll_exe_type_name_get(e.type), "PIE");
     cr_assert_eq(ll_exe_read(helper("addr_probe_nopie"), &e, NULL), 0);
     cr_assert_eq(e.type, LL_EXE_FIXED);
     cr_assert_eq(e.lo, 0x400000);
-    cr_assert_str_eq(ll_exe_type_name(e.type), "non-PIE (ET_EXEC)");
+    cr_assert_str_eq(ll_exe_type_name_get(e.type), "non-PIE (ET_EXEC)");
     cr_assert_eq(ll_exe_read(helper("addr_probe_spie"), &e, NULL), 0);
     cr_assert_eq(e.type, LL_EXE_STATIC_PIE);
-    cr_assert_str_eq(ll_exe_type_name(LL_EXE_UNKNOWN), "unknown");
+    cr_assert_str_eq(ll_exe_type_name_get(LL_EXE_UNKNOWN), "unknown");
     cr_assert_eq(ll_exe_read("/nonexistent", &e, &err), -1);
     cr_assert_str_eq(err.msg, "cannot read executable '/nonexistent': No such file or directory");
     cr_assert_eq(ll_exe_read("tests/data/maps/bash.maps", &e, &err), -1);
@@ -479,11 +479,11 @@ Test(advise, arm64_39_bit_model)
     ll_advice a;
     ll_exe pie = {.type = LL_EXE_PIE, .span = 4096};
     ll_error err;
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k, .exe = &pie), 0, "%s", err.msg);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k, .exe = &pie), 0, "%s", err.msg);
     cr_assert_eq(a.task_size, (1ull << 39) - 4096);
     cr_assert_lt(a.base + a.size, 1ull << 39);
     ll_verdict v;
-    ll_advise_check(&a, &m, 0x100000000000ull, LL_GIB, &v);
+    ll_advice_check(&a, &m, 0x100000000000ull, LL_GIB, &v);
     cr_assert_not(v.safe);
     cr_assert(strstr(v.why, "39 bits"), "%s", v.why);
     ll_maps_free(&m);
@@ -496,7 +496,7 @@ Test(advise, pictures)
     sample("pie-threads", &m);
     const ll_maps *one = &m;
     ll_advice a;
-    cr_assert_eq(ll_advise(&one, 1, &a, NULL, .kernel = &k), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, NULL, .kernel = &k), 0);
     char *text = NULL, *svg = NULL;
     size_t tn = 0, sn = 0;
     FILE *f = open_memstream(&text, &tn);
@@ -578,7 +578,7 @@ Test(advise, exe_read_refuses_broken_headers)
     cr_assert_eq(ll_exe_read(p, &e, &err), 0, "%s", err.msg);
     cr_assert_eq(e.type, LL_EXE_FIXED);
     cr_assert_eq(e.lo, 0x400000);
-    cr_assert_eq(e.hi, 0x400000 + ll_align_up(0x1800, ll_page_size()));
+    cr_assert_eq(e.hi, 0x400000 + ll_align_up(0x1800, ll_page_size_get()));
     unlink(p);
 }
 
@@ -641,7 +641,7 @@ Test(advise, an_executable_above_the_address_space_is_not_a_bound)
     const ll_maps *one = &m;
     ll_advice a;
     ll_error err;
-    cr_assert_eq(ll_advise(&one, 1, &a, &err, .kernel = &k), 0, "%s", err.msg);
+    cr_assert_eq(ll_maps_advise(&one, 1, &a, &err, .kernel = &k), 0, "%s", err.msg);
     cr_assert_leq(a.base + a.size, a.task_size, "advice 0x%llx above the address space",
                   (unsigned long long)a.base);
     for (size_t i = 0; i < a.safe_count; i++) cr_assert_leq(a.safe[i].end, a.task_size);

@@ -47,7 +47,7 @@ Test(base, size_format)
 
 Test(base, page_size_and_fail)
 {
-    cr_assert(ll_is_pow2(ll_page_size()));
+    cr_assert(ll_is_pow2(ll_page_size_get()));
     ll_error err;
     cr_assert_eq(ll_fail(&err, 5, "x=%d", 3), -1);
     cr_assert_eq(err.code, 5);

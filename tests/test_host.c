@@ -51,13 +51,13 @@ static ll_host *open_app(void)
 
 static void run_frames(ll_host *h, int n)
 {
-    for (int i = 0; i < n; i++) ll_host_frame(h);
+    for (int i = 0; i < n; i++) ll_host_frame_run(h);
 }
 
 static ll_host_status status(const ll_host *h)
 {
     ll_host_status s;
-    ll_host_get_status(h, &s);
+    ll_host_status_get(h, &s);
     return s;
 }
 
@@ -66,7 +66,7 @@ static ll_host_status status(const ll_host *h)
 static const char *line0(const ll_host *h)
 {
     static char text[256];
-    const ll_canvas *c = ll_host_canvas(h);
+    const ll_canvas *c = ll_host_canvas_get(h);
     int n = c->width < 255 ? c->width : 255;
     memcpy(text, c->cells, (size_t)n);
     text[n] = 0;
@@ -125,7 +125,7 @@ Test(host, l_records_then_loops_then_stops)
     /* The frame l was pressed in is the first one recorded. */
     cr_assert_eq(s.loop_len, 30, "recorded %llu", (unsigned long long)s.loop_len);
     char line[512];
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "REC 1 30"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "REC 1 30"), "%s", line);
     ll_host_press(h, ALT('l'));
     run_frames(h, 1);
     s = status(h);
@@ -139,11 +139,11 @@ Test(host, l_records_then_loops_then_stops)
         lo = c < lo ? c : lo, hi = c > hi ? c : hi;
     }
     cr_assert(lo >= 3 && hi <= 33, "counter left the loop: %llu..%llu", lo, hi);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LOOP 1 "), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "LOOP 1 "), "%s", line);
     ll_host_press(h, ALT('l'));
     run_frames(h, 2);
     cr_assert(!status(h).looping && !status(h).recording);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LIVE 1"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "LIVE 1"), "%s", line);
     ll_host_close(h);
 }
 
@@ -173,8 +173,8 @@ Test(host, scripted_keys_are_held_for_their_frames)
     cr_assert(h, "%s", err.msg);
     ll_platform_input seen[10];
     for (int i = 0; i < 10; i++) {
-        ll_host_frame(h);
-        seen[i] = *ll_host_input(h);
+        ll_host_frame_run(h);
+        seen[i] = *ll_host_input_get(h);
     }
     for (int i = 0; i < 10; i++) {
         cr_assert_eq(seen[i].keys[LL_KEY_RIGHT], i >= 3 && i < 7, "frame %d", i);
@@ -193,7 +193,7 @@ Test(host, crash_in_update_is_rolled_back_and_named)
     cr_assert_eq(s.crashes, 1);
     cr_assert(strstr(s.error, "SIGSEGV"), "%s", s.error);
     char line[512];
-    ll_host_overlay(h, line, sizeof line);
+    ll_host_overlay_format(h, line, sizeof line);
     cr_assert(strstr(line, "error: SIGSEGV at address 0x0 in host_app_crash+"), "%s", line);
     /* The crashing frame changed nothing; the frames after it run. */
     cr_assert_eq(counter(h), 10);
@@ -202,9 +202,9 @@ Test(host, crash_in_update_is_rolled_back_and_named)
     /* The fault's message goes after five seconds of frames that did not
      * fault; the status keeps it as the last error. */
     run_frames(h, 5 * 60 - 7);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
     run_frames(h, 2);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "\nalt+? keys "), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "\nalt+? keys "), "%s", line);
     cr_assert(strstr(status(h).error, "SIGSEGV"), "%s", status(h).error);
     ll_host_close(h);
 }
@@ -218,7 +218,7 @@ Test(host, pause_step_and_speed)
     cr_assert(status(h).paused);
     cr_assert_eq(counter(h), 4, "paused but counted %llu", counter(h));
     char line[512];
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "PAUSED"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "PAUSED"), "%s", line);
     ll_host_press(h, ALT('.'));
     run_frames(h, 3);
     cr_assert_eq(counter(h), 5, "one step, counted %llu", counter(h));
@@ -226,12 +226,12 @@ Test(host, pause_step_and_speed)
     ll_host_press(h, ALT('-'));
     run_frames(h, 20);
     cr_assert_eq(counter(h), 15, "half speed over 20 frames: %llu", counter(h));
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "x1/2"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "x1/2"), "%s", line);
     ll_host_press(h, ALT('+'));
     run_frames(h, 1);
     ll_host_press(h, ALT('='));
     run_frames(h, 10);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "x2"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "x2"), "%s", line);
     ll_host_close(h);
 }
 
@@ -314,7 +314,7 @@ Test(host, digit_while_recording_or_looping_keeps_the_slot)
     cr_assert(strstr(status(h).error, "slot 4 not chosen: it is empty and slot 1 is looping"), "%s",
               status(h).error);
     char line[512];
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "LOOP 1 "), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "LOOP 1 "), "%s", line);
     ll_host_close(h);
 }
 
@@ -366,11 +366,11 @@ Test(host, no_overlay_gives_the_canvas_every_row)
     ll_error err;
     ll_host *h = ll_host_open(app_path, &err, .headless = 1, .no_overlay = 1);
     cr_assert(h, "%s", err.msg);
-    cr_assert_eq(ll_host_canvas(h)->height, 24);
+    cr_assert_eq(ll_host_canvas_get(h)->height, 24);
     ll_host_close(h);
     h = ll_host_open(app_path, &err, .headless = 1);
     cr_assert(h, "%s", err.msg);
-    cr_assert_eq(ll_host_canvas(h)->height, 24 - HOST_STATUS_LINES);
+    cr_assert_eq(ll_host_canvas_get(h)->height, 24 - HOST_STATUS_LINES);
     ll_host_close(h);
 }
 
@@ -419,7 +419,7 @@ Test(host, s_saves_a_slot_that_a_later_host_plays)
     char want[PATH_MAX + 64], line[1024];
     snprintf(want, sizeof want, "saved slot 3 to %s (", file);
     cr_assert(strstr(status(h).message, want), "%s", status(h).message);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), want), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), want), "%s", line);
     cr_assert(access(file, R_OK) == 0, "%s not written", file);
     ll_host_close(h);
 
@@ -508,7 +508,7 @@ Test(host, question_mark_shows_the_keys)
     ll_host *h = open_app();
     ll_host_press(h, ALT('?'));
     run_frames(h, 1);
-    const ll_canvas *c = ll_host_canvas(h);
+    const ll_canvas *c = ll_host_canvas_get(h);
     char *all = strndup(c->cells, (size_t)c->width * (size_t)c->height);
     cr_assert(strstr(all, "record / loop / stop"), "help not drawn");
     cr_assert(strstr(all, "block 0x"), "the block is not described: %s", all);
@@ -524,9 +524,9 @@ Test(host, question_mark_shows_the_keys)
 Test(host, q_quits_and_frames_limit)
 {
     ll_host *h = open_app();
-    cr_assert_eq(ll_host_frame(h), 1);
+    cr_assert_eq(ll_host_frame_run(h), 1);
     ll_host_press(h, ALT('q'));
-    cr_assert_eq(ll_host_frame(h), 0);
+    cr_assert_eq(ll_host_frame_run(h), 0);
     ll_host_close(h);
     ll_error err;
     h = ll_host_open(app_path, &err, .headless = 1, .frames = 7);
@@ -692,7 +692,7 @@ Test(host, sdl_without_a_display_or_library_says_so)
 
 Test(host, keys_help_and_close_null)
 {
-    const char *help = ll_host_keys_help();
+    const char *help = ll_host_keys_help_get();
     const char *keys[] = {"alt+l ", "alt+1-9", "alt+space", "alt+. ", "alt+- ", "alt++ ",
                           "alt+b ", "alt+k ",  "alt+s ",    "alt+? ", "alt+q "};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -725,7 +725,7 @@ static char *read_all(const char *path)
 static int frames_until(ll_host *h, int (*cond)(const ll_host *))
 {
     for (int i = 0; i < 2000; i++) {
-        ll_host_frame(h);
+        ll_host_frame_run(h);
         if (cond(h)) return 1;
         usleep(5000);
     }
@@ -793,7 +793,7 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert(!strncmp(line0(h), "two ", 4), "%s", line0(h));
     cr_assert_geq(status(h).builds, 1);
     char line[512];
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "reloads 1"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "reloads 1"), "%s", line);
     cr_assert(status(h).looping, "the reload stopped the loop");
 
     /* A build that faults on every frame: rolled back, named, looping on. */
@@ -803,7 +803,7 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert(frames_until(h, crashed_after_reload), "no crash after the reload: %s",
               status(h).error);
     cr_assert(strstr(status(h).error, "SIGSEGV"), "%s", status(h).error);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "in host_app_crash+"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "in host_app_crash+"), "%s", line);
     /* The overlay says where the code went back to, and the build that
      * faulted is no reload. */
     cr_assert(strstr(line, "(app.so version 3); rolled back to version 2"), "%s", line);
@@ -826,7 +826,7 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     /* A build error stays while it holds (past the seconds a fault's message
      * shows) and goes with the next good build. */
     run_frames(h, 6 * 60);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
               line);
     cr_assert(strstr(line, "app.c:1:1: error: "), "%s", line);
     /* A fault meanwhile shows for its five seconds, then the build error,
@@ -836,13 +836,13 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert_not(status(h).looping);
     ll_host_press(h, 'c');
     run_frames(h, 1);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
     run_frames(h, 5 * 60);
-    cr_assert(strstr(ll_host_overlay(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
               line);
     write_file(src, two);
     cr_assert(frames_until(h, reloaded_twice), "no reload after the fix: %s", status(h).error);
-    ll_host_overlay(h, line, sizeof line);
+    ll_host_overlay_format(h, line, sizeof line);
     cr_assert_not(strstr(line, "error: "), "%s", line);
     ll_host_close(h);
     unlink(src), unlink(lib), rmdir(dir);

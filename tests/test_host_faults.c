@@ -220,9 +220,9 @@ Test(host_faults, sdl_audio_device_missing_plays_silence_with_a_warning)
                               .width = 64, .height = 32);
     cr_assert(h, "%s", err.msg);
     ll_host_status s;
-    ll_host_get_status(h, &s);
+    ll_host_status_get(h, &s);
     cr_assert_str_eq(s.message, "warning: no sound: cannot open an audio device: fake: no sound "
                                 "card (try: without --audio)");
-    cr_assert_eq(ll_host_frame(h), 1);
+    cr_assert_eq(ll_host_frame_run(h), 1);
     ll_host_close(h);
 }

@@ -54,14 +54,14 @@ TestSuite(host_forward, .init = setup, .fini = teardown);
 static ll_host_status status(const ll_host *h)
 {
     ll_host_status s;
-    ll_host_get_status(h, &s);
+    ll_host_status_get(h, &s);
     return s;
 }
 
 static const char *line0(const ll_host *h)
 {
     static char line[81];
-    const ll_canvas *c = ll_host_canvas(h);
+    const ll_canvas *c = ll_host_canvas_get(h);
     int n = c->width < 80 ? c->width : 80;
     memcpy(line, c->cells, (size_t)n);
     line[n] = 0;
@@ -70,14 +70,14 @@ static const char *line0(const ll_host *h)
 
 static void run_frames(ll_host *h, int n)
 {
-    for (int i = 0; i < n; i++) ll_host_frame(h);
+    for (int i = 0; i < n; i++) ll_host_frame_run(h);
 }
 
 /* Runs frames until `reloads` builds have loaded, or 10 s pass. */
 static void until_reloads(ll_host *h, uint64_t reloads)
 {
     for (int i = 0; i < 2000 && status(h).reloads < reloads; i++) {
-        ll_host_frame(h);
+        ll_host_frame_run(h);
         usleep(5000);
     }
     cr_assert_geq(status(h).reloads, reloads, "no reload: %s", status(h).error);
@@ -113,7 +113,7 @@ Test(host_forward, a_loop_with_behaviour_pointers_wraps_after_a_reload_and_a_rol
      * loop wraps on with every pointer, version 3's included, on it. */
     install("crash");
     for (int i = 0; i < 2000 && status(h).crashes < 1; i++) {
-        ll_host_frame(h);
+        ll_host_frame_run(h);
         usleep(5000);
     }
     cr_assert_eq(status(h).crashes, 1, "%s", status(h).error);

@@ -26,19 +26,19 @@ static void put_build(const char *name)
 static ll_host_status status(const ll_host *h)
 {
     ll_host_status s;
-    ll_host_get_status(h, &s);
+    ll_host_status_get(h, &s);
     return s;
 }
 
 static void run_frames(ll_host *h, int n)
 {
-    for (int i = 0; i < n; i++) ll_host_frame(h);
+    for (int i = 0; i < n; i++) ll_host_frame_run(h);
 }
 
 static int wait_reloads(ll_host *h, uint64_t n)
 {
     for (int i = 0; i < 2000 && status(h).reloads < n; i++) {
-        ll_host_frame(h);
+        ll_host_frame_run(h);
         usleep(2000);
     }
     return status(h).reloads >= n;
@@ -64,13 +64,13 @@ Test(host_pause, a_build_that_faults_at_one_frame_of_the_loop_pauses_there)
      * faults at p with no earlier good build to go back to. */
     put_build("fault_app.so");
     cr_assert(wait_reloads(h, 1), "no reload: %s", status(h).error);
-    for (int i = 0; i < 40 && !status(h).fault_paused; i++) ll_host_frame(h);
+    for (int i = 0; i < 40 && !status(h).fault_paused; i++) ll_host_frame_run(h);
     ll_host_status s = status(h);
     cr_assert(s.fault_paused && s.paused, "not paused at the fault: %s", s.error);
     cr_assert(strstr(s.error, "SIGSEGV (Segmentation fault) at address 0x10 in fault+0x"), "%s",
               s.error);
     char line[512];
-    ll_host_overlay(h, line, sizeof line);
+    ll_host_overlay_format(h, line, sizeof line);
     cr_assert(strstr(line, "PAUSED AT FAULT"), "%s", line);
     cr_assert(strstr(line, "error: SIGSEGV at address 0x10 in fault+0x"), "%s", line);
     cr_assert(strstr(line, "(alt+. skips the frame; a new build resumes)"), "%s", line);
@@ -83,7 +83,7 @@ Test(host_pause, a_build_that_faults_at_one_frame_of_the_loop_pauses_there)
     run_frames(h, 2);
     cr_assert(!status(h).fault_paused);
     cr_assert_neq(status(h).loop_pos, s.loop_pos, "the loop did not move on");
-    for (int i = 0; i < 40 && !status(h).fault_paused; i++) ll_host_frame(h);
+    for (int i = 0; i < 40 && !status(h).fault_paused; i++) ll_host_frame_run(h);
     cr_assert(status(h).fault_paused, "the next pass did not stop at the fault");
     /* A new build resumes at that frame. */
     uint64_t pos = status(h).loop_pos;

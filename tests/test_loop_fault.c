@@ -68,7 +68,7 @@ static void frame_with(int32_t add)
 {
     ll_platform_input p = {0};
     memcpy(p.keys, &add, sizeof add); /* app.c has no translate */
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
 }
 
 /* Slot 0 holds inputs 1, 2, 99, 4, 5 recorded with version 1 (which does
@@ -82,20 +82,20 @@ static uint64_t pause_at_the_faulting_frame(void)
     install("app_crash");
     cr_assert_eq(ll_module_reload(mod, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(counter(), 3);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1, "input 99 faults");
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1, "input 99 faults");
     cr_assert(strstr(err.msg, "no earlier good version to roll back to"), "%s", err.msg);
     ll_loop_status st = ll_loop_status_get(loop);
     cr_assert(st.paused && st.fault_paused, "paused at the fault");
     cr_assert_eq(st.play_pos, 2, "at the faulting frame");
     ll_module_info info;
-    ll_module_query(mod, &info);
+    ll_module_info_get(mod, &info);
     for (int i = 0; i < 20; i++)
-        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 0, "no frame runs, no fault repeats");
+        cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 0, "no frame runs, no fault repeats");
     ll_module_info later;
-    ll_module_query(mod, &later);
+    ll_module_info_get(mod, &later);
     cr_assert_eq(later.faults, info.faults, "the fault did not repeat");
     cr_assert_eq(counter(), 3, "the block is as the last good frame left it");
     return later.faults;
@@ -106,13 +106,13 @@ Test(loop_fault, a_new_build_resumes_at_the_frame)
     uint64_t faults = pause_at_the_faulting_frame();
     install("app_v2");
     cr_assert_eq(ll_module_reload(mod, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(counter(), 3 + 2 * 99, "version 2 ran the frame");
     ll_loop_status st = ll_loop_status_get(loop);
     cr_assert(!st.paused && !st.fault_paused);
     cr_assert_eq(st.play_pos, 3);
     ll_module_info info;
-    ll_module_query(mod, &info);
+    ll_module_info_get(mod, &info);
     cr_assert_eq(info.faults, faults);
 }
 
@@ -123,13 +123,13 @@ Test(loop_fault, skipping_passes_the_frame_and_plays_on)
     ll_loop_status st = ll_loop_status_get(loop);
     cr_assert(!st.paused && !st.fault_paused);
     cr_assert_eq(st.play_pos, 3);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(counter(), 3 + 4, "frame 2 was passed over, frame 3 ran");
     /* The next pass faults at the same frame and pauses again. */
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg); /* wraps: frame 0 */
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg); /* wraps: frame 0 */
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1);
     cr_assert(ll_loop_status_get(loop).fault_paused);
 }
 
@@ -139,7 +139,7 @@ Test(loop_fault, a_user_pause_is_not_ended_by_a_build)
     ll_loop_pause(loop, 1); /* the user takes over the pause */
     install("app_v2");
     cr_assert_eq(ll_module_reload(mod, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 0);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 0);
     cr_assert(ll_loop_status_get(loop).paused);
 }
 
@@ -152,7 +152,7 @@ Test(loop_fault, live_frames_do_not_pause)
     ll_platform_input p = {0};
     int32_t bad = 99;
     memcpy(p.keys, &bad, sizeof bad);
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), -1);
     cr_assert(!ll_loop_status_get(loop).paused);
     frame_with(2);
     cr_assert_eq(counter(), 3);
@@ -166,7 +166,7 @@ Test(loop_fault, the_first_call_into_a_new_build_is_protected)
     install("app_bad_table");
     cr_assert_eq(ll_module_reload(mod, &err), 0, "%s", err.msg);
     ll_platform_input p = {0};
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), -1);
     cr_assert(strstr(err.msg, "SIGSEGV (Segmentation fault) at address 0x10 in looplive_app+0x"),
               "%s", err.msg);
     cr_assert(strstr(err.msg, "(app.so version 2)"), "%s", err.msg);
@@ -192,7 +192,7 @@ Test(loop_fault, a_rewind_ends_the_pause)
     ll_loop_status st = ll_loop_status_get(loop);
     cr_assert(!st.paused && !st.fault_paused);
     cr_assert_eq(st.play_pos, 1);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1, "and the frame faults again");
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1, "and the frame faults again");
     cr_assert(ll_loop_status_get(loop).fault_paused);
 }

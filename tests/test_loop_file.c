@@ -48,8 +48,8 @@ static void run(uint64_t frames, uint64_t first, uint64_t *hashes)
         ll_platform_input p = {0};
         p.mouse_x = (int32_t)((first + i) * 7 % 13) - 6;
         p.mouse_y = (int32_t)((first + i) * 5 % 11);
-        cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
-        if (hashes) hashes[i] = ll_loop_hash(loop);
+        cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
+        if (hashes) hashes[i] = ll_loop_hash_get(loop);
     }
 }
 
@@ -57,7 +57,7 @@ static void run(uint64_t frames, uint64_t first, uint64_t *hashes)
 static uint64_t record_and_save(uint64_t *hashes)
 {
     run(4, 100, NULL);
-    uint64_t start = ll_loop_hash(loop);
+    uint64_t start = ll_loop_hash_get(loop);
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
     run(40, 0, hashes);
     cr_assert_eq(ll_loop_save(loop, 0, path, &err), 0, "%s", err.msg);
@@ -89,13 +89,13 @@ Test(loop_file, save_then_load_in_a_fresh_block_replays_the_same_hashes)
     loop = ll_loop_create(&block, &err, .app = &app);
     cr_assert(loop, "%s", err.msg);
     cr_assert_eq(ll_loop_load(loop, 3, path, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_hash(loop), start);
-    cr_assert_eq(ll_loop_slot_frames(loop, 3), 40);
+    cr_assert_eq(ll_loop_hash_get(loop), start);
+    cr_assert_eq(ll_loop_slot_frames_get(loop, 3), 40);
     cr_assert_eq(ll_loop_status_get(loop).frame, 4);
     cr_assert_eq(ll_loop_play(loop, 3, &err), 0, "%s", err.msg);
     for (int i = 0; i < 40; i++) {
-        cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-        cr_assert_eq(ll_loop_hash(loop), live[i], "frame %d", i);
+        cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+        cr_assert_eq(ll_loop_hash_get(loop), live[i], "frame %d", i);
     }
 }
 
@@ -104,10 +104,10 @@ Test(loop_file, save_leaves_the_present_state)
     run(3, 0, NULL);
     cr_assert_eq(ll_loop_record(loop, 1, &err), 0, "%s", err.msg);
     run(20, 0, NULL);
-    uint64_t now = ll_loop_hash(loop);
+    uint64_t now = ll_loop_hash_get(loop);
     uint64_t c = *(uint64_t *)block.base;
     cr_assert_eq(ll_loop_save(loop, 1, path, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_hash(loop), now);
+    cr_assert_eq(ll_loop_hash_get(loop), now);
     cr_assert_eq(*(uint64_t *)block.base, c);
     run(1, 20, NULL); /* and the loop goes on */
     struct stat st;
@@ -120,13 +120,13 @@ static void expect_load_fails(const char *msg)
 {
     uint8_t *before = malloc(block.size);
     memcpy(before, block.base, block.size);
-    uint64_t hash = ll_loop_hash(loop), frames = ll_loop_slot_frames(loop, 0);
+    uint64_t hash = ll_loop_hash_get(loop), frames = ll_loop_slot_frames_get(loop, 0);
     ll_loop_status st = ll_loop_status_get(loop);
     cr_assert_eq(ll_loop_load(loop, 0, path, &err), -1);
     cr_assert(strstr(err.msg, msg), "%s", err.msg);
     cr_assert_eq(memcmp(before, block.base, block.size), 0, "block unchanged");
-    cr_assert_eq(ll_loop_hash(loop), hash);
-    cr_assert_eq(ll_loop_slot_frames(loop, 0), frames);
+    cr_assert_eq(ll_loop_hash_get(loop), hash);
+    cr_assert_eq(ll_loop_slot_frames_get(loop, 0), frames);
     cr_assert_eq(ll_loop_status_get(loop).mode, st.mode);
     free(before);
 }
@@ -227,7 +227,7 @@ Test(loop_file, wrong_layout_version)
     record_and_save(NULL);
     ll_app v2 = app;
     v2.layout_version = 8;
-    ll_loop_set_app(loop, &v2);
+    ll_loop_app_set(loop, &v2);
     expect_load_fails("recording has layout version 7, the application test has 8");
 }
 
@@ -236,7 +236,7 @@ Test(loop_file, wrong_input_size)
     record_and_save(NULL);
     ll_app v2 = app;
     v2.input_size = 12;
-    ll_loop_set_app(loop, &v2);
+    ll_loop_app_set(loop, &v2);
     expect_load_fails("recording has 8-byte inputs, the application test takes 12");
 }
 
@@ -281,7 +281,7 @@ Test(loop_file, determinism_passes_for_a_deterministic_app)
 {
     record_and_save(NULL);
     ll_loop_diff d;
-    cr_assert_eq(ll_loop_determinism(loop, 0, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_determinism_check(loop, 0, &d, &err), 0, "%s", err.msg);
     cr_assert_eq(d.differs, 0);
     cr_assert_eq(d.frames, 40);
     cr_assert_eq(ll_loop_status_get(loop).mode, LL_LOOP_LIVE);
@@ -331,27 +331,27 @@ Test(loop_file, module_reload_during_playback_takes_effect_next_frame)
     for (int i = 0; i < 10; i++) {
         ll_platform_input p = {0};
         p.keys[0] = 3; /* app.c has no translate: the input is the first 8 bytes */
-        cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+        cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
     }
     cr_assert_eq(*(uint64_t *)block.base, 30);
     cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 4; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 4; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 12);
     snprintf(src, sizeof src, "%s/tests/loop/app_v2.so", build_dir());
     copy_file(src, lib);
     cr_assert_eq(ll_module_reload(m, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 18, "version 2 adds twice the input");
-    for (int i = 0; i < 5; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg); /* wraps */
+    for (int i = 0; i < 5; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg); /* wraps */
     cr_assert_eq(ll_loop_status_get(loop).loops, 1);
     cr_assert_eq(*(uint64_t *)block.base, 6);
     /* Under the module's protection (a snapshot per call) the hash still
      * sees every write, the host's between frames included. */
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
     block.base[9 * block.page_size + 1] = 0x77;
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
     ll_loop_destroy(loop);
     loop = NULL;
     ll_module_close(m);
@@ -365,18 +365,18 @@ Test(loop_file, determinism_names_frame_and_byte_for_state_outside_the_block)
     ll_module *m;
     ll_loop_destroy(loop);
     loop = module_loop(lib, &m);
-    const ll_app *a = ((ll_app_get *)ll_module_symbol(m, 0))();
+    const ll_app *a = ((ll_app_get *)ll_module_symbol_get(m, 0))();
     cr_assert_eq(a->init(&block), 0);
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 10; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 10; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     ll_loop_diff d;
-    cr_assert_eq(ll_loop_determinism(loop, 0, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_loop_determinism_check(loop, 0, &d, &err), 0, "%s", err.msg);
     cr_assert_eq(d.differs, 1);
     cr_assert_eq(d.frame, 0);
-    const ll_arena *scratch = ll_arena_get(&block, "scratch");
+    const ll_arena *scratch = ll_block_arena_find(&block, "scratch");
     cr_assert(scratch);
     cr_assert_eq(d.offset, (uint64_t)(scratch->begin - block.base) + 100);
-    cr_assert_str_eq(ll_block_arena_at(&block, d.offset), "scratch");
+    cr_assert_str_eq(ll_block_owner_get(&block, d.offset), "scratch");
     cr_assert_eq((uint8_t)(d.first + 1), d.second);
     cr_assert_neq(d.hash_first, d.hash_second);
     ll_loop_destroy(loop);
@@ -393,19 +393,19 @@ Test(loop_file, crash_in_update_leaves_the_frame_undone)
     loop = module_loop(lib, &m);
     ll_platform_input p = {0};
     p.keys[0] = 5;
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
-    uint64_t hash = ll_loop_hash(loop);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
+    uint64_t hash = ll_loop_hash_get(loop);
     p.keys[0] = 99;
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), -1);
     cr_assert(strstr(err.msg, "SIGSEGV"), "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 5, "the counter write was rolled back");
-    cr_assert_eq(ll_loop_hash(loop), hash);
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_hash_get(loop), hash);
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
     cr_assert_eq(ll_loop_status_get(loop).frame, 1);
     p.keys[0] = 1;
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 6);
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
     ll_loop_destroy(loop);
     loop = NULL;
     ll_module_close(m);
@@ -425,34 +425,34 @@ Test(loop_file, crash_mid_update_restores_every_byte_of_the_frame_start)
     for (uint32_t i = 0; i < 6; i++) {
         p.keys[0] = (uint8_t)(i + 1);
         p.keys[4] = (uint8_t)(10 + i * 17); /* a different page each frame */
-        cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+        cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
     }
     uint8_t *start = malloc(block.size);
     memcpy(start, block.base, block.size);
-    size_t snaps = ll_snap_count(&block);
+    size_t snaps = ll_snap_count_get(&block);
     ll_loop_status before = ll_loop_status_get(loop);
     /* A write between frames: the frame starts where the previous one left
      * the block, so the fault undoes this too. */
     block.base[200 * 4096 + 5] = 0x77;
     p.keys[0] = 99; /* app_crash writes the counter, then faults */
     p.keys[4] = 0;
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), -1);
     cr_assert(strstr(err.msg, "SIGSEGV"), "%s", err.msg);
     cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
     cr_assert_eq(memcmp(block.base, start, block.size), 0, "the block equals the frame's start");
-    cr_assert_eq(ll_snap_count(&block), snaps, "no snapshot taken or dropped by the fault");
+    cr_assert_eq(ll_snap_count_get(&block), snaps, "no snapshot taken or dropped by the fault");
     ll_loop_status after = ll_loop_status_get(loop);
     cr_assert_eq(after.frame, before.frame, "the frame did not happen");
     cr_assert_eq(after.rewind_frames, before.rewind_frames);
-    cr_assert_eq(ll_loop_hash(loop), before.hash);
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_hash_get(loop), before.hash);
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
     /* The window still rewinds, and frames run on from the undone one. */
     cr_assert_eq(ll_loop_rewind(loop, 2, &err), 0, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 1 + 2 + 3 + 4);
     p.keys[0] = 1;
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 1 + 2 + 3 + 4 + 1);
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
     free(start);
     ll_loop_destroy(loop);
     loop = NULL;
@@ -479,21 +479,21 @@ Test(loop_file, calls_between_frames_can_use_the_loop_snapshot)
     ll_platform_input p = {0};
     p.keys[0] = 4;
     p.keys[4] = 9;
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
-    ll_snap *s = ll_loop_snapshot(loop);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
+    ll_snap *s = ll_loop_snap_get(loop);
     cr_assert_not_null(s);
     uint8_t *end = malloc(block.size);
     memcpy(end, block.base, block.size);
-    size_t snaps = ll_snap_count(&block);
+    size_t snaps = ll_snap_count_get(&block);
     cr_assert_eq(ll_module_protect(m, crash_between_frames, block.base, &err, .snap = s), -1);
     cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
     cr_assert_eq(memcmp(block.base, end, block.size), 0);
-    cr_assert_eq(ll_snap_count(&block), snaps);
-    cr_assert_eq(ll_loop_snapshot(loop), s, "still the loop's");
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_snap_count_get(&block), snaps);
+    cr_assert_eq(ll_loop_snap_get(loop), s, "still the loop's");
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
     cr_assert_eq(*(uint64_t *)block.base, 8);
-    cr_assert_eq(ll_loop_hash(loop), full_hash());
-    cr_assert_neq(ll_loop_snapshot(loop), s, "each frame takes a new one");
+    cr_assert_eq(ll_loop_hash_get(loop), full_hash());
+    cr_assert_neq(ll_loop_snap_get(loop), s, "each frame takes a new one");
     free(end);
     ll_loop_destroy(loop);
     loop = NULL;
@@ -516,14 +516,14 @@ Test(loop_file, playback_uses_the_recording_frame_rate)
     ll_loop_destroy(loop);
     loop = ll_loop_create(&block, &err, .app = &a, .fps = 30);
     cr_assert(loop, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
     cr_assert_eq(ll_loop_load(loop, 2, path, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_loop_play(loop, 2, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_float_eq(seen_dt, 1.0 / 60, 1e-12);
     ll_loop_stop(loop);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_float_eq(seen_dt, 1.0 / 30, 1e-12);
 }
 

@@ -49,21 +49,21 @@ Test(loop_input, key_names_round_trip)
 {
     char buf[32];
     for (int k = 0; k < 2 * 256; k++) {
-        ll_key_name(k, buf, sizeof buf);
+        ll_key_format(k, buf, sizeof buf);
         int back = parse(buf);
         if (back >= 0) cr_assert_eq(back, k, "%s: %d, not %d", buf, back, k);
     }
-    cr_assert_str_eq(ll_key_name(LL_KEY_ALT | ' ', buf, sizeof buf), "alt+space");
-    cr_assert_str_eq(ll_key_name(LL_KEY_F1 + 4, buf, sizeof buf), "f5");
-    cr_assert_str_eq(ll_key_name('q', buf, sizeof buf), "q");
-    cr_assert_str_eq(ll_key_name(1, buf, sizeof buf), "0x01");
+    cr_assert_str_eq(ll_key_format(LL_KEY_ALT | ' ', buf, sizeof buf), "alt+space");
+    cr_assert_str_eq(ll_key_format(LL_KEY_F1 + 4, buf, sizeof buf), "f5");
+    cr_assert_str_eq(ll_key_format('q', buf, sizeof buf), "q");
+    cr_assert_str_eq(ll_key_format(1, buf, sizeof buf), "0x01");
 }
 
 static ll_platform_input at(const ll_keys *k, uint64_t frame)
 {
     ll_platform_input in;
     memset(&in, 0xaa, sizeof in);
-    ll_keys_input(k, frame, &in);
+    ll_keys_input_get(k, frame, &in);
     return in;
 }
 

@@ -78,7 +78,7 @@ TestSuite(layout, .init = setup, .fini = teardown);
 static void frames(int n, int add)
 {
     ll_platform_input p = {.mouse_x = add};
-    for (int i = 0; i < n; i++) cr_assert_eq(ll_loop_frame(loop, &p, &err), 1, "%s", err.msg);
+    for (int i = 0; i < n; i++) cr_assert_eq(ll_loop_frame_run(loop, &p, &err), 1, "%s", err.msg);
 }
 
 #define AT(off) (*(uint64_t *)(block.base + (off)))
@@ -86,18 +86,18 @@ static void frames(int n, int add)
 Test(layout, another_layout_is_refused_with_both_versions_and_the_way_out)
 {
     frames(5, 3);
-    uint64_t hash = ll_loop_hash(loop);
-    ll_loop_set_app(loop, &app_v8);
+    uint64_t hash = ll_loop_hash_get(loop);
+    ll_loop_app_set(loop, &app_v8);
     ll_platform_input p = {.mouse_x = 1};
-    cr_assert_eq(ll_loop_frame(loop, &p, &err), -1);
+    cr_assert_eq(ll_loop_frame_run(loop, &p, &err), -1);
     cr_assert(strstr(err.msg, "refusing to run test with state layout version 8 on a state of "
                               "layout version 7: the state structs changed (try: give its ll_app "
                               "a migrate function, start the state over (ll_loop_reinit; the "
                               "host's re-init key or --reinit), or build layout 7 again)"),
               "%s", err.msg);
-    cr_assert_eq(ll_loop_hash(loop), hash, "the state was not touched");
+    cr_assert_eq(ll_loop_hash_get(loop), hash, "the state was not touched");
     cr_assert_eq(AT(0), 15);
-    ll_loop_set_app(loop, &app_v7);
+    ll_loop_app_set(loop, &app_v7);
     frames(1, 1);
     cr_assert_eq(AT(0), 16, "the old layout's build runs on");
 }
@@ -105,7 +105,7 @@ Test(layout, another_layout_is_refused_with_both_versions_and_the_way_out)
 Test(layout, migrate_converts_the_state_once)
 {
     frames(5, 3);
-    ll_loop_set_app(loop, &app_v8_migrates);
+    ll_loop_app_set(loop, &app_v8_migrates);
     frames(3, 1);
     cr_assert_eq(migrations, 1);
     cr_assert_eq(migrated_from, 7);
@@ -117,7 +117,7 @@ Test(layout, migrate_converts_the_state_once)
 Test(layout, rewind_past_a_migration_migrates_again)
 {
     frames(5, 3);
-    ll_loop_set_app(loop, &app_v8_migrates);
+    ll_loop_app_set(loop, &app_v8_migrates);
     frames(3, 1);
     cr_assert_eq(ll_loop_rewind(loop, 5, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_loop_status_get(loop).layout, 7, "the state before is of layout 7");
@@ -131,7 +131,7 @@ Test(layout, a_looping_slot_of_the_old_layout_is_migrated_at_each_wrap)
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
     frames(4, 2);
     cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
-    ll_loop_set_app(loop, &app_v8_migrates);
+    ll_loop_app_set(loop, &app_v8_migrates);
     frames(12, 0);
     cr_assert_eq(ll_loop_status_get(loop).mode, LL_LOOP_PLAYING, "the slot plays on");
     cr_assert_geq(ll_loop_status_get(loop).loops, 2);
@@ -142,14 +142,14 @@ Test(layout, a_looping_slot_of_the_old_layout_is_migrated_at_each_wrap)
 Test(layout, a_refusing_migrate_leaves_the_state)
 {
     frames(5, 3);
-    uint64_t hash = ll_loop_hash(loop);
+    uint64_t hash = ll_loop_hash_get(loop);
     refuse_migrate = 1;
-    ll_loop_set_app(loop, &app_v8_migrates);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
+    ll_loop_app_set(loop, &app_v8_migrates);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1);
     cr_assert(strstr(err.msg, "test's migrate refused to convert the state from layout version 7 "
                               "to 8: the state is unchanged"),
               "%s", err.msg);
-    cr_assert_eq(ll_loop_hash(loop), hash);
+    cr_assert_eq(ll_loop_hash_get(loop), hash);
     cr_assert_eq(block_full_hash(&block), hash);
     cr_assert_eq(AT(0), 15);
 }
@@ -157,8 +157,8 @@ Test(layout, a_refusing_migrate_leaves_the_state)
 Test(layout, reinit_starts_the_state_over_with_the_new_code)
 {
     frames(5, 3);
-    ll_loop_set_app(loop, &app_v8);
-    cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
+    ll_loop_app_set(loop, &app_v8);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1);
     cr_assert_eq(ll_loop_reinit(loop, &err), 0, "%s", err.msg);
     cr_assert_eq(AT(0), 0, "the old state is gone");
     cr_assert_eq(AT(16), 1000, "init of the build in use ran");
@@ -166,7 +166,7 @@ Test(layout, reinit_starts_the_state_over_with_the_new_code)
     cr_assert_eq(st.layout, 8);
     cr_assert_eq(st.frame, 0);
     cr_assert_eq(st.rewind_frames, 0);
-    cr_assert_eq(ll_loop_hash(loop), block_full_hash(&block));
+    cr_assert_eq(ll_loop_hash_get(loop), block_full_hash(&block));
     frames(2, 1);
     cr_assert_eq(AT(16), 1002);
 }
@@ -182,7 +182,7 @@ Test(layout, reinit_on_layout_starts_over_by_itself)
     teardown(); /* the suite's loop, for one with .reinit_on_layout */
     setup_with(1);
     frames(5, 3);
-    ll_loop_set_app(loop, &app_v8);
+    ll_loop_app_set(loop, &app_v8);
     frames(1, 1);
     cr_assert_eq(AT(16), 1001);
     cr_assert_eq(ll_loop_status_get(loop).reinits, 1);
@@ -199,10 +199,10 @@ Test(layout, reinit_refused_by_init_leaves_the_state)
     frames(5, 3);
     ll_app refusing = app_v8;
     refusing.init = init_refuses;
-    ll_loop_set_app(loop, &refusing);
+    ll_loop_app_set(loop, &refusing);
     cr_assert_eq(ll_loop_reinit(loop, &err), -1);
     cr_assert(strstr(err.msg, "test's init refused the block: the state is unchanged"), "%s",
               err.msg);
     cr_assert_eq(AT(0), 15);
-    cr_assert_eq(ll_loop_hash(loop), block_full_hash(&block));
+    cr_assert_eq(ll_loop_hash_get(loop), block_full_hash(&block));
 }

@@ -59,17 +59,17 @@ static void frame_fails_with(int skip, const char *want)
     ll_loop *loop = ll_loop_create(&block, &err, .app = &oom_app, .fps = 10);
     cr_assert_not_null(loop, "%s", err.msg);
     ll_platform_input in = {.mouse_x = 1};
-    for (int i = 0; i < 3; i++) cr_assert_eq(ll_loop_frame(loop, &in, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 3; i++) cr_assert_eq(ll_loop_frame_run(loop, &in, &err), 1, "%s", err.msg);
     in.mouse_x = OOM_PAGES;
     fail_size = OOM_PAGES * sizeof(uint64_t);
     fail_skip = skip;
-    cr_assert_eq(ll_loop_frame(loop, &in, &err), -1, "the lost memory is reported");
+    cr_assert_eq(ll_loop_frame_run(loop, &in, &err), -1, "the lost memory is reported");
     fail_size = 0;
     cr_assert_eq(err.code, ENOMEM);
     cr_assert(strstr(err.msg, want), "%s", err.msg);
     /* The loop runs on, and the window fills again from here. */
     in.mouse_x = 1;
-    cr_assert_eq(ll_loop_frame(loop, &in, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, &in, &err), 1, "%s", err.msg);
     ll_loop_destroy(loop);
     ll_block_release(&block);
 }

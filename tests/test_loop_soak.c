@@ -82,7 +82,7 @@ static void frames(ll_loop *loop, uint64_t n, uint64_t *done)
     ll_error err;
     for (uint64_t i = 0; i < n; i++, ++*done) {
         ll_platform_input in = {.mouse_x = 1 + (int32_t)(*done % 3)};
-        cr_assert_eq(ll_loop_frame(loop, &in, &err), 1, "frame %llu: %s", (unsigned long long)*done,
+        cr_assert_eq(ll_loop_frame_run(loop, &in, &err), 1, "frame %llu: %s", (unsigned long long)*done,
                      err.msg);
     }
 }
@@ -138,8 +138,8 @@ Test(loop_soak, heap_and_rss_stay_bounded_over_100000_frames, .timeout = 120)
                       (unsigned long long)(phase + 1) * CHECK,
                       (unsigned long long)(rss - rss0) / 1024);
     }
-    cr_assert_eq(ll_loop_slot_frames(loop, 0), 300);
-    cr_assert_eq(ll_loop_slot_frames(loop, 1), 200);
+    cr_assert_eq(ll_loop_slot_frames_get(loop, 0), 300);
+    cr_assert_eq(ll_loop_slot_frames_get(loop, 1), 200);
     ll_loop_destroy(loop);
     ll_snap_end(&block);
     ll_block_release(&block);

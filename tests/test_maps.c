@@ -57,7 +57,7 @@ Test(maps, samples_agree_with_pmap)
         pmap_oracle(path, &count, &kib);
         cr_assert_gt(count, 0);
         cr_assert_eq(m.count, count, "%s: %zu regions, pmap says %zu", path, m.count, count);
-        cr_assert_eq(ll_maps_total(&m) / 1024, kib, "%s: total differs", path);
+        cr_assert_eq(ll_maps_total_get(&m) / 1024, kib, "%s: total differs", path);
         for (size_t r = 1; r < m.count; r++)
             cr_assert_geq(m.regions[r].start, m.regions[r - 1].end);
         ll_maps_free(&m);
@@ -115,15 +115,15 @@ Test(maps, sample_paths_and_chunks)
     cr_assert_eq(find_path(&m, "[heap]")->chunk, LL_CHUNK_APP);
     cr_assert_eq(find_path(&m, "[stack]")->chunk, LL_CHUNK_STACK);
     cr_assert_eq(find_path(&m, "/usr/lib/x86_64-linux-gnu/libc.so.6")->chunk, LL_CHUNK_LIB);
-    ll_span app = ll_maps_span(&m, LL_CHUNK_APP);
+    ll_span app = ll_maps_span_get(&m, LL_CHUNK_APP);
     cr_assert_eq(app.count, 6); /* five segments of the executable and [heap] */
     sample_line("pie-threads", NULL, &first, &unused);
     cr_assert_eq(app.lo, first);
     cr_assert_eq(app.hi, find_path(&m, "[heap]")->end);
-    size_t kernel = ll_maps_span(&m, LL_CHUNK_KERNEL).count;
+    size_t kernel = ll_maps_span_get(&m, LL_CHUNK_KERNEL).count;
     cr_assert(kernel == 3 || kernel == 4, "%zu", kernel); /* [vvar_vclock] since Linux 6.12 */
-    cr_assert_eq(ll_maps_span(&m, LL_CHUNK_STACK).count, 1);
-    ll_span lib = ll_maps_span(&m, LL_CHUNK_LIB);
+    cr_assert_eq(ll_maps_span_get(&m, LL_CHUNK_STACK).count, 1);
+    ll_span lib = ll_maps_span_get(&m, LL_CHUNK_LIB);
     cr_assert_eq(app.count + lib.count + kernel + 1, m.count);
     cr_assert_eq(lib.lo, m.regions[app.count].start); /* the first mapping above [heap] */
     ll_maps_free(&m);
@@ -134,8 +134,8 @@ Test(maps, sample_paths_and_chunks)
     const ll_region *bss = &m.regions[5];
     cr_assert_str_eq(bss->path, "");
     cr_assert_eq(bss->start, m.regions[4].end);
-    cr_assert_eq(ll_maps_overlap(&m, bss->start, bss->end)->chunk, LL_CHUNK_APP);
-    cr_assert_eq(ll_maps_span(&m, LL_CHUNK_APP).count, 7);
+    cr_assert_eq(ll_maps_overlap_find(&m, bss->start, bss->end)->chunk, LL_CHUNK_APP);
+    cr_assert_eq(ll_maps_span_get(&m, LL_CHUNK_APP).count, 7);
     ll_maps_free(&m);
 
     read_sample("python3", &m);
@@ -171,7 +171,7 @@ Test(maps, parse_odd_lines)
     cr_assert_eq(m.regions[4].chunk, LL_CHUNK_LIB);
     cr_assert_eq(m.regions[5].chunk, LL_CHUNK_KERNEL);
     cr_assert_eq(m.regions[6].chunk, LL_CHUNK_STACK);
-    cr_assert_str_eq(ll_chunk_name(m.regions[6].chunk), "stack");
+    cr_assert_str_eq(ll_chunk_name_get(m.regions[6].chunk), "stack");
     ll_maps_classify(&m, "/tmp/a b  c.bin (deleted)");
     cr_assert_eq(m.regions[2].chunk, LL_CHUNK_APP);
     cr_assert_eq(m.regions[0].chunk, LL_CHUNK_LIB);
@@ -245,15 +245,15 @@ Test(maps, read_self)
     exe[n] = 0;
     cr_assert_str_eq(m.exe, exe);
     uint64_t code = (uint64_t)(uintptr_t)&marker;
-    const ll_region *r = ll_maps_overlap(&m, code, code + 1);
+    const ll_region *r = ll_maps_overlap_find(&m, code, code + 1);
     cr_assert(r);
     cr_assert_eq(r->chunk, LL_CHUNK_APP);
     cr_assert_eq(r->perms[2], 'x');
     int local;
     uint64_t sp = (uint64_t)(uintptr_t)&local;
-    cr_assert_eq(ll_maps_overlap(&m, sp, sp + 1)->chunk, LL_CHUNK_STACK);
+    cr_assert_eq(ll_maps_overlap_find(&m, sp, sp + 1)->chunk, LL_CHUNK_STACK);
     uint64_t libc = (uint64_t)(uintptr_t)&malloc;
-    cr_assert_eq(ll_maps_overlap(&m, libc, libc + 1)->chunk, LL_CHUNK_LIB);
+    cr_assert_eq(ll_maps_overlap_find(&m, libc, libc + 1)->chunk, LL_CHUNK_LIB);
     ll_maps_free(&m);
 }
 
@@ -265,15 +265,15 @@ Test(maps, overlap_and_gaps)
                         "9000-a000 r--p 0 00:00 0\n";
     ll_maps m;
     cr_assert_eq(ll_maps_parse(text, sizeof text - 1, &m, NULL), 0);
-    cr_assert_eq(ll_maps_overlap(&m, 0, 0x1000), NULL);
-    cr_assert_eq(ll_maps_overlap(&m, 0, 0x1001)->start, 0x1000);
-    cr_assert_eq(ll_maps_overlap(&m, 0x2000, 0x3000), NULL);
-    cr_assert_eq(ll_maps_overlap(&m, 0x2000, 0x9000)->start, 0x3000);
-    cr_assert_eq(ll_maps_overlap(&m, 0x5fff, 0x6000)->start, 0x5000);
-    cr_assert_eq(ll_maps_overlap(&m, 0xa000, 0xb000), NULL);
-    cr_assert_eq(ll_maps_overlap(&m, 0x4000, 0x4000), NULL); /* empty range */
+    cr_assert_eq(ll_maps_overlap_find(&m, 0, 0x1000), NULL);
+    cr_assert_eq(ll_maps_overlap_find(&m, 0, 0x1001)->start, 0x1000);
+    cr_assert_eq(ll_maps_overlap_find(&m, 0x2000, 0x3000), NULL);
+    cr_assert_eq(ll_maps_overlap_find(&m, 0x2000, 0x9000)->start, 0x3000);
+    cr_assert_eq(ll_maps_overlap_find(&m, 0x5fff, 0x6000)->start, 0x5000);
+    cr_assert_eq(ll_maps_overlap_find(&m, 0xa000, 0xb000), NULL);
+    cr_assert_eq(ll_maps_overlap_find(&m, 0x4000, 0x4000), NULL); /* empty range */
     ll_range g[8];
-    cr_assert_eq(ll_maps_gaps(&m, 0, 0x10000, g, 8), 4);
+    cr_assert_eq(ll_maps_gaps_find(&m, 0, 0x10000, g, 8), 4);
     cr_assert_eq(g[0].start, 0);
     cr_assert_eq(g[0].end, 0x1000);
     cr_assert_eq(g[1].start, 0x2000);
@@ -281,16 +281,16 @@ Test(maps, overlap_and_gaps)
     cr_assert_eq(g[2].start, 0x6000);
     cr_assert_eq(g[3].start, 0xa000);
     cr_assert_eq(g[3].end, 0x10000);
-    cr_assert_eq(ll_maps_gaps(&m, 0x1800, 0x5800, g, 1), 1);
+    cr_assert_eq(ll_maps_gaps_find(&m, 0x1800, 0x5800, g, 1), 1);
     cr_assert_eq(g[0].start, 0x2000);
-    cr_assert_eq(ll_maps_gaps(&m, 0, 0x10000, NULL, 0), 4);
+    cr_assert_eq(ll_maps_gaps_find(&m, 0, 0x10000, NULL, 0), 4);
     ll_maps_free(&m);
 }
 
 Test(maps, many_mappings_and_anon_names)
 {
     /* 65,000 mappings: alternate the protection of single pages. */
-    size_t pages = 65000, page = ll_page_size();
+    size_t pages = 65000, page = ll_page_size_get();
     uint8_t *base = mmap(NULL, pages * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(base, MAP_FAILED);
     for (size_t i = 1; i < pages; i += 2) mprotect(base + i * page, page, PROT_NONE);
@@ -301,10 +301,10 @@ Test(maps, many_mappings_and_anon_names)
     cr_assert_eq(ll_maps_read_pid(0, &m, &err), 0, "%s", err.msg);
     cr_assert_gt(m.count, pages);
     const ll_region *r =
-        ll_maps_overlap(&m, (uint64_t)(uintptr_t)base, (uint64_t)(uintptr_t)base + 1);
+        ll_maps_overlap_find(&m, (uint64_t)(uintptr_t)base, (uint64_t)(uintptr_t)base + 1);
     cr_assert_eq(r->end - r->start, page);
     if (named) cr_assert_str_eq(r->path, "[anon:game state]");
-    r = ll_maps_overlap(&m, (uint64_t)(uintptr_t)base + page, (uint64_t)(uintptr_t)base + page + 1);
+    r = ll_maps_overlap_find(&m, (uint64_t)(uintptr_t)base + page, (uint64_t)(uintptr_t)base + page + 1);
     cr_assert_str_eq(r->perms, "---p");
     ll_maps_free(&m);
     munmap(base, pages * page);
@@ -423,8 +423,8 @@ Test(maps, launch_reads_a_running_program)
     cr_assert_eq(ll_maps_launch(argv, 100, &m, &err), 0, "%s", err.msg);
     cr_assert_eq(m.pid, 0, "the program is gone after the read");
     cr_assert(m.exe && strstr(m.exe, "sleep"), "exe %s", m.exe ? m.exe : "(null)");
-    cr_assert_gt(ll_maps_span(&m, LL_CHUNK_APP).count, 0);
-    cr_assert_gt(ll_maps_span(&m, LL_CHUNK_STACK).count, 0);
+    cr_assert_gt(ll_maps_span_get(&m, LL_CHUNK_APP).count, 0);
+    cr_assert_gt(ll_maps_span_get(&m, LL_CHUNK_STACK).count, 0);
     ll_maps_free(&m);
 }
 

@@ -48,7 +48,7 @@ Test(memory_block, reserve_at_requested_base)
         0, "%s", err.msg);
     cr_assert_eq((uint64_t)(uintptr_t)b.base, at);
     cr_assert_eq(b.size, 64 * LL_MIB);
-    cr_assert_eq(b.page_size, ll_page_size());
+    cr_assert_eq(b.page_size, ll_page_size_get());
     /* Plain anonymous memory until a snapshot moves it onto a memfd that
      * carries the name (test_snapshot checks /proc/self/maps for it). */
     cr_assert_eq(b.fd, -1);
@@ -67,8 +67,8 @@ Test(memory_block, reserve_at_requested_base)
 Test(memory_block, size_rounds_up_to_pages)
 {
     ll_block b;
-    cr_assert_eq(ll_block_reserve(&b, NULL, .size = ll_page_size() + 1), 0);
-    cr_assert_eq(b.size, 2 * ll_page_size());
+    cr_assert_eq(ll_block_reserve(&b, NULL, .size = ll_page_size_get() + 1), 0);
+    cr_assert_eq(b.size, 2 * ll_page_size_get());
     ll_block_release(&b);
 }
 
@@ -79,7 +79,7 @@ Test(memory_block, null_base_lets_the_os_choose)
     cr_assert_eq(ll_block_reserve(&b, &err, .size = 16 * LL_MIB), 0, "%s", err.msg);
     cr_assert_not_null(b.base);
     cr_assert_eq(b.flags & LL_BLOCK_FIXED, 0);
-    cr_assert_eq((uint64_t)(uintptr_t)b.base % ll_page_size(), 0);
+    cr_assert_eq((uint64_t)(uintptr_t)b.base % ll_page_size_get(), 0);
     b.base[4096] = 7;
     cr_assert_eq(b.base[4096], 7);
     ll_block_release(&b);
@@ -91,7 +91,7 @@ Test(memory_block, reserve_64_gib_without_committing)
     ll_block b;
     cr_assert_eq(ll_block_reserve(&b, &err, .size = 64 * LL_GIB), 0, "%s", err.msg);
     unsigned char vec[64];
-    cr_assert_eq(mincore(b.base, 64 * ll_page_size(), vec), 0);
+    cr_assert_eq(mincore(b.base, 64 * ll_page_size_get(), vec), 0);
     for (int i = 0; i < 64; i++) cr_assert_eq(vec[i] & 1, 0, "page %d resident", i);
     ll_block_release(&b);
 }
@@ -194,7 +194,7 @@ Test(memory_block, prefault_makes_every_page_resident)
     ll_block b;
     cr_assert_eq(ll_block_reserve(&b, &err, .size = 2 * LL_MIB, .prefault = 1), 0, "%s", err.msg);
     cr_assert(b.flags & LL_BLOCK_PREFAULTED);
-    size_t pages = 2 * LL_MIB / ll_page_size();
+    size_t pages = 2 * LL_MIB / ll_page_size_get();
     unsigned char vec[1024];
     cr_assert_eq(mincore(b.base, 2 * LL_MIB, vec), 0);
     for (size_t i = 0; i < pages; i++) cr_assert_eq(vec[i] & 1, 1, "page %zu not resident", i);
@@ -213,7 +213,7 @@ Test(memory_block, huge_pages_are_anonymous_and_aligned)
     b.base[b.size - 1] = 3;
     ll_block_release(&b);
 
-    uint64_t at = free_range(8 * LL_MIB, 2 * LL_MIB) + ll_page_size();
+    uint64_t at = free_range(8 * LL_MIB, 2 * LL_MIB) + ll_page_size_get();
     cr_assert_eq(
         ll_block_reserve(&b, &err, .base = (void *)at, .size = 4 * LL_MIB, .huge_pages = 1), -1);
     cr_assert(strstr(err.msg, "is not aligned to 2 MiB"), "%s", err.msg);

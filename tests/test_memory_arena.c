@@ -27,7 +27,7 @@ static void release(void)
 
 static uint64_t header_size(void)
 {
-    return ll_align_up(sizeof(memory_header), ll_page_size());
+    return ll_align_up(sizeof(memory_header), ll_page_size_get());
 }
 
 TestSuite(memory_arena, .init = reserve_16m, .fini = release);
@@ -39,16 +39,16 @@ Test(memory_arena, partitions_follow_the_header)
     ll_arena *trans = ll_arena_create(&block, "transient", 0, &err, .guard = -1);
     cr_assert_not_null(trans, "%s", err.msg);
     cr_assert_eq(perm->begin, block.base + header_size());
-    cr_assert_eq(perm->capacity, ll_align_up(100 * LL_KIB, ll_page_size()));
+    cr_assert_eq(perm->capacity, ll_align_up(100 * LL_KIB, ll_page_size_get()));
     cr_assert_eq(trans->begin, perm->begin + perm->capacity);
     cr_assert_eq(trans->begin + trans->capacity, block.base + block.size, "0 takes the rest");
     cr_assert_str_eq(perm->name, "permanent");
     cr_assert_eq(perm->parent, -1);
-    cr_assert_eq(ll_arena_get(&block, "transient"), trans);
-    cr_assert_null(ll_arena_get(&block, "nothing"));
-    cr_assert_eq(ll_block_arena(&block, 0), perm);
-    cr_assert_eq(ll_block_arena(&block, 1), trans);
-    cr_assert_null(ll_block_arena(&block, 2));
+    cr_assert_eq(ll_block_arena_find(&block, "transient"), trans);
+    cr_assert_null(ll_block_arena_find(&block, "nothing"));
+    cr_assert_eq(ll_block_arena_get(&block, 0), perm);
+    cr_assert_eq(ll_block_arena_get(&block, 1), trans);
+    cr_assert_null(ll_block_arena_get(&block, 2));
 }
 
 Test(memory_arena, create_errors)
@@ -57,7 +57,7 @@ Test(memory_arena, create_errors)
     cr_assert_null(ll_arena_create(&block, "permanent", LL_MIB, &err));
     cr_assert_eq(err.code, EEXIST);
     cr_assert_str_eq(err.msg,
-                     "arena 'permanent' already exists (try: ll_arena_get to find it again)");
+                     "arena 'permanent' already exists (try: ll_block_arena_find to find it again)");
     cr_assert_null(ll_arena_create(&block, "a-name-that-is-far-too-long-for-it", LL_MIB, &err));
     cr_assert_str_eq(
         err.msg, "arena name 'a-name-that-is-far-too-long-for-it' is longer than 31 characters");
@@ -73,7 +73,7 @@ Test(memory_arena, create_errors)
              "block or a smaller arena)",
              left);
     cr_assert_str_eq(err.msg, want);
-    cr_assert_null(ll_arena_get(&block, "huge"), "a failed create left a record");
+    cr_assert_null(ll_block_arena_find(&block, "huge"), "a failed create left a record");
     ll_block none = {0};
     cr_assert_null(ll_arena_create(&none, "x", LL_MIB, &err));
     cr_assert_str_eq(err.msg, "the block is not reserved (call ll_block_reserve first)");
@@ -94,7 +94,7 @@ Test(memory_arena, table_full)
 Test(memory_arena, block_too_small_or_dirty)
 {
     ll_block small;
-    cr_assert_eq(ll_block_reserve(&small, &err, .size = ll_page_size()), 0);
+    cr_assert_eq(ll_block_reserve(&small, &err, .size = ll_page_size_get()), 0);
     cr_assert_null(ll_arena_create(&small, "x", 0, &err));
     cr_assert_str_eq(err.msg,
                      "a block of 4 KiB is too small for arenas: the table alone takes 12 KiB");
@@ -151,7 +151,7 @@ Test(memory_arena, bad_alignment_and_overflowing_arrays)
 Test(memory_arena, zeroing)
 {
     ll_arena *a = ll_arena_create(&block, "scratch", LL_MIB, &err, .guard = -1);
-    uint64_t start = ll_arena_pos(a);
+    uint64_t start = ll_arena_pos_get(a);
     uint8_t *p = ll_arena_push(a, 4000);
     memset(p, 0xff, 4000);
     ll_arena_pop_to(a, start);
@@ -214,7 +214,7 @@ static int on_full(ll_arena *arena, uint64_t requested, uint64_t available, void
 Test(memory_arena, full_hook_is_called_and_can_make_room)
 {
     hook_log log = {0};
-    cr_assert_eq(ll_block_on_full(&block, on_full, &log, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_on_full_set(&block, on_full, &log, &err), 0, "%s", err.msg);
     ll_arena *a = ll_arena_create(&block, "small", 4096, &err, .guard = -1);
     ll_arena_push(a, 4000);
     cr_assert_null(ll_arena_push(a, 500, .err = &err));
@@ -244,23 +244,23 @@ Test(memory_arena, temporary_scopes_nest)
 {
     ll_arena *a = ll_arena_create(&block, "frame", LL_MIB, &err, .guard = -1);
     ll_arena_push(a, 100);
-    uint64_t outer_pos = ll_arena_pos(a);
+    uint64_t outer_pos = ll_arena_pos_get(a);
     ll_arena_temp outer = ll_arena_temp_begin(a);
     ll_arena_push(a, 1000);
     ll_arena_temp inner = ll_arena_temp_begin(a);
     uint8_t *in = ll_arena_push(a, 5000);
     cr_assert_eq(a->high_water, (uint64_t)(in + 5000 - a->begin));
     ll_arena_temp_end(inner);
-    cr_assert_eq(ll_arena_pos(a), inner.pos);
+    cr_assert_eq(ll_arena_pos_get(a), inner.pos);
     uint8_t *again = ll_arena_push(a, 10);
     cr_assert_eq(again, in, "the inner scope's memory is reused");
     ll_arena_temp_end(outer);
-    cr_assert_eq(ll_arena_pos(a), outer_pos);
+    cr_assert_eq(ll_arena_pos_get(a), outer_pos);
     cr_assert_eq(a->high_water, (uint64_t)(in + 5000 - a->begin), "the high-water mark stays");
     ll_arena_pop_to(a, outer_pos + 4096);
-    cr_assert_eq(ll_arena_pos(a), outer_pos, "pop_to never moves up");
+    cr_assert_eq(ll_arena_pos_get(a), outer_pos, "pop_to never moves up");
     ll_arena_clear(a);
-    cr_assert_eq(ll_arena_pos(a), 0);
+    cr_assert_eq(ll_arena_pos_get(a), 0);
 }
 
 Test(memory_arena, sub_arenas_carve_their_parent)
@@ -275,9 +275,9 @@ Test(memory_arena, sub_arenas_carve_their_parent)
     cr_assert_geq(ents->begin, perm->begin + 10);
     cr_assert_eq(ents->guard_size, 0, "guards are for partitions");
     cr_assert_eq(perm->used, (uint64_t)(ents->begin + ents->capacity - perm->begin));
-    cr_assert_str_eq(ll_block_arena_at(&block, (uint64_t)(ents->begin - block.base) + 5),
+    cr_assert_str_eq(ll_block_owner_get(&block, (uint64_t)(ents->begin - block.base) + 5),
                      "entities");
-    cr_assert_str_eq(ll_block_arena_at(&block, (uint64_t)(perm->begin - block.base)), "permanent");
+    cr_assert_str_eq(ll_block_owner_get(&block, (uint64_t)(perm->begin - block.base)), "permanent");
     ll_arena *rest = ll_arena_create(&block, "rest", 0, &err, .parent = perm);
     cr_assert_not_null(rest);
     cr_assert_eq(rest->begin + rest->capacity, perm->begin + perm->capacity);
@@ -289,20 +289,20 @@ Test(memory_arena, sub_arenas_carve_their_parent)
 
 Test(memory_arena, arena_at_names_every_part)
 {
-    cr_assert_str_eq(ll_block_arena_at(&block, 0), "unallocated", "no header yet");
+    cr_assert_str_eq(ll_block_owner_get(&block, 0), "unallocated", "no header yet");
     ll_arena *a = ll_arena_create(&block, "permanent", 8192, &err, .guard = 1);
     ll_arena *b = ll_arena_create(&block, "transient", 8192, &err, .guard = -1);
     uint64_t a_off = (uint64_t)(a->begin - block.base);
     uint64_t b_off = (uint64_t)(b->begin - block.base);
-    cr_assert_str_eq(ll_block_arena_at(&block, 0), "block header");
-    cr_assert_str_eq(ll_block_arena_at(&block, header_size() - 1), "block header");
-    cr_assert_str_eq(ll_block_arena_at(&block, a_off), "permanent");
-    cr_assert_str_eq(ll_block_arena_at(&block, a_off + 8191), "permanent");
-    cr_assert_str_eq(ll_block_arena_at(&block, a_off + 8192), "guard page");
-    cr_assert_eq(b_off, a_off + 8192 + ll_page_size());
-    cr_assert_str_eq(ll_block_arena_at(&block, b_off + 100), "transient");
-    cr_assert_str_eq(ll_block_arena_at(&block, b_off + 8192), "unallocated");
-    cr_assert_str_eq(ll_block_arena_at(&block, block.size), "outside the block");
+    cr_assert_str_eq(ll_block_owner_get(&block, 0), "block header");
+    cr_assert_str_eq(ll_block_owner_get(&block, header_size() - 1), "block header");
+    cr_assert_str_eq(ll_block_owner_get(&block, a_off), "permanent");
+    cr_assert_str_eq(ll_block_owner_get(&block, a_off + 8191), "permanent");
+    cr_assert_str_eq(ll_block_owner_get(&block, a_off + 8192), "guard page");
+    cr_assert_eq(b_off, a_off + 8192 + ll_page_size_get());
+    cr_assert_str_eq(ll_block_owner_get(&block, b_off + 100), "transient");
+    cr_assert_str_eq(ll_block_owner_get(&block, b_off + 8192), "unallocated");
+    cr_assert_str_eq(ll_block_owner_get(&block, block.size), "outside the block");
 }
 
 Test(memory_arena, debug_builds_get_guards_by_default)
@@ -310,11 +310,11 @@ Test(memory_arena, debug_builds_get_guards_by_default)
     /* This test is compiled without NDEBUG. */
     ll_arena *a = ll_arena_create(&block, "permanent", 8192, &err);
     cr_assert(a->flags & LL_ARENA_GUARDED);
-    cr_assert_eq(a->guard_size, ll_page_size());
+    cr_assert_eq(a->guard_size, ll_page_size_get());
     ll_arena *b = ll_arena_create_(&block, "release", 8192, &err, 0, &(ll_arena_params){0});
     cr_assert_eq(b->guard_size, 0, "a release build gets none unless asked");
     ll_arena *c = ll_arena_create_(&block, "asked", 8192, &err, 0, &(ll_arena_params){.guard = 1});
-    cr_assert_eq(c->guard_size, ll_page_size());
+    cr_assert_eq(c->guard_size, ll_page_size_get());
 }
 
 /* Whether a child died of its fault: SIGSEGV's default action, or, under
@@ -362,7 +362,7 @@ static int in_child(void (*fn)(void), char *out, size_t cap)
 
 static void overrun_permanent(void)
 {
-    ll_arena *a = ll_arena_get(&block, "permanent");
+    ll_arena *a = ll_block_arena_find(&block, "permanent");
     volatile uint8_t *p = a->begin;
     for (uint64_t i = 0; i <= a->capacity; i++) p[i] = 1; /* one byte too far */
 }
@@ -428,7 +428,7 @@ Test(memory_arena, the_table_travels_with_the_bytes)
     free(saved);
     cr_assert_eq(ll_block_attach(&block, &err), 0, "%s", err.msg);
 
-    ll_arena *again = ll_arena_get(&block, "permanent");
+    ll_arena *again = ll_block_arena_find(&block, "permanent");
     cr_assert_not_null(again);
     cr_assert_eq(again->used, used);
     uint64_t **head2 = (uint64_t **)again->begin;
@@ -436,9 +436,9 @@ Test(memory_arena, the_table_travels_with_the_bytes)
     uint64_t *more = ll_arena_push(again, 8);
     cr_assert_eq((uint8_t *)more, again->begin + ll_align_up(used, 16), "pushing continues");
     unsigned char vec;
-    cr_assert_eq(mincore(again->begin + again->capacity, ll_page_size(), &vec), 0);
+    cr_assert_eq(mincore(again->begin + again->capacity, ll_page_size_get(), &vec), 0);
     cr_assert_str_eq(
-        ll_block_arena_at(&block, (uint64_t)(again->begin + again->capacity - block.base)),
+        ll_block_owner_get(&block, (uint64_t)(again->begin + again->capacity - block.base)),
         "guard page");
     char out[256];
     int status = in_child(overrun_permanent, out, sizeof out);
@@ -487,7 +487,7 @@ Test(memory_arena, prefault_and_committed)
     cr_assert_eq(b->committed, 8192, "commit grows a page at a time with the pushes");
     ll_arena_clear(b);
     cr_assert_eq(b->committed, 8192);
-    cr_assert_eq(ll_block_committed(&block), header_size() + a->capacity + 8192);
+    cr_assert_eq(ll_block_committed_get(&block), header_size() + a->capacity + 8192);
 }
 
 Test(memory_arena, describe_lists_every_arena)
@@ -545,7 +545,7 @@ Test(memory_arena, huge_page_blocks_hold_arenas_too)
 Test(memory_arena, on_full_needs_a_block)
 {
     ll_block none = {0};
-    cr_assert_eq(ll_block_on_full(&none, on_full, NULL, &err), -1);
+    cr_assert_eq(ll_block_on_full_set(&none, on_full, NULL, &err), -1);
     cr_assert_str_eq(err.msg, "the block is not reserved (call ll_block_reserve first)");
 }
 
@@ -594,7 +594,7 @@ Test(memory_arena, at_most_16_guarded_blocks)
 
 static void underrun_permanent(void)
 {
-    ll_arena *a = ll_arena_get(&block, "permanent");
+    ll_arena *a = ll_block_arena_find(&block, "permanent");
     volatile uint8_t *p = a->begin;
     p[-1] = 1;
 }
@@ -603,8 +603,8 @@ Test(memory_arena, a_guard_keeps_underruns_out_of_the_table)
 {
     ll_arena *a = ll_arena_create(&block, "permanent", 8192, &err, .guard = 1);
     cr_assert_not_null(a, "%s", err.msg);
-    cr_assert_eq(a->begin, block.base + header_size() + ll_page_size());
-    cr_assert_str_eq(ll_block_arena_at(&block, header_size()), "guard page");
+    cr_assert_eq(a->begin, block.base + header_size() + ll_page_size_get());
+    cr_assert_str_eq(ll_block_owner_get(&block, header_size()), "guard page");
     char out[512], want[256];
     int status = in_child(underrun_permanent, out, sizeof out);
     cr_assert(died_of_fault(status), "status %#x: %s", status, out);
@@ -624,8 +624,8 @@ Test(memory_arena, a_guard_keeps_underruns_out_of_the_table)
 Test(memory_arena, header_guard_failure_from_the_kernel)
 {
     /* Write the header, then unmap the page its guard would take. */
-    cr_assert_eq(ll_block_on_full(&block, NULL, NULL, &err), 0, "%s", err.msg);
-    cr_assert_eq(munmap(block.base + header_size(), ll_page_size()), 0);
+    cr_assert_eq(ll_block_on_full_set(&block, NULL, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(munmap(block.base + header_size(), ll_page_size_get()), 0);
     cr_assert_null(ll_arena_create(&block, "permanent", 8192, &err, .guard = 1));
     cr_assert_str_eq(
         err.msg, "cannot protect the guard page after the block header: Cannot allocate memory");
@@ -636,31 +636,31 @@ Test(memory_arena, check_table_before_bytes_come_in)
     cr_assert_not_null(ll_arena_create(&block, "one", 8192, &err, .guard = 1), "%s", err.msg);
     cr_assert_not_null(ll_arena_create(&block, "two", 8192, &err, .guard = -1), "%s", err.msg);
     memory_header copy = *(memory_header *)block.base;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), 0, "%s", err.msg);
     /* No table at all: raw bytes pass. */
     uint8_t raw[64] = {1, 2, 3};
-    cr_assert_eq(ll_block_check_table(&block, raw, sizeof raw, &err), 0, "%s", err.msg);
-    cr_assert_eq(ll_block_check_table(&block, &copy, 100, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, raw, sizeof raw, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_table_check(&block, &copy, 100, &err), -1);
     cr_assert_str_eq(err.msg, "the block's arena table is corrupted: it is cut short (arena 0) "
                               "(try: a file saved by looplive from this application)");
     copy.arenas[1].begin += 16;
     copy.arenas[1].capacity -= 4096;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), -1);
     cr_assert(strstr(err.msg, "is not page aligned (arena 1)"), "%s", err.msg);
     copy = *(memory_header *)block.base;
     copy.arenas[0].index = 7;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), -1);
     cr_assert(strstr(err.msg, "has the wrong index (arena 0)"), "%s", err.msg);
     copy = *(memory_header *)block.base;
     copy.header_size = 4096;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), -1);
     cr_assert(strstr(err.msg, "its header size is wrong"), "%s", err.msg);
     copy = *(memory_header *)block.base;
     copy.version = 9;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), -1);
     cr_assert_str_eq(err.msg, "the block's arena table is version 9; this library reads 1");
     ll_block none = {0};
-    cr_assert_eq(ll_block_check_table(&none, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&none, &copy, sizeof copy, &err), -1);
     cr_assert(strstr(err.msg, "the block is not reserved"), "%s", err.msg);
 }
 
@@ -669,12 +669,12 @@ Test(memory_arena, sub_arena_checks)
     ll_arena *p = ll_arena_create(&block, "parent", 16384, &err, .guard = -1);
     cr_assert_not_null(ll_arena_create(&block, "child", 4096, &err, .parent = p), "%s", err.msg);
     memory_header copy = *(memory_header *)block.base;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), 0, "%s", err.msg);
     copy.arenas[1].guard_size = 4096;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), -1);
     cr_assert(strstr(err.msg, "is a sub-arena with a guard (arena 1)"), "%s", err.msg);
     copy = *(memory_header *)block.base;
     copy.arenas[1].capacity = 1 << 20;
-    cr_assert_eq(ll_block_check_table(&block, &copy, sizeof copy, &err), -1);
+    cr_assert_eq(ll_block_table_check(&block, &copy, sizeof copy, &err), -1);
     cr_assert(strstr(err.msg, "ends outside the block (arena 1)"), "%s", err.msg);
 }

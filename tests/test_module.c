@@ -22,10 +22,10 @@ Test(module, open_binds_the_table)
     ll_error err;
     ll_module *m = open_lib(&err);
     cr_assert_eq(call_value(m), 1);
-    cr_assert_eq(((value_fn *)ll_module_symbol(m, SYM_HELLO))(), 101);
-    cr_assert_null(ll_module_symbol(m, SYM_COUNT), "an index past the table has no address");
+    cr_assert_eq(((value_fn *)ll_module_symbol_get(m, SYM_HELLO))(), 101);
+    cr_assert_null(ll_module_symbol_get(m, SYM_COUNT), "an index past the table has no address");
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.version, 1);
     cr_assert_eq(info.loads, 1);
     cr_assert_str_eq(info.watch, "inotify");
@@ -46,7 +46,7 @@ Test(module, reload_picks_up_a_changed_function)
     cr_assert_eq(poll_until(m, &err, 3000), 1, "%s", err.msg);
     cr_assert_eq(call_value(m), 3);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.version, 3);
     cr_assert_eq(info.loads, 3);
     cr_assert(strstr(info.copy_path, "/libgame.so.3"), "%s", info.copy_path);
@@ -72,7 +72,7 @@ Test(module, forced_reload)
     cr_assert_eq(ll_module_reload(m, &err), 0, "%s", err.msg);
     cr_assert_eq(call_value(m), 1, "the same file again");
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.version, 2);
     ll_module_close(m);
 }
@@ -147,7 +147,7 @@ Test(module, half_written_library_is_never_loaded_with_stat_polling)
                                   .watch_stat = 1, .stable_ms = 5, .stat_interval_ms = 2);
     cr_assert(m, "%s", err.msg);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_str_eq(info.watch, "stat");
     cr_assert_gt(half_written_never_loads(m), 0, "the ELF check saw the stalled file");
     ll_module_close(m);
@@ -215,7 +215,7 @@ Test(module, missing_entry_point_keeps_the_old_code)
     cr_assert_eq(poll_until(m, &err, 3000), 1, "the next good build loads: %s", err.msg);
     cr_assert_eq(call_value(m), 2);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.failures, 1);
     cr_assert_eq(count_entries(info.copy_dir), 2,
                  "version 1 stays (mapped, forwarding); the failed copy is gone");
@@ -346,7 +346,7 @@ Test(module, copy_errors_keep_the_old_code)
     ll_error err;
     ll_module *m = open_lib(&err);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     char copy[PATH_MAX];
     snprintf(copy, sizeof copy, "%s", info.copy_path);
     cr_assert_eq(unlink(copy), 0); /* the loaded image does not need its file */
@@ -425,7 +425,7 @@ Test(module, close_removes_the_copies)
     install(&t, "v2");
     cr_assert_eq(poll_until(m, &err, 3000), 1, "%s", err.msg);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     char dir[256];
     snprintf(dir, sizeof dir, "%s", info.copy_dir);
     cr_assert_geq(count_entries(dir), 1);

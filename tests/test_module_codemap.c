@@ -51,7 +51,7 @@ static void save_with_map(ll_module *m)
     ll_error err;
     void *map;
     uint64_t n;
-    cr_assert_eq(ll_module_codemap(m, &map, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_module_codemap_build(m, &map, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_snap_save(&b, path, &err, .layout_version = 1, .extra = map, .extra_size = n,
                               .extra_tag = LL_MODULE_CODEMAP_TAG),
                  0, "%s", err.msg);
@@ -62,12 +62,12 @@ static void save_with_map(ll_module *m)
 static int load_into(ll_module *m, ll_error *err)
 {
     return ll_snap_load(&b, path, err, .layout_version = 1, .extra_tag = LL_MODULE_CODEMAP_TAG,
-                        .extra_fn = ll_module_snap_extra, .extra_ctx = m);
+                        .extra_fn = ll_module_snap_extra_apply, .extra_ctx = m);
 }
 
 static void *sym(ll_module *m, int i)
 {
-    return ll_module_symbol(m, (size_t)i);
+    return ll_module_symbol_get(m, (size_t)i);
 }
 
 Test(codemap, the_same_build_elsewhere_is_moved_by_its_load_address)
@@ -86,7 +86,7 @@ Test(codemap, the_same_build_elsewhere_is_moved_by_its_load_address)
     cr_assert_str_eq(WORD(0x1008), "text of the old build", "data of the same build too");
     cr_assert_eq(WORD(0x1010), (void *)0x1234);
     ll_module_info info;
-    ll_module_query(m2, &info);
+    ll_module_info_get(m2, &info);
     cr_assert_eq(info.repointed, 2);
     ll_module_close(m2);
     ll_module_close(m1);
@@ -129,7 +129,7 @@ Test(codemap, a_removed_function_or_a_literal_of_another_build_is_refused)
               "%s", err.msg);
     cr_assert_eq(*(uint64_t *)b.base, 0x5a5a5a5a5a5a5a5aull, "the block is left as it was");
     ll_module_info info;
-    ll_module_query(m2, &info);
+    ll_module_info_get(m2, &info);
     cr_assert_eq(info.stale_count, 2);
     cr_assert_eq(info.stale[0].offset, 0x2008);
     cr_assert_eq(info.repointed, 0);

@@ -35,7 +35,7 @@ static ll_module *open_module(void)
 
 static void *sym(const ll_module *m, int i)
 {
-    return ll_module_symbol(m, (size_t)i);
+    return ll_module_symbol_get(m, (size_t)i);
 }
 
 static void load(ll_module *m, const char *variant)
@@ -72,7 +72,7 @@ Test(forward, stored_pointers_call_the_new_build)
     cr_assert_eq(CALL(0x2008), 103, "version 1 forwards straight to version 3");
     cr_assert_eq(CALL(0x2010), 203);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_gt(info.forwarded, 10);
     ll_module_close(m);
 }
@@ -90,12 +90,12 @@ Test(forward, a_string_literal_of_an_old_build_stays_readable)
 static void crash_it(void *ctx)
 {
     uint8_t state[8];
-    ((crash_fn *)ll_module_symbol(ctx, SYM_CRASH))(0, state, sizeof state);
+    ((crash_fn *)ll_module_symbol_get(ctx, SYM_CRASH))(0, state, sizeof state);
 }
 
 static void call_hello(void *ctx)
 {
-    ((value_fn *)ll_module_symbol(ctx, SYM_HELLO))();
+    ((value_fn *)ll_module_symbol_get(ctx, SYM_HELLO))();
 }
 
 Test(forward, rollback_sends_every_build_to_the_good_one)
@@ -127,7 +127,7 @@ Test(forward, a_removed_function_keeps_its_old_code_and_is_named)
     load(m, "v2");
     cr_assert_eq(CALL(0x108), 1, "the old code runs");
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(find_unforwarded(&info, "only_in_v1", 1), LL_FORWARD_MISSING);
     ll_module_close(m);
 }
@@ -137,17 +137,17 @@ Test(forward, a_function_too_small_for_a_jump_is_named)
     ll_module *m = open_module();
     load(m, "v2");
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(find_unforwarded(&info, "tiny", 1), LL_FORWARD_TOO_SMALL);
     load(m, "patchable");
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(find_unforwarded(&info, "tiny", 1), LL_FORWARD_TOO_SMALL, "still small in v1");
     ll_module_close(m);
     /* A build made with the entry padding has room in every function. */
     install(&t, "patchable");
     m = open_module();
     load(m, "patchable");
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.unforwarded_count, 0, "first: %s", info.unforwarded[0].name);
     cr_assert_gt(info.forwarded, 10);
     ll_module_close(m);
@@ -162,7 +162,7 @@ Test(forward, a_compiler_clone_is_never_matched)
     cr_assert_eq(CALL(0x100), 301, "dotted.isra.0 of version 1 runs its own code");
     cr_assert_eq(((value_fn *)((fnptr_fn *)sym(m, SYM_DOTTED_PTR))())(), 302);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(find_unforwarded(&info, "dotted.isra.0", 1), 0, "not even considered");
     ll_module_close(m);
 }

@@ -23,7 +23,7 @@ typedef struct call {
 static void call_crash(void *arg)
 {
     call *c = arg;
-    c->result = ((crash_fn *)ll_module_symbol(c->m, SYM_CRASH))(c->kind, c->state, c->size);
+    c->result = ((crash_fn *)ll_module_symbol_get(c->m, SYM_CRASH))(c->kind, c->state, c->size);
 }
 
 static void call_value_into(void *arg)
@@ -70,7 +70,7 @@ static void fault_is_caught(int kind, int sig, const char *name, const char *whe
     cr_assert(memcmp(b.base, before, WATCHED) == 0, "the block equals its pre-call snapshot");
     cr_assert_eq(call_value(m), 1, "the last good version runs again");
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.fault.signal, sig);
     cr_assert_eq(info.faults, 1);
     cr_assert_eq(info.rollbacks, 1);
@@ -221,7 +221,7 @@ static void double_free_child(void)
     memcpy(r.msg, err.msg, sizeof r.msg);
     r.state = b.base[STATE_OFFSET];
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     r.version = info.version;
     r.caller = info.fault.caller;
     call ok = {.m = m, .result = -5};
@@ -275,7 +275,7 @@ Test(protect, fault_report_fields_and_signal_mask)
     call c = {.m = m, .kind = CRASH_SEGV, .state = b.base + STATE_OFFSET, .size = STATE_SIZE};
     cr_assert_eq(ll_module_protect(m, call_crash, &c, &err), -1);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_eq(info.fault.addr, 0x10);
     cr_assert_neq(info.fault.pc, 0);
     cr_assert_eq(info.fault.code, SEGV_MAPERR);
@@ -345,7 +345,7 @@ typedef struct counted {
 static void crash_counting(void *arg)
 {
     counted *k = arg;
-    k->snaps = ll_snap_count(k->block);
+    k->snaps = ll_snap_count_get(k->block);
     call_crash(&k->c);
 }
 
@@ -362,7 +362,7 @@ Test(protect, fault_with_a_caller_snapshot_restores_exactly)
     memcpy(want, b.base, b.size);
     ll_snap *s = ll_snap_take(&b, &err);
     cr_assert(s, "%s", err.msg);
-    size_t snaps = ll_snap_count(&b);
+    size_t snaps = ll_snap_count_get(&b);
     counted k = {
         .c = {.m = m, .kind = CRASH_SEGV, .state = b.base + STATE_OFFSET, .size = STATE_SIZE},
         .block = &b};
@@ -371,14 +371,14 @@ Test(protect, fault_with_a_caller_snapshot_restores_exactly)
     cr_assert(strstr(err.msg, "rolled back to version 1"), "%s", err.msg);
     cr_assert(strstr(err.msg, "block restored to its state before the call"), "%s", err.msg);
     cr_assert_eq(memcmp(b.base, want, b.size), 0, "the block equals the caller's snapshot");
-    cr_assert_eq(ll_snap_count(&b), snaps, "the caller's snapshot is not dropped");
+    cr_assert_eq(ll_snap_count_get(&b), snaps, "the caller's snapshot is not dropped");
     /* A call that returns keeps its writes and the snapshot too. */
     uint8_t state[16] = {0};
     k = (counted){.c = {.m = m, .kind = 99, .state = state, .size = sizeof state}, .block = &b};
     cr_assert_eq(ll_module_protect(m, crash_counting, &k, &err, .snap = s), 0, "%s", err.msg);
     cr_assert_eq(state[0], 0xab);
     cr_assert_eq(k.snaps, snaps);
-    cr_assert_eq(ll_snap_count(&b), snaps);
+    cr_assert_eq(ll_snap_count_get(&b), snaps);
     memset(b.base + STATE_OFFSET, 0xee, STATE_SIZE);
     cr_assert_eq(ll_snap_restore(&b, s, &err), 0, "%s", err.msg);
     cr_assert_eq(memcmp(b.base, want, b.size), 0, "the snapshot is still the caller's to use");
@@ -386,7 +386,7 @@ Test(protect, fault_with_a_caller_snapshot_restores_exactly)
     k = (counted){.c = {.m = m, .kind = 99, .state = state, .size = sizeof state}, .block = &b};
     cr_assert_eq(ll_module_protect(m, crash_counting, &k, &err), 0, "%s", err.msg);
     cr_assert_eq(k.snaps, snaps + 1);
-    cr_assert_eq(ll_snap_count(&b), snaps);
+    cr_assert_eq(ll_snap_count_get(&b), snaps);
     free(want);
     ll_snap_drop(&b, s);
     ll_module_close(m);
@@ -472,7 +472,7 @@ static void module_called_without_protect(void)
 {
     ll_module *m = child_open(0);
     uint8_t state[16];
-    ((crash_fn *)ll_module_symbol(m, SYM_CRASH))(CRASH_FPE, state, sizeof state);
+    ((crash_fn *)ll_module_symbol_get(m, SYM_CRASH))(CRASH_FPE, state, sizeof state);
 }
 
 Test(protect, faults_outside_module_code_keep_their_behaviour)
@@ -696,14 +696,14 @@ Test(protect, a_module_without_a_watcher_loads_on_request)
                                   .no_watch = 1);
     cr_assert(m, "%s", err.msg);
     ll_module_info info;
-    ll_module_query(m, &info);
+    ll_module_info_get(m, &info);
     cr_assert_str_eq(info.watch, "none");
     install(&t, "v2");
     cr_assert_eq(poll_until(m, &err, 300), 0, "nothing watches");
     cr_assert_eq(call_value(m), 1);
     cr_assert_eq(ll_module_reload(m, &err), 0, "%s", err.msg);
     cr_assert_eq(call_value(m), 2);
-    cr_assert_eq(ll_module_version(m), 2);
+    cr_assert_eq(ll_module_version_get(m), 2);
     ll_module_close(m);
 }
 

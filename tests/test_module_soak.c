@@ -63,11 +63,11 @@ static void reload_n(soak *k, int n)
         int rc = 0;
         time_t give_up = time(NULL) + 5;
         while ((rc = ll_module_poll(k->m, &err)) == 0 && time(NULL) < give_up) {
-            cr_assert_geq(ll_loop_frame(k->loop, NULL, &err), 0, "%s", err.msg);
+            cr_assert_geq(ll_loop_frame_run(k->loop, NULL, &err), 0, "%s", err.msg);
             sleep_ms(0);
         }
         cr_assert_eq(rc, 1, "reload %d: %s", i, err.msg);
-        cr_assert_geq(ll_loop_frame(k->loop, NULL, &err), 0, "%s", err.msg);
+        cr_assert_geq(ll_loop_frame_run(k->loop, NULL, &err), 0, "%s", err.msg);
         cr_assert_eq(s->last, 200 + k->version, "reload %d: a pointer missed version %d", i,
                      k->version);
     }
@@ -83,12 +83,12 @@ Test(soak, thousand_reloads_while_a_loop_plays)
     k.m = ll_module_open(k.t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT,
                          .block = &k.block);
     cr_assert(k.m, "%s", err.msg);
-    const ll_app *app = ((ll_app_get *)ll_module_symbol(k.m, SYM_APP))();
+    const ll_app *app = ((ll_app_get *)ll_module_symbol_get(k.m, SYM_APP))();
     cr_assert_eq(app->init(&k.block), 0);
     k.loop = ll_loop_create(&k.block, &err, .module = k.m, .app_symbol = SYM_APP);
     cr_assert(k.loop, "%s", err.msg);
     cr_assert_eq(ll_loop_record(k.loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame(k.loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame_run(k.loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(ll_loop_play(k.loop, 0, &err), 0, "%s", err.msg);
     reload_n(&k, 50); /* warm up the loader's own caches */
     int fds = count_entries("/proc/self/fd"), maps = count_lines("/proc/self/maps");
@@ -96,7 +96,7 @@ Test(soak, thousand_reloads_while_a_loop_plays)
     enum { N = 1000 };
     reload_n(&k, N);
     ll_module_info info;
-    ll_module_query(k.m, &info);
+    ll_module_info_get(k.m, &info);
     cr_assert_eq(info.loads, 1051);
     int fds2 = count_entries("/proc/self/fd"), maps2 = count_lines("/proc/self/maps");
     long rss2 = rss_kib();

@@ -27,7 +27,7 @@ static void refused_with(int e)
     ll_error err;
     ll_module *m = ll_module_open(t.lib, &err, .symbols = test_symbols, .symbol_count = SYM_COUNT);
     cr_assert(m, "%s", err.msg);
-    void *old_hello = ((fnptr_fn *)ll_module_symbol(m, SYM_HELLO_PTR))();
+    void *old_hello = ((fnptr_fn *)ll_module_symbol_get(m, SYM_HELLO_PTR))();
     install(&t, "v2");
     refuse_errno = e;
     cr_assert_eq(poll_until(m, &err, 3000), -1);

@@ -32,7 +32,7 @@ Test(snapshot, restore_returns_exact_bytes)
         cr_assert_eq(memcmp(b.base, want, b.size), 0, "round %d", round);
     }
     ll_snap_drop(&b, s);
-    cr_assert_eq(ll_snap_count(&b), 0);
+    cr_assert_eq(ll_snap_count_get(&b), 0);
     ll_snap_end(&b);
     ll_block_release(&b);
     free(want);
@@ -62,7 +62,7 @@ static void changed_reports_written_pages(const char *tracker)
     b.base[3 * 4096] = 1;
     b.base[7 * 4096 + 4095] = 1;
     visits v = {0};
-    cr_assert_eq(ll_snap_changed(&b, record, &v, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_changed_visit(&b, record, &v, &err), 0, "%s", err.msg);
     cr_assert_eq(v.n, 3);
     cr_assert_eq(v.offsets[0], 3 * 4096);
     cr_assert_eq(v.offsets[1], 7 * 4096);
@@ -70,12 +70,12 @@ static void changed_reports_written_pages(const char *tracker)
     ll_snap *s = ll_snap_take(&b, &err);
     cr_assert_not_null(s, "%s", err.msg);
     v.n = 0;
-    cr_assert_eq(ll_snap_changed(&b, record, &v, &err), 0);
+    cr_assert_eq(ll_snap_changed_visit(&b, record, &v, &err), 0);
     cr_assert_eq(v.n, 0, "nothing written since the take");
     cr_assert_eq(b.base[3 * 4096], 1, "the take keeps the bytes");
     b.base[42 * 4096] = 2;
     v.n = 0;
-    cr_assert_eq(ll_snap_changed(&b, record, &v, &err), 0);
+    cr_assert_eq(ll_snap_changed_visit(&b, record, &v, &err), 0);
     cr_assert_eq(v.n, 1);
     cr_assert_eq(v.offsets[0], 42 * 4096);
     /* take_visit reports the same pages, then takes. */
@@ -86,7 +86,7 @@ static void changed_reports_written_pages(const char *tracker)
     cr_assert_eq(v.n, 2);
     cr_assert_eq(v.offsets[0], 42 * 4096);
     cr_assert_eq(v.offsets[1], 43 * 4096);
-    cr_assert_eq(ll_snap_count(&b), 2);
+    cr_assert_eq(ll_snap_count_get(&b), 2);
     b.base[42 * 4096] = 9;
     cr_assert_eq(ll_snap_restore(&b, t, &err), 0, "%s", err.msg);
     cr_assert_eq(b.base[42 * 4096], 2);
@@ -110,7 +110,7 @@ static void read_then_guarded(const char *tracker)
     b.base[6 * 4096] = 1;
     cr_assert_eq(mprotect(b.base + 5 * 4096, 4096, PROT_NONE), 0);
     visits v = {0};
-    cr_assert_eq(ll_snap_changed(&b, record, &v, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_changed_visit(&b, record, &v, &err), 0, "%s", err.msg);
     cr_assert_geq(v.n, 1);
     cr_assert_eq(v.offsets[v.n - 1], 6 * 4096, "the written page is listed");
     cr_assert_eq(mprotect(b.base + 5 * 4096, 4096, PROT_READ | PROT_WRITE), 0);
@@ -149,7 +149,7 @@ Test(snapshot, mechanism_names_the_tracker)
     uname(&u);
     int major = 0, minor = 0;
     sscanf(u.release, "%d.%d", &major, &minor);
-    const char *m = ll_snap_mechanism(NULL);
+    const char *m = ll_snap_mechanism_get(NULL);
     if (major > 6 || (major == 6 && minor >= 7))
         cr_assert_str_eq(m, "pagemap_scan");
     else
@@ -161,7 +161,7 @@ Test(snapshot, mechanism_fallback_on_request)
     use_tracker("pagemap");
     ll_block b;
     reserve(&b, 4 * MIB);
-    cr_assert_str_eq(ll_snap_mechanism(&b), "pagemap");
+    cr_assert_str_eq(ll_snap_mechanism_get(&b), "pagemap");
     ll_block_release(&b);
 }
 
@@ -207,7 +207,7 @@ static void model_check(const char *tracker, uint64_t seed)
             memmove(copies + k, copies + k + 1, (size_t)(live - k - 1) * sizeof *copies);
             live--;
         }
-        cr_assert_eq(ll_snap_count(&b), (size_t)live);
+        cr_assert_eq(ll_snap_count_get(&b), (size_t)live);
     }
     for (int k = live - 1; k >= 0; k--) {
         cr_assert_eq(ll_snap_restore(&b, snaps[k], &err), 0, "%s", err.msg);
@@ -247,7 +247,7 @@ Test(snapshot, rewind_window_drops_oldest)
         ring[f % WINDOW] = ll_snap_take(&b, &err);
         cr_assert_not_null(ring[f % WINDOW], "%s", err.msg);
     }
-    cr_assert_eq(ll_snap_count(&b), WINDOW);
+    cr_assert_eq(ll_snap_count_get(&b), WINDOW);
     /* Rewind to the oldest frame in the window: pages hold frames <= it. */
     uint64_t oldest = FRAMES - WINDOW + 1;
     cr_assert_eq(ll_snap_restore(&b, ring[oldest % WINDOW], &err), 0, "%s", err.msg);
@@ -420,7 +420,7 @@ Test(snapshot, release_frees_the_snapshots)
     cr_assert_not_null(ll_snap_take(&b, &err), "%s", err.msg);
     fill_page(b.base, 2, 2);
     cr_assert_not_null(ll_snap_take(&b, &err), "%s", err.msg);
-    cr_assert_eq(ll_snap_count(&b), 2);
+    cr_assert_eq(ll_snap_count_get(&b), 2);
     cr_assert_gt(open_fd_count(), before, "the block and its tracker hold descriptors");
     ll_block_release(&b); /* no ll_snap_end: the release does it (ASan checks the leak) */
     cr_assert_null(b.snap);
@@ -473,7 +473,7 @@ static void first_take_limited(int resource, rlim_t limit, char *out, size_t cap
         ll_error err = {0};
         if (ll_block_reserve(&b, &err, .size = 16 * MIB) != 0) _exit(2);
         b.base[0] = 1;
-        if (ll_snap_changed(&b, record, &(visits){0}, &err) != 0) _exit(3);
+        if (ll_snap_changed_visit(&b, record, &(visits){0}, &err) != 0) _exit(3);
         struct rlimit rl = {limit, limit};
         setrlimit(resource, &rl);
         ll_snap *s = ll_snap_take(&b, &err);

@@ -108,8 +108,8 @@ static uint64_t tree_walk(const node *t, uint64_t *last, const ll_arena *na)
 /* Finds the arenas again and walks every pointer. */
 static void walk(const ll_block *b, uint64_t count)
 {
-    const ll_arena *ra = ll_arena_get(b, "root"), *na = ll_arena_get(b, "nodes"),
-                   *ba = ll_arena_get(b, "blobs");
+    const ll_arena *ra = ll_block_arena_find(b, "root"), *na = ll_block_arena_find(b, "nodes"),
+                   *ba = ll_block_arena_find(b, "blobs");
     cr_assert(ra && na && ba, "the arenas came back with the block");
     const root *r = (const root *)ra->begin;
     cr_assert_eq(r->count, count);
@@ -163,7 +163,7 @@ Test(snapshot_file, pointers_survive_save_and_load_in_a_new_process)
     reserve_at(&b, base, size);
     cr_assert_eq(ll_snap_load(&b, path, &err, .layout_version = 0xabc), 0, "%s", err.msg);
     walk(&b, COUNT);
-    const ll_arena *na = ll_arena_get(&b, "nodes");
+    const ll_arena *na = ll_block_arena_find(&b, "nodes");
     cr_assert(na->guard_size > 0 && faults(na->begin + na->capacity), "the guard is armed");
     cr_assert_not(faults(na->begin), "the arena itself reads");
     cr_assert_eq(ll_snap_verify(path, &err), 0, "%s", err.msg);
@@ -259,7 +259,7 @@ Test(snapshot_file, save_an_older_snapshot)
     ll_snap *t = ll_snap_take(&b, &err);
     fill_page(b.base, 7, 3);
     cr_assert_eq(ll_snap_save(&b, path, &err, .snap = s), 0, "%s", err.msg);
-    cr_assert_eq(ll_snap_count(&b), 2);
+    cr_assert_eq(ll_snap_count_get(&b), 2);
     ll_snap_drop(&b, s);
     ll_snap_drop(&b, t);
     cr_assert_eq(ll_snap_load(&b, path, &err, .verify = 1), 0, "%s", err.msg);
@@ -714,7 +714,7 @@ typedef void bend_fn(memory_header *h);
 static void readable_copy(const ll_block *b, uint8_t *out)
 {
     for (uint64_t off = 0; off < b->size; off += 4096)
-        if (strcmp(ll_block_arena_at(b, off), "guard page")) memcpy(out + off, b->base + off, 4096);
+        if (strcmp(ll_block_owner_get(b, off), "guard page")) memcpy(out + off, b->base + off, 4096);
 }
 
 static void expect_table_refused(bend_fn *bend, const char *text)
@@ -829,13 +829,13 @@ Test(snapshot_file, a_hook_pointer_in_a_file_is_never_called)
     memcpy(&h->unused_hook_[0], &fn, sizeof fn);
     cr_assert_eq(ll_snap_save(&b, path, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
-    a = ll_arena_get(&b, "one");
+    a = ll_block_arena_find(&b, "one");
     cr_assert_null(ll_arena_push(a, 8192, .err = &err));
     cr_assert_eq(hook_calls, 0, "a function pointer from the file was called");
     /* The hook set in this process is kept across the load. */
-    cr_assert_eq(ll_block_on_full(&b, file_hook, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_on_full_set(&b, file_hook, NULL, &err), 0, "%s", err.msg);
     cr_assert_eq(ll_snap_load(&b, path, &err), 0, "%s", err.msg);
-    cr_assert_null(ll_arena_push(ll_arena_get(&b, "one"), 8192, .err = &err));
+    cr_assert_null(ll_arena_push(ll_block_arena_find(&b, "one"), 8192, .err = &err));
     cr_assert_eq(hook_calls, 1);
     ll_snap_end(&b);
     ll_block_release(&b);

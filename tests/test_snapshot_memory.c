@@ -68,7 +68,7 @@ static int readable(const void *p)
 static int64_t first_guard(const ll_block *b)
 {
     for (uint64_t off = 0; off < b->size; off += 4096)
-        if (!strcmp(ll_block_arena_at(b, off), "guard page")) return (int64_t)off;
+        if (!strcmp(ll_block_owner_get(b, off), "guard page")) return (int64_t)off;
     return -1;
 }
 
@@ -104,11 +104,11 @@ Test(snapshot_memory, restore_across_a_layout_change_writes_no_guard_page)
     for (uint64_t i = 0; i < 8 * 4096; i++)
         cr_assert_eq(data[i], 1, "byte %llu", (unsigned long long)i);
     cr_assert(readable(b.base + guard), "layout 1 has no guard there");
-    cr_assert_not_null(ll_arena_get(&b, "a"));
+    cr_assert_not_null(ll_block_arena_find(&b, "a"));
 
     cr_assert_eq(ll_snap_restore(&b, now, &err), 0, "%s", err.msg);
     cr_assert_not(readable(b.base + guard), "layout 2's table came back and armed its guard");
-    cr_assert_not_null(ll_arena_get(&b, "b"));
+    cr_assert_not_null(ll_block_arena_find(&b, "b"));
     ll_snap_end(&b);
     ll_block_release(&b);
 }
@@ -146,11 +146,11 @@ static void load_into_layout(void *base, int guard, const char *path, uint64_t a
     cr_assert_eq(loop_rec_check(&rec, &b, NULL, &err), 0, "%s", err.msg);
     cr_assert_eq(loop_rec_apply(&rec, &b, &err), 0, "%s", err.msg);
     loop_rec_close(&rec);
-    ll_arena *a = ll_arena_get(&b, "a");
+    ll_arena *a = ll_block_arena_find(&b, "a");
     cr_assert_not_null(a, "the recording's table came back");
     cr_assert_eq((uint64_t)(a->begin - b.base), a_at);
     for (uint64_t i = 0; i < a->capacity; i++) cr_assert_eq(a->begin[i], 0x5a);
-    cr_assert_null(ll_arena_get(&b, "x"));
+    cr_assert_null(ll_block_arena_find(&b, "x"));
     /* The guards are the recording's: after a, exactly when it had one. */
     cr_assert_eq(readable(a->begin + a->capacity), a->guard_size == 0);
     cr_assert_eq(a->guard_size != 0, guard < 0, "the test loads across layouts");
@@ -233,7 +233,7 @@ Test(snapshot_memory, pages_lists_data_of_the_block_and_of_a_snapshot)
     ll_error err;
     reserve(&b, 64 * 4096);
     uint64_t n = 0;
-    cr_assert_eq(ll_snap_pages(&b, NULL, count_pages, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_pages_visit(&b, NULL, count_pages, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, 0, "an untouched block holds nothing");
     volatile uint8_t sink = b.base[9 * 4096]; /* a read page is no data */
     (void)sink;
@@ -244,14 +244,14 @@ Test(snapshot_memory, pages_lists_data_of_the_block_and_of_a_snapshot)
     fill_page(b.base, 20, 1);
     memset(b.base + 3 * 4096, 0, 4096); /* zeros again: not listed */
     n = 0;
-    cr_assert_eq(ll_snap_pages(&b, NULL, count_pages, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_pages_visit(&b, NULL, count_pages, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, 2, "pages 7 (baseline) and 20 (written)");
     n = 0;
-    cr_assert_eq(ll_snap_pages(&b, s, count_pages, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_pages_visit(&b, s, count_pages, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, 2, "the snapshot holds pages 3 and 7");
     n = 0;
-    cr_assert_eq(ll_snap_pages(&b, NULL, stop_at_second, &n, &err), 20, "fn's value stops it");
-    cr_assert_eq(ll_snap_pages(&b, NULL, NULL, NULL, &err), -1);
+    cr_assert_eq(ll_snap_pages_visit(&b, NULL, stop_at_second, &n, &err), 20, "fn's value stops it");
+    cr_assert_eq(ll_snap_pages_visit(&b, NULL, NULL, NULL, &err), -1);
     cr_assert_str_eq(err.msg, "no block or no page function (NULL)");
     ll_snap_end(&b);
     ll_block_release(&b);
@@ -297,7 +297,7 @@ static void arena_update(ll_block *block, const void *input, uint64_t frame, dou
 {
     (void)input;
     (void)dt;
-    ll_arena *a = ll_arena_get(block, "a");
+    ll_arena *a = ll_block_arena_find(block, "a");
     if (a) a->begin[(frame % 8) * 4096 + frame % 64] += 1;
 }
 
@@ -333,8 +333,8 @@ Test(snapshot_memory, loop_loads_a_recording_of_another_guard_layout)
     ll_loop *loop = ll_loop_create(&b, &err, .app = &arena_app);
     cr_assert(loop, "%s", err.msg);
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    uint64_t end = ll_loop_hash(loop);
+    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    uint64_t end = ll_loop_hash_get(loop);
     cr_assert_eq(ll_loop_save(loop, 0, path, &err), 0, "%s", err.msg);
     ll_loop_destroy(loop);
     ll_snap_end(&b);
@@ -346,13 +346,13 @@ Test(snapshot_memory, loop_loads_a_recording_of_another_guard_layout)
     cr_assert(loop, "%s", err.msg);
     cr_assert_eq(ll_loop_load(loop, 0, path, &err), 0, "%s", err.msg);
     cr_assert_eq(first_guard(&b), -1, "the recording's table came back: no guards");
-    cr_assert_null(ll_arena_get(&b, "x"));
+    cr_assert_null(ll_block_arena_find(&b, "x"));
     for (uint64_t off = 0; off < b.size; off += 4096)
         cr_assert(readable(b.base + off), "no guard of the old layout left at 0x%llx",
                   (unsigned long long)off);
     cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame(loop, NULL, &err), 1, "%s", err.msg);
-    cr_assert_eq(ll_loop_hash(loop), end, "the recording replays to the same state");
+    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_hash_get(loop), end, "the recording replays to the same state");
     ll_loop_destroy(loop);
     ll_snap_end(&b);
     ll_block_release(&b);

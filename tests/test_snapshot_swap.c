@@ -177,8 +177,8 @@ static void swapped_page_counts(ll_block *b)
 
     /* The enumeration lists it. */
     uint64_t found[2] = {0, 0};
-    cr_assert_eq(ll_snap_pages(b, NULL, count_page, found, &err), 0, "%s", err.msg);
-    cr_assert(found[1], "ll_snap_pages lists the swapped-out page");
+    cr_assert_eq(ll_snap_pages_visit(b, NULL, count_page, found, &err), 0, "%s", err.msg);
+    cr_assert(found[1], "ll_snap_pages_visit lists the swapped-out page");
 
     /* The state hash counts it. */
     page_out(page);
@@ -206,8 +206,8 @@ static void swapped_page_counts(ll_block *b)
      * hashed, recorded. */
     baseline_page_out(b, page);
     found[0] = found[1] = 0;
-    cr_assert_eq(ll_snap_pages(b, NULL, count_page, found, &err), 0, "%s", err.msg);
-    cr_assert(found[1], "ll_snap_pages lists the swapped-out baseline page");
+    cr_assert_eq(ll_snap_pages_visit(b, NULL, count_page, found, &err), 0, "%s", err.msg);
+    cr_assert(found[1], "ll_snap_pages_visit lists the swapped-out baseline page");
     baseline_page_out(b, page);
     cr_assert_eq(loop_hash_init(&h, b, &err), 0, "%s", err.msg);
     cr_assert_eq(loop_hash_all(&h, b, &err), 0, "%s", err.msg);

@@ -2,7 +2,7 @@
  * (loop_frame_module_us): each frame writes 16 pages (64 KiB) inside the
  * first 100 MiB of the block, a different run each frame, like the built-in
  * application of rewind_frame_us. */
-#include "looplive.h"
+#include "looplive_app.h"
 
 #include <string.h>
 

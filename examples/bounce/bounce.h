@@ -4,7 +4,7 @@
 #ifndef BOUNCE_H
 #define BOUNCE_H
 
-#include "looplive.h"
+#include "looplive_app.h"
 
 #define BOUNCE_LAYOUT_VERSION 2
 #define BOUNCE_BLOCK_SIZE     (1u << 20)

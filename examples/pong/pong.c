@@ -8,7 +8,7 @@
  * the left paddle; the right one follows the ball. In a debug build (no
  * NDEBUG), x dereferences NULL in update, to see crash rollback. On a
  * terminal the same game draws with characters. */
-#include <looplive.h>
+#include <looplive_app.h>
 
 #include <string.h>
 

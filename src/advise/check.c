@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-void ll_advise_check(const ll_advice *a, const ll_maps *sample, uint64_t addr, uint64_t size,
+void ll_advice_check(const ll_advice *a, const ll_maps *sample, uint64_t addr, uint64_t size,
                      ll_verdict *out)
 {
     char sz[32], b2[32];
@@ -24,11 +24,11 @@ void ll_advise_check(const ll_advice *a, const ll_maps *sample, uint64_t addr, u
                  (unsigned long long)addr, sz, (unsigned long long)a->task_size, a->kernel.va_bits);
         return;
     }
-    const ll_region *r = sample ? ll_maps_overlap(sample, addr, end) : NULL;
+    const ll_region *r = sample ? ll_maps_overlap_find(sample, addr, end) : NULL;
     if (r) {
         snprintf(out->why, sizeof out->why, "0x%llx-0x%llx %s %s is mapped there now (%s chunk)",
                  (unsigned long long)r->start, (unsigned long long)r->end, r->perms,
-                 r->path[0] ? r->path : "[anonymous]", ll_chunk_name(r->chunk));
+                 r->path[0] ? r->path : "[anonymous]", ll_chunk_name_get(r->chunk));
         return;
     }
     for (size_t z = 0; z < a->zone_count; z++) {

@@ -59,7 +59,7 @@ int ll_kernel_read(ll_kernel *k, ll_error *err)
     k->mmap_rnd_bits = read_sysctl("/proc/sys/vm/mmap_rnd_bits", &v) ? 28 : (int)v;
     k->mmap_min_addr = read_sysctl("/proc/sys/vm/mmap_min_addr", &v) ? 65536 : v;
     k->legacy_va_layout = read_sysctl("/proc/sys/vm/legacy_va_layout", &v) ? 0 : (int)v;
-    k->page_size = ll_page_size();
+    k->page_size = ll_page_size_get();
     struct utsname u;
     k->aarch64 = uname(&u) == 0 && !strcmp(u.machine, "aarch64");
     k->la57 = !k->aarch64 && cpu_has_la57();
@@ -77,7 +77,7 @@ int ll_kernel_read(ll_kernel *k, ll_error *err)
     return 0;
 }
 
-const char *ll_exe_type_name(ll_exe_type type)
+const char *ll_exe_type_name_get(ll_exe_type type)
 {
     switch (type) {
     case LL_EXE_PIE:
@@ -159,7 +159,7 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
         if (ph[i].p_type == PT_INTERP) interp = 1;
         if (ph[i].p_type != PT_LOAD) continue;
         /* A corrupt header: no wrap-around, also when rounded up to a page. */
-        uint64_t top = UINT64_MAX - ll_page_size() + 1;
+        uint64_t top = UINT64_MAX - ll_page_size_get() + 1;
         if (ph[i].p_vaddr > top || ph[i].p_memsz > top - ph[i].p_vaddr) {
             free(ph);
             ll_fail(err, ENOEXEC,
@@ -176,7 +176,7 @@ int ll_exe_read(const char *path, ll_exe *out, ll_error *err)
         ll_fail(err, ENOEXEC, "'%s' has no loadable segment", path);
         goto done;
     }
-    uint64_t page = ll_page_size();
+    uint64_t page = ll_page_size_get();
     out->lo = ll_align_down(lo, page);
     out->hi = ll_align_up(hi, page);
     out->span = out->hi - out->lo;

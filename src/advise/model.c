@@ -255,7 +255,7 @@ static int choose_gap(ll_advice *a, const ll_maps *m)
     const ll_zone *app = NULL;
     for (size_t z = 0; z < a->zone_count; z++)
         if (!strcmp(a->zones[z].when, "every launch")) app = &a->zones[z];
-    ll_span as = ll_maps_span(m, LL_CHUNK_APP);
+    ll_span as = ll_maps_span_get(m, LL_CHUNK_APP);
     uint64_t lib = lib_anchor(m);
     int libs_above = !lib || !as.count || lib > as.lo;
     long pick = -1;
@@ -322,7 +322,7 @@ static void layouts_seen(ll_advice *a, const ll_maps *const *samples, size_t cou
     }
 }
 
-int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
+int ll_maps_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
                const ll_advise_params *p)
 {
     memset(out, 0, sizeof *out);
@@ -331,7 +331,7 @@ int ll_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_e
         out->kernel = *p->kernel;
     else if (ll_kernel_read(&out->kernel, err) != 0)
         return -1;
-    if (!out->kernel.page_size) out->kernel.page_size = ll_page_size();
+    if (!out->kernel.page_size) out->kernel.page_size = ll_page_size_get();
     if (check_params(p, &out->kernel, out, err) != 0) return -1;
     advise_consts c;
     advise_consts_of(&out->kernel, &c);
@@ -393,7 +393,7 @@ const char *advise_layout_of(const ll_advice *a, const ll_maps *sample)
     return a->kernel.aarch64 ? "legacy bottom-up" : "top-down from 1/6 (stack rlimit unlimited)";
 }
 
-int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err)
+int ll_base_advise(uint64_t size, uint64_t *base, ll_error *err)
 {
     ll_maps self;
     if (ll_maps_read_pid(0, &self, err) != 0) return -1;
@@ -403,7 +403,7 @@ int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err)
         ll_maps_free(&self);
         return ll_fail(err, ENOMEM, "out of memory");
     }
-    int rc = ll_advise(&one, 1, a, err, .size = size);
+    int rc = ll_maps_advise(&one, 1, a, err, .size = size);
     if (rc == 0) *base = a->base;
     free(a);
     ll_maps_free(&self);

@@ -20,7 +20,7 @@ int ll_fail(ll_error *err, int code, const char *fmt, ...)
     return -1;
 }
 
-uint64_t ll_page_size(void)
+uint64_t ll_page_size_get(void)
 {
     static uint64_t page;
     if (!page) page = (uint64_t)sysconf(_SC_PAGESIZE);

@@ -79,7 +79,7 @@ static void read_context(fault_event *ev, const ucontext_t *u)
  * at the first iovec it cannot read. */
 static void read_stack(fault_event *ev)
 {
-    uint64_t page = ll_page_size(), at = ev->sp, want = sizeof ev->stack;
+    uint64_t page = ll_page_size_get(), at = ev->sp, want = sizeof ev->stack;
     struct iovec local = {ev->stack, want}, remote[4];
     int n = 0;
     while (want && n < 4) {
@@ -328,7 +328,7 @@ static void alt_stack_free(void *mem)
 {
     stack_t off = {.ss_flags = SS_DISABLE};
     sigaltstack(&off, NULL);
-    munmap(mem, ALT_STACK_SIZE + ll_page_size());
+    munmap(mem, ALT_STACK_SIZE + ll_page_size_get());
 }
 
 static void alt_stack_key_make(void)
@@ -444,7 +444,7 @@ int fault_thread_prepare(ll_error *err)
         alt_stack_ready = 1; /* the thread has one already (ASan sets one up) */
         return 0;
     }
-    uint64_t page = ll_page_size();
+    uint64_t page = ll_page_size_get();
     uint8_t *mem = mmap(NULL, ALT_STACK_SIZE + page, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (mem == MAP_FAILED)

@@ -148,13 +148,13 @@ static int parse_option(addr_opts *o, int c, const char *arg)
         return 0;
     case 'A':
         if (!strcmp(arg, "page"))
-            o->p.align = ll_page_size();
+            o->p.align = ll_page_size_get();
         else if (ll_size_parse(arg, &o->p.align, &err) != 0)
             return cli_error(2, "addr: --align: %s", err.msg);
         if (!ll_is_pow2(o->p.align))
             return usage_error("--align %s: the alignment must be a power of two (page, 2M, 1G)",
                                arg);
-        if (o->p.align < ll_page_size())
+        if (o->p.align < ll_page_size_get())
             return usage_error("--align %s: the alignment must be at least the page size", arg);
         return 0;
     case 'c':
@@ -331,7 +331,7 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
     const char *exe = a->exe_path ? a->exe_path : "(executable unknown)";
     fprintf(out, "page size     %s\n", ll_size_format(a->kernel.page_size, b1, sizeof b1));
     if (o->pid) fprintf(out, "pid           %d\n", o->pid);
-    fprintf(out, "executable    %s: %s%s\n", exe, ll_exe_type_name(a->exe.type),
+    fprintf(out, "executable    %s: %s%s\n", exe, ll_exe_type_name_get(a->exe.type),
             a->exe.from_header ? " (ELF header)" : " (guessed from its addresses)");
     fprintf(out, "samples       %zu; layout seen: %s\n", a->samples, a->layouts);
     fprintf(out, "address space 0x0-0x%llx (%u bits)\n\nchunks (as seen%s):\n",
@@ -341,7 +341,7 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
         ll_span s = user_span(m, (ll_chunk)c, a->task_size);
         if (!s.count) continue;
         fprintf(out, "  %-7s 0x%012llx-0x%012llx  span %-10s %zu regions, %s mapped\n",
-                ll_chunk_name((ll_chunk)c), (unsigned long long)s.lo, (unsigned long long)s.hi,
+                ll_chunk_name_get((ll_chunk)c), (unsigned long long)s.lo, (unsigned long long)s.hi,
                 ll_size_format(s.hi - s.lo, b1, sizeof b1), s.count,
                 ll_size_format(s.bytes, b2, sizeof b2));
     }
@@ -402,7 +402,7 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
     else
         fputs("null", out);
     fprintf(out, ",\n  \"exe_type\": \"%s\",\n  \"samples\": %zu,\n  \"layouts\": ",
-            ll_exe_type_name(a->exe.type), a->samples);
+            ll_exe_type_name_get(a->exe.type), a->samples);
     json_str(out, a->layouts);
     fprintf(out, ",\n  \"va_bits\": %u,\n  \"task_size\": \"0x%llx\",\n", a->kernel.va_bits,
             (unsigned long long)a->task_size);
@@ -417,7 +417,7 @@ static void print_json(FILE *out, const addr_opts *o, const ll_advice *a, const 
         fprintf(out,
                 "%s\n    {\"chunk\": \"%s\", \"start\": \"0x%llx\", \"end\": \"0x%llx\", "
                 "\"regions\": %zu, \"bytes\": %llu}",
-                first ? "" : ",", ll_chunk_name((ll_chunk)c), (unsigned long long)s.lo,
+                first ? "" : ",", ll_chunk_name_get((ll_chunk)c), (unsigned long long)s.lo,
                 (unsigned long long)s.hi, s.count, (unsigned long long)s.bytes);
         first = 0;
     }
@@ -482,7 +482,7 @@ static void print_c(FILE *out, const addr_opts *o, const ll_advice *a)
             comment_safe(o->cmdline, cmd, sizeof cmd), u.release, a->kernel.va_bits,
             ll_size_format(a->kernel.page_size, b1, sizeof b1), a->samples,
             comment_safe(a->exe_path ? a->exe_path : "an unknown executable", exe, sizeof exe),
-            ll_exe_type_name(a->exe.type), (unsigned long long)a->gap.start,
+            ll_exe_type_name_get(a->exe.type), (unsigned long long)a->gap.start,
             (unsigned long long)a->gap.end, ll_size_format(a->stack_limit_max, b2, sizeof b2));
     fprintf(out,
             "#ifndef LOOPLIVE_BASE_H\n#define LOOPLIVE_BASE_H\n#define LOOPLIVE_BASE 0x%llxULL\n"
@@ -514,7 +514,7 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
     if (o->target == T_FILE && ll_kernel_read(&k, &err) == 0) {
         /* A file from another machine: its stack tells the width (39 or
          * 48 bits means arm64 rules). */
-        int has_stack = ll_maps_span(&samples[0], LL_CHUNK_STACK).count > 0;
+        int has_stack = ll_maps_span_get(&samples[0], LL_CHUNK_STACK).count > 0;
         unsigned bits = has_stack ? advise_va_bits_of(&samples[0]) : k.va_bits;
         if (bits != k.va_bits) {
             k.va_bits = bits;
@@ -524,12 +524,12 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
         }
         params.kernel = &k;
     }
-    if (ll_advise_(ptrs, count, a, &err, &params) != 0) {
+    if (ll_maps_advise_(ptrs, count, a, &err, &params) != 0) {
         free(a);
         return cli_error(err.code == EINVAL ? 2 : 1, "addr: %s", err.msg);
     }
     ll_verdict v = {0};
-    if (o->has_check) ll_advise_check(a, &samples[0], o->check, a->size, &v);
+    if (o->has_check) ll_advice_check(a, &samples[0], o->check, a->size, &v);
     if (o->svg && write_svg(o->svg, a, &samples[0]) != 0) status = 1;
     if (o->format == FMT_JSON)
         print_json(stdout, o, a, &samples[0], o->has_check ? &v : NULL);

@@ -167,7 +167,7 @@ static const char *const app_symbols[] = {"looplive_app"};
 
 static const ll_app *module_app(ll_module *m)
 {
-    ll_app_get *get = (ll_app_get *)ll_module_symbol(m, 0);
+    ll_app_get *get = (ll_app_get *)ll_module_symbol_get(m, 0);
     return get ? get() : NULL;
 }
 
@@ -261,11 +261,11 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
     ll_error err;
     if (ll_loop_play(s->loop, 0, &err) != 0) return fail(1, "cannot play: %s", err.msg);
     for (uint64_t f = 0; f < frames; f++) {
-        if (ll_loop_frame(s->loop, NULL, &err) < 0) {
+        if (ll_loop_frame_run(s->loop, NULL, &err) < 0) {
             if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
             return fail(1, "frame %" PRIu64 ": %s", f, err.msg);
         }
-        uint64_t h = ll_loop_hash(s->loop);
+        uint64_t h = ll_loop_hash_get(s->loop);
         if (!o->quiet && !want) fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
             if (f >= want->count)
@@ -293,12 +293,12 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
  * nothing for a block without arenas. */
 static void arena_name(const ll_block *block, uint64_t offset, char *buf, size_t cap)
 {
-    const char *what = ll_block_arena_at(block, offset);
-    const ll_arena *a = ll_arena_get(block, what);
+    const char *what = ll_block_owner_get(block, offset);
+    const ll_arena *a = ll_block_arena_find(block, what);
     if (a)
         snprintf(buf, cap, " in arena \"%s\" at +0x%" PRIx64, what,
                  offset - (uint64_t)(a->begin - block->base));
-    else if (ll_block_arena(block, 0))
+    else if (ll_block_arena_get(block, 0))
         snprintf(buf, cap, " (%s)", what);
     else if (cap)
         buf[0] = 0;
@@ -308,7 +308,7 @@ static int report_determinism(session *s, const replay_opts *o)
 {
     ll_error err;
     ll_loop_diff d;
-    if (ll_loop_determinism(s->loop, 0, &d, &err) != 0)
+    if (ll_loop_determinism_check(s->loop, 0, &d, &err) != 0)
         return fail(1, "determinism check stopped at frame %" PRIu64 ": %s", d.frame, err.msg);
     if (!d.differs) {
         fprintf(o->out, "%" PRIu64 " frames, each the same when run twice\n", d.frames);
@@ -367,7 +367,7 @@ static int read_script(const replay_opts *o, FILE *f, ll_keys *keys, uint64_t *f
 }
 
 /* Runs the script's frames: the same input, frame for frame, as `looplive
- * run --keys` gives for the same keys (ll_keys_input). */
+ * run --keys` gives for the same keys (ll_keys_input_get). */
 static int run_script(session *s, const replay_opts *o, FILE *f)
 {
     ll_error err;
@@ -376,13 +376,13 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
     int rc = read_script(o, f, &keys, &frames);
     for (uint64_t frame = 0; rc == 0 && frame < frames; frame++) {
         ll_platform_input in = {0};
-        ll_keys_input(&keys, frame, &in);
-        int ran = ll_loop_frame(s->loop, &in, &err);
+        ll_keys_input_get(&keys, frame, &in);
+        int ran = ll_loop_frame_run(s->loop, &in, &err);
         if (ran < 0 && err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
         if (ran < 0)
             rc = fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
         else if (!o->quiet)
-            fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));
+            fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash_get(s->loop));
     }
     ll_keys_free(&keys);
     return rc;
@@ -417,7 +417,7 @@ static int record_script(const replay_opts *o)
     }
     /* The base looplive run would choose for this block size. */
     uint64_t base = o->base;
-    if (!base && ll_advise_base(size, &base, &err) != 0) base = FALLBACK_BASE;
+    if (!base && ll_base_advise(size, &base, &err) != 0) base = FALLBACK_BASE;
     session s;
     if (session_begin(&s, o, base, size, o->fps) != 0) {
         fclose(f);

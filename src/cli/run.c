@@ -50,7 +50,7 @@ static void run_usage(FILE *out)
             "  -h, --help               this help\n\n"
             "keys: the host's are Alt with a key, so that every key without Alt is the\n"
             "application's (a terminal sends Alt+key as ESC and the key):\n");
-    const char *k = ll_host_keys_help();
+    const char *k = ll_host_keys_help_get();
     while (*k) {
         size_t n = strcspn(k, "\n");
         fprintf(out, "  %.*s\n", (int)n, k);
@@ -116,10 +116,10 @@ static int parse_size(const char *text, ll_host_params *p)
     if (!p->size)
         return cli_error(2, "--size 0: a block needs at least one page (try: --size 64M, or no "
                             "--size for the application's own block_size)");
-    if (p->size < ll_page_size())
+    if (p->size < ll_page_size_get())
         return cli_error(2, "--size %s is below the page size %s (try: --size %lluK)", text,
-                         ll_size_format(ll_page_size(), page, sizeof page),
-                         (unsigned long long)ll_page_size() / 1024);
+                         ll_size_format(ll_page_size_get(), page, sizeof page),
+                         (unsigned long long)ll_page_size_get() / 1024);
     return 0;
 }
 
@@ -136,7 +136,7 @@ static int parse_base(const char *text, ll_host_params *p)
     if (ll_size_parse(text, &base, &err) != 0 || !base)
         return cli_error(2, "--base '%s' is not auto, os or an address (try: --base 0x%llx)", text,
                          0x200000000000ull);
-    uint64_t page = ll_page_size();
+    uint64_t page = ll_page_size_get();
     if (base % page) {
         char in[32];
         uint64_t down = base - base % page, near = down ? down : page;
@@ -260,7 +260,7 @@ static void note_shots(const ll_host_params *p, shot_before *before)
 static int check_shots_written(const ll_host_params *p, const shot_before *before, ll_host *host)
 {
     ll_host_status s;
-    ll_host_get_status(host, &s);
+    ll_host_status_get(host, &s);
     for (int k = 0; k < LL_HOST_SHOTS && p->shots[k].path; k++) {
         if (p->shots[k].frame > s.frame) continue;
         struct stat st;
@@ -305,13 +305,13 @@ static void print_report(ll_host *host)
 {
     ll_host_status s;
     char line[512];
-    ll_host_get_status(host, &s);
+    ll_host_status_get(host, &s);
     printf("frames %llu, application frame %llu, reloads %llu, builds %llu, crashes rolled back "
            "%llu\n",
            (unsigned long long)s.frame, (unsigned long long)s.app_frame,
            (unsigned long long)s.reloads, (unsigned long long)s.builds,
            (unsigned long long)s.crashes);
-    ll_host_overlay(host, line, sizeof line);
+    ll_host_overlay_format(host, line, sizeof line);
     char *second = strchr(line, '\n');
     if (second) *second++ = 0;
     printf("status: %s\n", line);
@@ -321,7 +321,7 @@ static void print_report(ll_host *host)
     if (s.frame)
         printf("host time per frame: %.1f us (application %.1f us)\n",
                (double)s.host_ns / 1e3 / (double)s.frame, (double)s.app_ns / 1e3 / (double)s.frame);
-    const ll_canvas *c = ll_host_canvas(host);
+    const ll_canvas *c = ll_host_canvas_get(host);
     if (!c->cells) return;
     printf("last frame:\n");
     for (int y = 0; y < c->height; y++) {
@@ -336,7 +336,7 @@ static void print_report(ll_host *host)
 static void warn_at_start(ll_host *host)
 {
     ll_host_status s;
-    ll_host_get_status(host, &s);
+    ll_host_status_get(host, &s);
     if (s.message[0]) fprintf(stderr, "looplive: %s\n", s.message);
 }
 

@@ -103,7 +103,7 @@ static void host_crashed(ll_host *h, const char *msg)
     host_set_error(h, msg);
     h->crashes++;
     ll_module_info info;
-    ll_module_query(h->module, &info);
+    ll_module_info_get(h->module, &info);
     uint64_t undone = info.rollbacks - h->rollbacks;
     h->reloads -= undone < h->reloads ? undone : h->reloads;
     h->rollbacks = info.rollbacks;
@@ -132,7 +132,7 @@ static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
     static const char *const symbols[] = {"looplive_app"};
     ll_module *m = ll_module_open(path, err, .symbols = symbols, .symbol_count = 1, .no_watch = 1);
     if (!m) return -1;
-    struct get_call c = {(ll_app_get *)ll_module_symbol(m, 0), NULL};
+    struct get_call c = {(ll_app_get *)ll_module_symbol_get(m, 0), NULL};
     int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);
     if (rc == 0 && (*found = c.app != NULL)) *app = *c.app;
     if (rc == 0 || err->code != ENOTRECOVERABLE) ll_module_close(m);
@@ -186,7 +186,7 @@ static int reserve_block(ll_host *h, const char *lib, ll_error *err)
          * only in the same process. */
         uint64_t chosen;
         ll_error why;
-        if (ll_advise_base(size, &chosen, &why) == 0)
+        if (ll_base_advise(size, &chosen, &why) == 0)
             base = (void *)(uintptr_t)chosen;
         else
             snprintf(h->error, sizeof h->error, "no static address, the OS chose one: %.180s",
@@ -211,7 +211,7 @@ static void call_init(void *ctx)
  * every call into it. */
 static const ll_app *host_app(const ll_host *h, ll_error *err)
 {
-    struct get_call c = {(ll_app_get *)ll_module_symbol(h->module, 0), NULL};
+    struct get_call c = {(ll_app_get *)ll_module_symbol_get(h->module, 0), NULL};
     if (c.get && ll_module_protect(h->module, call_get, &c, err, .lookup = 1) != 0) return NULL;
     if (!c.app) ll_fail(err, EINVAL, "looplive_app() returned NULL");
     return c.app;
@@ -392,7 +392,7 @@ static void slot_path(const ll_host *h, int slot, char *buf, size_t cap)
  * returns 1 when the slot now holds a recording. */
 static int slot_ready(ll_host *h, int slot, ll_error *err)
 {
-    if (ll_loop_slot_frames(h->loop, slot)) return 1;
+    if (ll_loop_slot_frames_get(h->loop, slot)) return 1;
     if (!h->p.slot_dir) return 0;
     char path[4096];
     slot_path(h, slot, path, sizeof path);
@@ -453,7 +453,7 @@ static int key_speed(ll_host *h, int key, ll_error *err)
     s = (key & 0xff) == '-' ? s / 2 : s * 2;
     if (s > 16) s = 16;
     if (s < 1.0 / 16) s = 1.0 / 16;
-    ll_loop_set_speed(h->loop, s);
+    ll_loop_speed_set(h->loop, s);
     return 0;
 }
 
@@ -475,7 +475,7 @@ static int key_save(ll_host *h, int key, ll_error *err)
 {
     if (!h->p.slot_dir)
         return ll_fail(err, EINVAL, "no slot directory to save into (try: --slots DIR)");
-    uint64_t frames = ll_loop_slot_frames(h->loop, h->slot);
+    uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
     if (!frames)
         return ll_fail(err, ENOENT,
                        "slot %d not saved: it holds no recording (try: alt+l to record, alt+l "
@@ -542,7 +542,7 @@ static const host_binding host_bindings[] = {
 };
 #undef ALT
 
-const char *ll_host_keys_help(void)
+const char *ll_host_keys_help_get(void)
 {
     static char text[2048];
     if (text[0]) return text;
@@ -579,7 +579,7 @@ void ll_host_press(ll_host *h, int key)
     host_presses_push(&h->presses, key);
 }
 
-const ll_platform_input *ll_host_input(const ll_host *h)
+const ll_platform_input *ll_host_input_get(const ll_host *h)
 {
     return &h->input;
 }
@@ -704,7 +704,7 @@ static int draw_lines(ll_canvas *c, int y, const char *text)
 static void draw_help(ll_host *h)
 {
     char block[1024];
-    int y = draw_lines(&h->canvas, 1, ll_host_keys_help());
+    int y = draw_lines(&h->canvas, 1, ll_host_keys_help_get());
     if (h->builder) {
         char log[4200];
         snprintf(log, sizeof log, "last build's output: %s", host_builder_log(h->builder));
@@ -718,7 +718,7 @@ static void draw_help(ll_host *h)
 static int module_faulted(ll_host *h)
 {
     ll_module_info info;
-    ll_module_query(h->module, &info);
+    ll_module_info_get(h->module, &info);
     int faulted = info.faults != h->faults_seen;
     h->faults_seen = info.faults;
     return faulted;
@@ -727,7 +727,7 @@ static int module_faulted(ll_host *h)
 static void render(ll_host *h)
 {
     ll_error err;
-    const ll_app *app = ll_loop_app(h->loop, &err);
+    const ll_app *app = ll_loop_app_get(h->loop, &err);
     clear_canvas(&h->canvas);
     if (app && app->render) {
         struct render_call c = {.app = app, .block = &h->block, .canvas = &h->canvas};
@@ -735,7 +735,7 @@ static void render(ll_host *h)
         /* render must not write the block: roll back to the loop's snapshot of
          * the last frame rather than walking the page tables for one more. */
         if (ll_module_protect(h->module, call_render, &c, &err,
-                              .snap = ll_loop_snapshot(h->loop)) != 0) {
+                              .snap = ll_loop_snap_get(h->loop)) != 0) {
             if (host_call_failed(h, &err)) return;
             module_faulted(h);
         }
@@ -749,7 +749,7 @@ static void render(ll_host *h)
 static ll_app_audio *audio_fn(ll_host *h)
 {
     ll_module_info info;
-    ll_module_query(h->module, &info);
+    ll_module_info_get(h->module, &info);
     if (info.version == h->audio_version) return h->audio_fn;
     h->audio_version = info.version;
     h->audio_fn = NULL;
@@ -783,7 +783,7 @@ static void play_audio(ll_host *h)
     struct audio_call c = {fn, &h->block, h->audio_buf, per, h->audio_rate};
     ll_error err;
     uint64_t t0 = ll_now_ns();
-    if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
+    if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snap_get(h->loop)) !=
         0) {
         if (!host_call_failed(h, &err)) module_faulted(h);
     } else {
@@ -816,7 +816,7 @@ static void take_screenshot(ll_host *h, const char *path)
 static void warn_unforwarded(ll_host *h)
 {
     ll_module_info info;
-    ll_module_query(h->module, &info);
+    ll_module_info_get(h->module, &info);
     size_t small = 0, shown = info.unforwarded_count < LL_MODULE_STALE_MAX ? info.unforwarded_count
                                                                            : LL_MODULE_STALE_MAX;
     const char *first = NULL;
@@ -853,7 +853,7 @@ static void poll_code(ll_host *h)
     if (r > 0) {
         h->reloads++;
         h->error[0] = h->build_error[0] = 0;
-        const ll_app *app = ll_loop_app(h->loop, NULL);
+        const ll_app *app = ll_loop_app_get(h->loop, NULL);
         if (app) h->layout_version = app->layout_version;
         warn_unforwarded(h);
     } else if (r < 0) {
@@ -871,7 +871,7 @@ static void count_fps(ll_host *h, uint64_t now)
     }
 }
 
-int ll_host_frame(ll_host *h)
+int ll_host_frame_run(ll_host *h)
 {
     uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
     poll_code(h);
@@ -880,7 +880,7 @@ int ll_host_frame(ll_host *h)
     gather_keys(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
-    if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
+    if (ll_loop_frame_run(h->loop, &h->input, &err) < 0) {
         if (err.code == ENOTRECOVERABLE) {
             host_fatal(h, &err);
             return 0;
@@ -898,7 +898,7 @@ int ll_host_frame(ll_host *h)
     if (h->audio_rate) play_audio(h);
     if (h->fatal[0]) return 0;
     char status[512];
-    if (!h->p.no_overlay) ll_host_overlay(h, status, sizeof status);
+    if (!h->p.no_overlay) ll_host_overlay_format(h, status, sizeof status);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
     h->frame++;
     for (int i = 0; i < LL_HOST_SHOTS && h->p.shots[i].path; i++)
@@ -914,7 +914,7 @@ int ll_host_run(ll_host *h, ll_error *err)
 {
     uint64_t period = 1000000000ull / (uint64_t)h->p.fps;
     uint64_t next = ll_now_ns();
-    while (ll_host_frame(h)) {
+    while (ll_host_frame_run(h)) {
         if (h->p.headless) continue;
         next += period;
         uint64_t now = ll_now_ns();
@@ -930,14 +930,14 @@ int ll_host_run(ll_host *h, ll_error *err)
     return 0;
 }
 
-const ll_canvas *ll_host_canvas(const ll_host *h)
+const ll_canvas *ll_host_canvas_get(const ll_host *h)
 {
     return &h->canvas;
 }
 
 /* --- status ------------------------------------------------------------- */
 
-void ll_host_get_status(const ll_host *h, ll_host_status *out)
+void ll_host_status_get(const ll_host *h, ll_host_status *out)
 {
     ll_loop_status st = ll_loop_status_get(h->loop);
     *out = (ll_host_status){
@@ -997,10 +997,10 @@ static void short_error(const char *msg, char *out, size_t cap)
 static const char host_hint[] =
     "alt+? keys  alt+l record/loop  alt+space pause  alt+. step  alt+q quit";
 
-char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
+char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
 {
     ll_host_status s;
-    ll_host_get_status(h, &s);
+    ll_host_status_get(h, &s);
     char mode[64], speed[16];
     if (s.recording)
         snprintf(mode, sizeof mode, "REC %d %llu", s.slot, (unsigned long long)s.loop_len);

@@ -27,7 +27,7 @@ int loop_page_is_zero(const void *page, uint64_t size)
 int loop_hash_init(loop_hash *hash, const ll_block *block, ll_error *err)
 {
     memset(hash, 0, sizeof *hash);
-    hash->page_size = block->page_size ? block->page_size : ll_page_size();
+    hash->page_size = block->page_size ? block->page_size : ll_page_size_get();
     hash->pages = block->size / hash->page_size;
     hash->page_hash = lazy_zeroed(hash->pages * sizeof(uint64_t));
     if (!hash->page_hash)
@@ -72,7 +72,7 @@ static const void *canonical(loop_hash *hash, const uint8_t *page)
 {
     uint64_t lo, hi;
     if (!hash->module) return page;
-    ll_module_code_span(hash->module, &lo, &hi);
+    ll_module_code_span_get(hash->module, &lo, &hi);
     const uint64_t *w = (const uint64_t *)page;
     uint64_t n = hash->page_size / 8, span = hi - lo, i = 0;
     while (i < n && w[i] - lo >= span) i++;
@@ -80,7 +80,7 @@ static const void *canonical(loop_hash *hash, const uint8_t *page)
     if (!hash->canon && !(hash->canon = malloc(hash->page_size))) return page;
     memcpy(hash->canon, page, hash->page_size);
     for (; i < n; i++)
-        if (w[i] - lo < span) hash->canon[i] = ll_module_code_canonical(hash->module, w[i]);
+        if (w[i] - lo < span) hash->canon[i] = ll_module_code_canonicalize(hash->module, w[i]);
     return hash->canon;
 }
 
@@ -115,7 +115,7 @@ static int rehash_visit(uint64_t off, const uint8_t *bytes, void *ctx)
 int loop_hash_all(loop_hash *hash, ll_block *block, ll_error *err)
 {
     rehash_ctx c = {hash, 0};
-    if (ll_snap_pages(block, NULL, rehash_visit, &c, err) != 0) return -1;
+    if (ll_snap_pages_visit(block, NULL, rehash_visit, &c, err) != 0) return -1;
     rehash_to(&c, hash->pages);
     return 0;
 }

@@ -52,7 +52,7 @@ int ll_key_parse(const char *name, size_t len)
     return -1;
 }
 
-const char *ll_key_name(int key, char *buf, size_t cap)
+const char *ll_key_format(int key, char *buf, size_t cap)
 {
     const char *alt = key & LL_KEY_ALT ? "alt+" : "";
     int k = key & 0xff;
@@ -170,7 +170,7 @@ int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_erro
     return 0;
 }
 
-void ll_keys_input(const ll_keys *keys, uint64_t frame, ll_platform_input *in)
+void ll_keys_input_get(const ll_keys *keys, uint64_t frame, ll_platform_input *in)
 {
     memset(in->keys, 0, sizeof in->keys);
     memset(in->pressed, 0, sizeof in->pressed);

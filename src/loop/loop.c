@@ -105,7 +105,7 @@ static void changed_visit(uint64_t offset, void *ctx)
 /* Picks up the pages written since cur. */
 static int absorb(ll_loop *loop, ll_error *err)
 {
-    return ll_snap_changed(loop->block, changed_visit, loop, err);
+    return ll_snap_changed_visit(loop->block, changed_visit, loop, err);
 }
 
 /* After a restore: the block equals a snapshot, so cur is retaken from it. */
@@ -224,7 +224,7 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
     if (loop->module) {
         /* looplive_app() is the first call into a new build: protected too,
          * rolling back to cur like a frame (nothing is written in between). */
-        get_call c = {(ll_app_get *)ll_module_symbol(loop->module, loop->app_symbol), NULL};
+        get_call c = {(ll_app_get *)ll_module_symbol_get(loop->module, loop->app_symbol), NULL};
         if (c.get && ll_module_protect(loop->module, get_thunk, &c, err, .snap = loop->cur,
                                        .lookup = 1) != 0)
             return NULL;
@@ -463,7 +463,7 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         static const ll_platform_input none;
         call.live = &none;
     }
-    uint64_t version = loop->module ? ll_module_version(loop->module) : 0;
+    uint64_t version = loop->module ? ll_module_version_get(loop->module) : 0;
     if (call_app(loop, &call, err) != 0) {
         /* A process that cannot trust its C library does nothing more. */
         if (err->code == ENOTRECOVERABLE) return -1;
@@ -475,7 +475,7 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
          * would fault at the same frame of every pass, with the same input.
          * Stop there until a new build loads or the frame is skipped. (Live
          * input changes from frame to frame: the next one tries again.) */
-        if (loop->mode == LL_LOOP_PLAYING && ll_module_version(loop->module) == version) {
+        if (loop->mode == LL_LOOP_PLAYING && ll_module_version_get(loop->module) == version) {
             loop->paused = loop->fault_paused = 1;
             loop->step = 0;
             loop->fault_version = version;
@@ -525,12 +525,12 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
 /* A new build resumes a loop that a fault paused. */
 static void resume_on_new_build(ll_loop *loop)
 {
-    if (!loop->fault_paused || ll_module_version(loop->module) == loop->fault_version) return;
+    if (!loop->fault_paused || ll_module_version_get(loop->module) == loop->fault_version) return;
     loop->paused = loop->fault_paused = 0;
     loop->acc = 0;
 }
 
-int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err)
+int ll_loop_frame_run(ll_loop *loop, const ll_platform_input *live, ll_error *err)
 {
     int n;
     resume_on_new_build(loop);
@@ -638,12 +638,12 @@ void ll_loop_destroy(ll_loop *loop)
     free(loop);
 }
 
-const ll_app *ll_loop_app(ll_loop *loop, ll_error *err)
+const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err)
 {
     return current_app(loop, err);
 }
 
-void ll_loop_set_app(ll_loop *loop, const ll_app *app)
+void ll_loop_app_set(ll_loop *loop, const ll_app *app)
 {
     loop->app = app;
 }
@@ -726,7 +726,7 @@ void ll_loop_stop(ll_loop *loop)
     loop->slot = -1;
 }
 
-uint64_t ll_loop_slot_frames(const ll_loop *loop, int slot)
+uint64_t ll_loop_slot_frames_get(const ll_loop *loop, int slot)
 {
     if (slot < 0 || slot >= LL_LOOP_SLOTS || !loop->slots[slot].start) return 0;
     return loop->slots[slot].count;
@@ -869,7 +869,7 @@ static int zero_page(uint64_t off, const uint8_t *bytes, void *ctx)
 static int run_init(ll_loop *loop, const ll_app *app, ll_error *err)
 {
     if (absorb(loop, err) != 0 ||
-        ll_snap_pages(loop->block, NULL, zero_page, loop->block, err) != 0)
+        ll_snap_pages_visit(loop->block, NULL, zero_page, loop->block, err) != 0)
         return -1;
     init_call c = {app, loop->block, 0};
     if (!loop->module)
@@ -919,7 +919,7 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
     snprintf(info.app_name, sizeof info.app_name, "%s", app->name ? app->name : "");
     void *map = NULL;
     uint64_t map_size = 0;
-    if (loop->module && ll_module_codemap(loop->module, &map, &map_size, err) != 0) return -1;
+    if (loop->module && ll_module_codemap_build(loop->module, &map, &map_size, err) != 0) return -1;
     /* Written from the start snapshot itself: the block is not touched. */
     int rc = loop_rec_write(path, loop->block, s->start, &info, s->inputs, map, map_size, err);
     free(map);
@@ -998,19 +998,19 @@ void ll_loop_step(ll_loop *loop)
     if (loop->paused) loop->step = 1;
 }
 
-void ll_loop_set_speed(ll_loop *loop, double speed)
+void ll_loop_speed_set(ll_loop *loop, double speed)
 {
     if (!(speed >= 1.0 / 16)) speed = 1.0 / 16; /* also catches NaN */
     if (speed > 16) speed = 16;
     loop->speed = speed;
 }
 
-uint64_t ll_loop_hash(const ll_loop *loop)
+uint64_t ll_loop_hash_get(const ll_loop *loop)
 {
     return loop->hash.total;
 }
 
-ll_snap *ll_loop_snapshot(const ll_loop *loop)
+ll_snap *ll_loop_snap_get(const ll_loop *loop)
 {
     return loop->cur;
 }
@@ -1123,7 +1123,7 @@ static int twice(ll_loop *loop, page_copies *first, ll_loop_diff *diff, ll_error
     return 0;
 }
 
-int ll_loop_determinism(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err)
+int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err)
 {
     memset(diff, 0, sizeof *diff);
     if (loop->ring_cap == 0)

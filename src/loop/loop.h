@@ -30,7 +30,7 @@ void loop_hash_free(loop_hash *hash);
 /* Rehashes page index of the block. */
 void loop_hash_page(loop_hash *hash, const ll_block *block, uint64_t index);
 
-/* Rehashes every page holding data (ll_snap_pages: present, swapped out or
+/* Rehashes every page holding data (ll_snap_pages_visit: present, swapped out or
  * in the baseline) and zeroes the rest: used only after a whole-block
  * change. */
 int loop_hash_all(loop_hash *hash, ll_block *block, ll_error *err);
@@ -96,7 +96,7 @@ int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err);
 int loop_rec_repoint(const loop_rec *rec, ll_module *module, ll_block *block, ll_error *err);
 
 /* Writes a recording of snap (NULL: the block as it is now; its pages as
- * ll_snap_pages lists them) with the given inputs and the module's code map
+ * ll_snap_pages_visit lists them) with the given inputs and the module's code map
  * (codemap_size bytes, 0: none), to path through a temporary file. */
 int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_rec_info *info,
                    const uint8_t *inputs, const void *codemap, uint64_t codemap_size,

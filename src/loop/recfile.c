@@ -14,9 +14,9 @@
  *     104 char application name[24]
  *     128 page count x (u64 offset in the block, page bytes), ascending
  *         frames x input size bytes
- *         the module's code map (ll_module_codemap), code map size bytes
+ *         the module's code map (ll_module_codemap_build), code map size bytes
  *
- * Only pages that hold non-zero bytes (ll_snap_pages) are stored, so the pages an
+ * Only pages that hold non-zero bytes (ll_snap_pages_visit) are stored, so the pages an
  * application never touched take no space. */
 #include "loop/loop.h"
 #include "base/base.h"
@@ -225,7 +225,7 @@ static int check_table(const loop_rec *rec, const ll_block *block, ll_error *err
         memcpy(head + off, rec->pages + i * (8 + ps) + 8, n);
     }
     ll_error why;
-    if (ll_block_check_table(block, head, sizeof head, &why) != 0)
+    if (ll_block_table_check(block, head, sizeof head, &why) != 0)
         return loop_fail(err, EINVAL, "recording's start state: %s", why.msg);
     return 0;
 }
@@ -241,7 +241,7 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
                          ll_size_format(in->block_size, s1, sizeof s1), hex(in->block_base, a),
                          ll_size_format(block->size, s2, sizeof s2),
                          hex((uint64_t)(uintptr_t)block->base, b));
-    if (in->page_size != (block->page_size ? block->page_size : ll_page_size()))
+    if (in->page_size != (block->page_size ? block->page_size : ll_page_size_get()))
         return loop_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
                          (unsigned long long)in->page_size, (unsigned long long)block->page_size);
     int migrates = app && app->api_version >= 2 && app->migrate;
@@ -281,7 +281,7 @@ int loop_rec_apply(const loop_rec *rec, ll_block *block, ll_error *err)
                          "cannot make the block writable to load a recording: %s (try: keep "
                          "the block mapped whole; only ll_block_release unmaps it)",
                          strerror(errno));
-    if (ll_snap_pages(block, NULL, zero_page, block, err) != 0) return -1;
+    if (ll_snap_pages_visit(block, NULL, zero_page, block, err) != 0) return -1;
     uint64_t ps = rec->info.page_size;
     for (uint64_t i = 0; i < rec->info.pages; i++) {
         const uint8_t *entry = rec->pages + i * (8 + ps);
@@ -316,7 +316,7 @@ int loop_rec_repoint(const loop_rec *rec, ll_module *module, ll_block *block, ll
 /* ---- writing ------------------------------------------------------------ */
 
 /* What is written: the pages of snap (NULL: the block now), as
- * ll_snap_pages lists them, counted first for the header. */
+ * ll_snap_pages_visit lists them, counted first for the header. */
 typedef struct page_list {
     ll_block *block;
     ll_snap *snap;
@@ -391,7 +391,7 @@ static int write_body(int fd, const page_list *l, const loop_rec_info *info, con
     XXH3_64bits_reset(st);
     int rc = write_all(fd, st, &h, sizeof h);
     page_writer w = {fd, st, h.page_size, 0};
-    if (rc == 0) rc = ll_snap_pages(l->block, l->snap, write_page, &w, NULL);
+    if (rc == 0) rc = ll_snap_pages_visit(l->block, l->snap, write_page, &w, NULL);
     if (rc == 0 && w.count != l->count) rc = -1, errno = EAGAIN; /* written during the save */
     if (rc == 0) rc = write_all(fd, st, inputs, info->frames * info->input_size);
     if (rc == 0 && codemap_size) rc = write_all(fd, st, codemap, codemap_size);
@@ -408,7 +408,7 @@ int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_
         return loop_fail(err, EFBIG, "the code map of %llu bytes is too large for a recording",
                          (unsigned long long)codemap_size);
     page_list l = {.block = block, .snap = snap};
-    if (ll_snap_pages(block, snap, count_page, &l, err) != 0) return -1;
+    if (ll_snap_pages_visit(block, snap, count_page, &l, err) != 0) return -1;
     char tmp[4096];
     int fd = ll_file_begin(path, tmp, sizeof tmp, err);
     if (fd < 0) {

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-const char *ll_chunk_name(ll_chunk chunk)
+const char *ll_chunk_name_get(ll_chunk chunk)
 {
     static const char *names[] = {"none", "app", "lib", "stack", "kernel"};
     return (unsigned)chunk < LL_ARRAY_COUNT(names) ? names[chunk] : "none";

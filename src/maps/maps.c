@@ -315,7 +315,7 @@ int ll_maps_read_pid(int pid, ll_maps *out, ll_error *err)
 
 /* ---- queries --------------------------------------------------------- */
 
-const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t end)
+const ll_region *ll_maps_overlap_find(const ll_maps *maps, uint64_t start, uint64_t end)
 {
     if (!maps || start >= end) return NULL;
     /* The first region whose end is above start; regions do not overlap. */
@@ -331,14 +331,14 @@ const ll_region *ll_maps_overlap(const ll_maps *maps, uint64_t start, uint64_t e
     return NULL;
 }
 
-uint64_t ll_maps_total(const ll_maps *maps)
+uint64_t ll_maps_total_get(const ll_maps *maps)
 {
     uint64_t t = 0;
     for (size_t i = 0; i < maps->count; i++) t += maps->regions[i].end - maps->regions[i].start;
     return t;
 }
 
-ll_span ll_maps_span(const ll_maps *maps, ll_chunk chunk)
+ll_span ll_maps_span_get(const ll_maps *maps, ll_chunk chunk)
 {
     ll_span s = {0};
     for (size_t i = 0; i < maps->count; i++) {
@@ -352,7 +352,7 @@ ll_span ll_maps_span(const ll_maps *maps, ll_chunk chunk)
     return s;
 }
 
-size_t ll_maps_gaps(const ll_maps *maps, uint64_t lo, uint64_t hi, ll_range *out, size_t cap)
+size_t ll_maps_gaps_find(const ll_maps *maps, uint64_t lo, uint64_t hi, ll_range *out, size_t cap)
 {
     size_t n = 0;
     uint64_t at = lo;

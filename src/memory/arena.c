@@ -106,7 +106,7 @@ int memory_table_check(const memory_header *h, const ll_block *block, ll_error *
     return 0;
 }
 
-int ll_block_check_table(const ll_block *block, const void *head, uint64_t len, ll_error *err)
+int ll_block_table_check(const ll_block *block, const void *head, uint64_t len, ll_error *err)
 {
     if (!block || !block->base)
         return ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
@@ -159,7 +159,7 @@ static int check_name(const memory_header *h, const char *name, ll_error *err)
     for (uint32_t i = 0; i < h->arena_count; i++)
         if (!strcmp(h->arenas[i].name, name))
             return ll_fail(err, EEXIST,
-                           "arena '%s' already exists (try: ll_arena_get to find it again)", name);
+                           "arena '%s' already exists (try: ll_block_arena_find to find it again)", name);
     if (h->arena_count == LL_BLOCK_MAX_ARENAS)
         return ll_fail(err, ENOSPC,
                        "cannot create arena '%s': the block's table is full (%d arenas)", name,
@@ -251,7 +251,7 @@ ll_arena *ll_arena_create_(ll_block *block, const char *name, uint64_t capacity,
     return a;
 }
 
-ll_arena *ll_arena_get(const ll_block *block, const char *name)
+ll_arena *ll_block_arena_find(const ll_block *block, const char *name)
 {
     memory_header *h = memory_header_of(block);
     for (uint32_t i = 0; h && name && i < h->arena_count; i++)
@@ -259,7 +259,7 @@ ll_arena *ll_arena_get(const ll_block *block, const char *name)
     return NULL;
 }
 
-ll_arena *ll_block_arena(const ll_block *block, uint32_t index)
+ll_arena *ll_block_arena_get(const ll_block *block, uint32_t index)
 {
     memory_header *h = memory_header_of(block);
     return h && index < h->arena_count ? &h->arenas[index] : NULL;
@@ -290,7 +290,7 @@ void memory_hooks_forget(const void *block_base)
     if (k) memset(k, 0, sizeof *k);
 }
 
-int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err)
+int ll_block_on_full_set(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err)
 {
     if (!header_open(block, err)) return -1;
     full_hook *k = hook_of(block->base);
@@ -338,7 +338,7 @@ static void note_growth(ll_arena *a)
 {
     a->high_water = a->used;
     if (a->used > a->committed) {
-        uint64_t c = ll_align_up(a->used, ll_page_size());
+        uint64_t c = ll_align_up(a->used, ll_page_size_get());
         a->committed = c < a->capacity ? c : a->capacity;
     }
 }
@@ -401,7 +401,7 @@ void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_al
     return push(arena, size, p->align > elem_align ? p->align : elem_align, p);
 }
 
-uint64_t ll_arena_pos(const ll_arena *arena)
+uint64_t ll_arena_pos_get(const ll_arena *arena)
 {
     return arena->used;
 }
@@ -428,7 +428,7 @@ void ll_arena_temp_end(ll_arena_temp temp)
 
 /* ---- what is where ----------------------------------------------------- */
 
-const char *ll_block_arena_at(const ll_block *block, uint64_t offset)
+const char *ll_block_owner_get(const ll_block *block, uint64_t offset)
 {
     if (!block || !block->base || offset >= block->size) return "outside the block";
     const memory_header *h = memory_header_of(block);
@@ -448,7 +448,7 @@ const char *ll_block_arena_at(const ll_block *block, uint64_t offset)
     return what;
 }
 
-uint64_t ll_block_committed(const ll_block *block)
+uint64_t ll_block_committed_get(const ll_block *block)
 {
     const memory_header *h = memory_header_of(block);
     if (!h) return 0;

@@ -38,10 +38,10 @@ static int check_params(const ll_block_params *p, uint64_t size, uint64_t align,
     char a[32], b[32];
     uint64_t base = (uint64_t)(uintptr_t)p->base;
     uint64_t limit = memory_address_limit();
-    if (p->size < ll_page_size())
+    if (p->size < ll_page_size_get())
         return ll_fail(err, EINVAL, "block size %llu B is below the page size %s (try: .size = %s)",
-                       (unsigned long long)p->size, ll_size_format(ll_page_size(), a, sizeof a),
-                       ll_size_format(ll_page_size(), b, sizeof b));
+                       (unsigned long long)p->size, ll_size_format(ll_page_size_get(), a, sizeof a),
+                       ll_size_format(ll_page_size_get(), b, sizeof b));
     if (size > limit || size < p->size)
         return ll_fail(err, EINVAL, "block size %s is larger than the %s (%d-bit) address space",
                        ll_size_format(p->size, a, sizeof a), ll_size_format(limit, b, sizeof b),
@@ -75,7 +75,7 @@ static void describe_in_the_way(uint64_t base, uint64_t size, char *out, size_t 
              (unsigned long long)end);
     ll_maps maps = {0};
     if (ll_maps_read_pid(0, &maps, NULL) != 0) return;
-    const ll_region *r = ll_maps_overlap(&maps, base, end);
+    const ll_region *r = ll_maps_overlap_find(&maps, base, end);
     if (r)
         snprintf(out, cap, "0x%llx-0x%llx %s%s%s", (unsigned long long)r->start,
                  (unsigned long long)r->end, r->perms, r->path[0] ? " " : "", r->path);
@@ -155,7 +155,7 @@ void memory_prefault(uint8_t *base, uint64_t size)
     if (madvise(base, size, MADV_POPULATE_WRITE) == 0) return;
     /* Before 5.14: write each page ourselves, keeping its contents. */
     volatile uint8_t *v = base;
-    for (uint64_t off = 0; off < size; off += ll_page_size()) {
+    for (uint64_t off = 0; off < size; off += ll_page_size_get()) {
         uint8_t keep = v[off];
         v[off] = keep;
     }
@@ -180,7 +180,7 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
 {
     memset(block, 0, sizeof *block);
     block->fd = -1;
-    uint64_t align = p->huge_pages ? MEMORY_HUGE_PAGE : ll_page_size();
+    uint64_t align = p->huge_pages ? MEMORY_HUGE_PAGE : ll_page_size_get();
     uint64_t size = ll_align_up(p->size, align);
     if (set_name(block, p->name, err) != 0 || check_params(p, size, align, err) != 0) return -1;
     uint64_t base = (uint64_t)(uintptr_t)p->base;
@@ -196,7 +196,7 @@ int ll_block_reserve_(ll_block *block, ll_error *err, const ll_block_params *p)
     if (p->huge_pages && madvise(at, size, MADV_HUGEPAGE) == 0) block->flags |= LL_BLOCK_HUGE;
     block->base = at;
     block->size = size;
-    block->page_size = ll_page_size();
+    block->page_size = ll_page_size_get();
     if (base) block->flags |= LL_BLOCK_FIXED;
     if (p->prefault) {
         memory_prefault(at, size);

@@ -33,7 +33,7 @@ static void describe_arena(text *t, const ll_block *block, const ll_arena *a)
              ll_size_format(a->high_water, high, sizeof high),
              ll_size_format(a->committed, com, sizeof com));
     if (a->parent >= 0) {
-        const ll_arena *parent = ll_block_arena(block, (uint32_t)a->parent);
+        const ll_arena *parent = ll_block_arena_get(block, (uint32_t)a->parent);
         text_add(t, ", in %s", parent ? parent->name : "?");
     }
     if (a->flags & LL_ARENA_GUARDED) text_add(t, ", guard page");
@@ -69,7 +69,7 @@ static void describe(text *t, const ll_block *block)
     text_add(
         t, "block 0x%llx-0x%llx %s, committed %s, %s%s%s, %u arena%s\n", (unsigned long long)base,
         (unsigned long long)end, ll_size_format(block->size, size, sizeof size),
-        ll_size_format(ll_block_committed(block), com, sizeof com), backing,
+        ll_size_format(ll_block_committed_get(block), com, sizeof com), backing,
         block->flags & LL_BLOCK_HUGE ? ", huge pages" : "",
         block->flags & LL_BLOCK_PREFAULTED ? ", prefaulted" : "", count, count == 1 ? "" : "s");
     if (!h) return;

@@ -91,7 +91,7 @@ static uint8_t *put_image(const ll_module *m, const module_image *img, uint8_t *
     return names + ci.names_size;
 }
 
-int ll_module_codemap(const ll_module *m, void **out, uint64_t *size, ll_error *err)
+int ll_module_codemap_build(const ll_module *m, void **out, uint64_t *size, ll_error *err)
 {
     uint64_t total = sizeof(cmap_header);
     uint32_t count = 0;
@@ -350,7 +350,7 @@ int ll_module_codemap_apply(ll_module *m, uint8_t *state, uint64_t state_size, c
     return rc;
 }
 
-int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, const void *extra,
+int ll_module_snap_extra_apply(void *module, uint8_t *state, uint64_t state_size, const void *extra,
                          uint64_t extra_size, const ll_range *data, size_t count, ll_error *err)
 {
     return ll_module_codemap_apply(module, state, state_size, extra, extra_size, data, count, err);
@@ -358,7 +358,7 @@ int ll_module_snap_extra(void *module, uint8_t *state, uint64_t state_size, cons
 
 /* ---- canonical code addresses ------------------------------------------------ */
 
-void ll_module_code_span(const ll_module *m, uint64_t *lo, uint64_t *hi)
+void ll_module_code_span_get(const ll_module *m, uint64_t *lo, uint64_t *hi)
 {
     *lo = m->span_lo;
     *hi = m->span_hi;
@@ -372,7 +372,7 @@ static const module_image *image_at(const ll_module *m, uint64_t addr)
     return NULL;
 }
 
-uint64_t ll_module_code_canonical(const ll_module *m, uint64_t addr)
+uint64_t ll_module_code_canonicalize(const ll_module *m, uint64_t addr)
 {
     const module_image *img = image_at(m, addr);
     if (!img) return addr;

@@ -80,7 +80,7 @@ static int find_segments(struct dl_phdr_info *info, size_t size, void *arg)
     find_ctx *c = arg;
     if (info->dlpi_addr != c->base || strcmp(info->dlpi_name, c->name) != 0) return 0;
     module_image *img = c->img;
-    uint64_t page = ll_page_size();
+    uint64_t page = ll_page_size_get();
     img->lo = UINT64_MAX;
     for (int i = 0; i < info->dlpi_phnum && img->range_count < MODULE_RANGE_MAX; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -357,17 +357,17 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
     return m;
 }
 
-void *ll_module_symbol(const ll_module *m, size_t index)
+void *ll_module_symbol_get(const ll_module *m, size_t index)
 {
     return index < m->count ? m->table[index] : NULL;
 }
 
-void ll_module_query(const ll_module *m, ll_module_info *info)
+void ll_module_info_get(const ll_module *m, ll_module_info *info)
 {
     *info = m->info;
 }
 
-uint64_t ll_module_version(const ll_module *m)
+uint64_t ll_module_version_get(const ll_module *m)
 {
     return m->info.version;
 }

@@ -54,7 +54,7 @@ static void extent_close(save_ctx *c)
 static int save_page(uint64_t off, const uint8_t *bytes, void *ctx)
 {
     save_ctx *c = ctx;
-    uint64_t page = ll_page_size();
+    uint64_t page = ll_page_size_get();
     snap_extent *last = c->count ? &c->extents[c->count - 1] : NULL;
     if (!last || last->off + last->len != off || last->len >= SNAP_EXTENT_MAX) {
         extent_close(c);
@@ -426,7 +426,7 @@ static int check_table(const snap_file *f, const ll_block *block, const char *pa
     if (got != (ssize_t)len)
         return ll_fail(err, EIO, "'%s' is truncated: reading its arena table failed", path);
     ll_error why;
-    if (ll_block_check_table(block, head, len, &why) != 0)
+    if (ll_block_table_check(block, head, len, &why) != 0)
         return ll_fail(err, EINVAL, "cannot load '%s': %s", path, why.msg);
     return 0;
 }

@@ -83,7 +83,7 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
     return st;
 }
 
-const char *ll_snap_mechanism(const ll_block *block)
+const char *ll_snap_mechanism_get(const ll_block *block)
 {
     const snap_state *st = block ? block->snap : NULL;
     return track_name(st ? st->tracker : track_detect());
@@ -411,7 +411,7 @@ static int snap_is_live(const snap_state *st, const ll_snap *snap)
 static int has_guards(const ll_block *block)
 {
     for (uint32_t i = 0; i < LL_BLOCK_MAX_ARENAS; i++) {
-        const ll_arena *a = ll_block_arena(block, i);
+        const ll_arena *a = ll_block_arena_get(block, i);
         if (!a) return 0;
         if (a->guard_size) return 1;
     }
@@ -558,7 +558,7 @@ void ll_snap_drop(ll_block *block, ll_snap *snap)
     snap_free(snap);
 }
 
-int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err)
+int ll_snap_changed_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *err)
 {
     snap_state *st = snap_state_get(block, err);
     if (!st || track_scan(st, block, err) != 0) return -1;
@@ -566,7 +566,7 @@ int ll_snap_changed(ll_block *block, ll_page_visit *visit, void *ctx, ll_error *
     return 0;
 }
 
-size_t ll_snap_count(const ll_block *block)
+size_t ll_snap_count_get(const ll_block *block)
 {
     const snap_state *st = block ? block->snap : NULL;
     return st ? st->live : 0;
@@ -680,7 +680,7 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
     return rc;
 }
 
-int ll_snap_pages(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err)
+int ll_snap_pages_visit(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err)
 {
     if (!block || !fn) return ll_fail(err, EINVAL, "no block or no page function (NULL)");
     return snap_each_page(block, snap, fn, ctx, err);

@@ -62,7 +62,7 @@ int track_detect(void)
     if (want && strcmp(want, "pagemap") == 0) return tracker = TRACK_PAGEMAP;
     static uint8_t probe[1];
     pm_page_region vec[PM_VEC_LEN];
-    uint64_t page = ll_page_size();
+    uint64_t page = ll_page_size_get();
     uint64_t start = ll_align_down((uint64_t)(uintptr_t)probe, page);
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     tracker = TRACK_PAGEMAP;

@@ -41,8 +41,8 @@ int main(void)
     if (ll_maps_parse("", 0, &maps, &err) == 0) {
         const ll_maps *samples[1] = {&maps};
         ll_advice advice;
-        (void)ll_advise(samples, 1, &advice, &err);
-        (void)ll_advise(samples, 1, &advice, &err, .size = 1 << 30);
+        (void)ll_maps_advise(samples, 1, &advice, &err);
+        (void)ll_maps_advise(samples, 1, &advice, &err, .size = 1 << 30);
         ll_maps_free(&maps);
     }
     if (0) { /* ll_module_protect needs a module: compiled, not run */

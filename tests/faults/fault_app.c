@@ -6,7 +6,7 @@
  * large chunk (glibc aborts holding its heap lock), p reads address 0x10
  * (nothing in the build made with -DP_HARMLESS). With -DABORT_IN_TABLE,
  * looplive_app() itself calls abort(). */
-#include <looplive.h>
+#include <looplive_app.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ __attribute__((noinline)) static void double_free(void)
 
 __attribute__((noinline)) static void fault(ll_block *block, int key)
 {
-    ll_arena *particles = ll_arena_get(block, "particles");
+    ll_arena *particles = ll_block_arena_find(block, "particles");
     switch (key) {
     case 'g':
         ((volatile uint8_t *)particles->begin)[particles->capacity + 8] = 1;
@@ -86,7 +86,7 @@ __attribute__((noinline)) static void fault(ll_block *block, int key)
 
 static void update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
-    fault_state *s = (fault_state *)ll_arena_get(block, "state")->begin;
+    fault_state *s = (fault_state *)ll_block_arena_find(block, "state")->begin;
     const fault_input *in = input;
     s->counter++; /* undone when the frame faults */
     if (in->key) fault(block, in->key);
@@ -94,7 +94,7 @@ static void update(ll_block *block, const void *input, uint64_t frame, double dt
 
 static void render(const ll_block *block, ll_canvas *c)
 {
-    const fault_state *s = (const fault_state *)ll_arena_get(block, "state")->begin;
+    const fault_state *s = (const fault_state *)ll_block_arena_find(block, "state")->begin;
     if (!c->cells) return;
     char line[64];
     int n = snprintf(line, sizeof line, "counter=%llu", (unsigned long long)s->counter);

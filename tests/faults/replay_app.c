@@ -2,7 +2,7 @@
  * build (mk/errtests.mk): FAULT_init_fails returns -1 from init,
  * FAULT_no_update has no update function, FAULT_rerun_crash faults when a
  * frame it has already run is run again (as the determinism check does). */
-#include "looplive.h"
+#include "looplive_app.h"
 
 #include <stdint.h>
 

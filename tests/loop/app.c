@@ -8,7 +8,7 @@
  * determinism check must catch both), PRINTS writes a line per frame to
  * standard output (which must not reach replay's hashes), BAD_TABLE faults
  * in looplive_app() itself. */
-#include "looplive.h"
+#include "looplive_app.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +46,8 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 {
     const app_input *in = input;
 #ifdef NONDET
-    uint64_t *counter = (uint64_t *)ll_arena_get(block, "counters")->begin;
-    ll_arena_get(block, "scratch")->begin[100] = (uint8_t)++outside;
+    uint64_t *counter = (uint64_t *)ll_block_arena_find(block, "counters")->begin;
+    ll_block_arena_find(block, "scratch")->begin[100] = (uint8_t)++outside;
 #else
     uint64_t *counter = (uint64_t *)block->base;
 #endif

@@ -116,7 +116,7 @@ static inline int poll_until(ll_module *m, ll_error *err, int timeout_ms)
 
 static inline int call_value(const ll_module *m)
 {
-    return ((value_fn *)ll_module_symbol(m, SYM_VALUE))();
+    return ((value_fn *)ll_module_symbol_get(m, SYM_VALUE))();
 }
 
 static inline int count_entries(const char *dir)

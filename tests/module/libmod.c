@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "looplive.h"
+#include "looplive_app.h"
 
 #ifdef UNRESOLVED
 int looplive_test_no_such_function(void);
