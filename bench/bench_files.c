@@ -42,7 +42,8 @@ static int record(uint64_t size, const char *path)
     if (ll_block_reserve(&block, &err, .size = size) != 0) return -1;
     ll_loop *loop = ll_loop_create(&block, &err, .app = &files_app);
     int rc = loop && ll_loop_record(loop, 0, &err) == 0 ? 0 : -1;
-    for (int i = 0; rc == 0 && i < FRAMES; i++) rc = ll_loop_frame_run(loop, NULL, &err) == 1 ? 0 : -1;
+    for (int i = 0; rc == 0 && i < FRAMES; i++)
+        rc = ll_loop_frame_run(loop, NULL, &err) == 1 ? 0 : -1;
     if (rc == 0) rc = ll_loop_save(loop, 0, path, &err);
     if (rc != 0) fprintf(stderr, "bench files: %s\n", err.msg);
     if (loop) ll_loop_destroy(loop);

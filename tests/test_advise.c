@@ -278,7 +278,8 @@ Test(advise, bias_moves_the_block_through_the_gap)
     cr_assert_leq(hi.base + hi.size, hi.gap.end);
     cr_assert_gt(hi.base + hi.size + hi.align, hi.gap.end);
     ll_advice page;
-    cr_assert_eq(ll_maps_advise(&one, 1, &page, NULL, .kernel = &k, .align = 4096, .size = 5000), 0);
+    cr_assert_eq(ll_maps_advise(&one, 1, &page, NULL, .kernel = &k, .align = 4096, .size = 5000),
+                 0);
     cr_assert_eq(page.size, 8192);
     cr_assert_eq(page.base % 4096, 0);
     ll_maps_free(&m);

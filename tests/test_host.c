@@ -803,7 +803,8 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     cr_assert(frames_until(h, crashed_after_reload), "no crash after the reload: %s",
               status(h).error);
     cr_assert(strstr(status(h).error, "SIGSEGV"), "%s", status(h).error);
-    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "in host_app_crash+"), "%s", line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "in host_app_crash+"), "%s",
+              line);
     /* The overlay says where the code went back to, and the build that
      * faulted is no reload. */
     cr_assert(strstr(line, "(app.so version 3); rolled back to version 2"), "%s", line);
@@ -826,8 +827,9 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     /* A build error stays while it holds (past the seconds a fault's message
      * shows) and goes with the next good build. */
     run_frames(h, 6 * 60);
-    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
-              line);
+    cr_assert(
+        strstr(ll_host_overlay_format(h, line, sizeof line), "error: build failed (exit 1): "),
+        "%s", line);
     cr_assert(strstr(line, "app.c:1:1: error: "), "%s", line);
     /* A fault meanwhile shows for its five seconds, then the build error,
      * which still holds, is back. */
@@ -838,8 +840,9 @@ Test(host, watch_rebuilds_and_reloads_into_the_loop)
     run_frames(h, 1);
     cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: SIGSEGV"), "%s", line);
     run_frames(h, 5 * 60);
-    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "error: build failed (exit 1): "), "%s",
-              line);
+    cr_assert(
+        strstr(ll_host_overlay_format(h, line, sizeof line), "error: build failed (exit 1): "),
+        "%s", line);
     write_file(src, two);
     cr_assert(frames_until(h, reloaded_twice), "no reload after the fix: %s", status(h).error);
     ll_host_overlay_format(h, line, sizeof line);

@@ -368,7 +368,8 @@ Test(loop_file, determinism_names_frame_and_byte_for_state_outside_the_block)
     const ll_app *a = ((ll_app_get *)ll_module_symbol_get(m, 0))();
     cr_assert_eq(a->init(&block), 0);
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 10; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     ll_loop_diff d;
     cr_assert_eq(ll_loop_determinism_check(loop, 0, &d, &err), 0, "%s", err.msg);
     cr_assert_eq(d.differs, 1);

@@ -82,8 +82,8 @@ static void frames(ll_loop *loop, uint64_t n, uint64_t *done)
     ll_error err;
     for (uint64_t i = 0; i < n; i++, ++*done) {
         ll_platform_input in = {.mouse_x = 1 + (int32_t)(*done % 3)};
-        cr_assert_eq(ll_loop_frame_run(loop, &in, &err), 1, "frame %llu: %s", (unsigned long long)*done,
-                     err.msg);
+        cr_assert_eq(ll_loop_frame_run(loop, &in, &err), 1, "frame %llu: %s",
+                     (unsigned long long)*done, err.msg);
     }
 }
 

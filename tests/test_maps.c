@@ -304,7 +304,8 @@ Test(maps, many_mappings_and_anon_names)
         ll_maps_overlap_find(&m, (uint64_t)(uintptr_t)base, (uint64_t)(uintptr_t)base + 1);
     cr_assert_eq(r->end - r->start, page);
     if (named) cr_assert_str_eq(r->path, "[anon:game state]");
-    r = ll_maps_overlap_find(&m, (uint64_t)(uintptr_t)base + page, (uint64_t)(uintptr_t)base + page + 1);
+    r = ll_maps_overlap_find(&m, (uint64_t)(uintptr_t)base + page,
+                             (uint64_t)(uintptr_t)base + page + 1);
     cr_assert_str_eq(r->perms, "---p");
     ll_maps_free(&m);
     munmap(base, pages * page);

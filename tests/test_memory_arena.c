@@ -56,8 +56,8 @@ Test(memory_arena, create_errors)
     cr_assert_not_null(ll_arena_create(&block, "permanent", LL_MIB, &err, .guard = -1));
     cr_assert_null(ll_arena_create(&block, "permanent", LL_MIB, &err));
     cr_assert_eq(err.code, EEXIST);
-    cr_assert_str_eq(err.msg,
-                     "arena 'permanent' already exists (try: ll_block_arena_find to find it again)");
+    cr_assert_str_eq(
+        err.msg, "arena 'permanent' already exists (try: ll_block_arena_find to find it again)");
     cr_assert_null(ll_arena_create(&block, "a-name-that-is-far-too-long-for-it", LL_MIB, &err));
     cr_assert_str_eq(
         err.msg, "arena name 'a-name-that-is-far-too-long-for-it' is longer than 31 characters");

@@ -88,7 +88,8 @@ Test(soak, thousand_reloads_while_a_loop_plays)
     k.loop = ll_loop_create(&k.block, &err, .module = k.m, .app_symbol = SYM_APP);
     cr_assert(k.loop, "%s", err.msg);
     cr_assert_eq(ll_loop_record(k.loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame_run(k.loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(ll_loop_frame_run(k.loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(ll_loop_play(k.loop, 0, &err), 0, "%s", err.msg);
     reload_n(&k, 50); /* warm up the loader's own caches */
     int fds = count_entries("/proc/self/fd"), maps = count_lines("/proc/self/maps");

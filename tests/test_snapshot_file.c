@@ -714,7 +714,8 @@ typedef void bend_fn(memory_header *h);
 static void readable_copy(const ll_block *b, uint8_t *out)
 {
     for (uint64_t off = 0; off < b->size; off += 4096)
-        if (strcmp(ll_block_owner_get(b, off), "guard page")) memcpy(out + off, b->base + off, 4096);
+        if (strcmp(ll_block_owner_get(b, off), "guard page"))
+            memcpy(out + off, b->base + off, 4096);
 }
 
 static void expect_table_refused(bend_fn *bend, const char *text)

@@ -250,7 +250,8 @@ Test(snapshot_memory, pages_lists_data_of_the_block_and_of_a_snapshot)
     cr_assert_eq(ll_snap_pages_visit(&b, s, count_pages, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, 2, "the snapshot holds pages 3 and 7");
     n = 0;
-    cr_assert_eq(ll_snap_pages_visit(&b, NULL, stop_at_second, &n, &err), 20, "fn's value stops it");
+    cr_assert_eq(ll_snap_pages_visit(&b, NULL, stop_at_second, &n, &err), 20,
+                 "fn's value stops it");
     cr_assert_eq(ll_snap_pages_visit(&b, NULL, NULL, NULL, &err), -1);
     cr_assert_str_eq(err.msg, "no block or no page function (NULL)");
     ll_snap_end(&b);
@@ -333,7 +334,8 @@ Test(snapshot_memory, loop_loads_a_recording_of_another_guard_layout)
     ll_loop *loop = ll_loop_create(&b, &err, .app = &arena_app);
     cr_assert(loop, "%s", err.msg);
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     uint64_t end = ll_loop_hash_get(loop);
     cr_assert_eq(ll_loop_save(loop, 0, path, &err), 0, "%s", err.msg);
     ll_loop_destroy(loop);
@@ -351,7 +353,8 @@ Test(snapshot_memory, loop_loads_a_recording_of_another_guard_layout)
         cr_assert(readable(b.base + off), "no guard of the old layout left at 0x%llx",
                   (unsigned long long)off);
     cr_assert_eq(ll_loop_play(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 20; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     cr_assert_eq(ll_loop_hash_get(loop), end, "the recording replays to the same state");
     ll_loop_destroy(loop);
     ll_snap_end(&b);

@@ -19,7 +19,9 @@ typedef struct seg {
 
 static const char *kind_name(int kind)
 {
-    return kind == SEG_FREE ? "free" : kind == SEG_BLOCK ? "BLOCK" : ll_chunk_name_get((ll_chunk)kind);
+    return kind == SEG_FREE    ? "free"
+           : kind == SEG_BLOCK ? "BLOCK"
+                               : ll_chunk_name_get((ll_chunk)kind);
 }
 
 static int zoned(const ll_advice *a, uint64_t lo, uint64_t hi)

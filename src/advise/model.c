@@ -323,7 +323,7 @@ static void layouts_seen(ll_advice *a, const ll_maps *const *samples, size_t cou
 }
 
 int ll_maps_advise_(const ll_maps *const *samples, size_t count, ll_advice *out, ll_error *err,
-               const ll_advise_params *p)
+                    const ll_advise_params *p)
 {
     memset(out, 0, sizeof *out);
     if (!count) return ll_fail(err, EINVAL, "no address space to advise on");

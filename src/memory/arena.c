@@ -159,7 +159,8 @@ static int check_name(const memory_header *h, const char *name, ll_error *err)
     for (uint32_t i = 0; i < h->arena_count; i++)
         if (!strcmp(h->arenas[i].name, name))
             return ll_fail(err, EEXIST,
-                           "arena '%s' already exists (try: ll_block_arena_find to find it again)", name);
+                           "arena '%s' already exists (try: ll_block_arena_find to find it again)",
+                           name);
     if (h->arena_count == LL_BLOCK_MAX_ARENAS)
         return ll_fail(err, ENOSPC,
                        "cannot create arena '%s': the block's table is full (%d arenas)", name,

@@ -351,7 +351,8 @@ int ll_module_codemap_apply(ll_module *m, uint8_t *state, uint64_t state_size, c
 }
 
 int ll_module_snap_extra_apply(void *module, uint8_t *state, uint64_t state_size, const void *extra,
-                         uint64_t extra_size, const ll_range *data, size_t count, ll_error *err)
+                               uint64_t extra_size, const ll_range *data, size_t count,
+                               ll_error *err)
 {
     return ll_module_codemap_apply(module, state, state_size, extra, extra_size, data, count, err);
 }

@@ -680,7 +680,8 @@ int snap_each_page(ll_block *block, ll_snap *snap, snap_page_fn *fn, void *ctx, 
     return rc;
 }
 
-int ll_snap_pages_visit(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx, ll_error *err)
+int ll_snap_pages_visit(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx,
+                        ll_error *err)
 {
     if (!block || !fn) return ll_fail(err, EINVAL, "no block or no page function (NULL)");
     return snap_each_page(block, snap, fn, ctx, err);
