@@ -137,9 +137,9 @@ expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 
 expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }
 
-# The complete application in include/looplive.h compiles, records and
+# The complete application in include/looplive_app.h compiles, records and
 # replays deterministically (the documentation stays true).
-awk '/A complete application/,/Rules that make recordings replay/' include/looplive.h \
+awk '/A complete application/,/Rules that make recordings replay/' include/looplive_app.h \
     | sed -n 's/^ \*     //p' >"$T/counter.c"
 if ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -Iinclude \
     -o "$T/counter.so" "$T/counter.c"; then
