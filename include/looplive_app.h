@@ -19,15 +19,15 @@
  *
  *     static void translate(const ll_platform_input *p, void *out)
  *     {
- *         input *in = out;
+ *         input *in = (input *)out;
  *         in->move = (int8_t)(p->keys[LL_KEY_RIGHT] - p->keys[LL_KEY_LEFT]);
- *         in->reset = p->pressed['r'];
+ *         in->reset = p->pressed[(uint8_t)'r'];
  *     }
  *
  *     static void update(ll_block *b, const void *in_, uint64_t frame, double dt)
  *     {
  *         state *s = (state *)b->base;   // everything lives in the block
- *         const input *in = in_;
+ *         const input *in = (const input *)in_;
  *         s->x = in->reset ? 0 : s->x + in->move;
  *         s->count++;
  *     }
@@ -239,9 +239,8 @@ enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE, L
        LL_KEY_F12 = LL_KEY_F1 + 11 };
 // clang-format on
 
-/* With a key code in a key event: Alt was held. Alt+KEY is how a host's
- * own keys are typed (ll_host_keys_help_get), so that they never take a key
- * from the application; an application sees only keys without it. */
+/* In a key event: Alt was held. A host's own keys are Alt+KEY
+ * (ll_host_keys_help_get); an application sees only keys without it. */
 #define LL_KEY_ALT 0x100
 
 /* Key names (of `looplive run --keys`, `replay --script`, the docs): a
@@ -288,7 +287,7 @@ typedef int ll_app_migrate(ll_block *block, uint64_t from_layout);
 
 typedef const ll_app *ll_app_get(void);
 
-/* What an application defines (declared here so that C++ gives it C linkage). */
+/* What an application defines (declared: C linkage in C++ too). */
 const ll_app *looplive_app(void);
 
 #ifdef __cplusplus

@@ -17,24 +17,28 @@
  * and its arenas); address-space analysis (maps, advise, ELF) is
  * looplive_addr.h; looplive.h includes all three.
  *
- * Example: a host that owns the block and drives an application library.
+ * Example: a program that keeps its state in the block and takes it back
+ * (reserve at .base = LOOPLIVE_BASE from `looplive addr --self --format c`
+ * to find the block at the same address on every run):
  *
  *     #include <looplive_host.h>
- *     #include "looplive_base.h"   // from: looplive addr --self --format c
  *
  *     int main(void)
  *     {
  *         ll_error err;
  *         ll_block block;
- *         if (ll_block_reserve(&block, &err, .base = (void *)LOOPLIVE_BASE,
- *                              .size = LOOPLIVE_SIZE) != 0) {
+ *         if (ll_block_reserve(&block, &err, .size = 64 << 20) != 0) {
  *             fprintf(stderr, "looplive: %s\n", err.msg);
  *             return 1;
  *         }
- *         ll_arena *state = ll_arena_create(&block, "permanent", 64 << 20, &err);
- *         int *counter = ll_arena_push(state, sizeof *counter, .zero = 1);
- *         ...
+ *         ll_arena *state = ll_arena_create(&block, "permanent", 1 << 20, &err);
+ *         uint64_t *counter = (uint64_t *)ll_arena_push(state, sizeof *counter, .zero = 1);
+ *         ll_snap *start = ll_snap_take(&block, &err); // costs the pages written
+ *         for (int i = 0; i < 10; i++) (*counter)++;
+ *         if (ll_snap_restore(&block, start, &err) != 0 || *counter != 0) return 1;
+ *         printf("%llu\n", (unsigned long long)*counter); // 0: taken back
  *         ll_block_release(&block);
+ *         return 0;
  *     }
  *
  * Naming: every function is ll_<object>[_<part>]_<verb>[_<how>]. The object

@@ -2,7 +2,8 @@
 # header_modes.sh - every public header compiles as C11 -pedantic, C23, C++17
 # and C++20 with gcc/g++ and clang/clang++ (-Wall -Wextra -Werror), alone;
 # and tests/compat/params.c, which calls every params macro with and without
-# options, compiles and runs in each of those modes.
+# options, compiles and runs in each of those modes, and so do the
+# complete examples atop looplive_app.h, looplive_host.h and looplive_addr.h.
 set -euo pipefail
 BUILD=${BUILD:-build}
 WORK=$(mktemp -d /tmp/ll-header-modes-XXXXXX)
@@ -28,6 +29,28 @@ for mode in "${modes[@]}"; do
         2>"$WORK/log" || fail "tests/compat/params.c does not compile with $mode: $(head -3 "$WORK/log")"
     out=$("$WORK/params") || fail "tests/compat/params.c built with $mode fails: $out"
     [ "$out" = ok ] || fail "tests/compat/params.c built with $mode printed '$out'"
+    # The examples atop the headers: the application as a library, the
+    # host's and the address-space analysis's as programs that run.
+    for h in app host addr; do
+        awk -v inc="#include <looplive_$h.h>" 'index($0, inc) { on = 1 }
+            on && /^ \*     / { print substr($0, 8); next }
+            on && /^ \*$/ { print ""; next }
+            on { exit }' "include/looplive_$h.h" >"$WORK/ex_$h.c"
+        grep -q "looplive_$h" "$WORK/ex_$h.c" || fail "no example atop include/looplive_$h.h"
+        if [ "$h" = app ]; then
+            # shellcheck disable=SC2086
+            $mode -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+                -Iinclude -shared -fPIC "$WORK/ex_$h.c" -o "$WORK/ex_$h.so" 2>"$WORK/log" ||
+                fail "the example atop looplive_$h.h does not build with $mode: $(head -3 "$WORK/log")"
+        else
+            # shellcheck disable=SC2086
+            $mode -Wall -Wextra -Werror -Iinclude "$WORK/ex_$h.c" -x none $LIBS -o "$WORK/ex_$h" \
+                2>"$WORK/log" ||
+                fail "the example atop looplive_$h.h does not build with $mode: $(head -3 "$WORK/log")"
+            "$WORK/ex_$h" >"$WORK/log" 2>&1 ||
+                fail "the example atop looplive_$h.h built with $mode fails: $(head -3 "$WORK/log")"
+        fi
+    done
     n=$((n + 1))
 done
 echo "header_modes: ok ($n modes, $(ls include/*.h | wc -l) headers)"
