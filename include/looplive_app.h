@@ -284,7 +284,6 @@ typedef struct ll_app {
 } ll_app;
 
 typedef int ll_app_migrate(ll_block *block, uint64_t from_layout);
-
 typedef const ll_app *ll_app_get(void);
 
 /* What an application defines (declared: C linkage in C++ too). */
