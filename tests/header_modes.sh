@@ -13,6 +13,9 @@ fail() {
     exit 1
 }
 LIBS="$BUILD/liblooplive.a -lxxhash -ldl -lpthread -lm"
+# An application author reads one short header.
+lines=$(wc -l <include/looplive_app.h)
+[ "$lines" -lt 300 ] || fail "include/looplive_app.h has $lines lines, not under 300"
 modes=("gcc -x c -std=c11 -pedantic" "clang -x c -std=c11 -pedantic" "gcc -x c -std=c2x"
     "clang -x c -std=c2x" "g++ -x c++ -std=c++17" "clang++ -x c++ -std=c++17"
     "g++ -x c++ -std=c++20" "clang++ -x c++ -std=c++20")
