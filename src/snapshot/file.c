@@ -78,16 +78,6 @@ static int save_page(uint64_t off, const uint8_t *bytes, void *ctx)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, uint64_t len, uint64_t at)
-{
-    for (uint64_t done = 0; done < len;) {
-        ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(at + done));
-        if (n <= 0) return -1;
-        done += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* Writes the index and then the header, which makes the file valid. */
 static int save_finish(save_ctx *c, ll_block *block, const ll_snap_save_params *p)
 {
@@ -114,10 +104,10 @@ static int save_finish(save_ctx *c, ll_block *block, const ll_snap_save_params *
     h.header_hash = snap_header_hash(&h);
     uint64_t index_bytes = c->count * sizeof *c->extents;
     if (ftruncate(c->fd, (off_t)(h.index_offset + index_bytes + h.extra_size)) != 0 ||
-        write_all(c->fd, c->extents, index_bytes, h.index_offset) != 0 ||
+        ll_file_pwrite_all(c->fd, c->extents, index_bytes, h.index_offset) != 0 ||
         (h.extra_size &&
-         write_all(c->fd, p->extra, h.extra_size, h.index_offset + index_bytes) != 0) ||
-        write_all(c->fd, &h, sizeof h, 0) != 0)
+         ll_file_pwrite_all(c->fd, p->extra, h.extra_size, h.index_offset + index_bytes) != 0) ||
+        ll_file_pwrite_all(c->fd, &h, sizeof h, 0) != 0)
         return ll_fail(c->err, errno ? errno : EIO, "writing the snapshot index: %s",
                        strerror(errno ? errno : EIO));
     return 0;
