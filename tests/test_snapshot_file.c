@@ -292,6 +292,8 @@ static void expect_refusal(fixture *f, const char *p, uint64_t layout, const cha
     ll_error err;
     cr_assert_eq(ll_snap_load(&f->b, p, &err, .layout_version = layout), -1, "loaded: %s", text);
     cr_assert(strstr(err.msg, text), "wanted '%s' in: %s", text, err.msg);
+    /* A refusal says what to do: the user met a file they did not write. */
+    cr_assert(strstr(err.msg, "(try: "), "no '(try: ...)' in: %s", err.msg);
     cr_assert_eq(memcmp(f->b.base, f->want, f->b.size), 0, "the refusal changed the block");
 }
 
@@ -332,7 +334,7 @@ Test(snapshot_file, refuses_another_base)
     uint8_t first = other.base[0];
     cr_assert_eq(ll_snap_load(&other, path, &err, .layout_version = 1), -1);
     cr_assert(strstr(err.msg, "holds a block at base"), "%s", err.msg);
-    cr_assert(strstr(err.msg, "reserve the block at"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(try: reserve the block at"), "%s", err.msg);
     cr_assert_eq(other.base[0], first);
     ll_snap_end(&other);
     ll_block_release(&other);
@@ -356,6 +358,7 @@ Test(snapshot_file, refuses_another_size)
     memcpy(want, b.base, b.size);
     cr_assert_eq(ll_snap_load(&b, path, &err), -1);
     cr_assert(strstr(err.msg, "holds a block of 8 MiB; this block is 4 MiB"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(try: reserve a block of 8 MiB"), "%s", err.msg);
     cr_assert_eq(memcmp(b.base, want, b.size), 0);
     ll_snap_end(&b);
     ll_block_release(&b);
