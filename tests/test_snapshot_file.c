@@ -503,7 +503,7 @@ Test(snapshot_file, refuses_with_live_snapshots)
     setup_saved(&f, 1);
     ll_error err;
     ll_snap *s = ll_snap_take(&f.b, &err);
-    expect_refusal(&f, path, 1, "the block has 1 live snapshots (drop them first)");
+    expect_refusal(&f, path, 1, "the block has 1 live snapshots (try: ll_snap_drop them first)");
     ll_snap_drop(&f.b, s);
     teardown_saved(&f);
 }
