@@ -608,10 +608,10 @@ Test(loop_file, a_file_that_is_no_regular_file_is_refused_at_once, .timeout = 20
     record_and_save(NULL);
     cr_assert_eq(unlink(path), 0);
     cr_assert_eq(mkdir(path, 0755), 0);
-    expect_load_fails("is not a regular file (try: a file saved by the s key");
+    expect_load_fails("it is not a regular file (try: a file saved by the s key");
     cr_assert_eq(rmdir(path), 0);
     cr_assert_eq(mkfifo(path, 0644), 0);
-    expect_load_fails("is not a regular file (try: a file saved by the s key");
+    expect_load_fails("it is not a regular file (try: a file saved by the s key");
     cr_assert_eq(unlink(path), 0);
     expect_load_fails("No such file or directory (try: check the path");
     cr_assert_eq(ll_loop_file_read(path, &(ll_loop_file){0}, &err), -1);

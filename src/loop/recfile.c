@@ -142,10 +142,20 @@ static int short_file(int fd, const char *path, long long size, ll_error *err)
 
 static int map_file(loop_rec *rec, const char *path, ll_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return loop_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO's open would wait for a writer, freezing the host. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return loop_fail(err, errno, "cannot open recording %s: %s (try: check the path)", path,
+                         strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) st.st_size = 0;
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return loop_fail(err, EINVAL,
+                         "%s: not a looplive recording: it is not a regular file (try: a file "
+                         "saved by the s key of looplive run, ll_loop_save or replay --script)",
+                         path);
+    }
     if (st.st_size < HEADER_SIZE) return short_file(fd, path, (long long)st.st_size, err);
     rec->map_size = (uint64_t)st.st_size;
     rec->map = mmap(NULL, rec->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
