@@ -497,6 +497,26 @@ Test(snapshot_file, refuses_other_files)
     teardown_saved(&f);
 }
 
+/* A folder or a FIFO named like a saved state: refused at once (a FIFO's
+ * open would wait for a writer forever). */
+Test(snapshot_file, refuses_what_is_no_regular_file_at_once, .timeout = 20)
+{
+    fixture f;
+    setup_saved(&f, 1);
+    char other[160];
+    snprintf(other, sizeof other, "%s/folder.llsnap", dir);
+    cr_assert_eq(mkdir(other, 0755), 0);
+    expect_refusal(&f, other, 1, "is not a regular file");
+    cr_assert_eq(rmdir(other), 0);
+    snprintf(other, sizeof other, "%s/fifo.llsnap", dir);
+    cr_assert_eq(mkfifo(other, 0644), 0);
+    expect_refusal(&f, other, 1, "is not a regular file");
+    ll_error err;
+    cr_assert_eq(ll_snap_verify(other, &err), -1);
+    cr_assert(strstr(err.msg, "is not a regular file"), "%s", err.msg);
+    teardown_saved(&f);
+}
+
 Test(snapshot_file, refuses_with_live_snapshots)
 {
     fixture f;
