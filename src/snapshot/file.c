@@ -281,12 +281,17 @@ static int file_open(snap_file *f, const char *path, const ll_block *block, uint
                      ll_error *err)
 {
     memset(f, 0, sizeof *f);
-    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO's open would wait for a writer forever. */
+    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0)
         return ll_fail(err, errno, "cannot open '%s': %s (try: check the path)", path,
                        strerror(errno));
     struct stat st;
     if (fstat(f->fd, &st) != 0) return ll_fail(err, errno, "stat '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ll_fail(err, EINVAL,
+                       "'%s' is not a looplive snapshot file: it is not a regular file " SNAP_WHICH,
+                       path);
     f->file_size = (uint64_t)st.st_size;
     ssize_t got = pread(f->fd, &f->h, sizeof f->h, 0);
     if (got < 0) return ll_fail(err, errno, "reading '%s': %s", path, strerror(errno));
