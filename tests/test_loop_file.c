@@ -259,6 +259,11 @@ Test(loop_file, different_block_base)
     expect_load_fails("recording was made in a 1 MiB block at 0x");
     cr_assert(strstr(err.msg, "try: reserve the block at the recording's base and size"), "%s",
               err.msg);
+    /* The way to do that with the ready-made host, exactly. */
+    char want[128];
+    snprintf(want, sizeof want, "e.g. looplive run --base 0x%llx --size 0x100000)",
+             (unsigned long long)base);
+    cr_assert(strstr(err.msg, want), "wanted '%s' in: %s", want, err.msg);
 }
 
 Test(loop_file, missing_file)
