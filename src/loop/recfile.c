@@ -243,14 +243,15 @@ static int check_table(const loop_rec *rec, const ll_block *block, ll_error *err
 int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app, ll_error *err)
 {
     const loop_rec_info *in = &rec->info;
-    char a[24], b[24], s1[32], s2[32];
+    char a[24], b[24], c[24], s1[32], s2[32];
     if (in->block_base != (uint64_t)(uintptr_t)block->base || in->block_size != block->size)
         return loop_fail(err, EINVAL,
                          "recording was made in a %s block at %s, this block is %s at %s (try: "
-                         "reserve the block at the recording's base and size)",
+                         "reserve the block at the recording's base and size, e.g. looplive run "
+                         "--base %s --size %s)",
                          ll_size_format(in->block_size, s1, sizeof s1), hex(in->block_base, a),
                          ll_size_format(block->size, s2, sizeof s2),
-                         hex((uint64_t)(uintptr_t)block->base, b));
+                         hex((uint64_t)(uintptr_t)block->base, b), a, hex(in->block_size, c));
     if (in->page_size != (block->page_size ? block->page_size : ll_page_size()))
         return loop_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
                          (unsigned long long)in->page_size, (unsigned long long)block->page_size);
