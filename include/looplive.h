@@ -353,10 +353,12 @@ void ll_block_release(ll_block *block);
  *
  * Partitions are laid out one after another, page aligned; with guards a
  * PROT_NONE page follows each one (and precedes one that starts right after
- * the header, which holds the table), and a fault there prints the
- * partition's name and kills the process with SIGSEGV. Guard pages cannot be read:
- * code that reads the whole block must skip them (ll_block_arena_at says
- * "guard page"). */
+ * the header, which holds the table). A fault there inside a protected
+ * module call is rolled back and its report names the partition; anywhere
+ * else it prints the partition's name and the process dies of the SIGSEGV
+ * (or the handler installed before looplive's, e.g. a sanitizer's, gets it).
+ * Guard pages cannot be read: code that reads the whole block must skip
+ * them (ll_block_arena_at says "guard page"). */
 
 #define LL_ARENA_NAME_MAX    32
 #define LL_BLOCK_MAX_ARENAS  64
@@ -651,6 +653,17 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
  * section's, and that nothing but zeros lies outside the extents. O(data). */
 int ll_snap_verify(const char *path, ll_error *err);
 
+/* Saves the newest snapshot (what restoring it would bring back, not the
+ * writes made since) to path in the format of ll_snap_save, for a process
+ * that can no longer trust its C library: no allocation, no stdio, no
+ * lock; raw open, pread, pwrite, fsync and rename (async-signal-safe).
+ * The loop and crash protection keep the state before the running frame
+ * as the newest snapshot, so after a fault this is the last good frame.
+ * ll_snap_load (or `looplive run --resume FILE`) reads it back. Fails when
+ * the block has no snapshot yet. O(pages holding data). */
+int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
+                        ll_error *err);
+
 /* ==== module: load, watch and reload the code library ================== */
 
 /* A loaded code library with a table of named entry points, reloaded when a
@@ -696,9 +709,12 @@ int ll_snap_verify(const char *path, ll_error *err);
  * today; elsewhere old builds stay mapped without forwarding.
  *
  * Threads: poll, reload, protect and close from the thread that calls into
- * the module, between calls (code is patched under its callers otherwise). Fault handlers are
- * process-wide, installed while a protected module is open; guards are per thread. After fork() the
- * child has no watcher: it sees no new builds. */
+ * the module, between calls (code is patched under its callers otherwise).
+ * Fault handlers are process-wide, installed by the one fault dispatcher
+ * while a protected module, a guarded block or the terminal platform needs
+ * them; guards are per thread. Protection starts one helper thread per
+ * process (it checks that the C library still works after a fault inside
+ * it). After fork() the child has no watcher: it sees no new builds. */
 typedef struct ll_module ll_module;
 
 /* The compiler flags that give every function of an application library
@@ -715,6 +731,8 @@ typedef struct ll_module_params {
                                   old builds stay mapped and forward, so no
                                   pointer into them is refused */
     int watch_stat;            /* 1: poll stat() instead of using inotify */
+    int no_watch;              /* 1: no watcher thread; new builds load only
+                                  through ll_module_reload */
     uint32_t stable_ms;        /* a build that was written in place (not renamed)
                                   must stay unchanged this long; default 30 */
     uint32_t stat_interval_ms; /* stat() polling period; default 10 */
@@ -747,15 +765,23 @@ typedef struct ll_protect_params {
                       nothing written since), which the caller keeps; the
                       call neither takes nor drops one, saving a page table
                       walk. NULL: take one before the call, drop it after. */
+    int lookup;    /* 1: the call only looks something up (looplive_app()):
+                      returning does not make the version good */
 } ll_protect_params;
 
 /* Runs fn(ctx), which calls into the module, under crash protection: on a
  * fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, stack overflow) anywhere
  * during the call, rolls back to the last good version, restores the block
  * to its state before the call (or to .snap), fills err (signal, address,
- * function+offset) and returns -1. A version is good once a protected call
- * through it returned. Faults outside protected calls go to the previous
- * handler (the process dies as it would have). Also returns -1 without
+ * function+offset, the arena of a guard page, and for a pc outside the
+ * module the module code that called there) and returns -1. A version is
+ * good once a protected call through it returned (not a .lookup). Faults
+ * outside protected calls go to the previous handler, with its own mask
+ * and flags (the process dies as it would have). A fault inside another
+ * library that left the C library unusable (its heap lock held: glibc
+ * aborting a double free) is not recovered from: nothing is restored,
+ * rolled back or freed, err->code is ENOTRECOVERABLE, and every later call
+ * is refused; save with ll_snap_save_newest and exit. Also returns -1 without
  * calling when the protection cannot be set up (the block's snapshot
  * failed). Without .snap each call costs a snapshot take (one walk of the
  * block's page tables, about 30 ns per mapped page) and drop. fn must
@@ -794,7 +820,11 @@ typedef struct ll_module_fault {
     int code;        /* si_code */
     uint64_t addr;   /* si_addr: the faulting address */
     uint64_t pc;     /* where it happened */
-    char where[200]; /* "function+0x12 (file)" */
+    uint64_t sp;     /* the stack pointer then */
+    uint64_t caller; /* when pc is outside the module's code (a call to a
+                        bad address, a fault inside libc): the return
+                        address into the module that led there, else 0 */
+    char where[200]; /* "function+0x12 (file version N)[, called from ...]" */
 } ll_module_fault;
 
 typedef struct ll_module_info {
@@ -815,7 +845,7 @@ typedef struct ll_module_info {
     ll_module_stale stale[LL_MODULE_STALE_MAX];
     ll_module_fault fault; /* the last fault caught */
 
-    const char *watch;     /* "inotify" or "stat" */
+    const char *watch;     /* "inotify", "stat" or "none" (.no_watch) */
     const char *copy_dir;  /* the private copies' directory */
     const char *copy_path; /* the copy in use; valid until close */
 } ll_module_info;
@@ -872,6 +902,9 @@ uint64_t ll_module_code_canonical(const ll_module *module, uint64_t addr);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_query(const ll_module *module, ll_module_info *info);
+
+/* The version in use (ll_module_info.version) without copying the rest. */
+uint64_t ll_module_version(const ll_module *module);
 
 /* Unloads every build (each gets its own entry bytes back first) and removes
  * the private copies: no pointer into any build may be called after. Safe
@@ -1101,8 +1134,15 @@ void ll_loop_destroy(ll_loop *loop);
 /* One host frame: runs 0 or more simulated frames depending on pause, step
  * and speed, and returns how many, or -1 (err says why) when the application
  * table is unusable or update crashed (the block is then as the previous
- * frame left it, so writes made to the block between frames are undone too,
- * and the next call tries again). live may be NULL (no input). */
+ * frame left it, so writes made to the block between frames are undone too).
+ * After a crash the next call tries again, except while a slot plays and
+ * the module could not roll back to an earlier version (the version that
+ * faulted is the last good one): the same input would fault at the same
+ * frame on every pass, so the loop pauses there (status fault_paused)
+ * until a new build loads (the next call then resumes) or ll_loop_skip
+ * passes the frame. err->code
+ * ENOTRECOVERABLE: the fault left the C library unusable (see
+ * ll_module_protect); the loop does nothing more. live may be NULL. */
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err);
 
 /* The application table the next frame will use (the module's current
@@ -1166,6 +1206,12 @@ void ll_loop_pause(ll_loop *loop, int paused);
 /* While paused: the next ll_loop_frame runs exactly one simulated frame. */
 void ll_loop_step(ll_loop *loop);
 
+/* Passes over the next frame without running it: the state stays, the
+ * frame number (and a playing slot's position) moves on, the input is
+ * dropped. A loop paused by a fault (see fault_paused) resumes after it:
+ * the way past a frame that only some input makes the code fault on. */
+int ll_loop_skip(ll_loop *loop, ll_error *err);
+
 /* Simulated frames per host frame, from 1/16 (slow motion) to 16. dt stays
  * 1/fps so that a run is the same at every speed. */
 void ll_loop_set_speed(ll_loop *loop, double speed);
@@ -1174,6 +1220,12 @@ typedef struct ll_loop_status {
     ll_loop_mode mode;
     int slot; /* slot recording or playing; -1 when live */
     int paused;
+    int fault_paused; /* paused because update faulted at this frame of a
+                         playing slot and no earlier version took over
+                         (it would fault on every pass): ll_loop_frame
+                         resumes when a new build loads, ll_loop_skip
+                         passes the frame; stop, play, record, rewind and
+                         load end the pause too */
     double speed;
     uint64_t frame;         /* frame number the next update gets */
     uint64_t play_pos;      /* frames of the slot played in this pass */
@@ -1291,6 +1343,8 @@ typedef struct ll_host_params {
     int reinit;           /* 1: a build of another layout_version without a
                              migrate starts the state over instead of being
                              refused (the re-init key does it by hand) */
+    const char *resume;   /* start from this saved state (ll_snap_save, or the
+                             file a fatal fault saved) instead of init */
     int audio;            /* sdl: play what the application's optional
                              looplive_audio() writes (see below) */
 } ll_host_params;
@@ -1322,7 +1376,18 @@ int ll_host_frame(ll_host *host);
 
 /* Runs frames at the fixed rate (headless: as fast as it can) until quit or
  * the frame limit, and returns 0. Errors during the run (builds, loads,
- * rolled-back crashes) do not stop it: they show in the overlay. */
+ * rolled-back crashes) do not stop it: they show in the overlay.
+ *
+ * Except one: a fault inside a library that leaves the C library unusable
+ * (a failed heap check aborting with malloc's lock held; see
+ * ll_module_protect). Then the host saves the last good frame's state with
+ * ll_snap_save_newest (to --slots DIR/rescue.llsnap, or
+ * $TMPDIR/looplive-rescue-PID.llsnap), gives the terminal back, and returns
+ * -1 with err->code ENOTRECOVERABLE and one line naming the fault and the
+ * file. The caller must then write the line with write(2), not stdio, and
+ * leave with _exit: ll_host_close does nothing any more (freeing could
+ * wait forever on the lock). `looplive run LIB --resume FILE` goes on
+ * from the saved state. ll_host_frame returns 0 in that case. */
 int ll_host_run(ll_host *host, ll_error *err);
 
 /* Presses a key for the next frame, as if typed: LL_KEY_ALT | key for
@@ -1342,6 +1407,9 @@ typedef struct ll_host_status {
     double fps;                 /* measured over the last second */
     int recording, looping;     /* the slot's state */
     int paused;                 /* alt+space */
+    int fault_paused;           /* paused at a frame of the loop that faults
+                                   (see ll_loop_status): alt+. skips it, a
+                                   new build resumes */
     int slot;                   /* the selected slot, 1..9 */
     uint64_t loop_pos;          /* frames of the slot played in this pass */
     uint64_t loop_len;          /* frames recorded in the slot */

@@ -24,3 +24,21 @@ EXTRA_TARGETS += $(BUILD)/tests/fake_sdl.so $(BUILD)/tests/fake_sdl_partial.so $
 $(BUILD)/tests/test_host_faults: override LDFLAGS += -Wl,--wrap=inotify_init1 \
     -Wl,--wrap=posix_spawn -Wl,--wrap=tcgetattr -Wl,--wrap=pipe2
 $(BUILD)/tests/test_maps_faults: override LDFLAGS += -Wl,--wrap=ptrace
+
+# An application that faults on demand in every way crash protection knows
+# (tests/host_faults.sh). Plain flags: a sanitizer would stop the faults
+# before they happen.
+$(BUILD)/tests/fault_app.so: tests/faults/fault_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -o $@ $<
+
+$(BUILD)/tests/fault_app_harmless.so: tests/faults/fault_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -DP_HARMLESS -o $@ $<
+
+$(BUILD)/tests/fault_app_abort_in_table.so: tests/faults/fault_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -DABORT_IN_TABLE -o $@ $<
+
+EXTRA_TARGETS += $(BUILD)/tests/fault_app.so $(BUILD)/tests/fault_app_harmless.so \
+                 $(BUILD)/tests/fault_app_abort_in_table.so

@@ -16,12 +16,12 @@ TEST_PKGS += time
 # Test applications: versions 1 and 2 (a reload changes behaviour), one that
 # keeps state outside the block, one a stack address, one a byte of
 # uninitialised stack (the determinism check must catch all three), one
-# that prints every frame (replay keeps it out of the hashes) and one
-# that crashes on a given input.
+# that prints every frame (replay keeps it out of the hashes), one that
+# crashes on a given input and one whose looplive_app() faults.
 LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
                   $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so \
                   $(BUILD)/tests/loop/app_stack_address.so $(BUILD)/tests/loop/app_stack_uninit.so \
-                  $(BUILD)/tests/loop/app_prints.so
+                  $(BUILD)/tests/loop/app_prints.so $(BUILD)/tests/loop/app_bad_table.so
 
 $(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
@@ -44,6 +44,10 @@ $(BUILD)/tests/loop/app_prints.so: tests/loop/app.c include/looplive.h
 $(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<
+
+$(BUILD)/tests/loop/app_bad_table.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DBAD_TABLE -o $@ $<
 
 EXTRA_TARGETS += $(LOOP_TEST_APPS)
 

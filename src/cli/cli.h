@@ -24,4 +24,11 @@ int cli_hashes_read(FILE *f, const char *path, cli_hashes *h);
 /* Prints "looplive: <msg>" on stderr and returns status. */
 __attribute__((format(printf, 2, 3))) int cli_error(int status, const char *fmt, ...);
 
+/* After a fault that left the C library unusable (err.code
+ * ENOTRECOVERABLE): writes "looplive: " and the parts as one line with
+ * write(2) and leaves with _exit(1): no stdio, no exit handlers, no
+ * freeing, any of which could wait forever on a lock the fault left taken. */
+__attribute__((noreturn)) void cli_die_unsafe(const char *a, const char *b, const char *c,
+                                              const char *msg);
+
 #endif

@@ -263,8 +263,10 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
     ll_error err;
     if (ll_loop_play(s->loop, 0, &err) != 0) return fail(1, "cannot play: %s", err.msg);
     for (uint64_t f = 0; f < frames; f++) {
-        if (ll_loop_frame(s->loop, NULL, &err) < 0)
+        if (ll_loop_frame(s->loop, NULL, &err) < 0) {
+            if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
             return fail(1, "frame %" PRIu64 ": %s", f, err.msg);
+        }
         uint64_t h = ll_loop_hash(s->loop);
         if (!o->quiet && !want) fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
@@ -380,7 +382,9 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
     for (uint64_t frame = 0; rc == 0 && frame < frames; frame++) {
         ll_platform_input in = {0};
         ll_keys_input(&keys, frame, &in);
-        if (ll_loop_frame(s->loop, &in, &err) < 0)
+        int ran = ll_loop_frame(s->loop, &in, &err);
+        if (ran < 0 && err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
+        if (ran < 0)
             rc = fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
         else if (!o->quiet)
             fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash(s->loop));

@@ -44,6 +44,8 @@ static void run_usage(FILE *out)
             "                           migrate starts the state over (default: refused;\n"
             "                           alt+i starts over by hand)\n"
             "  --unprotected            no crash protection (let a debugger see faults)\n"
+            "  --resume FILE            start from a saved state (the file a fault that the\n"
+            "                           process cannot survive saves) instead of init\n"
             "  --no-overlay             no status lines (the canvas gets their rows)\n"
             "  -h, --help               this help\n\n"
             "keys: the host's are Alt with a key, so that every key without Alt is the\n"
@@ -61,7 +63,11 @@ static void run_usage(FILE *out)
                  "the position, PAUSED, speed, reloads; the line under it an error: a build's\n"
                  "(until a build succeeds) or a rolled-back crash (for five seconds), or a\n"
                  "confirmation (a save, with its path; five seconds). Ctrl-C and crashes\n"
-                 "restore the terminal.\n");
+                 "restore the terminal. A loop whose frame faults again after the rollback\n"
+                 "pauses there (PAUSED AT FAULT): alt+. skips the frame, a new build resumes.\n"
+                 "A fault inside a library that leaves the C library unusable (a failed heap\n"
+                 "check) saves the last good frame's state, says where in one line, and exits\n"
+                 "with status 1: --resume FILE goes on from there.\n");
 }
 
 /* An option given last, without its value. */
@@ -146,8 +152,8 @@ static int parse_base(const char *text, ll_host_params *p)
 /* The options above that are only recognised with a value after them. */
 static int takes_value(const char *o)
 {
-    static const char *const names[] = {"--platform", "--size",  "--watch",
-                                        "--build",    "--slots", "--keys"};
+    static const char *const names[] = {"--platform", "--size", "--watch", "--build",
+                                        "--slots",    "--keys", "--resume"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(o, names[i])) return 1;
     return 0;
@@ -180,6 +186,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         p->slot_dir = v;
     else if (!strcmp(o, "--keys") && v)
         p->keys = v;
+    else if (!strcmp(o, "--resume") && v)
+        p->resume = v;
     else if (!strcmp(o, "--screenshot-at")) {
         int k = 0;
         while (k < LL_HOST_SHOTS && p->shots[k].path) k++;
@@ -362,12 +370,15 @@ int cli_run(int argc, char **argv)
     if (build_missing(lib, &p) != 0) return 1;
     ll_error err = {0};
     ll_host *host = ll_host_open_(lib, &err, &p);
+    if (!host && err.code == ENOTRECOVERABLE) cli_die_unsafe("cannot run ", lib, ": ", err.msg);
     if (!host) return cli_error(1, "cannot run %s: %s", lib, err.msg);
     warn_at_start(host);
     shot_before before[LL_HOST_SHOTS];
     note_shots(&p, before);
-    /* Errors during the run show in the overlay and do not stop it. */
-    ll_host_run(host, &err);
+    /* Errors during the run show in the overlay and do not stop it, but
+     * for one the process cannot survive. */
+    if (ll_host_run(host, &err) != 0 && err.code == ENOTRECOVERABLE)
+        cli_die_unsafe("", "", "", err.msg);
     if (p.headless) print_report(host);
     int rc = check_shots_written(&p, before, host);
     ll_host_close(host);

@@ -2,8 +2,10 @@
  * controls on keys, rebuild on save, and a platform to show it all. */
 #include "host/host.h"
 #include "base/base.h"
+#include "base/fault.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +41,10 @@ struct ll_host {
                                     /* whenever no newer error is */
     char message[LL_ERROR_MSG];     /* the last confirmation ("saved slot 1 to ...") */
     uint64_t message_frame;         /* shown for HOST_ERROR_SECONDS from this frame */
+    uint64_t layout_version;        /* of the application in use, for the rescue file */
+    char lib[PATH_MAX];             /* as given, for the hint after a fatal fault */
+    char rescue[PATH_MAX];          /* where a fatal fault saves the last good state */
+    char fatal[2048];               /* set when the process cannot safely continue */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
@@ -105,6 +111,34 @@ static void host_crashed(ll_host *h, const char *msg)
 
 /* --- opening ------------------------------------------------------------ */
 
+struct get_call {
+    ll_app_get *get;
+    const ll_app *app;
+};
+
+static void call_get(void *ctx)
+{
+    struct get_call *c = ctx;
+    c->app = c->get();
+}
+
+/* looplive_app() is the first call into a build: under crash protection,
+ * through a module handle of its own (the block cannot exist yet), with no
+ * watcher thread (whose stack could take the place the block is about to
+ * be reserved at). Copies the table (*found 0: it returned NULL); its
+ * pointers die with the handle. */
+static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
+{
+    static const char *const symbols[] = {"looplive_app"};
+    ll_module *m = ll_module_open(path, err, .symbols = symbols, .symbol_count = 1, .no_watch = 1);
+    if (!m) return -1;
+    struct get_call c = {(ll_app_get *)ll_module_symbol(m, 0), NULL};
+    int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);
+    if (rc == 0 && (*found = c.app != NULL)) *app = *c.app;
+    if (rc == 0 || err->code != ENOTRECOVERABLE) ll_module_close(m);
+    return rc;
+}
+
 /* Reads the application's table from the library without keeping it: the
  * block size must be known before the block, and the block before the
  * module. */
@@ -116,25 +150,26 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
     snprintf(path, sizeof path, "%s%s", strchr(lib, '/') ? "" : "./", lib);
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) return ll_fail(err, ENOENT, "cannot load %s: %s", lib, dlerror());
-    ll_app_get *get = (ll_app_get *)dlsym(dl, "looplive_app");
-    const ll_app *app = get ? get() : NULL;
-    int rc = 0;
-    if (!get)
-        rc = ll_fail(err, EINVAL,
-                     "%s has no looplive_app() (an application exports `const ll_app "
-                     "*looplive_app(void)`)",
-                     lib);
-    else if (!app || app->api_version < 1 || app->api_version > LL_APP_API_VERSION || !app->update)
-        rc = ll_fail(err, EINVAL,
-                     "%s: looplive_app() returned %s (this host speaks API versions 1 to %d)", lib,
-                     !app           ? "NULL"
-                     : !app->update ? "a table without update"
-                                    : "another version",
-                     LL_APP_API_VERSION);
-    else
-        *block_size = app->block_size;
+    int exported = dlsym(dl, "looplive_app") != NULL;
     dlclose(dl);
-    return rc;
+    if (!exported)
+        return ll_fail(err, EINVAL,
+                       "%s has no looplive_app() (an application exports `const ll_app "
+                       "*looplive_app(void)`)",
+                       lib);
+    ll_app app;
+    int found = 0;
+    if (first_call(path, &app, &found, err) != 0) return -1;
+    if (!found || app.api_version < 1 || app.api_version > LL_APP_API_VERSION || !app.update)
+        return ll_fail(err, EINVAL,
+                       "%s: looplive_app() returned %s (this host speaks API versions 1 to %d)",
+                       lib,
+                       !found        ? "NULL"
+                       : !app.update ? "a table without update"
+                                     : "another version",
+                       LL_APP_API_VERSION);
+    *block_size = app.block_size;
+    return 0;
 }
 
 static int reserve_block(ll_host *h, const char *lib, ll_error *err)
@@ -172,10 +207,14 @@ static void call_init(void *ctx)
     c->rc = c->app->init ? c->app->init(c->block) : 0;
 }
 
-static const ll_app *host_app(const ll_host *h)
+/* The table of the module the host keeps, looked up under protection like
+ * every call into it. */
+static const ll_app *host_app(const ll_host *h, ll_error *err)
 {
-    ll_app_get *get = (ll_app_get *)ll_module_symbol(h->module, 0);
-    return get ? get() : NULL;
+    struct get_call c = {(ll_app_get *)ll_module_symbol(h->module, 0), NULL};
+    if (c.get && ll_module_protect(h->module, call_get, &c, err, .lookup = 1) != 0) return NULL;
+    if (!c.app) ll_fail(err, EINVAL, "looplive_app() returned NULL");
+    return c.app;
 }
 
 static int open_app(ll_host *h, const char *lib, ll_error *err)
@@ -185,10 +224,25 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
                                .unprotected = h->p.unprotected);
     if (!h->module) return -1;
-    struct init_call c = {.app = host_app(h), .block = &h->block};
-    if (!c.app) return ll_fail(err, EINVAL, "%s: looplive_app() returned NULL", lib);
-    if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
-    if (c.rc != 0) return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
+    struct init_call c = {.app = host_app(h, err), .block = &h->block};
+    if (!c.app) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return ll_fail(err, err->code, "%s: %s", lib, why);
+    }
+    h->layout_version = c.app->layout_version;
+    if (h->p.resume) {
+        /* The state comes from the file: no init. */
+        if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version) != 0) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return ll_fail(err, err->code, "cannot resume from %s: %s", h->p.resume, why);
+        }
+    } else {
+        if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
+        if (c.rc != 0)
+            return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
+    }
     h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
                              .reinit_on_layout = h->p.reinit);
     return h->loop ? 0 : -1;
@@ -232,7 +286,7 @@ static int open_audio(ll_host *h, ll_error *err)
 /* The window's title names the application. */
 static void name_window(ll_host *h, const char *lib)
 {
-    const ll_app *app = host_app(h);
+    const ll_app *app = host_app(h, NULL);
     const char *name = app && app->name && *app->name ? app->name : lib;
     char title[256];
     snprintf(title, sizeof title, "%s - looplive", name);
@@ -276,6 +330,18 @@ static int open_parts(ll_host *h, const char *lib, ll_error *err)
     return 0;
 }
 
+/* Computed now: after a fatal fault nothing may allocate or format much. */
+static void rescue_path(ll_host *h, const char *lib)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(h->lib, sizeof h->lib, "%s", lib ? lib : "");
+    if (h->p.slot_dir)
+        snprintf(h->rescue, sizeof h->rescue, "%s/rescue.llsnap", h->p.slot_dir);
+    else
+        snprintf(h->rescue, sizeof h->rescue, "%s/looplive-rescue-%d.llsnap",
+                 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+}
+
 ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *params)
 {
     ll_host *h = calloc(1, sizeof *h);
@@ -285,10 +351,15 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
     }
     h->p = *params;
     if (h->p.fps <= 0) h->p.fps = 60;
+    rescue_path(h, lib);
     h->slot = 1;
     h->block.fd = -1;
     if (open_parts(h, lib, err) != 0) {
-        ll_host_close(h);
+        /* After a fault the C library may not survive, nothing is freed. */
+        if (err->code != ENOTRECOVERABLE)
+            ll_host_close(h);
+        else
+            fault_restore_all();
         return NULL;
     }
     h->fps_t0 = ll_now_ns();
@@ -297,7 +368,7 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
 
 void ll_host_close(ll_host *h)
 {
-    if (!h) return;
+    if (!h || h->fatal[0]) return; /* a fatal fault: freeing could hang */
     host_builder_close(h->builder);
     if (h->loop) ll_loop_destroy(h->loop);
     if (h->module) ll_module_close(h->module);
@@ -370,6 +441,7 @@ static int key_pause(ll_host *h, int key, ll_error *err)
 
 static int key_step(ll_host *h, int key, ll_error *err)
 {
+    if (ll_loop_status_get(h->loop).fault_paused) return ll_loop_skip(h->loop, err); /* past it */
     ll_loop_pause(h->loop, 1);
     ll_loop_step(h->loop);
     return 0;
@@ -457,7 +529,7 @@ static const host_binding host_bindings[] = {
     {ALT('1'), ALT('9'), "alt+1-9", "choose the slot (after LIVE); one holding a recording plays",
      key_slot},
     {ALT(' '), 0, "alt+space", "pause / resume", key_pause},
-    {ALT('.'), 0, "alt+.", "single step (pauses)", key_step},
+    {ALT('.'), 0, "alt+.", "single step (pauses); paused at a fault: skip the frame", key_step},
     {ALT('-'), 0, "alt+-", "slower (down to 1/16)", key_speed},
     {ALT('+'), 0, "alt++", "faster (up to 16; alt+= too)", key_speed},
     {ALT('='), 0, NULL, NULL, key_speed},
@@ -548,6 +620,41 @@ static void gather_keys(ll_host *h)
     }
 }
 
+/* --- a fault the process cannot survive ----------------------------------- */
+
+/* The C library may hold a lock for good (see ll_module_protect): save the
+ * last good frame's state without malloc or stdio, give the terminal back,
+ * and stop. The one line says what happened and where the state is. */
+static void host_fatal(ll_host *h, const ll_error *fault)
+{
+    if (h->fatal[0]) return;
+    ll_error serr = {0};
+    int saved = ll_snap_save_newest(&h->block, h->rescue, h->layout_version, &serr) == 0;
+    fault_restore_all();
+    if (saved)
+        snprintf(h->fatal, sizeof h->fatal,
+                 "cannot continue: %.900s; the last good frame's state is saved to %.250s "
+                 "(try: looplive run %.250s --resume %.250s)",
+                 fault->msg, h->rescue, h->lib, h->rescue);
+    else
+        snprintf(h->fatal, sizeof h->fatal,
+                 "cannot continue: %.900s; the last good frame's state could not be saved: "
+                 "%.600s",
+                 fault->msg, serr.msg);
+    h->quit = 1;
+}
+
+/* Notes an error from a protected call; 1 when it is fatal. */
+static int host_call_failed(ll_host *h, const ll_error *err)
+{
+    if (err->code == ENOTRECOVERABLE) {
+        host_fatal(h, err);
+        return 1;
+    }
+    host_crashed(h, err->msg);
+    return 0;
+}
+
 /* --- one frame ---------------------------------------------------------- */
 
 struct render_call {
@@ -629,7 +736,7 @@ static void render(ll_host *h)
          * the last frame rather than walking the page tables for one more. */
         if (ll_module_protect(h->module, call_render, &c, &err,
                               .snap = ll_loop_snapshot(h->loop)) != 0) {
-            host_crashed(h, err.msg);
+            if (host_call_failed(h, &err)) return;
             module_faulted(h);
         }
         h->app_ns += ll_now_ns() - t0;
@@ -678,8 +785,7 @@ static void play_audio(ll_host *h)
     uint64_t t0 = ll_now_ns();
     if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snapshot(h->loop)) !=
         0) {
-        host_crashed(h, err.msg);
-        module_faulted(h);
+        if (!host_call_failed(h, &err)) module_faulted(h);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
     }
@@ -747,6 +853,8 @@ static void poll_code(ll_host *h)
     if (r > 0) {
         h->reloads++;
         h->error[0] = h->build_error[0] = 0;
+        const ll_app *app = ll_loop_app(h->loop, NULL);
+        if (app) h->layout_version = app->layout_version;
         warn_unforwarded(h);
     } else if (r < 0) {
         host_set_error(h, err.msg);
@@ -773,6 +881,10 @@ int ll_host_frame(ll_host *h)
     ll_error err;
     uint64_t u0 = ll_now_ns();
     if (ll_loop_frame(h->loop, &h->input, &err) < 0) {
+        if (err.code == ENOTRECOVERABLE) {
+            host_fatal(h, &err);
+            return 0;
+        }
         /* A refusal (a layout change, a slot that no longer fits) is not a
          * crash: only a fault the module caught is. */
         if (module_faulted(h))
@@ -782,7 +894,9 @@ int ll_host_frame(ll_host *h)
     }
     h->app_ns += ll_now_ns() - u0;
     render(h);
+    if (h->fatal[0]) return 0;
     if (h->audio_rate) play_audio(h);
+    if (h->fatal[0]) return 0;
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay(h, status, sizeof status);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
@@ -812,6 +926,7 @@ int ll_host_run(ll_host *h, ll_error *err)
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         }
     }
+    if (h->fatal[0]) return ll_fail(err, ENOTRECOVERABLE, "%s", h->fatal);
     return 0;
 }
 
@@ -832,6 +947,7 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
         .recording = st.mode == LL_LOOP_RECORDING,
         .looping = st.mode == LL_LOOP_PLAYING,
         .paused = st.paused,
+        .fault_paused = st.fault_paused,
         .slot = h->slot,
         .loop_pos = st.play_pos,
         .loop_len = st.slot_frames,
@@ -896,15 +1012,21 @@ char *ll_host_overlay(const ll_host *h, char *buf, size_t cap)
     format_speed(s.speed, speed, sizeof speed);
     char line[sizeof s.error];
     int is_error;
-    const char *shown = host_line_shown(h, &is_error);
+    /* Paused at a fault: the fault stays on the line as long as the pause. */
+    const char *shown = s.fault_paused ? h->error : host_line_shown(h, &is_error);
+    if (s.fault_paused) is_error = 1;
     if (is_error)
         short_error(shown, line, sizeof line);
     else
         copy_text(line, sizeof line, shown);
-    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s", s.fps,
-             (unsigned long long)s.app_frame, mode, s.paused ? " PAUSED" : "", speed,
-             (unsigned long long)s.reloads,
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
+             (unsigned long long)s.app_frame, mode,
+             s.fault_paused ? " PAUSED AT FAULT"
+             : s.paused     ? " PAUSED"
+                            : "",
+             speed, (unsigned long long)s.reloads,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
-             is_error && line[0] ? "error: " : "", line[0] ? line : host_hint);
+             is_error && line[0] ? "error: " : "", line[0] ? line : host_hint,
+             s.fault_paused ? " (alt+. skips the frame; a new build resumes)" : "");
     return buf;
 }

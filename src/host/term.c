@@ -2,6 +2,7 @@
  * terminal put back the way it was on every exit, crashes included. */
 #include "host/host.h"
 #include "base/base.h"
+#include "base/fault.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -31,10 +32,8 @@ static struct termios term_saved, term_raw;
 static volatile sig_atomic_t term_active, term_resized;
 static const char term_enter[] = "\x1b[?1049h\x1b[?25l\x1b[2J";
 static const char term_leave[] = "\x1b[0m\x1b[?25h\x1b[?1049l";
-static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
-                                   SIGBUS, SIGILL,  SIGFPE, SIGABRT, SIGPIPE};
-static struct sigaction term_old_actions[LL_ARRAY_COUNT(term_signals)], term_old_stop,
-    term_old_winch;
+static volatile sig_atomic_t term_owned; /* between open and close */
+static struct sigaction term_old_winch;
 
 static void term_restore(void)
 {
@@ -46,14 +45,15 @@ static void term_restore(void)
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_saved);
 }
 
-static void term_on_signal(int sig)
+/* After Ctrl-Z and `fg`, or a previous handler that returned: take the
+ * terminal again (the next frame redraws everything). */
+static void term_resume(void)
 {
-    term_restore();
-    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
-        if (term_signals[i] == sig) sigaction(sig, &term_old_actions[i], NULL);
-    /* Die (or do whatever was set before) with the same signal, so the exit
-     * status still tells the shell what happened. */
-    raise(sig);
+    if (!term_owned || term_active) return;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
+    ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
+    (void)w;
+    term_active = 1;
 }
 
 static void term_on_resize(int sig)
@@ -61,23 +61,9 @@ static void term_on_resize(int sig)
     term_resized = 1;
 }
 
-/* Ctrl-Z: give the terminal back, stop; on `fg`, take it again (the next
- * frame redraws everything). */
-static void term_on_stop(int sig)
-{
-    int was_active = term_active;
-    term_restore();
-    signal(SIGTSTP, SIG_DFL);
-    raise(SIGTSTP); /* stops here until SIGCONT */
-    struct sigaction sa = {.sa_handler = term_on_stop, .sa_flags = SA_NODEFER};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTSTP, &sa, NULL);
-    if (!was_active) return;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
-    ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
-    (void)w;
-    term_active = 1;
-}
+/* The fault dispatcher restores the terminal before the process dies of a
+ * signal, stops, or a previous handler runs (its signals: see fault.h). */
+static const fault_client term_client = {.restore = term_restore, .resume = term_resume};
 
 /* The key an escape sequence's final byte (and first number) names:
  * ESC [ A..D arrows, H F home end, ESC O P..S f1-f4, ESC [ N ~ the rest. */
@@ -201,27 +187,18 @@ static term_state *term_alloc(int width, int height, int status, ll_error *err)
     return t;
 }
 
-/* Restores on every way out: exit, the signals that end a process, Ctrl-Z;
- * follows resizes. */
-static void term_install_handlers(void)
+/* Restores on every way out: exit, the signals that end or stop a process
+ * (through the fault dispatcher); follows resizes. SIGWINCH is only a
+ * notification, not a way out: its handler stays here. */
+static int term_install_handlers(ll_error *err)
 {
     static int atexit_done;
     if (!atexit_done) atexit(term_restore), atexit_done = 1;
-    struct sigaction sa = {.sa_handler = term_on_signal};
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++) {
-        sigaction(term_signals[i], NULL, &term_old_actions[i]);
-        /* An ignored signal (nohup, a shell's background job) stays
-         * ignored: catching it would turn it into an exit. */
-        if (term_old_actions[i].sa_handler != SIG_IGN) sigaction(term_signals[i], &sa, NULL);
-    }
-    struct sigaction stop = {.sa_handler = term_on_stop, .sa_flags = SA_NODEFER};
-    sigemptyset(&stop.sa_mask);
-    sigaction(SIGTSTP, NULL, &term_old_stop);
-    if (term_old_stop.sa_handler != SIG_IGN) sigaction(SIGTSTP, &stop, NULL);
+    if (fault_register(&term_client, err) != 0) return -1;
     struct sigaction resize = {.sa_handler = term_on_resize, .sa_flags = SA_RESTART};
     sigemptyset(&resize.sa_mask);
     sigaction(SIGWINCH, &resize, &term_old_winch);
+    return 0;
 }
 
 static int term_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
@@ -246,7 +223,11 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     term_raw.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
     term_raw.c_cc[VMIN] = 0;
     term_raw.c_cc[VTIME] = 0;
-    term_install_handlers();
+    if (term_install_handlers(err) != 0) {
+        term_free(t);
+        return -1;
+    }
+    term_owned = 1;
     term_active = 1;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
     ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
@@ -368,10 +349,9 @@ static void term_close(host_platform *p)
 {
     term_state *t = p->state;
     if (!t) return;
+    term_owned = 0;
     term_restore();
-    for (size_t i = 0; i < LL_ARRAY_COUNT(term_signals); i++)
-        sigaction(term_signals[i], &term_old_actions[i], NULL);
-    sigaction(SIGTSTP, &term_old_stop, NULL);
+    fault_unregister(&term_client);
     sigaction(SIGWINCH, &term_old_winch, NULL);
     term_free(t);
     p->state = NULL;

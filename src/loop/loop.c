@@ -59,7 +59,9 @@ struct ll_loop {
     int slot;
     uint64_t play_pos, loops;
     int paused, step;
-    int pass; /* the run of a frame a determinism check is in (frame_call) */
+    int fault_paused;       /* paused by a fault the same code would repeat */
+    uint64_t fault_version; /* the module version that faulted */
+    int pass;               /* the run of a frame a determinism check is in (frame_call) */
     double speed, acc;
     loop_slot slots[LL_LOOP_SLOTS];
     uint64_t next_gen;
@@ -75,6 +77,13 @@ struct ll_loop {
     uint64_t *last; /* pages the last frame changed (with what came before it) */
     uint64_t last_count, last_cap;
 };
+
+/* A pause a fault made ends when the user moves the loop elsewhere (stop,
+ * play, record, rewind, load): the frame it stopped at is no longer next. */
+static void end_fault_pause(ll_loop *loop)
+{
+    if (loop->fault_paused) loop->paused = loop->fault_paused = 0;
+}
 
 /* ---- page bookkeeping ---------------------------------------------------- */
 
@@ -198,12 +207,28 @@ static int ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t 
 
 /* ---- the application ------------------------------------------------------ */
 
+typedef struct get_call {
+    ll_app_get *get;
+    const ll_app *app;
+} get_call;
+
+static void get_thunk(void *ctx)
+{
+    get_call *c = ctx;
+    c->app = c->get();
+}
+
 static const ll_app *current_app(ll_loop *loop, ll_error *err)
 {
     const ll_app *app = loop->app;
     if (loop->module) {
-        ll_app_get *get = (ll_app_get *)ll_module_symbol(loop->module, loop->app_symbol);
-        app = get ? get() : NULL;
+        /* looplive_app() is the first call into a new build: protected too,
+         * rolling back to cur like a frame (nothing is written in between). */
+        get_call c = {(ll_app_get *)ll_module_symbol(loop->module, loop->app_symbol), NULL};
+        if (c.get && ll_module_protect(loop->module, get_thunk, &c, err, .snap = loop->cur,
+                                       .lookup = 1) != 0)
+            return NULL;
+        app = c.app;
     }
     if (!app)
         return ll_fail(err, EINVAL, "the application library returned no looplive_app table"), NULL;
@@ -412,6 +437,8 @@ static int migrate_refused(ll_loop *loop, const ll_app *app, uint64_t from, ll_e
 
 static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
 {
+    ll_error local;
+    if (!err) err = &local;
     const ll_app *app = current_app(loop, err);
     if (!app || check_slot_fits(loop, app, err) != 0) return -1;
     if (ensure_input(loop, app->input_size, err) || ring_resize_inputs(loop, app->input_size, err))
@@ -436,11 +463,23 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         static const ll_platform_input none;
         call.live = &none;
     }
+    uint64_t version = loop->module ? ll_module_version(loop->module) : 0;
     if (call_app(loop, &call, err) != 0) {
+        /* A process that cannot trust its C library does nothing more. */
+        if (err->code == ENOTRECOVERABLE) return -1;
         /* The module put the block back to cur (the newest snapshot): the
          * hash already describes it and nothing is written since. Should
          * the restore have failed, pick up whatever is left. */
         absorb(loop, NULL);
+        /* A slot playing, and no earlier version took over: the same code
+         * would fault at the same frame of every pass, with the same input.
+         * Stop there until a new build loads or the frame is skipped. (Live
+         * input changes from frame to frame: the next one tries again.) */
+        if (loop->mode == LL_LOOP_PLAYING && ll_module_version(loop->module) == version) {
+            loop->paused = loop->fault_paused = 1;
+            loop->step = 0;
+            loop->fault_version = version;
+        }
         return -1;
     }
     if (call.migrate_refused) return migrate_refused(loop, app, layout_before, err);
@@ -483,9 +522,18 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     return 0;
 }
 
+/* A new build resumes a loop that a fault paused. */
+static void resume_on_new_build(ll_loop *loop)
+{
+    if (!loop->fault_paused || ll_module_version(loop->module) == loop->fault_version) return;
+    loop->paused = loop->fault_paused = 0;
+    loop->acc = 0;
+}
+
 int ll_loop_frame(ll_loop *loop, const ll_platform_input *live, ll_error *err)
 {
     int n;
+    resume_on_new_build(loop);
     if (loop->paused) {
         n = loop->step;
         loop->step = 0;
@@ -642,6 +690,7 @@ int ll_loop_record(ll_loop *loop, int slot, ll_error *err)
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
     if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
     if (slot_begin(loop, &loop->slots[slot], app, err) != 0) return -1;
+    end_fault_pause(loop);
     loop->mode = LL_LOOP_RECORDING;
     loop->slot = slot;
     return 0;
@@ -663,6 +712,7 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
                          slot, s->input_size, (unsigned long long)s->layout_version,
                          app->input_size, (unsigned long long)app->layout_version);
     if (restore_slot_start(loop, s, err) != 0) return -1;
+    end_fault_pause(loop);
     loop->mode = LL_LOOP_PLAYING;
     loop->slot = slot;
     loop->loops = 0;
@@ -671,6 +721,7 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
 
 void ll_loop_stop(ll_loop *loop)
 {
+    end_fault_pause(loop);
     loop->mode = LL_LOOP_LIVE;
     loop->slot = -1;
 }
@@ -736,6 +787,7 @@ int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err)
     loop->cur = target->snap;
     target->snap = NULL;
     loop->ring_count = t;
+    end_fault_pause(loop);
     return retake(loop, err);
 }
 
@@ -919,8 +971,26 @@ int ll_loop_load(ll_loop *loop, int slot, const char *path, ll_error *err)
 void ll_loop_pause(ll_loop *loop, int paused)
 {
     loop->paused = paused != 0;
+    loop->fault_paused = 0; /* the user's now: no new build ends it */
     loop->step = 0;
     loop->acc = 0;
+}
+
+int ll_loop_skip(ll_loop *loop, ll_error *err)
+{
+    const ll_app *app;
+    if (!(app = current_app(loop, err)) || check_slot_fits(loop, app, err) != 0) return -1;
+    loop_slot *s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL;
+    if (loop->mode == LL_LOOP_PLAYING && loop->play_pos >= s->count) {
+        if (restore_slot_start(loop, s, err) != 0) return -1;
+        loop->loops++;
+    }
+    /* The state stays as it is: the frame's input is dropped (not recorded)
+     * or, while a slot plays, passed over. */
+    if (loop->mode == LL_LOOP_PLAYING) loop->play_pos++;
+    loop->frame++;
+    if (loop->fault_paused) loop->paused = loop->fault_paused = 0;
+    return 0;
 }
 
 void ll_loop_step(ll_loop *loop)
@@ -952,6 +1022,7 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop)
         .mode = loop->mode,
         .slot = loop->slot,
         .paused = loop->paused,
+        .fault_paused = loop->fault_paused,
         .speed = loop->speed,
         .frame = loop->frame,
         .play_pos = loop->play_pos,

@@ -1,7 +1,9 @@
-/* guard.c - guard pages after partitions, and the SIGSEGV handler that
- * names the partition a stray write ran out of. */
+/* guard.c - guard pages after partitions, and the fault dispatcher's
+ * description of a hit: the partition a stray access ran out of. */
 #include "memory/memory.h"
+#include "base/fault.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,8 +13,8 @@
  * blocks that have guard pages. */
 #define MAX_GUARDED_BLOCKS 16
 static memory_header *guarded[MAX_GUARDED_BLOCKS];
-static struct sigaction previous;
-static int installed;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static int installed; /* registered with the fault dispatcher */
 
 /* The arena whose guard holds addr; *before is set when it is the guard
  * between the block header and that arena (an underrun), not after it. */
@@ -33,64 +35,41 @@ static const ll_arena *guard_owner(uint64_t addr, int *before)
     return NULL;
 }
 
-/* Async-signal-safe text: write(2) of strings and hex numbers only. */
-static void say(const char *s)
+/* Runs in the fault handler (async-signal-safe): names the arena whose
+ * guard holds the faulting address. Whoever catches the fault (crash
+ * protection) reports it; when nobody does, the dispatcher prints it and
+ * the process dies of the fault. */
+static int describe(fault_event *ev)
 {
-    ssize_t r = write(2, s, strlen(s));
-    (void)r;
-}
-
-static void say_hex(uint64_t v)
-{
-    char buf[19] = "0x";
-    int n = 0;
-    char digits[16];
-    do digits[n++] = "0123456789abcdef"[v & 15];
-    while ((v >>= 4) && n < 16);
-    for (int i = 0; i < n; i++) buf[2 + i] = digits[n - 1 - i];
-    buf[2 + n] = '\0';
-    say(buf);
-}
-
-static void on_segv(int sig, siginfo_t *info, void *uc)
-{
-    uint64_t addr = (uint64_t)(uintptr_t)info->si_addr;
+    if (ev->signal != SIGSEGV || ev->code <= 0) return 0;
     int before = 0;
-    const ll_arena *a = guard_owner(addr, &before);
-    if (a) {
-        say("looplive: guard page hit at ");
-        say_hex(addr);
-        say(before ? ": ran before the start of arena '" : ": ran past the end of arena '");
-        say(a->name);
-        say("' (");
-        say_hex((uint64_t)(uintptr_t)a->begin);
-        say("-");
-        say_hex((uint64_t)(uintptr_t)a->begin + a->capacity);
-        say(")\n");
-    } else if (previous.sa_flags & SA_SIGINFO && previous.sa_sigaction) {
-        previous.sa_sigaction(sig, info, uc);
-        return;
-    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
-        previous.sa_handler(sig);
-        return;
-    }
-    /* Returning re-runs the faulting access, which now kills the process
-     * with SIGSEGV as if no handler had been installed. */
-    signal(SIGSEGV, SIG_DFL);
+    const ll_arena *a = guard_owner(ev->addr, &before);
+    if (!a) return 0;
+    char *w = ev->what;
+    w[0] = 0;
+    fault_append(w, FAULT_WHAT_MAX, "guard page hit at ");
+    fault_append_hex(w, FAULT_WHAT_MAX, ev->addr);
+    fault_append(w, FAULT_WHAT_MAX,
+                 before ? ": ran before the start of arena '" : ": ran past the end of arena '");
+    fault_append(w, FAULT_WHAT_MAX, a->name);
+    fault_append(w, FAULT_WHAT_MAX, "' (");
+    fault_append_hex(w, FAULT_WHAT_MAX, (uint64_t)(uintptr_t)a->begin);
+    fault_append(w, FAULT_WHAT_MAX, "-");
+    fault_append_hex(w, FAULT_WHAT_MAX, (uint64_t)(uintptr_t)a->begin + a->capacity);
+    fault_append(w, FAULT_WHAT_MAX, ")");
+    return 1;
 }
+
+static const fault_client guard_client = {.describe = describe};
 
 static int install(ll_error *err)
 {
     if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE)) return 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &previous) != 0)
-        return ll_fail(err, errno, "cannot install the guard page handler: %s", strerror(errno));
-    __atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
-    return 0;
+    pthread_mutex_lock(&install_lock);
+    int rc = installed ? 0 : fault_register(&guard_client, err);
+    if (rc == 0) __atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&install_lock);
+    return rc;
 }
 
 static int remember(memory_header *h, ll_error *err)
@@ -124,7 +103,18 @@ int memory_guard_arm(memory_header *h, uint8_t *at, uint64_t size, const ll_aren
 
 void memory_guards_forget(const void *block_base)
 {
-    for (int b = 0; b < MAX_GUARDED_BLOCKS; b++)
+    int left = 0;
+    for (int b = 0; b < MAX_GUARDED_BLOCKS; b++) {
         if ((const void *)guarded[b] == block_base)
             __atomic_store_n(&guarded[b], NULL, __ATOMIC_RELEASE);
+        left += guarded[b] != NULL;
+    }
+    /* The last guarded block gone: the dispatcher may put the previous
+     * handlers back (when nobody else needs it). */
+    pthread_mutex_lock(&install_lock);
+    if (!left && installed) {
+        fault_unregister(&guard_client);
+        __atomic_store_n(&installed, 0, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&install_lock);
 }

@@ -347,8 +347,9 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
         ll_module_close(m);
         return NULL;
     }
-    m->info.watch = "inotify";
-    if (module_watch_start(m, p->watch_stat, p->stable_ms, p->stat_interval_ms, err) != 0) {
+    m->info.watch = p->no_watch ? "none" : "inotify";
+    if (!p->no_watch &&
+        module_watch_start(m, p->watch_stat, p->stable_ms, p->stat_interval_ms, err) != 0) {
         ll_module_close(m);
         return NULL;
     }
@@ -364,6 +365,11 @@ void *ll_module_symbol(const ll_module *m, size_t index)
 void ll_module_query(const ll_module *m, ll_module_info *info)
 {
     *info = m->info;
+}
+
+uint64_t ll_module_version(const ll_module *m)
+{
+    return m->info.version;
 }
 
 void ll_module_close(ll_module *m)

@@ -114,7 +114,11 @@ void module_watch_stop(ll_module *m);
 /* codemap.c: formats the code map's refusals for an error message. */
 void module_stale_describe(const ll_module *m, char *buf, size_t cap);
 
-/* protect.c: installs the fault handlers (counted per open module). */
+/* symbol_at.c: the function of the ELF file at path that holds file offset
+ * off (.symtab, then .dynsym); 1 and its name and start when found. */
+int module_symbol_at(const char *path, uint64_t off, char *name, size_t cap, uint64_t *start);
+
+/* protect.c: registers with the fault dispatcher (counted per open module). */
 int module_signals_acquire(ll_error *err);
 void module_signals_release(void);
 

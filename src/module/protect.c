@@ -1,59 +1,70 @@
 /* protect.c - survive a crash in module code.
  * ll_module_protect snapshots the block (or takes the caller's snapshot),
- * arms a per-thread guard and calls in.
- * A fault while a guard is armed jumps back to it (siglongjmp from the
- * handler, which runs on an alternate stack so that a stack overflow can be
- * caught too); the block is restored and the code rolled back. A fault with no
- * guard armed is none of our business: the previous handler is put back and
- * the fault happens again, so the process dies as it would have without us. */
+ * arms a per-thread guard and calls in. It is a client of the fault
+ * dispatcher (base/fault.h): a fault while a guard is armed jumps back to it
+ * (siglongjmp from the handler, on an alternate stack so that a stack
+ * overflow is caught too) with pc, sp, the fault address and a copy of the
+ * stack words; naming happens here, after the jump. The block is restored
+ * and the code rolled back, unless the fault happened inside another library
+ * (see recover_unsafe). A fault with no guard armed is not ours: the
+ * dispatcher passes it on, so the process dies as it would have without us. */
 #include "module/module.h"
 
+#include "base/fault.h"
+
 #include <dlfcn.h>
-#include <execinfo.h>
+#include <elf.h>
+#include <link.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <ucontext.h>
 
-static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
-
-enum { GUARD_FRAMES = 32, ALT_STACK_SIZE = 64 * 1024 };
+/* How long the C library's probe may take to answer after a fault inside
+ * it: far more than it needs on a busy machine, little for a crash. */
+enum { PROBE_TIMEOUT_MS = 2000 };
 
 typedef struct guard {
     sigjmp_buf jump;
     struct guard *prev;
-    ll_module *module;
-    int signal, code;
-    uint64_t addr, pc, sp;
-    void *frames[GUARD_FRAMES]; /* only when pc is outside the module (abort) */
-    int frame_count;
-    sigset_t mask; /* the signal mask when the fault happened */
+    fault_event ev; /* what the handler recorded */
 } guard;
 
 static __thread guard *current_guard;
-static __thread int alt_stack_ready;
+
+/* Set by a fault inside another library: its locks may be held for good,
+ * so nothing that could take one runs again (see recover_unsafe). */
+static atomic_int process_unsafe;
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static int install_count;
-static struct sigaction saved[NSIG];
-static pthread_key_t alt_stack_key;
-static pthread_once_t alt_stack_once = PTHREAD_ONCE_INIT;
 
-static uint64_t context_pc(const void *uc, uint64_t *sp)
+/* Runs in the fault handler: a fault while a guard is armed on this thread
+ * is ours. Records and jumps; everything else happens after the jump. */
+static void catch_fault(fault_event *ev)
 {
-    const ucontext_t *u = uc;
-#if defined(__x86_64__)
-    *sp = (uint64_t)u->uc_mcontext.gregs[REG_RSP];
-    return (uint64_t)u->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-    *sp = (uint64_t)u->uc_mcontext.sp;
-    return (uint64_t)u->uc_mcontext.pc;
-#else
-    (void)u;
-    *sp = 0;
-    return 0;
-#endif
+    guard *g = current_guard;
+    if (!g) return;
+    memcpy(&g->ev, ev, sizeof *ev);
+    siglongjmp(g->jump, 1);
+}
+
+static const fault_client protect_client = {.catch_fault = catch_fault};
+
+int module_signals_acquire(ll_error *err)
+{
+    pthread_mutex_lock(&install_lock);
+    int rc = install_count == 0 ? fault_register(&protect_client, err) : 0;
+    if (rc == 0) install_count++;
+    pthread_mutex_unlock(&install_lock);
+    return rc;
+}
+
+void module_signals_release(void)
+{
+    pthread_mutex_lock(&install_lock);
+    if (install_count > 0 && --install_count == 0) fault_unregister(&protect_client);
+    pthread_mutex_unlock(&install_lock);
 }
 
 static int in_image(const module_image *img, uint64_t addr)
@@ -63,180 +74,149 @@ static int in_image(const module_image *img, uint64_t addr)
     return 0;
 }
 
-/* A fault that is not ours goes where it would have gone without us: to the
- * previous handler, or to the default action (the process dies of it). */
-static void pass_on(int sig, siginfo_t *si, void *uc)
+/* The image of this module that holds addr (any version still mapped). */
+static const module_image *image_of(const ll_module *m, uint64_t addr)
 {
-    const struct sigaction *old = &saved[sig];
-    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
-        old->sa_sigaction(sig, si, uc);
-        return;
-    }
-    if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
-        old->sa_handler(sig);
-        return;
-    }
-    sigaction(sig, old, NULL);
-    if (si->si_code <= 0) raise(sig); /* sent, not a fault: send it again */
-    /* A real fault re-executes the instruction on return, under the old action. */
+    for (const module_image *img = m->images; img; img = img->next)
+        if (addr >= img->lo && addr < img->hi && in_image(img, addr)) return img;
+    return NULL;
 }
 
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-    guard *g = current_guard;
-    if (g) {
-        g->signal = sig;
-        g->code = si->si_code;
-        g->addr = (uint64_t)(uintptr_t)si->si_addr;
-        g->pc = context_pc(uc, &g->sp);
-        g->mask = ((const ucontext_t *)uc)->uc_sigmask;
-        /* abort() and bad pointers handed to libc fault outside the module:
-         * keep the call chain to name the module function responsible. */
-        if (!in_image(g->module->cur, g->pc)) g->frame_count = backtrace(g->frames, GUARD_FRAMES);
-        siglongjmp(g->jump, 1);
-    }
-    pass_on(sig, si, uc);
-}
+/* ---- reporting (after the jump) -------------------------------------------- */
 
-int module_signals_acquire(ll_error *err)
+/* 1 when addr lies in an executable segment of one of the module's images. */
+static int in_module_code(const ll_module *m, uint64_t addr)
 {
-    pthread_mutex_lock(&install_lock);
-    if (install_count == 0) {
-        void *prime[2];
-        backtrace(prime, 2); /* loads the unwinder now: the handler must not */
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_fault;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++)
-            sigaddset(&sa.sa_mask, fault_signals[i]);
-        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) {
-            int sig = fault_signals[i];
-            if (sigaction(sig, &sa, &saved[sig]) != 0) {
-                int e = errno;
-                while (i-- > 0) sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
-                pthread_mutex_unlock(&install_lock);
-                return ll_fail(err, e, "cannot install a signal handler for %s: %s", strsignal(sig),
-                               strerror(e));
-            }
-        }
-    }
-    install_count++;
-    pthread_mutex_unlock(&install_lock);
+    const module_image *img = image_of(m, addr);
+    for (int i = 0; img && i < img->range_count; i++)
+        if (addr >= img->ranges[i].start && addr < img->ranges[i].end)
+            return (img->ranges[i].flags & PF_X) != 0;
     return 0;
 }
 
-void module_signals_release(void)
+/* "name+0x12 (file version N)" for an address; static functions are named
+ * from the image's .symtab (without allocating: see symbols.c). */
+static void name_address(const ll_module *m, uint64_t addr, char *buf, size_t cap)
 {
-    pthread_mutex_lock(&install_lock);
-    if (install_count > 0 && --install_count == 0) {
-        for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) {
-            struct sigaction now;
-            sigaction(fault_signals[i], NULL, &now);
-            if (now.sa_sigaction != on_fault) continue; /* someone replaced us: theirs stays */
-            sigaction(fault_signals[i], &saved[fault_signals[i]], NULL);
-        }
-    }
-    pthread_mutex_unlock(&install_lock);
-}
-
-/* ---- the alternate signal stack, one per thread ------------------------- */
-
-static void alt_stack_free(void *mem)
-{
-    stack_t off = {.ss_flags = SS_DISABLE};
-    sigaltstack(&off, NULL);
-    munmap(mem, ALT_STACK_SIZE + ll_page_size());
-}
-
-static void alt_stack_key_make(void)
-{
-    pthread_key_create(&alt_stack_key, alt_stack_free);
-}
-
-/* A stack overflow leaves no stack to run the handler on. */
-static int ensure_alt_stack(ll_error *err)
-{
-    if (alt_stack_ready) return 0;
-    stack_t old;
-    if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE)) {
-        alt_stack_ready = 1; /* the thread has one already (ASan sets one up) */
-        return 0;
-    }
-    uint64_t page = ll_page_size();
-    uint8_t *mem = mmap(NULL, ALT_STACK_SIZE + page, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED)
-        return ll_fail(err, errno, "cannot map an alternate signal stack: %s", strerror(errno));
-    mprotect(mem, page, PROT_NONE); /* overflowing the handler faults, not corrupts */
-    stack_t ss = {.ss_sp = mem + page, .ss_size = ALT_STACK_SIZE};
-    if (sigaltstack(&ss, NULL) != 0) {
-        int e = errno;
-        munmap(mem, ALT_STACK_SIZE + page);
-        return ll_fail(err, e, "cannot set an alternate signal stack: %s", strerror(e));
-    }
-    pthread_once(&alt_stack_once, alt_stack_key_make);
-    pthread_setspecific(alt_stack_key, mem);
-    alt_stack_ready = 1;
-    return 0;
-}
-
-/* ---- reporting ------------------------------------------------------------ */
-
-/* "name+0x12 (file)" for an address, naming the module by its original name. */
-static void name_address(const ll_module *m, const module_image *img, uint64_t addr, char *buf,
-                         size_t cap)
-{
+    const module_image *img = image_of(m, addr);
     Dl_info di;
+    struct link_map *lm = NULL;
     memset(&di, 0, sizeof di);
-    dladdr((void *)(uintptr_t)addr, &di);
-    char file[160], version[32] = "";
-    if (in_image(img, addr)) {
+    int known = dladdr1((void *)(uintptr_t)addr, &di, (void **)&lm, RTLD_DL_LINKMAP) != 0;
+    char file[160], version[32] = "", sym[128] = "";
+    uint64_t start = 0;
+    if (img) {
         snprintf(file, sizeof file, "%s", m->name);
         snprintf(version, sizeof version, " version %llu", (unsigned long long)img->version);
-    } else if (di.dli_fname) {
+    } else if (known && di.dli_fname && *di.dli_fname) {
         const char *slash = strrchr(di.dli_fname, '/');
         snprintf(file, sizeof file, "%s", slash ? slash + 1 : di.dli_fname);
     } else {
-        snprintf(file, sizeof file, "unknown file");
+        snprintf(file, sizeof file, "no code loaded there");
     }
-    if (di.dli_sname)
-        snprintf(buf, cap, "%s+0x%llx (%s%s)", di.dli_sname,
-                 (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_saddr), file, version);
-    else if (di.dli_fbase) /* a static function: the offset in the file still helps */
+    if (img && lm && module_symbol_at(img->copy_path, addr - lm->l_addr, sym, sizeof sym, &start))
+        start += lm->l_addr;
+    else if (known && di.dli_sname)
+        snprintf(sym, sizeof sym, "%s", di.dli_sname), start = (uint64_t)(uintptr_t)di.dli_saddr;
+    if (sym[0])
+        snprintf(buf, cap, "%s+0x%llx (%s%s)", sym, (unsigned long long)(addr - start), file,
+                 version);
+    else if (known && di.dli_fbase)
         snprintf(buf, cap, "0x%llx (%s+0x%llx%s)", (unsigned long long)addr, file,
                  (unsigned long long)(addr - (uint64_t)(uintptr_t)di.dli_fbase), version);
     else
         snprintf(buf, cap, "0x%llx (%s)", (unsigned long long)addr, file);
 }
 
-static void describe_fault(ll_module *m, const guard *g)
+/* The module code that called out to where the fault happened: the return
+ * address at sp for a call to a bad address (pc 0x10, an unmapped page,
+ * garbage), or the nearest one up the stack for a fault inside a library
+ * the module called (abort). The words were copied by the handler. */
+static uint64_t find_caller(const ll_module *m, const fault_event *ev)
 {
-    ll_module_fault *f = &m->info.fault;
-    f->signal = g->signal;
-    f->code = g->code;
-    f->addr = g->addr;
-    f->pc = g->pc;
-    name_address(m, m->cur, g->pc, f->where, sizeof f->where);
-    for (int i = 0; i < g->frame_count; i++) {
-        uint64_t ret = (uint64_t)(uintptr_t)g->frames[i];
-        if (!in_image(m->cur, ret)) continue;
-        size_t used = strlen(f->where);
-        char caller[160];
-        name_address(m, m->cur, ret - 1, caller, sizeof caller);
-        snprintf(f->where + used, sizeof f->where - used, ", called from %s", caller);
-        break;
-    }
+    for (int i = 0; i < ev->stack_words; i++)
+        if (in_module_code(m, ev->stack[i])) return ev->stack[i];
+    return 0;
 }
 
-static int recover(ll_module *m, const guard *g, ll_snap *snap, int own, ll_error *err)
+static void describe_fault(ll_module *m, const fault_event *ev)
 {
-    /* Back to the mask of the faulting code, with the fault signals open. */
-    sigset_t mask = g->mask;
-    for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++) sigdelset(&mask, fault_signals[i]);
+    ll_module_fault *f = &m->info.fault;
+    f->signal = ev->signal;
+    f->code = ev->code;
+    f->addr = ev->addr;
+    f->pc = ev->pc;
+    f->sp = ev->sp;
+    f->caller = in_module_code(m, ev->pc) ? 0 : find_caller(m, ev);
+    name_address(m, ev->pc, f->where, sizeof f->where);
+    if (!f->caller) return;
+    size_t used = strlen(f->where);
+    char caller[160];
+    name_address(m, f->caller - 1, caller, sizeof caller);
+    snprintf(f->where + used, sizeof f->where - used, ", called from %s", caller);
+}
+
+/* " at address 0x10 (stack overflow)", " (guard page hit ...)". */
+static void describe_address(const fault_event *ev, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (ev->code <= 0) return; /* sent by kill() or abort(): no address */
+    snprintf(buf, cap, " at address 0x%llx", (unsigned long long)ev->addr);
+    size_t n = strlen(buf);
+    if (ev->what[0])
+        snprintf(buf + n, cap - n, " (%s)", ev->what);
+    else if (ev->signal == SIGSEGV && ev->addr < ev->sp + 4096 && ev->sp - ev->addr < 256 * 1024)
+        snprintf(buf + n, cap - n, " (stack overflow)"); /* just below the stack pointer */
+}
+
+/* Back to the mask of the faulting code, with the fault signals open. */
+static void reopen_signals(const fault_event *ev)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    sigset_t mask = ev->mask;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(sigs); i++) sigdelset(&mask, sigs[i]);
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
-    describe_fault(m, g); /* before the rollback unloads the image */
+}
+
+/* A fault inside another library whose locks stay taken (glibc aborting a
+ * failed heap check while it holds the arena's lock): malloc, free,
+ * dlclose or stdio would wait forever. So nothing is restored, dropped or
+ * unloaded; the caller is told the process cannot safely continue (the
+ * host saves the last good state and exits). */
+static int recover_unsafe(ll_module *m, const fault_event *ev, ll_error *err)
+{
+    atomic_store(&process_unsafe, 1);
+    reopen_signals(ev);
+    describe_fault(m, ev);
+    m->info.faults++;
+    const ll_module_fault *f = &m->info.fault;
+    Dl_info di;
+    memset(&di, 0, sizeof di);
+    dladdr((void *)(uintptr_t)ev->pc, &di);
+    const char *lib = di.dli_fname ? di.dli_fname : "another library";
+    const char *slash = strrchr(lib, '/');
+    char addr[FAULT_WHAT_MAX + 64];
+    describe_address(ev, addr, sizeof addr);
+    return ll_fail(err, ENOTRECOVERABLE,
+                   "SIG%s (%s)%s in %s, called through '%s' version %llu; the fault happened "
+                   "inside %s, which may still hold its locks (a failed heap check aborts "
+                   "holding malloc's): this process cannot safely continue, nothing was "
+                   "restored or rolled back",
+                   sigabbrev_np(f->signal), strsignal(f->signal), addr, f->where, m->name,
+                   (unsigned long long)m->info.version, slash ? slash + 1 : lib);
+}
+
+static int recover(ll_module *m, const fault_event *ev, ll_snap *snap, int own, ll_error *err)
+{
+    /* pc in another library: that library was running when it failed, and
+     * may hold a lock (its heap's, a stream's) that nobody will release. */
+    Dl_info di;
+    // cppcheck-suppress [ctuuninitvar,uninitvar]
+    if (!in_module_code(m, ev->pc) && dladdr((void *)(uintptr_t)ev->pc, &di) && di.dli_fname &&
+        !fault_libc_usable(PROBE_TIMEOUT_MS))
+        return recover_unsafe(m, ev, err);
+    reopen_signals(ev);
+    describe_fault(m, ev);
     m->info.faults++;
     uint64_t crashed = m->info.version;
     char block[1100] = "no block to restore";
@@ -256,13 +236,8 @@ static int recover(ll_module *m, const guard *g, ll_snap *snap, int own, ll_erro
     else
         snprintf(code, sizeof code, "no earlier good version to roll back to");
     const ll_module_fault *f = &m->info.fault;
-    char addr[64] = "";
-    if (f->code > 0) /* a fault; a signal sent by kill() or abort() has no address */
-        snprintf(addr, sizeof addr, " at address 0x%llx", (unsigned long long)f->addr);
-    /* A fault just below the stack pointer is the stack running out. */
-    if (f->signal == SIGSEGV && f->code > 0 && f->addr < g->sp + 4096 &&
-        g->sp - f->addr < 256 * 1024)
-        snprintf(addr + strlen(addr), sizeof addr - strlen(addr), " (stack overflow)");
+    char addr[FAULT_WHAT_MAX + 64];
+    describe_address(ev, addr, sizeof addr);
     return ll_fail(err, EFAULT, "SIG%s (%s)%s in %s, called through '%s' version %llu; %s; %s",
                    sigabbrev_np(f->signal), strsignal(f->signal), addr, f->where, m->name,
                    (unsigned long long)crashed, code, block);
@@ -275,25 +250,35 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
         fn(ctx);
         return 0;
     }
-    if (ensure_alt_stack(err) != 0) return -1;
+    if (atomic_load_explicit(&process_unsafe, memory_order_relaxed))
+        return ll_fail(err, ENOTRECOVERABLE,
+                       "not calling into '%s': an earlier fault inside a library left this "
+                       "process unable to continue safely (try: save the state without "
+                       "allocating, exit, and start again)",
+                       m->name);
+    if (fault_thread_prepare(err) != 0) return -1;
+    /* A module without a block (the host's first look at a build, before
+     * the block is reserved) starts no probe thread: a fault inside libc
+     * there is reported as one the process cannot survive. */
+    if (m->block && fault_probe_ready(err) != 0) return -1;
     /* The caller's snapshot, or one of our own (a page table walk). */
     ll_snap *snap = m->block ? p->snap : NULL;
     int own = m->block && !snap;
     if (own && !(snap = ll_snap_take(m->block, err))) return -1;
-    guard g;
-    memset(&g, 0, sizeof g);
-    g.module = m;
+    guard g; /* not cleared: the handler fills ev, 8 KiB of it */
     g.prev = current_guard;
     /* No mask saved: that costs a system call per call. The handler leaves
-     * with the fault signals blocked; recover() sets the mask back. */
+     * with the fault signal blocked; recover() sets the mask back. */
     if (sigsetjmp(g.jump, 0) == 0) {
         current_guard = &g;
         fn(ctx);
         current_guard = g.prev;
         if (own) ll_snap_drop(m->block, snap);
-        module_mark_good(m);
+        if (!p->lookup) module_mark_good(m);
         return 0;
     }
     current_guard = g.prev;
-    return recover(m, &g, snap, own, err);
+    /* The handler filled g.ev before it jumped: the analyser cannot see it. */
+    // cppcheck-suppress [uninitStructMember,ctuuninitvar,uninitvar]
+    return recover(m, &g.ev, snap, own, err);
 }

@@ -6,7 +6,8 @@
  * it has written the block, STACK_ADDRESS keeps the address of a local in
  * the block and STACK_UNINIT copies a byte of stack it never wrote (the
  * determinism check must catch both), PRINTS writes a line per frame to
- * standard output (which must not reach replay's hashes). */
+ * standard output (which must not reach replay's hashes), BAD_TABLE faults
+ * in looplive_app() itself. */
 #include "looplive.h"
 
 #include <stdio.h>
@@ -85,7 +86,14 @@ static const ll_app app = {
     .update = app_update,
 };
 
+#ifdef BAD_TABLE
+volatile uintptr_t bad_table = 16; /* not NULL: UBSan would stop first */
+#endif
+
 const ll_app *looplive_app(void)
 {
+#ifdef BAD_TABLE
+    if (*(volatile const uint32_t *)bad_table) return NULL; /* faults in the first call */
+#endif
     return &app;
 }

@@ -97,7 +97,43 @@ int *counter_ptr(void)
     return &counter;
 }
 
-enum { CRASH_SEGV, CRASH_BUS, CRASH_ILL, CRASH_FPE, CRASH_ABORT, CRASH_STACK };
+enum {
+    CRASH_SEGV,
+    CRASH_BUS,
+    CRASH_ILL,
+    CRASH_FPE,
+    CRASH_ABORT,
+    CRASH_STACK,
+    CRASH_CALL_LOW,        /* a call through a pointer to 0x10 */
+    CRASH_CALL_UNMAPPED,   /* a call into a page unmapped just before */
+    CRASH_CALL_GARBAGE,    /* a call into the state: data, not code */
+    CRASH_DOUBLE_FREE,     /* glibc's tcache check aborts, holding no lock */
+    CRASH_DOUBLE_FREE_BIG, /* glibc's arena check aborts holding the arena lock */
+};
+
+typedef int call_fn(void);
+volatile uintptr_t low_target = 0x10;
+
+/* Each call's result is used, so that it is a call (with a return address
+ * at sp), not a tail jump. */
+__attribute__((noinline)) static int call_unmapped(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(p, 4096);
+    return ((call_fn *)p)() + 1;
+}
+
+/* Small chunks go to the thread's cache, checked without a lock; large
+ * ones to the arena, checked with its lock held (a process with threads). */
+__attribute__((noinline)) static int double_free(size_t size)
+{
+    char *volatile p = malloc(size);
+    char *volatile after = malloc(size); /* keeps p from merging into the top */
+    free(p);
+    free(p);
+    free(after);
+    return 0;
+}
 
 volatile int zero;
 
@@ -134,6 +170,16 @@ int crash(int kind, uint8_t *state, size_t size)
         abort();
     case CRASH_STACK:
         return recurse(0);
+    case CRASH_CALL_LOW:
+        return ((call_fn *)low_target)() + 1;
+    case CRASH_CALL_UNMAPPED:
+        return call_unmapped() + 1;
+    case CRASH_CALL_GARBAGE:
+        return ((call_fn *)(void *)state)() + 1;
+    case CRASH_DOUBLE_FREE:
+        return double_free(24) + 1;
+    case CRASH_DOUBLE_FREE_BIG:
+        return double_free(2000) + 1;
     }
     return VERSION;
 }
