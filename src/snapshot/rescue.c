@@ -144,7 +144,7 @@ static int rescue_write(rescue *r, const ll_block *block, uint64_t layout_versio
         return -1;
     uint64_t index_end = r->index_offset + r->count * sizeof(snap_extent);
     if (r->extra_size && (ftruncate(r->out, (off_t)(index_end + r->extra_size)) != 0 ||
-                          put(r->out, r->extra, r->extra_size, index_end) != 0))
+                          ll_file_pwrite_all(r->out, r->extra, r->extra_size, index_end) != 0))
         return -1;
     if (write_header(r, block, layout_version) != 0 || fsync(r->out) != 0) return -1;
     return 0;
