@@ -3,6 +3,7 @@
 #include "host/host.h"
 #include "base/base.h"
 #include "base/fault.h"
+#include "snapshot/snapshot.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -44,6 +45,9 @@ struct ll_host {
     uint64_t layout_version;        /* of the application in use, for the rescue file */
     char lib[PATH_MAX];             /* as given, for the hint after a fatal fault */
     char rescue[PATH_MAX];          /* where a fatal fault saves the last good state */
+    void *codemap;                  /* the module's code map as of the last load, */
+    uint64_t codemap_size;          /* saved with the rescue file (made now: after */
+                                    /* a fatal fault nothing may allocate) */
     char fatal[2048];               /* set when the process cannot safely continue */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
@@ -217,6 +221,21 @@ static const ll_app *host_app(const ll_host *h, ll_error *err)
     return c.app;
 }
 
+/* The code map of every build loaded so far, for the rescue file: a
+ * state saved after a fatal fault holds pointers into these builds, which
+ * --resume re-points to the build it loads. Without one (out of memory),
+ * the rescue file has none and --resume refuses such pointers. */
+static void keep_codemap(ll_host *h)
+{
+    void *map;
+    uint64_t size;
+    ll_error err;
+    if (ll_module_codemap_build(h->module, &map, &size, &err) != 0) return;
+    free(h->codemap);
+    h->codemap = map;
+    h->codemap_size = size;
+}
+
 static int open_app(ll_host *h, const char *lib, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
@@ -233,7 +252,9 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     h->layout_version = c.app->layout_version;
     if (h->p.resume) {
         /* The state comes from the file: no init. */
-        if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version) != 0) {
+        if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version,
+                         .extra_tag = LL_MODULE_CODEMAP_TAG, .extra_fn = ll_module_snap_extra_apply,
+                         .extra_ctx = h->module) != 0) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
             return ll_fail(err, err->code, "cannot resume from %s: %s", h->p.resume, why);
@@ -245,7 +266,9 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     }
     h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
                              .reinit_on_layout = h->p.reinit);
-    return h->loop ? 0 : -1;
+    if (!h->loop) return -1;
+    keep_codemap(h);
+    return 0;
 }
 
 static int open_platform(ll_host *h, ll_error *err)
@@ -378,6 +401,7 @@ void ll_host_close(ll_host *h)
     ll_keys_free(&h->script);
     free(h->shot_pixels);
     free(h->audio_buf);
+    free(h->codemap);
     free(h);
 }
 
@@ -629,7 +653,8 @@ static void host_fatal(ll_host *h, const ll_error *fault)
 {
     if (h->fatal[0]) return;
     ll_error serr = {0};
-    int saved = ll_snap_save_newest(&h->block, h->rescue, h->layout_version, &serr) == 0;
+    int saved = snap_save_newest_extra(&h->block, h->rescue, h->layout_version, h->codemap,
+                                       h->codemap_size, LL_MODULE_CODEMAP_TAG, &serr) == 0;
     fault_restore_all();
     if (saved)
         snprintf(h->fatal, sizeof h->fatal,
@@ -855,6 +880,7 @@ static void poll_code(ll_host *h)
         h->error[0] = h->build_error[0] = 0;
         const ll_app *app = ll_loop_app_get(h->loop, NULL);
         if (app) h->layout_version = app->layout_version;
+        keep_codemap(h);
         warn_unforwarded(h);
     } else if (r < 0) {
         host_set_error(h, err.msg);

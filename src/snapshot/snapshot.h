@@ -151,4 +151,10 @@ typedef struct snap_extent {
 const char *snap_arch_name(uint32_t arch);
 uint64_t snap_header_hash(const snap_header *h);
 
+/* ll_snap_save_newest with an extra section (ll_snap_save's .extra), e.g.
+ * a code map the caller made before the fault: async-signal-safe too. */
+int snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
+                           const void *extra, uint64_t extra_size, uint32_t extra_tag,
+                           ll_error *err);
+
 #endif
