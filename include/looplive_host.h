@@ -984,6 +984,8 @@ typedef struct ll_host_status {
                                    and was rolled back does not count) */
     uint64_t crashes;           /* faults in application code, rolled back */
     uint64_t builds;            /* --build runs finished */
+    uint64_t key_failures;      /* host keys whose action failed (a save, a
+                                   slot, a rewind...), typed or from --keys */
     uint64_t host_ns;           /* time in frames outside the calls below */
     uint64_t app_ns;            /* time in the loop layer's frame and the
                                    application's render and audio */

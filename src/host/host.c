@@ -30,7 +30,7 @@ struct ll_host {
     int slot;
     int show_help;
     int quit;
-    uint64_t frame, reloads, builds, crashes;
+    uint64_t frame, reloads, builds, crashes, key_failures;
     uint64_t faults_seen; /* the module's fault count when last asked */
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
@@ -586,7 +586,10 @@ static int host_key(ll_host *h, int key)
         const host_binding *b = &host_bindings[i];
         if (key != b->key && (key < b->key || key > b->last)) continue;
         ll_error err = {0};
-        if (b->act(h, key, &err) != 0) host_set_error(h, err.msg);
+        if (b->act(h, key, &err) != 0) {
+            host_set_error(h, err.msg);
+            h->key_failures++;
+        }
         return 1;
     }
     return 0;
@@ -981,6 +984,7 @@ void ll_host_status_get(const ll_host *h, ll_host_status *out)
         .reloads = h->reloads,
         .crashes = h->crashes,
         .builds = h->builds,
+        .key_failures = h->key_failures,
         .host_ns = h->host_ns,
         .app_ns = h->app_ns,
     };
