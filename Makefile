@@ -37,8 +37,11 @@ LIBSO   := $(BUILD)/liblooplive.so
 CLI     := $(BUILD)/looplive
 BENCH   := $(BUILD)/looplive-bench
 
-# Extra artefacts (example applications, test helpers) from mk/*.mk.
+# Extra artefacts from mk/*.mk: EXTRA_TARGETS (the example applications)
+# go in `make all`; TEST_FIXTURES (applications, libraries and programs the
+# tests and the bench load) only in `make build-tests` and `make test`.
 EXTRA_TARGETS :=
+TEST_FIXTURES :=
 CLI_LDLIBS    :=
 
 .PHONY: all build-tests test test-run test-asan bench install uninstall format format-check lint run clean deps deps-test deps-bench
@@ -97,10 +100,10 @@ $(LIB_OBJ) $(CLI_OBJ): | deps
 
 # --- test -----------------------------------------------------------------
 # Every test and the bench, built but not run (CI builds them with clang).
-build-tests: all $(TESTS) $(BENCH)
+build-tests: all $(TESTS) $(TEST_FIXTURES) $(BENCH)
 
 test: deps-test
-	$(MAKE) --no-print-directory all $(TESTS)
+	$(MAKE) --no-print-directory all $(TESTS) $(TEST_FIXTURES)
 	$(MAKE) --no-print-directory test-run
 
 test-run:
@@ -118,13 +121,13 @@ test-asan: deps-test
 	$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 	  CFLAGS="-O1 -g" all
 	$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
-	  CFLAGS="-O1 -g" $(patsubst $(BUILD)/%,build-asan/%,$(TESTS))
+	  CFLAGS="-O1 -g" $(patsubst $(BUILD)/%,build-asan/%,$(TESTS) $(TEST_FIXTURES))
 	ASAN_OPTIONS=allow_user_segv_handler=1:detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(MAKE) --no-print-directory BUILD=build-asan TESTS="$(patsubst $(BUILD)/%,build-asan/%,$(TESTS))" test-run
 
 # --- bench ----------------------------------------------------------------
-bench: all $(BENCH) deps-bench
+bench: all $(BENCH) $(TEST_FIXTURES) deps-bench
 	$(BENCH) $(GROUPS)
 
 # --- run: the main job ----------------------------------------------------

@@ -21,7 +21,7 @@ static const char *helper(const char *name)
     cr_assert_gt(n, 0);
     self[n] = 0;
     snprintf(path, sizeof path, "%s/%s", dirname(self), name);
-    cr_assert_eq(access(path, X_OK), 0, "%s is missing: run make all", path);
+    cr_assert_eq(access(path, X_OK), 0, "%s is missing: run make build-tests", path);
     return path;
 }
 
