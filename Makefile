@@ -68,7 +68,11 @@ $(CLI): $(CLI_OBJ) $(LIBA)
 
 $(BUILD)/tests/%: tests/%.c $(LIBA) | deps-test
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -rdynamic -o $@ $< $(LIBA) -lcriterion $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -rdynamic -o $@ $< $(TEST_OBJ) $(LIBA) -lcriterion $(LDLIBS)
+
+# The drawing of an address space is the command's (src/cli/draw.c).
+$(BUILD)/tests/test_advise: TEST_OBJ := $(BUILD)/obj/src/cli/draw.o
+$(BUILD)/tests/test_advise: $(BUILD)/obj/src/cli/draw.o
 
 $(BENCH): $(BENCH_SRC) $(LIBA)
 	$(CC) $(ALL_CFLAGS) -Ibench $(LDFLAGS) -rdynamic -o $@ $(BENCH_SRC) $(LIBA) $(LDLIBS)
