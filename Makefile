@@ -166,6 +166,7 @@ format-check:
 	clang-format --dry-run --Werror $(FMT_FILES)
 
 lint: format-check
+	tools/check_layers.sh src
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -Iinclude -Isrc \
 	  $(LIB_SRC) $(CLI_SRC)
