@@ -429,8 +429,8 @@ typedef struct ll_push_params {
 } ll_push_params;
 
 /* Pushes size bytes. When the arena is full: calls the block's full hook if
- * one is set (ll_block_on_full), fills .err if given, prints the error on
- * stderr when neither is there, and returns NULL. Never overflows. */
+ * one is set (ll_block_on_full), fills .err if given and returns NULL; it
+ * prints nothing (the host's hook shows it on the overlay). Never overflows. */
 void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *params);
 #define ll_arena_push(arena, size, ...)                                                            \
     ll_arena_push_((arena), (size), &(ll_push_params){__VA_ARGS__})

@@ -217,10 +217,24 @@ static const ll_app *host_app(const ll_host *h, ll_error *err)
     return c.app;
 }
 
+/* The block's full hook: the library prints nothing, so a push that does
+ * not fit (an application that passed no .err) shows on the overlay. */
+static int host_arena_full(ll_arena *arena, uint64_t requested, uint64_t available, void *ctx)
+{
+    char want[32], left[32], cap[32], msg[LL_ERROR_MSG];
+    snprintf(msg, sizeof msg, "arena '%s' is full: asked for %s, %s available of %s", arena->name,
+             ll_size_format(requested, want, sizeof want),
+             ll_size_format(available, left, sizeof left),
+             ll_size_format(arena->capacity, cap, sizeof cap));
+    host_set_error(ctx, msg);
+    return 0;
+}
+
 static int open_app(ll_host *h, const char *lib, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
     if (reserve_block(h, lib, err) != 0) return -1;
+    if (ll_block_on_full(&h->block, host_arena_full, h, err) != 0) return -1;
     h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
                                .unprotected = h->p.unprotected);
     if (!h->module) return -1;
