@@ -167,6 +167,7 @@ format-check:
 
 lint: format-check
 	tools/check_layers.sh src
+	tools/check_header_prose.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -Iinclude -Isrc \
 	  $(LIB_SRC) $(CLI_SRC)
