@@ -364,9 +364,8 @@ static void *push(ll_arena *a, uint64_t size, uint64_t align, const ll_push_para
         if (tries == 0 && (hook = call_hook(a, size, avail)) != 1) break;
     }
     char a1[32], a2[32], a3[32];
-    push_failed(p->err,
-                "arena '%s' is full: asked for %s (align %llu), %s available of %s", a->name,
-                ll_size_format(size, a1, sizeof a1), (unsigned long long)align,
+    push_failed(p->err, "arena '%s' is full: asked for %s (align %llu), %s available of %s",
+                a->name, ll_size_format(size, a1, sizeof a1), (unsigned long long)align,
                 ll_size_format(avail, a2, sizeof a2), ll_size_format(a->capacity, a3, sizeof a3));
     return NULL;
 }
