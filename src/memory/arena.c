@@ -351,7 +351,6 @@ static void *push(ll_arena *a, uint64_t size, uint64_t align, const ll_push_para
         return NULL;
     }
     uint64_t off, avail;
-    int hook = -1;
     for (int tries = 0; tries < 2; tries++) {
         avail = available_at(a, align, &off);
         if (size <= avail) {
@@ -361,7 +360,7 @@ static void *push(ll_arena *a, uint64_t size, uint64_t align, const ll_push_para
             if (p->zero) memset(mem, 0, size);
             return mem;
         }
-        if (tries == 0 && (hook = call_hook(a, size, avail)) != 1) break;
+        if (tries == 0 && call_hook(a, size, avail) != 1) break;
     }
     char a1[32], a2[32], a3[32];
     push_failed(p->err, "arena '%s' is full: asked for %s (align %llu), %s available of %s",
