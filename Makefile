@@ -142,7 +142,7 @@ run: all
 # --- install --------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(PREFIX)/lib/cmake/looplive $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/looplive.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/liblooplive.so.$(VERSION)
@@ -150,12 +150,16 @@ install: all
 	ln -sf liblooplive.so.0 $(DESTDIR)$(PREFIX)/lib/liblooplive.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' looplive.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/looplive.pc
+	for f in looplive-config looplive-config-version; do \
+	  sed -e 's|@VERSION@|$(VERSION)|g' cmake/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/looplive/$$f.cmake; \
+	done
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/looplive.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/looplive.h $(DESTDIR)$(PREFIX)/lib/liblooplive.* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/looplive.pc $(DESTDIR)$(PREFIX)/bin/looplive \
+	  $(DESTDIR)$(PREFIX)/lib/cmake/looplive/looplive-config*.cmake \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/looplive.1
 
 # --- style ----------------------------------------------------------------
