@@ -40,4 +40,7 @@ static const ll_app app = {
     .render = render,
 };
 
-const ll_app *looplive_app(void) { return &app; }
+const ll_app *looplive_app(void)
+{
+    return &app;
+}
