@@ -292,16 +292,12 @@ int ll_advise_base(uint64_t size, uint64_t *base, ll_error *err);
 #define LL_BLOCK_NAME_MAX 64
 
 typedef struct ll_block {
-    uint8_t *base;      /* first byte of the block */
-    uint64_t size;      /* bytes, a multiple of the page size */
-    uint64_t page_size; /* ll_page_size() at reservation */
-    int fd;             /* the file behind the mapping: the snapshot layer's
-                           memfd, or a loaded snapshot file; -1 while anonymous */
-    uint32_t flags;     /* LL_BLOCK_* below */
-    void *snap;         /* snapshot layer state; NULL until it is used */
-    /* Set by the layer that owns `snap`; ll_block_release calls it so that
-     * releasing a block frees its snapshots too. */
-    void (*snap_end)(struct ll_block *block);
+    uint8_t *base;                /* first byte of the block */
+    uint64_t size;                /* bytes, a multiple of the page size */
+    uint64_t page_size;           /* ll_page_size() at reservation */
+    int fd;                       /* the file behind the mapping: the snapshot layer's
+                                     memfd, or a loaded snapshot file; -1 while anonymous */
+    uint32_t flags;               /* LL_BLOCK_* below */
     char name[LL_BLOCK_NAME_MAX]; /* the memfd's name ("looplive" by default) */
 } ll_block;
 

@@ -150,7 +150,7 @@ static int rescue_write(rescue *r, const ll_block *block, uint64_t layout_versio
 int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
                         ll_error *err)
 {
-    const snap_state *st = block->snap;
+    const snap_state *st = snap_state_of(block);
     if (!st || st->base_fd < 0)
         return ll_fail(err, EINVAL,
                        "cannot save the newest snapshot: the block has none (try: ll_snap_take "

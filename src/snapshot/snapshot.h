@@ -50,7 +50,8 @@ struct ll_snap {
     size_t slab_count, slab_cap;
 };
 
-/* Per-block state, kept in block->snap. */
+/* Per-block state, kept by this layer in a table keyed by the block's base
+ * (snap.c): the memory layer knows nothing of it. */
 typedef struct snap_state {
     int tracker;         /* TRACK_* */
     int pagemap_fd;      /* /proc/self/pagemap of pid */
@@ -89,6 +90,10 @@ int track_drop(snap_state *st, const ll_block *block, ll_error *err);
 
 /* The block's state, created on first use; NULL and err filled on failure. */
 snap_state *snap_state_get(ll_block *block, ll_error *err);
+
+/* The block's state, or NULL when it has none (no lock: safe in a fault
+ * handler). */
+snap_state *snap_state_of(const ll_block *block);
 
 /* Counts fork() calls in this process and its parents since load. */
 uint64_t snap_fork_epoch(void);
