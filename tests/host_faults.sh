@@ -100,14 +100,7 @@ grep -qF "looplive: replay: SIGABRT (Aborted) in " "$T/err" &&
 # In a terminal: the terminal comes back whatever kills the run.
 command -v tmux >/dev/null || { echo "host_faults: tmux is missing (make test installs it)" >&2; exit 1; }
 pane() { tmux -L "$SOCK" capture-pane -p -J -t t 2>/dev/null; }
-wait_for() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while ((SECONDS < deadline)); do
-        if pane | grep -Eq -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
+. tests/lib/tmux.sh
 sessions=0
 in_terminal() { # ARGS...: run looplive in a tmux server of its own, report status and modes
     sessions=$((sessions + 1))

@@ -81,14 +81,7 @@ grep -qF ":2: 'rihgt' is not a key name (try: one character, or space, enter," <
 # --- a real terminal -------------------------------------------------------
 command -v tmux >/dev/null || fail "tmux is missing (make test installs it)"
 pane() { tmux -L "$SOCK" capture-pane -p -t t; }
-wait_for() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while ((SECONDS < deadline)); do
-        if pane | grep -Eq -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
+. tests/lib/tmux.sh
 counter() { pane | sed -nE 's/^one counter=([0-9]+) .*/\1/p' | head -1; }
 seen() { pane | sed -nE 's/^one counter=.* seen=([0-9]+).*/\1/p' | head -1; }
 

@@ -39,15 +39,7 @@ fail() {
 }
 pane() { tmux -L "$SOCK" capture-pane -p -t t; }
 status_line() { pane | grep ' fps | ' | tail -1; }
-# Waits up to $2 seconds for the pane to match the regex $1.
-wait_for() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while ((SECONDS < deadline)); do
-        if pane | grep -Eq -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
+. tests/lib/tmux.sh
 # The paddle is the only thing drawn with '='.
 paddle_width() { pane | grep -v ' fps | ' | tr -cd '=' | wc -c; }
 frame_of() { status_line | sed -E 's/.*\| frame ([0-9]+) \|.*/\1/'; }

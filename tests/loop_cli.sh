@@ -64,7 +64,7 @@ $LL replay -q --module $BOUNCE --script examples/bounce/demo.script --output "$T
     || { echo "FAIL: --script with the default base"; fails=$((fails + 1)); }
 expect 0 "| LOOP 2 " $LL run $BOUNCE --headless --frames 10 --slots "$T/slots" --keys 3:alt+2
 head -100 examples/bounce/demo.hashes >"$T/short.hashes"
-expect 1 "frame 100: $T/short.hashes ends after 100 frames" \
+expect 1 "frame 100: $T/short.hashes ends after 100 frames (try: write it again" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/short.hashes"
 { cat examples/bounce/demo.hashes; echo "600 0123456789abcdef"; } >"$T/long.hashes"
 expect 1 "$T/long.hashes has 601 frames, the recording 600 (try: write it again" \
@@ -79,7 +79,7 @@ expect 0 "" $LL replay --quiet --module $BOUNCE --recording $DEMO --check "$T/co
 { head -2 examples/bounce/demo.hashes; printf '2 abcdef%300sx\n' ''; } >"$T/longline.hashes"
 expect 1 "$T/longline.hashes:3: expected \"2 HASH\"" \
     $LL replay --module $BOUNCE --recording $DEMO --check "$T/longline.hashes"
-expect 1 "cannot open $T/none.hashes" $LL replay --module $BOUNCE --recording $DEMO --check "$T/none.hashes"
+expect 1 "cannot open $T/none.hashes: No such file or directory (try: " $LL replay --module $BOUNCE --recording $DEMO --check "$T/none.hashes"
 
 # The generator reproduces the committed run: the same hashes live, and its
 # recording replays to them. (Not the same bytes: each ball's behaviour
@@ -97,7 +97,7 @@ expect 1 "cannot save: cannot create '/nonexistent/dir/x.llrec.tmp." \
     $LL replay -q --module $BOUNCE --script "$T/three.script" --output /nonexistent/dir/x.llrec
 expect 1 "cannot replay: block at 0x7ffffffff000 of 1 MiB" \
     $LL replay -q --module $BOUNCE --script "$T/three.script" --output "$T/x.llrec" --base 0x7ffffffff000
-expect 1 "cannot open $T/none.script" $LL replay --module $BOUNCE --script "$T/none.script" --output "$T/x.llrec"
+expect 1 "cannot open $T/none.script: No such file or directory (try: " $LL replay --module $BOUNCE --script "$T/none.script" --output "$T/x.llrec"
 
 # --determinism: the demo is deterministic; state outside the block is not.
 expect 0 "600 frames, each the same when run twice" $LL replay --module $BOUNCE --recording $DEMO --determinism
@@ -123,8 +123,10 @@ expect 1 "truncated or extended recording" $LL replay --module $BOUNCE --recordi
 cp $DEMO "$T/corrupt.llrec"
 printf '\x55' | dd of="$T/corrupt.llrec" bs=1 seek=200 conv=notrunc status=none
 expect 1 "corrupted recording: checksum" $LL replay --module $BOUNCE --recording "$T/corrupt.llrec"
-expect 1 "cannot open recording $T/none.llrec" $LL replay --module $BOUNCE --recording "$T/none.llrec"
+expect 1 "cannot open recording $T/none.llrec: No such file or directory (try: check the path)" $LL replay --module $BOUNCE --recording "$T/none.llrec"
 printf 'hello world' >"$T/text.llrec"
+mkdir "$T/dir.llrec"
+expect 1 "$T/dir.llrec: not a looplive recording: it is not a regular file (try: " $LL replay --module $BOUNCE --recording "$T/dir.llrec"
 expect 1 "$T/text.llrec: not a looplive recording (no LLREC magic; try: a file saved by the s key of looplive run" \
     $LL replay --module $BOUNCE --recording "$T/text.llrec"
 head -c 11 $DEMO >"$T/short.llrec"

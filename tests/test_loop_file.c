@@ -259,6 +259,11 @@ Test(loop_file, different_block_base)
     expect_load_fails("recording was made in a 1 MiB block at 0x");
     cr_assert(strstr(err.msg, "try: reserve the block at the recording's base and size"), "%s",
               err.msg);
+    /* The way to do that with the ready-made host, exactly. */
+    char want[128];
+    snprintf(want, sizeof want, "e.g. looplive run --base 0x%llx --size 0x100000)",
+             (unsigned long long)base);
+    cr_assert(strstr(err.msg, want), "wanted '%s' in: %s", want, err.msg);
 }
 
 Test(loop_file, missing_file)
@@ -598,4 +603,21 @@ Test(loop_file, crafted_arena_table_in_the_start_state)
     fix_checksum();
     expect_load_fails("recording's start state: the block's arena table is corrupted: it counts "
                       "more arenas than the table holds (arena 250)");
+}
+
+/* What a user may find named slotN.llrec: a folder, a FIFO (whose open
+ * would wait for a writer forever and freeze the host), a missing file.
+ * Each is refused at once, saying what to do. */
+Test(loop_file, a_file_that_is_no_regular_file_is_refused_at_once, .timeout = 20)
+{
+    record_and_save(NULL);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    expect_load_fails("it is not a regular file (try: a file saved by the s key");
+    cr_assert_eq(rmdir(path), 0);
+    cr_assert_eq(mkfifo(path, 0644), 0);
+    expect_load_fails("it is not a regular file (try: a file saved by the s key");
+    cr_assert_eq(unlink(path), 0);
+    expect_load_fails("No such file or directory (try: check the path");
+    cr_assert_eq(ll_loop_file_read(path, &(ll_loop_file){0}, &err), -1);
 }

@@ -54,4 +54,9 @@ int ll_file_begin(const char *path, char *tmp, size_t cap, ll_error *err);
 int ll_file_commit(int fd, const char *tmp, const char *path, ll_error *err);
 void ll_file_abort(int fd, const char *tmp);
 
+/* Writes len bytes at offset at, retrying short writes; -1 with errno set
+ * on failure (0 bytes written counts as one). Async-signal-safe: pwrite
+ * only, so a save after a fault can use it. */
+int ll_file_pwrite_all(int fd, const void *buf, uint64_t len, uint64_t at);
+
 #endif

@@ -32,6 +32,19 @@ int ll_file_begin(const char *path, char *tmp, size_t cap, ll_error *err)
                    path);
 }
 
+int ll_file_pwrite_all(int fd, const void *buf, uint64_t len, uint64_t at)
+{
+    for (uint64_t done = 0; done < len;) {
+        ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(at + done));
+        if (n <= 0) {
+            if (n == 0) errno = ENOSPC;
+            return -1;
+        }
+        done += (uint64_t)n;
+    }
+    return 0;
+}
+
 void ll_file_abort(int fd, const char *tmp)
 {
     if (fd >= 0) close(fd);

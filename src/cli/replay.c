@@ -249,7 +249,9 @@ int cli_hashes_read(FILE *f, const char *path, cli_hashes *h)
 static int read_hashes(const char *path, cli_hashes *h)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return fail(1, "cannot open %s: %s", path, strerror(errno));
+    if (!f)
+        return fail(1, "cannot open %s: %s (try: a file written by looplive replay --hashes FILE)",
+                    path, strerror(errno));
     int rc = cli_hashes_read(f, path, h);
     fclose(f);
     return rc;
@@ -269,8 +271,11 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
         if (!o->quiet && !want) fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
             if (f >= want->count)
-                return fail(1, "frame %" PRIu64 ": %s ends after %" PRIu64 " frames", f, o->check,
-                            want->count);
+                return fail(1,
+                            "frame %" PRIu64 ": %s ends after %" PRIu64
+                            " frames (try: write it again with looplive replay --module %s "
+                            "--recording %s --hashes %s)",
+                            f, o->check, want->count, o->module, o->recording, o->check);
             return fail(1,
                         "frame %" PRIu64 " differs: hash %016" PRIx64 ", %s has %016" PRIx64
                         " (try: after a change to the code, regenerate them: looplive replay "
@@ -404,7 +409,9 @@ static int record_script(const replay_opts *o)
 {
     ll_error err;
     FILE *f = fopen(o->script, "r");
-    if (!f) return fail(1, "cannot open %s: %s", o->script, strerror(errno));
+    if (!f)
+        return fail(1, "cannot open %s: %s (try: a script of lines COUNT [KEY...], see --help)",
+                    o->script, strerror(errno));
     /* The application says how large a block it wants: ask it first. */
     ll_module *probe = ll_module_open(o->module, &err, .symbols = app_symbols, .symbol_count = 1);
     const ll_app *app = probe ? module_app(probe) : NULL;

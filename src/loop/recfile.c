@@ -142,10 +142,20 @@ static int short_file(int fd, const char *path, long long size, ll_error *err)
 
 static int map_file(loop_rec *rec, const char *path, ll_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return loop_fail(err, errno, "cannot open recording %s: %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO's open would wait for a writer, freezing the host. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return loop_fail(err, errno, "cannot open recording %s: %s (try: check the path)", path,
+                         strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) st.st_size = 0;
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return loop_fail(err, EINVAL,
+                         "%s: not a looplive recording: it is not a regular file (try: a file "
+                         "saved by the s key of looplive run, ll_loop_save or replay --script)",
+                         path);
+    }
     if (st.st_size < HEADER_SIZE) return short_file(fd, path, (long long)st.st_size, err);
     rec->map_size = (uint64_t)st.st_size;
     rec->map = mmap(NULL, rec->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -233,14 +243,15 @@ static int check_table(const loop_rec *rec, const ll_block *block, ll_error *err
 int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app, ll_error *err)
 {
     const loop_rec_info *in = &rec->info;
-    char a[24], b[24], s1[32], s2[32];
+    char a[24], b[24], c[24], s1[32], s2[32];
     if (in->block_base != (uint64_t)(uintptr_t)block->base || in->block_size != block->size)
         return loop_fail(err, EINVAL,
                          "recording was made in a %s block at %s, this block is %s at %s (try: "
-                         "reserve the block at the recording's base and size)",
+                         "reserve the block at the recording's base and size, e.g. looplive run "
+                         "--base %s --size %s)",
                          ll_size_format(in->block_size, s1, sizeof s1), hex(in->block_base, a),
                          ll_size_format(block->size, s2, sizeof s2),
-                         hex((uint64_t)(uintptr_t)block->base, b));
+                         hex((uint64_t)(uintptr_t)block->base, b), a, hex(in->block_size, c));
     if (in->page_size != (block->page_size ? block->page_size : ll_page_size()))
         return loop_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
                          (unsigned long long)in->page_size, (unsigned long long)block->page_size);

@@ -12,6 +12,11 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+/* What to do about a file that is not what it says: the state it held is
+ * gone from this copy, the block is untouched (a refusal changes nothing). */
+#define SNAP_AGAIN "(try: copy the file again, or save the state again)"
+#define SNAP_WHICH "(try: a file saved by ll_snap_save)"
+
 const char *snap_arch_name(uint32_t arch)
 {
     switch (arch) {
@@ -78,16 +83,6 @@ static int save_page(uint64_t off, const uint8_t *bytes, void *ctx)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, uint64_t len, uint64_t at)
-{
-    for (uint64_t done = 0; done < len;) {
-        ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(at + done));
-        if (n <= 0) return -1;
-        done += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* Writes the index and then the header, which makes the file valid. */
 static int save_finish(save_ctx *c, ll_block *block, const ll_snap_save_params *p)
 {
@@ -114,10 +109,10 @@ static int save_finish(save_ctx *c, ll_block *block, const ll_snap_save_params *
     h.header_hash = snap_header_hash(&h);
     uint64_t index_bytes = c->count * sizeof *c->extents;
     if (ftruncate(c->fd, (off_t)(h.index_offset + index_bytes + h.extra_size)) != 0 ||
-        write_all(c->fd, c->extents, index_bytes, h.index_offset) != 0 ||
+        ll_file_pwrite_all(c->fd, c->extents, index_bytes, h.index_offset) != 0 ||
         (h.extra_size &&
-         write_all(c->fd, p->extra, h.extra_size, h.index_offset + index_bytes) != 0) ||
-        write_all(c->fd, &h, sizeof h, 0) != 0)
+         ll_file_pwrite_all(c->fd, p->extra, h.extra_size, h.index_offset + index_bytes) != 0) ||
+        ll_file_pwrite_all(c->fd, &h, sizeof h, 0) != 0)
         return ll_fail(c->err, errno ? errno : EIO, "writing the snapshot index: %s",
                        strerror(errno ? errno : EIO));
     return 0;
@@ -169,22 +164,26 @@ static int check_fits(const snap_header *h, const ll_block *block, const char *p
     char a[32], b[32];
     if (h->base != (uint64_t)(uintptr_t)block->base)
         return ll_fail(err, EINVAL,
-                       "'%s' holds a block at base 0x%llx; this block is at 0x%llx (reserve "
-                       "the block at 0x%llx to load it)",
+                       "'%s' holds a block at base 0x%llx; this block is at 0x%llx (try: "
+                       "reserve the block at 0x%llx to load it)",
                        path, (unsigned long long)h->base,
                        (unsigned long long)(uintptr_t)block->base, (unsigned long long)h->base);
     if (h->size != block->size)
-        return ll_fail(err, EINVAL, "'%s' holds a block of %s; this block is %s", path,
-                       ll_size_format(h->size, a, sizeof a),
-                       ll_size_format(block->size, b, sizeof b));
+        return ll_fail(err, EINVAL,
+                       "'%s' holds a block of %s; this block is %s (try: reserve a block of %s "
+                       "to load it)",
+                       path, ll_size_format(h->size, a, sizeof a),
+                       ll_size_format(block->size, b, sizeof b), a);
     if (h->page_size != block->page_size)
-        return ll_fail(err, EINVAL, "'%s' was saved with %s pages; this system uses %s", path,
-                       ll_size_format(h->page_size, a, sizeof a),
-                       ll_size_format(block->page_size, b, sizeof b));
+        return ll_fail(err, EINVAL,
+                       "'%s' was saved with %s pages; this system uses %s (try: load it on a "
+                       "system with %s pages)",
+                       path, ll_size_format(h->page_size, a, sizeof a),
+                       ll_size_format(block->page_size, b, sizeof b), a);
     if (h->layout_version != layout_version)
         return ll_fail(err, EINVAL,
-                       "'%s' has state layout version 0x%llx; the program expects 0x%llx (the "
-                       "state structs changed since it was saved; try: load it with a build of "
+                       "'%s' has state layout version 0x%llx; the program expects 0x%llx: the "
+                       "state structs changed since it was saved (try: load it with a build of "
                        "that layout, or start the state over)",
                        path, (unsigned long long)h->layout_version,
                        (unsigned long long)layout_version);
@@ -202,14 +201,15 @@ static int check_sizes(const snap_file *f, const char *path, ll_error *err)
         !h->size || __builtin_add_overflow(h->data_offset, h->size, &index_end) ||
         h->index_offset != index_end || h->extent_count > h->size / h->page_size ||
         h->data_bytes > h->size)
-        return ll_fail(err, EINVAL, "'%s' is corrupted: inconsistent sizes in its header", path);
+        return ll_fail(err, EINVAL,
+                       "'%s' is corrupted: inconsistent sizes in its header " SNAP_AGAIN, path);
     /* extent_count <= size / page_size <= 2^52: the product fits. */
     index_bytes = h->extent_count * sizeof(snap_extent);
     if (__builtin_add_overflow(index_end, index_bytes, &index_end) ||
         __builtin_add_overflow(index_end, h->extra_size, &index_end) || f->file_size < index_end)
         return ll_fail(err, EINVAL,
-                       "'%s' is truncated: %llu bytes, the header says %llu (was the save "
-                       "interrupted?)",
+                       "'%s' is truncated: %llu bytes, the header says %llu: was the save "
+                       "interrupted? " SNAP_AGAIN,
                        path, (unsigned long long)f->file_size,
                        (unsigned long long)(index_end < h->index_offset ? UINT64_MAX : index_end));
     return 0;
@@ -222,19 +222,22 @@ static int check_header(const snap_file *f, const char *path, const ll_block *bl
 {
     const snap_header *h = &f->h;
     if (memcmp(h->magic, SNAP_MAGIC, sizeof h->magic) != 0)
-        return ll_fail(err, EINVAL, "'%s' is not a looplive snapshot file (no LLSNAP magic)", path);
+        return ll_fail(err, EINVAL,
+                       "'%s' is not a looplive snapshot file (no LLSNAP magic) " SNAP_WHICH, path);
     if (h->format_version != SNAP_FORMAT_VERSION)
         return ll_fail(err, EINVAL,
-                       "'%s' has snapshot format version %u; this build reads version %u", path,
-                       h->format_version, SNAP_FORMAT_VERSION);
+                       "'%s' has snapshot format version %u; this build reads version %u (try: "
+                       "load it with the looplive that saved it)",
+                       path, h->format_version, SNAP_FORMAT_VERSION);
     if (h->header_size != sizeof *h || snap_header_hash(h) != h->header_hash)
-        return ll_fail(err, EINVAL, "'%s' is corrupted: its header checksum does not match", path);
+        return ll_fail(err, EINVAL,
+                       "'%s' is corrupted: its header checksum does not match " SNAP_AGAIN, path);
     if (h->arch != SNAP_ARCH || h->pointer_bits != sizeof(void *) * 8)
         return ll_fail(err, EINVAL,
                        "'%s' was saved on %s (%u-bit); this is %s (%u-bit): pointers in it "
-                       "mean nothing here",
+                       "mean nothing here (try: load it on %s)",
                        path, snap_arch_name(h->arch), h->pointer_bits, snap_arch_name(SNAP_ARCH),
-                       (unsigned)(sizeof(void *) * 8));
+                       (unsigned)(sizeof(void *) * 8), snap_arch_name(h->arch));
     if (block && check_fits(h, block, path, layout_version, err) != 0) return -1;
     return check_sizes(f, path, err);
 }
@@ -243,20 +246,23 @@ static int check_index(const snap_file *f, const char *path, ll_error *err)
 {
     const snap_header *h = &f->h;
     if (XXH3_64bits(f->extents, h->extent_count * sizeof *f->extents) != h->index_hash)
-        return ll_fail(err, EINVAL, "'%s' is corrupted: its page index checksum does not match",
+        return ll_fail(err, EINVAL,
+                       "'%s' is corrupted: its page index checksum does not match " SNAP_AGAIN,
                        path);
     uint64_t next = 0, total = 0;
     for (uint64_t i = 0; i < h->extent_count; i++) {
         const snap_extent *e = &f->extents[i];
         if (e->off < next || e->off % h->page_size || !e->len || e->len % h->page_size ||
             e->len > h->size || e->off > h->size - e->len)
-            return ll_fail(err, EINVAL, "'%s' is corrupted: page index entry %llu is out of order",
+            return ll_fail(err, EINVAL,
+                           "'%s' is corrupted: page index entry %llu is out of order " SNAP_AGAIN,
                            path, (unsigned long long)i);
         next = e->off + e->len;
         total += e->len; /* extents are disjoint inside size: no wrap */
     }
     if (total != h->data_bytes)
-        return ll_fail(err, EINVAL, "'%s' is corrupted: the page index does not add up", path);
+        return ll_fail(err, EINVAL, "'%s' is corrupted: the page index does not add up " SNAP_AGAIN,
+                       path);
     return 0;
 }
 
@@ -265,25 +271,35 @@ static int file_open(snap_file *f, const char *path, const ll_block *block, uint
                      ll_error *err)
 {
     memset(f, 0, sizeof *f);
-    f->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0) return ll_fail(err, errno, "cannot open '%s': %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO's open would wait for a writer forever. */
+    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (f->fd < 0)
+        return ll_fail(err, errno, "cannot open '%s': %s (try: check the path)", path,
+                       strerror(errno));
     struct stat st;
     if (fstat(f->fd, &st) != 0) return ll_fail(err, errno, "stat '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ll_fail(err, EINVAL,
+                       "'%s' is not a looplive snapshot file: it is not a regular file " SNAP_WHICH,
+                       path);
     f->file_size = (uint64_t)st.st_size;
     ssize_t got = pread(f->fd, &f->h, sizeof f->h, 0);
     if (got < 0) return ll_fail(err, errno, "reading '%s': %s", path, strerror(errno));
     if ((size_t)got < sizeof f->h) {
         if (got >= 8 && memcmp(f->h.magic, SNAP_MAGIC, 8) == 0)
-            return ll_fail(err, EINVAL, "'%s' is truncated: %zd bytes, shorter than a header", path,
+            return ll_fail(err, EINVAL,
+                           "'%s' is truncated: %zd bytes, shorter than a header " SNAP_AGAIN, path,
                            got);
-        return ll_fail(err, EINVAL, "'%s' is not a looplive snapshot file (%zd bytes)", path, got);
+        return ll_fail(err, EINVAL, "'%s' is not a looplive snapshot file (%zd bytes) " SNAP_WHICH,
+                       path, got);
     }
     if (check_header(f, path, block, layout_version, err) != 0) return -1;
     size_t bytes = f->h.extent_count * sizeof *f->extents;
     f->extents = malloc(bytes ? bytes : 1);
     if (!f->extents) return ll_fail(err, ENOMEM, "out of memory for the index of '%s'", path);
     if (pread(f->fd, f->extents, bytes, (off_t)f->h.index_offset) != (ssize_t)bytes)
-        return ll_fail(err, EIO, "'%s' is truncated: its page index is incomplete", path);
+        return ll_fail(err, EIO, "'%s' is truncated: its page index is incomplete " SNAP_AGAIN,
+                       path);
     return check_index(f, path, err);
 }
 
@@ -294,7 +310,8 @@ static int read_range(const snap_file *f, uint64_t at, uint64_t len, XXH3_state_
     for (uint64_t done = 0; done < len;) {
         uint64_t n = len - done < cap ? len - done : cap;
         if (pread(f->fd, buf, n, (off_t)(at + done)) != (ssize_t)n)
-            return ll_fail(err, EIO, "'%s' is truncated: reading its data failed", path);
+            return ll_fail(err, EIO, "'%s' is truncated: reading its data failed " SNAP_AGAIN,
+                           path);
         if (hash)
             XXH3_64bits_update(hash, buf, n);
         else
@@ -302,7 +319,7 @@ static int read_range(const snap_file *f, uint64_t at, uint64_t len, XXH3_state_
                 if (buf[i])
                     return ll_fail(err, EINVAL,
                                    "'%s' is corrupted: non-zero bytes at block offset 0x%llx, "
-                                   "outside every indexed page",
+                                   "outside every indexed page " SNAP_AGAIN,
                                    path, (unsigned long long)(at + done + i - f->h.data_offset));
         done += n;
     }
@@ -343,7 +360,7 @@ static int file_verify(const snap_file *f, const char *path, ll_error *err)
         if (rc == 0 && XXH3_64bits_digest(hash) != e->hash)
             rc = ll_fail(err, EINVAL,
                          "'%s' is corrupted: the checksum of block offsets 0x%llx-0x%llx does not "
-                         "match",
+                         "match " SNAP_AGAIN,
                          path, (unsigned long long)e->off, (unsigned long long)extent_end);
         at = f->h.data_offset + e->off + e->len;
     }
@@ -380,7 +397,8 @@ static int read_extra(const snap_file *f, const char *path, uint32_t tag, void *
     if (pread(f->fd, buf, f->h.extra_size, (off_t)at) != (ssize_t)f->h.extra_size ||
         XXH3_64bits(buf, f->h.extra_size) != f->h.extra_hash) {
         free(buf);
-        return ll_fail(err, EINVAL, "'%s' is corrupted: its extra section checksum does not match",
+        return ll_fail(err, EINVAL,
+                       "'%s' is corrupted: its extra section checksum does not match " SNAP_AGAIN,
                        path);
     }
     *out = buf;
@@ -424,10 +442,12 @@ static int check_table(const snap_file *f, const ll_block *block, const char *pa
     uint64_t len = f->h.size < sizeof head ? f->h.size : sizeof head;
     ssize_t got = pread(f->fd, head, len, (off_t)f->h.data_offset);
     if (got != (ssize_t)len)
-        return ll_fail(err, EIO, "'%s' is truncated: reading its arena table failed", path);
+        return ll_fail(err, EIO, "'%s' is truncated: reading its arena table failed " SNAP_AGAIN,
+                       path);
     ll_error why;
     if (ll_block_check_table(block, head, len, &why) != 0)
-        return ll_fail(err, EINVAL, "cannot load '%s': %s", path, why.msg);
+        return ll_fail(err, EINVAL, "cannot load '%s': %s%s", path, why.msg,
+                       strstr(why.msg, "(try: ") ? "" : " " SNAP_AGAIN);
     return 0;
 }
 
@@ -437,8 +457,9 @@ int ll_snap_load_(ll_block *block, const char *path, ll_error *err, const ll_sna
     if (!st) return -1;
     if (st->live)
         return ll_fail(err, EBUSY,
-                       "cannot load '%s': the block has %zu live snapshots (drop them first)", path,
-                       st->live);
+                       "cannot load '%s': the block has %zu live snapshots (try: ll_snap_drop "
+                       "them first)",
+                       path, st->live);
     snap_file f;
     int rc = file_open(&f, path, block, p->layout_version, err);
     if (rc == 0 && p->verify) rc = file_verify(&f, path, err);

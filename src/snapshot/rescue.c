@@ -26,22 +26,13 @@ typedef struct rescue {
     XXH3_state_t *extent_hash, *index_hash;
 } rescue;
 
-static int put(int fd, const void *buf, uint64_t len, uint64_t at)
-{
-    for (uint64_t done = 0; done < len;) {
-        ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(at + done));
-        if (n <= 0) return -1;
-        done += (uint64_t)n;
-    }
-    return 0;
-}
-
 static int close_extent(rescue *r)
 {
     if (!r->open.len) return 0;
     r->open.hash = XXH3_64bits_digest(r->extent_hash);
     XXH3_64bits_update(r->index_hash, &r->open, sizeof r->open);
-    int rc = put(r->out, &r->open, sizeof r->open, r->index_offset + r->count * sizeof r->open);
+    int rc = ll_file_pwrite_all(r->out, &r->open, sizeof r->open,
+                                r->index_offset + r->count * sizeof r->open);
     r->count++;
     r->open.len = 0;
     return rc;
@@ -58,7 +49,7 @@ static int add_page(rescue *r, uint64_t off, const uint8_t *bytes)
     r->open.len += r->page;
     r->data_bytes += r->page;
     XXH3_64bits_update(r->extent_hash, bytes, r->page);
-    return put(r->out, bytes, r->page, r->data_offset + off);
+    return ll_file_pwrite_all(r->out, bytes, r->page, r->data_offset + off);
 }
 
 static int all_zero(const uint8_t *p, uint64_t n)
@@ -106,7 +97,7 @@ static int write_header(const rescue *r, const ll_block *block, uint64_t layout_
     h.data_bytes = r->data_bytes;
     h.index_hash = XXH3_64bits_digest(r->index_hash);
     h.header_hash = snap_header_hash(&h);
-    return put(r->out, &h, sizeof h, 0);
+    return ll_file_pwrite_all(r->out, &h, sizeof h, 0);
 }
 
 /* path + ".tmp" + the pid in decimal, without snprintf. */
