@@ -543,6 +543,17 @@ Test(memory_arena, huge_page_blocks_hold_arenas_too)
     ll_block_release(&huge);
 }
 
+/* Setting a hook writes nothing into the block (no arena table): a host
+ * sets one on every block, also on one whose state starts at its base. */
+Test(memory_arena, on_full_leaves_the_block_alone)
+{
+    reserve_16m();
+    cr_assert_eq(ll_block_on_full(&block, on_full, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_block_committed(&block), 0);
+    for (size_t i = 0; i < 4096; i++) cr_assert_eq(block.base[i], 0, "byte %zu", i);
+    cr_assert_eq(ll_block_on_full(&block, NULL, NULL, &err), 0, "%s", err.msg);
+}
+
 Test(memory_arena, on_full_needs_a_block)
 {
     ll_block none = {0};

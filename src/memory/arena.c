@@ -292,7 +292,10 @@ void memory_hooks_forget(const void *block_base)
 
 int ll_block_on_full(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err)
 {
-    if (!header_open(block, err)) return -1;
+    /* No table needed, none written: the host sets its hook on every block,
+     * also on one whose application keeps its state at the base. */
+    if (!block || !block->base)
+        return ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
     full_hook *k = hook_of(block->base);
     if (!k && fn) k = hook_of(NULL);
     if (!k && fn)
