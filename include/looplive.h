@@ -663,6 +663,12 @@ int ll_snap_verify(const char *path, ll_error *err);
  * the block has no snapshot yet. O(pages holding data). */
 int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
                         ll_error *err);
+/* ll_snap_save_newest with an extra section (as ll_snap_save's .extra), e.g.
+ * the code map a host made before the fault (ll_module_codemap), which
+ * ll_snap_load's .extra_fn reads back: async-signal-safe too. */
+int ll_snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
+                              const void *extra, uint64_t extra_size, uint32_t extra_tag,
+                              ll_error *err);
 
 /* ==== module: load, watch and reload the code library ================== */
 
@@ -1419,6 +1425,8 @@ typedef struct ll_host_status {
                                    and was rolled back does not count) */
     uint64_t crashes;           /* faults in application code, rolled back */
     uint64_t builds;            /* --build runs finished */
+    uint64_t key_failures;      /* host keys whose action failed (a save, a
+                                   slot, a rewind...), typed or from --keys */
     uint64_t host_ns;           /* time in frames outside the calls below */
     uint64_t app_ns;            /* time in the loop layer's frame and the
                                    application's render and audio */

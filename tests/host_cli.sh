@@ -38,6 +38,10 @@ expect 0 "usage: looplive run LIB [OPTIONS]" --help
 expect 2 "looplive: no application library given (try: looplive run build/examples/bounce.so)"
 expect 2 "looplive: unknown option '--bogus' (try: looplive run --help)" "$APP" --bogus
 expect 2 "looplive: one library only: 'a.so' and 'b.so'" a.so b.so
+# A host key from --keys that fails fails the headless run (a script in CI
+# must not pass over a save that did not happen).
+expect 1 "looplive: 1 host key from --keys failed; the last: no slot directory to save into" \
+    "$APP" --headless --frames 5 --keys 2:alt+s
 expect 2 "looplive: --fps 'fast' is not a whole number from 1 to 1000 (try: --fps 60)" "$APP" --fps fast
 expect 2 "looplive: --fps '0' is not a whole number from 1 to 1000 (try: --fps 60)" "$APP" --fps 0
 expect 2 "looplive: --fps '100000' is not a whole number from 1 to 1000 (try: --fps 60)" "$APP" --fps 100000

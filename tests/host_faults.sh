@@ -62,7 +62,9 @@ done
 [ -s "$T/out" ] && fail "double free: stdout is written after the fault: $(cat "$T/out")"
 [ -f "$T/slots/rescue.llsnap" ] || fail "double free: no rescue file"
 
-# --resume: the state of frame 20 (counter 20) goes on.
+# --resume: the state of frame 20 (counter 20) goes on, in a new process
+# where the build loads at another address: the state's code pointer
+# (step) is re-pointed through the code map the rescue file carries.
 timeout 10 "$LL" run "$APP" --headless --frames 5 --resume "$T/slots/rescue.llsnap" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 0 ] || fail "--resume: exit $rc: $(cat "$T/err")"

@@ -44,6 +44,29 @@ grep -Eq '^  \| {10}@$' <<<"$out" || fail "the @ did not move 10 cells right: $o
 out=$(cd "$WORK" && sh -c "$run --headless --frames 40 --keys 0:right:10,20:left:3,30:right")
 grep -Eq '^  \| {8}@$' <<<"$out" || fail "right 10, left 3, right 1 is not 8: $out"
 
+# --- a host of your own, linked as the README says ------------------------
+# Its link line for liblooplive.a (after "cc -rdynamic ..."), with the
+# library from this build: a host that makes a loop and saves a state.
+libs=$(grep -o 'cc -rdynamic \.\.\. [^`]*' README.md | head -n 1 | sed 's/^cc -rdynamic \.\.\. //')
+[ -n "$libs" ] || fail "no 'cc -rdynamic ... -llooplive' link line in README.md"
+cat >"$WORK/host.c" <<'HOST'
+#include <looplive.h>
+int main(void)
+{
+    ll_error err;
+    ll_block block;
+    if (ll_block_reserve(&block, &err, .size = 1 << 20)) return 1;
+    ll_loop *loop = ll_loop_create(&block, &err, .app = 0);
+    if (loop) ll_loop_destroy(loop);
+    ll_block_release(&block);
+    return 0;
+}
+HOST
+mkdir "$WORK/static" && ln -s "$ROOT/$BUILD/liblooplive.a" "$WORK/static/"
+# shellcheck disable=SC2086 # the libraries are words
+cc -rdynamic -I"$ROOT/include" -o "$WORK/host" "$WORK/host.c" -L"$WORK/static" $libs \
+    2>"$WORK/link.err" || fail "the README's link line '$libs' fails: $(head -n 3 "$WORK/link.err")"
+
 # --- --keys and --script: the same keys, the same frames -----------------
 # bounce moves with keys held (right, left) and launches on a press (space,
 # up). The script makes a recording; the host records the same keys under
@@ -129,4 +152,4 @@ for i in $(seq 100); do [ -s "$WORK/cells.txt" ] && break; sleep 0.1; done
 [ "$(wc -l <"$WORK/cells.txt")" = 24 ] || fail "the canvas has $(wc -l <"$WORK/cells.txt") rows, not 24"
 tmux -L "$SOCK" kill-server 2>/dev/null || true
 
-echo "host_input: ok (README application built as printed and moved by arrow keys, --keys = --script, every press counted in a terminal, Alt host keys, --no-overlay rows, --slots checked)"
+echo "host_input: ok (README application built as printed and moved by arrow keys, a host linked as printed, --keys = --script, every press counted in a terminal, Alt host keys, --no-overlay rows, --slots checked)"

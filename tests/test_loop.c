@@ -331,11 +331,14 @@ Test(loop, layout_change_under_a_playing_slot_goes_live)
     ll_loop_set_app(loop, &v3);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1);
     cr_assert(strstr(err.msg, "slot 0 was recorded with 8-byte inputs and layout version 7, the "
-                              "application now has 8 and 8: back to live input"),
+                              "application now has 8-byte inputs and layout version 8: back to "
+                              "live input"),
               "%s", err.msg);
     cr_assert_eq(ll_loop_status_get(loop).mode, LL_LOOP_LIVE);
     cr_assert_eq(ll_loop_play(loop, 0, &err), -1);
-    cr_assert(strstr(err.msg, "layout version 7, the application has 8 and 8"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "layout version 7, the application has 8-byte inputs and layout "
+                              "version 8"),
+              "%s", err.msg);
     cr_assert_eq(ll_loop_frame(loop, NULL, &err), -1, "the state is of layout 7: not run");
     cr_assert(strstr(err.msg, "refusing to run test with state layout version 8 on a state of "
                               "layout version 7"),

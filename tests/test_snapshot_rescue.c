@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "snapshot/helpers.h"
+#include "snapshot/snapshot.h"
 
 enum { SIZE = 8 << 20, PAGES = SIZE / 4096 };
 
@@ -47,6 +48,46 @@ Test(rescue, saves_the_newest_snapshot_not_the_writes_since)
     reserve_at(&b, base, SIZE);
     cr_assert_eq(ll_snap_load(&b, path, &err, .layout_version = 0x77, .verify = 1), 0, "%s",
                  err.msg);
+    cr_assert_eq(memcmp(b.base, want, SIZE), 0, "the file holds the snapshot's bytes");
+    ll_block_release(&b);
+    free(want);
+    remove_path(path);
+}
+
+static char seen_extra[32];
+
+static int see_extra(void *ctx, uint8_t *state, uint64_t state_size, const void *extra,
+                     uint64_t extra_size, const ll_range *data, size_t count, ll_error *err)
+{
+    memcpy(seen_extra, extra, extra_size < sizeof seen_extra ? extra_size : sizeof seen_extra);
+    return 0;
+}
+
+/* The host saves its code map with the rescue file: --resume re-points the
+ * state's code pointers with it. */
+Test(rescue, an_extra_section_is_saved_and_found_by_its_tag)
+{
+    ll_block b;
+    ll_error err;
+    reserve(&b, SIZE);
+    for (uint64_t p = 0; p < PAGES; p += 7) fill_page(b.base, p, 3);
+    uint8_t *want = malloc(SIZE);
+    memcpy(want, b.base, SIZE);
+    cr_assert(ll_snap_take(&b, &err), "%s", err.msg);
+    char path[PATH_MAX];
+    temp_path(path, sizeof path, "rescue.llsnap");
+    static const char map[] = "a code map, opaque here";
+    cr_assert_eq(ll_snap_save_newest_extra(&b, path, 5, map, sizeof map, 0x1234, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(ll_snap_verify(path, &err), 0, "%s", err.msg);
+    void *base = b.base;
+    ll_block_release(&b);
+    reserve_at(&b, base, SIZE);
+    memset(seen_extra, 0, sizeof seen_extra);
+    cr_assert_eq(ll_snap_load(&b, path, &err, .layout_version = 5, .verify = 1, .extra_tag = 0x1234,
+                              .extra_fn = see_extra),
+                 0, "%s", err.msg);
+    cr_assert_str_eq(seen_extra, map);
     cr_assert_eq(memcmp(b.base, want, SIZE), 0, "the file holds the snapshot's bytes");
     ll_block_release(&b);
     free(want);

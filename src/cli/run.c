@@ -331,6 +331,17 @@ static void print_report(ll_host *host)
     }
 }
 
+/* A scripted host key that failed (a save, a slot that does not load) fails
+ * a headless run, so a script in CI cannot pass over it. */
+static int check_key_failures(ll_host *host)
+{
+    ll_host_status s;
+    ll_host_get_status(host, &s);
+    if (!s.key_failures) return 0;
+    return cli_error(1, "%llu host key%s from --keys failed; the last: %s",
+                     (unsigned long long)s.key_failures, s.key_failures == 1 ? "" : "s", s.error);
+}
+
 /* What the host changed from what was asked (a scale that does not fit,
  * no sound device) goes to stderr too, before a terminal run covers it. */
 static void warn_at_start(ll_host *host)
@@ -381,6 +392,7 @@ int cli_run(int argc, char **argv)
         cli_die_unsafe("", "", "", err.msg);
     if (p.headless) print_report(host);
     int rc = check_shots_written(&p, before, host);
+    if (p.headless && rc == 0) rc = check_key_failures(host);
     ll_host_close(host);
     return rc;
 }

@@ -29,7 +29,7 @@ struct ll_host {
     int slot;
     int show_help;
     int quit;
-    uint64_t frame, reloads, builds, crashes;
+    uint64_t frame, reloads, builds, crashes, key_failures;
     uint64_t faults_seen; /* the module's fault count when last asked */
     uint64_t host_ns, app_ns;
     uint64_t fps_t0, fps_frames;
@@ -44,6 +44,9 @@ struct ll_host {
     uint64_t layout_version;        /* of the application in use, for the rescue file */
     char lib[PATH_MAX];             /* as given, for the hint after a fatal fault */
     char rescue[PATH_MAX];          /* where a fatal fault saves the last good state */
+    void *codemap;                  /* the module's code map as of the last load, */
+    uint64_t codemap_size;          /* saved with the rescue file (made now: after */
+                                    /* a fatal fault nothing may allocate) */
     char fatal[2048];               /* set when the process cannot safely continue */
     uint32_t *shot_pixels;
     uint32_t audio_rate;    /* 0: no sound */
@@ -230,6 +233,21 @@ static int host_arena_full(ll_arena *arena, uint64_t requested, uint64_t availab
     return 0;
 }
 
+/* The code map of every build loaded so far, for the rescue file: a
+ * state saved after a fatal fault holds pointers into these builds, which
+ * --resume re-points to the build it loads. Without one (out of memory),
+ * the rescue file has none and --resume refuses such pointers. */
+static void keep_codemap(ll_host *h)
+{
+    void *map;
+    uint64_t size;
+    ll_error err;
+    if (ll_module_codemap(h->module, &map, &size, &err) != 0) return;
+    free(h->codemap);
+    h->codemap = map;
+    h->codemap_size = size;
+}
+
 static int open_app(ll_host *h, const char *lib, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
@@ -247,7 +265,9 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     h->layout_version = c.app->layout_version;
     if (h->p.resume) {
         /* The state comes from the file: no init. */
-        if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version) != 0) {
+        if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version,
+                         .extra_tag = LL_MODULE_CODEMAP_TAG, .extra_fn = ll_module_snap_extra,
+                         .extra_ctx = h->module) != 0) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
             return ll_fail(err, err->code, "cannot resume from %s: %s", h->p.resume, why);
@@ -259,7 +279,9 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     }
     h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
                              .reinit_on_layout = h->p.reinit);
-    return h->loop ? 0 : -1;
+    if (!h->loop) return -1;
+    keep_codemap(h);
+    return 0;
 }
 
 static int open_platform(ll_host *h, ll_error *err)
@@ -392,6 +414,7 @@ void ll_host_close(ll_host *h)
     ll_keys_free(&h->script);
     free(h->shot_pixels);
     free(h->audio_buf);
+    free(h->codemap);
     free(h);
 }
 
@@ -576,7 +599,10 @@ static int host_key(ll_host *h, int key)
         const host_binding *b = &host_bindings[i];
         if (key != b->key && (key < b->key || key > b->last)) continue;
         ll_error err = {0};
-        if (b->act(h, key, &err) != 0) host_set_error(h, err.msg);
+        if (b->act(h, key, &err) != 0) {
+            host_set_error(h, err.msg);
+            h->key_failures++;
+        }
         return 1;
     }
     return 0;
@@ -643,7 +669,8 @@ static void host_fatal(ll_host *h, const ll_error *fault)
 {
     if (h->fatal[0]) return;
     ll_error serr = {0};
-    int saved = ll_snap_save_newest(&h->block, h->rescue, h->layout_version, &serr) == 0;
+    int saved = ll_snap_save_newest_extra(&h->block, h->rescue, h->layout_version, h->codemap,
+                                          h->codemap_size, LL_MODULE_CODEMAP_TAG, &serr) == 0;
     fault_restore_all();
     if (saved)
         snprintf(h->fatal, sizeof h->fatal,
@@ -869,6 +896,7 @@ static void poll_code(ll_host *h)
         h->error[0] = h->build_error[0] = 0;
         const ll_app *app = ll_loop_app(h->loop, NULL);
         if (app) h->layout_version = app->layout_version;
+        keep_codemap(h);
         warn_unforwarded(h);
     } else if (r < 0) {
         host_set_error(h, err.msg);
@@ -969,6 +997,7 @@ void ll_host_get_status(const ll_host *h, ll_host_status *out)
         .reloads = h->reloads,
         .crashes = h->crashes,
         .builds = h->builds,
+        .key_failures = h->key_failures,
         .host_ns = h->host_ns,
         .app_ns = h->app_ns,
     };

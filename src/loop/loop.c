@@ -266,7 +266,8 @@ static int check_slot_fits(ll_loop *loop, const ll_app *app, ll_error *err)
     loop->slot = -1;
     return loop_fail(err, EINVAL,
                      "slot %d was recorded with %u-byte inputs and layout version %llu, the "
-                     "application now has %u and %llu: back to live input (try: record again)",
+                     "application now has %u-byte inputs and layout version %llu: back to live "
+                     "input (try: record again)",
                      slot, s->input_size, (unsigned long long)s->layout_version, app->input_size,
                      (unsigned long long)app->layout_version);
 }
@@ -707,7 +708,8 @@ int ll_loop_play(ll_loop *loop, int slot, ll_error *err)
     if (s->input_size != app->input_size || !layout_fits(app, s->layout_version))
         return loop_fail(err, EINVAL,
                          "slot %d was recorded with %u-byte inputs and layout version %llu, the "
-                         "application has %u and %llu (try: record again, or give its ll_app a "
+                         "application has %u-byte inputs and layout version %llu (try: record "
+                         "again, or give its ll_app a "
                          "migrate function)",
                          slot, s->input_size, (unsigned long long)s->layout_version,
                          app->input_size, (unsigned long long)app->layout_version);

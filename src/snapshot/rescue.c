@@ -24,6 +24,9 @@ typedef struct rescue {
     snap_extent open; /* the extent being written; len 0 when none */
     uint64_t count, data_bytes;
     XXH3_state_t *extent_hash, *index_hash;
+    const void *extra; /* written after the index: the caller's section */
+    uint64_t extra_size;
+    uint32_t extra_tag;
 } rescue;
 
 static int close_extent(rescue *r)
@@ -96,6 +99,11 @@ static int write_header(const rescue *r, const ll_block *block, uint64_t layout_
     h.extent_count = r->count;
     h.data_bytes = r->data_bytes;
     h.index_hash = XXH3_64bits_digest(r->index_hash);
+    if (r->extra_size) {
+        h.extra_tag = r->extra_tag;
+        h.extra_size = r->extra_size;
+        h.extra_hash = XXH3_64bits(r->extra, r->extra_size); /* no allocation */
+    }
     h.header_hash = snap_header_hash(&h);
     return ll_file_pwrite_all(r->out, &h, sizeof h, 0);
 }
@@ -132,14 +140,25 @@ static void sync_parent(const char *path)
 
 static int rescue_write(rescue *r, const ll_block *block, uint64_t layout_version)
 {
-    if (ftruncate(r->out, (off_t)r->index_offset) != 0 || copy_pages(r, block->size) != 0 ||
-        write_header(r, block, layout_version) != 0 || fsync(r->out) != 0)
+    if (ftruncate(r->out, (off_t)r->index_offset) != 0 || copy_pages(r, block->size) != 0)
         return -1;
+    uint64_t index_end = r->index_offset + r->count * sizeof(snap_extent);
+    if (r->extra_size && (ftruncate(r->out, (off_t)(index_end + r->extra_size)) != 0 ||
+                          ll_file_pwrite_all(r->out, r->extra, r->extra_size, index_end) != 0))
+        return -1;
+    if (write_header(r, block, layout_version) != 0 || fsync(r->out) != 0) return -1;
     return 0;
 }
 
 int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
                         ll_error *err)
+{
+    return ll_snap_save_newest_extra(block, path, layout_version, NULL, 0, 0, err);
+}
+
+int ll_snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
+                              const void *extra, uint64_t extra_size, uint32_t extra_tag,
+                              ll_error *err)
 {
     const snap_state *st = snap_state_of(block);
     if (!st || st->base_fd < 0)
@@ -167,7 +186,10 @@ int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout
                 .index_offset = block->page_size + block->size,
                 .page = block->page_size,
                 .extent_hash = &extent_hash,
-                .index_hash = &index_hash};
+                .index_hash = &index_hash,
+                .extra = extra,
+                .extra_size = extra ? extra_size : 0,
+                .extra_tag = extra_tag};
     /* A new file, never one a link points at (as every save makes it). */
     unlink(tmp);
     r.out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -5,7 +5,9 @@
  * address 0x10, o overflows the stack, a calls abort(), d double-frees a
  * large chunk (glibc aborts holding its heap lock), p reads address 0x10
  * (nothing in the build made with -DP_HARMLESS). With -DABORT_IN_TABLE,
- * looplive_app() itself calls abort(). */
+ * looplive_app() itself calls abort(). The state keeps a function pointer
+ * (`step`, a static function) that every frame calls through, so a saved
+ * state holds an address in this build (the rescue file, --resume). */
 #include <looplive.h>
 
 #include <stdio.h>
@@ -16,9 +18,17 @@ typedef struct fault_input {
     uint8_t key;
 } fault_input;
 
-typedef struct fault_state {
+typedef struct fault_state fault_state;
+typedef void step_fn(fault_state *s);
+struct fault_state {
     uint64_t counter;
-} fault_state;
+    step_fn *step; /* a behaviour kept in the state, as entity systems do */
+};
+
+static void count_one(fault_state *s)
+{
+    s->counter++;
+}
 
 static int init(ll_block *block)
 {
@@ -26,6 +36,7 @@ static int init(ll_block *block)
     ll_arena *state = ll_arena_create(block, "state", 4096, &err, .guard = 1);
     if (!state || !ll_arena_create(block, "particles", 4096, &err, .guard = 1)) return -1;
     memset(state->begin, 0, sizeof(fault_state));
+    ((fault_state *)state->begin)->step = count_one;
     return 0;
 }
 
@@ -88,7 +99,7 @@ static void update(ll_block *block, const void *input, uint64_t frame, double dt
 {
     fault_state *s = (fault_state *)ll_arena_get(block, "state")->begin;
     const fault_input *in = input;
-    s->counter++; /* undone when the frame faults */
+    s->step(s); /* counts; undone when the frame faults */
     if (in->key) fault(block, in->key);
 }
 
