@@ -37,8 +37,11 @@ LIBSO   := $(BUILD)/liblooplive.so
 CLI     := $(BUILD)/looplive
 BENCH   := $(BUILD)/looplive-bench
 
-# Extra artefacts (example applications, test helpers) from mk/*.mk.
+# Extra artefacts from mk/*.mk: EXTRA_TARGETS (the example applications)
+# go in `make all`; TEST_FIXTURES (applications, libraries and programs the
+# tests and the bench load) only in `make build-tests` and `make test`.
 EXTRA_TARGETS :=
+TEST_FIXTURES :=
 CLI_LDLIBS    :=
 
 .PHONY: all build-tests test test-run test-asan bench install uninstall format format-check lint run clean deps deps-test deps-bench
@@ -65,7 +68,11 @@ $(CLI): $(CLI_OBJ) $(LIBA)
 
 $(BUILD)/tests/%: tests/%.c $(LIBA) | deps-test
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -rdynamic -o $@ $< $(LIBA) -lcriterion $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -rdynamic -o $@ $< $(TEST_OBJ) $(LIBA) -lcriterion $(LDLIBS)
+
+# The drawing of an address space is the command's (src/cli/draw.c).
+$(BUILD)/tests/test_advise: TEST_OBJ := $(BUILD)/obj/src/cli/draw.o
+$(BUILD)/tests/test_advise: $(BUILD)/obj/src/cli/draw.o
 
 $(BENCH): $(BENCH_SRC) $(LIBA)
 	$(CC) $(ALL_CFLAGS) -Ibench $(LDFLAGS) -rdynamic -o $@ $(BENCH_SRC) $(LIBA) $(LDLIBS)
@@ -97,10 +104,10 @@ $(LIB_OBJ) $(CLI_OBJ): | deps
 
 # --- test -----------------------------------------------------------------
 # Every test and the bench, built but not run (CI builds them with clang).
-build-tests: all $(TESTS) $(BENCH)
+build-tests: all $(TESTS) $(TEST_FIXTURES) $(BENCH)
 
 test: deps-test
-	$(MAKE) --no-print-directory all $(TESTS)
+	$(MAKE) --no-print-directory all $(TESTS) $(TEST_FIXTURES)
 	$(MAKE) --no-print-directory test-run
 
 test-run:
@@ -118,13 +125,13 @@ test-asan: deps-test
 	$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 	  CFLAGS="-O1 -g" all
 	$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
-	  CFLAGS="-O1 -g" $(patsubst $(BUILD)/%,build-asan/%,$(TESTS))
+	  CFLAGS="-O1 -g" $(patsubst $(BUILD)/%,build-asan/%,$(TESTS) $(TEST_FIXTURES))
 	ASAN_OPTIONS=allow_user_segv_handler=1:detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(MAKE) --no-print-directory BUILD=build-asan TESTS="$(patsubst $(BUILD)/%,build-asan/%,$(TESTS))" test-run
 
 # --- bench ----------------------------------------------------------------
-bench: all $(BENCH) deps-bench
+bench: all $(BENCH) $(TEST_FIXTURES) deps-bench
 	$(BENCH) $(GROUPS)
 
 # --- run: the main job ----------------------------------------------------
@@ -135,7 +142,7 @@ run: all
 # --- install --------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(PREFIX)/lib/cmake/looplive $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/looplive.h include/looplive_app.h include/looplive_host.h \
 	  include/looplive_addr.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
@@ -144,12 +151,16 @@ install: all
 	ln -sf liblooplive.so.0 $(DESTDIR)$(PREFIX)/lib/liblooplive.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' looplive.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/looplive.pc
+	for f in looplive-config looplive-config-version; do \
+	  sed -e 's|@VERSION@|$(VERSION)|g' cmake/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/looplive/$$f.cmake; \
+	done
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/looplive.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/looplive*.h $(DESTDIR)$(PREFIX)/lib/liblooplive.* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/looplive.pc $(DESTDIR)$(PREFIX)/bin/looplive \
+	  $(DESTDIR)$(PREFIX)/lib/cmake/looplive/looplive-config*.cmake \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/looplive.1
 
 # --- style ----------------------------------------------------------------
@@ -160,6 +171,8 @@ format-check:
 	clang-format --dry-run --Werror $(FMT_FILES)
 
 lint: format-check
+	tools/check_layers.sh src
+	tools/check_header_prose.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -Iinclude -Isrc \
 	  $(LIB_SRC) $(CLI_SRC)

@@ -112,6 +112,9 @@ typedef struct ll_span {
     uint64_t bytes;
 } ll_span;
 ll_span ll_maps_span_get(const ll_maps *maps, ll_chunk chunk);
+/* The user address-space width (47, 48, 39...) a listing implies: the bit
+ * length of its stack's top (47 when nothing tells). */
+unsigned ll_maps_va_bits_get(const ll_maps *maps);
 
 /* Total bytes mapped (what `pmap -x` prints as "total kB", times 1024). */
 uint64_t ll_maps_total_get(const ll_maps *maps);

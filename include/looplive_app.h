@@ -100,16 +100,12 @@ typedef struct ll_error {
 #define LL_BLOCK_NAME_MAX 64
 
 typedef struct ll_block {
-    uint8_t *base;      /* first byte of the block */
-    uint64_t size;      /* bytes, a multiple of the page size */
-    uint64_t page_size; /* ll_page_size_get() at reservation */
-    int fd;             /* the file behind the mapping: the snapshot layer's
-                           memfd, or a loaded snapshot file; -1 while anonymous */
-    uint32_t flags;     /* LL_BLOCK_* (looplive_host.h) */
-    void *snap;         /* snapshot layer state; NULL until it is used */
-    /* Set by the layer that owns `snap`; ll_block_release calls it so that
-     * releasing a block frees its snapshots too. */
-    void (*snap_end)(struct ll_block *block);
+    uint8_t *base;                /* first byte of the block */
+    uint64_t size;                /* bytes, a multiple of the page size */
+    uint64_t page_size;           /* ll_page_size_get() at reservation */
+    int fd;                       /* the file behind the mapping: the snapshot layer's
+                                     memfd, or a loaded snapshot file; -1 while anonymous */
+    uint32_t flags;               /* LL_BLOCK_* (looplive_host.h) */
     char name[LL_BLOCK_NAME_MAX]; /* the memfd's name ("looplive" by default) */
 } ll_block;
 
@@ -183,8 +179,8 @@ typedef struct ll_push_params {
 } ll_push_params;
 
 /* Pushes size bytes. When the arena is full: calls the block's full hook if
- * one is set (ll_block_on_full_set), fills .err if given, prints the error on
- * stderr when neither is there, and returns NULL. Never overflows. */
+ * one is set (ll_block_on_full_set), fills .err if given and returns NULL; it
+ * prints nothing (the host's hook shows it on the overlay). Never overflows. */
 void *ll_arena_push_(ll_arena *arena, uint64_t size, const ll_push_params *params);
 #define ll_arena_push(arena, ...)                                                                  \
     ll_arena_push_((arena), LL_FIRST_(__VA_ARGS__, ~),                                             \

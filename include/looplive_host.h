@@ -197,8 +197,9 @@ int ll_block_attach(ll_block *block, ll_error *err);
  * a private copy-on-write page, restoring drops those copies (MADV_DONTNEED)
  * and taking writes them into the memfd, keeping the old bytes of the same
  * pages as the previous snapshot's undo delta. A page table walk finds the
- * written pages (see ll_snap_mechanism_get); it costs about 30 ns per resident
- * page on a 2-core VM (0.8 ms for 100 MiB resident).
+ * written pages (see ll_snap_mechanism_get): one walk costs a fixed time per
+ * mapped page of the block plus a copy per written page; figures for one
+ * machine are in docs/PERFORMANCE.md ("snapshot"), `make bench` measures yours.
  *
  * Any number of snapshots may be live at once; each is a slot the caller
  * keeps. A block is reserved as anonymous memory and moves onto a memfd
@@ -355,6 +356,12 @@ int ll_snap_verify(const char *path, ll_error *err);
  * the block has no snapshot yet. O(pages holding data). */
 int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
                         ll_error *err);
+/* ll_snap_save_newest with an extra section (as ll_snap_save's .extra), e.g.
+ * the code map a host made before the fault (ll_module_codemap_build), which
+ * ll_snap_load's .extra_fn reads back: async-signal-safe too. */
+int ll_snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
+                              const void *extra, uint64_t extra_size, uint32_t extra_tag,
+                              ll_error *err);
 
 /* ==== module: load, watch and reload the code library ================== */
 
@@ -479,7 +486,8 @@ typedef struct ll_protect_params {
  * is refused; save with ll_snap_save_newest and exit. Also returns -1 without
  * calling when the protection cannot be set up (the block's snapshot
  * failed). Without .snap each call costs a snapshot take (one walk of the
- * block's page tables, about 30 ns per mapped page) and drop. fn must
+ * block's page tables, in proportion to its mapped pages; see
+ * docs/PERFORMANCE.md) and drop. fn must
  * return normally: leaving it by longjmp (or a C++ exception) would leave
  * the protection pointing at a dead stack frame. */
 int ll_module_protect_(ll_module *module, void (*fn)(void *ctx), void *ctx, ll_error *err,

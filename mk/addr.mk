@@ -5,7 +5,7 @@ ADDR_HELPER_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
 ADDR_HELPERS := $(BUILD)/tests/addr_probe_pie $(BUILD)/tests/addr_probe_nopie \
   $(BUILD)/tests/addr_probe_static $(BUILD)/tests/addr_probe_spie \
   $(BUILD)/tests/addr_reserve_pie $(BUILD)/tests/addr_reserve_nopie
-EXTRA_TARGETS += $(ADDR_HELPERS)
+TEST_FIXTURES += $(ADDR_HELPERS)
 
 $(BUILD)/tests/addr_probe_pie: tests/addr/probe.c
 	@mkdir -p $(@D)

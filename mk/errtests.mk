@@ -17,7 +17,7 @@ $(BUILD)/tests/replay_%.so: tests/faults/replay_app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DFAULT_$(subst -,_,$*) -o $@ $<
 
-EXTRA_TARGETS += $(BUILD)/tests/fake_sdl.so $(BUILD)/tests/fake_sdl_partial.so $(REPLAY_FAULT_APPS)
+TEST_FIXTURES += $(BUILD)/tests/fake_sdl.so $(BUILD)/tests/fake_sdl_partial.so $(REPLAY_FAULT_APPS)
 
 # test_host_faults makes inotify_init1, posix_spawn and tcgetattr fail on
 # demand; test_maps_faults makes PTRACE_TRACEME fail.
@@ -40,5 +40,5 @@ $(BUILD)/tests/fault_app_abort_in_table.so: tests/faults/fault_app.c include/loo
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -shared -fPIC -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -DABORT_IN_TABLE -o $@ $<
 
-EXTRA_TARGETS += $(BUILD)/tests/fault_app.so $(BUILD)/tests/fault_app_harmless.so \
+TEST_FIXTURES += $(BUILD)/tests/fault_app.so $(BUILD)/tests/fault_app_harmless.so \
                  $(BUILD)/tests/fault_app_abort_in_table.so

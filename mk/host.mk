@@ -23,7 +23,8 @@ $(BUILD)/tests/host_app_v99.so: tests/host_app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DAPP_API=99 -o $@.tmp $< && mv $@.tmp $@
 
-EXTRA_TARGETS += $(BUILD)/examples/pong.so $(BUILD)/tests/host_app.so $(BUILD)/tests/host_app_v99.so
+EXTRA_TARGETS += $(BUILD)/examples/pong.so
+TEST_FIXTURES += $(BUILD)/tests/host_app.so $(BUILD)/tests/host_app_v99.so
 
 # `make run`: the terminal demo, rebuilt and reloaded when examples/bounce
 # changes. Without a terminal (CI, a pipe) a short headless run that records
@@ -53,4 +54,4 @@ $(BUILD)/tests/behave_%.so: tests/host_behave.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(if $(filter small,$*),,$(LL_PATCHABLE)) -shared $(LDFLAGS) \
 	  $(BEHAVE_FLAGS_$*) -o $@.tmp $< && mv $@.tmp $@
-EXTRA_TARGETS += $(BEHAVE_APPS)
+TEST_FIXTURES += $(BEHAVE_APPS)

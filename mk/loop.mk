@@ -49,7 +49,7 @@ $(BUILD)/tests/loop/app_bad_table.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DBAD_TABLE -o $@ $<
 
-EXTRA_TARGETS += $(LOOP_TEST_APPS)
+TEST_FIXTURES += $(LOOP_TEST_APPS)
 
 # The out-of-memory test makes one realloc size fail (see the test).
 $(BUILD)/tests/test_loop_oom: override LDFLAGS += -Wl,--wrap=realloc

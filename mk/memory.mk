@@ -4,7 +4,7 @@
 # built and addr.err keeps the reason: the shell test fails with it, the rest
 # of the build and the other tests go on.
 MEMORY_HELPERS := $(BUILD)/tests/memory
-EXTRA_TARGETS += $(MEMORY_HELPERS)/reserve_from_header
+TEST_FIXTURES += $(MEMORY_HELPERS)/reserve_from_header
 
 $(MEMORY_HELPERS)/reserve_from_header: tests/memory/reserve_from_header.c $(LIBA) $(CLI)
 	@mkdir -p $(@D)

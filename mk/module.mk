@@ -8,7 +8,7 @@ MODULE_TEST_LIBS := $(MODULE_TEST_DIR)/libmod_v1.so $(MODULE_TEST_DIR)/libmod_v2
   $(MODULE_TEST_DIR)/libmod_v3.so $(MODULE_TEST_DIR)/libmod_missing.so \
   $(MODULE_TEST_DIR)/libmod_unresolved.so $(MODULE_TEST_DIR)/libmod_patchable.so
 
-EXTRA_TARGETS += $(MODULE_TEST_LIBS)
+TEST_FIXTURES += $(MODULE_TEST_LIBS)
 
 $(MODULE_TEST_DIR)/libmod_v%.so: tests/module/libmod.c include/looplive.h mk/module.mk
 	@mkdir -p $(@D)

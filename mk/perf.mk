@@ -7,4 +7,4 @@ $(BENCH_LOOP_APP): bench/loop_module/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $<
 
-EXTRA_TARGETS += $(BENCH_LOOP_APP)
+TEST_FIXTURES += $(BENCH_LOOP_APP)

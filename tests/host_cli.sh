@@ -117,6 +117,35 @@ rm -rf "$W"
 out=$(cd "$BUILD/tests" && "$OLDPWD/$LOOPLIVE" run host_app.so --headless --frames 3 2>&1)
 grep -q "^frames 3," <<<"$out" || fail "run host_app.so from its directory: $out"
 
+# A push that does not fit in an application's arena, with no .err: the
+# library prints nothing, the host shows it (here: the report's last error).
+ROOT=$PWD WORK=$(mktemp -d /tmp/ll-host-cli-XXXXXX)
+mkdir -p "$WORK/src"
+cat >"$WORK/src/full.c" <<'C'
+#include <looplive.h>
+static int init(ll_block *b)
+{
+    return ll_arena_create(b, "tiny", 4096, NULL) ? 0 : -1;
+}
+static void update(ll_block *b, const void *in, uint64_t frame, double dt)
+{
+    (void)in, (void)frame, (void)dt;
+    ll_arena_push(ll_block_arena_find(b, "tiny"), 8192);
+}
+static const ll_app app = {.api_version = LL_APP_API_VERSION, .layout_version = 1, .input_size = 1,
+                           .block_size = 1 << 20, .name = "full", .init = init, .update = update};
+const ll_app *looplive_app(void) { return &app; }
+C
+. tests/lib/app_build.sh
+if eval "$(app_build_cmd full)" 2>"$WORK/cc.log"; then
+    out=$("$LOOPLIVE" run "$WORK/full.so" --headless --frames 2 2>&1)
+    grep -qF "last error: arena 'tiny' is full: asked for 8 KiB, 4 KiB available of 4 KiB (try: a larger capacity in ll_arena_create" <<<"$out" ||
+        fail "an arena that is full: $out"
+else
+    fail "building the full-arena application: $(cat "$WORK/cc.log")"
+fi
+rm -rf "$WORK"
+
 # `make run` without a terminal: a short headless run of bounce.
 if [ "$BUILD" = build ] && [ -x "$BUILD/examples/bounce.so" -o -f "$BUILD/examples/bounce.so" ]; then
     out=$(make --no-print-directory run </dev/null 2>&1)

@@ -11,7 +11,7 @@ fail() { echo "memory_header.sh: $*" >&2; exit 1; }
 
 if [ ! -x "$prog" ]; then
     [ -f "$dir/addr.err" ] && fail "looplive addr could not write the header: $(cat "$dir/addr.err")"
-    fail "$prog is missing (run: make all)"
+    fail "$prog is missing (run: make build-tests)"
 fi
 base=$(sed -n 's/^#define LOOPLIVE_BASE \(0x[0-9a-fA-F]*\).*/\1/p' "$header")
 size=$(sed -n 's/^#define LOOPLIVE_SIZE \([0-9xa-fA-F]*\).*/\1/p' "$header")

@@ -11,6 +11,7 @@
 
 #include "advise/advise.h"
 #include "base/base.h"
+#include "cli/cli.h"
 
 /* The helpers live beside this test binary (build/tests or build-asan/tests). */
 static const char *helper(const char *name)
@@ -21,7 +22,7 @@ static const char *helper(const char *name)
     cr_assert_gt(n, 0);
     self[n] = 0;
     snprintf(path, sizeof path, "%s/%s", dirname(self), name);
-    cr_assert_eq(access(path, X_OK), 0, "%s is missing: run make all", path);
+    cr_assert_eq(access(path, X_OK), 0, "%s is missing: run make build-tests", path);
     return path;
 }
 
@@ -451,13 +452,13 @@ Test(advise, va_bits_from_the_stack)
     const char t48[] = "ffffd0000000-ffffd0021000 rw-p 0 00:00 0 [stack]\n";
     ll_maps m;
     cr_assert_eq(ll_maps_parse(t47, sizeof t47 - 1, &m, NULL), 0);
-    cr_assert_eq(advise_va_bits_of(&m), 47);
+    cr_assert_eq(ll_maps_va_bits_get(&m), 47);
     ll_maps_free(&m);
     cr_assert_eq(ll_maps_parse(t39, sizeof t39 - 1, &m, NULL), 0);
-    cr_assert_eq(advise_va_bits_of(&m), 39);
+    cr_assert_eq(ll_maps_va_bits_get(&m), 39);
     ll_maps_free(&m);
     cr_assert_eq(ll_maps_parse(t48, sizeof t48 - 1, &m, NULL), 0);
-    cr_assert_eq(advise_va_bits_of(&m), 48);
+    cr_assert_eq(ll_maps_va_bits_get(&m), 48);
     ll_maps_free(&m);
 }
 
@@ -501,7 +502,7 @@ Test(advise, pictures)
     char *text = NULL, *svg = NULL;
     size_t tn = 0, sn = 0;
     FILE *f = open_memstream(&text, &tn);
-    advise_draw_text(f, &a, &m, 120, 0);
+    cli_draw_text(f, &a, &m, 120, 0);
     fclose(f);
     cr_assert(strstr(text, "0x0 |"), "%s", text);
     cr_assert(strstr(text, "#"), "%s", text);
@@ -510,7 +511,7 @@ Test(advise, pictures)
     cr_assert(strstr(text, "[stack]"), "%s", text);
     cr_assert(strstr(text, "may hold: PIE executable"), "%s", text);
     f = open_memstream(&svg, &sn);
-    cr_assert_eq(advise_draw_svg(f, &a, &m), 0);
+    cr_assert_eq(cli_draw_svg(f, &a, &m), 0);
     fclose(f);
     cr_assert(!strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"", 39), "%s", svg);
     cr_assert(strstr(svg, "</svg>\n"));

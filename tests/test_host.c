@@ -36,7 +36,7 @@ static const char *test_file(const char *name)
 static void find_app(void)
 {
     snprintf(app_path, sizeof app_path, "%s", test_file("host_app.so"));
-    cr_assert(access(app_path, R_OK) == 0, "%s is missing (make all builds it)", app_path);
+    cr_assert(access(app_path, R_OK) == 0, "%s is missing (make build-tests builds it)", app_path);
 }
 
 TestSuite(host, .init = find_app);

@@ -61,7 +61,7 @@ static const char *test_file(const char *name)
     char exe[PATH_MAX] = {0};
     cr_assert(readlink("/proc/self/exe", exe, sizeof exe - 1) > 0);
     snprintf(path, sizeof path, "%s/%s", dirname(exe), name);
-    cr_assert(access(path, R_OK) == 0, "%s is missing (make all builds it)", path);
+    cr_assert(access(path, R_OK) == 0, "%s is missing (make build-tests builds it)", path);
     return path;
 }
 

@@ -1,5 +1,6 @@
 /* test_snapshot.c - take, restore, drop, changed: exact bytes back, with
  * both trackers, many live snapshots, anonymous blocks and fork. */
+#include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -422,9 +423,35 @@ Test(snapshot, release_frees_the_snapshots)
     cr_assert_not_null(ll_snap_take(&b, &err), "%s", err.msg);
     cr_assert_eq(ll_snap_count_get(&b), 2);
     cr_assert_gt(open_fd_count(), before, "the block and its tracker hold descriptors");
+    void *base = b.base;
     ll_block_release(&b); /* no ll_snap_end: the release does it (ASan checks the leak) */
-    cr_assert_null(b.snap);
     cr_assert_eq(open_fd_count(), before, "every descriptor of the block and tracker is closed");
+    /* The snapshot layer keeps its state itself, keyed by the block's base:
+     * a new block at the same address starts with none. */
+    cr_assert_eq(ll_block_reserve(&b, &err, .base = base, .size = 8 * MIB), 0, "%s", err.msg);
+    cr_assert_eq(ll_snap_count_get(&b), 0);
+    cr_assert_not_null(ll_snap_take(&b, &err), "%s", err.msg);
+    cr_assert_eq(ll_snap_count_get(&b), 1);
+    ll_block_release(&b);
+}
+
+/* The state of at most 64 blocks at once: the 65th block's first take
+ * fails with the message, and works once another block is released. */
+Test(snapshot, more_blocks_than_the_table_holds)
+{
+    enum { N = 65 };
+    static ll_block b[N];
+    ll_error err;
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(ll_block_reserve(&b[i], &err, .size = 64 * 1024), 0, "%s", err.msg);
+    for (int i = 0; i < N - 1; i++) cr_assert_not_null(ll_snap_take(&b[i], &err), "%s", err.msg);
+    cr_assert_null(ll_snap_take(&b[N - 1], &err));
+    cr_assert_eq(err.code, ENOSPC);
+    cr_assert_str_eq(err.msg, "cannot snapshot more than 64 blocks at once (try: ll_snap_end or "
+                              "ll_block_release a block you no longer snapshot)");
+    ll_snap_end(&b[0]);
+    cr_assert_not_null(ll_snap_take(&b[N - 1], &err), "%s", err.msg);
+    for (int i = 0; i < N; i++) ll_block_release(&b[i]);
 }
 
 Test(snapshot, first_take_moves_the_block_onto_a_named_memfd)

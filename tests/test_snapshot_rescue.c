@@ -77,7 +77,7 @@ Test(rescue, an_extra_section_is_saved_and_found_by_its_tag)
     char path[PATH_MAX];
     temp_path(path, sizeof path, "rescue.llsnap");
     static const char map[] = "a code map, opaque here";
-    cr_assert_eq(snap_save_newest_extra(&b, path, 5, map, sizeof map, 0x1234, &err), 0, "%s",
+    cr_assert_eq(ll_snap_save_newest_extra(&b, path, 5, map, sizeof map, 0x1234, &err), 0, "%s",
                  err.msg);
     cr_assert_eq(ll_snap_verify(path, &err), 0, "%s", err.msg);
     void *base = b.base;

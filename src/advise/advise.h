@@ -4,9 +4,6 @@
 
 #include "looplive.h"
 
-/* The address-space width a maps listing implies (from its stack's top). */
-unsigned advise_va_bits_of(const ll_maps *maps);
-
 /* Model constants for one machine, derived from ll_kernel. */
 typedef struct advise_consts {
     uint64_t task_size;        /* top of the mmap window: 2^va_bits - page */
@@ -23,12 +20,5 @@ void advise_consts_of(const ll_kernel *k, advise_consts *c);
 /* Which layout placed a sample's libraries: "top-down", "top-down from 1/6
  * (stack rlimit unlimited)", "legacy bottom-up" or "none" (no libraries). */
 const char *advise_layout_of(const ll_advice *a, const ll_maps *sample);
-
-/* The terminal picture: one line per chunk, zone and gap, to scale where the
- * ranges allow and on a log scale otherwise, the block marked. */
-void advise_draw_text(FILE *out, const ll_advice *a, const ll_maps *sample, int width, int color);
-
-/* The same picture as an SVG document. */
-int advise_draw_svg(FILE *out, const ll_advice *a, const ll_maps *sample);
 
 #endif

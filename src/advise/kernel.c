@@ -36,21 +36,6 @@ static int cpu_has_la57(void)
     return found == 1;
 }
 
-/* The top of the stack lies just under the user address space's end: its
- * width is the bit length of that address. */
-unsigned advise_va_bits_of(const ll_maps *maps)
-{
-    uint64_t top = 0;
-    for (size_t i = 0; i < maps->count; i++) {
-        const ll_region *r = &maps->regions[i];
-        if (r->chunk == LL_CHUNK_STACK || (r->chunk != LL_CHUNK_KERNEL && r->end < (1ull << 57)))
-            if (r->end > top) top = r->end;
-    }
-    unsigned bits = 32;
-    while (bits < 56 && (1ull << bits) < top) bits++;
-    return bits < 39 ? 47 : bits;
-}
-
 int ll_kernel_read(ll_kernel *k, ll_error *err)
 {
     memset(k, 0, sizeof *k);
@@ -67,7 +52,7 @@ int ll_kernel_read(ll_kernel *k, ll_error *err)
     if (k->aarch64) {
         ll_maps self;
         if (ll_maps_read_pid(0, &self, err) != 0) return -1;
-        k->va_bits = advise_va_bits_of(&self);
+        k->va_bits = ll_maps_va_bits_get(&self);
         ll_maps_free(&self);
     }
     struct rlimit rl;

@@ -34,6 +34,17 @@ static inline int ll_is_pow2(uint64_t x)
 /* Monotonic clock in nanoseconds. */
 uint64_t ll_now_ns(void);
 
+/* release.c: a layer keeps its own state about an object of a layer to its
+ * left (the snapshot layer's about a block) in a table keyed by the object,
+ * and registers here to hear that the object goes away; the owner calls
+ * ll_released(key) as it releases it, knowing nothing of who listens. A
+ * listener is registered once per process (again is a no-op); at most
+ * LL_RELEASE_LISTENERS. Returns -1 when the table is full. */
+#define LL_RELEASE_LISTENERS 8
+typedef void ll_release_fn(const void *key);
+int ll_release_listen(ll_release_fn *fn);
+void ll_released(const void *key);
+
 /* file.c: writing a file whole or not at all. ll_file_begin creates a new
  * temporary file next to path (its name in tmp) and returns its fd, or -1;
  * ll_file_commit syncs it, renames it over path and syncs the directory

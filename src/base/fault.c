@@ -212,6 +212,11 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
         if (c && c->catch_fault) c->catch_fault(&ev); /* may not return */
     }
     fault_restore_all(); /* first: the line must land on the normal screen */
+    /* The one place the library writes to the terminal itself: no client
+     * caught the fault and the signal passes on to end the process, so no
+     * caller is left to hand an ll_error to, stdio may be locked by the
+     * faulting code, and a callback would have to be async-signal-safe too;
+     * write(2) of the line the describe hooks built is the last word. */
     if (ev.what[0]) {
         fault_say("looplive: ");
         fault_say(ev.what);

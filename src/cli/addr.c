@@ -2,7 +2,6 @@
  * read pmap, pick an address between the chunks) as one command, right
  * under ASLR in every layout. Thin: reading is the maps layer, choosing is
  * the advise layer; this file parses options and prints. */
-#include "advise/advise.h"
 #include "base/base.h"
 #include "cli/cli.h"
 
@@ -370,7 +369,7 @@ static void print_text(FILE *out, const addr_opts *o, const ll_advice *a, const 
     fprintf(out, "\n");
     struct winsize ws;
     int width = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 60 ? ws.ws_col : 100;
-    advise_draw_text(out, a, m, width, isatty(1) && !getenv("NO_COLOR"));
+    cli_draw_text(out, a, m, width, isatty(1) && !getenv("NO_COLOR"));
     fprintf(out, "\nuse: -DLOOPLIVE_BASE=0x%llxULL -DLOOPLIVE_SIZE=%lluULL (or --format c)\n",
             (unsigned long long)a->base, (unsigned long long)a->size);
 }
@@ -495,7 +494,7 @@ static int write_svg(const char *path, const ll_advice *a, const ll_maps *m)
 {
     FILE *f = fopen(path, "w");
     if (!f) return cli_error(1, "addr: cannot write '%s': %s", path, strerror(errno));
-    int rc = advise_draw_svg(f, a, m);
+    int rc = cli_draw_svg(f, a, m);
     if (fclose(f) != 0 || rc != 0)
         return cli_error(1, "addr: cannot write '%s': %s", path, strerror(errno));
     return 0;
@@ -515,7 +514,7 @@ static int report(addr_opts *o, const ll_maps *samples, size_t count)
         /* A file from another machine: its stack tells the width (39 or
          * 48 bits means arm64 rules). */
         int has_stack = ll_maps_span_get(&samples[0], LL_CHUNK_STACK).count > 0;
-        unsigned bits = has_stack ? advise_va_bits_of(&samples[0]) : k.va_bits;
+        unsigned bits = has_stack ? ll_maps_va_bits_get(&samples[0]) : k.va_bits;
         if (bits != k.va_bits) {
             k.va_bits = bits;
             k.aarch64 = bits == 39 || bits == 48;

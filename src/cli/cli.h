@@ -31,4 +31,11 @@ __attribute__((format(printf, 2, 3))) int cli_error(int status, const char *fmt,
 __attribute__((noreturn)) void cli_die_unsafe(const char *a, const char *b, const char *c,
                                               const char *msg);
 
+/* draw.c: the terminal picture of an ll_advice: one line per chunk, zone and gap, to scale where
+ * the ranges allow and on a log scale otherwise, the block marked. */
+void cli_draw_text(FILE *out, const ll_advice *a, const ll_maps *sample, int width, int color);
+
+/* The same picture as an SVG document. */
+int cli_draw_svg(FILE *out, const ll_advice *a, const ll_maps *sample);
+
 #endif

@@ -3,7 +3,6 @@
 #include "host/host.h"
 #include "base/base.h"
 #include "base/fault.h"
-#include "snapshot/snapshot.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -221,6 +220,21 @@ static const ll_app *host_app(const ll_host *h, ll_error *err)
     return c.app;
 }
 
+/* The block's full hook: the library prints nothing, so a push that does
+ * not fit (an application that passed no .err) shows on the overlay. */
+static int host_arena_full(ll_arena *arena, uint64_t requested, uint64_t available, void *ctx)
+{
+    char want[32], left[32], cap[32], msg[LL_ERROR_MSG];
+    snprintf(msg, sizeof msg,
+             "arena '%s' is full: asked for %s, %s available of %s (try: a larger capacity "
+             "in ll_arena_create, or pass .err to the push and handle it)",
+             arena->name, ll_size_format(requested, want, sizeof want),
+             ll_size_format(available, left, sizeof left),
+             ll_size_format(arena->capacity, cap, sizeof cap));
+    host_set_error(ctx, msg);
+    return 0;
+}
+
 /* The code map of every build loaded so far, for the rescue file: a
  * state saved after a fatal fault holds pointers into these builds, which
  * --resume re-points to the build it loads. Without one (out of memory),
@@ -240,6 +254,7 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
     if (reserve_block(h, lib, err) != 0) return -1;
+    if (ll_block_on_full_set(&h->block, host_arena_full, h, err) != 0) return -1;
     h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
                                .unprotected = h->p.unprotected);
     if (!h->module) return -1;
@@ -656,8 +671,8 @@ static void host_fatal(ll_host *h, const ll_error *fault)
 {
     if (h->fatal[0]) return;
     ll_error serr = {0};
-    int saved = snap_save_newest_extra(&h->block, h->rescue, h->layout_version, h->codemap,
-                                       h->codemap_size, LL_MODULE_CODEMAP_TAG, &serr) == 0;
+    int saved = ll_snap_save_newest_extra(&h->block, h->rescue, h->layout_version, h->codemap,
+                                          h->codemap_size, LL_MODULE_CODEMAP_TAG, &serr) == 0;
     fault_restore_all();
     if (saved)
         snprintf(h->fatal, sizeof h->fatal,

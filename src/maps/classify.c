@@ -70,3 +70,18 @@ void ll_maps_classify(ll_maps *maps, const char *exe)
         maps->regions[i].chunk =
             classify_one(&maps->regions[i], i ? &maps->regions[i - 1] : NULL, maps->exe);
 }
+
+/* The top of the stack lies just under the user address space's end: its
+ * width is the bit length of that address. */
+unsigned ll_maps_va_bits_get(const ll_maps *maps)
+{
+    uint64_t top = 0;
+    for (size_t i = 0; i < maps->count; i++) {
+        const ll_region *r = &maps->regions[i];
+        if (r->chunk == LL_CHUNK_STACK || (r->chunk != LL_CHUNK_KERNEL && r->end < (1ull << 57)))
+            if (r->end > top) top = r->end;
+    }
+    unsigned bits = 32;
+    while (bits < 56 && (1ull << bits) < top) bits++;
+    return bits < 39 ? 47 : bits;
+}

@@ -293,7 +293,10 @@ void memory_hooks_forget(const void *block_base)
 
 int ll_block_on_full_set(ll_block *block, ll_arena_full_fn *fn, void *ctx, ll_error *err)
 {
-    if (!header_open(block, err)) return -1;
+    /* No table needed, none written: the host sets its hook on every block,
+     * also on one whose application keeps its state at the base. */
+    if (!block || !block->base)
+        return ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
     full_hook *k = hook_of(block->base);
     if (!k && fn) k = hook_of(NULL);
     if (!k && fn)
@@ -314,18 +317,17 @@ static uint64_t available_at(const ll_arena *a, uint64_t align, uint64_t *offset
     return off < a->capacity ? a->capacity - off : 0;
 }
 
-/* Reports a failed push: into err, else on stderr unless a hook handled it. */
-__attribute__((format(printf, 3, 4))) static void push_failed(ll_error *err, int hooked,
-                                                              const char *fmt, ...)
+/* Reports a failed push into err when there is one. The library never
+ * prints: a caller without err hears of it through the block's full hook
+ * (ll_block_on_full_set), as the host does. */
+__attribute__((format(printf, 2, 3))) static void push_failed(ll_error *err, const char *fmt, ...)
 {
-    ll_error local = {0};
-    ll_error *e = err ? err : &local;
+    if (!err) return;
     va_list ap;
     va_start(ap, fmt);
-    e->code = ENOMEM;
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    err->code = ENOMEM;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    if (!err && !hooked) fprintf(stderr, "looplive: %s\n", e->msg);
 }
 
 static int call_hook(ll_arena *a, uint64_t size, uint64_t avail)
@@ -347,13 +349,12 @@ static void note_growth(ll_arena *a)
 static void *push(ll_arena *a, uint64_t size, uint64_t align, const ll_push_params *p)
 {
     if (!ll_is_pow2(align)) {
-        push_failed(p->err, 0,
+        push_failed(p->err,
                     "cannot push %llu B to arena '%s': alignment %llu is not a power of two",
                     (unsigned long long)size, a->name, (unsigned long long)align);
         return NULL;
     }
     uint64_t off, avail;
-    int hook = -1;
     for (int tries = 0; tries < 2; tries++) {
         avail = available_at(a, align, &off);
         if (size <= avail) {
@@ -363,12 +364,11 @@ static void *push(ll_arena *a, uint64_t size, uint64_t align, const ll_push_para
             if (p->zero) memset(mem, 0, size);
             return mem;
         }
-        if (tries == 0 && (hook = call_hook(a, size, avail)) != 1) break;
+        if (tries == 0 && call_hook(a, size, avail) != 1) break;
     }
     char a1[32], a2[32], a3[32];
-    push_failed(p->err, hook >= 0,
-                "arena '%s' is full: asked for %s (align %llu), %s available of %s", a->name,
-                ll_size_format(size, a1, sizeof a1), (unsigned long long)align,
+    push_failed(p->err, "arena '%s' is full: asked for %s (align %llu), %s available of %s",
+                a->name, ll_size_format(size, a1, sizeof a1), (unsigned long long)align,
                 ll_size_format(avail, a2, sizeof a2), ll_size_format(a->capacity, a3, sizeof a3));
     return NULL;
 }
@@ -395,7 +395,7 @@ void *ll_arena_push_array_(ll_arena *arena, uint64_t elem_size, uint64_t elem_al
 {
     uint64_t size;
     if (__builtin_mul_overflow(elem_size, count, &size)) {
-        push_failed(p->err, 0, "cannot push %llu x %llu B to arena '%s': the size overflows",
+        push_failed(p->err, "cannot push %llu x %llu B to arena '%s': the size overflows",
                     (unsigned long long)count, (unsigned long long)elem_size, arena->name);
         return NULL;
     }

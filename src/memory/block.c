@@ -210,7 +210,7 @@ void ll_block_release(ll_block *block)
     if (!block) return;
     /* A zeroed handle has fd 0: only a reserved block owns its fd. */
     if (!block->base) return;
-    if (block->snap_end) block->snap_end(block);
+    ll_released(block->base); /* the layers that keep state about it drop it */
     memory_guards_forget(block->base);
     memory_hooks_forget(block->base);
     munmap(block->base, block->size);

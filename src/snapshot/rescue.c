@@ -153,14 +153,14 @@ static int rescue_write(rescue *r, const ll_block *block, uint64_t layout_versio
 int ll_snap_save_newest(const ll_block *block, const char *path, uint64_t layout_version,
                         ll_error *err)
 {
-    return snap_save_newest_extra(block, path, layout_version, NULL, 0, 0, err);
+    return ll_snap_save_newest_extra(block, path, layout_version, NULL, 0, 0, err);
 }
 
-int snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
-                           const void *extra, uint64_t extra_size, uint32_t extra_tag,
-                           ll_error *err)
+int ll_snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
+                              const void *extra, uint64_t extra_size, uint32_t extra_tag,
+                              ll_error *err)
 {
-    const snap_state *st = block->snap;
+    const snap_state *st = snap_state_of(block);
     if (!st || st->base_fd < 0)
         return ll_fail(err, EINVAL,
                        "cannot save the newest snapshot: the block has none (try: ll_snap_take "

@@ -45,11 +45,89 @@ static int maybe_shared(void)
     return snap_fork_epoch() != 0;
 }
 
-/* ---- per-block state ------------------------------------------------- */
+/* ---- per-block state -------------------------------------------------
+ * Kept here, in a table keyed by the block's base (a block never moves and
+ * two live blocks never share a base), so that the memory layer carries
+ * nothing of this layer's: ll_block_release tells us through ll_released.
+ * A slot's state is set before its key and its key cleared before its
+ * state is freed, so that a lookup (also from a fault handler, rescue.c)
+ * needs no lock. */
+
+#define MAX_SNAP_BLOCKS 64
+
+typedef struct snap_slot {
+    const void *base;
+    snap_state *st;
+} snap_slot;
+
+static snap_slot snap_slots[MAX_SNAP_BLOCKS];
+static pthread_mutex_t snap_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+snap_state *snap_state_of(const ll_block *block)
+{
+    if (!block || !block->base) return NULL;
+    for (int i = 0; i < MAX_SNAP_BLOCKS; i++)
+        if (__atomic_load_n(&snap_slots[i].base, __ATOMIC_ACQUIRE) == block->base)
+            return snap_slots[i].st;
+    return NULL;
+}
+
+static void snap_free(ll_snap *s);
+
+static void state_free(snap_state *st)
+{
+    while (st->newest) {
+        ll_snap *s = st->newest;
+        st->newest = s->older;
+        snap_free(s);
+    }
+    track_close(st);
+    free(st->runs);
+    free(st->mark);
+    free(st->scan_buf);
+    free(st);
+}
+
+/* Takes the state of the block at base out of the table and frees it. */
+static void forget(const void *base)
+{
+    snap_state *st = NULL;
+    pthread_mutex_lock(&snap_slots_lock);
+    for (int i = 0; i < MAX_SNAP_BLOCKS && base; i++)
+        if (snap_slots[i].base == base) {
+            st = snap_slots[i].st;
+            __atomic_store_n(&snap_slots[i].base, NULL, __ATOMIC_RELEASE);
+            snap_slots[i].st = NULL;
+            break;
+        }
+    pthread_mutex_unlock(&snap_slots_lock);
+    if (st) state_free(st);
+}
+
+static int remember(const ll_block *block, snap_state *st, ll_error *err)
+{
+    if (ll_release_listen(forget) != 0)
+        return ll_fail(err, ENOSPC, "cannot hear of the block's release: too many listeners");
+    pthread_mutex_lock(&snap_slots_lock);
+    int i = 0;
+    while (i < MAX_SNAP_BLOCKS && snap_slots[i].base) i++;
+    if (i < MAX_SNAP_BLOCKS) {
+        snap_slots[i].st = st;
+        __atomic_store_n(&snap_slots[i].base, block->base, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&snap_slots_lock);
+    if (i == MAX_SNAP_BLOCKS)
+        return ll_fail(err, ENOSPC,
+                       "cannot snapshot more than %d blocks at once (try: ll_snap_end or "
+                       "ll_block_release a block you no longer snapshot)",
+                       MAX_SNAP_BLOCKS);
+    return 0;
+}
 
 snap_state *snap_state_get(ll_block *block, ll_error *err)
 {
-    if (block->snap) return block->snap;
+    snap_state *known = snap_state_of(block);
+    if (known) return known;
     if (!block->base || !block->size || !block->page_size) {
         ll_fail(err, EINVAL, "the block is not reserved (call ll_block_reserve first)");
         return NULL;
@@ -71,21 +149,16 @@ snap_state *snap_state_get(ll_block *block, ll_error *err)
     st->base_fd = block->fd;
     st->base_writable = block->fd >= 0 && !maybe_shared();
     st->fork_epoch = snap_fork_epoch();
-    if (track_open(st, err) != 0) {
-        track_close(st);
-        free(st->scan_buf);
-        free(st->mark);
-        free(st);
+    if (track_open(st, err) != 0 || remember(block, st, err) != 0) {
+        state_free(st);
         return NULL;
     }
-    block->snap = st;
-    block->snap_end = ll_snap_end;
     return st;
 }
 
 const char *ll_snap_mechanism_get(const ll_block *block)
 {
-    const snap_state *st = block ? block->snap : NULL;
+    const snap_state *st = snap_state_of(block);
     return track_name(st ? st->tracker : track_detect());
 }
 
@@ -420,7 +493,7 @@ static int has_guards(const ll_block *block)
 
 int ll_snap_restore(ll_block *block, ll_snap *snap, ll_error *err)
 {
-    snap_state *st = block->snap;
+    snap_state *st = snap_state_of(block);
     if (!snap) return ll_fail(err, EINVAL, "no snapshot to restore (NULL)");
     if (!st || !st->live)
         return ll_fail(err, EINVAL,
@@ -540,7 +613,7 @@ done:
 
 void ll_snap_drop(ll_block *block, ll_snap *snap)
 {
-    snap_state *st = block ? block->snap : NULL;
+    snap_state *st = snap_state_of(block);
     if (!snap || !st) return;
     if (snap->older && merge_into(snap->older, snap, block->page_size) != 0) {
         /* Out of memory: keep it alive rather than corrupt older ones. */
@@ -568,25 +641,13 @@ int ll_snap_changed_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_e
 
 size_t ll_snap_count_get(const ll_block *block)
 {
-    const snap_state *st = block ? block->snap : NULL;
+    const snap_state *st = snap_state_of(block);
     return st ? st->live : 0;
 }
 
 void ll_snap_end(ll_block *block)
 {
-    snap_state *st = block ? block->snap : NULL;
-    if (!st) return;
-    while (st->newest) {
-        ll_snap *s = st->newest;
-        st->newest = s->older;
-        snap_free(s);
-    }
-    track_close(st);
-    free(st->runs);
-    free(st->mark);
-    free(st->scan_buf);
-    free(st);
-    block->snap = NULL;
+    if (block && block->base) forget(block->base);
 }
 
 /* ---- reading a snapshot page by page (for saving) -------------------- */

@@ -50,7 +50,8 @@ struct ll_snap {
     size_t slab_count, slab_cap;
 };
 
-/* Per-block state, kept in block->snap. */
+/* Per-block state, kept by this layer in a table keyed by the block's base
+ * (snap.c): the memory layer knows nothing of it. */
 typedef struct snap_state {
     int tracker;         /* TRACK_* */
     int pagemap_fd;      /* /proc/self/pagemap of pid */
@@ -89,6 +90,10 @@ int track_drop(snap_state *st, const ll_block *block, ll_error *err);
 
 /* The block's state, created on first use; NULL and err filled on failure. */
 snap_state *snap_state_get(ll_block *block, ll_error *err);
+
+/* The block's state, or NULL when it has none (no lock: safe in a fault
+ * handler). */
+snap_state *snap_state_of(const ll_block *block);
 
 /* Counts fork() calls in this process and its parents since load. */
 uint64_t snap_fork_epoch(void);
@@ -150,11 +155,5 @@ typedef struct snap_extent {
 
 const char *snap_arch_name(uint32_t arch);
 uint64_t snap_header_hash(const snap_header *h);
-
-/* ll_snap_save_newest with an extra section (ll_snap_save's .extra), e.g.
- * a code map the caller made before the fault: async-signal-safe too. */
-int snap_save_newest_extra(const ll_block *block, const char *path, uint64_t layout_version,
-                           const void *extra, uint64_t extra_size, uint32_t extra_tag,
-                           ll_error *err);
 
 #endif

@@ -2,7 +2,7 @@
  * space (one column covers TASK_SIZE / width bytes), then one row per chunk,
  * gap and the block, with bar lengths on a log scale so that a 4 KiB vdso
  * and a 40 TiB gap both show. */
-#include "advise/advise.h"
+#include "cli/cli.h"
 #include "base/base.h"
 
 #include <math.h>
@@ -162,7 +162,7 @@ static void draw_bar(FILE *out, const ll_advice *a, const seg *s, size_t n, int 
                  "safe\n\n");
 }
 
-void advise_draw_text(FILE *out, const ll_advice *a, const ll_maps *m, int width, int color)
+void cli_draw_text(FILE *out, const ll_advice *a, const ll_maps *m, int width, int color)
 {
     seg s[512];
     size_t n = segments(a, m, s, LL_ARRAY_COUNT(s));
@@ -198,7 +198,7 @@ static void svg_text(FILE *out, const char *s)
     }
 }
 
-int advise_draw_svg(FILE *out, const ll_advice *a, const ll_maps *m)
+int cli_draw_svg(FILE *out, const ll_advice *a, const ll_maps *m)
 {
     static const char *fill[SEG_KINDS] = {"#999",    "#2e8b57", "#4169e1", "#9932cc",
                                           "#daa520", "#eeeeee", "#d62728"};
