@@ -1,6 +1,6 @@
 /* game.c - the application of the CMake example: an '@' that walks right
  * and wraps, its state in the block. */
-#include <looplive.h>
+#include <looplive_app.h>
 
 #include <stdint.h>
 

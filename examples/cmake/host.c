@@ -1,7 +1,7 @@
 /* host.c - the host of the CMake example: runs the application library on
  * the terminal, or with --headless N for N frames without I/O (CI), then
  * prints the frame count and the block's hash. */
-#include <looplive.h>
+#include <looplive_host.h>
 
 #include <stdio.h>
 #include <stdlib.h>
