@@ -725,6 +725,17 @@ const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err);
  * reloads code itself, or a test). Takes effect on the next frame. */
 void ll_loop_app_set(ll_loop *loop, const ll_app *app);
 
+/* Runs the application's init on the block once: under the module's crash
+ * protection when module is given (a fault restores the block to snap, or
+ * to a snapshot taken before the call when snap is NULL: see
+ * ll_module_protect), directly when it is NULL. Returns 0 when init accepted
+ * the block or the application has none; -1 with err for a fault, or, when
+ * init returned non-zero, "NAME's init refused the block (it returned N)"
+ * (EINVAL; the block then holds what init wrote). The loop, the host and
+ * `looplive replay` all start a state through it. */
+int ll_app_init_run(ll_module *module, const ll_app *app, ll_block *block, ll_snap *snap,
+                    ll_error *err);
+
 /* Starts the state over with the code in use: zeroes the block, runs the
  * application's init (protected: a crash or a refusal leaves the state as
  * it was), goes back to live input at frame 0 and empties the rewind

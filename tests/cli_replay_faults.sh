@@ -14,7 +14,7 @@ fails=0
 
 printf '3\n' >"$T/three.script"
 APP=$BUILD/tests/replay
-expect 1 "looplive: $APP""_init_fails.so: init failed: it returned -1" \
+expect 1 "looplive: $APP""_init_fails.so: init failed: faultapp's init refused the block (it returned -1)" \
     $LL replay -q --module ${APP}_init_fails.so --script "$T/three.script" --output "$T/a.llrec"
 expect 1 "looplive: cannot record: application faultapp: api version 2, input size 8, update missing" \
     $LL replay -q --module ${APP}_no_update.so --script "$T/three.script" --output "$T/b.llrec"

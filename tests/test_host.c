@@ -617,7 +617,7 @@ Test(host, open_errors)
               "%s", err.msg);
 
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));
-    cr_assert(strstr(err.msg, "the application's init refused the block"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "host_app's init refused the block (it returned -1)"), "%s", err.msg);
 
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .audio = 1));
     cr_assert(strstr(err.msg, "--audio needs a platform with sound (try: --platform sdl)"), "%s",

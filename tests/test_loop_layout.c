@@ -4,6 +4,7 @@
  * rewind, a loop's wrap), or is refused with both versions named, or the
  * state starts over (ll_loop_reinit, .reinit_on_layout). */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "loop/helpers.h"
@@ -201,8 +202,30 @@ Test(layout, reinit_refused_by_init_leaves_the_state)
     refusing.init = init_refuses;
     ll_loop_app_set(loop, &refusing);
     cr_assert_eq(ll_loop_reinit(loop, &err), -1);
-    cr_assert(strstr(err.msg, "test's init refused the block: the state is unchanged"), "%s",
-              err.msg);
+    cr_assert(
+        strstr(err.msg, "test's init refused the block (it returned -1): the state is unchanged"),
+        "%s", err.msg);
     cr_assert_eq(AT(0), 15);
     cr_assert_eq(ll_loop_hash_get(loop), block_full_hash(&block));
+}
+
+/* ll_app_init_run, the one way the loop, the host and replay start a state:
+ * without a module init runs directly; its refusal is named with the value
+ * it returned; an application without init is accepted as it is. */
+Test(layout, app_init_run_accepts_refuses_and_skips)
+{
+    ll_app app = app_v8;
+    cr_assert_eq(ll_app_init_run(NULL, &app, &block, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(*(uint64_t *)(block.base + 16), 1000);
+
+    app.init = init_refuses;
+    cr_assert_eq(ll_app_init_run(NULL, &app, &block, NULL, &err), -1);
+    cr_assert_eq(err.code, EINVAL);
+    cr_assert_str_eq(err.msg, "test's init refused the block (it returned -1)");
+    cr_assert_eq(block.base[0], 0x77, "the block holds what init wrote");
+
+    app.init = NULL;
+    block.base[0] = 0;
+    cr_assert_eq(ll_app_init_run(NULL, &app, &block, NULL, &err), 0);
+    cr_assert_eq(block.base[0], 0);
 }

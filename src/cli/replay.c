@@ -393,18 +393,6 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
     return rc;
 }
 
-typedef struct init_call {
-    const ll_app *app;
-    ll_block *block;
-    int rc;
-} init_call;
-
-static void init_thunk(void *ctx)
-{
-    init_call *c = ctx;
-    c->rc = c->app->init ? c->app->init(c->block) : 0;
-}
-
 static int record_script(const replay_opts *o)
 {
     ll_error err;
@@ -430,10 +418,9 @@ static int record_script(const replay_opts *o)
         fclose(f);
         return 1;
     }
-    init_call init = {s.app, &s.block, 0};
     int rc = 0;
-    if (ll_module_protect(s.module, init_thunk, &init, &err) != 0 || init.rc != 0)
-        rc = fail(1, "%s: init failed: %s", o->module, init.rc ? "it returned -1" : err.msg);
+    if (ll_app_init_run(s.module, s.app, &s.block, NULL, &err) != 0)
+        rc = fail(1, "%s: init failed: %s", o->module, err.msg);
     if (rc == 0 && ll_loop_record(s.loop, 0, &err) != 0) rc = fail(1, "cannot record: %s", err.msg);
     if (rc == 0) rc = run_script(&s, o, f);
     if (rc == 0 && ll_loop_save(s.loop, 0, o->output, &err) != 0)

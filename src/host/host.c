@@ -198,18 +198,6 @@ static int reserve_block(ll_host *h, const char *lib, ll_error *err)
     return ll_block_reserve(&h->block, err, .base = base, .size = size, .name = "looplive-app");
 }
 
-struct init_call {
-    const ll_app *app;
-    ll_block *block;
-    int rc;
-};
-
-static void call_init(void *ctx)
-{
-    struct init_call *c = ctx;
-    c->rc = c->app->init ? c->app->init(c->block) : 0;
-}
-
 /* The table of the module the host keeps, looked up under protection like
  * every call into it. */
 static const ll_app *host_app(const ll_host *h, ll_error *err)
@@ -258,13 +246,13 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
                                .unprotected = h->p.unprotected);
     if (!h->module) return -1;
-    struct init_call c = {.app = host_app(h, err), .block = &h->block};
-    if (!c.app) {
+    const ll_app *app = host_app(h, err);
+    if (!app) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         return ll_fail(err, err->code, "%s: %s", lib, why);
     }
-    h->layout_version = c.app->layout_version;
+    h->layout_version = app->layout_version;
     if (h->p.resume) {
         /* The state comes from the file: no init. */
         if (ll_snap_load(&h->block, h->p.resume, err, .layout_version = h->layout_version,
@@ -275,9 +263,11 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
             return ll_fail(err, err->code, "cannot resume from %s: %s", h->p.resume, why);
         }
     } else {
-        if (ll_module_protect(h->module, call_init, &c, err) != 0) return -1;
-        if (c.rc != 0)
-            return ll_fail(err, EINVAL, "%s: the application's init refused the block", lib);
+        if (ll_app_init_run(h->module, app, &h->block, NULL, err) != 0) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return ll_fail(err, err->code, "%s: %s", lib, why);
+        }
     }
     h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
                              .reinit_on_layout = h->p.reinit);

@@ -858,6 +858,20 @@ static void init_thunk(void *ctx)
     c->rc = c->app->init(c->block);
 }
 
+int ll_app_init_run(ll_module *module, const ll_app *app, ll_block *block, ll_snap *snap,
+                    ll_error *err)
+{
+    if (!app->init) return 0;
+    init_call c = {app, block, 0};
+    if (!module)
+        init_thunk(&c);
+    else if (ll_module_protect(module, init_thunk, &c, err, .snap = snap) != 0)
+        return -1;
+    if (c.rc == 0) return 0;
+    return loop_fail(err, EINVAL, "%s's init refused the block (it returned %d)",
+                     app->name ? app->name : "the application", c.rc);
+}
+
 static int zero_page(uint64_t off, const uint8_t *bytes, void *ctx)
 {
     (void)bytes;
@@ -873,16 +887,16 @@ static int run_init(ll_loop *loop, const ll_app *app, ll_error *err)
     if (absorb(loop, err) != 0 ||
         ll_snap_pages_visit(loop->block, NULL, zero_page, loop->block, err) != 0)
         return -1;
-    init_call c = {app, loop->block, 0};
-    if (!loop->module)
-        init_thunk(&c);
-    else if (ll_module_protect(loop->module, init_thunk, &c, err, .snap = loop->cur) != 0)
-        return absorb(loop, NULL), -1;
-    if (c.rc == 0) return 0;
-    ll_snap_restore(loop->block, loop->cur, NULL);
+    ll_error local, *e = err ? err : &local;
+    if (ll_app_init_run(loop->module, app, loop->block, loop->cur, e) == 0) return 0;
+    if (e->code == EINVAL) {
+        /* A refusal: what init wrote goes (a fault was rolled back already). */
+        ll_snap_restore(loop->block, loop->cur, NULL);
+        size_t n = strlen(e->msg);
+        snprintf(e->msg + n, sizeof e->msg - n, ": the state is unchanged");
+    }
     absorb(loop, NULL);
-    return loop_fail(err, EINVAL, "%s's init refused the block: the state is unchanged",
-                     app->name ? app->name : "the application");
+    return -1;
 }
 
 int ll_loop_reinit(ll_loop *loop, ll_error *err)
