@@ -231,6 +231,17 @@ Test(loop_file, wrong_layout_version)
     expect_load_fails("recording has layout version 7, the application test has 8");
 }
 
+Test(loop_file, another_application)
+{
+    record_and_save(NULL);
+    ll_app other = app;
+    other.name = "pong";
+    other.layout_version = 9;
+    ll_loop_app_set(loop, &other);
+    expect_load_fails("recording was made by the application test, this is pong (try: play it "
+                      "with test's library)");
+}
+
 Test(loop_file, wrong_input_size)
 {
     record_and_save(NULL);

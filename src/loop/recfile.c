@@ -244,6 +244,14 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
 {
     const loop_rec_info *in = &rec->info;
     char a[24], b[24], c[24], s1[32], s2[32];
+    /* Another application's recording would fail on its layout or block
+     * size below, which names the wrong cause. The file keeps 23 bytes. */
+    if (app && app->name && in->app_name[0] &&
+        strncmp(in->app_name, app->name, sizeof in->app_name - 1) != 0)
+        return loop_fail(err, EINVAL,
+                         "recording was made by the application %s, this is %s (try: play it "
+                         "with %s's library)",
+                         in->app_name, app->name, in->app_name);
     if (in->block_base != (uint64_t)(uintptr_t)block->base || in->block_size != block->size)
         return loop_fail(err, EINVAL,
                          "recording was made in a %s block at %s, this block is %s at %s (try: "
@@ -253,8 +261,11 @@ int loop_rec_check(const loop_rec *rec, const ll_block *block, const ll_app *app
                          ll_size_format(block->size, s2, sizeof s2),
                          hex((uint64_t)(uintptr_t)block->base, b), a, hex(in->block_size, c));
     if (in->page_size != (block->page_size ? block->page_size : ll_page_size_get()))
-        return loop_fail(err, EINVAL, "recording has %llu-byte pages, this block %llu",
-                         (unsigned long long)in->page_size, (unsigned long long)block->page_size);
+        return loop_fail(err, EINVAL,
+                         "recording has %llu-byte pages, this block %llu (try: play it on a "
+                         "machine with %llu-byte pages)",
+                         (unsigned long long)in->page_size, (unsigned long long)block->page_size,
+                         (unsigned long long)in->page_size);
     int migrates = app && app->api_version >= 2 && app->migrate;
     if (app && in->layout_version != app->layout_version && !migrates)
         return loop_fail(err, EINVAL,
