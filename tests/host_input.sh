@@ -72,8 +72,9 @@ int main(void)
 }
 HOST
 mkdir "$WORK/static" && ln -s "$ROOT/$BUILD/liblooplive.a" "$WORK/static/"
-# shellcheck disable=SC2086 # the libraries are words
-cc -rdynamic -I"$ROOT/include" -o "$WORK/host" "$WORK/host.c" -L"$WORK/static" $libs \
+. tests/lib/san.sh
+# shellcheck disable=SC2086 # the libraries and flags are words
+cc -rdynamic $SAN_FLAGS -I"$ROOT/include" -o "$WORK/host" "$WORK/host.c" -L"$WORK/static" $libs \
     2>"$WORK/link.err" || fail "the README's link line '$libs' fails: $(head -n 3 "$WORK/link.err")"
 
 # --- --keys and --script: the same keys, the same frames -----------------

@@ -168,7 +168,8 @@ static int entry_set_pages(ring_entry *e, const loop_pages *set)
         e->pages = p;
         e->cap = set->count;
     }
-    memcpy(e->pages, set->list, set->count * sizeof *e->pages);
+    if (set->count) /* a frame that wrote nothing has no list at all */
+        memcpy(e->pages, set->list, set->count * sizeof *e->pages);
     e->npages = set->count;
     return 0;
 }
@@ -387,7 +388,8 @@ static int keep_last(ll_loop *loop)
         loop->last = p;
         loop->last_cap = loop->pending.count;
     }
-    memcpy(loop->last, loop->pending.list, loop->pending.count * sizeof *loop->last);
+    if (loop->pending.count) /* a frame that wrote nothing has no list at all */
+        memcpy(loop->last, loop->pending.list, loop->pending.count * sizeof *loop->last);
     loop->last_count = loop->pending.count;
     return 0;
 }
