@@ -7,8 +7,10 @@
  * application needs; hosts and tools include looplive_host.h, address-space
  * analysis looplive_addr.h; looplive.h includes all three.
  *
- * A complete application (build: cc -shared -fPIC -o counter.so counter.c;
- * run: looplive run counter.so, or replay a recording headless):
+ * A complete application (build: cc -shared -fPIC
+ * -fpatchable-function-entry=14 -o counter.so counter.c, the last flag so
+ * that every function of an old build can forward to the new one; run:
+ * looplive run counter.so, or replay a recording headless):
  *
  *     #include <looplive_app.h>
  *
@@ -44,10 +46,6 @@
  *         .init = init, .translate = translate, .update = update, .render = render,
  *     };
  *     const ll_app *looplive_app(void) { return &app; }
- *
- * Rules that make recordings replay: keep every byte of state in the block
- * (no globals, no malloc), read no clock (use frame and dt), and bump
- * layout_version whenever the state structs change.
  *
  * Rules that make recordings replay: keep every byte of state in the block
  * (no globals, no malloc), read no clock (use frame and dt), and bump
