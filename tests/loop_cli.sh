@@ -132,7 +132,7 @@ expect 1 "$T/text.llrec: not a looplive recording (no LLREC magic; try: a file s
 head -c 11 $DEMO >"$T/short.llrec"
 expect 1 "$T/short.llrec: truncated recording: 11 bytes, shorter than its 128-byte header (try: copy the file again)" \
     $LL replay --module $BOUNCE --recording "$T/short.llrec"
-expect 1 "recording has layout version 2, the application testapp has 7" \
+expect 1 "recording was made by the application bounce, this is testapp (try: play it with bounce's library)" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
 expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 2 (try: rebuild" \
     $LL replay --module $BUILD/tests/host_app_v99.so --recording $DEMO
