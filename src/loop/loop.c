@@ -889,7 +889,7 @@ static int run_init(ll_loop *loop, const ll_app *app, ll_error *err)
     if (absorb(loop, err) != 0 ||
         ll_snap_pages_visit(loop->block, NULL, zero_page, loop->block, err) != 0)
         return -1;
-    ll_error local, *e = err ? err : &local;
+    ll_error local = {0}, *e = err ? err : &local;
     if (ll_app_init_run(loop->module, app, loop->block, loop->cur, e) == 0) return 0;
     if (e->code == EINVAL) {
         /* A refusal: what init wrote goes (a fault was rolled back already). */
