@@ -395,17 +395,17 @@ Test(host, s_without_a_slot_directory_says_so)
     ll_host_close(h);
 }
 
-Test(host, s_saves_a_slot_that_a_later_host_plays)
+/* A headless host on a slot directory at a fixed base (a recording loads
+ * only at the address it was made at: later hosts use the same one, picked
+ * now, since the advisor may have none under a sanitizer), which records
+ * 20 frames into slot 3 and saves them. */
+static ll_host *host_saving_slot3(const char *dir, void **base)
 {
-    char dir[] = "/tmp/ll-host-slots-XXXXXX", file[PATH_MAX];
-    cr_assert(mkdtemp(dir));
-    /* A recording loads only at the address it was made at: both hosts
-     * use one picked now (the advisor may have none under a sanitizer). */
-    void *base = mmap(NULL, 4 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(base != MAP_FAILED);
-    munmap(base, 4 << 20);
+    *base = mmap(NULL, 4 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(*base != MAP_FAILED);
+    munmap(*base, 4 << 20);
     ll_error err;
-    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = *base);
     cr_assert(h, "%s", err.msg);
     ll_host_press(h, ALT('3'));
     run_frames(h, 1);
@@ -414,6 +414,16 @@ Test(host, s_saves_a_slot_that_a_later_host_plays)
     ll_host_press(h, ALT('s'));
     run_frames(h, 1);
     cr_assert_eq(status(h).error[0], 0, "%s", status(h).error);
+    return h;
+}
+
+Test(host, s_saves_a_slot_that_a_later_host_plays)
+{
+    char dir[] = "/tmp/ll-host-slots-XXXXXX", file[PATH_MAX];
+    cr_assert(mkdtemp(dir));
+    void *base;
+    ll_error err;
+    ll_host *h = host_saving_slot3(dir, &base);
     snprintf(file, sizeof file, "%s/slot3.llrec", dir);
     /* The save is confirmed, with the path, in the overlay. */
     char want[PATH_MAX + 64], line[1024];
@@ -433,13 +443,6 @@ Test(host, s_saves_a_slot_that_a_later_host_plays)
     unlink(file);
     rmdir(dir);
 }
-
-/* The host's own keys (Alt-prefixed where the header defines LL_KEY_ALT). */
-#ifdef LL_KEY_ALT
-#define HOST_KEY(c) (LL_KEY_ALT | (c))
-#else
-#define HOST_KEY(c) (c)
-#endif
 
 /* A slot file whose start state brings an arena table counting 250 arenas
  * in a table of 64, its checksum recomputed: the host refuses it and goes
@@ -473,30 +476,19 @@ Test(host, a_crafted_slot_file_is_refused_not_followed)
 {
     char dir[] = "/tmp/ll-host-slots-XXXXXX", file[PATH_MAX];
     cr_assert(mkdtemp(dir));
-    void *base = mmap(NULL, 4 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(base != MAP_FAILED);
-    munmap(base, 4 << 20);
+    void *base;
     ll_error err;
-    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
-    cr_assert(h, "%s", err.msg);
-    ll_host_press(h, HOST_KEY('3'));
-    run_frames(h, 1);
-    ll_host_press(h, HOST_KEY('l'));
-    run_frames(h, 20);
-    ll_host_press(h, HOST_KEY('s'));
-    run_frames(h, 1);
-    cr_assert_eq(status(h).error[0], 0, "%s", status(h).error);
-    ll_host_close(h);
+    ll_host_close(host_saving_slot3(dir, &base));
     snprintf(file, sizeof file, "%s/slot3.llrec", dir);
     craft_slot_table(file);
 
-    h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1, .slot_dir = dir, .base = base);
     cr_assert(h, "%s", err.msg);
-    ll_host_press(h, HOST_KEY('3'));
+    ll_host_press(h, ALT('3'));
     run_frames(h, 1);
     cr_assert(!status(h).looping, "the crafted slot was played");
     cr_assert(strstr(status(h).error, "more arenas than the table holds"), "%s", status(h).error);
-    ll_host_press(h, HOST_KEY('?'));
+    ll_host_press(h, ALT('?'));
     run_frames(h, 2);
     ll_host_close(h);
     unlink(file);

@@ -35,19 +35,7 @@ static const char *const test_symbols[SYM_COUNT] = {
     "value",          "hello",      "hello_ptr", "literal",      "counter_ptr", "crash",
     "only_in_v1_ptr", "behave_ptr", "tiny",      "looplive_app", "dotted_ptr"};
 
-enum {
-    CRASH_SEGV,
-    CRASH_BUS,
-    CRASH_ILL,
-    CRASH_FPE,
-    CRASH_ABORT,
-    CRASH_STACK,
-    CRASH_CALL_LOW,
-    CRASH_CALL_UNMAPPED,
-    CRASH_CALL_GARBAGE,
-    CRASH_DOUBLE_FREE,
-    CRASH_DOUBLE_FREE_BIG,
-};
+#include "crash_kinds.h"
 
 typedef int value_fn(void);
 typedef value_fn *fnptr_fn(void);

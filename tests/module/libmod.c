@@ -97,19 +97,7 @@ int *counter_ptr(void)
     return &counter;
 }
 
-enum {
-    CRASH_SEGV,
-    CRASH_BUS,
-    CRASH_ILL,
-    CRASH_FPE,
-    CRASH_ABORT,
-    CRASH_STACK,
-    CRASH_CALL_LOW,        /* a call through a pointer to 0x10 */
-    CRASH_CALL_UNMAPPED,   /* a call into a page unmapped just before */
-    CRASH_CALL_GARBAGE,    /* a call into the state: data, not code */
-    CRASH_DOUBLE_FREE,     /* glibc's tcache check aborts, holding no lock */
-    CRASH_DOUBLE_FREE_BIG, /* glibc's arena check aborts holding the arena lock */
-};
+#include "crash_kinds.h"
 
 typedef int call_fn(void);
 volatile uintptr_t low_target = 0x10;
