@@ -313,7 +313,8 @@ static int refuse(repoint *r, ll_error *err)
     return ll_fail(err, EADDRINUSE,
                    "cannot re-point the saved state's code pointers to '%s': %zu word%s point%s "
                    "where this build has nothing to match: %s (try: restore those functions in "
-                   "the source, or start the state over)",
+                   "the source, copy strings into the block instead of pointing at the build's "
+                   "literals, or start the state over)",
                    r->m->path, r->stale, r->stale == 1 ? "" : "s", r->stale == 1 ? "s" : "", list);
 }
 
