@@ -58,8 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Options (ll_arena_push(a, 64, .zero = 1)) become a params struct living to
- * the end of the call, in C11, C23 and C++17/20. Its first field _ll is 0. */
+/* Options (ll_arena_push(a, 64, .zero = 1)): a params struct whose _ll is 0. */
 #define LL_FIRST_(first, ...) first
 #define LL_REST_(first, ...)  __VA_ARGS__
 #ifdef __cplusplus
@@ -84,7 +83,6 @@ extern "C" {
 /* An error: a numeric class (an errno value where one applies, else EINVAL)
  * and a one-line message. */
 #define LL_ERROR_MSG 1024 /* bytes of an error message, with its NUL */
-
 typedef struct ll_error {
     int code;
     char msg[LL_ERROR_MSG];
@@ -96,7 +94,6 @@ typedef struct ll_error {
  * (reserved by the host: ll_block_reserve, looplive_host.h). The handle lives
  * outside the block; everything the arenas need lives inside it. */
 #define LL_BLOCK_NAME_MAX 64
-
 typedef struct ll_block {
     uint8_t *base;                /* first byte of the block */
     uint64_t size;                /* bytes, a multiple of the page size */
@@ -108,12 +105,9 @@ typedef struct ll_block {
 } ll_block;
 
 /* ---- arenas: named partitions inside the block ------------------------
- *
- * The table of arenas lives in a header at the start of the block, and each
- * ll_arena is a record in that table: a snapshot restore, or a later process
- * that maps the block back at the same address, gets the allocators back
- * with the bytes. Guard pages between arenas: see looplive_host.h. */
-
+ * Their table is a header at the start of the block: a snapshot restore, or
+ * a later process that maps the block back at the same address, gets the
+ * allocators back with the bytes. Guard pages: see looplive_host.h. */
 #define LL_ARENA_NAME_MAX 32
 
 /* One arena: a record in the block's table. Read the fields; change them
@@ -211,7 +205,7 @@ void ll_arena_temp_end(ll_arena_temp temp);
 
 /* ==== the application's contract: input, keys, canvas, ll_app ========= */
 
-#define LL_APP_API_VERSION 2 /* 2 added migrate; tables of version 1 still load */
+#define LL_APP_API_VERSION 3 /* 2 added migrate, 3 tick_hz..quit; 1 and 2 still load */
 
 /* What a platform saw this frame, before the application turns it into its
  * own fixed-size input struct (which is what gets recorded). */
@@ -223,6 +217,8 @@ typedef struct ll_platform_input {
     uint32_t mouse_buttons; /* bit 0 left, 1 right, 2 middle */
     int16_t axes[6];        /* game controller: left x/y, right x/y, triggers */
     uint32_t buttons;       /* game controller buttons, SDL order */
+    uint16_t typed[16];     /* this frame's presses in order, with modifiers */
+    uint32_t typed_count;   /* (a getch queue: looplive_text.h) */
 } ll_platform_input;
 
 /* Key codes: a printable key is its ASCII code; enter is '\n', tab '\t',
@@ -234,25 +230,30 @@ enum { LL_KEY_UP = 128, LL_KEY_DOWN, LL_KEY_LEFT, LL_KEY_RIGHT, LL_KEY_ESCAPE, L
 // clang-format on
 
 /* In a key event: Alt was held. A host's own keys are Alt+KEY
- * (ll_host_keys_help_get); an application sees only keys without it. */
-#define LL_KEY_ALT 0x100
+ * (ll_host_keys_help_get); an application sees only keys without it. Ctrl
+ * and Shift (on keys from LL_KEY_UP) show in `typed` only; Ctrl+letter is
+ * also pressed[] of its control code (ctrl+a: 1), as ncurses reads it. */
+enum { LL_KEY_ALT = 0x100, LL_KEY_CTRL = 0x200, LL_KEY_SHIFT = 0x400 };
 
-/* Key names (of `looplive run --keys`, `replay --script`, the docs): a
- * printable character, space, enter, tab, backspace, escape (esc), left,
- * right, up, down, home, end, pageup, pagedown, insert, delete, f1 .. f12,
- * comma, colon, hash; "alt+" adds LL_KEY_ALT. ll_key_parse returns the code
- * of the len bytes at name, or -1; ll_key_format writes a code's name. */
+/* Key names (`run --keys`, `replay --script`): a printable character, space,
+ * enter, tab, backspace, escape (esc), left, right, up, down, home, end,
+ * pageup, pagedown, insert, delete, f1 .. f12, comma, colon, hash; "alt+",
+ * "ctrl+", "shift+" add a modifier. ll_key_parse returns the code of the len
+ * bytes at name, or -1; ll_key_format writes a code's name. */
 int ll_key_parse(const char *name, size_t len);
 const char *ll_key_format(int key, char *buf, size_t cap);
 
 /* Where an application draws. Text platforms (terminal) give a grid of
  * cells; pixel platforms (SDL2) give 0xAARRGGBB pixels. Either pointer may
- * be NULL: draw to the one you get. */
+ * be NULL: draw to the one you get (or through looplive_text.h, to both). */
 typedef struct ll_canvas {
-    int width, height; /* cells or pixels */
-    uint32_t *pixels;  /* width * height, row-major; NULL on text platforms */
-    char *cells;       /* width * height characters; NULL on pixel platforms */
-    uint8_t *colors;   /* width * height ANSI colours (0-15) for cells */
+    int width, height;    /* cells or pixels */
+    uint32_t *pixels;     /* width * height, row-major; NULL on text platforms */
+    char *cells;          /* width * height characters; NULL on pixel platforms */
+    uint8_t *colors;      /* width * height ANSI colours (0-15; 0 default, 16 black) */
+    uint8_t *backgrounds; /* per cell, as colors; the rest with cells, all cleared */
+    uint8_t *attrs;       /* each frame: LL_ATTR_* (looplive_text.h) */
+    uint32_t *codepoints; /* a Unicode character, drawn instead of cells[] unless 0 */
 } ll_canvas;
 
 typedef struct ll_app {
@@ -275,6 +276,11 @@ typedef struct ll_app {
      * a reload, a rewind, a loop's wrap, a recording). Returns 0, or -1 to
      * refuse (the state is put back). Without it such a state is refused. */
     int (*migrate)(ll_block *block, uint64_t from_layout);
+    /* API 3, each optional: updates per second (dt = 1/tick_hz; --fps wins);
+     * the smallest canvas it draws on (cells or pixels; a smaller one is
+     * refused); after each update, a message to end the run with, or NULL. */
+    uint32_t tick_hz, min_width, min_height;
+    const char *(*quit)(const ll_block *block);
 } ll_app;
 
 typedef int ll_app_migrate(ll_block *block, uint64_t from_layout);

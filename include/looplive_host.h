@@ -642,9 +642,15 @@ int ll_keys_parse(ll_keys *keys, const char *text, ll_error *err);
 int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_error *err);
 
 /* The application's input at frame: keys[] for the keys down, pressed[] for
- * those going down at this frame. Events with LL_KEY_ALT are the host's and
- * are left out. Other fields of in are kept. */
+ * those going down at this frame, typed[] for those too, in order. Events
+ * with LL_KEY_ALT are the host's and are left out. Other fields of in are
+ * kept. */
 void ll_keys_input_get(const ll_keys *keys, uint64_t frame, ll_platform_input *in);
+
+/* The index in ll_platform_input's keys[] and pressed[] a key code sets:
+ * the code without Shift or Ctrl, but the control code (1-26) for
+ * Ctrl+letter, as a terminal sends it; -1 for a host key (LL_KEY_ALT). */
+int ll_key_index_get(int key);
 
 /* Frees the events (keys is then empty and reusable). */
 void ll_keys_free(ll_keys *keys);
@@ -684,7 +690,8 @@ typedef struct ll_loop_params {
     const ll_app *app;     /* the table to drive when module is NULL */
     ll_module *module;     /* else: looplive_app() is bound at app_symbol */
     size_t app_symbol;     /* index of looplive_app in the module's table */
-    double fps;            /* simulated frames per second: dt = 1/fps; default 60 */
+    double fps;            /* simulated frames per second: dt = 1/fps; default:
+                              the application's tick_hz (ll_app, API 3), else 60 */
     double rewind_seconds; /* length of the rewind window; default 2; < 0: none */
     int reinit_on_layout;  /* 1: a build whose layout_version differs from the
                               state's and has no migrate starts the state
@@ -817,6 +824,11 @@ typedef struct ll_loop_status {
     uint64_t hash;          /* ll_loop_hash_get() */
     uint64_t layout;        /* layout version of the state in the block */
     uint64_t reinits;       /* states started over by .reinit_on_layout */
+    double fps;             /* simulated frames per second of live frames */
+    char quit[256];         /* what the application's quit (ll_app, API 3)
+                               returned after the last frame, cut to fit; ""
+                               while it returns NULL, or it has none */
+    int quit_asked;         /* 1 when it returned a message (maybe "") */
 } ll_loop_status;
 
 /* Where the loop is: mode, frame, slot, pause, speed, window, hash. */
@@ -1014,6 +1026,9 @@ typedef struct ll_host_status {
     char message[LL_ERROR_MSG]; /* the last confirmation ("saved slot 1 to
                                    DIR/slot1.llrec (90 frames)"), "" when none;
                                    the overlay shows it for five seconds */
+    char quit[256];             /* the application's message when it ended
+                                   the run (ll_app quit), else "" */
+    int quit_asked;             /* 1 when the application ended the run */
 } ll_host_status;
 void ll_host_status_get(const ll_host *host, ll_host_status *out);
 

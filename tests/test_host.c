@@ -605,7 +605,7 @@ Test(host, open_errors)
 
     cr_assert_null(ll_host_open(test_file("host_app_v99.so"), &err, .headless = 1));
     cr_assert(strstr(err.msg, "looplive_app() returned another version (this host speaks API "
-                              "versions 1 to 2)"),
+                              "versions 1 to 3)"),
               "%s", err.msg);
 
     cr_assert_null(ll_host_open(app_path, &err, .headless = 1, .size = 64 << 10));
@@ -852,13 +852,26 @@ Test(host_term, parse_keys)
     const unsigned char in[] = "a\x1b[A\x1b[B\x1bOC\x1b[D\r \x1b[1;5Cz\x1bl\x1b.\x1b[1;3D\t\x7f"
                                "\x1b[5~\x1b[3~\x1bOP\x1b[24~\x1b[H\x1b";
     int n = host_term_parse_keys(in, sizeof in - 1, keys, 32);
-    int want[] = {'a',           LL_KEY_UP,    LL_KEY_DOWN,
-                  LL_KEY_RIGHT,  LL_KEY_LEFT,  '\n',
-                  ' ',           LL_KEY_RIGHT, 'z',
-                  ALT('l'),      ALT('.'),     ALT(LL_KEY_LEFT),
-                  '\t',          '\b',         LL_KEY_PAGE_UP,
-                  LL_KEY_DELETE, LL_KEY_F1,    LL_KEY_F12,
-                  LL_KEY_HOME,   LL_KEY_ESCAPE};
+    int want[] = {'a',
+                  LL_KEY_UP,
+                  LL_KEY_DOWN,
+                  LL_KEY_RIGHT,
+                  LL_KEY_LEFT,
+                  '\n',
+                  ' ',
+                  LL_KEY_CTRL | LL_KEY_RIGHT,
+                  'z',
+                  ALT('l'),
+                  ALT('.'),
+                  ALT(LL_KEY_LEFT),
+                  '\t',
+                  '\b',
+                  LL_KEY_PAGE_UP,
+                  LL_KEY_DELETE,
+                  LL_KEY_F1,
+                  LL_KEY_F12,
+                  LL_KEY_HOME,
+                  LL_KEY_ESCAPE};
     cr_assert_eq(n, (int)(sizeof want / sizeof want[0]), "got %d keys", n);
     for (int i = 0; i < n; i++) cr_assert_eq(keys[i], want[i], "key %d: %d", i, keys[i]);
     cr_assert_eq(host_term_parse_keys(in, sizeof in - 1, keys, 2), 2);

@@ -55,7 +55,8 @@ static void usage(FILE *out)
         "                         looplive run advises for the same block size, so\n"
         "                         the recording loads as a slot there; 0x%llx when\n"
         "                         there is no advice)\n"
-        "      --fps N            frames per second for --script (default 60)\n"
+        "      --fps N            frames per second for --script (default: the\n"
+        "                         application's tick_hz, else 60)\n"
         "  -q, --quiet            print no hashes\n"
         "  -h, --help             this help\n"
         "\n"
@@ -79,7 +80,7 @@ static int parse(int argc, char **argv, replay_opts *o)
         {"fps", required_argument, 0, 'f'},    {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
-    *o = (replay_opts){.fps = 60};
+    *o = (replay_opts){.fps = 0};
     optind = 1;
     opterr = 0;
     int c;
@@ -194,7 +195,7 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
                     o->module, LL_APP_API_VERSION);
     }
     s->loop = ll_loop_create(&s->block, &err, .module = s->module, .fps = fps,
-                             .rewind_seconds = 1.0 / fps);
+                             .rewind_seconds = fps > 0 ? 1.0 / fps : 1.0);
     if (!s->loop) {
         session_end(s);
         return fail(1, "cannot replay: %s", err.msg);
@@ -257,6 +258,17 @@ static int read_hashes(const char *path, cli_hashes *h)
     return rc;
 }
 
+/* The application asked to end the run at this frame (ll_app quit), as
+ * `looplive run` ends it: its message goes to standard error, so that the
+ * hashes stay alone on the output. */
+static int say_quit(session *s, const replay_opts *o)
+{
+    ll_loop_status st = ll_loop_status_get(s->loop);
+    if (!st.quit_asked) return 0;
+    if (!o->quiet) fprintf(stderr, "looplive: the application quit: %s\n", st.quit);
+    return 1;
+}
+
 /* Runs the loaded slot 0 once; prints or checks each frame's hash. */
 static int play_frames(session *s, const replay_opts *o, uint64_t frames, const cli_hashes *want)
 {
@@ -269,6 +281,7 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
         }
         uint64_t h = ll_loop_hash_get(s->loop);
         if (!o->quiet && !want) fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, h);
+        say_quit(s, o);
         if (want && (f >= want->count || want->hashes[f] != h)) {
             if (f >= want->count)
                 return fail(1,
@@ -388,6 +401,8 @@ static int run_script(session *s, const replay_opts *o, FILE *f)
             rc = fail(1, "frame %" PRIu64 ": %s", frame, err.msg);
         else if (!o->quiet)
             fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", frame, ll_loop_hash_get(s->loop));
+        /* The recording ends where the application ended the run. */
+        if (rc == 0 && say_quit(s, o)) break;
     }
     ll_keys_free(&keys);
     return rc;

@@ -24,7 +24,8 @@ static void run_usage(FILE *out)
             "  --canvas WxH             canvas in cells or pixels (default: the terminal, or\n"
             "                           640x360 pixels)\n"
             "  --scale N                sdl: window pixels per canvas pixel (default 1)\n"
-            "  --fps N                  frames per second (default 60)\n"
+            "  --fps N                  frames per second (default: the application's\n"
+            "                           tick_hz, else 60)\n"
             "  --watch DIR              rebuild when a source file under DIR changes ...\n"
             "  --build \"CMD\"            ... by running CMD; its errors show in the status line\n"
             "                           and the old code keeps running; builds a LIB that\n"
@@ -331,6 +332,15 @@ static void print_report(ll_host *host)
     }
 }
 
+/* The application ended the run with a message (ll_app quit): it is said
+ * once the terminal is back. */
+static void print_quit(ll_host *host)
+{
+    ll_host_status s;
+    ll_host_status_get(host, &s);
+    if (s.quit_asked && s.quit[0]) printf("%s\n", s.quit);
+}
+
 /* A scripted host key that failed (a save, a slot that does not load) fails
  * a headless run, so a script in CI cannot pass over it. */
 static int check_key_failures(ll_host *host)
@@ -391,6 +401,7 @@ int cli_run(int argc, char **argv)
     if (ll_host_run(host, &err) != 0 && err.code == ENOTRECOVERABLE)
         cli_die_unsafe("", "", "", err.msg);
     if (p.headless) print_report(host);
+    print_quit(host);
     int rc = check_shots_written(&p, before, host);
     if (p.headless && rc == 0) rc = check_key_failures(host);
     ll_host_close(host);

@@ -108,6 +108,11 @@ static const uint8_t font_glyphs[95][8] = {
     {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00, 0x00}, /* '~' */
 };
 
+const uint8_t *ll_text_glyph_get(uint32_t ch)
+{
+    return ch >= 32 && ch <= 126 ? font_glyphs[ch - 32] : NULL;
+}
+
 void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const char *text,
                     uint32_t fg)
 {
@@ -150,8 +155,13 @@ int host_write_cells(const char *path, const ll_canvas *c, ll_error *err)
     if (!f) return ll_fail(err, errno, "cannot write screenshot %s: %s", path, strerror(errno));
     for (int y = 0; y < c->height; y++) {
         for (int x = 0; x < c->width; x++) {
-            char ch = c->cells[(size_t)y * (size_t)c->width + (size_t)x];
-            fputc((unsigned char)ch < 32 || ch == 127 ? ' ' : ch, f);
+            size_t i = (size_t)y * (size_t)c->width + (size_t)x;
+            char ch = c->cells[i], utf8[4];
+            /* A character beyond ASCII as UTF-8, as the terminal shows it. */
+            if (c->codepoints && c->codepoints[i] >= 128)
+                fwrite(utf8, 1, host_utf8_put(c->codepoints[i], utf8), f);
+            else
+                fputc((unsigned char)ch < 32 || ch == 127 ? ' ' : ch, f);
         }
         fputc('\n', f);
     }

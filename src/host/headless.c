@@ -12,6 +12,12 @@ typedef struct headless_state {
     ll_canvas canvas;
 } headless_state;
 
+static void canvas_free(ll_canvas *c)
+{
+    free(c->pixels), free(c->cells), free(c->colors);
+    free(c->backgrounds), free(c->attrs), free(c->codepoints);
+}
+
 static int headless_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
                          ll_error *err)
 {
@@ -23,12 +29,16 @@ static int headless_open(host_platform *p, int width, int height, int scale, ll_
     int ht = height > 0 ? height : h->pixels ? 360 : 24 - p->status_lines;
     size_t n = (size_t)w * (size_t)ht;
     ll_canvas c = {.width = w, .height = ht};
-    if (h->pixels)
+    if (h->pixels) {
         c.pixels = calloc(n, sizeof *c.pixels);
-    else
+    } else {
         c.cells = calloc(n, 1), c.colors = calloc(n, 1);
-    if (h->pixels ? !c.pixels : !c.cells || !c.colors) {
-        free(c.pixels), free(c.cells), free(c.colors);
+        c.backgrounds = calloc(n, 1), c.attrs = calloc(n, 1);
+        c.codepoints = calloc(n, sizeof *c.codepoints);
+    }
+    if (h->pixels ? !c.pixels
+                  : !c.cells || !c.colors || !c.backgrounds || !c.attrs || !c.codepoints) {
+        canvas_free(&c);
         return ll_fail(err, ENOMEM, "out of memory for a %dx%d canvas", w, ht);
     }
     h->canvas = c;
@@ -71,7 +81,7 @@ static void headless_audio_queue(host_platform *p, const int16_t *samples, uint3
 static void headless_close(host_platform *p)
 {
     headless_state *h = p->state;
-    if (h) free(h->canvas.pixels), free(h->canvas.cells), free(h->canvas.colors), free(h);
+    if (h) canvas_free(&h->canvas), free(h);
     p->state = NULL;
 }
 

@@ -29,6 +29,9 @@ struct ll_host {
     int slot;
     int show_help;
     int quit;
+    int fps_given;      /* --fps: else the application's tick_hz, else 60 */
+    char quit_msg[256]; /* the application's message when it ended the run */
+    int quit_asked;
     uint64_t frame, reloads, builds, crashes, key_failures;
     uint64_t faults_seen; /* the module's fault count when last asked */
     uint64_t host_ns, app_ns;
@@ -238,6 +241,20 @@ static void keep_codemap(ll_host *h)
     h->codemap_size = size;
 }
 
+/* The smallest canvas the application draws on (ll_app, API 3). */
+static int check_canvas(const ll_host *h, const ll_app *app, const char *lib, ll_error *err)
+{
+    if (app->api_version < 3) return 0;
+    const ll_canvas *c = &h->canvas;
+    if (c->width >= (int)app->min_width && c->height >= (int)app->min_height) return 0;
+    return ll_fail(err, ERANGE,
+                   "%s needs a canvas of at least %ux%u %s, this one is %dx%d (try: %s--canvas "
+                   "%ux%u)",
+                   lib, app->min_width, app->min_height, c->cells ? "cells" : "pixels", c->width,
+                   c->height, c->cells && !h->p.headless ? "a larger terminal, or " : "",
+                   app->min_width, app->min_height);
+}
+
 static int open_app(ll_host *h, const char *lib, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
@@ -269,9 +286,11 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
             return ll_fail(err, err->code, "%s: %s", lib, why);
         }
     }
-    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0, .fps = h->p.fps,
-                             .reinit_on_layout = h->p.reinit);
+    h->loop = ll_loop_create(&h->block, err, .module = h->module, .app_symbol = 0,
+                             .fps = h->fps_given ? h->p.fps : 0, .reinit_on_layout = h->p.reinit);
     if (!h->loop) return -1;
+    h->p.fps = (int)ll_loop_status_get(h->loop).fps;
+    if (check_canvas(h, app, lib, err) != 0) return -1;
     keep_codemap(h);
     return 0;
 }
@@ -378,6 +397,7 @@ ll_host *ll_host_open_(const char *lib, ll_error *err, const ll_host_params *par
         return NULL;
     }
     h->p = *params;
+    h->fps_given = h->p.fps > 0;
     if (h->p.fps <= 0) h->p.fps = 60;
     rescue_path(h, lib);
     h->slot = 1;
@@ -626,29 +646,33 @@ static void script_keys(ll_host *h)
         const ll_key_event *e = &s->events[h->script_next];
         host_presses_push(&h->presses, e->key);
         uint64_t until = h->frame + e->hold;
-        if (!(e->key & LL_KEY_ALT) && until > h->script_held[e->key & 0xff])
-            h->script_held[e->key & 0xff] = until;
+        int index = ll_key_index_get(e->key);
+        if (index >= 0 && until > h->script_held[index]) h->script_held[index] = until;
     }
     for (int k = 0; k < 256; k++)
         if (h->script_held[k] > h->frame) h->input.keys[k] = 1;
 }
 
-/* This frame's presses, in order, until a key comes a second time (that
- * press and the ones after it wait for the next frame). A press shows as
- * pressed and down for its frame. */
+/* This frame's presses, in order, until a key comes a second time or the
+ * typed queue is full (that press and the ones after it wait for the next
+ * frame). A press shows as pressed and down for its frame, and in typed. */
 static void gather_keys(ll_host *h)
 {
-    uint8_t seen[2 * 256] = {0};
+    uint8_t seen[LL_KEY_SHIFT * 2] = {0};
     memset(h->input.pressed, 0, sizeof h->input.pressed);
+    h->input.typed_count = 0;
     script_keys(h);
     host_presses *q = &h->presses;
-    while (q->count) {
-        int key = q->keys[q->head % HOST_PRESSES] & 0x1ff;
+    while (q->count && h->input.typed_count < LL_ARRAY_COUNT(h->input.typed)) {
+        int key = q->keys[q->head % HOST_PRESSES] & (LL_KEY_SHIFT * 2 - 1);
         if (seen[key]) break;
         seen[key] = 1;
         q->head++, q->count--;
         if (host_key(h, key)) continue;
-        h->input.pressed[key & 0xff] = h->input.keys[key & 0xff] = 1;
+        int index = ll_key_index_get(key);
+        if (index < 0) continue; /* an Alt key the host does not bind */
+        h->input.pressed[index] = h->input.keys[index] = 1;
+        h->input.typed[h->input.typed_count++] = (uint16_t)key;
     }
 }
 
@@ -699,6 +723,8 @@ struct render_call {
 static void call_render(void *ctx)
 {
     struct render_call *c = ctx;
+    /* ncurses' names (looplive_text.h) draw on the canvas being rendered. */
+    ll_curses_canvas_set(c->canvas);
     c->app->render(c->block, c->canvas);
 }
 
@@ -708,6 +734,9 @@ static void clear_canvas(ll_canvas *c)
     if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
     if (c->cells) memset(c->cells, ' ', n);
     if (c->colors) memset(c->colors, 0, n);
+    if (c->backgrounds) memset(c->backgrounds, 0, n);
+    if (c->attrs) memset(c->attrs, 0, n);
+    if (c->codepoints) memset(c->codepoints, 0, n * sizeof *c->codepoints);
 }
 
 /* Draws lines of text from row y on, over the picture; returns the next row. */
@@ -725,8 +754,8 @@ static int draw_lines(ll_canvas *c, int y, const char *text)
             host_font_draw(c->pixels, c->width, c->height, 4, y * 9, row, 0xffffff80);
         } else if (c->cells && y < c->height && c->width > 2) {
             if (len > (size_t)c->width - 2) len = (size_t)c->width - 2;
-            memcpy(c->cells + (size_t)y * (size_t)c->width + 2, row, len);
-            if (c->colors) memset(c->colors + (size_t)y * (size_t)c->width + 2, 11, len);
+            ll_text_style help = {.fg = 11};
+            for (size_t i = 0; i < len; i++) ll_text_put(c, 2 + (int)i, y, (uint8_t)row[i], help);
         }
         line += n + (line[n] == '\n');
     }
@@ -767,8 +796,10 @@ static void render(ll_host *h)
         uint64_t t0 = ll_now_ns();
         /* render must not write the block: roll back to the loop's snapshot of
          * the last frame rather than walking the page tables for one more. */
-        if (ll_module_protect(h->module, call_render, &c, &err,
-                              .snap = ll_loop_snap_get(h->loop)) != 0) {
+        int rc =
+            ll_module_protect(h->module, call_render, &c, &err, .snap = ll_loop_snap_get(h->loop));
+        ll_curses_canvas_set(NULL); /* also after a fault left render */
+        if (rc != 0) {
             if (host_call_failed(h, &err)) return;
             module_faulted(h);
         }
@@ -927,6 +958,12 @@ int ll_host_frame_run(ll_host *h)
             host_set_error(h, err.msg);
     }
     h->app_ns += ll_now_ns() - u0;
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    if (st.quit_asked) {
+        /* The application ends the run (ll_app quit): this frame is shown. */
+        h->quit = h->quit_asked = 1;
+        copy_text(h->quit_msg, sizeof h->quit_msg, st.quit);
+    }
     render(h);
     if (h->fatal[0]) return 0;
     if (h->audio_rate) play_audio(h);
@@ -995,6 +1032,8 @@ void ll_host_status_get(const ll_host *h, ll_host_status *out)
     };
     copy_text(out->error, sizeof out->error, h->error);
     copy_text(out->message, sizeof out->message, h->message);
+    copy_text(out->quit, sizeof out->quit, h->quit_msg);
+    out->quit_asked = h->quit_asked;
 }
 
 static void format_speed(double s, char *buf, size_t cap)

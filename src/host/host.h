@@ -72,6 +72,16 @@ size_t host_term_render(const ll_canvas *canvas, const char *status, int cols, i
 void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const char *text,
                     uint32_t fg);
 
+/* One text cell into pixels at (px, py): LL_TEXT_CELL_W x LL_TEXT_CELL_H
+ * pixels of ch in style (the font, or lines and blocks for line drawing). */
+void host_text_cell_draw(uint32_t *pixels, int width, int height, int px, int py, uint32_t ch,
+                         ll_text_style style);
+/* The code point at *s (UTF-8), moving *s past it; a byte that is not
+ * UTF-8 is '?' and moves one byte. */
+uint32_t host_utf8_next(const char **s);
+/* Writes ch as UTF-8 into out (4 bytes); returns the length. */
+size_t host_utf8_put(uint32_t ch, char *out);
+
 /* Writes pixels as a binary PPM (P6), or cells as text lines. */
 int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height, ll_error *err);
 int host_write_cells(const char *path, const ll_canvas *canvas, ll_error *err);

@@ -207,12 +207,16 @@ static void key_event(const SDL_KeyboardEvent *e, ll_platform_input *in, host_pr
     int k = map_key(e->keysym.sym, e->keysym.mod);
     if (k < 0) return;
     int alt = e->keysym.mod & KMOD_ALT ? LL_KEY_ALT : 0;
+    /* Shift shows on the keys that have no shifted character. */
+    int mods = (e->keysym.mod & KMOD_CTRL ? LL_KEY_CTRL : 0) |
+               (k >= LL_KEY_UP && (e->keysym.mod & KMOD_SHIFT) ? LL_KEY_SHIFT : 0);
+    int index = ll_key_index_get(k | mods);
     if (e->type == SDL_KEYUP) {
-        in->keys[k] = 0;
+        in->keys[index] = 0;
         return;
     }
-    host_presses_push(presses, k | alt);
-    if (!alt) in->keys[k] = 1;
+    host_presses_push(presses, k | mods | alt);
+    if (!alt) in->keys[index] = 1;
 }
 
 static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *presses)

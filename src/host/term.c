@@ -20,7 +20,8 @@ typedef struct term_state {
     int width, height; /* the canvas: the terminal minus the status lines */
     int cols, rows;    /* the terminal now (it may be resized) */
     char *cells;
-    uint8_t *colors;
+    uint8_t *colors, *backgrounds, *attrs;
+    uint32_t *codepoints;
     char *out;
     size_t out_cap;
     uint64_t last_seen[256];
@@ -115,15 +116,23 @@ static int term_sequence(const unsigned char *b, size_t n, size_t *len)
     *len = j < n ? j + 1 : n;
     if (j >= n) return 0;
     int key = term_csi_key(b[j], num);
-    return key && mod > 1 && ((mod - 1) & 2) ? key | LL_KEY_ALT : key;
+    /* The modifier is 1 + bits: 1 Shift, 2 Alt, 4 Ctrl. */
+    int bits = key && mod > 1 ? mod - 1 : 0;
+    return key | (bits & 1 ? LL_KEY_SHIFT : 0) | (bits & 2 ? LL_KEY_ALT : 0) |
+           (bits & 4 ? LL_KEY_CTRL : 0);
 }
 
-/* One byte as a key: CR and LF are enter, DEL and BS backspace. */
+/* One byte as a key: CR and LF are enter, DEL and BS backspace; the other
+ * control bytes are Ctrl with a letter (1 ctrl+a) or with space, \\, ], ^
+ * or _ (0, 28-31). */
 static int term_byte_key(unsigned char c)
 {
     if (c == '\r' || c == '\n') return '\n';
     if (c == 127 || c == '\b') return '\b';
     if (c == '\t') return '\t';
+    if (c == 0) return LL_KEY_CTRL | ' ';
+    if (c < 27) return LL_KEY_CTRL | ('a' + c - 1);
+    if (c > 27 && c < 32) return LL_KEY_CTRL | ('\\' + c - 28);
     return c >= 32 && c < 127 ? c : 0;
 }
 
@@ -155,7 +164,9 @@ int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
 
 static void term_free(term_state *t)
 {
-    if (t) free(t->cells), free(t->colors), free(t->out), free(t);
+    if (!t) return;
+    free(t->cells), free(t->colors), free(t->backgrounds), free(t->attrs), free(t->codepoints);
+    free(t->out), free(t);
 }
 
 /* The canvas: the requested size, or the terminal less the status lines
@@ -177,9 +188,13 @@ static term_state *term_alloc(int width, int height, int status, ll_error *err)
     size_t cells = (size_t)t->width * (size_t)t->height;
     t->cells = calloc(cells, 1);
     t->colors = calloc(cells, 1);
-    t->out_cap = cells * 12 + 4096;
+    t->backgrounds = calloc(cells, 1);
+    t->attrs = calloc(cells, 1);
+    t->codepoints = calloc(cells, sizeof *t->codepoints);
+    /* A cell's worst case: a full style change and four bytes of UTF-8. */
+    t->out_cap = cells * 32 + 4096;
     t->out = malloc(t->out_cap);
-    if (!t->cells || !t->colors || !t->out) {
+    if (!t->cells || !t->colors || !t->backgrounds || !t->attrs || !t->codepoints || !t->out) {
         term_free(t);
         ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
         return NULL;
@@ -232,8 +247,13 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
     ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
     (void)w;
-    *canvas =
-        (ll_canvas){.width = t->width, .height = t->height, .cells = t->cells, .colors = t->colors};
+    *canvas = (ll_canvas){.width = t->width,
+                          .height = t->height,
+                          .cells = t->cells,
+                          .colors = t->colors,
+                          .backgrounds = t->backgrounds,
+                          .attrs = t->attrs,
+                          .codepoints = t->codepoints};
     p->state = t;
     return 0;
 }
@@ -250,7 +270,8 @@ static int term_poll(host_platform *p, ll_platform_input *in, host_presses *pres
      * down while its bytes keep coming. */
     for (int i = 0; i < n; i++) {
         host_presses_push(presses, keys[i]);
-        if (!(keys[i] & LL_KEY_ALT)) t->last_seen[keys[i] & 0xff] = now;
+        int index = ll_key_index_get(keys[i]);
+        if (index >= 0) t->last_seen[index] = now;
     }
     for (int k = 0; k < 256; k++)
         in->keys[k] = t->last_seen[k] && now - t->last_seen[k] <= TERM_HOLD_NS;
@@ -282,6 +303,37 @@ static size_t put_csi(char *buf, size_t at, size_t cap, int a, int b, char final
     return put(buf, at, cap, esc, n);
 }
 
+/* A cell's colours and attributes as one number: fg, bg (0-16 each; 0 the
+ * terminal's own, so that zeroed arrays draw readable text) and attrs. */
+static int cell_style(const ll_canvas *c, size_t i)
+{
+    int fg = c->colors ? c->colors[i] : 0, bg = c->backgrounds ? c->backgrounds[i] : 0;
+    int attr = c->attrs ? c->attrs[i] & 7 : 0;
+    if (fg > LL_COLOR_BLACK) fg &= 15;
+    if (bg > LL_COLOR_BLACK) bg &= 15;
+    return fg | bg << 5 | attr << 10;
+}
+
+static int sgr_color(int c, int base, int bright)
+{
+    return c == 0 ? base + 9 : c == LL_COLOR_BLACK ? base : c < 8 ? base + c : bright + c - 8;
+}
+
+/* The escape that switches from style `from` to `to`: the foreground alone
+ * while neither has a background or attributes (what applications that
+ * write only colors get, byte for byte as before), else all of it. */
+static size_t put_style(char *buf, size_t at, size_t cap, int to, int from)
+{
+    int fg = to & 31, bg = (to >> 5) & 31, attr = to >> 10;
+    if (!(to >> 5) && (from < 0 || !(from >> 5)))
+        return put_csi(buf, at, cap, sgr_color(fg, 30, 90), -1, 'm');
+    char esc[48];
+    int n = snprintf(esc, sizeof esc, "\x1b[0%s%s%s;%d;%dm", attr & LL_ATTR_BOLD ? ";1" : "",
+                     attr & LL_ATTR_UNDERLINE ? ";4" : "", attr & LL_ATTR_REVERSE ? ";7" : "",
+                     sgr_color(fg, 30, 90), sgr_color(bg, 40, 100));
+    return put(buf, at, cap, esc, (size_t)n);
+}
+
 size_t host_term_render(const ll_canvas *c, const char *status, int cols, int rows, char *buf,
                         size_t cap)
 {
@@ -298,17 +350,15 @@ size_t host_term_render(const ll_canvas *c, const char *status, int cols, int ro
         at = put_csi(buf, at, cap, y + 1, 1, 'H');
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * (size_t)c->width + (size_t)x;
-            /* Colour 0 is the terminal's own foreground, so that a zeroed
-             * colour array draws readable text. */
-            int colour = c->colors ? c->colors[i] & 15 : 0;
-            if (colour != current) {
-                int code = colour == 0 ? 39 : colour < 8 ? 30 + colour : 90 + colour - 8;
-                at = put_csi(buf, at, cap, code, -1, 'm');
-                current = colour;
-            }
-            char ch = c->cells[i];
+            int style = cell_style(c, i);
+            if (style != current) at = put_style(buf, at, cap, style, current), current = style;
+            uint32_t cp = c->codepoints ? c->codepoints[i] : 0;
+            char ch = c->cells[i], utf8[4];
             if ((unsigned char)ch < 32 || ch == 127) ch = ' ';
-            at = put(buf, at, cap, &ch, 1);
+            if (cp >= 128)
+                at = put(buf, at, cap, utf8, host_utf8_put(cp, utf8));
+            else
+                at = put(buf, at, cap, &ch, 1);
         }
     }
     /* The status: one line per '\n', under the canvas; the first in

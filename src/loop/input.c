@@ -34,12 +34,29 @@ static const struct {
     {"hash", '#'},
 };
 
+static const struct {
+    const char *name;
+    int flag;
+} key_modifiers[] = {{"alt+", LL_KEY_ALT}, {"ctrl+", LL_KEY_CTRL}, {"shift+", LL_KEY_SHIFT}};
+
+/* Ctrl+letter is one key whatever the case (a terminal sends one byte). */
+static int key_normal(int key)
+{
+    int k = key & 0xff;
+    if ((key & LL_KEY_CTRL) && k >= 'A' && k <= 'Z') key += 'a' - 'A';
+    return key;
+}
+
 int ll_key_parse(const char *name, size_t len)
 {
     int alt = 0;
-    if (len > 4 && !strncmp(name, "alt+", 4)) alt = LL_KEY_ALT, name += 4, len -= 4;
+    for (size_t i = 0; i < LL_ARRAY_COUNT(key_modifiers); i++) {
+        size_t n = strlen(key_modifiers[i].name);
+        if (len > n && !strncmp(name, key_modifiers[i].name, n) && !(alt & key_modifiers[i].flag))
+            alt |= key_modifiers[i].flag, name += n, len -= n, i = (size_t)-1;
+    }
     if (len == 1 && (unsigned char)name[0] > 32 && (unsigned char)name[0] < 127)
-        return alt | (unsigned char)name[0];
+        return key_normal(alt | (unsigned char)name[0]);
     for (size_t i = 0; i < LL_ARRAY_COUNT(key_names); i++)
         if (strlen(key_names[i].name) == len && !strncmp(name, key_names[i].name, len))
             return alt | key_names[i].key;
@@ -54,7 +71,9 @@ int ll_key_parse(const char *name, size_t len)
 
 const char *ll_key_format(int key, char *buf, size_t cap)
 {
-    const char *alt = key & LL_KEY_ALT ? "alt+" : "";
+    char alt[32] = "";
+    for (size_t i = 0; i < LL_ARRAY_COUNT(key_modifiers); i++)
+        if (key & key_modifiers[i].flag) strcat(alt, key_modifiers[i].name);
     int k = key & 0xff;
     const char *name = NULL;
     for (size_t i = 0; i < LL_ARRAY_COUNT(key_names) && !name; i++)
@@ -114,7 +133,7 @@ static int keys_item(ll_keys *keys, const char *text, const char *s, const char 
                          "--keys '%s': no key is named '%.*s' (try: one character, or space, "
                          "enter, tab, backspace, escape, left, right, up, down, home, end, "
                          "pageup, pagedown, insert, delete, f1-f12, comma, colon, hash; "
-                         "alt+KEY for the host's keys)",
+                         "ctrl+KEY, shift+KEY; alt+KEY for the host's keys)",
                          text, (int)(key_end - colon - 1), colon + 1);
     if (keys->count && frame < keys->events[keys->count - 1].frame)
         return loop_fail(err, EINVAL, "--keys '%s': frames must not go down (at %llu)", text,
@@ -157,7 +176,8 @@ int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_erro
                 return loop_fail(err, EINVAL,
                                  "'%.*s' %s (try: one character, or space, enter, tab, "
                                  "backspace, escape, left, right, up, down, home, end, pageup, "
-                                 "pagedown, insert, delete, f1-f12, comma, colon, hash)",
+                                 "pagedown, insert, delete, f1-f12, comma, colon, hash; "
+                                 "ctrl+KEY, shift+KEY)",
                                  (int)(end - s), s,
                                  key < 0 ? "is not a key name"
                                          : "is a host key: a script feeds the application only");
@@ -170,15 +190,28 @@ int ll_keys_parse_line(ll_keys *keys, const char *line, uint64_t *frame, ll_erro
     return 0;
 }
 
+int ll_key_index_get(int key)
+{
+    int k = key & 0xff;
+    if (key & LL_KEY_ALT) return -1;
+    if ((key & LL_KEY_CTRL) && ((k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z'))) return k & 0x1f;
+    return k;
+}
+
 void ll_keys_input_get(const ll_keys *keys, uint64_t frame, ll_platform_input *in)
 {
     memset(in->keys, 0, sizeof in->keys);
     memset(in->pressed, 0, sizeof in->pressed);
+    in->typed_count = 0;
     for (size_t i = 0; i < keys->count && keys->events[i].frame <= frame; i++) {
         const ll_key_event *e = &keys->events[i];
-        if ((e->key & LL_KEY_ALT) || frame - e->frame >= e->hold) continue;
-        in->keys[e->key & 0xff] = 1;
-        if (e->frame == frame) in->pressed[e->key & 0xff] = 1;
+        int index = ll_key_index_get(e->key);
+        if (index < 0 || frame - e->frame >= e->hold) continue;
+        in->keys[index] = 1;
+        if (e->frame != frame) continue;
+        in->pressed[index] = 1;
+        if (in->typed_count < LL_ARRAY_COUNT(in->typed))
+            in->typed[in->typed_count++] = (uint16_t)e->key;
     }
 }
 

@@ -48,6 +48,8 @@ struct ll_loop {
     uint64_t layout; /* the layout version of the state in the block */
     int reinit_on_layout;
     uint64_t reinits;
+    char quit[256]; /* the application's quit message after the last frame */
+    int quit_asked;
 
     loop_hash hash;
     ll_snap *cur;
@@ -284,6 +286,8 @@ typedef struct frame_call {
     int migrate; /* 1: migrate the state from layout `from` first */
     uint64_t from;
     int migrate_refused; /* migrate returned non-zero: no update ran */
+    char *quit;          /* the application's quit message, copied here */
+    int quit_asked;
 } frame_call;
 
 static void translate(const ll_app *app, const ll_platform_input *live, uint8_t *input)
@@ -330,6 +334,9 @@ static void frame_thunk(void *ctx)
     }
     if (c->live) translate(c->app, c->live, c->input);
     c->app->update(c->block, c->input, c->frame, c->dt);
+    /* Asked within the protected call: quit is application code too. */
+    const char *quit = c->app->api_version >= 3 && c->app->quit ? c->app->quit(c->block) : NULL;
+    if (quit) snprintf(c->quit, 256, "%s", quit), c->quit_asked = 1;
 }
 
 static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
@@ -457,8 +464,9 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     uint64_t layout_before = loop->layout;
     s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL; /* a re-init stops */
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
-    frame_call call = {app,       loop->block, live,    loop->input,  loop->frame,
-                       1.0 / fps, loop->pass,  migrate, loop->layout, 0};
+    char quit[256] = "";
+    frame_call call = {app,        loop->block, live,         loop->input, loop->frame, 1.0 / fps,
+                       loop->pass, migrate,     loop->layout, 0,           quit,        0};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -487,6 +495,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     }
     if (call.migrate_refused) return migrate_refused(loop, app, layout_before, err);
     loop->layout = app->layout_version;
+    memcpy(loop->quit, quit, sizeof quit);
+    loop->quit_asked = call.quit_asked;
     /* The pages the frame wrote, and the state after it, in one walk. */
     ll_snap *next = ll_snap_take_visit(loop->block, changed_visit, loop, err);
     if (!next) return -1;
@@ -612,6 +622,17 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     /* The block was (or is about to be) initialised by the build in use. */
     const ll_app *app = current_app(loop, NULL);
     loop->layout = app ? app->layout_version : 0;
+    if (p->fps == 0 && app && app->api_version >= 3 && app->tick_hz &&
+        app->tick_hz <= LOOP_FPS_MAX && app->tick_hz != 60) {
+        /* The application's own rate; the rewind window holds its seconds. */
+        loop->fps = app->tick_hz;
+        free(loop->ring);
+        loop->ring = NULL, loop->ring_cap = 0;
+        if (create_ring(loop, p, err) != 0) {
+            ll_loop_destroy(loop);
+            return NULL;
+        }
+    }
     return loop;
 }
 
@@ -1036,7 +1057,7 @@ ll_snap *ll_loop_snap_get(const ll_loop *loop)
 ll_loop_status ll_loop_status_get(const ll_loop *loop)
 {
     const loop_slot *s = loop->slot >= 0 ? &loop->slots[loop->slot] : NULL;
-    return (ll_loop_status){
+    ll_loop_status st = {
         .mode = loop->mode,
         .slot = loop->slot,
         .paused = loop->paused,
@@ -1050,7 +1071,11 @@ ll_loop_status ll_loop_status_get(const ll_loop *loop)
         .hash = loop->hash.total,
         .layout = loop->layout,
         .reinits = loop->reinits,
+        .fps = loop->fps,
+        .quit_asked = loop->quit_asked,
     };
+    memcpy(st.quit, loop->quit, sizeof st.quit);
+    return st;
 }
 
 /* ---- determinism ---------------------------------------------------------- */

@@ -1,0 +1,64 @@
+/* glue.c - snake under `looplive run`: main.c's loop as the ll_app entry points. */
+#include <ncurses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../snake.h"
+
+typedef struct input {
+    ll_text_keys keys; /* what getch reads: recorded, so replays are exact */
+} input;
+
+static int init(ll_block *block)
+{
+    srand((unsigned)time(NULL));
+    screen_init();
+    game_start();
+    return 0;
+}
+
+static void translate(const ll_platform_input *p, void *in)
+{
+    ll_text_keys_take(p, &((input *)in)->keys);
+}
+
+static void update(ll_block *block, const void *in, uint64_t frame, double dt)
+{
+    ll_curses_keys_set(&((const input *)in)->keys);
+    int ch;
+    while ((ch = getch()) != ERR) handle_key(ch);
+    game_step();
+}
+
+static void render(const ll_block *block, ll_canvas *canvas)
+{
+    screen_draw();
+}
+
+static const char *quit_message(const ll_block *block)
+{
+    static char msg[64];
+    snprintf(msg, sizeof msg, "snake: score %d, best %d", score, best);
+    return quit ? msg : NULL;
+}
+
+static const ll_app app = {
+    .api_version = LL_APP_API_VERSION,
+    .input_size = sizeof(input),
+    .layout_version = 1,
+    .block_size = 64 << 20,
+    .name = "snake",
+    .init = init,
+    .translate = translate,
+    .update = update,
+    .render = render,
+    .quit = quit_message,
+    .tick_hz = 1000 / TICK_MS,
+    .min_width = BOARD_W + 2,
+    .min_height = BOARD_H + 4,
+};
+const ll_app *looplive_app(void)
+{
+    return &app;
+}
