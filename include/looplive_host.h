@@ -1002,6 +1002,8 @@ typedef struct ll_host_status {
     uint64_t app_frame;         /* the application's frame number (goes back with
                                    a loop pass or a rewind) */
     double fps;                 /* measured over the last second */
+    double target_fps;          /* the rate it runs at (dt = 1/target_fps): --fps,
+                                   else the application's tick_hz, else 60 */
     int recording, looping;     /* the slot's state */
     int paused;                 /* alt+space */
     int fault_paused;           /* paused at a frame of the loop that faults

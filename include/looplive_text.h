@@ -139,6 +139,9 @@ typedef struct ll_text_keys {
 
 /* In translate: this frame's typed keys into the input struct. */
 void ll_text_keys_take(const ll_platform_input *platform, ll_text_keys *keys);
+/* A translate for an application whose whole input is one ll_text_keys
+ * (.translate = ll_text_keys_translate, .input_size = sizeof(ll_text_keys)). */
+void ll_text_keys_translate(const ll_platform_input *platform, void *keys);
 
 /* The next typed key, or -1 when none is left (getch with nodelay). */
 int ll_text_key_get(ll_text_keys *keys);

@@ -45,10 +45,19 @@ Test(loop_input, key_names)
     cr_assert_eq(ll_key_parse("upx", 2), LL_KEY_UP);
 }
 
+static ll_platform_input at(const ll_keys *k, uint64_t frame)
+{
+    ll_platform_input in;
+    memset(&in, 0xaa, sizeof in);
+    ll_keys_input_get(k, frame, &in);
+    return in;
+}
+
 Test(loop_input, key_names_round_trip)
 {
     char buf[32];
-    for (int k = 0; k < 2 * 256; k++) {
+    for (int k = 0; k < 8 * 256; k++) {
+        if ((k & LL_KEY_CTRL) && (k & 0xff) >= 'A' && (k & 0xff) <= 'Z') continue; /* ctrl+a */
         ll_key_format(k, buf, sizeof buf);
         int back = parse(buf);
         if (back >= 0) cr_assert_eq(back, k, "%s: %d, not %d", buf, back, k);
@@ -57,14 +66,42 @@ Test(loop_input, key_names_round_trip)
     cr_assert_str_eq(ll_key_format(LL_KEY_F1 + 4, buf, sizeof buf), "f5");
     cr_assert_str_eq(ll_key_format('q', buf, sizeof buf), "q");
     cr_assert_str_eq(ll_key_format(1, buf, sizeof buf), "0x01");
+    cr_assert_str_eq(ll_key_format(LL_KEY_CTRL | 'a', buf, sizeof buf), "ctrl+a");
+    cr_assert_str_eq(ll_key_format(LL_KEY_ALT | LL_KEY_CTRL | LL_KEY_SHIFT | LL_KEY_LEFT, buf,
+                                   sizeof buf),
+                     "alt+ctrl+shift+left");
 }
 
-static ll_platform_input at(const ll_keys *k, uint64_t frame)
+Test(loop_input, modifiers_and_their_index)
 {
-    ll_platform_input in;
-    memset(&in, 0xaa, sizeof in);
-    ll_keys_input_get(k, frame, &in);
-    return in;
+    cr_assert_eq(parse("ctrl+a"), LL_KEY_CTRL | 'a');
+    cr_assert_eq(parse("ctrl+A"), LL_KEY_CTRL | 'a', "one key whatever the case");
+    cr_assert_eq(parse("shift+f3"), LL_KEY_SHIFT | (LL_KEY_F1 + 2));
+    cr_assert_eq(parse("ctrl+alt+right"), LL_KEY_CTRL | LL_KEY_ALT | LL_KEY_RIGHT);
+    cr_assert_eq(parse("ctrl+ctrl+a"), -1, "a modifier once");
+    cr_assert_eq(parse("ctrl+"), -1);
+    cr_assert_eq(ll_key_index_get(LL_KEY_CTRL | 'a'), 1, "ctrl+a is its control code");
+    cr_assert_eq(ll_key_index_get(LL_KEY_CTRL | 'Z'), 26);
+    cr_assert_eq(ll_key_index_get(LL_KEY_CTRL | LL_KEY_LEFT), LL_KEY_LEFT);
+    cr_assert_eq(ll_key_index_get(LL_KEY_SHIFT | LL_KEY_UP), LL_KEY_UP);
+    cr_assert_eq(ll_key_index_get(LL_KEY_ALT | 'l'), -1);
+    cr_assert_eq(ll_key_index_get('q'), 'q');
+}
+
+Test(loop_input, scripted_presses_are_typed_in_order)
+{
+    ll_keys k = {0};
+    ll_error err;
+    uint64_t frame = 0;
+    cr_assert_eq(ll_keys_parse_line(&k, "2 x ctrl+c left", &frame, &err), 0, "%s", err.msg);
+    ll_platform_input in = at(&k, 0);
+    cr_assert_eq(in.typed_count, 3);
+    cr_assert(in.typed[0] == 'x' && in.typed[1] == (LL_KEY_CTRL | 'c') && in.typed[2] == LL_KEY_LEFT);
+    cr_assert(in.pressed[3] && in.keys[3] && !in.pressed['c']);
+    in = at(&k, 1);
+    cr_assert_eq(in.typed_count, 0, "held, not typed again");
+    cr_assert(in.keys['x']);
+    ll_keys_free(&k);
 }
 
 Test(loop_input, keys_are_held_for_their_frames)

@@ -1015,6 +1015,7 @@ void ll_host_status_get(const ll_host *h, ll_host_status *out)
         .frame = h->frame,
         .app_frame = st.frame,
         .fps = h->fps,
+        .target_fps = h->p.fps,
         .recording = st.mode == LL_LOOP_RECORDING,
         .looping = st.mode == LL_LOOP_PLAYING,
         .paused = st.paused,

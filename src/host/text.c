@@ -219,6 +219,11 @@ void ll_text_keys_take(const ll_platform_input *p, ll_text_keys *keys)
     memcpy(keys->key, p->typed, n * sizeof *keys->key);
 }
 
+void ll_text_keys_translate(const ll_platform_input *p, void *keys)
+{
+    ll_text_keys_take(p, keys);
+}
+
 int ll_text_key_get(ll_text_keys *keys)
 {
     if (keys->next >= keys->count || keys->next >= LL_ARRAY_COUNT(keys->key)) return -1;

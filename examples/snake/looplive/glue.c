@@ -6,10 +6,6 @@
 
 #include "../snake.h"
 
-typedef struct input {
-    ll_text_keys keys; /* what getch reads: recorded, so replays are exact */
-} input;
-
 static int init(ll_block *block)
 {
     srand((unsigned)time(NULL));
@@ -18,16 +14,11 @@ static int init(ll_block *block)
     return 0;
 }
 
-static void translate(const ll_platform_input *p, void *in)
+/* The input is the frame's typed keys (ll_text_keys): recorded, so replays are exact. */
+static void update(ll_block *block, const void *keys, uint64_t frame, double dt)
 {
-    ll_text_keys_take(p, &((input *)in)->keys);
-}
-
-static void update(ll_block *block, const void *in, uint64_t frame, double dt)
-{
-    ll_curses_keys_set(&((const input *)in)->keys);
-    int ch;
-    while ((ch = getch()) != ERR) handle_key(ch);
+    ll_curses_keys_set(keys); /* what getch returns */
+    for (int ch; (ch = getch()) != ERR;) handle_key(ch);
     game_step();
 }
 
@@ -43,21 +34,12 @@ static const char *quit_message(const ll_block *block)
     return quit ? msg : NULL;
 }
 
-static const ll_app app = {
-    .api_version = LL_APP_API_VERSION,
-    .input_size = sizeof(input),
-    .layout_version = 1,
-    .block_size = 64 << 20,
-    .name = "snake",
-    .init = init,
-    .translate = translate,
-    .update = update,
-    .render = render,
-    .quit = quit_message,
-    .tick_hz = 1000 / TICK_MS,
-    .min_width = BOARD_W + 2,
-    .min_height = BOARD_H + 4,
-};
+// clang-format off
+static const ll_app app = {.api_version = LL_APP_API_VERSION, .name = "snake", .layout_version = 1,
+    .block_size = 64 << 20, .input_size = sizeof(ll_text_keys), .translate = ll_text_keys_translate,
+    .init = init, .update = update, .render = render, .quit = quit_message,
+    .tick_hz = 1000 / TICK_MS, .min_width = BOARD_W + 2, .min_height = BOARD_H + 4};
+// clang-format on
 const ll_app *looplive_app(void)
 {
     return &app;
