@@ -67,9 +67,9 @@ Test(loop_input, key_names_round_trip)
     cr_assert_str_eq(ll_key_format('q', buf, sizeof buf), "q");
     cr_assert_str_eq(ll_key_format(1, buf, sizeof buf), "0x01");
     cr_assert_str_eq(ll_key_format(LL_KEY_CTRL | 'a', buf, sizeof buf), "ctrl+a");
-    cr_assert_str_eq(ll_key_format(LL_KEY_ALT | LL_KEY_CTRL | LL_KEY_SHIFT | LL_KEY_LEFT, buf,
-                                   sizeof buf),
-                     "alt+ctrl+shift+left");
+    cr_assert_str_eq(
+        ll_key_format(LL_KEY_ALT | LL_KEY_CTRL | LL_KEY_SHIFT | LL_KEY_LEFT, buf, sizeof buf),
+        "alt+ctrl+shift+left");
 }
 
 Test(loop_input, modifiers_and_their_index)
@@ -96,7 +96,8 @@ Test(loop_input, scripted_presses_are_typed_in_order)
     cr_assert_eq(ll_keys_parse_line(&k, "2 x ctrl+c left", &frame, &err), 0, "%s", err.msg);
     ll_platform_input in = at(&k, 0);
     cr_assert_eq(in.typed_count, 3);
-    cr_assert(in.typed[0] == 'x' && in.typed[1] == (LL_KEY_CTRL | 'c') && in.typed[2] == LL_KEY_LEFT);
+    cr_assert(in.typed[0] == 'x' && in.typed[1] == (LL_KEY_CTRL | 'c') &&
+              in.typed[2] == LL_KEY_LEFT);
     cr_assert(in.pressed[3] && in.keys[3] && !in.pressed['c']);
     in = at(&k, 1);
     cr_assert_eq(in.typed_count, 0, "held, not typed again");

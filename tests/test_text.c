@@ -172,8 +172,9 @@ Test(text_term, background_attributes_and_utf8_reach_the_terminal)
 {
     cells *k = cells_new(3, 1);
     ll_text_put(&k->c, 0, 0, 'a', (ll_text_style){.fg = 1});
-    ll_text_put(&k->c, 1, 0, LL_TEXT_VLINE,
-                (ll_text_style){.fg = LL_COLOR_BLACK, .bg = 11, .attr = LL_ATTR_BOLD | LL_ATTR_REVERSE});
+    ll_text_put(
+        &k->c, 1, 0, LL_TEXT_VLINE,
+        (ll_text_style){.fg = LL_COLOR_BLACK, .bg = 11, .attr = LL_ATTR_BOLD | LL_ATTR_REVERSE});
     ll_text_put(&k->c, 2, 0, 'b', (ll_text_style){.fg = 1, .attr = LL_ATTR_UNDERLINE});
     char out[512];
     size_t n = host_term_render(&k->c, NULL, 80, 24, out, sizeof out);
@@ -328,8 +329,8 @@ Test(text_app, tick_rate_minimum_canvas_and_quit_message)
     cr_assert_eq(target_fps(h), 50);
     ll_host_close(h);
     /* A canvas smaller than the application's minimum is refused. */
-    cr_assert_null(ll_host_open(fixture("text_app.so"), &err, .headless = 1, .width = 19,
-                                .height = 5));
+    cr_assert_null(
+        ll_host_open(fixture("text_app.so"), &err, .headless = 1, .width = 19, .height = 5));
     cr_assert(strstr(err.msg, "needs a canvas of at least 20x5 cells, this one is 19x5 (try: "
                               "--canvas 20x5)"),
               "%s", err.msg);
@@ -338,8 +339,8 @@ Test(text_app, tick_rate_minimum_canvas_and_quit_message)
 Test(text_app, a_version_2_table_still_loads_and_runs_at_60)
 {
     ll_error err = {0};
-    ll_host *h = ll_host_open(fixture("text_app_v2.so"), &err, .headless = 1, .width = 10,
-                              .height = 3);
+    ll_host *h =
+        ll_host_open(fixture("text_app_v2.so"), &err, .headless = 1, .width = 10, .height = 3);
     cr_assert(h, "%s", err.msg);
     cr_assert_eq(target_fps(h), 60);
     ll_host_press(h, 'q');

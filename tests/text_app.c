@@ -57,8 +57,8 @@ typedef struct app_v2 {
     void (*render)(const ll_block *, ll_canvas *);
     int (*migrate)(ll_block *, uint64_t);
 } app_v2;
-static const app_v2 app = {2, sizeof(ll_text_keys), 1, 1 << 20, "text_app_v2", NULL,
-                           ll_text_keys_translate, text_update, text_render, NULL};
+static const app_v2 app = {2,    sizeof(ll_text_keys),   1,           1 << 20,     "text_app_v2",
+                           NULL, ll_text_keys_translate, text_update, text_render, NULL};
 #else
 static const ll_app app = {
     .api_version = LL_APP_API_VERSION,

@@ -158,8 +158,11 @@ int host_write_cells(const char *path, const ll_canvas *c, ll_error *err)
             size_t i = (size_t)y * (size_t)c->width + (size_t)x;
             char ch = c->cells[i], utf8[4];
             /* A character beyond ASCII as UTF-8, as the terminal shows it. */
-            if (c->codepoints && c->codepoints[i] >= 128)
-                fwrite(utf8, 1, host_utf8_put(c->codepoints[i], utf8), f);
+            size_t len = c->codepoints && c->codepoints[i] >= 128
+                             ? host_utf8_put(c->codepoints[i], utf8)
+                             : 0;
+            if (len)
+                fwrite(utf8, 1, len, f);
             else
                 fputc((unsigned char)ch < 32 || ch == 127 ? ' ' : ch, f);
         }

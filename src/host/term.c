@@ -355,10 +355,8 @@ size_t host_term_render(const ll_canvas *c, const char *status, int cols, int ro
             uint32_t cp = c->codepoints ? c->codepoints[i] : 0;
             char ch = c->cells[i], utf8[4];
             if ((unsigned char)ch < 32 || ch == 127) ch = ' ';
-            if (cp >= 128)
-                at = put(buf, at, cap, utf8, host_utf8_put(cp, utf8));
-            else
-                at = put(buf, at, cap, &ch, 1);
+            size_t len = cp >= 128 ? host_utf8_put(cp, utf8) : 0;
+            at = len ? put(buf, at, cap, utf8, len) : put(buf, at, cap, &ch, 1);
         }
     }
     /* The status: one line per '\n', under the canvas; the first in
