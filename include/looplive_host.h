@@ -921,19 +921,19 @@ typedef struct ll_host_params {
                              (cells drawn as the window draws them), else
                              PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec;
-                             refused at open unless a writable directory */
-    int unprotected;      /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;       /* 1: no status lines; the canvas gets their rows */
-    int reinit;           /* 1: a build of another layout_version without a
-                             migrate starts the state over instead of being
-                             refused (the re-init key does it by hand) */
-    const char *resume;   /* start from this saved state (ll_snap_save, or the
-                             file a fatal fault saved) instead of init */
-    int audio;            /* sdl: play what the application's optional
-                             looplive_audio() writes (see below) */
-    int cells;            /* sdl: give the application a canvas of cells,
-                             drawn in the window with the host's font */
+    const char *slot_dir;    /* slots are saved to and loaded from DIR/slotN.llrec;
+                                refused at open unless a writable directory */
+    int unprotected;         /* 1: no crash protection (let a debugger see faults) */
+    int no_overlay;          /* 1: no status lines; the canvas gets their rows */
+    int reinit;              /* 1: a build of another layout_version without a
+                                migrate starts the state over instead of being
+                                refused (the re-init key does it by hand) */
+    const char *resume;      /* start from this saved state (ll_snap_save, or the
+                                file a fatal fault saved) instead of init */
+    int audio;               /* sdl: play what the application's optional
+                                looplive_audio() writes (see below) */
+    int cells;               /* sdl: give the application a canvas of cells,
+                                drawn in the window with the host's font */
     const char *capture_dir; /* where the picture key (alt+p) and the clip
                                 key (alt+v) write; NULL: slot_dir */
 } ll_host_params;

@@ -155,11 +155,10 @@ struct ll_video {
  * little more than the replay (BENCH replay_video_fps). */
 static const char *const *video_codec(const char *path, const char **format)
 {
-    static const char *const mp4[] = {"-c:v",  "libx264",   "-preset", "ultrafast", "-crf",
-                                      "20",    "-pix_fmt",  "yuv420p", NULL};
-    static const char *const webm[] = {"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used",
-                                       "8",    "-b:v",   "4M",        "-pix_fmt", "yuv420p",
-                                       NULL};
+    static const char *const mp4[] = {"-c:v", "libx264",  "-preset", "ultrafast", "-crf",
+                                      "20",   "-pix_fmt", "yuv420p", NULL};
+    static const char *const webm[] = {"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
+                                       "-b:v", "4M",     "-pix_fmt",  "yuv420p",  NULL};
     static const char *const gif[] = {NULL};
     const char *dot = strrchr(path, '.');
     if (!dot || strchr(dot, '/')) return NULL;
@@ -190,12 +189,13 @@ static void video_filter(char *buf, size_t cap, int scale, const char *format)
     if (strcmp(format, "gif") != 0)
         snprintf(buf + n, cap - (size_t)n, ",pad=ceil(iw/2)*2:ceil(ih/2)*2");
     else
-        snprintf(buf + n, cap - (size_t)n, ",split[a][b];[a]palettegen=stats_mode=full[p];[b][p]"
-                                           "paletteuse=dither=none");
+        snprintf(buf + n, cap - (size_t)n,
+                 ",split[a][b];[a]palettegen=stats_mode=full[p];[b][p]"
+                 "paletteuse=dither=none");
 }
 
-static int video_check(const char *path, int width, int height, int scale, char *ffmpeg,
-                       size_t cap, ll_error *err)
+static int video_check(const char *path, int width, int height, int scale, char *ffmpeg, size_t cap,
+                       ll_error *err)
 {
     const char *format;
     if (!video_codec(path, &format))
@@ -231,9 +231,9 @@ static int video_spawn(ll_video *v, const char *ffmpeg, int width, int height, d
     snprintf(size, sizeof size, "%dx%d", width, height);
     snprintf(rate, sizeof rate, "%g", fps);
     video_filter(filter, sizeof filter, scale, format);
-    const char *argv[40] = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-f",
-                            "rawvideo", "-pix_fmt", "bgra", "-s", size, "-r", rate, "-i",
-                            "pipe:0", "-an", "-vf", filter};
+    const char *argv[40] = {"ffmpeg",   "-hide_banner", "-loglevel", "error", "-f",  "rawvideo",
+                            "-pix_fmt", "bgra",         "-s",        size,    "-r",  rate,
+                            "-i",       "pipe:0",       "-an",       "-vf",   filter};
     size_t n = 17;
     for (size_t i = 0; codec[i]; i++) argv[n++] = codec[i];
     const char *tail[] = {"-f", format, "-y", v->tmp, NULL};
@@ -278,8 +278,7 @@ ll_video *ll_video_open(const char *path, int width, int height, double fps, int
     if ((v->log = memfd_create("looplive-ffmpeg", MFD_CLOEXEC)) < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
         ll_fail(err, errno, "cannot write video %s: %s", path, strerror(errno));
-    } else if (video_spawn(v, ffmpeg, width, height, fps > 0 ? fps : 60, scale, fds[0], err) ==
-               0) {
+    } else if (video_spawn(v, ffmpeg, width, height, fps > 0 ? fps : 60, scale, fds[0], err) == 0) {
         close(fds[0]);
         v->sock = fds[1];
         return v;

@@ -132,9 +132,8 @@ void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const
 /* The 16 ANSI colours as a terminal (xterm) shows them, but for 0: the
  * terminal's own foreground (see host_term_render), a light grey. */
 static const uint32_t cell_palette[16] = {
-    0xffc0c0c0, 0xffcd0000, 0xff00cd00, 0xffcdcd00, 0xff0000ee, 0xffcd00cd,
-    0xff00cdcd, 0xffe5e5e5, 0xff7f7f7f, 0xffff0000, 0xff00ff00, 0xffffff00,
-    0xff5c5cff, 0xffff00ff, 0xff00ffff, 0xffffffff,
+    0xffc0c0c0, 0xffcd0000, 0xff00cd00, 0xffcdcd00, 0xff0000ee, 0xffcd00cd, 0xff00cdcd, 0xffe5e5e5,
+    0xff7f7f7f, 0xffff0000, 0xff00ff00, 0xffffff00, 0xff5c5cff, 0xffff00ff, 0xff00ffff, 0xffffffff,
 };
 
 void ll_canvas_pixels_size_get(const ll_canvas *c, int *width, int *height)

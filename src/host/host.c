@@ -48,9 +48,9 @@ struct ll_host {
     uint64_t codemap_size;          /* saved with the rescue file (made now: after */
                                     /* a fatal fault nothing may allocate) */
     char fatal[2048];               /* set when the process cannot safely continue */
-    uint32_t *shot_pixels;  /* the picture: what ll_canvas_pixels_render draws */
-    int shot_w, shot_h;     /* its size in pixels */
-    ll_video *clip;         /* alt+v: the clip being written, or NULL */
+    uint32_t *shot_pixels;          /* the picture: what ll_canvas_pixels_render draws */
+    int shot_w, shot_h;             /* its size in pixels */
+    ll_video *clip;                 /* alt+v: the clip being written, or NULL */
     char clip_path[PATH_MAX];
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
@@ -438,8 +438,9 @@ static void take_screenshot(ll_host *h, const char *path)
     int rc;
     if (ends_with(path, ".png") || h->canvas.pixels) {
         host_picture(h);
-        rc = ends_with(path, ".png") ? ll_png_write(path, h->shot_pixels, h->shot_w, h->shot_h, &err)
-                                     : host_write_ppm(path, h->shot_pixels, h->shot_w, h->shot_h, &err);
+        rc = ends_with(path, ".png")
+                 ? ll_png_write(path, h->shot_pixels, h->shot_w, h->shot_h, &err)
+                 : host_write_ppm(path, h->shot_pixels, h->shot_w, h->shot_h, &err);
     } else {
         rc = host_write_cells(path, &h->canvas, &err);
     }

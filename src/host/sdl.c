@@ -50,8 +50,8 @@ typedef struct sdl_state {
     int width, height, scale; /* the picture, in pixels */
     uint32_t *canvas;         /* width * height: what the application draws, as pixels */
     ll_canvas cells;          /* with p->cells: the cells it draws into */
-    uint32_t *strip;  /* width * STATUS_ROWS: the status lines */
-    uint32_t *frame;  /* the window's pixels: the canvas and the status, scaled */
+    uint32_t *strip;          /* width * STATUS_ROWS: the status lines */
+    uint32_t *frame;          /* the window's pixels: the canvas and the status, scaled */
     int frame_w, frame_h;
     SDL_AudioDeviceID audio; /* 0: no sound */
     /* Frames the host made and the device has not played yet: a ring of
