@@ -114,8 +114,8 @@ Test(capture, png_read_refuses_what_is_not_a_png)
     ll_error err;
     cr_assert_eq(ll_png_read(path, &px, &w, &h, &err), -1);
     cr_assert_null(px);
-    cr_assert(strstr(err.msg, "cannot read picture") && strstr(err.msg, "(try: a PNG file)"),
-              "%s", err.msg);
+    cr_assert(strstr(err.msg, "cannot read picture") && strstr(err.msg, "(try: a PNG file)"), "%s",
+              err.msg);
     snprintf(path, sizeof path, "%s/missing.png", dir);
     cr_assert_eq(ll_png_read(path, &px, &w, &h, &err), -1);
     cr_assert(strstr(err.msg, "No such file"), "%s", err.msg);

@@ -28,8 +28,8 @@ static int frames_dir_ready(const char *dir)
 {
     struct stat st;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return fail(1, "--frames %s: cannot make the folder: %s (try: a folder you can write)",
-                    dir, strerror(errno));
+        return fail(1, "--frames %s: cannot make the folder: %s (try: a folder you can write)", dir,
+                    strerror(errno));
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return fail(1, "--frames %s: not a folder (try: another DIR)", dir);
     if (access(dir, W_OK | X_OK) != 0)
@@ -63,9 +63,8 @@ int cli_capture_begin(cli_capture *c, double fps)
     }
     ll_error err;
     /* Every Nth frame makes a clip N times shorter at the same speed. */
-    if (c->video &&
-        !(c->out = ll_video_open(c->video, c->pic_w, c->pic_h, fps / (double)c->every,
-                                 c->scale ? c->scale : 1, &err)))
+    if (c->video && !(c->out = ll_video_open(c->video, c->pic_w, c->pic_h, fps / (double)c->every,
+                                             c->scale ? c->scale : 1, &err)))
         return fail(1, "%s", err.msg);
     return 0;
 }

@@ -97,7 +97,7 @@ static int parse_count(const char *opt, const char *text, uint64_t min, uint64_t
     unsigned long long v = strtoull(text, &end, 10);
     if (text[0] < '0' || text[0] > '9' || *end || errno == ERANGE || v < min || v > max)
         return fail(2,
-                    "%s '%s' is not a whole number from %" PRIu64 " to %" PRIu64
+                    "--%s '%s' is not a whole number from %" PRIu64 " to %" PRIu64
                     " (try: looplive replay --help)",
                     opt, text, min, max);
     *out = v;
@@ -161,7 +161,8 @@ static int parse(int argc, char **argv, replay_opts *o)
     opterr = 0;
     int c;
     ll_error err;
-    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, NULL)) != -1) {
+    int li = 0;
+    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, &li)) != -1) {
         switch (c) {
         case 'm':
             o->module = optarg;
@@ -212,7 +213,7 @@ static int parse(int argc, char **argv, replay_opts *o)
         case 'Z':
         case 'P':
         case 'W':
-            if (parse_capture(&o->cap, c, argv[optind - 1], optarg) != 0) return 2;
+            if (parse_capture(&o->cap, c, longs[li].name, optarg) != 0) return 2;
             break;
         case ':':
             return fail(2, "%s needs a value (try: looplive replay --help)", argv[optind - 1]);
