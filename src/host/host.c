@@ -288,7 +288,7 @@ static int open_platform(ll_host *h, ll_error *err)
                        name);
     if (h->p.headless)
         host_platform_headless(&h->platform, pixels);
-    else if (pixels)
+    else if (!strcmp(name, "sdl"))
         host_platform_sdl(&h->platform);
     else
         host_platform_terminal(&h->platform);
