@@ -725,6 +725,31 @@ const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err);
  * reloads code itself, or a test). Takes effect on the next frame. */
 void ll_loop_app_set(ll_loop *loop, const ll_app *app);
 
+/* A call into the application: the block it works on, the frame it
+ * simulates and the seconds per frame. looplive_compat.h answers malloc,
+ * rand and the clocks from the call in progress (ll_app_block_get). */
+typedef struct ll_app_call {
+    ll_block *block; /* NULL: no call */
+    uint64_t frame;  /* the frame update simulates; 0 for init */
+    double dt;       /* seconds per frame; 0 for init */
+    int read_only;   /* render, audio: the call must not change the block */
+} ll_app_call;
+
+/* Runs fn(ctx), which calls into the application, as call: under the
+ * module's crash protection when module is given (snap as .snap of
+ * ll_module_protect), directly when it is NULL, with call the call in
+ * progress in this thread until it returns or faults. The loop,
+ * ll_app_init_run, `looplive replay` and the host make every call into an
+ * application through it. Returns what ll_module_protect returns, or 0. */
+int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void *ctx), void *ctx,
+                    ll_snap *snap, ll_error *err);
+
+/* Makes call (NULL: none) the call in progress in this thread and returns
+ * the one it replaces (put it back after): what ll_app_call_run does, for
+ * a host that calls the application itself. ll_app_call_get reads it. */
+ll_app_call ll_app_call_set(const ll_app_call *call);
+ll_app_call ll_app_call_get(void);
+
 /* Runs the application's init on the block once: under the module's crash
  * protection when module is given (a fault restores the block to snap, or
  * to a snapshot taken before the call when snap is NULL: see

@@ -843,6 +843,14 @@ static int module_faulted(ll_host *h)
     return faulted;
 }
 
+/* A read-only call into the application (render, audio) on the state the
+ * last update left. */
+static ll_app_call host_read_call(ll_host *h)
+{
+    uint64_t next = ll_loop_status_get(h->loop).frame;
+    return (ll_app_call){&h->block, next ? next - 1 : 0, 1.0 / h->p.fps, 1};
+}
+
 static void render(ll_host *h)
 {
     ll_error err;
@@ -851,10 +859,11 @@ static void render(ll_host *h)
     if (app && app->render) {
         struct render_call c = {.app = app, .block = &h->block, .canvas = &h->canvas};
         uint64_t t0 = ll_now_ns();
+        ll_app_call call = host_read_call(h);
         /* render must not write the block: roll back to the loop's snapshot of
          * the last frame rather than walking the page tables for one more. */
-        if (ll_module_protect(h->module, call_render, &c, &err,
-                              .snap = ll_loop_snap_get(h->loop)) != 0) {
+        if (ll_app_call_run(h->module, &call, call_render, &c, ll_loop_snap_get(h->loop), &err) !=
+            0) {
             if (host_call_failed(h, &err)) return;
             module_faulted(h);
         }
@@ -900,10 +909,10 @@ static void play_audio(ll_host *h)
     ll_app_audio *fn = audio_fn(h);
     if (!fn || h->platform.audio_queued(&h->platform) > 2 * per) return;
     struct audio_call c = {fn, &h->block, h->audio_buf, per, h->audio_rate};
+    ll_app_call call = host_read_call(h);
     ll_error err;
     uint64_t t0 = ll_now_ns();
-    if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snap_get(h->loop)) !=
-        0) {
+    if (ll_app_call_run(h->module, &call, call_audio, &c, ll_loop_snap_get(h->loop), &err) != 0) {
         if (!host_call_failed(h, &err)) module_faulted(h);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
