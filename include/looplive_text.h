@@ -34,7 +34,9 @@
  * With LOOPLIVE_CURSES defined before it, this header also gives ncurses'
  * names (initscr, mvprintw, attron, COLOR_PAIR, box, getch, KEY_LEFT, ...)
  * over these calls, so that a program written for ncurses builds against
- * it unchanged: its drawing goes to the canvas being rendered, its getch
+ * it unchanged: its drawing goes to the canvas being rendered (the
+ * canvas of the call in progress, ll_app_call in looplive_host.h; drawing
+ * from update goes nowhere), its getch
  * reads the keys given to ll_curses_keys_set (see the end of this header).
  */
 #ifndef LOOPLIVE_TEXT_H
@@ -156,9 +158,6 @@ typedef struct ll_curses_win {
     uint32_t attr;  /* attributes and colour pair in use (A_*, COLOR_PAIR) */
 } ll_curses_win;
 
-/* The canvas the ncurses names draw on: the host sets it around render
- * (NULL otherwise: drawing from update goes nowhere). */
-void ll_curses_canvas_set(ll_canvas *canvas);
 /* The keys getch reads next, from the application's recorded input. */
 void ll_curses_keys_set(const ll_text_keys *keys);
 /* getch: the next key, or -1 (ERR). */

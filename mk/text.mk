@@ -8,10 +8,10 @@
 SNAKE_SRC  := examples/snake/snake.c examples/snake/board.c examples/snake/screen.c \
               examples/snake/looplive/glue.c
 SNAKE_SO   := $(BUILD)/examples/snake.so
-SNAKE_FLAGS = -Iexamples/snake/looplive
+SNAKE_FLAGS = -Iexamples/snake/looplive -include looplive_compat.h
 
 $(SNAKE_SO): $(SNAKE_SRC) examples/snake/snake.h examples/snake/looplive/ncurses.h \
-             include/looplive_text.h include/looplive_app.h
+             include/looplive_text.h include/looplive_app.h include/looplive_compat.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LL_PATCHABLE) $(SNAKE_FLAGS) -shared $(LDFLAGS) -o $@.tmp $(SNAKE_SRC) \
 	  && mv $@.tmp $@

@@ -210,7 +210,7 @@ Test(text_curses, an_ncurses_screen_draws_on_the_canvas)
     init_pair(1, COLOR_RED, COLOR_BLACK);
     init_pair(2, COLOR_BLACK, COLOR_WHITE);
     WINDOW *win = newwin(3, 6, 2, 1);
-    ll_curses_canvas_set(&k->c);
+    ll_app_call_set(&(ll_app_call){.canvas = &k->c});
     int rows, cols;
     getmaxyx(stdscr, rows, cols);
     cr_assert(rows == 5 && cols == 16);
@@ -223,7 +223,7 @@ Test(text_curses, an_ncurses_screen_draws_on_the_canvas)
     mvwaddch(win, 1, 1, '@' | A_REVERSE | COLOR_PAIR(2));
     mvwprintw(win, 1, 2, "%s", "abcdef"); /* cut at the window's edge, wraps */
     mvhline(0, 10, ACS_HLINE, 3);
-    ll_curses_canvas_set(NULL);
+    ll_app_call_set(NULL);
     mvprintw(0, 0, "gone"); /* no canvas: nowhere */
     cr_assert_str_eq(cells_text(&k->c), "score 7!  ───   \n"
                                         "                \n"

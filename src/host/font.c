@@ -1,9 +1,10 @@
 /* font.c - a 5x7 bitmap font, with a row for descenders, for the status
- * line on pixel platforms, and the canvas writers (PPM for pixels, text for
- * cells). */
+ * line on pixel platforms and for canvases of cells drawn as pixels; and
+ * the canvas writers (PPM for pixels, text for cells). */
 #include "host/host.h"
 #include "base/base.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Rows top to bottom; bit 4 is the leftmost column. ASCII 32..126. Row 6
@@ -132,6 +133,71 @@ void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const
             }
         }
     }
+}
+
+void ll_canvas_pixels_size_get(const ll_canvas *c, int *width, int *height)
+{
+    int cell_w = c->pixels ? 1 : LL_CELL_WIDTH, cell_h = c->pixels ? 1 : LL_CELL_HEIGHT;
+    *width = c->width * cell_w, *height = c->height * cell_h;
+}
+
+/* The one place a canvas becomes pixels: the SDL window shows these, and
+ * every picture and clip is made of them. A cell is drawn as ll_text_put
+ * draws one on pixels: an application that writes only cells and colors
+ * gets its characters in their colours on black. */
+void ll_canvas_pixels_render(const ll_canvas *c, uint32_t *out)
+{
+    size_t n = (size_t)c->width * (size_t)c->height;
+    if (c->pixels) {
+        for (size_t i = 0; i < n; i++) out[i] = c->pixels[i] | 0xff000000;
+        return;
+    }
+    int w = c->width * LL_CELL_WIDTH, h = c->height * LL_CELL_HEIGHT;
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) out[i] = 0xff000000;
+    if (!c->cells) return;
+    for (int y = 0; y < c->height; y++)
+        for (int x = 0; x < c->width; x++) {
+            size_t i = (size_t)y * (size_t)c->width + (size_t)x;
+            uint32_t ch =
+                c->codepoints && c->codepoints[i] ? c->codepoints[i] : (unsigned char)c->cells[i];
+            ll_text_style style = {.fg = c->colors ? c->colors[i] : 0,
+                                   .bg = c->backgrounds ? c->backgrounds[i] : 0,
+                                   .attr = c->attrs ? c->attrs[i] : 0};
+            if (ch <= 32 || ch == 127) ch = ' ';
+            host_text_cell_draw(out, w, h, x * LL_CELL_WIDTH, y * LL_CELL_HEIGHT, ch, style);
+        }
+}
+
+int ll_canvas_cells_alloc(ll_canvas *c, int width, int height, ll_error *err)
+{
+    size_t n = (size_t)width * (size_t)height;
+    *c = (ll_canvas){.width = width, .height = height};
+    c->cells = malloc(n), c->colors = malloc(n), c->backgrounds = malloc(n), c->attrs = malloc(n);
+    c->codepoints = malloc(n * sizeof *c->codepoints);
+    if (!c->cells || !c->colors || !c->backgrounds || !c->attrs || !c->codepoints) {
+        ll_canvas_free(c);
+        return ll_fail(err, ENOMEM, "out of memory for a %dx%d canvas", width, height);
+    }
+    ll_canvas_clear(c);
+    return 0;
+}
+
+void ll_canvas_free(ll_canvas *c)
+{
+    free(c->pixels), free(c->cells), free(c->colors);
+    free(c->backgrounds), free(c->attrs), free(c->codepoints);
+    *c = (ll_canvas){0};
+}
+
+void ll_canvas_clear(ll_canvas *c)
+{
+    size_t n = (size_t)c->width * (size_t)c->height;
+    if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
+    if (c->cells) memset(c->cells, ' ', n);
+    if (c->colors) memset(c->colors, 0, n);
+    if (c->backgrounds) memset(c->backgrounds, 0, n);
+    if (c->attrs) memset(c->attrs, 0, n);
+    if (c->codepoints) memset(c->codepoints, 0, n * sizeof *c->codepoints);
 }
 
 int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height, ll_error *err)

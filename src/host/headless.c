@@ -12,12 +12,6 @@ typedef struct headless_state {
     ll_canvas canvas;
 } headless_state;
 
-static void canvas_free(ll_canvas *c)
-{
-    free(c->pixels), free(c->cells), free(c->colors);
-    free(c->backgrounds), free(c->attrs), free(c->codepoints);
-}
-
 static int headless_open(host_platform *p, int width, int height, int scale, ll_canvas *canvas,
                          ll_error *err)
 {
@@ -27,20 +21,10 @@ static int headless_open(host_platform *p, int width, int height, int scale, ll_
      * status lines, or the SDL window's 640x360. */
     int w = width > 0 ? width : h->pixels ? 640 : 80;
     int ht = height > 0 ? height : h->pixels ? 360 : 24 - p->status_lines;
-    size_t n = (size_t)w * (size_t)ht;
     ll_canvas c = {.width = w, .height = ht};
-    if (h->pixels) {
-        c.pixels = calloc(n, sizeof *c.pixels);
-    } else {
-        c.cells = calloc(n, 1), c.colors = calloc(n, 1);
-        c.backgrounds = calloc(n, 1), c.attrs = calloc(n, 1);
-        c.codepoints = calloc(n, sizeof *c.codepoints);
-    }
-    if (h->pixels ? !c.pixels
-                  : !c.cells || !c.colors || !c.backgrounds || !c.attrs || !c.codepoints) {
-        canvas_free(&c);
+    if (!h->pixels && ll_canvas_cells_alloc(&c, w, ht, err) != 0) return -1;
+    if (h->pixels && !(c.pixels = calloc((size_t)w * (size_t)ht, sizeof *c.pixels)))
         return ll_fail(err, ENOMEM, "out of memory for a %dx%d canvas", w, ht);
-    }
     h->canvas = c;
     *canvas = c;
     return 0;
@@ -81,7 +65,7 @@ static void headless_audio_queue(host_platform *p, const int16_t *samples, uint3
 static void headless_close(host_platform *p)
 {
     headless_state *h = p->state;
-    if (h) canvas_free(&h->canvas), free(h);
+    if (h) ll_canvas_free(&h->canvas), free(h);
     p->state = NULL;
 }
 

@@ -19,9 +19,7 @@
 typedef struct term_state {
     int width, height; /* the canvas: the terminal minus the status lines */
     int cols, rows;    /* the terminal now (it may be resized) */
-    char *cells;
-    uint8_t *colors, *backgrounds, *attrs;
-    uint32_t *codepoints;
+    ll_canvas canvas;  /* ll_canvas_cells_alloc's */
     char *out;
     size_t out_cap;
     uint64_t last_seen[256];
@@ -165,7 +163,7 @@ int host_term_parse_keys(const unsigned char *b, size_t n, int *keys, int cap)
 static void term_free(term_state *t)
 {
     if (!t) return;
-    free(t->cells), free(t->colors), free(t->backgrounds), free(t->attrs), free(t->codepoints);
+    ll_canvas_free(&t->canvas);
     free(t->out), free(t);
 }
 
@@ -186,17 +184,12 @@ static term_state *term_alloc(int width, int height, int status, ll_error *err)
     t->height = height > 0 && height <= rows - status ? height : rows - status;
     if (t->height < 1) t->height = 1;
     size_t cells = (size_t)t->width * (size_t)t->height;
-    t->cells = calloc(cells, 1);
-    t->colors = calloc(cells, 1);
-    t->backgrounds = calloc(cells, 1);
-    t->attrs = calloc(cells, 1);
-    t->codepoints = calloc(cells, sizeof *t->codepoints);
     /* A cell's worst case: a full style change and four bytes of UTF-8. */
     t->out_cap = cells * 32 + 4096;
     t->out = malloc(t->out_cap);
-    if (!t->cells || !t->colors || !t->backgrounds || !t->attrs || !t->codepoints || !t->out) {
+    if (!t->out) ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
+    if (!t->out || ll_canvas_cells_alloc(&t->canvas, t->width, t->height, err) != 0) {
         term_free(t);
-        ll_fail(err, ENOMEM, "out of memory for the terminal canvas");
         return NULL;
     }
     return t;
@@ -247,13 +240,7 @@ static int term_open(host_platform *p, int width, int height, int scale, ll_canv
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_raw);
     ssize_t w = write(STDOUT_FILENO, term_enter, sizeof term_enter - 1);
     (void)w;
-    *canvas = (ll_canvas){.width = t->width,
-                          .height = t->height,
-                          .cells = t->cells,
-                          .colors = t->colors,
-                          .backgrounds = t->backgrounds,
-                          .attrs = t->attrs,
-                          .codepoints = t->codepoints};
+    *canvas = t->canvas;
     p->state = t;
     return 0;
 }

@@ -232,18 +232,17 @@ int ll_text_key_get(ll_text_keys *keys)
 
 /* --- ncurses' names -------------------------------------------------------- */
 
-/* ncurses keeps this once per process too. The canvas is set by the host
- * around render only; the pairs are made in init and last for the run. */
+/* ncurses keeps this once per process too: the pairs are made in init and
+ * last for the run. The canvas is the render call's (ll_app_call). */
 static struct {
-    ll_canvas *canvas;
     ll_text_keys keys;
     uint8_t pairs[256][2]; /* fg, bg as ll colours */
     ll_curses_win stdscr;
 } curses;
 
-void ll_curses_canvas_set(ll_canvas *canvas)
+static ll_canvas *curses_canvas(void)
 {
-    curses.canvas = canvas;
+    return ll_app_call_get().canvas;
 }
 
 void ll_curses_keys_set(const ll_text_keys *keys)
@@ -286,11 +285,11 @@ int ll_curses_pair_set(int n, int fg, int bg)
 void ll_curses_size_get(const ll_curses_win *win, int *rows, int *cols)
 {
     int cw = 0, ch = 0;
-    if (curses.canvas) ll_text_size_get(curses.canvas, &cw, &ch);
+    if (curses_canvas()) ll_text_size_get(curses_canvas(), &cw, &ch);
     *cols = win->w > 0 ? win->w : cw - win->x;
     *rows = win->h > 0 ? win->h : ch - win->y;
-    if (!curses.canvas && win->w <= 0) *cols = 0;
-    if (!curses.canvas && win->h <= 0) *rows = 0;
+    if (!curses_canvas() && win->w <= 0) *cols = 0;
+    if (!curses_canvas() && win->h <= 0) *rows = 0;
 }
 
 static ll_text_style curses_style(uint32_t chtype)
@@ -311,8 +310,8 @@ static void curses_put(ll_curses_win *win, uint32_t ch, uint32_t attr)
         win->cy++, win->cx = 0;
         return;
     }
-    if (win->cy >= 0 && win->cy < rows && win->cx >= 0 && win->cx < cols && curses.canvas)
-        ll_text_put(curses.canvas, win->x + win->cx, win->y + win->cy, ch, curses_style(attr));
+    if (win->cy >= 0 && win->cy < rows && win->cx >= 0 && win->cx < cols && curses_canvas())
+        ll_text_put(curses_canvas(), win->x + win->cx, win->y + win->cy, ch, curses_style(attr));
     if (++win->cx >= cols) win->cx = 0, win->cy++;
 }
 
@@ -342,8 +341,8 @@ int ll_curses_erase(ll_curses_win *win)
 {
     int rows, cols;
     ll_curses_size_get(win, &rows, &cols);
-    if (curses.canvas)
-        ll_text_fill(curses.canvas, win->x, win->y, cols, rows, ' ', curses_style(0));
+    if (curses_canvas())
+        ll_text_fill(curses_canvas(), win->x, win->y, cols, rows, ' ', curses_style(0));
     win->cy = win->cx = 0;
     return 0;
 }
