@@ -343,15 +343,6 @@ static void print_report(ll_host *host)
     }
 }
 
-/* The application ended the run with a message (ll_app quit): it is said
- * once the terminal is back. */
-static void print_quit(ll_host *host)
-{
-    ll_host_status s;
-    ll_host_status_get(host, &s);
-    if (s.quit_asked && s.quit[0]) printf("%s\n", s.quit);
-}
-
 /* A scripted host key that failed (a save, a slot that does not load) fails
  * a headless run, so a script in CI cannot pass over it. */
 static int check_key_failures(ll_host *host)
@@ -412,9 +403,13 @@ int cli_run(int argc, char **argv)
     if (ll_host_run(host, &err) != 0 && err.code == ENOTRECOVERABLE)
         cli_die_unsafe("", "", "", err.msg);
     if (p.headless) print_report(host);
-    print_quit(host);
     int rc = check_shots_written(&p, before, host);
     if (p.headless && rc == 0) rc = check_key_failures(host);
+    /* The application ended the run with a message (ll_app quit): said
+     * once the terminal is back, after the close. */
+    ll_host_status st;
+    ll_host_status_get(host, &st);
     ll_host_close(host);
+    if (st.quit_asked && st.quit[0]) printf("%s\n", st.quit);
     return rc;
 }
