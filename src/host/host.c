@@ -12,6 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What host_bar_marks_set gave for a slot's recording. */
+typedef struct host_slot_marks {
+    uint8_t *marks; /* HOST_MARK_* per frame */
+    uint64_t count, first_changed;
+} host_slot_marks;
+
 struct ll_host {
     ll_host_params p;
     host_platform platform;
@@ -49,10 +55,11 @@ struct ll_host {
                                     /* a fatal fault nothing may allocate) */
     char fatal[2048];               /* set when the process cannot safely continue */
     uint32_t *shot_pixels;
-    uint32_t audio_rate;    /* 0: no sound */
-    uint64_t audio_version; /* the module version audio_fn was looked up in */
-    ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
-    int16_t *audio_buf;     /* one frame of stereo samples */
+    uint32_t audio_rate;                      /* 0: no sound */
+    uint64_t audio_version;                   /* the module version audio_fn was looked up in */
+    ll_app_audio *audio_fn;                   /* the application's looplive_audio, or NULL */
+    int16_t *audio_buf;                       /* one frame of stereo samples */
+    host_slot_marks bar_marks[LL_LOOP_SLOTS]; /* host_bar_marks_set */
 };
 
 /* Copies text, cut to fit: an error message is longer than the line. */
@@ -407,6 +414,7 @@ void ll_host_close(ll_host *h)
     free(h->shot_pixels);
     free(h->audio_buf);
     free(h->codemap);
+    for (int i = 0; i < LL_LOOP_SLOTS; i++) free(h->bar_marks[i].marks);
     free(h);
 }
 
@@ -905,6 +913,39 @@ static void count_fps(ll_host *h, uint64_t now)
     }
 }
 
+/* --- the timeline bar ------------------------------------------------------ */
+
+int host_bar_marks_set(ll_host *h, int slot, const uint8_t *marks, uint64_t count,
+                       uint64_t first_changed)
+{
+    if (slot < 0 || slot >= LL_LOOP_SLOTS) return -1;
+    uint8_t *copy = count ? malloc(count) : NULL;
+    if (count && !copy) return -1;
+    if (count) memcpy(copy, marks, count);
+    free(h->bar_marks[slot].marks);
+    h->bar_marks[slot].marks = copy;
+    h->bar_marks[slot].count = count;
+    h->bar_marks[slot].first_changed = count ? first_changed : UINT64_MAX;
+    return 0;
+}
+
+/* The bar for this frame: the selected slot's recording, where the loop
+ * is in it when it plays or records it (else at its start), its marks. */
+static host_bar bar_now(const ll_host *h)
+{
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
+    host_bar bar = {.frames = frames, .first_changed = UINT64_MAX};
+    if (st.mode == LL_LOOP_PLAYING && st.slot == h->slot) bar.pos = st.play_pos;
+    if (st.mode == LL_LOOP_RECORDING && st.slot == h->slot) bar.pos = frames;
+    if (bar.pos > frames) bar.pos = frames;
+    const host_slot_marks *m = &h->bar_marks[h->slot];
+    bar.marks = m->marks;
+    bar.mark_count = m->count < frames ? m->count : frames;
+    if (m->marks && m->first_changed < frames) bar.first_changed = m->first_changed;
+    return bar;
+}
+
 int ll_host_frame_run(ll_host *h)
 {
     uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
@@ -933,7 +974,9 @@ int ll_host_frame_run(ll_host *h)
     if (h->fatal[0]) return 0;
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay_format(h, status, sizeof status);
-    h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
+    host_bar bar = bar_now(h);
+    h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status,
+                        h->p.no_overlay ? NULL : &bar);
     h->frame++;
     for (int i = 0; i < LL_HOST_SHOTS && h->p.shots[i].path; i++)
         if (h->frame == h->p.shots[i].frame) take_screenshot(h, h->p.shots[i].path);
