@@ -1055,6 +1055,7 @@ typedef struct ll_host_status {
     int slot;                   /* the selected slot, 1..9 */
     uint64_t loop_pos;          /* frames of the slot played in this pass */
     uint64_t loop_len;          /* frames recorded in the slot */
+    uint64_t hash;              /* the state hash (ll_loop_hash_get) */
     double speed;               /* simulated frames per host frame */
     uint64_t reloads;           /* new builds loaded and kept (one that faulted
                                    and was rolled back does not count) */

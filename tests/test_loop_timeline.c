@@ -112,7 +112,7 @@ Test(timeline, recording_keeps_a_keyframe_every_k_frames)
 Test(timeline, seek_lands_on_the_straight_replay_state)
 {
     /* At keyframes, between them, the start and the end, in any order. */
-    static const uint64_t at[] = {0,  K,   2 * K, 17,          47,          100,        FRAMES,
+    static const uint64_t at[] = {0,  K,   2 * K, 17,         47,         100,       FRAMES,
                                   31, 495, 1,     FRAMES - 1, 20 * K + 5, 3 * K - 1, 0};
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) seek_and_check(at[i]);
     /* The loop plays on from there exactly as the recording did. */
@@ -211,7 +211,8 @@ Test(timeline, errors_say_what_to_do)
     cr_assert_eq(ll_loop_timeline_seek(loop, 2, 0, &err), -1);
     cr_assert_str_eq(err.msg, "slot 2 holds no recording (try: record into it first)");
     cr_assert_eq(ll_loop_timeline_seek(loop, 1, FRAMES + 1, &err), -1);
-    cr_assert_str_eq(err.msg, "cannot go to frame 501 of slot 1: it holds 500 frames (try: 0 to 500)");
+    cr_assert_str_eq(err.msg,
+                     "cannot go to frame 501 of slot 1: it holds 500 frames (try: 0 to 500)");
     cr_assert_eq(ll_loop_timeline_seek(loop, 11, 0, &err), -1);
     cr_assert(strstr(err.msg, "no slot 11"), "%s", err.msg);
     ll_loop_stop(loop);
