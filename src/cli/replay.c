@@ -3,6 +3,7 @@
  * or make a recording from a script of key presses. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,7 +20,7 @@
 #define FALLBACK_BASE 0x200000000000ull
 
 typedef struct replay_opts {
-    const char *module, *recording, *check, *script, *output, *hashes;
+    const char *module, *recording, *check, *script, *output, *hashes, *seek;
     int determinism, quiet;
     uint64_t base; /* 0: advised */
     double fps;
@@ -32,7 +33,7 @@ static void usage(FILE *out)
     fprintf(
         out,
         "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism |\n"
-        "                       --hashes FILE]\n"
+        "                       --hashes FILE | --seek FRAME[,FRAME...]]\n"
         "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
         "\n"
         "Runs a recording through an application library with no window or terminal\n"
@@ -48,6 +49,10 @@ static void usage(FILE *out)
         "  -d, --determinism      run every frame twice from the same state; exit 1\n"
         "                         naming the first frame and byte (and its arena)\n"
         "                         where the runs differ\n"
+        "  -S, --seek FRAME,...   go to each FRAME through the timeline (the nearest\n"
+        "                         keyframe, then at most 59 frames; keyframes are made\n"
+        "                         on the way) and print its line as a full replay\n"
+        "                         prints it: the state after FRAME\n"
         "  -s, --script SCRIPT    make a recording: init the application on a fresh\n"
         "                         block, feed it the script's keys, record every frame\n"
         "  -o, --output FILE      where --script writes the recording\n"
@@ -77,14 +82,15 @@ static int parse(int argc, char **argv, replay_opts *o)
         {"hashes", required_argument, 0, 'H'}, {"script", required_argument, 0, 's'},
         {"output", required_argument, 0, 'o'}, {"base", required_argument, 0, 'b'},
         {"fps", required_argument, 0, 'f'},    {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+        {"seek", required_argument, 0, 'S'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     *o = (replay_opts){.fps = 60};
     optind = 1;
     opterr = 0;
     int c;
     ll_error err;
-    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qS:h", longs, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->module = optarg;
@@ -109,6 +115,12 @@ static int parse(int argc, char **argv, replay_opts *o)
             break;
         case 'q':
             o->quiet = 1;
+            break;
+        case 'S':
+            if (!optarg[strspn(optarg, "0123456789,")] && isdigit((unsigned char)optarg[0]))
+                o->seek = optarg;
+            else
+                return fail(2, "bad --seek '%s': want frame numbers, e.g. --seek 100,5000", optarg);
             break;
         case 'h':
             usage(stdout);
@@ -140,6 +152,9 @@ static int parse(int argc, char **argv, replay_opts *o)
     if (o->script && !o->output)
         return fail(2, "--script needs --output FILE (try: looplive replay --help)");
     if (o->check && o->determinism) return fail(2, "--check and --determinism do not go together");
+    if (o->seek && (o->check || o->determinism || o->script))
+        return fail(2, "--seek goes with --recording alone (try: without --check, --determinism "
+                       "and --script)");
     if (o->hashes && (o->check || o->determinism || o->quiet))
         return fail(2, "--hashes FILE writes hashes; --check, --determinism and --quiet write none "
                        "(try: one of them)");
@@ -328,6 +343,30 @@ static int report_determinism(session *s, const replay_opts *o)
                 d.frame, d.offset, arena, d.first, d.second, d.hash_first, d.hash_second);
 }
 
+/* Each frame of --seek through the timeline: the state after FRAME is the
+ * one before FRAME + 1. */
+static int seek_frames(session *s, const replay_opts *o, uint64_t frames)
+{
+    ll_error err;
+    for (const char *at = o->seek; *at; at += *at == ',') {
+        char *end;
+        uint64_t f = strtoull(at, &end, 10);
+        at = end;
+        if (f >= frames)
+            return fail(1,
+                        "cannot seek to frame %" PRIu64 ": %s has %" PRIu64 " frames (try: 0 to "
+                        "%" PRIu64 ")",
+                        f, o->recording, frames, frames ? frames - 1 : 0);
+        if (ll_loop_timeline_seek(s->loop, 0, f + 1, &err) != 0) {
+            if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
+            return fail(1, "seeking to frame %" PRIu64 ": %s", f, err.msg);
+        }
+        if (!o->quiet)
+            fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, ll_loop_hash_get(s->loop));
+    }
+    return 0;
+}
+
 static int replay_recording(const replay_opts *o)
 {
     ll_error err;
@@ -346,6 +385,8 @@ static int replay_recording(const replay_opts *o)
         rc = fail(1, "cannot replay: %s", err.msg);
     else if (o->determinism)
         rc = report_determinism(&s, o);
+    else if (o->seek)
+        rc = seek_frames(&s, o, info.frames);
     else
         rc = play_frames(&s, o, info.frames, o->check ? &want : NULL);
     free(want.hashes);
