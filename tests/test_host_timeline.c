@@ -104,8 +104,7 @@ Test(host_timeline, keys_scrub_to_the_recorded_states)
     ll_host_press(h, '7');
     run_frames(h, 2);
     char line[512];
-    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "go to frame: 17_"), "%s",
-              line);
+    cr_assert(strstr(ll_host_overlay_format(h, line, sizeof line), "go to frame: 17_"), "%s", line);
     ll_host_press(h, '\n');
     run_frames(h, 1);
     expect_at(h, hash, 17);

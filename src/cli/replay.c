@@ -77,12 +77,18 @@ static void usage(FILE *out)
 static int parse(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {
-        {"module", required_argument, 0, 'm'}, {"recording", required_argument, 0, 'r'},
-        {"check", required_argument, 0, 'c'},  {"determinism", no_argument, 0, 'd'},
-        {"hashes", required_argument, 0, 'H'}, {"script", required_argument, 0, 's'},
-        {"output", required_argument, 0, 'o'}, {"base", required_argument, 0, 'b'},
-        {"fps", required_argument, 0, 'f'},    {"quiet", no_argument, 0, 'q'},
-        {"seek", required_argument, 0, 'S'},   {"help", no_argument, 0, 'h'},
+        {"module", required_argument, 0, 'm'},
+        {"recording", required_argument, 0, 'r'},
+        {"check", required_argument, 0, 'c'},
+        {"determinism", no_argument, 0, 'd'},
+        {"hashes", required_argument, 0, 'H'},
+        {"script", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'},
+        {"base", required_argument, 0, 'b'},
+        {"fps", required_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},
+        {"seek", required_argument, 0, 'S'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     *o = (replay_opts){.fps = 60};
