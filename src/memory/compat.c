@@ -20,10 +20,10 @@ _Static_assert(sizeof(clockid_t) == sizeof(int), "clockid_t is int");
 
 typedef struct compat_thread {
     ll_app_call call;
-    heap *heap;        /* the call's heap once looked up; NULL in read-only calls */
-    int ro_rand_set;   /* a read-only call drew from a copy of the generator */
+    heap *heap;      /* the call's heap once looked up; NULL in read-only calls */
+    int ro_rand_set; /* a read-only call drew from a copy of the generator */
     uint64_t ro_rand;
-    ll_error err;      /* the last error, code 0 when none */
+    ll_error err; /* the last error, code 0 when none */
 } compat_thread;
 
 static __thread compat_thread cur __attribute__((tls_model("initial-exec")));

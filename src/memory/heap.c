@@ -33,9 +33,9 @@
 
 #define SL_BITS  4
 #define SL_COUNT (1u << SL_BITS)
-#define FL_SHIFT 8                      /* sizes below 256 B: one list per 16 B */
-#define FL_COUNT (64 - FL_SHIFT + 1)    /* up to 2^63 */
-#define MAX_REQ  (1ull << 62)           /* larger requests never fit */
+#define FL_SHIFT 8                   /* sizes below 256 B: one list per 16 B */
+#define FL_COUNT (64 - FL_SHIFT + 1) /* up to 2^63 */
+#define MAX_REQ  (1ull << 62)        /* larger requests never fit */
 
 typedef struct chunk {
     uint64_t prev_size;
