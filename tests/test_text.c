@@ -177,7 +177,7 @@ Test(text_term, background_attributes_and_utf8_reach_the_terminal)
         (ll_text_style){.fg = LL_COLOR_BLACK, .bg = 11, .attr = LL_ATTR_BOLD | LL_ATTR_REVERSE});
     ll_text_put(&k->c, 2, 0, 'b', (ll_text_style){.fg = 1, .attr = LL_ATTR_UNDERLINE});
     char out[512];
-    size_t n = host_term_render(&k->c, NULL, 80, 24, out, sizeof out);
+    size_t n = host_term_render(&k->c, NULL, NULL, 80, 24, out, sizeof out);
     out[n] = 0;
     cr_assert_str_eq(out, "\x1b[1;1H\x1b[31ma\x1b[0;1;7;30;103m\xe2\x94\x82\x1b[0;4;31;49mb", "%s",
                      out);
