@@ -3,7 +3,7 @@
 #define SNAKE_H
 
 #define BOARD_W   40 /* cells inside the walls */
-#define BOARD_H   18
+#define BOARD_H   16
 #define TICK_MS   20 /* one turn of the main loop */
 #define START_LEN 4
 
