@@ -56,7 +56,7 @@ grep -q 'needs a canvas of at least 42x20 cells, this one is 30x10 (try: --canva
 printf '10\n1 s\n40\n1 a\n30\n1 w\n20\n1 p\n10\n1 p\n60\n' >"$WORK/play.script"
 "$LL" replay --module "$SNAKE" --script "$WORK/play.script" --output "$WORK/play.llrec" -q ||
     fail "no recording from the script"
-"$LL" replay --module "$SNAKE" --recording "$WORK/play.llrec" --hashes "$WORK/play.hashes" -q ||
+"$LL" replay --module "$SNAKE" --recording "$WORK/play.llrec" --hashes "$WORK/play.hashes" ||
     fail "no hashes"
 out=$("$LL" replay --module "$SNAKE" --recording "$WORK/play.llrec" --check "$WORK/play.hashes") ||
     fail "replay --check: $out"
