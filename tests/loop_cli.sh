@@ -134,7 +134,7 @@ expect 1 "$T/short.llrec: truncated recording: 11 bytes, shorter than its 128-by
     $LL replay --module $BOUNCE --recording "$T/short.llrec"
 expect 1 "recording was made by the application bounce, this is testapp (try: play it with bounce's library)" \
     $LL replay --module $BUILD/tests/loop/app_v1.so --recording $DEMO
-expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 2 (try: rebuild" \
+expect 1 "host_app_v99.so: looplive_app() returned no table of api version 1 to 3 (try: rebuild" \
     $LL replay --module $BUILD/tests/host_app_v99.so --recording $DEMO
 expect 1 "cannot load $T/none.so" $LL replay --module "$T/none.so" --recording $DEMO
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$T/err"; fails=$((fails + 1)); }
