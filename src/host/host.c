@@ -143,6 +143,17 @@ static void call_get(void *ctx)
     c->app = c->get();
 }
 
+/* Copies a table as long as its version made it (an older one ends
+ * earlier: its later fields stay zero). */
+static void app_copy(ll_app *to, const ll_app *from)
+{
+    size_t size = from->api_version == 1   ? offsetof(ll_app, migrate)
+                  : from->api_version == 2 ? offsetof(ll_app, tick_hz)
+                                           : sizeof *to;
+    *to = (ll_app){0};
+    memcpy(to, from, size);
+}
+
 /* looplive_app() is the first call into a build: under crash protection,
  * through a module handle of its own (the block cannot exist yet), with no
  * watcher thread (whose stack could take the place the block is about to
@@ -155,7 +166,7 @@ static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
     if (!m) return -1;
     struct get_call c = {(ll_app_get *)ll_module_symbol_get(m, 0), NULL};
     int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);
-    if (rc == 0 && (*found = c.app != NULL)) *app = *c.app;
+    if (rc == 0 && (*found = c.app != NULL)) app_copy(app, c.app);
     if (rc == 0 || err->code != ENOTRECOVERABLE) ll_module_close(m);
     return rc;
 }
