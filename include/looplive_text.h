@@ -11,25 +11,29 @@
  *
  *     #include <looplive_text.h>
  *
- *     typedef struct input { ll_text_keys keys; } input;
  *     typedef struct state { int x; } state;
  *
- *     static void translate(const ll_platform_input *p, void *in)
+ *     static void update(ll_block *b, const void *in, uint64_t frame, double dt)
  *     {
- *         ll_text_keys_take(p, &((input *)in)->keys);
- *     }
- *     static void update(ll_block *b, const void *in_, uint64_t frame, double dt)
- *     {
- *         ll_text_keys keys = ((const input *)in_)->keys;
+ *         ll_text_keys keys = *(const ll_text_keys *)in; // this frame's, in order
  *         for (int k; (k = ll_text_key_get(&keys)) >= 0;)
  *             ((state *)b->base)->x += k == LL_KEY_RIGHT ? 1 : k == LL_KEY_LEFT ? -1 : 0;
  *     }
+ *
  *     static void render(const ll_block *b, ll_canvas *c)
  *     {
- *         ll_text_style box = {.fg = 6}, me = {.fg = 11, .attr = LL_ATTR_BOLD};
+ *         ll_text_style box = {6, 0, 0}, me = {11, 0, LL_ATTR_BOLD}; // fg, bg, attr
  *         ll_text_box_draw(c, 0, 0, 40, 5, box);
  *         ll_text_print(c, 2 + ((const state *)b->base)->x, 2, me, "@ %s", "here");
  *     }
+ *
+ *     static const ll_app app = {
+ *         .api_version = LL_APP_API_VERSION, .input_size = sizeof(ll_text_keys),
+ *         .layout_version = 1, .block_size = 1 << 20, .name = "walker",
+ *         .translate = ll_text_keys_translate, .update = update, .render = render,
+ *         .tick_hz = 30, .min_width = 40, .min_height = 5,
+ *     };
+ *     const ll_app *looplive_app(void) { return &app; }
  *
  * With LOOPLIVE_CURSES defined before it, this header also gives ncurses'
  * names (initscr, mvprintw, attron, COLOR_PAIR, box, getch, KEY_LEFT, ...)

@@ -3,7 +3,8 @@
 # and C++20 with gcc/g++ and clang/clang++ (-Wall -Wextra -Werror), alone;
 # and tests/compat/params.c, which calls every params macro with and without
 # options, compiles and runs in each of those modes, and so do the
-# complete examples atop looplive_app.h, looplive_host.h and looplive_addr.h.
+# complete examples atop looplive_app.h, looplive_text.h, looplive_host.h and
+# looplive_addr.h.
 set -euo pipefail
 BUILD=${BUILD:-build}
 WORK=$(mktemp -d /tmp/ll-header-modes-XXXXXX)
@@ -41,13 +42,13 @@ for mode in "${modes[@]}"; do
     [ "$out" = ok ] || fail "tests/compat/params.c built with $mode printed '$out'"
     # The examples atop the headers: the application as a library, the
     # host's and the address-space analysis's as programs that run.
-    for h in app host addr; do
+    for h in app text host addr; do
         awk -v inc="#include <looplive_$h.h>" 'index($0, inc) { on = 1 }
             on && /^ \*     / { print substr($0, 8); next }
             on && /^ \*$/ { print ""; next }
             on { exit }' "include/looplive_$h.h" >"$WORK/ex_$h.c"
         grep -q "looplive_$h" "$WORK/ex_$h.c" || fail "no example atop include/looplive_$h.h"
-        if [ "$h" = app ]; then
+        if [ "$h" = app ] || [ "$h" = text ]; then
             # shellcheck disable=SC2086
             $mode -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
                 -Iinclude -shared -fPIC "$WORK/ex_$h.c" -o "$WORK/ex_$h.so" 2>"$WORK/log" ||
