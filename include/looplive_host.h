@@ -64,6 +64,7 @@
 #define LOOPLIVE_HOST_H
 
 #include "looplive_app.h"
+#include "looplive_text.h"
 
 #include <stdio.h>
 
@@ -1157,8 +1158,8 @@ void ll_host_close(ll_host *host);
  *     ll_canvas_pixels_render(canvas, picture);
  *     if (ll_png_write("frame.png", picture, w, h, &err) != 0) ...
  */
-#define LL_CELL_WIDTH  6
-#define LL_CELL_HEIGHT 9
+#define LL_CELL_WIDTH  LL_TEXT_CELL_W /* 6: the font's cell, as looplive_text.h draws it */
+#define LL_CELL_HEIGHT LL_TEXT_CELL_H /* 9 */
 
 /* A canvas of width x height cells with every array (cells, colors,
  * backgrounds, attrs, codepoints), cleared: what a platform of cells
