@@ -16,7 +16,7 @@ printf '3\n' >"$T/three.script"
 APP=$BUILD/tests/replay
 expect 1 "looplive: $APP""_init_fails.so: init failed: faultapp's init refused the block (it returned -1)" \
     $LL replay -q --module ${APP}_init_fails.so --script "$T/three.script" --output "$T/a.llrec"
-expect 1 "looplive: cannot record: application faultapp: api version 2, input size 8, update missing" \
+expect 1 "looplive: cannot record: application faultapp: api version 3, input size 8, update missing" \
     $LL replay -q --module ${APP}_no_update.so --script "$T/three.script" --output "$T/b.llrec"
 # Recording runs each frame once, so it works; the check runs each twice.
 $LL replay -q --module ${APP}_rerun_crash.so --script "$T/three.script" --output "$T/c.llrec" ||
