@@ -44,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        .attrs = attr_mem + GUARD,
                        .codepoints = cp_mem + GUARD};
     ll_canvas pixels = {.width = W * 6, .height = H * 9, .pixels = px_mem + GUARD};
-    ll_text_style style = {.fg = n > 2 ? data[2] : 0, .bg = n > 3 ? data[3] : 0,
-                           .attr = n > 4 ? data[4] : 0};
+    ll_text_style style = {
+        .fg = n > 2 ? data[2] : 0, .bg = n > 3 ? data[3] : 0, .attr = n > 4 ? data[4] : 0};
     ll_text_write(&cells, x, y, style, text);
     ll_text_write(&pixels, x, y, style, text);
     ll_text_box_draw(&cells, x, y, y + 3, x + 2, style);

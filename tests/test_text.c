@@ -347,3 +347,34 @@ Test(text_app, a_version_2_table_still_loads_and_runs_at_60)
     cr_assert_eq(ll_host_frame_run(h), 1, "no quit in a version 2 table");
     ll_host_close(h);
 }
+
+/* The same calls on a cell canvas, turned into pixels the way the window
+ * and every picture are made (ll_canvas_pixels_render), and on a pixel
+ * canvas directly: the same picture, pixel for pixel. */
+static void draw_scene(ll_canvas *c)
+{
+    ll_text_box_draw(c, 0, 0, 9, 4, (ll_text_style){.fg = 6, .bg = 4});
+    ll_text_print(c, 1, 1, (ll_text_style){.fg = 3, .attr = LL_ATTR_BOLD}, "%s", "hi\xc2\xb7!");
+    ll_text_put(c, 5, 1, LL_TEXT_CKBOARD, (ll_text_style){.fg = 2, .bg = LL_COLOR_BLACK});
+    ll_text_write(c, 1, 2, (ll_text_style){.fg = 1, .attr = LL_ATTR_REVERSE | LL_ATTR_UNDERLINE},
+                  "g\xe2\x96\x88y");
+}
+
+Test(text_pixels, a_cell_canvas_renders_as_the_same_calls_draw_on_pixels)
+{
+    cells *k = cells_new(10, 4);
+    draw_scene(&k->c);
+    int w, h;
+    ll_canvas_pixels_size_get(&k->c, &w, &h);
+    cr_assert(w == 60 && h == 36);
+    uint32_t *from_cells = calloc((size_t)w * (size_t)h, 4),
+             *direct = calloc((size_t)w * (size_t)h, 4);
+    ll_canvas_pixels_render(&k->c, from_cells);
+    ll_canvas pixels = {.width = w, .height = h, .pixels = direct};
+    for (int i = 0; i < w * h; i++) direct[i] = 0xff000000;
+    draw_scene(&pixels);
+    for (int i = 0; i < w * h; i++)
+        cr_assert_eq(from_cells[i], direct[i], "pixel %d,%d: %08x from cells, %08x drawn", i % w,
+                     i / w, from_cells[i], direct[i]);
+    free(from_cells), free(direct), free(k);
+}
