@@ -5,7 +5,8 @@
 # and with looplive_compat.h and the glue it runs headless and in a real
 # terminal (tmux: colours, bold, line drawing, a loop recorded, an edit
 # reloaded into it, quit with its message), records from a script, and
-# passes replay --check and --determinism.
+# passes replay --check and --determinism. And Ctrl keys typed in a
+# terminal reach an application (tests/text_app.c).
 set -euo pipefail
 BUILD=${BUILD:-build}
 ROOT=$(pwd)
@@ -108,4 +109,15 @@ wait_for '\| LIVE 1 ' 5 || fail "alt+l did not stop the loop"
 tmux -L "$SOCK" send-keys -t t q
 wait_for 'EXIT=0' 5 || fail "q did not end the run"
 pane | grep -q '^snake: score [0-9]*, best [0-9]*$' || fail "no quit message after the terminal came back"
+tmux -L "$SOCK" kill-server 2>/dev/null || true
+
+# --- Ctrl keys reach an application in a terminal (they were dropped) ---
+tmux -L "$SOCK" new-session -d -s t -x 80 -y 24 \
+    "$LL run $ROOT/$BUILD/tests/text_app.so; echo EXIT=\$?; sleep 30"
+wait_for 'keys 0' 10 || fail "text_app did not start"
+tmux -L "$SOCK" send-keys -t t C-a x C-e
+wait_for 'keys 3' 5 || fail "ctrl+a, x, ctrl+e did not make 3 typed keys"
+tmux -L "$SOCK" send-keys -t t q
+wait_for 'EXIT=0' 5 || fail "q did not end text_app's run"
+pane | grep -q '^bye after 4 keys$' || fail "no quit message from text_app"
 echo "text_snake: ok (glue $glue lines)"
