@@ -378,3 +378,21 @@ Test(text_pixels, a_cell_canvas_renders_as_the_same_calls_draw_on_pixels)
                      i / w, from_cells[i], direct[i]);
     free(from_cells), free(direct), free(k);
 }
+
+Test(text_cells, a_canvas_of_cells_is_made_cleared_and_freed)
+{
+    ll_canvas c;
+    ll_error err;
+    cr_assert_eq(ll_canvas_cells_alloc(&c, 7, 3, &err), 0, "%s", err.msg);
+    cr_assert(c.cells && c.colors && c.backgrounds && c.attrs && c.codepoints && !c.pixels);
+    cr_assert(c.width == 7 && c.height == 3);
+    cr_assert_eq(c.cells[20], ' ');
+    ll_text_print(&c, 0, 0, (ll_text_style){.fg = 2, .bg = 3, .attr = 1}, "\xe2\x94\x80x");
+    ll_canvas_clear(&c);
+    for (int i = 0; i < 21; i++)
+        cr_assert(c.cells[i] == ' ' && !c.colors[i] && !c.backgrounds[i] && !c.attrs[i] &&
+                  !c.codepoints[i]);
+    ll_canvas_free(&c);
+    cr_assert(!c.cells && !c.codepoints && c.width == 0);
+    ll_canvas_free(&c); /* again: nothing left to free */
+}
