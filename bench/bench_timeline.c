@@ -37,8 +37,7 @@ int bench_bounce_session(bench_bounce *b, ll_error *err)
     exe[n] = 0;
     *strrchr(exe, '/') = 0;
     snprintf(lib, sizeof lib, "%s/examples/bounce.so", exe);
-    if (access(lib, R_OK) != 0)
-        return ll_fail(err, ENOENT, "no bounce at %s (run: make all)", lib);
+    if (access(lib, R_OK) != 0) return ll_fail(err, ENOENT, "no bounce at %s (run: make all)", lib);
     static const char *names[] = {"looplive_app"};
     ll_module *probe = ll_module_open(lib, err, .symbols = names, .symbol_count = 1);
     if (!probe) return -1;
