@@ -196,8 +196,8 @@ Test(host_faults, build_that_cannot_start)
 
 Test(host_faults, sdl_scale_that_does_not_fit_the_screen_comes_down)
 {
-    /* The fake screen is 1024x768: 640x360 at scale 2 (1280x778: the bar and the status under it)
-     * does not fit, at scale 1 it does. */
+    /* The fake screen is 1024x768: 640x360 at scale 2 (1280x778) does not
+     * fit, at scale 1 it does. */
     setenv("LOOPLIVE_SDL_LIB", test_file("fake_sdl.so"), 1);
     unsetenv("FAKE_SDL_FAIL");
     host_platform p = {0};
