@@ -42,6 +42,16 @@ sleep 0.5
 import -depth 8 -window "\$wid" "$WORK/drag.ppm"
 xdotool key alt+q
 wait \$pid
+# A canvas of cells (80x21, 6x9 pixels each): the bar is the row under it.
+"$LOOPLIVE" run "$APP" --platform sdl --cells --frames 100000 --keys 1:alt+l,121:alt+l >"$WORK/run.log" 2>&1 &
+pid=\$!
+wid=\$(xdotool search --sync --name '^host_app - looplive\$' | head -1)
+sleep 3
+xdotool mousemove --window "\$wid" 120 193 click 1
+sleep 0.5
+import -depth 8 -window "\$wid" "$WORK/cells.ppm"
+xdotool key alt+q
+wait \$pid
 EOF
 timeout 60 xvfb-run -a -s "-screen 0 800x600x24" bash "$WORK/session.sh" || fail "the SDL run failed"
 
@@ -52,7 +62,7 @@ pixel() {
     hdr=$(head -n 3 "$file" | wc -c)
     od -An -tx1 -j $((hdr + (y * w + x) * 3)) -N3 "$file" | tr -d ' \n'
 }
-white_at() { [ "$(pixel "$1" "$2" 364)" = ffffff ]; }
+white_at() { [ "$(pixel "$1" "$2" "${3:-364}")" = ffffff ]; }
 
 white_at "$WORK/click.ppm" 160 || white_at "$WORK/click.ppm" 161 ||
     fail "after the click the position is not at x 160: $(pixel "$WORK/click.ppm" 160 364)"
@@ -60,4 +70,6 @@ if white_at "$WORK/click.ppm" 400; then fail "a position line at x 400 after the
 white_at "$WORK/drag.ppm" 480 || white_at "$WORK/drag.ppm" 481 ||
     fail "after the drag the position is not at x 480: $(pixel "$WORK/drag.ppm" 480 364)"
 if white_at "$WORK/drag.ppm" 160; then fail "the position stayed at x 160 after the drag"; fi
-echo "timeline_sdl: ok (a click on the bar goes to the frame under it, a drag moves it)"
+white_at "$WORK/cells.ppm" 120 193 || white_at "$WORK/cells.ppm" 121 193 ||
+    fail "cells: after the click the position is not at x 120: $(pixel "$WORK/cells.ppm" 120 193)"
+echo "timeline_sdl: ok (a click on the bar goes to the frame under it, a drag moves it; pixels and cells)"

@@ -233,14 +233,22 @@ static void key_event(const SDL_KeyboardEvent *e, ll_platform_input *in, host_pr
 
 /* A click shorter than a frame (down and up in one poll) still shows the
  * button held for one frame: its release waits for the next poll. */
-static void mouse_button(sdl_state *s, const SDL_MouseButtonEvent *e, ll_platform_input *in,
+/* The mouse at window pixel (x, y), in canvas units: pixels, or cells. */
+static void mouse_at(const host_platform *p, int x, int y, ll_platform_input *in)
+{
+    const sdl_state *s = p->state;
+    in->mouse_x = x / s->scale / (p->cells ? LL_CELL_WIDTH : 1);
+    in->mouse_y = y / s->scale / (p->cells ? LL_CELL_HEIGHT : 1);
+}
+
+static void mouse_button(host_platform *p, const SDL_MouseButtonEvent *e, ll_platform_input *in,
                          uint32_t *went_down)
 {
     /* SDL numbers left 1, middle 2, right 3; ours: left, right, middle. */
     static const int bit[] = {0, 0, 2, 1, 3, 4};
+    sdl_state *s = p->state;
     uint32_t b = e->button < 6 ? 1u << bit[e->button] : 0;
-    in->mouse_x = e->x / s->scale;
-    in->mouse_y = e->y / s->scale;
+    mouse_at(p, e->x, e->y, in);
     if (e->type == SDL_MOUSEBUTTONDOWN) {
         in->mouse_buttons |= b;
         *went_down |= b;
@@ -265,11 +273,9 @@ static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *press
         } else if (e.type == SDL_KEYDOWN || e.type == SDL_KEYUP) {
             key_event(&e.key, in, presses);
         } else if (e.type == SDL_MOUSEMOTION) {
-            /* In canvas units: pixels, or cells. */
-            in->mouse_x = e.motion.x / s->scale / (p->cells ? LL_CELL_WIDTH : 1);
-            in->mouse_y = e.motion.y / s->scale / (p->cells ? LL_CELL_HEIGHT : 1);
+            mouse_at(p, e.motion.x, e.motion.y, in);
         } else if (e.type == SDL_MOUSEBUTTONDOWN || e.type == SDL_MOUSEBUTTONUP) {
-            mouse_button(s, &e.button, in, &went_down);
+            mouse_button(p, &e.button, in, &went_down);
         } else {
             pad_event(s, &e, in);
         }
