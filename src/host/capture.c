@@ -198,7 +198,7 @@ static void video_filter(char *buf, size_t cap, int scale, const char *format)
 static int video_check(const char *path, int width, int height, int scale, char *ffmpeg, size_t cap,
                        ll_error *err)
 {
-    const char *format;
+    const char *format = "mp4";
     if (!video_codec(path, &format))
         return ll_fail(err, EINVAL,
                        "cannot write video %s: unknown kind of file (try: a name ending in .mp4, "
@@ -226,7 +226,7 @@ static int video_check(const char *path, int width, int height, int scale, char 
 static int video_spawn(ll_video *v, const char *ffmpeg, int width, int height, double fps,
                        int scale, int in, ll_error *err)
 {
-    const char *format;
+    const char *format = "mp4";
     const char *const *codec = video_codec(v->path, &format);
     char size[32], rate[32], filter[256];
     snprintf(size, sizeof size, "%dx%d", width, height);
