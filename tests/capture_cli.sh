@@ -104,6 +104,7 @@ expect 1 "cannot write video $T/file/p.mp4: $T/file is not a folder that can be 
     $LL replay "${PONG_REC[@]}" --video "$T/file/p.mp4"
 expect 1 "--capture $T/file: not a directory" $LL run $PONG --headless --frames 2 --capture "$T/file"
 expect 1 "no folder to save the picture into (try: --capture DIR)" $LL run $PONG --headless --frames 5 --keys 2:alt+p
+expect 1 "no folder to save the clip into (try: --capture DIR)" $LL run $PONG --headless --frames 5 --keys 2:alt+v
 
 # --- clips: unknown extension, no ffmpeg, ffmpeg failing ---
 expect 1 "cannot write video $T/p.avi: unknown kind of file (try: a name ending in .mp4, .webm or .gif)" \
