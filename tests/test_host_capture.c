@@ -208,7 +208,9 @@ Test(capture, an_ffmpeg_that_cannot_start_is_named)
     snprintf(fake, sizeof fake, "%s/ffmpeg", dir);
     FILE *f = fopen(fake, "w");
     cr_assert_not_null(f);
-    fputs("\x7f" "ELF not really", f);
+    fputs("\x7f"
+          "ELF not really",
+          f);
     fclose(f);
     cr_assert_eq(chmod(fake, 0755), 0);
     snprintf(path, sizeof path, "%s/clip.mp4", dir);
