@@ -28,6 +28,12 @@ frames_of() { ffprobe -v error -count_frames -select_streams v:0 -show_entries \
 expect 0 "3 frames match examples/pong/golden" $LL replay "${PONG_REC[@]}" --check-frames examples/pong/golden
 expect 0 "3 frames match examples/bounce/golden" $LL replay "${BOUNCE_REC[@]}" --check-frames examples/bounce/golden
 [ -z "$(git status --porcelain examples 2>/dev/null)" ] || no "checking golden frames wrote into examples/"
+# The README's pictures are frame 300 as the command makes it.
+mkdir "$T/readme_pong" "$T/readme_bounce"
+cp docs/img/pong.png "$T/readme_pong/frame-000300.png"
+cp docs/img/bounce.png "$T/readme_bounce/frame-000300.png"
+expect 0 "1 frame matches" $LL replay "${PONG_REC[@]}" --check-frames "$T/readme_pong" --from 300 --to 300
+expect 0 "1 frame matches" $LL replay "${BOUNCE_REC[@]}" --check-frames "$T/readme_bounce" --from 300 --to 300
 
 # --- --frames with --every, --from, --to: exactly the frames chosen ---
 expect 0 "4 frames written to $T/f" $LL replay "${PONG_REC[@]}" --frames "$T/f" --from 10 --to 40 --every 10
