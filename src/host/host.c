@@ -988,7 +988,8 @@ static void draw_help(ll_host *h)
         y = draw_lines(&h->canvas, y, log);
     }
     ll_block_describe_str(&h->block, block, sizeof block);
-    draw_lines(&h->canvas, y + 1, block);
+    /* A blank line before the block when the canvas has room for it. */
+    draw_lines(&h->canvas, y + (y + 1 < h->canvas.height), block);
 }
 
 /* Whether the module caught a fault since the last time it was asked. */
