@@ -7,7 +7,9 @@
  * the block and STACK_UNINIT copies a byte of stack it never wrote (the
  * determinism check must catch both), PRINTS writes a line per frame to
  * standard output (which must not reach replay's hashes), BAD_TABLE faults
- * in looplive_app() itself. */
+ * in looplive_app() itself. CHANGE_FROM=N behaves as version 1 until frame
+ * N and adds one more from there; NO_EFFECT is version 1 with code that
+ * changes no state (re-simulation must find the first change, or none). */
 #include "looplive_app.h"
 
 #include <stdio.h>
@@ -53,6 +55,13 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
     *counter += (uint64_t)(int64_t)in->add * VERSION;
     uint64_t pages = block->size / block->page_size;
+#ifdef CHANGE_FROM
+    if (frame >= CHANGE_FROM) *counter += 1;
+#endif
+#ifdef NO_EFFECT
+    volatile uint64_t unused = *counter * 3;
+    (void)unused;
+#endif
 #ifdef CRASH
     /* An unmapped low address, not NULL: UBSan would trap a NULL store before
      * it faults, and the test is about the fault. */
