@@ -53,6 +53,7 @@ struct ll_host {
     uint64_t audio_version; /* the module version audio_fn was looked up in */
     ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
     int16_t *audio_buf;     /* one frame of stereo samples */
+    host_compare compare;   /* what the last reload did across the recordings */
 };
 
 /* Copies text, cut to fit: an error message is longer than the line. */
@@ -398,6 +399,7 @@ void ll_host_close(ll_host *h)
 {
     if (!h || h->fatal[0]) return; /* a fatal fault: freeing could hang */
     host_builder_close(h->builder);
+    host_compare_close(&h->compare);
     if (h->loop) ll_loop_destroy(h->loop);
     if (h->module) ll_module_close(h->module);
     if (h->platform.close) h->platform.close(&h->platform);
@@ -553,6 +555,13 @@ static int key_reinit(ll_host *h, int key, ll_error *err)
     return 0;
 }
 
+/* Jumps to the first frame the last reload changed in the slot's recording. */
+static int key_jump(ll_host *h, int key, ll_error *err)
+{
+    (void)key;
+    return host_compare_jump(&h->compare, h->loop, h->slot, err);
+}
+
 static const host_binding host_bindings[] = {
     {ALT('l'), 0, "alt+l", "record / loop / stop (Handmade Hero's L)", key_loop},
     {ALT('1'), ALT('9'), "alt+1-9", "choose the slot (after LIVE); one holding a recording plays",
@@ -566,6 +575,8 @@ static const host_binding host_bindings[] = {
     {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
     {ALT('s'), 0, "alt+s", "save the slot to the slot directory (--slots DIR)", key_save},
     {ALT('i'), 0, "alt+i", "re-init: start the state over with the code in use", key_reinit},
+    {ALT('j'), 0, "alt+j", "jump to the first frame the last reload changed in the slot",
+     key_jump},
     {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };
@@ -882,6 +893,7 @@ static void poll_code(ll_host *h)
         }
         if (b != 0) h->builds++;
     }
+    uint64_t before = ll_module_version_get(h->module);
     int r = ll_module_poll(h->module, &err);
     if (r > 0) {
         h->reloads++;
@@ -890,9 +902,23 @@ static void poll_code(ll_host *h)
         if (app) h->layout_version = app->layout_version;
         keep_codemap(h);
         warn_unforwarded(h);
+        char why[LL_ERROR_MSG];
+        host_compare_reload(&h->compare, h->loop, h->slot, h->p.slot_dir, before, why, sizeof why);
+        if (why[0]) host_set_error(h, why);
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
+}
+
+/* The comparisons' news: the slot files' results, or a failure. */
+static void poll_compare(ll_host *h)
+{
+    char note[LL_ERROR_MSG], error[LL_ERROR_MSG];
+    int got = host_compare_poll(&h->compare, note, sizeof note, error, sizeof error);
+    if (got & HOST_COMPARE_ERROR)
+        host_set_error(h, error);
+    else if (got & HOST_COMPARE_NOTE)
+        host_note(h, note);
 }
 
 static void count_fps(ll_host *h, uint64_t now)
@@ -909,6 +935,7 @@ int ll_host_frame_run(ll_host *h)
 {
     uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
     poll_code(h);
+    poll_compare(h);
     if (h->platform.poll(&h->platform, &h->polled, &h->presses)) h->quit = 1;
     h->input = h->polled;
     gather_keys(h);
@@ -1036,7 +1063,8 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
 {
     ll_host_status s;
     ll_host_status_get(h, &s);
-    char mode[64], speed[16];
+    char mode[64], speed[16], compare[64];
+    host_compare_overlay(&h->compare, s.slot, compare, sizeof compare);
     if (s.recording)
         snprintf(mode, sizeof mode, "REC %d %llu", s.slot, (unsigned long long)s.loop_len);
     else if (s.looping)
@@ -1054,12 +1082,12 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
         short_error(shown, line, sizeof line);
     else
         copy_text(line, sizeof line, shown);
-    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s%s\n%s%s%s", s.fps,
              (unsigned long long)s.app_frame, mode,
              s.fault_paused ? " PAUSED AT FAULT"
              : s.paused     ? " PAUSED"
                             : "",
-             speed, (unsigned long long)s.reloads,
+             speed, (unsigned long long)s.reloads, compare,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
              is_error && line[0] ? "error: " : "", line[0] ? line : host_hint,
              s.fault_paused ? " (alt+. skips the frame; a new build resumes)" : "");

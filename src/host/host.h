@@ -91,4 +91,39 @@ int host_builder_busy(const host_builder *b);
 const char *host_builder_log(const host_builder *b);
 void host_builder_close(host_builder *b);
 
+/* compare.c: what each reload did across the recordings: the current
+ * slot, and every slotN.llrec of the slot directory, re-simulated with the
+ * previous build and the new one (ll_resim) while the frames go on. */
+#define HOST_COMPARE_SLOTS 10 /* [0] the current slot, [1..9] the slot files */
+typedef struct host_compare {
+    ll_resim *cur; /* the current slot's */
+    int slot;      /* which slot cur compares */
+    int reported;  /* cur's failure was shown */
+    ll_resim *files[HOST_COMPARE_SLOTS];
+    int failed_seen[HOST_COMPARE_SLOTS];
+    int files_reported; /* the slot files' line was shown */
+} host_compare;
+
+/* After a reload from old_version: starts the comparisons (each replaces
+ * the last one of the same recording, whose hashes it may reuse). error
+ * gets the first that could not start, or "". */
+void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *slot_dir,
+                         uint64_t old_version, char *error, size_t cap);
+
+enum { HOST_COMPARE_NOTE = 1, HOST_COMPARE_ERROR = 2 };
+/* Once a frame: takes in what the processes sent. Returns HOST_COMPARE_NOTE
+ * with note set when the slot files' results are all in ("slot 3: changed
+ * from frame 210; slot 4: no frame changed"), HOST_COMPARE_ERROR with error
+ * set when a re-simulation failed (each once). */
+int host_compare_poll(host_compare *c, char *note, size_t note_cap, char *error, size_t error_cap);
+
+/* " | changed from frame 210" for the overlay while slot is the one
+ * compared, else "". */
+void host_compare_overlay(const host_compare *c, int slot, char *buf, size_t cap);
+
+/* Plays slot from its start to its first changed frame and pauses there. */
+int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err);
+
+void host_compare_close(host_compare *c);
+
 #endif

@@ -1,0 +1,152 @@
+/* compare.c - what each reload did across the recordings: the current
+ * slot's and every slotN.llrec of the slot directory re-simulated with the
+ * previous build and the new one in the background (ll_resim), the result
+ * on the overlay, and a key to jump to the first changed frame. */
+#include "host/host.h"
+#include "base/base.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void resim_free(ll_resim **r)
+{
+    ll_resim_destroy(*r);
+    *r = NULL;
+}
+
+/* Starts one comparison in place of *slot_r, reusing its hashes when it
+ * compared the same recording up to the build that is now the old one. */
+static void start_one(ll_resim **r, ll_loop *loop, int slot, const char *path, uint64_t old,
+                      char *error, size_t cap)
+{
+    ll_error err;
+    ll_resim *next = ll_resim_start(loop, &err, .slot = slot, .path = path, .old_version = old,
+                                    .reuse = *r);
+    resim_free(r);
+    *r = next;
+    if (!next && !error[0]) snprintf(error, cap, "%s", err.msg);
+}
+
+void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *slot_dir,
+                         uint64_t old_version, char *error, size_t cap)
+{
+    error[0] = 0;
+    c->slot = slot;
+    c->reported = 0;
+    if (ll_loop_slot_frames_get(loop, slot))
+        start_one(&c->cur, loop, slot, NULL, old_version, error, cap);
+    else
+        resim_free(&c->cur);
+    c->files_reported = 0;
+    memset(c->failed_seen, 0, sizeof c->failed_seen);
+    for (int s = 1; s < HOST_COMPARE_SLOTS; s++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/slot%d.llrec", slot_dir ? slot_dir : "", s);
+        if (slot_dir && access(path, R_OK) == 0)
+            start_one(&c->files[s], loop, -1, path, old_version, error, cap);
+        else
+            resim_free(&c->files[s]);
+    }
+}
+
+/* "changed from frame 210", "no frame changed", "re-simulating 40/300". */
+static void describe(const ll_resim *r, char *buf, size_t cap)
+{
+    ll_resim_status s;
+    ll_resim_status_get(r, &s);
+    if (s.failed)
+        snprintf(buf, cap, "re-simulation failed");
+    else if (s.first_changed >= 0)
+        snprintf(buf, cap, "changed from frame %llu",
+                 (unsigned long long)(s.start_frame + (uint64_t)s.first_changed));
+    else if (s.done)
+        snprintf(buf, cap, "no frame changed");
+    else
+        snprintf(buf, cap, "re-simulating %llu/%llu", (unsigned long long)s.compared,
+                 (unsigned long long)s.frames);
+}
+
+/* The slot files' results in one line, once all are over. */
+static int files_note(host_compare *c, char *note, size_t cap)
+{
+    size_t used = 0;
+    int any = 0;
+    for (int s = 1; s < HOST_COMPARE_SLOTS; s++) {
+        if (!c->files[s]) continue;
+        ll_resim_status st;
+        ll_resim_status_get(c->files[s], &st);
+        if (!st.done) return 0;
+        char what[64];
+        describe(c->files[s], what, sizeof what);
+        int n = snprintf(note + used, cap - used, "%sslot %d: %s", any ? "; " : "", s, what);
+        if (n > 0 && (size_t)n < cap - used) used += (size_t)n;
+        any = 1;
+    }
+    return any;
+}
+
+int host_compare_poll(host_compare *c, char *note, size_t note_cap, char *error, size_t error_cap)
+{
+    int out = 0;
+    note[0] = error[0] = 0;
+    for (int s = 0; s < HOST_COMPARE_SLOTS; s++) {
+        ll_resim *r = s ? c->files[s] : c->cur;
+        if (!r || !ll_resim_poll(r)) continue;
+        ll_resim_status st;
+        ll_resim_status_get(r, &st);
+        /* A failure is an error once: the frames after it go on. */
+        int *seen = s ? &c->failed_seen[s] : &c->reported;
+        if (st.failed && !*seen && !error[0]) {
+            snprintf(error, error_cap, "%s", st.error);
+            out |= HOST_COMPARE_ERROR;
+        }
+        *seen = 1;
+    }
+    if (!c->files_reported && files_note(c, note, note_cap)) {
+        c->files_reported = 1;
+        out |= HOST_COMPARE_NOTE;
+    }
+    return out;
+}
+
+void host_compare_overlay(const host_compare *c, int slot, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (!c->cur || c->slot != slot) return;
+    char what[64];
+    describe(c->cur, what, sizeof what);
+    snprintf(buf, cap, " | %s", what);
+}
+
+int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err)
+{
+    if (!c->cur || c->slot != slot)
+        return ll_fail(err, ENOENT,
+                       "no changed frame to jump to: slot %d was not re-simulated (try: change "
+                       "the code and save while the slot holds a recording)",
+                       slot);
+    ll_resim_status s;
+    ll_resim_status_get(c->cur, &s);
+    if (s.first_changed < 0)
+        return ll_fail(err, ENOENT, "no changed frame to jump to: %s in slot %d",
+                       s.failed  ? "the re-simulation failed before one"
+                       : s.done ? "no frame changed"
+                                : "none found yet",
+                       slot);
+    /* Until the timeline seeks: from the start, one frame at a time, paused
+     * on the changed frame's picture (the state after it ran). */
+    if (ll_loop_play(loop, slot, err) != 0) return -1;
+    ll_loop_pause(loop, 1);
+    for (int64_t i = 0; i <= s.first_changed; i++) {
+        ll_loop_step(loop);
+        if (ll_loop_frame_run(loop, NULL, err) < 0) return -1;
+    }
+    return 0;
+}
+
+void host_compare_close(host_compare *c)
+{
+    resim_free(&c->cur);
+    for (int s = 0; s < HOST_COMPARE_SLOTS; s++) resim_free(&c->files[s]);
+}
