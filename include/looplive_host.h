@@ -938,15 +938,15 @@ ll_resim *ll_resim_start_(ll_loop *loop, ll_error *err, const ll_resim_params *p
 int ll_resim_poll(ll_resim *resim);
 
 typedef struct ll_resim_status {
-    uint64_t frames;        /* the recording's length */
-    uint64_t start_frame;   /* the frame number of its first frame */
-    uint64_t compared;      /* frames whose hashes from both builds are in */
-    uint64_t changed;       /* how many of those differ */
-    int64_t first_changed;  /* the recording's index of the first that differs; -1: none yet */
-    int done;               /* 1: over (all compared, or failed) */
-    int failed;             /* a process crashed or could not run: error says what */
+    uint64_t frames;       /* the recording's length */
+    uint64_t start_frame;  /* the frame number of its first frame */
+    uint64_t compared;     /* frames whose hashes from both builds are in */
+    uint64_t changed;      /* how many of those differ */
+    int64_t first_changed; /* the recording's index of the first that differs; -1: none yet */
+    int done;              /* 1: over (all compared, or failed) */
+    int failed;            /* a process crashed or could not run: error says what */
     uint64_t old_version, new_version;
-    uint64_t elapsed_ns;    /* from the start to the end (or to now) */
+    uint64_t elapsed_ns; /* from the start to the end (or to now) */
     char error[LL_ERROR_MSG];
 } ll_resim_status;
 

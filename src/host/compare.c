@@ -21,8 +21,8 @@ static void start_one(ll_resim **r, ll_loop *loop, int slot, const char *path, u
                       char *error, size_t cap)
 {
     ll_error err;
-    ll_resim *next = ll_resim_start(loop, &err, .slot = slot, .path = path, .old_version = old,
-                                    .reuse = *r);
+    ll_resim *next =
+        ll_resim_start(loop, &err, .slot = slot, .path = path, .old_version = old, .reuse = *r);
     resim_free(r);
     *r = next;
     if (!next && !error[0]) snprintf(error, cap, "%s", err.msg);
@@ -130,7 +130,7 @@ int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err)
     ll_resim_status_get(c->cur, &s);
     if (s.first_changed < 0)
         return ll_fail(err, ENOENT, "no changed frame to jump to: %s in slot %d",
-                       s.failed  ? "the re-simulation failed before one"
+                       s.failed ? "the re-simulation failed before one"
                        : s.done ? "no frame changed"
                                 : "none found yet",
                        slot);

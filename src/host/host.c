@@ -575,8 +575,7 @@ static const host_binding host_bindings[] = {
     {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
     {ALT('s'), 0, "alt+s", "save the slot to the slot directory (--slots DIR)", key_save},
     {ALT('i'), 0, "alt+i", "re-init: start the state over with the code in use", key_reinit},
-    {ALT('j'), 0, "alt+j", "jump to the first frame the last reload changed in the slot",
-     key_jump},
+    {ALT('j'), 0, "alt+j", "jump to the first frame the last reload changed in the slot", key_jump},
     {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };

@@ -41,9 +41,9 @@ struct ll_resim {
     ll_module *module;
     int slot;
     char path[4096];
-    uint64_t gen;       /* the slot recording's generation */
-    struct stat file;   /* the file as it was read */
-    loop_rec rec;       /* the file, mapped; the child applies it */
+    uint64_t gen;     /* the slot recording's generation */
+    struct stat file; /* the file as it was read */
+    loop_rec rec;     /* the file, mapped; the child applies it */
     int rec_open;
     uint64_t frames, start_frame, t0, t1;
     resim_run run[2]; /* [0] the old build, [1] the build in use */
@@ -97,9 +97,12 @@ static void child_fault(int sig, siginfo_t *si, void *uc)
     (void)uc;
 #endif
     child_flush();
-    uint64_t w[1 + FAULT_WORDS] = {CHUNK(CHUNK_FAULT, FAULT_WORDS), (uint64_t)sig,
-                                   (uint64_t)(int64_t)si->si_code, (uint64_t)(uintptr_t)si->si_addr,
-                                   pc, child_pos};
+    uint64_t w[1 + FAULT_WORDS] = {CHUNK(CHUNK_FAULT, FAULT_WORDS),
+                                   (uint64_t)sig,
+                                   (uint64_t)(int64_t)si->si_code,
+                                   (uint64_t)(uintptr_t)si->si_addr,
+                                   pc,
+                                   child_pos};
     child_write(w, sizeof w);
     _exit(2);
 }
@@ -277,8 +280,9 @@ static void run_failed(ll_resim *r, resim_run *run, const char *what)
     if (!r->error[0]) {
         const char *which = run == &r->run[0] ? "previous" : "current";
         if (r->path[0])
-            snprintf(r->error, sizeof r->error, "re-simulation of %.300s with the %s build (version %llu) %.600s",
-                     r->path, which, (unsigned long long)run->version, what);
+            snprintf(r->error, sizeof r->error,
+                     "re-simulation of %.300s with the %s build (version %llu) %.600s", r->path,
+                     which, (unsigned long long)run->version, what);
         else
             snprintf(r->error, sizeof r->error,
                      "re-simulation of slot %d with the %s build (version %llu) %.600s", r->slot,
@@ -467,8 +471,9 @@ static int start_parts(ll_resim *r, ll_loop *loop, const ll_resim_params *p, ll_
     r->frames = job.r.frames;
     r->start_frame = job.r.start_frame;
     r->marks = calloc(r->frames, 1);
-    if (!r->marks) return loop_fail(err, ENOMEM, "out of memory for %llu marks",
-                                    (unsigned long long)r->frames);
+    if (!r->marks)
+        return loop_fail(err, ENOMEM, "out of memory for %llu marks",
+                         (unsigned long long)r->frames);
     r->run[0].version = job.version = p->old_version;
     if (!reuse_old(r, p->reuse, p->old_version) && run_start(r, &r->run[0], &job, err) != 0)
         return -1;

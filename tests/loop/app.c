@@ -8,8 +8,8 @@
  * determinism check must catch both), PRINTS writes a line per frame to
  * standard output (which must not reach replay's hashes), BAD_TABLE faults
  * in looplive_app() itself. CHANGE_FROM=N behaves as version 1 until frame
- * N and adds one more from there; CRASH_AT=N faults in frame N; NO_EFFECT is version 1 with code that
- * changes no state (re-simulation must find the first change, or none). */
+ * N and adds one more from there; CRASH_AT=N faults in frame N; NO_EFFECT is version 1 with code
+ * that changes no state (re-simulation must find the first change, or none). */
 #include "looplive_app.h"
 
 #include <stdio.h>
