@@ -47,8 +47,8 @@ static int resim_open(resim_bench *b, ll_error *err)
     if (copy_lib(b) != 0) return ll_fail(err, EIO, "cannot copy %s", b->src);
     if (ll_block_reserve(&b->block, err, .size = 1u << 20) != 0) return -1;
     static const char *names[] = {"looplive_app"};
-    b->module = ll_module_open(b->lib, err, .symbols = names, .symbol_count = 1,
-                               .block = &b->block, .no_watch = 1);
+    b->module = ll_module_open(b->lib, err, .symbols = names, .symbol_count = 1, .block = &b->block,
+                               .no_watch = 1);
     if (!b->module) return -1;
     const ll_app *app = ((ll_app_get *)ll_module_symbol_get(b->module, 0))();
     if (ll_app_init_run(b->module, app, &b->block, NULL, err) != 0) return -1;

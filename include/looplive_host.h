@@ -963,6 +963,54 @@ const uint8_t *ll_resim_marks_get(const ll_resim *resim);
  * everything. Safe with NULL. */
 void ll_resim_destroy(ll_resim *resim);
 
+/* ---- side by side: the previous and the current build at one frame ----
+ * One forked process plays the slot's first .frames frames with the build
+ * in use and renders its picture, then the same frames with build
+ * .old_version and renders that, into canvases shaped like .canvas (in
+ * memory shared with the caller), and finds the byte ranges of the block
+ * whose contents differ between the two states. The builds run their own
+ * code (ll_module_version_set in the process). */
+typedef struct ll_resim_view ll_resim_view;
+
+enum { LL_RESIM_DIFFS = 16 };
+
+typedef struct ll_resim_view_params {
+    int _ll;                 /* reserved: first, 0 */
+    int slot;                /* the loop's slot */
+    uint64_t old_version;    /* the build to compare with the one in use */
+    uint64_t frames;         /* frames from the recording's start: 1 .. its length */
+    const ll_canvas *canvas; /* the pictures' size and kind (cells or pixels) */
+} ll_resim_view_params;
+
+/* Starts the process; returns at once. Fails like ll_resim_start, and when
+ * .frames is outside the recording or .canvas has no cells or pixels. */
+ll_resim_view *ll_resim_view_start_(ll_loop *loop, ll_error *err,
+                                    const ll_resim_view_params *params);
+#define ll_resim_view_start(loop, ...)                                                             \
+    ll_resim_view_start_((loop), LL_FIRST_(__VA_ARGS__, ~),                                        \
+                         LL_PARAMS_(ll_resim_view_params, LL_REST_(__VA_ARGS__, )))
+
+/* Takes in what the process sent, without waiting; 1 once it is over. */
+int ll_resim_view_poll(ll_resim_view *view);
+
+typedef struct ll_resim_view_status {
+    int done, failed; /* over; crashed or could not run (error) */
+    uint64_t frame;   /* the frame number both pictures show */
+    uint64_t old_version, new_version;
+    uint64_t diff_count, diff_bytes; /* ranges of the block that differ, bytes in them */
+    ll_range diffs[LL_RESIM_DIFFS];  /* the first ranges: block offsets [start, end) */
+    char error[LL_ERROR_MSG];
+} ll_resim_view_status;
+
+void ll_resim_view_status_get(const ll_resim_view *view, ll_resim_view_status *out);
+
+/* The old build's picture (which 0) or the current build's (1), once the
+ * process is done without failing; NULL before. Valid until destroy. */
+const ll_canvas *ll_resim_view_canvas_get(const ll_resim_view *view, int which);
+
+/* Ends the process if it still runs, and frees everything. Safe with NULL. */
+void ll_resim_view_destroy(ll_resim_view *view);
+
 /* ==== host: ready-made platform layers that drive an application ======== */
 
 /* A host: the platform side of Handmade Hero's split, ready-made. It loads

@@ -173,3 +173,53 @@ Test(host_resim, a_crash_in_the_background_is_reported_and_the_frames_go_on)
     cr_assert_eq(status(h).reloads, 1);
     ll_host_close(h);
 }
+
+static const char *line0(const ll_host *h)
+{
+    static char text[81];
+    const ll_canvas *c = ll_host_canvas_get(h);
+    int n = c->width < 80 ? c->width : 80;
+    memcpy(text, c->cells, (size_t)n);
+    text[n] = 0;
+    return text;
+}
+
+Test(host_resim, alt_o_shows_the_previous_and_the_current_build_at_the_same_frame)
+{
+    ll_host *h = open_looping(1, 300);
+    reload(h, "app_change210");
+    until_overlay(h, "| changed from frame 210");
+    press(h, ALT('j')); /* paused on frame 210: the new build's counter is 1 there */
+    cr_assert(strstr(line0(h), "counter=1 "), "%s", line0(h));
+    press(h, ALT('o'));
+    until_overlay(h, "previous build (version 1) at frame 210: differs in block 0x0-0x0 "
+                     "(1 range, 1 bytes)");
+    cr_assert(strstr(line0(h), "counter=0 "), "the old build's picture: %s", line0(h));
+    cr_assert(status(h).paused);
+    press(h, ALT('o'));
+    cr_assert(strstr(overlay(h), "current build (version 2) at frame 210: differs in block"), "%s",
+              overlay(h));
+    cr_assert(strstr(line0(h), "counter=1 "), "the new build's picture: %s", line0(h));
+    press(h, ALT('o'));
+    cr_assert(strstr(line0(h), "counter=0 "), "%s", line0(h));
+    /* The loop moves on: its own picture again. */
+    press(h, ALT(' '));
+    run_frames(h, 2);
+    cr_assert_null(strstr(overlay(h), "build (version"), "%s", overlay(h));
+    cr_assert(strstr(line0(h), "counter=4 "), "%s", line0(h)); /* frames 211..213 */
+    ll_host_close(h);
+}
+
+Test(host_resim, alt_o_without_a_loop_or_a_previous_build_says_why)
+{
+    ll_host *h = open_looping(1, 30);
+    press(h, ALT('o'));
+    cr_assert(strstr(status(h).error, "no previous build to compare with (try: change the code"),
+              "%s", status(h).error);
+    press(h, ALT('l')); /* live */
+    press(h, ALT('o'));
+    cr_assert(strstr(status(h).error, "nothing to compare: the builds are compared at a frame of "
+                                      "a looping slot"),
+              "%s", status(h).error);
+    ll_host_close(h);
+}

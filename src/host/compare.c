@@ -32,6 +32,9 @@ void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *s
                          uint64_t old_version, char *error, size_t cap)
 {
     error[0] = 0;
+    c->old_version = old_version;
+    ll_resim_view_destroy(c->view);
+    c->view = NULL;
     c->slot = slot;
     c->reported = 0;
     if (ll_loop_slot_frames_get(loop, slot))
@@ -145,8 +148,112 @@ int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err)
     return 0;
 }
 
+/* ---- side by side ------------------------------------------------------------ */
+
+int host_compare_toggle(host_compare *c, ll_loop *loop, int slot, const ll_canvas *canvas,
+                        ll_error *err)
+{
+    ll_loop_status st = ll_loop_status_get(loop);
+    if (st.mode != LL_LOOP_PLAYING || st.play_pos == 0)
+        return ll_fail(err, EINVAL,
+                       "nothing to compare: the builds are compared at a frame of a looping "
+                       "slot (try: alt+l to record, alt+l to loop, then alt+o)");
+    if (!c->old_version)
+        return ll_fail(err, ENOENT,
+                       "no previous build to compare with (try: change the code and save)");
+    if (c->view && c->view_slot == slot && c->view_pos == st.play_pos) {
+        c->view_which = !c->view_which;
+        return 0;
+    }
+    ll_resim_view_destroy(c->view);
+    c->view = ll_resim_view_start(loop, err, .slot = slot, .old_version = c->old_version,
+                                  .frames = st.play_pos, .canvas = canvas);
+    if (!c->view) return -1;
+    ll_loop_pause(loop, 1);
+    c->view_slot = slot;
+    c->view_pos = st.play_pos;
+    c->view_which = 0;
+    c->view_reported = 0;
+    return 0;
+}
+
+/* "'counters' 0x10-0x17, unallocated 0x2040-0x2040 (2 ranges, 9 bytes)". */
+static void diffs_text(const ll_resim_view_status *s, const ll_block *block, char *buf, size_t cap)
+{
+    if (!s->diff_count) {
+        snprintf(buf, cap, "no byte of the block differs");
+        return;
+    }
+    size_t used = (size_t)snprintf(buf, cap, "differs in");
+    for (uint64_t i = 0; i < s->diff_count && i < 3; i++) {
+        const ll_range *r = &s->diffs[i];
+        /* A block without an arena table: its bytes are no arena's. */
+        const char *owner =
+            ll_block_arena_get(block, 0) ? ll_block_owner_get(block, r->start) : "block";
+        int n = snprintf(buf + used, cap - used, "%s %s 0x%llx-0x%llx", i ? "," : "", owner,
+                         (unsigned long long)r->start, (unsigned long long)(r->end - 1));
+        if (n < 0 || (size_t)n >= cap - used) return;
+        used += (size_t)n;
+    }
+    snprintf(buf + used, cap - used, " (%llu range%s, %llu bytes)",
+             (unsigned long long)s->diff_count, s->diff_count == 1 ? "" : "s",
+             (unsigned long long)s->diff_bytes);
+}
+
+static void canvas_copy(ll_canvas *to, const ll_canvas *from)
+{
+    size_t n = (size_t)to->width * (size_t)to->height;
+    if (to->pixels && from->pixels) memcpy(to->pixels, from->pixels, n * sizeof *to->pixels);
+    if (to->cells && from->cells) memcpy(to->cells, from->cells, n);
+    if (to->colors && from->colors) memcpy(to->colors, from->colors, n);
+}
+
+int host_compare_view_poll(host_compare *c, ll_loop *loop, int slot, const ll_block *block,
+                           ll_canvas *canvas, char *error, size_t cap)
+{
+    error[0] = 0;
+    if (!c->view) return 0;
+    ll_loop_status st = ll_loop_status_get(loop);
+    if (st.mode != LL_LOOP_PLAYING || slot != c->view_slot || st.play_pos != c->view_pos) {
+        ll_resim_view_destroy(c->view); /* the loop moved on: back to its own picture */
+        c->view = NULL;
+        return 0;
+    }
+    ll_resim_view_poll(c->view);
+    ll_resim_view_status s;
+    ll_resim_view_status_get(c->view, &s);
+    if (s.failed) {
+        snprintf(error, cap, "%s", s.error);
+        ll_resim_view_destroy(c->view);
+        c->view = NULL;
+        return HOST_COMPARE_ERROR;
+    }
+    if (!s.done) {
+        snprintf(c->view_line, sizeof c->view_line,
+                 "comparing version %llu and version %llu at frame %llu ...",
+                 (unsigned long long)s.old_version, (unsigned long long)s.new_version,
+                 (unsigned long long)s.frame);
+        return 0;
+    }
+    canvas_copy(canvas, ll_resim_view_canvas_get(c->view, c->view_which));
+    char diffs[600];
+    diffs_text(&s, block, diffs, sizeof diffs);
+    snprintf(c->view_line, sizeof c->view_line, "%s build (version %llu) at frame %llu: %s",
+             c->view_which ? "current" : "previous",
+             (unsigned long long)(c->view_which ? s.new_version : s.old_version),
+             (unsigned long long)s.frame, diffs);
+    return 0;
+}
+
+const char *host_compare_view_line(const host_compare *c)
+{
+    return c->view ? c->view_line : NULL;
+}
+
 void host_compare_close(host_compare *c)
 {
+    ll_resim_view_destroy(c->view);
+    c->view = NULL;
     resim_free(&c->cur);
     for (int s = 0; s < HOST_COMPARE_SLOTS; s++) resim_free(&c->files[s]);
 }

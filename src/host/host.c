@@ -562,6 +562,13 @@ static int key_jump(ll_host *h, int key, ll_error *err)
     return host_compare_jump(&h->compare, h->loop, h->slot, err);
 }
 
+/* Toggles the previous and the current build's picture of this frame. */
+static int key_old_new(ll_host *h, int key, ll_error *err)
+{
+    (void)key;
+    return host_compare_toggle(&h->compare, h->loop, h->slot, &h->canvas, err);
+}
+
 static const host_binding host_bindings[] = {
     {ALT('l'), 0, "alt+l", "record / loop / stop (Handmade Hero's L)", key_loop},
     {ALT('1'), ALT('9'), "alt+1-9", "choose the slot (after LIVE); one holding a recording plays",
@@ -576,6 +583,8 @@ static const host_binding host_bindings[] = {
     {ALT('s'), 0, "alt+s", "save the slot to the slot directory (--slots DIR)", key_save},
     {ALT('i'), 0, "alt+i", "re-init: start the state over with the code in use", key_reinit},
     {ALT('j'), 0, "alt+j", "jump to the first frame the last reload changed in the slot", key_jump},
+    {ALT('o'), 0, "alt+o", "the previous / current build's picture of this frame (pauses)",
+     key_old_new},
     {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };
@@ -955,6 +964,10 @@ int ll_host_frame_run(ll_host *h)
     h->app_ns += ll_now_ns() - u0;
     render(h);
     if (h->fatal[0]) return 0;
+    char view_error[LL_ERROR_MSG];
+    if (host_compare_view_poll(&h->compare, h->loop, h->slot, &h->block, &h->canvas, view_error,
+                               sizeof view_error))
+        host_set_error(h, view_error);
     if (h->audio_rate) play_audio(h);
     if (h->fatal[0]) return 0;
     char status[512];
@@ -1077,6 +1090,8 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
     /* Paused at a fault: the fault stays on the line as long as the pause. */
     const char *shown = s.fault_paused ? h->error : host_line_shown(h, &is_error);
     if (s.fault_paused) is_error = 1;
+    const char *view = host_compare_view_line(&h->compare);
+    if (view && !s.fault_paused) shown = view, is_error = 0;
     if (is_error)
         short_error(shown, line, sizeof line);
     else

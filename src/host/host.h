@@ -101,7 +101,12 @@ typedef struct host_compare {
     int reported;  /* cur's failure was shown */
     ll_resim *files[HOST_COMPARE_SLOTS];
     int failed_seen[HOST_COMPARE_SLOTS];
-    int files_reported; /* the slot files' line was shown */
+    int files_reported;                       /* the slot files' line was shown */
+    uint64_t old_version;                     /* the build before the last reload; 0: none yet */
+    ll_resim_view *view;                      /* both builds' pictures of one frame (alt+o) */
+    int view_slot, view_which, view_reported; /* which: 0 the old build's, 1 the new */
+    uint64_t view_pos, view_version;
+    char view_line[LL_ERROR_MSG]; /* the overlay's second line while the view shows */
 } host_compare;
 
 /* After a reload from old_version: starts the comparisons (each replaces
@@ -120,6 +125,21 @@ int host_compare_poll(host_compare *c, char *note, size_t note_cap, char *error,
 /* " | changed from frame 210" for the overlay while slot is the one
  * compared, else "". */
 void host_compare_overlay(const host_compare *c, int slot, char *buf, size_t cap);
+
+/* alt+o: pauses the looping slot and shows the previous build's picture of
+ * this frame (made in the background); pressed again, the current build's,
+ * and so on while the loop stays on this frame. */
+int host_compare_toggle(host_compare *c, ll_loop *loop, int slot, const ll_canvas *canvas,
+                        ll_error *err);
+
+/* Once a frame, after render: the view's picture over canvas while it
+ * shows (block names the ranges that differ). Returns HOST_COMPARE_ERROR
+ * with error set when its process failed. */
+int host_compare_view_poll(host_compare *c, ll_loop *loop, int slot, const ll_block *block,
+                           ll_canvas *canvas, char *error, size_t cap);
+
+/* The overlay's second line while the view shows, else NULL. */
+const char *host_compare_view_line(const host_compare *c);
 
 /* Plays slot from its start to its first changed frame and pauses there. */
 int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err);

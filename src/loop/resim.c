@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,7 +23,7 @@
 #include <unistd.h>
 
 enum { CHUNK_HASHES = 1, CHUNK_DONE = 2, CHUNK_FAULT = 3, CHUNK_ERROR = 4 };
-enum { BATCH = 256, FAULT_WORDS = 5, READ_BUF = 1 << 16 };
+enum { BATCH = 256, FAULT_WORDS = 6, READ_BUF = 1 << 16 };
 #define CHUNK(kind, n) ((uint64_t)(kind) << 56 | (uint64_t)(n))
 
 /* One process: one recording with one build. */
@@ -62,7 +63,7 @@ typedef struct child_job {
 } child_job;
 
 static int child_fd = -1;
-static volatile uint64_t child_pos;
+static volatile uint64_t child_pos, child_version;
 static uint64_t child_batch[1 + BATCH];
 static volatile size_t child_count;
 
@@ -102,7 +103,8 @@ static void child_fault(int sig, siginfo_t *si, void *uc)
                                    (uint64_t)(int64_t)si->si_code,
                                    (uint64_t)(uintptr_t)si->si_addr,
                                    pc,
-                                   child_pos};
+                                   child_pos,
+                                   child_version};
     child_write(w, sizeof w);
     _exit(2);
 }
@@ -136,6 +138,7 @@ static void child_signals(void)
 static const ll_app *child_app(const child_job *j, ll_error *err)
 {
     const ll_app *app = j->r.app;
+    child_version = j->version;
     if (j->r.module) {
         if (ll_module_version_set(j->r.module, j->version, err) != 0) return NULL;
         ll_app_get *get = (ll_app_get *)ll_module_symbol_get(j->r.module, j->r.app_symbol);
@@ -180,20 +183,29 @@ static void child_page(uint64_t offset, void *ctx)
     loop_hash_page(&c->hash, c->block, offset / c->hash.page_size);
 }
 
+/* Frame pos of the recording (the state migrated first, before frame 0,
+ * when the build's layout is another). */
+static int child_update(const child_job *j, const ll_app *app, uint64_t pos, ll_error *err)
+{
+    ll_block *block = j->r.block;
+    uint64_t layout = j->rec ? j->rec->info.layout_version : j->r.layout_version;
+    double dt = 1.0 / (j->r.fps > 0 ? j->r.fps : 60);
+    child_pos = pos;
+    ll_app_migrate *migrate = app->api_version >= 2 ? app->migrate : NULL;
+    if (pos == 0 && layout != app->layout_version && (!migrate || migrate(block, layout) != 0))
+        return loop_fail(err, EINVAL, "version %llu's migrate refused the recording's state",
+                         (unsigned long long)j->version);
+    app->update(block, j->r.inputs + pos * j->r.input_size, j->r.start_frame + pos, dt);
+    return 0;
+}
+
 static int child_frames(const child_job *j, const ll_app *app, child_hash *c, ll_error *err)
 {
     ll_block *block = j->r.block;
     ll_snap *cur = ll_snap_take(block, err); /* the first: the block gets a memfd of its own */
     if (!cur) return -1;
-    uint64_t layout = j->rec ? j->rec->info.layout_version : j->r.layout_version;
-    double dt = 1.0 / (j->r.fps > 0 ? j->r.fps : 60);
     for (uint64_t pos = 0; pos < j->r.frames; pos++) {
-        child_pos = pos;
-        ll_app_migrate *migrate = app->api_version >= 2 ? app->migrate : NULL;
-        if (pos == 0 && layout != app->layout_version && (!migrate || migrate(block, layout) != 0))
-            return loop_fail(err, EINVAL, "version %llu's migrate refused the recording's state",
-                             (unsigned long long)j->version);
-        app->update(block, j->r.inputs + pos * j->r.input_size, j->r.start_frame + pos, dt);
+        if (child_update(j, app, pos, err) != 0) return -1;
         ll_snap *next = ll_snap_take_visit(block, child_page, c, err);
         if (!next) return -1;
         ll_snap_drop(block, cur);
@@ -204,12 +216,34 @@ static int child_frames(const child_job *j, const ll_app *app, child_hash *c, ll
     return 0;
 }
 
-__attribute__((noreturn)) static void child_main(const child_job *j, int fd)
+static void child_begin(int fd)
 {
     child_fd = fd;
     child_signals();
     /* Below the foreground: it keeps its frame rate on a busy machine. */
     setpriority(PRIO_PROCESS, 0, 10);
+}
+
+/* The end of a child: DONE, or the error. */
+__attribute__((noreturn)) static void child_end(int rc, const ll_error *err)
+{
+    child_flush();
+    if (rc == 0) {
+        uint64_t w = CHUNK(CHUNK_DONE, 0);
+        child_write(&w, sizeof w);
+        _exit(0);
+    }
+    size_t n = strnlen(err->msg, sizeof err->msg - 1);
+    uint64_t words[1 + LL_ERROR_MSG / 8] = {CHUNK(CHUNK_ERROR, n)};
+    memcpy(words + 1, err->msg, n);
+    child_write(words, 8 + (n + 7) / 8 * 8);
+    _exit(1);
+}
+
+__attribute__((noreturn)) static void child_main(const void *ctx, int fd)
+{
+    const child_job *j = ctx;
+    child_begin(fd);
     ll_error err = {0};
     child_hash c;
     const ll_app *app = child_app(j, &err);
@@ -221,22 +255,14 @@ __attribute__((noreturn)) static void child_main(const child_job *j, int fd)
         rc = loop_hash_all(&c.hash, j->r.block, &err);
     }
     if (rc == 0) rc = child_frames(j, app, &c, &err);
-    child_flush();
-    if (rc == 0) {
-        uint64_t w = CHUNK(CHUNK_DONE, 0);
-        child_write(&w, sizeof w);
-        _exit(0);
-    }
-    size_t n = strnlen(err.msg, sizeof err.msg - 1);
-    uint64_t words[1 + LL_ERROR_MSG / 8] = {CHUNK(CHUNK_ERROR, n)};
-    memcpy(words + 1, err.msg, n);
-    child_write(words, 8 + (n + 7) / 8 * 8);
-    _exit(1);
+    child_end(rc, &err);
 }
 
 /* ---- the parent ----------------------------------------------------------- */
 
-static int run_start(ll_resim *r, resim_run *run, const child_job *job, ll_error *err)
+typedef void child_fn(const void *ctx, int fd);
+
+static int run_start(ll_resim *r, resim_run *run, child_fn *fn, const void *job, ll_error *err)
 {
     run->hashes = malloc((r->frames ? r->frames : 1) * sizeof *run->hashes);
     run->buf = malloc(READ_BUF);
@@ -254,7 +280,8 @@ static int run_start(ll_resim *r, resim_run *run, const child_job *job, ll_error
     }
     if (pid == 0) {
         close(fds[0]);
-        child_main(job, fds[1]);
+        fn(job, fds[1]);
+        _exit(1); /* fn does not return */
     }
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -275,20 +302,25 @@ static void run_end(resim_run *run)
     run->over = 1;
 }
 
-static void run_failed(ll_resim *r, resim_run *run, const char *what)
+static void run_failed_in(ll_resim *r, resim_run *run, uint64_t version, const char *what)
 {
     if (!r->error[0]) {
-        const char *which = run == &r->run[0] ? "previous" : "current";
+        const char *which = version == r->run[0].version ? "previous" : "current";
         if (r->path[0])
             snprintf(r->error, sizeof r->error,
                      "re-simulation of %.300s with the %s build (version %llu) %.600s", r->path,
-                     which, (unsigned long long)run->version, what);
+                     which, (unsigned long long)version, what);
         else
             snprintf(r->error, sizeof r->error,
                      "re-simulation of slot %d with the %s build (version %llu) %.600s", r->slot,
-                     which, (unsigned long long)run->version, what);
+                     which, (unsigned long long)version, what);
     }
     run->failed = 1;
+}
+
+static void run_failed(ll_resim *r, resim_run *run, const char *what)
+{
+    run_failed_in(r, run, run->version, what);
 }
 
 static void fault_text(ll_resim *r, resim_run *run, const uint64_t *w)
@@ -304,7 +336,7 @@ static void fault_text(ll_resim *r, resim_run *run, const uint64_t *w)
     else
         snprintf(what, sizeof what, "crashed at frame %llu: SIG%s in %s",
                  (unsigned long long)(r->start_frame + w[4]), name ? name : "?", where);
-    run_failed(r, run, what);
+    run_failed_in(r, run, w[5], what);
 }
 
 /* Takes one whole chunk from run->buf; its size, or 0 when none is whole. */
@@ -475,10 +507,11 @@ static int start_parts(ll_resim *r, ll_loop *loop, const ll_resim_params *p, ll_
         return loop_fail(err, ENOMEM, "out of memory for %llu marks",
                          (unsigned long long)r->frames);
     r->run[0].version = job.version = p->old_version;
-    if (!reuse_old(r, p->reuse, p->old_version) && run_start(r, &r->run[0], &job, err) != 0)
+    if (!reuse_old(r, p->reuse, p->old_version) &&
+        run_start(r, &r->run[0], child_main, &job, err) != 0)
         return -1;
     r->run[1].version = job.version = now;
-    return run_start(r, &r->run[1], &job, err);
+    return run_start(r, &r->run[1], child_main, &job, err);
 }
 
 ll_resim *ll_resim_start_(ll_loop *loop, ll_error *err, const ll_resim_params *p)
@@ -529,4 +562,271 @@ void ll_resim_destroy(ll_resim *r)
     if (r->rec_open) loop_rec_close(&r->rec);
     free(r->marks);
     free(r);
+}
+
+/* ---- side by side: both builds' pictures of one frame ----------------------- */
+
+/* In a shared mapping: what the child found; the two canvases follow. */
+typedef struct view_shared {
+    uint64_t diff_count, diff_bytes;
+    ll_range diffs[LL_RESIM_DIFFS];
+} view_shared;
+
+typedef struct view_job {
+    child_job job;
+    uint64_t old_version, new_version, frames;
+    view_shared *shared;
+    ll_canvas canvas[2]; /* [0] the old build's, [1] the new one's */
+} view_job;
+
+struct ll_resim_view {
+    ll_resim base; /* its run[0] is the process; its error the failure */
+    view_shared *shared;
+    size_t shared_size;
+    ll_canvas canvas[2];
+    uint64_t frames;
+};
+
+/* The new build's non-zero pages, copied in ascending order. */
+typedef struct page_copy {
+    uint64_t *offsets;
+    uint8_t *bytes;
+    uint64_t count, cap, page;
+} page_copy;
+
+static int copy_page(uint64_t off, const uint8_t *bytes, void *ctx)
+{
+    page_copy *c = ctx;
+    if (c->count == c->cap) {
+        uint64_t cap = c->cap ? c->cap * 2 : 64;
+        uint64_t *o = realloc(c->offsets, cap * sizeof *o);
+        if (o) c->offsets = o;
+        uint8_t *b = realloc(c->bytes, cap * c->page);
+        if (b) c->bytes = b;
+        if (!o || !b) return -1;
+        c->cap = cap;
+    }
+    c->offsets[c->count] = off;
+    memcpy(c->bytes + c->count * c->page, bytes, c->page);
+    c->count++;
+    return 0;
+}
+
+typedef struct diff_ctx {
+    view_shared *out;
+    const page_copy *fresh; /* the new build's pages */
+    uint64_t next;          /* the first of them not compared yet */
+    const uint8_t *zero;
+    ll_range last;
+    int have;
+} diff_ctx;
+
+/* A run of differing bytes; runs closer than 8 bytes are one range. */
+static void diff_add(diff_ctx *c, uint64_t start, uint64_t end)
+{
+    view_shared *o = c->out;
+    o->diff_bytes += end - start;
+    if (c->have && start <= c->last.end + 8) {
+        c->last.end = end;
+        if (o->diff_count <= LL_RESIM_DIFFS) o->diffs[o->diff_count - 1].end = end;
+        return;
+    }
+    c->have = 1;
+    c->last = (ll_range){start, end};
+    if (o->diff_count < LL_RESIM_DIFFS) o->diffs[o->diff_count] = c->last;
+    o->diff_count++;
+}
+
+static void diff_page(diff_ctx *c, uint64_t off, const uint8_t *a, const uint8_t *b)
+{
+    uint64_t n = c->fresh->page;
+    for (uint64_t i = 0; i < n; i++) {
+        if (a[i] == b[i]) continue;
+        uint64_t j = i;
+        while (j < n && a[j] != b[j]) j++;
+        diff_add(c, off + i, off + j);
+        i = j;
+    }
+}
+
+/* The new build's pages below off against zeros: the old state has none. */
+static void diff_fresh_to(diff_ctx *c, uint64_t off)
+{
+    const page_copy *f = c->fresh;
+    for (; c->next < f->count && f->offsets[c->next] < off; c->next++)
+        diff_page(c, f->offsets[c->next], f->bytes + c->next * f->page, c->zero);
+}
+
+static int diff_visit(uint64_t off, const uint8_t *bytes, void *ctx)
+{
+    diff_ctx *c = ctx;
+    const page_copy *f = c->fresh;
+    diff_fresh_to(c, off);
+    const uint8_t *mine = c->zero;
+    if (c->next < f->count && f->offsets[c->next] == off) mine = f->bytes + c->next++ * f->page;
+    diff_page(c, off, mine, bytes);
+    return 0;
+}
+
+static void canvas_clear(ll_canvas *c)
+{
+    size_t n = (size_t)c->width * (size_t)c->height;
+    if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
+    if (c->cells) memset(c->cells, ' ', n);
+    if (c->colors) memset(c->colors, 0, n);
+}
+
+/* The recording's first v->frames frames with one build, and its picture. */
+static int view_build(const view_job *v, uint64_t version, ll_canvas *canvas, ll_error *err)
+{
+    child_job j = v->job;
+    j.version = version;
+    const ll_app *app = child_app(&j, err);
+    if (!app || child_start(&j, app, err) != 0) return -1;
+    for (uint64_t pos = 0; pos < v->frames; pos++)
+        if (child_update(&j, app, pos, err) != 0) return -1;
+    canvas_clear(canvas);
+    if (app->render) app->render(j.r.block, canvas);
+    return 0;
+}
+
+__attribute__((noreturn)) static void view_main(const void *ctx, int fd)
+{
+    const view_job *v = ctx;
+    ll_block *block = v->job.r.block;
+    child_begin(fd);
+    ll_error err = {0};
+    page_copy fresh = {.page = block->page_size};
+    diff_ctx d = {.out = v->shared, .fresh = &fresh};
+    ll_canvas canvas[2] = {v->canvas[0], v->canvas[1]};
+    int rc = view_build(v, v->new_version, &canvas[1], &err);
+    if (rc == 0) rc = ll_snap_pages_visit(block, NULL, copy_page, &fresh, &err);
+    if (rc == 0) rc = view_build(v, v->old_version, &canvas[0], &err);
+    if (rc == 0 && !(d.zero = calloc(1, fresh.page))) rc = loop_fail(&err, ENOMEM, "out of memory");
+    if (rc == 0) rc = ll_snap_pages_visit(block, NULL, diff_visit, &d, &err);
+    if (rc == 0) diff_fresh_to(&d, UINT64_MAX);
+    child_end(rc, &err);
+}
+
+static size_t canvas_bytes(const ll_canvas *c)
+{
+    size_t n = (size_t)c->width * (size_t)c->height;
+    return c->pixels ? n * 4 : n * 2;
+}
+
+/* Both canvases in the shared mapping, shaped like shape. */
+static void view_canvases(ll_resim_view *v, const ll_canvas *shape)
+{
+    uint8_t *at = (uint8_t *)v->shared + ll_align_up(sizeof *v->shared, 64);
+    size_t n = (size_t)shape->width * (size_t)shape->height;
+    for (int i = 0; i < 2; i++) {
+        ll_canvas *c = &v->canvas[i];
+        *c = (ll_canvas){.width = shape->width, .height = shape->height};
+        if (shape->pixels) {
+            c->pixels = (uint32_t *)(void *)at;
+        } else {
+            c->cells = (char *)at;
+            c->colors = at + n;
+        }
+        at += ll_align_up(canvas_bytes(shape), 64);
+    }
+}
+
+static int view_parts(ll_resim_view *v, ll_loop *loop, const ll_resim_view_params *p, ll_error *err)
+{
+    view_job job = {.frames = p->frames, .old_version = p->old_version};
+    if (loop_recording_get(loop, p->slot, &job.job.r) != 0)
+        return loop_fail(err, EINVAL, "slot %d holds no recording to compare builds on", p->slot);
+    if (!job.job.r.module)
+        return loop_fail(err, EINVAL, "comparing builds needs a loop with a module");
+    job.new_version = ll_module_version_get(job.job.r.module);
+    if (p->old_version == 0 || p->old_version >= job.new_version)
+        return loop_fail(err, EINVAL,
+                         "cannot compare version %llu with version %llu in use (try: a build "
+                         "loaded before it)",
+                         (unsigned long long)p->old_version, (unsigned long long)job.new_version);
+    if (p->frames == 0 || p->frames > job.job.r.frames)
+        return loop_fail(err, EINVAL, "cannot show frame %llu of slot %d: it has %llu frames",
+                         (unsigned long long)p->frames, p->slot,
+                         (unsigned long long)job.job.r.frames);
+    const ll_canvas *shape = p->canvas;
+    if (!shape || shape->width <= 0 || shape->height <= 0 || (!shape->pixels && !shape->cells))
+        return loop_fail(err, EINVAL, "comparing builds' pictures needs a canvas");
+    v->shared_size = ll_align_up(sizeof *v->shared, 64) + 2 * ll_align_up(canvas_bytes(shape), 64);
+    void *m = mmap(NULL, v->shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return loop_fail(err, errno, "cannot map the pictures: %s", strerror(errno));
+    v->shared = job.shared = m;
+    view_canvases(v, shape);
+    job.canvas[0] = v->canvas[0];
+    job.canvas[1] = v->canvas[1];
+    ll_resim *b = &v->base;
+    b->module = job.job.r.module;
+    b->slot = p->slot;
+    b->start_frame = job.job.r.start_frame;
+    b->run[0].version = p->old_version;
+    b->run[1].version = job.new_version;
+    v->frames = p->frames;
+    return run_start(b, &b->run[0], view_main, &job, err);
+}
+
+ll_resim_view *ll_resim_view_start_(ll_loop *loop, ll_error *err, const ll_resim_view_params *p)
+{
+    ll_resim_view *v = calloc(1, sizeof *v);
+    if (!v) return ll_fail(err, ENOMEM, "out of memory"), NULL;
+    v->base.first_changed = -1;
+    v->base.run[0].fd = v->base.run[1].fd = -1;
+    v->base.t0 = ll_now_ns();
+    if (view_parts(v, loop, p, err) != 0) {
+        ll_resim_view_destroy(v);
+        return NULL;
+    }
+    return v;
+}
+
+int ll_resim_view_poll(ll_resim_view *v)
+{
+    resim_run *run = &v->base.run[0];
+    if (!v->base.t1) run_poll(&v->base, run);
+    if (!run->over && !run->failed) return 0;
+    if (!v->base.t1) {
+        run_end(run);
+        v->base.t1 = ll_now_ns();
+    }
+    return 1;
+}
+
+void ll_resim_view_status_get(const ll_resim_view *v, ll_resim_view_status *out)
+{
+    const ll_resim *b = &v->base;
+    int ok = b->t1 && !b->error[0];
+    *out = (ll_resim_view_status){
+        .done = b->t1 != 0,
+        .failed = b->error[0] != 0,
+        .frame = b->start_frame + v->frames - 1,
+        .old_version = b->run[0].version,
+        .new_version = b->run[1].version,
+        .diff_count = ok ? v->shared->diff_count : 0,
+        .diff_bytes = ok ? v->shared->diff_bytes : 0,
+    };
+    if (ok) memcpy(out->diffs, v->shared->diffs, sizeof out->diffs);
+    snprintf(out->error, sizeof out->error, "%s", b->error);
+}
+
+const ll_canvas *ll_resim_view_canvas_get(const ll_resim_view *v, int which)
+{
+    if (!v->base.t1 || v->base.error[0] || which < 0 || which > 1) return NULL;
+    return &v->canvas[which];
+}
+
+void ll_resim_view_destroy(ll_resim_view *v)
+{
+    if (!v) return;
+    for (int i = 0; i < 2; i++) {
+        run_end(&v->base.run[i]);
+        free(v->base.run[i].hashes);
+        free(v->base.run[i].buf);
+    }
+    if (v->shared) munmap(v->shared, v->shared_size);
+    free(v);
 }

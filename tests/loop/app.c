@@ -88,6 +88,15 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
 }
 
+/* The counter as text, for the host's tests (the pictures of two builds). */
+static void app_render(const ll_block *block, ll_canvas *canvas)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "counter=%llu",
+                     (unsigned long long)*(const uint64_t *)(const void *)block->base);
+    if (canvas->cells && n > 0 && n < canvas->width) memcpy(canvas->cells, text, (size_t)n);
+}
+
 static const ll_app app = {
     .api_version = LL_APP_API_VERSION,
     .input_size = sizeof(app_input),
@@ -96,6 +105,7 @@ static const ll_app app = {
     .name = "testapp",
     .init = app_init,
     .update = app_update,
+    .render = app_render,
 };
 
 #ifdef BAD_TABLE
