@@ -225,3 +225,86 @@ Test(loop_resim, what_cannot_be_compared_says_why)
     ll_loop_destroy(plain);
     ll_resim_destroy(NULL);
 }
+
+/* Both builds' pictures of one frame, and the bytes that differ. */
+Test(loop_resim, a_view_shows_both_builds_at_one_frame_and_the_bytes_that_differ)
+{
+    record(300, UINT64_MAX);
+    load("app_change210");
+    char cells[2 * 40], colors[2 * 40];
+    ll_canvas shape = {.width = 40, .height = 2, .cells = cells, .colors = (uint8_t *)colors};
+    /* 250 frames: frames 5..254, of which 210..254 add one more. */
+    ll_resim_view *v = ll_resim_view_start(loop, &err, .slot = 0, .old_version = 1, .frames = 250,
+                                           .canvas = &shape);
+    cr_assert(v, "%s", err.msg);
+    cr_assert_null(ll_resim_view_canvas_get(v, 0)); /* not before it is done */
+    for (int i = 0; i < 10000 && !ll_resim_view_poll(v); i++) usleep(1000);
+    ll_resim_view_status s;
+    ll_resim_view_status_get(v, &s);
+    cr_assert(s.done && !s.failed, "%s", s.error);
+    cr_assert_eq(s.frame, 254);
+    cr_assert_eq(s.old_version, 1);
+    cr_assert_eq(s.new_version, 2);
+    cr_assert_eq(s.diff_count, 1);
+    cr_assert_eq(s.diff_bytes, 2);
+    cr_assert_eq(s.diffs[0].start, 0);
+    cr_assert_eq(s.diffs[0].end, 2); /* the counter: 255 (0xff) against 300 (0x12c) */
+    const ll_canvas *old = ll_resim_view_canvas_get(v, 0), *cur = ll_resim_view_canvas_get(v, 1);
+    cr_assert(old && cur);
+    cr_assert(!strncmp(old->cells, "counter=255 ", 12), "%.40s", old->cells);
+    cr_assert(!strncmp(cur->cells, "counter=300 ", 12), "%.40s", cur->cells);
+    cr_assert_null(ll_resim_view_canvas_get(v, 2));
+    ll_resim_view_destroy(v);
+    ll_resim_view_destroy(NULL);
+}
+
+Test(loop_resim, a_view_that_cannot_be_made_says_why)
+{
+    char cells[8];
+    ll_canvas shape = {.width = 8, .height = 1, .cells = cells};
+    cr_assert_null(ll_resim_view_start(loop, &err, .slot = 0, .old_version = 1, .frames = 1,
+                                       .canvas = &shape));
+    cr_assert(strstr(err.msg, "slot 0 holds no recording to compare builds on"), "%s", err.msg);
+    record(20, UINT64_MAX);
+    cr_assert_null(ll_resim_view_start(loop, &err, .slot = 0, .old_version = 1, .frames = 1,
+                                       .canvas = &shape));
+    cr_assert(strstr(err.msg, "cannot compare version 1 with version 1 in use"), "%s", err.msg);
+    load("app_v2");
+    cr_assert_null(ll_resim_view_start(loop, &err, .slot = 0, .old_version = 1, .frames = 21,
+                                       .canvas = &shape));
+    cr_assert(strstr(err.msg, "cannot show frame 21 of slot 0: it has 20 frames"), "%s", err.msg);
+    cr_assert_null(ll_resim_view_start(loop, &err, .slot = 0, .old_version = 1, .frames = 20));
+    cr_assert(strstr(err.msg, "comparing builds' pictures needs a canvas"), "%s", err.msg);
+    static const ll_app app = {.api_version = 1, .input_size = 8, .update = NULL};
+    ll_loop *plain = ll_loop_create(&block, &err, .app = &app);
+    cr_assert(plain, "%s", err.msg);
+    cr_assert_null(ll_resim_view_start(plain, &err, .slot = 0, .old_version = 1, .frames = 1,
+                                       .canvas = &shape));
+    cr_assert(strstr(err.msg, "slot 0 holds no recording to compare builds on"), "%s", err.msg);
+    ll_loop_destroy(plain);
+}
+
+/* The module side: an earlier build runs its own code again, and a code
+ * address is named. */
+Test(loop_resim, an_earlier_build_runs_its_own_code_again)
+{
+    load("app_v2");
+    cr_assert_eq(ll_module_version_set(mod, 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(ll_module_version_get(mod), 1);
+    *(uint64_t *)block.base = 0;
+    const ll_app *app = ((ll_app_get *)ll_module_symbol_get(mod, 0))();
+    int32_t in[2] = {5, 0};
+    app->update(&block, in, 0, 1.0 / 60);
+    cr_assert_eq(*(uint64_t *)block.base, 5, "version 1 adds the input once");
+    cr_assert_eq(ll_module_version_set(mod, 2, &err), 0, "%s", err.msg);
+    app = ((ll_app_get *)ll_module_symbol_get(mod, 0))();
+    app->update(&block, in, 1, 1.0 / 60);
+    cr_assert_eq(*(uint64_t *)block.base, 15, "version 2 adds it twice");
+    cr_assert_eq(ll_module_version_set(mod, 7, &err), -1);
+    cr_assert(strstr(err.msg, "no build version 7 of 'app.so' is loaded (try: a version that "
+                              "loaded, 1 to 2)"),
+              "%s", err.msg);
+    char where[256];
+    ll_module_address_describe(mod, (uint64_t)(uintptr_t)app->update, where, sizeof where);
+    cr_assert(strstr(where, "(app.so version 2)"), "%s", where);
+}
