@@ -62,7 +62,7 @@ static void describe(const ll_resim *r, char *buf, size_t cap)
         snprintf(buf, cap, "re-simulation failed");
     else if (s.first_changed >= 0)
         snprintf(buf, cap, "changed from frame %llu",
-                 (unsigned long long)(s.start_frame + (uint64_t)s.first_changed));
+                 (unsigned long long)s.start_frame + (unsigned long long)s.first_changed);
     else if (s.done)
         snprintf(buf, cap, "no frame changed");
     else

@@ -328,14 +328,14 @@ static void fault_text(ll_resim *r, resim_run *run, const uint64_t *w)
     char where[512], what[900];
     ll_module_address_describe(r->module, w[3], where, sizeof where);
     int sig = (int)w[0];
+    unsigned long long frame = r->start_frame + w[4];
     const char *name = sigabbrev_np(sig);
     if ((int64_t)w[1] > 0)
-        snprintf(what, sizeof what, "crashed at frame %llu: SIG%s at address 0x%llx in %s",
-                 (unsigned long long)(r->start_frame + w[4]), name ? name : "?",
-                 (unsigned long long)w[2], where);
+        snprintf(what, sizeof what, "crashed at frame %llu: SIG%s at address 0x%llx in %s", frame,
+                 name ? name : "?", (unsigned long long)w[2], where);
     else
-        snprintf(what, sizeof what, "crashed at frame %llu: SIG%s in %s",
-                 (unsigned long long)(r->start_frame + w[4]), name ? name : "?", where);
+        snprintf(what, sizeof what, "crashed at frame %llu: SIG%s in %s", frame, name ? name : "?",
+                 where);
     run_failed_in(r, run, w[5], what);
 }
 
@@ -377,13 +377,13 @@ static void run_reap(ll_resim *r, resim_run *run)
     run->pid = 0;
     if (pid > 0 && waitpid(pid, &status, 0) == pid && !run->over && !run->failed) {
         char what[128];
+        unsigned long long frame = r->start_frame + run->done;
         if (WIFSIGNALED(status))
             snprintf(what, sizeof what, "died of SIG%s at frame %llu",
-                     sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
-                     (unsigned long long)(r->start_frame + run->done));
+                     sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?", frame);
         else
             snprintf(what, sizeof what, "ended (exit %d) at frame %llu without a result",
-                     WEXITSTATUS(status), (unsigned long long)(r->start_frame + run->done));
+                     WEXITSTATUS(status), frame);
         run_failed(r, run, what);
     }
     run->over = 1;
