@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/host.h"
 #include "looplive.h"
 
 #define ALT(c) (LL_KEY_ALT | (c)) /* the host's keys */
@@ -111,6 +112,15 @@ Test(host_resim, a_reload_names_the_first_changed_frame_and_alt_j_jumps_there)
     ll_host *h = open_looping(1, 300);
     reload(h, "app_change210");
     until_overlay(h, "| changed from frame 210");
+    /* The bar colours each frame: the same up to frame 209, changed from 210. */
+    run_frames(h, 16);
+    host_bar bar = host_bar_now(h);
+    cr_assert_eq(bar.frames, 300);
+    cr_assert_eq(bar.mark_count, 300);
+    cr_assert_eq(bar.first_changed, 205);
+    for (uint64_t i = 0; i < 300; i++)
+        cr_assert_eq(bar.marks[i], i < 205 ? HOST_MARK_SAME : HOST_MARK_CHANGED, "frame %llu",
+                     (unsigned long long)(5 + i));
     press(h, ALT('j'));
     ll_host_status s = status(h);
     cr_assert(s.looping && s.paused, "%s", overlay(h));

@@ -43,6 +43,7 @@ void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *s
         resim_free(&c->cur);
     c->files_reported = 0;
     memset(c->failed_seen, 0, sizeof c->failed_seen);
+    memset(c->marked, 0xff, sizeof c->marked);
     for (int s = 1; s < HOST_COMPARE_SLOTS; s++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/slot%d.llrec", slot_dir ? slot_dir : "", s);
@@ -122,7 +123,7 @@ void host_compare_overlay(const host_compare *c, int slot, char *buf, size_t cap
     snprintf(buf, cap, " | %s", what);
 }
 
-int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err)
+int host_compare_changed_get(const host_compare *c, int slot, uint64_t *pos, ll_error *err)
 {
     if (!c->cur || c->slot != slot)
         return ll_fail(err, ENOENT,
@@ -137,15 +138,26 @@ int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err)
                        : s.done ? "no frame changed"
                                 : "none found yet",
                        slot);
-    /* Until the timeline seeks: from the start, one frame at a time, paused
-     * on the changed frame's picture (the state after it ran). */
-    if (ll_loop_play(loop, slot, err) != 0) return -1;
-    ll_loop_pause(loop, 1);
-    for (int64_t i = 0; i <= s.first_changed; i++) {
-        ll_loop_step(loop);
-        if (ll_loop_frame_run(loop, NULL, err) < 0) return -1;
-    }
+    *pos = (uint64_t)s.first_changed;
     return 0;
+}
+
+/* The bar's marks of the current slot (every 15 frames while the
+ * comparison runs, and when it ends), and of a slot file's slot when memory
+ * holds no recording there (Alt+digit loads that file). */
+void host_compare_marks(host_compare *c, ll_host *h, ll_loop *loop)
+{
+    c->marks_tick++;
+    for (int s = 0; s < HOST_COMPARE_SLOTS; s++) {
+        const ll_resim *r = s ? c->files[s] : c->cur;
+        if (!r || (s && ll_loop_slot_frames_get(loop, s))) continue;
+        ll_resim_status st;
+        ll_resim_status_get(r, &st);
+        if (st.compared == c->marked[s] || (!st.done && c->marks_tick % 15)) continue;
+        c->marked[s] = st.compared;
+        uint64_t first = st.first_changed < 0 ? UINT64_MAX : (uint64_t)st.first_changed;
+        host_bar_marks_set(h, s ? s : c->slot, ll_resim_marks_get(r), st.frames, first);
+    }
 }
 
 /* ---- side by side ------------------------------------------------------------ */

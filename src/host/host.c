@@ -787,7 +787,10 @@ static int key_reinit(ll_host *h, int key, ll_error *err)
 static int key_jump(ll_host *h, int key, ll_error *err)
 {
     (void)key;
-    return host_compare_jump(&h->compare, h->loop, h->slot, err);
+    uint64_t pos;
+    if (host_compare_changed_get(&h->compare, h->slot, &pos, err) != 0) return -1;
+    /* Paused on the changed frame's picture: the state after it ran. */
+    return timeline_go(h, (int64_t)pos + 1, err);
 }
 
 /* Toggles the previous and the current build's picture of this frame. */
@@ -1169,6 +1172,7 @@ static void poll_compare(ll_host *h)
 {
     char note[LL_ERROR_MSG], error[LL_ERROR_MSG];
     int got = host_compare_poll(&h->compare, note, sizeof note, error, sizeof error);
+    host_compare_marks(&h->compare, h, h->loop);
     if (got & HOST_COMPARE_ERROR)
         host_set_error(h, error);
     else if (got & HOST_COMPARE_NOTE)
@@ -1203,7 +1207,7 @@ int host_bar_marks_set(ll_host *h, int slot, const uint8_t *marks, uint64_t coun
 
 /* The bar for this frame: the selected slot's recording, where the loop
  * is in it when it plays or records it (else at its start), its marks. */
-static host_bar bar_now(const ll_host *h)
+host_bar host_bar_now(const ll_host *h)
 {
     ll_loop_status st = ll_loop_status_get(h->loop);
     uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
@@ -1253,7 +1257,7 @@ int ll_host_frame_run(ll_host *h)
     if (h->fatal[0]) return 0;
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay_format(h, status, sizeof status);
-    host_bar bar = bar_now(h);
+    host_bar bar = host_bar_now(h);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status,
                         h->p.no_overlay ? NULL : &bar);
     h->frame++;

@@ -58,6 +58,10 @@ void host_bar_pixels(const host_bar *bar, uint32_t *pixels, int width, int rows)
  * asks for: 0 at the left edge, frames at the right one. */
 uint64_t host_bar_frame_at(const host_bar *bar, int x, int width);
 
+/* The bar the host shows this frame: the selected slot's recording, the
+ * loop's place in it, the marks set for it. */
+host_bar host_bar_now(const ll_host *host);
+
 /* Sets the marks of slot's recording shown on the bar (copied; count 0
  * clears them) and the first changed frame (UINT64_MAX: none). Marks
  * outlive a seek and a loop pass; recording into the slot again, or
@@ -156,7 +160,9 @@ typedef struct host_compare {
     ll_resim_view *view;                      /* both builds' pictures of one frame (alt+o) */
     int view_slot, view_which, view_reported; /* which: 0 the old build's, 1 the new */
     uint64_t view_pos, view_version;
-    char view_line[LL_ERROR_MSG]; /* the overlay's second line while the view shows */
+    char view_line[LL_ERROR_MSG];        /* the overlay's second line while the view shows */
+    uint64_t marked[HOST_COMPARE_SLOTS]; /* frames compared when the bar last got marks */
+    uint64_t marks_tick;
 } host_compare;
 
 /* After a reload from old_version: starts the comparisons (each replaces
@@ -191,8 +197,12 @@ int host_compare_view_poll(host_compare *c, ll_loop *loop, int slot, const ll_bl
 /* The overlay's second line while the view shows, else NULL. */
 const char *host_compare_view_line(const host_compare *c);
 
-/* Plays slot from its start to its first changed frame and pauses there. */
-int host_compare_jump(host_compare *c, ll_loop *loop, int slot, ll_error *err);
+/* The recording's index of the first frame the last reload changed in
+ * slot; -1 with err saying why there is none. */
+int host_compare_changed_get(const host_compare *c, int slot, uint64_t *pos, ll_error *err);
+
+/* Hands the comparisons' per-frame marks to the timeline bar. */
+void host_compare_marks(host_compare *c, ll_host *h, ll_loop *loop);
 
 void host_compare_close(host_compare *c);
 
