@@ -33,7 +33,7 @@ cmp -s "$T/seek" "$T/want" || {
 
 expect 2 "bad --seek 'x': want frame numbers, e.g. --seek 100,5000" \
     $LL replay --module $BOUNCE --recording "$T/long.llrec" --seek x
-expect 2 "--seek goes with --recording alone (try: without --check, --determinism and --script)" \
+expect 2 "--seek goes with --recording alone (try: without --check, --determinism, --script and the capture options)" \
     $LL replay --module $BOUNCE --recording "$T/long.llrec" --seek 3 --determinism
 expect 1 "cannot seek to frame 3000: $T/long.llrec has 3000 frames (try: 0 to 2999)" \
     $LL replay --module $BOUNCE --recording "$T/long.llrec" --seek 5,3000

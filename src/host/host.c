@@ -806,8 +806,8 @@ static const host_binding host_bindings[] = {
      key_slot},
     {ALT(' '), 0, "alt+space", "pause / resume", key_pause},
     {ALT('.'), 0, "alt+.", "single step (pauses); paused at a fault: skip the frame", key_step},
-    {ALT('-'), 0, "alt+-", "slower (down to 1/16)", key_speed},
-    {ALT('+'), 0, "alt++", "faster (up to 16; alt+= too)", key_speed},
+    {ALT('-'), 0, "alt+- alt++", "slower / faster (1/16 to 16; alt+= too)", key_speed},
+    {ALT('+'), 0, NULL, NULL, key_speed},
     {ALT('='), 0, NULL, NULL, key_speed},
     {ALT('b'), 0, "alt+b", "jump back one second (the rewind window)", key_rewind},
     {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
@@ -816,14 +816,12 @@ static const host_binding host_bindings[] = {
     {ALT('p'), 0, "alt+p", "save the picture as PNG (to --capture DIR or --slots DIR)",
      key_picture},
     {ALT('v'), 0, "alt+v", "start / stop a clip of the screen (an .mp4 there)", key_clip},
-    {ALT(LL_KEY_LEFT), 0, "alt+left", "timeline: back one second in the slot's recording (pauses)",
+    {ALT(LL_KEY_LEFT), 0, "alt+left right", "timeline: back / forward one second (pauses there)",
      key_seek},
-    {ALT(LL_KEY_RIGHT), 0, "alt+right", "timeline: forward one second", key_seek},
-    {ALT(LL_KEY_HOME), 0, "alt+home", "timeline: the recording's first frame", key_seek},
-    {ALT(LL_KEY_END), 0, "alt+end", "timeline: its last frame", key_seek},
-    {ALT('g'), 0, "alt+g",
-     "timeline: go to frame N (type N, then enter); there, alt+space plays on and any other key "
-     "records over the rest",
+    {ALT(LL_KEY_RIGHT), 0, NULL, NULL, key_seek},
+    {ALT(LL_KEY_HOME), 0, "alt+home end", "timeline: the recording's first / last frame", key_seek},
+    {ALT(LL_KEY_END), 0, NULL, NULL, key_seek},
+    {ALT('g'), 0, "alt+g", "timeline: go to frame N (type N, enter); a key there records anew",
      key_go_to},
     {ALT('j'), 0, "alt+j", "jump to the first frame the last reload changed in the slot", key_jump},
     {ALT('o'), 0, "alt+o", "the previous / current build's picture of this frame (pauses)",
@@ -835,12 +833,12 @@ static const host_binding host_bindings[] = {
 
 const char *ll_host_keys_help_get(void)
 {
-    static char text[2048];
+    static char text[4096];
     if (text[0]) return text;
     size_t at = 0;
     for (size_t i = 0; i < LL_ARRAY_COUNT(host_bindings); i++)
         if (host_bindings[i].name)
-            at += (size_t)snprintf(text + at, sizeof text - at, "%-10s %s\n", host_bindings[i].name,
+            at += (size_t)snprintf(text + at, sizeof text - at, "%-14s %s\n", host_bindings[i].name,
                                    host_bindings[i].help);
     return text;
 }
