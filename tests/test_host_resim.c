@@ -233,3 +233,30 @@ Test(host_resim, alt_o_without_a_loop_or_a_previous_build_says_why)
               "%s", status(h).error);
     ll_host_close(h);
 }
+
+/* The new build faults in the foreground too: the foreground's report
+ * keeps the line (the background's would hide it), and a build rolled back
+ * takes its comparison with it. */
+Test(host_resim, a_fault_in_the_foreground_keeps_the_line)
+{
+    ll_host *h = open_looping(1, 120); /* the loop plays frames 5..124 */
+    reload(h, "app_crash_from60");
+    for (int i = 0; i < 2000 && status(h).crashes == 0; i++) {
+        ll_host_frame_run(h);
+        usleep(1000);
+    }
+    cr_assert_eq(status(h).crashes, 1, "%s", overlay(h));
+    for (int i = 0; i < 100; i++) {
+        ll_host_frame_run(h);
+        usleep(5000); /* the background's crash comes in meanwhile */
+    }
+    ll_host_status s = status(h);
+    cr_assert(strstr(s.error, "in app_update+0x"), "%s", s.error);
+    cr_assert(strstr(s.error, "called through 'app.so' version 2"), "%s", s.error);
+    if (strstr(s.error, "rolled back to version 1")) {
+        cr_assert_null(strstr(overlay(h), "re-simulat"), "%s", overlay(h));
+        press(h, ALT('j'));
+        cr_assert(strstr(status(h).error, "slot 1 was not re-simulated"), "%s", status(h).error);
+    }
+    ll_host_close(h);
+}

@@ -29,10 +29,11 @@ static void start_one(ll_resim **r, ll_loop *loop, int slot, const char *path, u
 }
 
 void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *slot_dir,
-                         uint64_t old_version, char *error, size_t cap)
+                         uint64_t old_version, uint64_t new_version, char *error, size_t cap)
 {
     error[0] = 0;
     c->old_version = old_version;
+    c->version = new_version;
     ll_resim_view_destroy(c->view);
     c->view = NULL;
     c->slot = slot;
@@ -90,10 +91,25 @@ static int files_note(host_compare *c, char *note, size_t cap)
     return any;
 }
 
-int host_compare_poll(host_compare *c, char *note, size_t note_cap, char *error, size_t error_cap)
+/* The build a comparison started with was rolled back or replaced: what
+ * it finds no longer describes the code in use (and the foreground has
+ * named a fault of that build already). */
+static void drop_stale(host_compare *c, uint64_t version)
+{
+    if (!c->version || c->version == version) return;
+    resim_free(&c->cur);
+    for (int s = 0; s < HOST_COMPARE_SLOTS; s++) resim_free(&c->files[s]);
+    ll_resim_view_destroy(c->view);
+    c->view = NULL;
+    c->version = c->old_version = 0;
+}
+
+int host_compare_poll(host_compare *c, uint64_t version, char *note, size_t note_cap, char *error,
+                      size_t error_cap)
 {
     int out = 0;
     note[0] = error[0] = 0;
+    drop_stale(c, version);
     for (int s = 0; s < HOST_COMPARE_SLOTS; s++) {
         ll_resim *r = s ? c->files[s] : c->cur;
         if (!r || !ll_resim_poll(r)) continue;

@@ -1158,7 +1158,8 @@ static void poll_code(ll_host *h)
         keep_codemap(h);
         warn_unforwarded(h);
         char why[LL_ERROR_MSG];
-        host_compare_reload(&h->compare, h->loop, h->slot, h->p.slot_dir, before, why, sizeof why);
+        host_compare_reload(&h->compare, h->loop, h->slot, h->p.slot_dir, before,
+                            ll_module_version_get(h->module), why, sizeof why);
         if (why[0]) host_set_error(h, why);
     } else if (r < 0) {
         host_set_error(h, err.msg);
@@ -1169,9 +1170,14 @@ static void poll_code(ll_host *h)
 static void poll_compare(ll_host *h)
 {
     char note[LL_ERROR_MSG], error[LL_ERROR_MSG];
-    int got = host_compare_poll(&h->compare, note, sizeof note, error, sizeof error);
+    int got = host_compare_poll(&h->compare, ll_module_version_get(h->module), note, sizeof note,
+                                error, sizeof error);
     host_compare_marks(&h->compare, h, h->loop);
-    if (got & HOST_COMPARE_ERROR)
+    /* The foreground's own error (a fault, a build) keeps the line: the
+     * first line says the re-simulation failed, alt+j says why. */
+    int is_error;
+    const char *shown = host_line_shown(h, &is_error);
+    if ((got & HOST_COMPARE_ERROR) && (!shown[0] || !is_error))
         host_set_error(h, error);
     else if (got & HOST_COMPARE_NOTE)
         host_note(h, note);

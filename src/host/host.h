@@ -157,6 +157,7 @@ typedef struct host_compare {
     int failed_seen[HOST_COMPARE_SLOTS];
     int files_reported;                       /* the slot files' line was shown */
     uint64_t old_version;                     /* the build before the last reload; 0: none yet */
+    uint64_t version;                         /* the build it loaded; 0: rolled back since */
     ll_resim_view *view;                      /* both builds' pictures of one frame (alt+o) */
     int view_slot, view_which, view_reported; /* which: 0 the old build's, 1 the new */
     uint64_t view_pos, view_version;
@@ -169,14 +170,17 @@ typedef struct host_compare {
  * the last one of the same recording, whose hashes it may reuse). error
  * gets the first that could not start, or "". */
 void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *slot_dir,
-                         uint64_t old_version, char *error, size_t cap);
+                         uint64_t old_version, uint64_t new_version, char *error, size_t cap);
 
 enum { HOST_COMPARE_NOTE = 1, HOST_COMPARE_ERROR = 2 };
-/* Once a frame: takes in what the processes sent. Returns HOST_COMPARE_NOTE
+/* Once a frame, with the module version in use: takes in what the
+ * processes sent (all are dropped once that version is not the one the
+ * last reload loaded: a rollback). Returns HOST_COMPARE_NOTE
  * with note set when the slot files' results are all in ("slot 3: changed
  * from frame 210; slot 4: no frame changed"), HOST_COMPARE_ERROR with error
  * set when a re-simulation failed (each once). */
-int host_compare_poll(host_compare *c, char *note, size_t note_cap, char *error, size_t error_cap);
+int host_compare_poll(host_compare *c, uint64_t version, char *note, size_t note_cap, char *error,
+                      size_t error_cap);
 
 /* " | changed from frame 210" for the overlay while slot is the one
  * compared, else "". */

@@ -8,7 +8,8 @@
  * determinism check must catch both), PRINTS writes a line per frame to
  * standard output (which must not reach replay's hashes), BAD_TABLE faults
  * in looplive_app() itself. CHANGE_FROM=N behaves as version 1 until frame
- * N and adds one more from there; CRASH_AT=N faults in frame N; NO_EFFECT is version 1 with code
+ * N and adds one more from there; CRASH_AT=N faults in frame N, CRASH_FROM=N in
+ * every frame from N on; NO_EFFECT is version 1 with code
  * that changes no state (re-simulation must find the first change, or none). */
 #include "looplive_app.h"
 
@@ -60,6 +61,9 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
 #ifdef CRASH_AT
     if (frame == CRASH_AT) *(volatile int *)(uintptr_t)(16 + in->page) = 1;
+#endif
+#ifdef CRASH_FROM
+    if (frame >= CRASH_FROM) *(volatile int *)(uintptr_t)(16 + in->page) = 1;
 #endif
 #ifdef NO_EFFECT
     volatile uint64_t unused = *counter * 3;
