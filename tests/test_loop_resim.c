@@ -308,3 +308,19 @@ Test(loop_resim, an_earlier_build_runs_its_own_code_again)
     ll_module_address_describe(mod, (uint64_t)(uintptr_t)app->update, where, sizeof where);
     cr_assert(strstr(where, "(app.so version 2)"), "%s", where);
 }
+
+Test(loop_resim, the_background_leaves_the_forwarding_alone)
+{
+    record(30, UINT64_MAX);
+    void (*v1)(ll_block *, const void *, uint64_t, double) =
+        ((ll_app_get *)ll_module_symbol_get(mod, 0))()->update;
+    load("app_v2");
+    ll_resim *r = ll_resim_start(loop, &err, .slot = 0, .old_version = 1);
+    cr_assert(r, "%s", err.msg);
+    finish(r, NULL);
+    ll_resim_destroy(r);
+    *(uint64_t *)block.base = 0;
+    int32_t in[2] = {5, 0};
+    v1(&block, in, 0, 1.0 / 60);
+    cr_assert_eq(*(uint64_t *)block.base, 10, "version 1's update no longer forwards to version 2");
+}
