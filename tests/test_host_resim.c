@@ -181,6 +181,10 @@ Test(host_resim, a_crash_in_the_background_is_reported_and_the_frames_go_on)
     run_frames(h, 10);
     cr_assert_eq(status(h).frame, frame + 10);
     cr_assert_eq(status(h).reloads, 1);
+    press(h, ALT('j'));
+    cr_assert(strstr(status(h).error, "no changed frame to jump to: the re-simulation failed "
+                                      "before one in slot 1"),
+              "%s", status(h).error);
     ll_host_close(h);
 }
 

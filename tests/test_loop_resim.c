@@ -324,3 +324,49 @@ Test(loop_resim, the_background_leaves_the_forwarding_alone)
     v1(&block, in, 0, 1.0 / 60);
     cr_assert_eq(*(uint64_t *)block.base, 10, "version 1's update no longer forwards to version 2");
 }
+
+/* A build the recording cannot be played with fails in the background,
+ * with what does not fit. */
+Test(loop_resim, a_build_of_another_input_size_or_layout_is_named)
+{
+    record(30, UINT64_MAX);
+    load("app_big_input");
+    ll_resim *r = ll_resim_start(loop, &err, .slot = 0, .old_version = 1);
+    cr_assert(r, "%s", err.msg);
+    ll_resim_status s;
+    for (int i = 0; i < 10000 && !ll_resim_poll(r); i++) usleep(1000);
+    ll_resim_status_get(r, &s);
+    cr_assert(s.failed);
+    cr_assert(strstr(s.error, "re-simulation of slot 0 with the current build (version 2) failed: "
+                              "the recording has 8-byte inputs, version 2 takes 16"),
+              "%s", s.error);
+    ll_resim_destroy(r);
+    load("app_layout8");
+    r = ll_resim_start(loop, &err, .slot = 0, .old_version = 1);
+    cr_assert(r, "%s", err.msg);
+    for (int i = 0; i < 10000 && !ll_resim_poll(r); i++) usleep(1000);
+    ll_resim_status_get(r, &s);
+    cr_assert(strstr(s.error, "the recording has layout version 7, version 3 has 8 and no migrate"),
+              "%s", s.error);
+    ll_resim_destroy(r);
+}
+
+/* The side by side's process crashes: said, and no pictures. */
+Test(loop_resim, a_view_whose_build_crashes_says_so)
+{
+    record(120, UINT64_MAX);
+    load("app_crash_at60");
+    char cells[8];
+    ll_canvas shape = {.width = 8, .height = 1, .cells = cells};
+    ll_resim_view *v = ll_resim_view_start(loop, &err, .slot = 0, .old_version = 1, .frames = 100,
+                                           .canvas = &shape);
+    cr_assert(v, "%s", err.msg);
+    for (int i = 0; i < 10000 && !ll_resim_view_poll(v); i++) usleep(1000);
+    ll_resim_view_status s;
+    ll_resim_view_status_get(v, &s);
+    cr_assert(s.done && s.failed);
+    cr_assert(strstr(s.error, "with the current build (version 2) crashed at frame 60: SIGSEGV"),
+              "%s", s.error);
+    cr_assert_null(ll_resim_view_canvas_get(v, 0));
+    ll_resim_view_destroy(v);
+}

@@ -8,7 +8,9 @@
  * determinism check must catch both), PRINTS writes a line per frame to
  * standard output (which must not reach replay's hashes), BAD_TABLE faults
  * in looplive_app() itself. CHANGE_FROM=N behaves as version 1 until frame
- * N and adds one more from there; CRASH_AT=N faults in frame N, CRASH_FROM=N in
+ * N and adds one more from there; BIG_INPUT takes 16-byte inputs and
+ * LAYOUT8 has layout version 8 (builds a recording cannot be replayed
+ * with); CRASH_AT=N faults in frame N, CRASH_FROM=N in
  * every frame from N on; NO_EFFECT is version 1 with code
  * that changes no state (re-simulation must find the first change, or none). */
 #include "looplive_app.h"
@@ -103,8 +105,16 @@ static void app_render(const ll_block *block, ll_canvas *canvas)
 
 static const ll_app app = {
     .api_version = LL_APP_API_VERSION,
+#ifdef BIG_INPUT
+    .input_size = 2 * sizeof(app_input),
+#else
     .input_size = sizeof(app_input),
+#endif
+#ifdef LAYOUT8
+    .layout_version = 8,
+#else
     .layout_version = 7,
+#endif
     .block_size = 1 << 20,
     .name = "testapp",
     .init = app_init,
