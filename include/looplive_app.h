@@ -98,8 +98,7 @@ typedef struct ll_block {
     uint8_t *base;                /* first byte of the block */
     uint64_t size;                /* bytes, a multiple of the page size */
     uint64_t page_size;           /* ll_page_size_get() at reservation */
-    int fd;                       /* the file behind the mapping: the snapshot layer's
-                                     memfd, or a loaded snapshot file; -1 while anonymous */
+    int fd;                       /* the memfd or loaded snapshot file behind it; -1: none */
     uint32_t flags;               /* LL_BLOCK_* (looplive_host.h) */
     char name[LL_BLOCK_NAME_MAX]; /* the memfd's name ("looplive" by default) */
 } ll_block;
@@ -118,21 +117,18 @@ typedef struct ll_arena {
     uint64_t capacity;   /* bytes */
     uint64_t used;       /* bytes pushed so far (the current position) */
     uint64_t high_water; /* the largest used ever seen */
-    uint64_t committed;  /* bytes from begin handed out at some point, page
-                            rounded (faulted in now with LL_ARENA_PREFAULT) */
+    uint64_t committed;  /* bytes from begin ever handed out, page rounded */
     uint64_t guard_size; /* PROT_NONE bytes right after the arena, 0 if none */
     uint32_t flags;      /* LL_ARENA_* */
     int32_t parent;      /* table index of the arena it was carved from, -1 */
     uint32_t index;      /* its own table index */
     uint32_t reserved_[9];
 } ll_arena;
-
 enum {
     LL_ARENA_GUARDED = 1u << 0,  /* a guard page follows it */
     LL_ARENA_PREFAULT = 1u << 1, /* its capacity was faulted in at creation */
     LL_ARENA_SUB = 1u << 2,      /* carved out of another arena */
 };
-
 #ifdef NDEBUG
 #define LL_DEBUG_BUILD 0
 #else
@@ -142,8 +138,7 @@ enum {
 typedef struct ll_arena_params {
     int _ll;          /* reserved: first, 0 (lets a call with no options compile everywhere) */
     ll_arena *parent; /* carve the arena out of this one instead of the block */
-    int guard;        /* 1: guard page after it; -1: none; 0: guard when the
-                         caller is built without NDEBUG (partitions only) */
+    int guard;        /* 1: guard page after it; -1: none; 0: in debug builds */
     int prefault;     /* fault the whole capacity in now: pushes never fault */
 } ll_arena_params;
 
@@ -165,8 +160,7 @@ ll_arena *ll_block_arena_find(const ll_block *block, const char *name);
 typedef struct ll_push_params {
     int _ll;        /* reserved: first, 0 (lets a call with no options compile everywhere) */
     uint64_t align; /* a power of two; 0: 16, like malloc */
-    int zero;       /* clear the bytes (memory popped and pushed again is
-                       not cleared otherwise) */
+    int zero;       /* clear the bytes (popped memory pushed again is not) */
     ll_error *err;  /* filled when the arena is full */
 } ll_push_params;
 
