@@ -21,6 +21,16 @@ typedef struct cli_hashes {
 } cli_hashes;
 int cli_hashes_read(FILE *f, const char *path, cli_hashes *h);
 
+/* replay.c: replays recording through module and checks it against hashes,
+ * writing the result line ("N frames match HASHES") to out and an error to
+ * stderr. Returns the exit status. */
+int cli_replay_check(const char *module, const char *recording, const char *hashes, FILE *out);
+
+/* replay_dir.c: `looplive replay --dir DIR --jobs N`: checks every
+ * DIR/NAME.llrec against DIR/NAME.hashes, jobs at once, each in a child
+ * process; one line each and a summary on out. Returns the exit status. */
+int cli_replay_dir(const char *module, const char *dir, int jobs, FILE *out);
+
 /* Prints "looplive: <msg>" on stderr and returns status. */
 __attribute__((format(printf, 2, 3))) int cli_error(int status, const char *fmt, ...);
 

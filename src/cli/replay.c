@@ -565,6 +565,13 @@ static int replay_recording(const replay_opts *o)
     return rc;
 }
 
+int cli_replay_check(const char *module, const char *recording, const char *hashes, FILE *out)
+{
+    replay_opts o = {.module = module, .recording = recording, .check = hashes, .fps = 60,
+                     .frame = UINT64_MAX, .out = out, .hash_out = out};
+    return replay_recording(&o);
+}
+
 /* ---- making a recording from a script ----------------------------------- */
 
 /* Reads the whole script (the key names and COUNT lines of ll_keys_parse_line)
@@ -685,6 +692,7 @@ int cli_replay(int argc, char **argv)
     replay_opts o;
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
+    if (o.dir) return cli_replay_dir(o.module, o.dir, o.jobs, stdout);
     int saved = -1;
     rc = open_outputs(&o, &saved);
     if (rc == 0) rc = o.script ? record_script(&o) : replay_recording(&o);
