@@ -515,8 +515,9 @@ static int report_who(session *s, const replay_opts *o, uint64_t frames)
     arena_name(&s->block, offset, where, sizeof where);
     if (ll_loop_writes_find(s->loop, 0, offset, len, frame, &w, &err) != 0)
         return fail(1, "who-wrote %s: %s", o->who, err.msg);
-    fprintf(o->out, "%u byte%s at 0x%" PRIx64 "%s, after frame %" PRIu64 ": ", len,
-            len > 1 ? "s" : "", (uint64_t)(uintptr_t)s->block.base + offset, where, frame);
+    fprintf(o->out, "%u byte%s at 0x%" PRIx64 " (block+0x%" PRIx64 ")%s, after frame %" PRIu64 ": ",
+            len, len > 1 ? "s" : "", (uint64_t)(uintptr_t)s->block.base + offset, offset, where,
+            frame);
     if (!w.found) {
         fprintf(o->out, "no frame from 0 to %" PRIu64 " changed them (they hold what the "
                         "recording started with)\n", frame);
