@@ -8,9 +8,12 @@
 
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DW_LIB "libdw.so.1"
 
@@ -60,7 +63,9 @@ static void object_name(const ll_module *module, const char *file, char *out, si
 {
     size_t n = module ? strlen(module->copy_dir) : 0;
     if (n && !strncmp(file, module->copy_dir, n) && file[n] == '/') file = module->path;
-    snprintf(out, cap, "%s", file);
+    size_t len = strlen(file);
+    if (len >= cap) file += len - (cap - 1); /* keep the end: the file name */
+    memcpy(out, file, strlen(file) + 1);
 }
 
 /* Function, offset, file and line through libdwfl over the one object. */
@@ -98,9 +103,16 @@ int ll_module_line_find(const ll_module *module, uint64_t addr, ll_code_line *ou
 {
     memset(out, 0, sizeof *out);
     Dl_info info;
-    if (!dladdr((void *)(uintptr_t)addr, &info) || !info.dli_fname)
+    struct link_map *map = NULL;
+    if (!dladdr1((void *)(uintptr_t)addr, &info, (void **)&map, RTLD_DL_LINKMAP) ||
+        !info.dli_fname)
         return ll_fail(err, ENOENT, "0x%llx is in no loaded object (try: an address of code)",
                        (unsigned long long)addr);
+    /* The program itself: dladdr gives argv[0], which a program may change
+     * and which need not be a path. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (map && !map->l_name[0] && n > 0) exe[n] = 0, info.dli_fname = exe;
     object_name(module, info.dli_fname, out->object, sizeof out->object);
     pthread_mutex_lock(&dw_lock);
     if (!dw.tried) dw_load();
