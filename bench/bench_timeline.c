@@ -31,8 +31,7 @@ static double run_s(char *const argv[])
         _exit(127);
     }
     int st;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return -1;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
     return (double)(bench_now_ns() - t0) / 1e9;
 }
 
@@ -76,11 +75,11 @@ static int who_wrote(void)
     snprintf(script, sizeof script, "%s/ten-minutes.script", dir);
     snprintf(rec, sizeof rec, "%s/ten-minutes.llrec", dir);
     snprintf(target, sizeof target, "block+%zu:4", offsetof(bounce_state, score));
-    char *make[] = {cli, "replay", "--module", bounce, "--script", script, "--output", rec, "-q",
-                    NULL};
+    char *make[] = {cli,    "replay",   "--module", bounce, "--script",
+                    script, "--output", rec,        "-q",   NULL};
     char *plain[] = {cli, "replay", "--module", bounce, "--recording", rec, "-q", NULL};
-    char *who[] = {cli, "replay", "--module", bounce, "--recording", rec, "--who-wrote", target,
-                   NULL};
+    char *who[] = {cli, "replay",      "--module", bounce, "--recording",
+                   rec, "--who-wrote", target,     NULL};
     int rc = 1;
     double t_who = -1, t_plain = -1, t_page = -1;
     if (write_script(script) == 0 && run_s(make) >= 0) {
@@ -89,7 +88,8 @@ static int who_wrote(void)
         t_page = median_of(who, "page");
         rc = t_who < 0 || t_plain < 0 || t_page < 0;
     }
-    if (rc) fprintf(stderr, "bench timeline: who-wrote on a %d-frame recording failed\n", WHO_FRAMES);
+    if (rc)
+        fprintf(stderr, "bench timeline: who-wrote on a %d-frame recording failed\n", WHO_FRAMES);
     else {
         bench_print("who_wrote_s", t_who, "s");
         bench_print("who_wrote_replay_s", t_plain, "s");

@@ -18,8 +18,8 @@ static const struct {
     const char *name;
     int (*fn)(void);
 } groups[] = {
-    {"addr", bench_addr},     {"memory", bench_memory}, {"snapshot", bench_snapshot},
-    {"reload", bench_reload}, {"loop", bench_loop},     {"host", bench_host},
+    {"addr", bench_addr},     {"memory", bench_memory},     {"snapshot", bench_snapshot},
+    {"reload", bench_reload}, {"loop", bench_loop},         {"host", bench_host},
     {"files", bench_files},   {"timeline", bench_timeline},
 };
 

@@ -915,13 +915,13 @@ typedef struct ll_loop_write {
 
 /* The answer of ll_loop_writes_find. */
 typedef struct ll_loop_writes {
-    int found;          /* 0: no frame up to the one asked changed the bytes */
-    uint64_t frame;     /* the last frame at or before it that changed them */
+    int found;                        /* 0: no frame up to the one asked changed the bytes */
+    uint64_t frame;                   /* the last frame at or before it that changed them */
     uint8_t start[LL_LOOP_WATCH_MAX]; /* the bytes before that frame */
     uint8_t end[LL_LOOP_WATCH_MAX];   /* and after it */
-    const char *how;    /* "breakpoint" (perf_event_open) or "page" */
-    char refused[192];  /* why hardware breakpoints were not used, or "" */
-    uint32_t count;     /* writes seen in that frame */
+    const char *how;                  /* "breakpoint" (perf_event_open) or "page" */
+    char refused[192];                /* why hardware breakpoints were not used, or "" */
+    uint32_t count;                   /* writes seen in that frame */
     ll_loop_write writes[LL_LOOP_WRITES_MAX]; /* the first of them */
 } ll_loop_writes;
 

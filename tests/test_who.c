@@ -55,7 +55,8 @@ static void setup(void)
     loop = ll_loop_create(&block, &err, .app = &who_app, .fps = 60);
     cr_assert(loop, "%s", err.msg);
     cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
-    for (int i = 0; i < 50; i++) cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
+    for (int i = 0; i < 50; i++)
+        cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), 1, "%s", err.msg);
     ll_loop_stop(loop);
 }
 
@@ -148,7 +149,8 @@ Test(who, breakpoint_forbidden_fallback_is_an_error_where_refused)
     setenv("LOOPLIVE_WATCH", "breakpoint", 1);
     int rc = ll_loop_writes_find(loop, 0, 0x100, 4, 45, &w, &err);
     if (rc != 0) /* the kernel refuses breakpoints here */
-        cr_assert(strstr(err.msg, "LOOPLIVE_WATCH=breakpoint forbids page tracking"), "%s", err.msg);
+        cr_assert(strstr(err.msg, "LOOPLIVE_WATCH=breakpoint forbids page tracking"), "%s",
+                  err.msg);
     else
         cr_assert_str_eq(w.how, "breakpoint");
 }

@@ -71,8 +71,7 @@ static int on_page_fault(watch *w, fault_event *ev)
 /* The instruction ran: log it when it touched the range, protect again. */
 static int on_step(watch *w, fault_event *ev)
 {
-    if (memcmp(w->last, (const void *)(uintptr_t)w->addr, w->len) != 0 ||
-        inside(w, w->step_addr))
+    if (memcmp(w->last, (const void *)(uintptr_t)w->addr, w->len) != 0 || inside(w, w->step_addr))
         log_write(w, w->step_pc, 0);
     fault_step_set(ev, 0);
     w->stepping = 0;
@@ -119,8 +118,8 @@ static int breakpoint_open(uint64_t addr, uint64_t len)
     a.sample_period = 1;
     a.exclude_kernel = 1;
     a.exclude_hv = 1;
-    a.sigtrap = 1;         /* Linux 5.13+: EINVAL before */
-    a.remove_on_exec = 1;  /* sigtrap requires it */
+    a.sigtrap = 1;        /* Linux 5.13+: EINVAL before */
+    a.remove_on_exec = 1; /* sigtrap requires it */
     a.sig_data = WATCH_SIG_DATA;
     return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
@@ -188,8 +187,9 @@ int watch_arm(watch *w, uint64_t addr, uint64_t len, ll_error *err)
     if (len < 1 || len > WATCH_BYTES_MAX)
         return ll_fail(err, EINVAL, "cannot watch %llu bytes: 1 to %d at a time",
                        (unsigned long long)len, WATCH_BYTES_MAX);
-    if (armed) return ll_fail(err, EBUSY, "cannot watch 0x%llx: a watch is armed already",
-                              (unsigned long long)addr);
+    if (armed)
+        return ll_fail(err, EBUSY, "cannot watch 0x%llx: a watch is armed already",
+                       (unsigned long long)addr);
     memset(w, 0, sizeof *w);
     w->addr = addr;
     w->len = len;

@@ -184,7 +184,8 @@ static int parse(int argc, char **argv, replay_opts *o)
     if (optind < argc)
         return fail(2, "unexpected argument '%s' (try: looplive replay --help)", argv[optind]);
     if (!o->module) return fail(2, "replay needs --module LIB (try: looplive replay --help)");
-    if (jobs_set && !o->dir) return fail(2, "--jobs goes with --dir DIR (try: looplive replay --help)");
+    if (jobs_set && !o->dir)
+        return fail(2, "--jobs goes with --dir DIR (try: looplive replay --help)");
     if (o->frame != UINT64_MAX && !o->who)
         return fail(2, "--frame goes with --who-wrote TARGET (try: looplive replay --help)");
     if (o->dir) {
@@ -411,8 +412,8 @@ static int target_number(const char *text, const char *whole, const char *what, 
 {
     ll_error err;
     if (ll_size_parse(text, out, &err) == 0) return 0;
-    return fail(2, "bad --who-wrote '%s': %s '%s' is not a number (try: world+0x10:4)", whole,
-                what, text);
+    return fail(2, "bad --who-wrote '%s': %s '%s' is not a number (try: world+0x10:4)", whole, what,
+                text);
 }
 
 /* ARENA+OFFSET, block+OFFSET or ADDRESS, then :LEN: an offset in the block.
@@ -505,10 +506,9 @@ static int report_who(session *s, const replay_opts *o, uint64_t frames)
     if (rc != 0) return rc;
     uint64_t frame = o->frame == UINT64_MAX ? frames - 1 : o->frame;
     if (frame >= frames)
-        return fail(1,
-                    "--frame %" PRIu64 ": %s has %" PRIu64 " frames (try: --frame 0 to %" PRIu64
-                    ")",
-                    frame, o->recording, frames, frames - 1);
+        return fail(
+            1, "--frame %" PRIu64 ": %s has %" PRIu64 " frames (try: --frame 0 to %" PRIu64 ")",
+            frame, o->recording, frames, frames - 1);
     static ll_loop_writes w;
     ll_error err;
     char where[160];
@@ -519,8 +519,10 @@ static int report_who(session *s, const replay_opts *o, uint64_t frames)
             len, len > 1 ? "s" : "", (uint64_t)(uintptr_t)s->block.base + offset, offset, where,
             frame);
     if (!w.found) {
-        fprintf(o->out, "no frame from 0 to %" PRIu64 " changed them (they hold what the "
-                        "recording started with)\n", frame);
+        fprintf(o->out,
+                "no frame from 0 to %" PRIu64 " changed them (they hold what the "
+                "recording started with)\n",
+                frame);
         return 0;
     }
     fprintf(o->out, "last changed by frame %" PRIu64 ", ", w.frame);
@@ -568,8 +570,13 @@ static int replay_recording(const replay_opts *o)
 
 int cli_replay_check(const char *module, const char *recording, const char *hashes, FILE *out)
 {
-    replay_opts o = {.module = module, .recording = recording, .check = hashes, .fps = 60,
-                     .frame = UINT64_MAX, .out = out, .hash_out = out};
+    replay_opts o = {.module = module,
+                     .recording = recording,
+                     .check = hashes,
+                     .fps = 60,
+                     .frame = UINT64_MAX,
+                     .out = out,
+                     .hash_out = out};
     return replay_recording(&o);
 }
 

@@ -41,6 +41,8 @@ static void path_join(char *buf, size_t cap, const char *dir, const char *name, 
 /* Every NAME.llrec, sorted, each with its NAME.hashes: 0, or the status 1. */
 static int jobs_list(const char *dir, dir_job **out, int *count)
 {
+    *out = NULL;
+    *count = 0;
     struct dirent **names;
     int n = scandir(dir, &names, is_recording, alphasort);
     if (n < 0)
@@ -88,7 +90,8 @@ static int job_start(dir_job *j, const char *module, const char *dir)
     if (j->fd < 0) return cli_error(1, "cannot check %s: memfd_create: %s", rec, strerror(errno));
     fflush(NULL);
     j->pid = fork();
-    if (j->pid < 0) return cli_error(1, "cannot check %s: fork: %s (try: --jobs 1)", rec, strerror(errno));
+    if (j->pid < 0)
+        return cli_error(1, "cannot check %s: fork: %s (try: --jobs 1)", rec, strerror(errno));
     if (j->pid == 0) {
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(j->fd, STDERR_FILENO) < 0) _exit(1);
@@ -103,7 +106,7 @@ static int job_start(dir_job *j, const char *module, const char *dir)
 static void job_collect(dir_job *j)
 {
     struct stat st;
-    char buf[8192];
+    char buf[8192] = "";
     ssize_t got = 0;
     if (fstat(j->fd, &st) == 0) {
         off_t at = st.st_size > (off_t)sizeof buf - 1 ? st.st_size - (off_t)sizeof buf + 1 : 0;
@@ -119,7 +122,8 @@ static void job_collect(dir_job *j)
     if (WIFSIGNALED(j->status))
         snprintf(j->line, sizeof j->line, "the replay died of %s", strsignal(WTERMSIG(j->status)));
     else
-        snprintf(j->line, sizeof j->line, "%s", *last ? last : "no result (the replay said nothing)");
+        snprintf(j->line, sizeof j->line, "%s",
+                 *last ? last : "no result (the replay said nothing)");
     j->pid = -1;
 }
 
@@ -143,17 +147,19 @@ static void summary(FILE *out, const dir_job *jobs, int n, int bad)
 
 int cli_replay_dir(const char *module, const char *dir, int jobs_max, FILE *out)
 {
-    dir_job *jobs;
-    int n;
+    dir_job *jobs = NULL;
+    int n = 0;
     if (jobs_list(dir, &jobs, &n) != 0) return 1;
     int next = 0, running = 0, printed = 0, bad = 0, rc = 0;
     while (printed < n) {
         while (rc == 0 && running < jobs_max && next < n) {
-            if (job_start(&jobs[next], module, dir) != 0) rc = 1;
-            else running++, next++;
+            if (job_start(&jobs[next], module, dir) != 0)
+                rc = 1;
+            else
+                running++, next++;
         }
         if (running == 0) break;
-        int status;
+        int status = 0;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0 && errno == EINTR) continue;
         if (pid < 0) break;

@@ -24,7 +24,8 @@ static int check_question(ll_loop *loop, int slot, uint64_t offset, uint32_t len
     if (slot < 0 || slot >= LL_LOOP_SLOTS || frames == 0)
         return loop_fail(err, EINVAL, "slot %d holds no recording (try: ll_loop_load first)", slot);
     if (frame >= frames)
-        return loop_fail(err, ERANGE, "frame %llu is past the recording's %llu frames (try: 0 to %llu)",
+        return loop_fail(err, ERANGE,
+                         "frame %llu is past the recording's %llu frames (try: 0 to %llu)",
                          (unsigned long long)frame, (unsigned long long)frames,
                          (unsigned long long)(frames - 1));
     if (len < 1 || len > LL_LOOP_WATCH_MAX)
@@ -36,7 +37,8 @@ static int check_question(ll_loop *loop, int slot, uint64_t offset, uint32_t len
                          "offset below 0x%llx)",
                          (unsigned long long)offset, (unsigned long long)(offset + len),
                          (unsigned long long)b->size, (unsigned long long)(b->size - len + 1));
-    for (uint32_t i = 0; i < len; i += (uint32_t)b->page_size - (uint32_t)((offset + i) % b->page_size))
+    for (uint32_t i = 0; i < len;
+         i += (uint32_t)b->page_size - (uint32_t)((offset + i) % b->page_size))
         if (!strcmp(ll_block_owner_get(b, offset + i), "guard page"))
             return loop_fail(err, EINVAL,
                              "bytes at 0x%llx are in a guard page: nothing writes there (try: "

@@ -41,7 +41,8 @@ static void dw_load(void)
     dw.tried = 1;
     void *h = dlopen(DW_LIB, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(dw.why, sizeof dw.why, "no %s to read DWARF (try: apt-get install libdw1)", DW_LIB);
+        snprintf(dw.why, sizeof dw.why, "no %s to read DWARF (try: apt-get install libdw1)",
+                 DW_LIB);
         return;
     }
     const char *missing = NULL;
@@ -77,8 +78,8 @@ static void dw_lookup(const Dl_info *info, uint64_t addr, ll_code_line *out)
     Dwfl *d = dw.begin(&cb);
     if (!d) return;
     dw.report_begin(d);
-    Dwfl_Module *m = dw.report_elf(d, "code", info->dli_fname, -1,
-                                   (GElf_Addr)(uintptr_t)info->dli_fbase, false);
+    Dwfl_Module *m =
+        dw.report_elf(d, "code", info->dli_fname, -1, (GElf_Addr)(uintptr_t)info->dli_fbase, false);
     dw.report_end(d, NULL, NULL);
     if (m && dw.addrmodule(d, addr) == m) {
         GElf_Off off = 0;
@@ -104,8 +105,7 @@ int ll_module_line_find(const ll_module *module, uint64_t addr, ll_code_line *ou
     memset(out, 0, sizeof *out);
     Dl_info info;
     struct link_map *map = NULL;
-    if (!dladdr1((void *)(uintptr_t)addr, &info, (void **)&map, RTLD_DL_LINKMAP) ||
-        !info.dli_fname)
+    if (!dladdr1((void *)(uintptr_t)addr, &info, (void **)&map, RTLD_DL_LINKMAP) || !info.dli_fname)
         return ll_fail(err, ENOENT, "0x%llx is in no loaded object (try: an address of code)",
                        (unsigned long long)addr);
     /* The program itself: dladdr gives argv[0], which a program may change
