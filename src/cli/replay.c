@@ -416,9 +416,7 @@ static int target_number(const char *text, const char *whole, const char *what, 
                 text);
 }
 
-/* ARENA+OFFSET, block+OFFSET or ADDRESS, then :LEN: an offset in the block.
- * Returns 0, or the exit status. */
-static int target_resolve(const char *text, const ll_block *b, uint64_t *offset, uint32_t *len)
+int cli_who_target_parse(const char *text, const ll_block *b, uint64_t *offset, uint32_t *len)
 {
     char spec[256];
     if (snprintf(spec, sizeof spec, "%s", text) >= (int)sizeof spec)
@@ -502,7 +500,7 @@ static int report_who(session *s, const replay_opts *o, uint64_t frames)
 {
     uint64_t offset;
     uint32_t len;
-    int rc = target_resolve(o->who, &s->block, &offset, &len);
+    int rc = cli_who_target_parse(o->who, &s->block, &offset, &len);
     if (rc != 0) return rc;
     uint64_t frame = o->frame == UINT64_MAX ? frames - 1 : o->frame;
     if (frame >= frames)
