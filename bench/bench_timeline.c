@@ -4,7 +4,8 @@
  * who_wrote_s: `looplive replay --who-wrote` on the bounce score as of the
  * last frame, the whole command (load, the replay that finds the last
  * frame that changed it, the replay to that frame under the watch, libdw
- * naming the writes); target <= 2 s. Side by side: the plain replay of the
+ * naming the writes: one replay under hardware breakpoints); target <= 2 s.
+ * Side by side: the plain replay of the
  * same recording (who_wrote_replay_s, what one pass costs) and the command
  * with page tracking forced (who_wrote_page_s). Median of 3 each. */
 #include "bench.h"

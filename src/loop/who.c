@@ -4,9 +4,14 @@
  *
  * Replaying and comparing, not bisecting over keyframes: it is exact (a
  * value that changes and changes back is seen, where bisection on "equal to
- * the final value" can land on an earlier change), needs no keyframes, and
- * costs one plain replay (36,000 bounce frames: about 0.4 s here), twice
- * with the watched pass: inside the 2 s target. */
+ * the final value" can land on an earlier change) and needs no keyframes.
+ * With hardware breakpoints the watch stays armed for the whole replay: it
+ * costs a signal per write to the watched bytes only, and the log of the
+ * last frame that changed them is kept, so the answer costs one replay
+ * (36,000 bounce frames: about 0.5 s on a quiet machine). Page tracking
+ * would cost a signal per write to the whole page on every frame, so
+ * without breakpoints one plain replay finds the frame and a second replay
+ * to it runs only that frame tracked. */
 #include "base/watch.h"
 #include "loop/loop.h"
 
@@ -47,14 +52,31 @@ static int check_question(ll_loop *loop, int slot, uint64_t offset, uint32_t len
     return 0;
 }
 
-/* Pass 1: the last frame at or before `frame` that changed the bytes. */
-static int find_frame(ll_loop *loop, int slot, const uint8_t *at, uint32_t len, uint64_t frame,
-                      ll_loop_writes *out, ll_error *err)
+static watch w; /* large; one armed at a time anyway */
+
+static void take_log(const watch *wt, uint32_t len, ll_loop_writes *out)
+{
+    out->how = watch_how_name(wt->how);
+    snprintf(out->refused, sizeof out->refused, "%s", wt->refused);
+    out->count = wt->count;
+    for (uint32_t i = 0; i < wt->count && i < LL_LOOP_WRITES_MAX; i++) {
+        out->writes[i].pc = wt->log[i].pc;
+        out->writes[i].pc_after = wt->log[i].pc_after;
+        memcpy(out->writes[i].before, wt->log[i].before, len);
+        memcpy(out->writes[i].after, wt->log[i].after, len);
+    }
+}
+
+/* Plays the slot to `frame`, noting the last frame that changed the bytes;
+ * with the watch armed (breakpoints: a signal per write to the bytes
+ * alone), that frame's log is kept too. */
+static int play_to(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame, int watched,
+                   ll_loop_writes *out, ll_error *err)
 {
     uint8_t before[LL_LOOP_WATCH_MAX];
-    if (ll_loop_play(loop, slot, err) != 0) return -1;
     memcpy(before, at, len);
     for (uint64_t f = 0; f <= frame; f++) {
+        if (watched) watch_log_clear(&w);
         if (loop_frame_one(loop, err) != 0) return -1;
         if (memcmp(before, at, len) == 0) continue;
         out->found = 1;
@@ -62,32 +84,40 @@ static int find_frame(ll_loop *loop, int slot, const uint8_t *at, uint32_t len, 
         memcpy(out->start, before, len);
         memcpy(out->end, at, len);
         memcpy(before, at, len);
+        if (watched) take_log(&w, len, out);
     }
     return 0;
 }
 
-/* Pass 2: the same frames again, the found one under the watch. */
-static int watch_frame(ll_loop *loop, int slot, uint8_t *at, uint32_t len, ll_loop_writes *out,
-                       ll_error *err)
+/* One pass under hardware breakpoints; 1 when the kernel refuses them. */
+static int one_pass(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame,
+                    ll_loop_writes *out, ll_error *err)
 {
-    static watch w; /* large; one armed at a time anyway */
+    ll_error refused;
+    if (ll_loop_play(loop, slot, err) != 0) return -1;
+    if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, 1, &refused) != 0)
+        return refused.code == ENOTSUP ? 1 : loop_fail(err, refused.code, "%s", refused.msg);
+    int rc = play_to(loop, slot, at, len, frame, 1, out, err);
+    watch_disarm(&w);
+    return rc;
+}
+
+/* Without breakpoints: a plain pass finds the frame, a second runs it with
+ * its page tracked (a signal per write to the page: one frame only). */
+static int two_passes(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame,
+                      ll_loop_writes *out, ll_error *err)
+{
+    if (ll_loop_play(loop, slot, err) != 0 || play_to(loop, slot, at, len, frame, 0, out, err))
+        return -1;
+    if (!out->found) return 0;
     if (ll_loop_play(loop, slot, err) != 0) return -1;
     for (uint64_t f = 0; f < out->frame; f++)
         if (loop_frame_one(loop, err) != 0) return -1;
-    if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, err) != 0) return -1;
+    if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, 0, err) != 0) return -1;
     int rc = loop_frame_one(loop, err);
     watch_disarm(&w);
-    if (rc != 0) return -1;
-    out->how = watch_how_name(w.how);
-    snprintf(out->refused, sizeof out->refused, "%s", w.refused);
-    out->count = w.count;
-    for (uint32_t i = 0; i < w.count && i < LL_LOOP_WRITES_MAX && i < WATCH_LOG_MAX; i++) {
-        out->writes[i].pc = w.log[i].pc;
-        out->writes[i].pc_after = w.log[i].pc_after;
-        memcpy(out->writes[i].before, w.log[i].before, len);
-        memcpy(out->writes[i].after, w.log[i].after, len);
-    }
-    return 0;
+    if (rc == 0) take_log(&w, len, out);
+    return rc;
 }
 
 int ll_loop_writes_find(ll_loop *loop, int slot, uint64_t offset, uint32_t len, uint64_t frame,
@@ -97,8 +127,12 @@ int ll_loop_writes_find(ll_loop *loop, int slot, uint64_t offset, uint32_t len, 
     out->how = "none";
     if (check_question(loop, slot, offset, len, frame, err) != 0) return -1;
     uint8_t *at = loop_block_of(loop)->base + offset;
-    int rc = find_frame(loop, slot, at, len, frame, out, err);
-    if (rc == 0 && out->found) rc = watch_frame(loop, slot, at, len, out, err);
+    int rc = one_pass(loop, slot, at, len, frame, out, err);
+    if (rc == 1) {
+        memset(out, 0, sizeof *out);
+        out->how = "none";
+        rc = two_passes(loop, slot, at, len, frame, out, err);
+    }
     ll_loop_stop(loop);
     return rc;
 }
