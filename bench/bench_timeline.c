@@ -2,12 +2,13 @@
  * issue 16 on a 36,000-frame (10 minute) bounce recording made here.
  *
  * who_wrote_s: `looplive replay --who-wrote` on the bounce score as of the
- * last frame, the whole command (load, the replay that finds the last
- * frame that changed it, the replay to that frame under the watch, libdw
- * naming the writes: one replay under hardware breakpoints); target <= 2 s.
- * Side by side: the plain replay of the
- * same recording (who_wrote_replay_s, what one pass costs) and the command
- * with page tracking forced (who_wrote_page_s). Median of 3 each. */
+ * last frame, the whole command (load, one replay under hardware write
+ * breakpoints that finds the last frame that changed it and keeps that
+ * frame's writes, libdw naming them); target <= 2 s. Side by side: the
+ * plain replay of the same recording (who_wrote_replay_s, what one pass
+ * costs) and the command with page tracking forced (who_wrote_page_s: a
+ * plain replay to find the frame, a second to run it tracked). Median of 3
+ * each. */
 #include "bench.h"
 
 #include "../examples/bounce/bounce.h"
