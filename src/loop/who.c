@@ -10,8 +10,9 @@
  * last frame that changed them is kept, so the answer costs one replay
  * (36,000 bounce frames: about 0.5 s on a quiet machine). Page tracking
  * would cost a signal per write to the whole page on every frame, so
- * without breakpoints one plain replay finds the frame and a second replay
- * to it runs only that frame tracked. */
+ * without breakpoints one plain replay finds the frame (making the
+ * timeline's keyframes on the way), a seek goes back to it and only that
+ * frame runs tracked. */
 #include "base/watch.h"
 #include "loop/loop.h"
 
@@ -102,17 +103,17 @@ static int one_pass(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t
     return rc;
 }
 
-/* Without breakpoints: a plain pass finds the frame, a second runs it with
- * its page tracked (a signal per write to the page: one frame only). */
+/* Without breakpoints: a plain pass finds the frame, a seek goes back to
+ * it and it runs with its page tracked (a signal per write to the page:
+ * one frame only). */
 static int two_passes(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame,
                       ll_loop_writes *out, ll_error *err)
 {
     if (ll_loop_play(loop, slot, err) != 0 || play_to(loop, slot, at, len, frame, 0, out, err))
         return -1;
     if (!out->found) return 0;
-    if (ll_loop_play(loop, slot, err) != 0) return -1;
-    for (uint64_t f = 0; f < out->frame; f++)
-        if (loop_frame_one(loop, err) != 0) return -1;
+    /* The first pass left keyframes: at most keyframe_frames - 1 frames. */
+    if (ll_loop_timeline_seek(loop, slot, out->frame, err) != 0) return -1;
     if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, 0, err) != 0) return -1;
     int rc = loop_frame_one(loop, err);
     watch_disarm(&w);
