@@ -1012,7 +1012,8 @@ typedef struct ll_loop_writes {
  * start to frame, comparing the bytes after every frame, which finds the
  * last frame at or before it that changed them (exactly: a value that
  * changes and changes back counts; the cost is one plain replay). Then
- * plays the slot again to that frame and runs it under a write watch: a
+ * seeks back to that frame (ll_loop_timeline_seek: the replay made the
+ * keyframes) and runs it once more under a write watch: a
  * hardware write breakpoint per aligned 1, 2, 4 or 8 bytes (perf_event_open,
  * Linux 5.13+), or, where the kernel refuses those (containers,
  * perf_event_paranoid) or LOOPLIVE_WATCH=page is set, write protection of

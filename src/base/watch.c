@@ -182,7 +182,7 @@ static int pages_protect(watch *w, ll_error *err)
 
 /* ---- arming ------------------------------------------------------------- */
 
-int watch_arm(watch *w, uint64_t addr, uint64_t len, int breakpoints_only, ll_error *err)
+int watch_arm(watch *w, uint64_t addr, uint64_t len, ll_error *err)
 {
     if (len < 1 || len > WATCH_BYTES_MAX)
         return ll_fail(err, EINVAL, "cannot watch %llu bytes: 1 to %d at a time",
@@ -200,10 +200,6 @@ int watch_arm(watch *w, uint64_t addr, uint64_t len, int breakpoints_only, ll_er
         snprintf(w->refused, sizeof w->refused, "LOOPLIVE_WATCH=page asks for page tracking");
     if (fault_register(&watch_client, err) != 0) return -1;
     w->how = !page_only && breakpoints_open(w) == 0 ? WATCH_BREAKPOINT : WATCH_PAGE;
-    if (w->how == WATCH_PAGE && breakpoints_only) {
-        fault_unregister(&watch_client);
-        return ll_fail(err, ENOTSUP, "%s", w->refused);
-    }
     if (w->how == WATCH_PAGE && want && !strcmp(want, "breakpoint")) {
         fault_unregister(&watch_client);
         return ll_fail(err, EPERM, "%s (LOOPLIVE_WATCH=breakpoint forbids page tracking)",
@@ -216,11 +212,6 @@ int watch_arm(watch *w, uint64_t addr, uint64_t len, int breakpoints_only, ll_er
         return -1;
     }
     return 0;
-}
-
-void watch_log_clear(watch *w)
-{
-    w->count = 0;
 }
 
 void watch_disarm(watch *w)

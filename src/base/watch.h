@@ -56,13 +56,8 @@ typedef struct watch {
  * this process that is readable and writable). Returns 0, or -1 with err
  * when neither mechanism can watch (another watch is armed, the page
  * mechanism is forced where it cannot step, the fault dispatcher is
- * full). With breakpoints_only, -1 (ENOTSUP, w->refused saying why) where
- * breakpoints cannot be had: for a caller that watches a whole run only
- * when it is cheap. */
-int watch_arm(watch *w, uint64_t addr, uint64_t len, int breakpoints_only, ll_error *err);
-
-/* Empties the log (the next write is log[0]); the bytes last seen stay. */
-void watch_log_clear(watch *w);
+ * full). */
+int watch_arm(watch *w, uint64_t addr, uint64_t len, ll_error *err);
 
 /* Stops watching: closes the breakpoints or makes the pages writable
  * again. The log stays in w. */

@@ -4,15 +4,14 @@
  *
  * Replaying and comparing, not bisecting over keyframes: it is exact (a
  * value that changes and changes back is seen, where bisection on "equal to
- * the final value" can land on an earlier change) and needs no keyframes.
- * With hardware breakpoints the watch stays armed for the whole replay: it
- * costs a signal per write to the watched bytes only, and the log of the
- * last frame that changed them is kept, so the answer costs one replay
- * (36,000 bounce frames: about 0.5 s on a quiet machine). Page tracking
- * would cost a signal per write to the whole page on every frame, so
- * without breakpoints one plain replay finds the frame (making the
- * timeline's keyframes on the way), a seek goes back to it and only that
- * frame runs tracked. */
+ * the final value" can land on an earlier change). The replay makes the
+ * timeline's keyframes on the way, so going back to the frame found is a
+ * seek (a keyframe restored and at most keyframe_frames - 1 frames run),
+ * and only that frame runs under the watch: the answer costs about one
+ * replay (36,000 bounce frames: about 0.5 s on a quiet machine). Keeping
+ * the watch armed through the whole replay instead would cost a signal per
+ * write on every frame: 36,000 more for a value written every frame, with
+ * breakpoints; one per write to the whole page with page tracking. */
 #include "base/watch.h"
 #include "loop/loop.h"
 
@@ -68,16 +67,13 @@ static void take_log(const watch *wt, uint32_t len, ll_loop_writes *out)
     }
 }
 
-/* Plays the slot to `frame`, noting the last frame that changed the bytes;
- * with the watch armed (breakpoints: a signal per write to the bytes
- * alone), that frame's log is kept too. */
-static int play_to(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame, int watched,
-                   ll_loop_writes *out, ll_error *err)
+/* Plays the slot to `frame`, noting the last frame that changed the bytes. */
+static int play_to(ll_loop *loop, uint8_t *at, uint32_t len, uint64_t frame, ll_loop_writes *out,
+                   ll_error *err)
 {
     uint8_t before[LL_LOOP_WATCH_MAX];
     memcpy(before, at, len);
     for (uint64_t f = 0; f <= frame; f++) {
-        if (watched) watch_log_clear(&w);
         if (loop_frame_one(loop, err) != 0) return -1;
         if (memcmp(before, at, len) == 0) continue;
         out->found = 1;
@@ -85,36 +81,21 @@ static int play_to(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t 
         memcpy(out->start, before, len);
         memcpy(out->end, at, len);
         memcpy(before, at, len);
-        if (watched) take_log(&w, len, out);
     }
     return 0;
 }
 
-/* One pass under hardware breakpoints; 1 when the kernel refuses them. */
-static int one_pass(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame,
-                    ll_loop_writes *out, ll_error *err)
+/* A plain pass finds the frame, a seek goes back to it, and it runs again
+ * under the watch. */
+static int find_then_watch(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame,
+                           ll_loop_writes *out, ll_error *err)
 {
-    ll_error refused;
-    if (ll_loop_play(loop, slot, err) != 0) return -1;
-    if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, 1, &refused) != 0)
-        return refused.code == ENOTSUP ? 1 : loop_fail(err, refused.code, "%s", refused.msg);
-    int rc = play_to(loop, slot, at, len, frame, 1, out, err);
-    watch_disarm(&w);
-    return rc;
-}
-
-/* Without breakpoints: a plain pass finds the frame, a seek goes back to
- * it and it runs with its page tracked (a signal per write to the page:
- * one frame only). */
-static int two_passes(ll_loop *loop, int slot, uint8_t *at, uint32_t len, uint64_t frame,
-                      ll_loop_writes *out, ll_error *err)
-{
-    if (ll_loop_play(loop, slot, err) != 0 || play_to(loop, slot, at, len, frame, 0, out, err))
+    if (ll_loop_play(loop, slot, err) != 0 || play_to(loop, at, len, frame, out, err) != 0)
         return -1;
     if (!out->found) return 0;
     /* The first pass left keyframes: at most keyframe_frames - 1 frames. */
     if (ll_loop_timeline_seek(loop, slot, out->frame, err) != 0) return -1;
-    if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, 0, err) != 0) return -1;
+    if (watch_arm(&w, (uint64_t)(uintptr_t)at, len, err) != 0) return -1;
     int rc = loop_frame_one(loop, err);
     watch_disarm(&w);
     if (rc == 0) take_log(&w, len, out);
@@ -128,12 +109,7 @@ int ll_loop_writes_find(ll_loop *loop, int slot, uint64_t offset, uint32_t len, 
     out->how = "none";
     if (check_question(loop, slot, offset, len, frame, err) != 0) return -1;
     uint8_t *at = loop_block_of(loop)->base + offset;
-    int rc = one_pass(loop, slot, at, len, frame, out, err);
-    if (rc == 1) {
-        memset(out, 0, sizeof *out);
-        out->how = "none";
-        rc = two_passes(loop, slot, at, len, frame, out, err);
-    }
+    int rc = find_then_watch(loop, slot, at, len, frame, out, err);
     ll_loop_stop(loop);
     return rc;
 }
