@@ -122,7 +122,7 @@ static void job_collect(dir_job *j)
     if (WIFSIGNALED(j->status))
         snprintf(j->line, sizeof j->line, "the replay died of %s", strsignal(WTERMSIG(j->status)));
     else
-        snprintf(j->line, sizeof j->line, "%s",
+        snprintf(j->line, sizeof j->line, "%.*s", (int)sizeof j->line - 1,
                  *last ? last : "no result (the replay said nothing)");
     j->pid = -1;
 }
