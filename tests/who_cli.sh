@@ -88,6 +88,7 @@ expect 2 "bad --who-wrote 'world+0:x': length 'x' is not a number" $W --who-wrot
 expect 2 "bad --who-wrote 'world+0:65': length 65 (try: 1 to 64 bytes)" $W --who-wrote world+0:65
 expect 2 "bad --who-wrote 'world+0:0': length 0 (try: 1 to 64 bytes)" $W --who-wrote world+0:0
 expect 2 "bad --who-wrote 'nowhere': address 'nowhere' is not a number" $W --who-wrote nowhere
+expect 2 "bad --who-wrote: longer than 255 characters" $W --who-wrote "$(printf 'w%.0s' $(seq 300))+0"
 expect 1 "--frame 200: $T/w.llrec has 200 frames (try: --frame 0 to 199)" $W --who-wrote world+0x10 --frame 200
 expect 2 "bad --frame 'x': not a frame number (try: --frame 0)" $W --who-wrote world+0x10 --frame x
 expect 2 "bad --frame '-1': not a frame number" $W --who-wrote world+0x10 --frame -1

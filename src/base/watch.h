@@ -22,7 +22,8 @@
  * test it), LOOPLIVE_WATCH=breakpoint forbids it.
  *
  * One watch is armed at a time, by one thread; writes by other threads or
- * by the kernel are not seen. */
+ * by the kernel are not seen (with page tracking, a system call that
+ * writes into the watched pages fails with EFAULT while it is armed). */
 #ifndef LL_BASE_WATCH_H
 #define LL_BASE_WATCH_H
 
