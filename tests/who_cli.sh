@@ -40,6 +40,15 @@ expect 0 "note: LOOPLIVE_WATCH=page asks for page tracking; watching the page in
 [ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: the fallback note is not one line"; cat "$T/err"; fails=$((fails + 1)); }
 unset LOOPLIVE_WATCH
 
+# Where the kernel refuses breakpoints (here seccomp, as a container's
+# profile does): one line says why, and page tracking answers the same.
+expect 0 "write 1: plant_score (tests/who/app.c:$LINE) in " \
+    $BUILD/tests/who/noperf $LL replay --module $APP --recording "$T/w.llrec" --who-wrote world+0x10:4 --frame 150
+grep -q "watched by page" "$T/out" || { echo "FAIL: no page tracking under seccomp"; cat "$T/out"; fails=$((fails + 1)); }
+grep -q "^looplive: note: the kernel refused a hardware write breakpoint: perf_event_open: Permission denied (perf_event_paranoid [-0-9]*); watching the page instead" "$T/err" ||
+    { echo "FAIL: the refusal is not said in one line"; cat "$T/err"; fails=$((fails + 1)); }
+[ "$(wc -l <"$T/err")" = 1 ] || { echo "FAIL: the refusal is not one line"; cat "$T/err"; fails=$((fails + 1)); }
+
 # Breakpoints where the kernel gives them; else the fallback names why.
 $LL replay --module $APP --recording "$T/w.llrec" --who-wrote world+0x10:4 --frame 150 >"$T/out" 2>"$T/err"
 if grep -q "watched by page" "$T/out"; then
