@@ -47,9 +47,9 @@ static int inside(const watch *w, uint64_t a)
     return a >= w->addr && a - w->addr < w->len;
 }
 
-static int on_breakpoint(watch *w, const fault_event *ev, const siginfo_t *si)
+/* A data breakpoint traps after the write: pc is the next instruction. */
+static int on_breakpoint(watch *w, const fault_event *ev)
 {
-    (void)si;
     log_write(w, ev->pc, 1);
     return 1;
 }
@@ -84,7 +84,7 @@ static int continue_fault(fault_event *ev)
     watch *w = armed;
     if (!w) return 0;
     if (ev->signal == SIGTRAP && w->how == WATCH_BREAKPOINT && ev->code == WATCH_TRAP_PERF)
-        return on_breakpoint(w, ev, NULL);
+        return on_breakpoint(w, ev);
     if (ev->signal == SIGTRAP && w->how == WATCH_PAGE && w->stepping) return on_step(w, ev);
     if (ev->signal == SIGSEGV && w->how == WATCH_PAGE && ev->code == SEGV_ACCERR)
         return on_page_fault(w, ev);
