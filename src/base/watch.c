@@ -16,8 +16,6 @@
 
 /* Linux 5.13 headers name it; glibc 2.36's signal.h does not. */
 #define WATCH_TRAP_PERF 6
-/* Tags our breakpoints' SIGTRAPs (si_perf_data) among anyone else's. */
-#define WATCH_SIG_DATA 0x6c6c776174636800ull
 
 static watch *volatile armed;
 
@@ -120,7 +118,6 @@ static int breakpoint_open(uint64_t addr, uint64_t len)
     a.exclude_hv = 1;
     a.sigtrap = 1;        /* Linux 5.13+: EINVAL before */
     a.remove_on_exec = 1; /* sigtrap requires it */
-    a.sig_data = WATCH_SIG_DATA;
     return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
