@@ -140,7 +140,12 @@ int ll_compat_gettimeofday(struct timeval *out, void *tz);
 }
 #endif
 
-#if !defined(LL_COMPAT_KEEP_LIBC) && !defined(__cplusplus)
+#endif /* LOOPLIVE_COMPAT_H */
+
+/* The renames, apart: looplive.h includes the declarations only, and a
+ * later include of this header still renames. */
+#if !defined(LL_COMPAT_KEEP_LIBC) && !defined(__cplusplus) && !defined(LOOPLIVE_COMPAT_RENAMES)
+#define LOOPLIVE_COMPAT_RENAMES
 #ifdef LL_COMPAT_HEAP_SIZE
 __attribute__((constructor)) static void ll_compat_configure_(void)
 {
@@ -174,5 +179,3 @@ __attribute__((constructor)) static void ll_compat_configure_(void)
 #define clock_gettime      ll_compat_clock_gettime
 #define gettimeofday       ll_compat_gettimeofday
 #endif
-
-#endif /* LOOPLIVE_COMPAT_H */

@@ -33,9 +33,9 @@
 
 #define SL_BITS  4
 #define SL_COUNT (1u << SL_BITS)
-#define FL_SHIFT 8                      /* sizes below 256 B: one list per 16 B */
-#define FL_COUNT (64 - FL_SHIFT + 1)    /* up to 2^63 */
-#define MAX_REQ  (1ull << 62)           /* larger requests never fit */
+#define FL_SHIFT 8                   /* sizes below 256 B: one list per 16 B */
+#define FL_COUNT (64 - FL_SHIFT + 1) /* up to 2^63 */
+#define MAX_REQ  (1ull << 62)        /* larger requests never fit */
 
 typedef struct chunk {
     uint64_t prev_size;
@@ -450,7 +450,7 @@ void heap_stats_get(const heap *h, ll_heap_stats *out)
     out->peak_in_use = h->peak_in_use;
     out->allocations = h->allocations;
     out->free_bytes = h->arena->used - HEAP_HEADER - HDR - h->in_use;
-    for (chunk *c = h->first; c != h->top; c = next_of(c)) {
+    for (chunk *c = h->first; c < h->top && size_of(c) >= MIN_CHUNK; c = next_of(c)) {
         int free_chunk = !(c->head & INUSE);
         if (free_chunk && size_of(c) > out->largest_free) out->largest_free = size_of(c);
     }

@@ -39,8 +39,17 @@ static void render(const ll_block *b, ll_canvas *c)
 }
 
 static const ll_app app = {
-    .api_version = LL_APP_API_VERSION, .input_size = sizeof(int), .layout_version = 1,
-    .block_size = 8 << 20, .name = "compat-game", .init = init, .translate = translate,
-    .update = update, .render = render,
+    .api_version = LL_APP_API_VERSION,
+    .input_size = sizeof(int),
+    .layout_version = 1,
+    .block_size = 8 << 20,
+    .name = "compat-game",
+    .init = init,
+    .translate = translate,
+    .update = update,
+    .render = render,
 };
-const ll_app *looplive_app(void) { return &app; }
+const ll_app *looplive_app(void)
+{
+    return &app;
+}
