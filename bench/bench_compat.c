@@ -5,24 +5,25 @@
 
 #include <stdlib.h>
 
-#define OPS   4000000 /* malloc + free pairs per run */
-#define LIVE  1024    /* allocations live at once: each op replaces one */
-#define RUNS  5
-#define SEQ   8192
+#define OPS  4000000 /* malloc + free pairs per run */
+#define LIVE 1024    /* allocations live at once: each op replaces one */
+#define RUNS 5
+#define SEQ  8192
 
 static uint32_t sizes[SEQ], slots[SEQ];
 static void *live[LIVE];
 
 /* Mostly small sizes (16..256), one in eight up to 4 KiB, one in 64 up
- * to 64 KiB: what a C program's lists, strings and buffers ask for. */
-static void make_sequence(void)
+ * to 64 KiB: what a C program's lists, strings and buffers ask for; with
+ * small_only, 16..256 only (the C library's thread cache's best case). */
+static void make_sequence(int small_only)
 {
     uint32_t x = 2463534242u;
     for (int i = 0; i < SEQ; i++) {
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
-        uint32_t kind = x % 64;
+        uint32_t kind = small_only ? 8 : x % 64;
         sizes[i] = kind == 0 ? 16 + x % 65536 : kind < 8 ? 16 + x % 4096 : 16 + x % 241;
         slots[i] = (x >> 7) % LIVE;
     }
@@ -55,17 +56,21 @@ int bench_compat(void)
         fprintf(stderr, "bench compat: %s\n", err.msg);
         return 1;
     }
-    make_sequence();
     ll_app_call call = {&block, 0, 1.0 / 60, 0};
     ll_app_call prev = ll_app_call_set(&call);
-    double compat[RUNS], libc[RUNS], ratio[RUNS];
+    double compat[RUNS], libc[RUNS], ratio[RUNS], small[RUNS], small_libc[RUNS];
     for (int r = 0; r < RUNS; r++) {
+        make_sequence(0);
         libc[r] = run(malloc, free);
         compat[r] = run(ll_compat_malloc, ll_compat_free);
         ratio[r] = compat[r] / libc[r];
+        make_sequence(1);
+        small_libc[r] = run(malloc, free);
+        small[r] = run(ll_compat_malloc, ll_compat_free);
     }
     ll_heap_stats st;
-    int ok = ll_block_heap_check(&block, &err) == 0 && ll_block_heap_stats_get(&block, &st, &err) == 0;
+    int ok =
+        ll_block_heap_check(&block, &err) == 0 && ll_block_heap_stats_get(&block, &st, &err) == 0;
     ll_app_call_set(&prev);
     ll_block_release(&block);
     if (!ok) {
@@ -75,6 +80,8 @@ int bench_compat(void)
     bench_print("malloc_ns", bench_median(libc, RUNS), "ns");
     bench_print("compat_malloc_ns", bench_median(compat, RUNS), "ns");
     bench_print("compat_malloc_ratio", bench_median(ratio, RUNS), "x");
+    bench_print("malloc_small_ns", bench_median(small_libc, RUNS), "ns");
+    bench_print("compat_malloc_small_ns", bench_median(small, RUNS), "ns");
     bench_print("compat_heap_high_water_mib", (double)st.high_water / (1 << 20), "MiB");
     return 0;
 }
