@@ -37,4 +37,27 @@ grep -q "each the same when run twice" "$WORK/out" || fail "--determinism said: 
 "$BUILD/looplive" run "$APP" --headless --frames 30 --canvas 40x4 --keys 5:space:10 \
     --screenshot-at 29 "$WORK/shot.txt" >"$WORK/out" 2>&1 || fail "run: $(cat "$WORK/out")"
 grep -qE '[abcdef]' "$WORK/shot.txt" || fail "no creature drawn: $(cat "$WORK/shot.txt")"
+# A heap that is full: malloc returns NULL and the host names the arena
+# and what to do (here: the report's last error).
+ROOT=$PWD
+mkdir -p "$WORK/src"
+cat >"$WORK/src/full.c" <<'C'
+#define LL_COMPAT_HEAP_SIZE (64 << 10)
+#include <looplive_compat.h>
+#include <errno.h>
+#include <stdlib.h>
+static void update(ll_block *b, const void *in, uint64_t frame, double dt)
+{
+    (void)b, (void)in, (void)frame, (void)dt;
+    if (malloc(100000) || errno != ENOMEM) abort();
+}
+static const ll_app app = {.api_version = LL_APP_API_VERSION, .layout_version = 1, .input_size = 1,
+                           .block_size = 1 << 20, .name = "full", .update = update};
+const ll_app *looplive_app(void) { return &app; }
+C
+. tests/lib/app_build.sh
+eval "$(app_build_cmd full)" 2>"$WORK/cc.log" || fail "building the full-heap application: $(cat "$WORK/cc.log")"
+out=$("$BUILD/looplive" run "$WORK/full.so" --headless --frames 2 2>&1)
+grep -qF "last error: arena 'll.heap' is full: asked for 97.7 KiB, 56.0 KiB available of 64 KiB (try: a larger block_size in the ll_app, or #define LL_COMPAT_HEAP_SIZE before including looplive_compat.h)" <<<"$out" ||
+    fail "a full heap: $out"
 echo "compat_replay: ok"

@@ -237,6 +237,20 @@ Test(compat, alignment)
     heap_ok();
 }
 
+Test(compat, reallocarray_checks_the_product)
+{
+    int *p = ll_compat_reallocarray(NULL, 10, sizeof(int));
+    cr_assert(in_block(p));
+    for (int i = 0; i < 10; i++) p[i] = i;
+    p = ll_compat_reallocarray(p, 1000, sizeof(int));
+    cr_assert_eq(p[9], 9);
+    errno = 0;
+    cr_assert_null(ll_compat_reallocarray(p, SIZE_MAX / 2, 4));
+    cr_assert_eq(errno, ENOMEM);
+    ll_compat_free(p);
+    heap_ok();
+}
+
 Test(compat, strdup_and_strndup_copy_into_the_block)
 {
     char *s = ll_compat_strdup("hello");
