@@ -278,6 +278,11 @@ ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll
  * the fallback. */
 const char *ll_snap_mechanism_get(const ll_block *block);
 
+/* The memory a snapshot holds alone: the page copies of its delta (the
+ * pages that differ from the next newer snapshot, zero pages free) and its
+ * index. Newer snapshots and the baseline are not counted. 0 for NULL. */
+uint64_t ll_snap_size_get(const ll_block *block, const ll_snap *snap);
+
 /* The number of live snapshots of the block. */
 size_t ll_snap_count_get(const ll_block *block);
 
@@ -689,6 +694,9 @@ typedef struct ll_loop_params {
     int reinit_on_layout;  /* 1: a build whose layout_version differs from the
                               state's and has no migrate starts the state
                               over (ll_loop_reinit) instead of being refused */
+    uint64_t keyframe_frames; /* the timeline keeps a keyframe every this many
+                                 frames of a slot (see ll_loop_timeline_seek);
+                                 0: 60 */
 } ll_loop_params;
 
 /* Creates a loop over a block the application was initialised in (or will
@@ -722,7 +730,8 @@ int ll_loop_frame_run(ll_loop *loop, const ll_platform_input *live, ll_error *er
 const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err);
 
 /* Replaces the application table used when no module is given (a host that
- * reloads code itself, or a test). Takes effect on the next frame. */
+ * reloads code itself, or a test). Takes effect on the next frame; the
+ * timeline's keyframes count it as a new build (ll_loop_timeline_seek). */
 void ll_loop_app_set(ll_loop *loop, const ll_app *app);
 
 /* A call into the application: the block it works on, the frame it
@@ -865,6 +874,54 @@ ll_snap *ll_loop_snap_get(const ll_loop *loop);
 /* Frames recorded in slot (0 when empty or out of range). */
 uint64_t ll_loop_slot_frames_get(const ll_loop *loop, int slot);
 
+/* ---- the timeline: any frame of a recording ----------------------------
+ *
+ * While a slot records or plays, the loop keeps a keyframe, a snapshot of
+ * the state, every keyframe_frames frames of it (ll_loop_params). A
+ * snapshot holds the pages that differ from the next one, so a keyframe
+ * costs the pages written in between, not the state's size. Any frame of a
+ * recording minutes long is then reached by restoring the keyframe at or
+ * before it and running at most keyframe_frames - 1 frames; a seek past
+ * the keyframes made so far runs from the last one, making the missing
+ * ones on the way. Keyframes belong to the build that made them: after a
+ * reload (another module version) they are dropped, and remade as the new
+ * build plays the slot or seeks. Recording into the slot again, loading
+ * it, or keeping the rewind window in it drops them too. */
+
+/* What a slot's timeline holds. */
+typedef struct ll_loop_timeline {
+    uint64_t frames;          /* frames recorded in the slot */
+    uint64_t keyframe_frames; /* frames between two keyframes */
+    uint64_t keyframes;       /* keyframes held, the recording's start included */
+    uint64_t known;           /* keyframes leave no gap from the start to here:
+                                 a seek up to known + keyframe_frames - 1 runs
+                                 at most keyframe_frames - 1 frames */
+    uint64_t bytes;           /* memory the keyframes hold (ll_snap_size_get) */
+} ll_loop_timeline;
+
+/* Fills out for slot; -1 when the slot is out of range or holds no
+ * recording (out then says only keyframe_frames). Drops keyframes a reload
+ * made stale first. */
+int ll_loop_timeline_get(ll_loop *loop, int slot, ll_loop_timeline *out);
+
+/* Plays slot from frame pos (0 .. its frames): the block holds the state
+ * before the recording's frame pos, the state a straight replay of frames
+ * 0 .. pos - 1 from the start reaches (the same ll_loop_hash_get), the loop
+ * plays the slot from there (status play_pos pos) and keeps its pause. A
+ * recording in progress is ended first (as ll_loop_play does). Costs the
+ * restore of the nearest keyframe at or before pos and the frames from it
+ * to pos; a seek forward within reach of where the slot plays now runs on
+ * from there instead. Errors: no such slot, an empty one, pos past its end,
+ * a slot of another input size than the application's, and any error of a
+ * frame run on the way (the loop then stops where that frame left it). */
+int ll_loop_timeline_seek(ll_loop *loop, int slot, uint64_t pos, ll_error *err);
+
+/* Like rewinding a tape and recording over it: while a slot plays, cuts its
+ * recording at the position (the frames from there on are dropped, with
+ * their keyframes) and records live input from there. Fails when no slot
+ * plays. */
+int ll_loop_timeline_cut(ll_loop *loop, ll_error *err);
+
 /* What a recording file says about itself. */
 typedef struct ll_loop_file {
     uint64_t layout_version;
@@ -942,19 +999,25 @@ typedef struct ll_host_params {
     const char *keys;      /* scripted keys (ll_keys_parse), "10:alt+l,20:right:30" */
     struct {
         uint64_t frame;   /* after this frame, write what is on screen ... */
-        const char *path; /* ... to this file: PPM for pixels, text for cells */
+        const char *path; /* ... to this file: a PNG picture for a .png name
+                             (cells drawn as the window draws them), else
+                             PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec;
-                             refused at open unless a writable directory */
-    int unprotected;      /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;       /* 1: no status lines; the canvas gets their rows */
-    int reinit;           /* 1: a build of another layout_version without a
-                             migrate starts the state over instead of being
-                             refused (the re-init key does it by hand) */
-    const char *resume;   /* start from this saved state (ll_snap_save, or the
-                             file a fatal fault saved) instead of init */
-    int audio;            /* sdl: play what the application's optional
-                             looplive_audio() writes (see below) */
+    const char *slot_dir;    /* slots are saved to and loaded from DIR/slotN.llrec;
+                                refused at open unless a writable directory */
+    int unprotected;         /* 1: no crash protection (let a debugger see faults) */
+    int no_overlay;          /* 1: no status lines; the canvas gets their rows */
+    int reinit;              /* 1: a build of another layout_version without a
+                                migrate starts the state over instead of being
+                                refused (the re-init key does it by hand) */
+    const char *resume;      /* start from this saved state (ll_snap_save, or the
+                                file a fatal fault saved) instead of init */
+    int audio;               /* sdl: play what the application's optional
+                                looplive_audio() writes (see below) */
+    int cells;               /* sdl: give the application a canvas of cells,
+                                drawn in the window with the host's font */
+    const char *capture_dir; /* where the picture key (alt+p) and the clip
+                                key (alt+v) write; NULL: slot_dir */
 } ll_host_params;
 
 /* Sound, optional: an application library may also export
@@ -1023,6 +1086,7 @@ typedef struct ll_host_status {
     int slot;                   /* the selected slot, 1..9 */
     uint64_t loop_pos;          /* frames of the slot played in this pass */
     uint64_t loop_len;          /* frames recorded in the slot */
+    uint64_t hash;              /* the state hash (ll_loop_hash_get) */
     double speed;               /* simulated frames per host frame */
     uint64_t reloads;           /* new builds loaded and kept (one that faulted
                                    and was rolled back does not count) */
@@ -1058,6 +1122,58 @@ const char *ll_host_keys_help_get(void);
 /* Restores the platform (terminal modes), releases the block and unloads
  * the library. Safe with NULL. */
 void ll_host_close(ll_host *host);
+
+/* ==== host: pictures and clips of a canvas ============================== */
+
+/* What a canvas looks like in pixels, the same in a window and in a file.
+ * A canvas of pixels is itself (made opaque); a canvas of cells is drawn
+ * with the host's built-in font, LL_CELL_WIDTH x LL_CELL_HEIGHT pixels a
+ * cell, each character in its ANSI colour (colors, 0-15; 0 the terminal's
+ * own light grey) on black.
+ *
+ *     int w, h;
+ *     ll_canvas_pixels_size_get(canvas, &w, &h);
+ *     uint32_t *picture = malloc((size_t)w * h * 4);
+ *     ll_canvas_pixels_render(canvas, picture);
+ *     if (ll_png_write("frame.png", picture, w, h, &err) != 0) ...
+ */
+#define LL_CELL_WIDTH  6
+#define LL_CELL_HEIGHT 9
+
+/* The size of the canvas's picture in pixels. */
+void ll_canvas_pixels_size_get(const ll_canvas *canvas, int *width, int *height);
+
+/* Draws the canvas's picture into out (the size above, 0xAARRGGBB). */
+void ll_canvas_pixels_render(const ll_canvas *canvas, uint32_t *out);
+
+/* Writes pixels (0xAARRGGBB, alpha dropped) as an 8-bit RGB PNG, whole or
+ * not at all (a temporary file renamed over path). Fails on a folder that
+ * cannot be written, naming it. */
+int ll_png_write(const char *path, const uint32_t *pixels, int width, int height, ll_error *err);
+
+/* Reads a PNG of any kind into new 0xAARRGGBB pixels (free them); refuses
+ * a file that is not a PNG or a picture over 65536 pixels a side. */
+int ll_png_read(const char *path, uint32_t **pixels, int *width, int *height, ll_error *err);
+
+/* A video file made from frames of pixels by an ffmpeg process: the kind
+ * by the name's extension (.mp4 H.264, .webm VP8, .gif), at fps frames per
+ * second, each pixel scale x scale. Fails at open on an unknown extension,
+ * a folder that cannot be written, or no ffmpeg on PATH. The file appears
+ * at close, whole; a failed clip leaves what was there. */
+typedef struct ll_video ll_video;
+ll_video *ll_video_open(const char *path, int width, int height, double fps, int scale,
+                        ll_error *err);
+
+/* Adds one frame (width * height pixels, as at open). Fails when ffmpeg
+ * stopped, with its message; the video must still be closed. */
+int ll_video_frame_write(ll_video *video, const uint32_t *pixels, ll_error *err);
+
+/* Frames written so far. */
+uint64_t ll_video_frames_get(const ll_video *video);
+
+/* Waits for ffmpeg to finish the file and frees the video (safe with
+ * NULL). Fails when ffmpeg did, or when no frame was written. */
+int ll_video_close(ll_video *video, ll_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,8 @@
 
 #define SDL_LIB         "libSDL2-2.0.so.0"
 #define SDL_RING_FRAMES 16384                       /* about a third of a second at 48 kHz */
-#define STATUS_ROWS     (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas for the status */
+#define STATUS_ROWS     (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas: bar and status */
+#define BAR_ROWS        9                           /* the bar: the first rows of those */
 
 /* The SDL calls this platform makes, bound by name. */
 #define SDL_FUNCS(X)                                                                               \
@@ -47,10 +48,11 @@ typedef struct sdl_state {
 #undef SDL_FIELD
     SDL_Window *window;
     SDL_GameController *pads[4];
-    int width, height, scale;
-    uint32_t *canvas; /* width * height: what the application draws */
-    uint32_t *strip;  /* width * STATUS_ROWS: the status lines */
-    uint32_t *frame;  /* the window's pixels: the canvas and the status, scaled */
+    int width, height, scale; /* the picture, in pixels */
+    uint32_t *canvas;         /* width * height: what the application draws, as pixels */
+    ll_canvas cells;          /* with p->cells: the cells it draws into */
+    uint32_t *strip;          /* width * STATUS_ROWS: the status lines */
+    uint32_t *frame;          /* the window's pixels: the canvas and the status, scaled */
     int frame_w, frame_h;
     SDL_AudioDeviceID audio; /* 0: no sound */
     /* Frames the host made and the device has not played yet: a ring of
@@ -93,6 +95,8 @@ static void sdl_close(host_platform *p)
     /* libSDL2 stays loaded: unloading it while its X11 or audio threads may
      * still run is how hosts crash on exit. */
     free(s->canvas);
+    free(s->cells.cells);
+    free(s->cells.colors);
     free(s->frame);
     free(s->strip);
     free(s);
@@ -127,9 +131,19 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     sdl_state *s = calloc(1, sizeof *s);
     if (!s) return ll_fail(err, ENOMEM, "out of memory for the SDL platform");
     p->state = s;
-    s->width = width > 0 ? width : 640;
-    s->height = height > 0 ? height : 360;
+    /* Cells: as many as a headless run of a text application gets. */
+    s->width = width > 0 ? width : p->cells ? 80 : 640;
+    s->height = height > 0 ? height : p->cells ? 24 - p->status_lines : 360;
     s->scale = scale > 0 ? scale : 1;
+    if (p->cells) {
+        size_t n = (size_t)s->width * (size_t)s->height;
+        s->cells = (ll_canvas){.width = s->width, .height = s->height};
+        s->cells.cells = malloc(n), s->cells.colors = calloc(n, 1);
+        if (!s->cells.cells || !s->cells.colors)
+            return ll_fail(err, ENOMEM, "out of memory for a %dx%d canvas", s->width, s->height);
+        memset(s->cells.cells, ' ', n);
+        ll_canvas_pixels_size_get(&s->cells, &s->width, &s->height);
+    }
     /* (The SDL_Init test is for the static analyser, which loses track of
      * the binding.) */
     if (sdl_bind(s, err) != 0 || !s->SDL_Init) return -1;
@@ -154,7 +168,8 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
         return ll_fail(err, EIO,
                        "cannot open a %dx%d window: %s (try: a smaller --scale, or --headless)",
                        s->frame_w, s->frame_h, s->SDL_GetError());
-    *canvas = (ll_canvas){.width = s->width, .height = s->height, .pixels = s->canvas};
+    *canvas = p->cells ? s->cells
+                       : (ll_canvas){.width = s->width, .height = s->height, .pixels = s->canvas};
     return 0;
 }
 
@@ -226,8 +241,9 @@ static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *press
         } else if (e.type == SDL_KEYDOWN || e.type == SDL_KEYUP) {
             key_event(&e.key, in, presses);
         } else if (e.type == SDL_MOUSEMOTION) {
-            in->mouse_x = e.motion.x / s->scale;
-            in->mouse_y = e.motion.y / s->scale;
+            /* In canvas units: pixels, or cells. */
+            in->mouse_x = e.motion.x / s->scale / (p->cells ? LL_CELL_WIDTH : 1);
+            in->mouse_y = e.motion.y / s->scale / (p->cells ? LL_CELL_HEIGHT : 1);
         } else if (e.type == SDL_MOUSEBUTTONDOWN || e.type == SDL_MOUSEBUTTONUP) {
             /* SDL numbers left 1, middle 2, right 3; ours: left, right, middle. */
             static const int bit[] = {0, 0, 2, 1, 3, 4};
@@ -245,12 +261,13 @@ static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *press
 
 /* Builds the window's picture: the canvas, then the status strip, each
  * pixel repeated scale times each way. */
-static void compose(sdl_state *s, const char *status)
+static void compose(sdl_state *s, const char *status, const host_bar *bar)
 {
     uint32_t *strip = s->strip;
     int w = s->width;
     for (int i = 0; i < w * STATUS_ROWS; i++) strip[i] = 0xff181818;
-    if (status) host_font_draw(strip, w, STATUS_ROWS, 2, 2, status, 0xffe0e0e0);
+    if (bar) host_bar_pixels(bar, strip, w, BAR_ROWS);
+    if (status) host_font_draw(strip, w, STATUS_ROWS, 2, BAR_ROWS + 2, status, 0xffe0e0e0);
     for (int fy = 0; fy < s->frame_h; fy++) {
         int y = fy / s->scale;
         const uint32_t *row = y < s->height ? s->canvas + (size_t)y * (size_t)s->width
@@ -258,15 +275,17 @@ static void compose(sdl_state *s, const char *status)
         uint32_t *out = s->frame + (size_t)fy * (size_t)s->frame_w;
         for (int fx = 0; fx < s->frame_w; fx++) {
             int x = fx / s->scale;
-            out[fx] = row[x] | 0xff000000;
+            out[fx] = row[x];
         }
     }
 }
 
-static void sdl_present(host_platform *p, const ll_canvas *canvas, const char *status)
+static void sdl_present(host_platform *p, const ll_canvas *canvas, const char *status,
+                        const host_bar *bar)
 {
     sdl_state *s = p->state;
-    compose(s, status);
+    ll_canvas_pixels_render(canvas, s->canvas);
+    compose(s, status, bar);
     SDL_Surface *surface = s->SDL_GetWindowSurface(s->window);
     if (!surface) return;
     int w = surface->w < s->frame_w ? surface->w : s->frame_w;
