@@ -33,6 +33,15 @@ printf '20\n10 space\n50\n5 space\n40\n' >"$WORK/script"
     >"$WORK/out" 2>&1 || fail "--determinism: $(cat "$WORK/out")"
 grep -q "each the same when run twice" "$WORK/out" || fail "--determinism said: $(cat "$WORK/out")"
 
+# Pictures of the recording: render reads the heap in the block (a call
+# that may not write it), the same pictures every time.
+for d in a b; do
+    "$BUILD/looplive" replay --module "$APP" --recording "$WORK/rec.llrec" --frames "$WORK/$d" \
+        --every 40 >"$WORK/out" 2>&1 || fail "replay --frames: $(cat "$WORK/out")"
+done
+[ "$(ls "$WORK/a" | wc -l)" = 4 ] || fail "expected 4 pictures: $(ls "$WORK/a")"
+diff -r "$WORK/a" "$WORK/b" >/dev/null || fail "the pictures differ between two replays"
+
 # Under `looplive run`: the creatures drawn come from the heap in the block.
 "$BUILD/looplive" run "$APP" --headless --frames 30 --canvas 40x4 --keys 5:space:10 \
     --screenshot-at 29 "$WORK/shot.txt" >"$WORK/out" 2>&1 || fail "run: $(cat "$WORK/out")"
