@@ -5,6 +5,7 @@
  * progress set by ll_app_call_run. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -368,6 +369,32 @@ Test(compat, the_check_names_a_corrupted_chunk)
     cr_assert_eq(ll_block_heap_stats_get(&no_heap, &(ll_heap_stats){0}, &err), -1);
     cr_assert_str_eq(err.msg, "the block has no heap arena 'll.heap' (try: malloc from the "
                               "application built with -include looplive_compat.h first)");
+}
+
+Test(compat, a_double_free_of_a_small_chunk_aborts, .signal = SIGABRT)
+{
+    void *p = ll_compat_malloc(40);
+    ll_compat_free(p);
+    ll_compat_free(p);
+}
+
+Test(compat, a_double_free_of_a_large_chunk_aborts, .signal = SIGABRT)
+{
+    void *p = ll_compat_malloc(40000);
+    ll_compat_malloc(10); /* keeps p off the top */
+    ll_compat_free(p);
+    ll_compat_free(p);
+}
+
+Test(compat, data_that_looks_like_the_mark_is_not_a_double_free)
+{
+    void **p = ll_compat_malloc(40);
+    ll_compat_free(p);
+    void **q = ll_compat_malloc(40); /* the same chunk, mark still in it */
+    cr_assert_eq(q, p);
+    ll_compat_free(ll_compat_malloc(40)); /* another chunk of the size, kept aside */
+    ll_compat_free(q);
+    heap_ok();
 }
 
 /* ---- heaps brought back ------------------------------------------------ */

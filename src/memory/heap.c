@@ -328,14 +328,27 @@ void *heap_alloc_aligned(heap *h, uint64_t align, uint64_t n, ll_error *err)
     return payload(c);
 }
 
+static int quick_holds(const heap *h, const chunk *c, uint64_t size)
+{
+    for (const chunk *q = h->quick[size >> 4]; q; q = q->next)
+        if (q == c) return 1;
+    return 0;
+}
+
 void heap_free(heap *h, void *ptr)
 {
     chunk *c = chunk_of(ptr);
-    if (!(c->head & INUSE)) abort(); /* a double free */
     uint64_t size = size_of(c);
+    /* A double free aborts (under crash protection: a rollback). A chunk
+     * kept aside carries the heap's address as a mark; the mark alone may
+     * be the caller's data, so its list decides. */
+    if (!(c->head & INUSE) ||
+        (size <= QUICK_MAX && c->prev == (chunk *)h && quick_holds(h, c, size)))
+        abort();
     h->in_use -= size;
     h->allocations--;
     if (size <= QUICK_MAX) {
+        c->prev = (chunk *)h;
         c->next = h->quick[size >> 4];
         h->quick[size >> 4] = c;
         h->quick_bytes += size;
