@@ -294,6 +294,7 @@ void *heap_alloc(heap *h, uint64_t n, ll_error *err)
     chunk *c;
     if (size <= QUICK_MAX && (c = h->quick[size >> 4])) {
         h->quick[size >> 4] = c->next;
+        c->prev = NULL; /* the mark of a chunk kept aside */
         h->quick_bytes -= size;
         h->in_use += size;
     } else if (!(c = alloc_chunk(h, size, err))) {
