@@ -42,9 +42,13 @@
  *
  * Outside a call into the application (a constructor, a thread it
  * started) there is no current block: malloc, rand and the clocks are the
- * C library's, and free hands pointers it did not allocate from the block
- * to the C library's free. In render (which must not change the block)
- * malloc is the C library's and rand draws from a copy of the generator.
+ * C library's, and free drops a pointer into the last block seen. In a
+ * call, a pointer the heap did not make (getline's, a file built without
+ * the header) goes to the C library's free, and realloc moves it into the
+ * heap. In render (which must not change the block) malloc is the C
+ * library's and rand draws from a copy of the generator; freeing heap
+ * memory there changes the block.
+ * A double free aborts (a crash rolled back, under `looplive run`).
  *
  * Not covered (keep these out of the state, or out of the program):
  * threads (the heap is not locked: allocate from the thread that update
