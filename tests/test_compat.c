@@ -598,3 +598,60 @@ Test(compat, the_call_is_current_only_during_ll_app_call_run)
     cr_assert_eq(ro, 1);
     cr_assert_null(ll_app_block_get(), "put back after the call");
 }
+
+/* ---- the compat program re-simulated in the background -------------------- */
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("BUILD");
+    return b ? b : "build";
+}
+
+/* The re-simulation's child processes call update themselves: with the
+ * block current there, an unchanged build gives the same heap, the same
+ * draws and the same clocks, frame for frame. */
+Test(compat_resim, an_unchanged_build_of_the_compat_program_changes_no_frame)
+{
+    ll_block b = {0};
+    cr_assert_eq(ll_block_reserve(&b, &err, .size = 16 * MIB), 0, "%s", err.msg);
+    char dir[] = "/tmp/ll-compat-resim-XXXXXX", lib[128], cmd[512];
+    cr_assert(mkdtemp(dir));
+    snprintf(lib, sizeof lib, "%s/game.so", dir);
+    snprintf(cmd, sizeof cmd, "cp %s/tests/compat/game.so %s.new && mv %s.new %s", build_dir(), lib,
+             lib, lib);
+    cr_assert_eq(system(cmd), 0);
+    static const char *const symbols[] = {"looplive_app"};
+    ll_module *mod = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1, .block = &b,
+                                    .no_watch = 1);
+    cr_assert(mod, "%s", err.msg);
+    ll_loop *lp = ll_loop_create(&b, &err, .module = mod);
+    cr_assert(lp, "%s", err.msg);
+    const ll_app *app = ll_loop_app_get(lp, &err);
+    cr_assert(app, "%s", err.msg);
+    cr_assert_eq(ll_app_init_run(mod, app, &b, NULL, &err), 0, "%s", err.msg);
+    ll_platform_input in = {0};
+    for (int i = 0; i < 5; i++) cr_assert_eq(ll_loop_frame_run(lp, &in, &err), 1, "%s", err.msg);
+    cr_assert_eq(ll_loop_record(lp, 0, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 60; i++) {
+        in.keys[' '] = i % 7 == 0;
+        cr_assert_eq(ll_loop_frame_run(lp, &in, &err), 1, "%s", err.msg);
+    }
+    ll_loop_stop(lp);
+    cr_assert_eq(system(cmd), 0); /* the same code as a second build */
+    cr_assert_eq(ll_module_reload(mod, &err), 0, "%s", err.msg);
+    ll_resim *r = ll_resim_start(lp, &err, .slot = 0, .old_version = 1);
+    cr_assert(r, "%s", err.msg);
+    for (int i = 0; i < 10000 && !ll_resim_poll(r); i++) usleep(1000);
+    ll_resim_status s;
+    ll_resim_status_get(r, &s);
+    cr_assert(s.done && !s.failed, "%s", s.error);
+    cr_assert_eq(s.compared, 60);
+    cr_assert_eq(s.changed, 0, "first changed at %lld", (long long)s.first_changed);
+    ll_resim_destroy(r);
+    ll_loop_destroy(lp);
+    ll_module_close(mod);
+    ll_snap_end(&b);
+    ll_block_release(&b);
+    unlink(lib);
+    rmdir(dir);
+}
