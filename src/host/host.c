@@ -645,7 +645,8 @@ static uint64_t timeline_pos(const ll_host *h)
 /* Goes to position pos of the selected slot's recording (clamped to it)
  * and stays there, paused, until play resumes (alt+space) or an
  * application key takes over from there. */
-static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
+/* 0 when the selected slot holds a recording the timeline can move in. */
+static int timeline_ready(ll_host *h, ll_error *err)
 {
     int ready = slot_ready(h, h->slot, err);
     if (ready < 0) return -1;
@@ -654,6 +655,12 @@ static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
                        "slot %d holds no recording to move in (try: alt+l to record, alt+l "
                        "again to loop it)",
                        h->slot);
+    return 0;
+}
+
+static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
+{
+    if (timeline_ready(h, err) != 0) return -1;
     uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
     uint64_t to = pos < 0 ? 0 : (uint64_t)pos > frames ? frames : (uint64_t)pos;
     if (ll_loop_timeline_seek(h->loop, h->slot, to, err) != 0) return -1;
@@ -679,6 +686,7 @@ static int key_seek(ll_host *h, int key, ll_error *err)
 
 static int key_go_to(ll_host *h, int key, ll_error *err)
 {
+    if (timeline_ready(h, err) != 0) return -1; /* no prompt for nowhere to go */
     h->go_to = 1;
     h->go_text[0] = 0;
     return 0;
