@@ -166,6 +166,48 @@ Test(host_resim, every_slot_file_is_reported)
     ll_host_close(h);
 }
 
+/* Saves a recording of another application (tests/host_app.c) as slot N
+ * of the slot directory: one the re-simulation cannot play. */
+static void save_foreign_slot(int slot)
+{
+    char exe[PATH_MAX] = {0}, other[PATH_MAX + 16];
+    cr_assert(readlink("/proc/self/exe", exe, sizeof exe - 1) > 0);
+    snprintf(other, sizeof other, "%s/host_app.so", dirname(exe));
+    ll_error err;
+    ll_host *h = ll_host_open(other, &err, .headless = 1, .slot_dir = dir);
+    cr_assert(h, "%s", err.msg);
+    press(h, ALT('0' + slot));
+    press(h, ALT('l'));
+    run_frames(h, 20);
+    press(h, ALT('l'));
+    press(h, ALT('s'));
+    cr_assert_str_eq(status(h).error, "");
+    ll_host_close(h);
+}
+
+/* A slot file whose re-simulation fails last: its error shows, and the
+ * line of every slot file's result still comes after it (it was dropped
+ * when both came in the same frame). */
+Test(host_resim, a_slot_file_that_fails_last_still_gives_the_others_results)
+{
+    save_foreign_slot(4);
+    ll_host *h = open_looping(3, 300);
+    press(h, ALT('s'));
+    reload(h, "app_change210");
+    int saw_error = 0;
+    for (int i = 0; i < 4000 && !strstr(status(h).message, "slot 3:"); i++) {
+        ll_host_frame_run(h);
+        if (strstr(status(h).error, "slot4.llrec")) saw_error = 1;
+        usleep(2000);
+    }
+    cr_assert(saw_error, "no error for slot4.llrec");
+    cr_assert(strstr(status(h).message, "slot 3: changed from frame 210; slot 4: re-simulation "
+                                        "failed"),
+              "'%s' '%s'", status(h).message, status(h).error);
+    until_overlay(h, "slot 3: changed from frame 210"); /* once the error's time is over */
+    ll_host_close(h);
+}
+
 Test(host_resim, a_crash_in_the_background_is_reported_and_the_frames_go_on)
 {
     ll_host *h = open_looping(1, 120);

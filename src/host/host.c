@@ -102,6 +102,14 @@ static void host_note(ll_host *h, const char *msg)
     h->error[0] = 0;
 }
 
+/* A confirmation that came with an error: shown when the error's five
+ * seconds are over, instead of being lost under it. */
+static void host_note_after_error(ll_host *h, const char *msg)
+{
+    copy_text(h->message, sizeof h->message, msg);
+    h->message_frame = h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps;
+}
+
 /* What the overlay's second line shows now: the newest error or
  * confirmation for five seconds, else a build error that still holds, else
  * "" (the keys); *is_error says whether it is an error. */
@@ -1188,9 +1196,10 @@ static void poll_compare(ll_host *h)
      * first line says the re-simulation failed, alt+j says why. */
     int is_error;
     const char *shown = host_line_shown(h, &is_error);
-    if ((got & HOST_COMPARE_ERROR) && (!shown[0] || !is_error))
+    if ((got & HOST_COMPARE_ERROR) && (!shown[0] || !is_error)) {
         host_set_error(h, error);
-    else if (got & HOST_COMPARE_NOTE)
+        if (got & HOST_COMPARE_NOTE) host_note_after_error(h, note);
+    } else if (got & HOST_COMPARE_NOTE)
         host_note(h, note);
 }
 
