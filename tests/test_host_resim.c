@@ -246,8 +246,8 @@ Test(host_resim, alt_o_shows_the_previous_and_the_current_build_at_the_same_fram
     press(h, ALT('j')); /* paused on frame 210: the new build's counter is 1 there */
     cr_assert(strstr(line0(h), "counter=1 "), "%s", line0(h));
     press(h, ALT('o'));
-    until_overlay(h, "previous build (version 1) at frame 210: differs in block 0x0-0x0 "
-                     "(1 range, 1 bytes)");
+    until_overlay(h, "previous build (version 1) at frame 210: differs in block+0x0:1 "
+                     "(1 range, 1 byte)");
     cr_assert(strstr(line0(h), "counter=0 "), "the old build's picture: %s", line0(h));
     cr_assert(status(h).paused);
     press(h, ALT('o'));
@@ -261,6 +261,22 @@ Test(host_resim, alt_o_shows_the_previous_and_the_current_build_at_the_same_fram
     run_frames(h, 2);
     cr_assert_null(strstr(overlay(h), "build (version"), "%s", overlay(h));
     cr_assert(strstr(line0(h), "counter=4 "), "%s", line0(h)); /* frames 211..213 */
+    ll_host_close(h);
+}
+
+/* The bytes that differ in an arena are named from the arena's start, as
+ * ARENA+OFFSET:LENGTH (they were offsets from the block's base after the
+ * arena's name, which read as offsets into the arena). */
+Test(host_resim, alt_o_names_bytes_from_their_arenas_start)
+{
+    install("app_arenas");
+    ll_host *h = open_looping(1, 300);
+    reload(h, "app_arenas_change210");
+    until_overlay(h, "| changed from frame 210");
+    press(h, ALT('j'));
+    press(h, ALT('o'));
+    until_overlay(h, "previous build (version 1) at frame 210: differs in counters+0x0:1 "
+                     "(1 range, 1 byte)");
     ll_host_close(h);
 }
 
