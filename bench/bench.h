@@ -45,5 +45,6 @@ int bench_host(void);
 int bench_files(void);
 int bench_capture(void);
 int bench_timeline(void);
+int bench_compat(void);
 
 #endif

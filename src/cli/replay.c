@@ -350,6 +350,7 @@ typedef struct session {
     ll_module *module;
     ll_loop *loop;
     const ll_app *app;
+    double fps;
 } session;
 
 static void session_end(session *s)
@@ -372,6 +373,7 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
 {
     ll_error err;
     memset(s, 0, sizeof *s);
+    s->fps = fps;
     s->block.fd = -1;
     if (ll_block_reserve(&s->block, &err, .base = (void *)(uintptr_t)base, .size = size,
                          .name = "looplive-replay") != 0)
@@ -396,6 +398,7 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
         session_end(s);
         return fail(1, "cannot replay: %s", err.msg);
     }
+    s->fps = ll_loop_status_get(s->loop).fps; /* fps 0: the application's tick_hz */
     return 0;
 }
 
@@ -486,9 +489,7 @@ static int capture_frame(session *s, replay_opts *o, uint64_t f)
     cli_capture_clear(&o->cap);
     if (app && app->render) {
         struct render_call c = {app, &s->block, &o->cap.canvas};
-        ll_loop_status st = ll_loop_status_get(s->loop);
-        ll_app_call call = {&s->block, st.frame ? st.frame - 1 : 0, 1.0 / st.fps, 1,
-                            &o->cap.canvas};
+        ll_app_call call = {&s->block, f, 1.0 / s->fps, 1, &o->cap.canvas};
         if (ll_app_call_run(s->module, &call, call_render, &c, ll_loop_snap_get(s->loop), &err) !=
             0) {
             if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
@@ -746,6 +747,10 @@ static int replay_recording(replay_opts *o)
     ll_loop_file info;
     if (ll_loop_file_read(o->recording, &info, &err) != 0)
         return fail(1, "cannot replay: %s", err.msg);
+    if (cli_capture_wanted(&o->cap) && o->cap.from >= info.frames)
+        return fail(1,
+                    "--from %" PRIu64 ": %s has %" PRIu64 " frames (try: --from 0 to %" PRIu64 ")",
+                    o->cap.from, o->recording, info.frames, info.frames ? info.frames - 1 : 0);
     cli_hashes want = {0};
     if (o->check && read_hashes(o->check, &want) != 0) return 1;
     session s;
