@@ -436,6 +436,9 @@ typedef struct ll_module_params {
     uint32_t stable_ms;        /* a build that was written in place (not renamed)
                                   must stay unchanged this long; default 30 */
     uint32_t stat_interval_ms; /* stat() polling period; default 10 */
+    uint64_t globals_room;     /* bytes at the end of .block that keep the
+                                  library's globals (0: they are not kept;
+                                  see ll_module_globals_check) */
 } ll_module_params;
 
 /* Loads the library and binds every entry point. Fails when the file is
@@ -549,6 +552,9 @@ typedef struct ll_module_info {
     ll_module_stale stale[LL_MODULE_STALE_MAX];
     ll_module_fault fault; /* the last fault caught */
 
+    uint64_t globals_size; /* bytes the globals of the build in use take in the block */
+    uint64_t globals_room; /* what to give .globals_room for it: room to grow */
+
     const char *watch;     /* "inotify", "stat" or "none" (.no_watch) */
     const char *copy_dir;  /* the private copies' directory */
     const char *copy_path; /* the copy in use; valid until close */
@@ -604,6 +610,31 @@ void ll_module_code_span_get(const ll_module *module, uint64_t *lo, uint64_t *hi
  * offset; anything else, addr itself. The loop's state hash uses it, so the
  * same run hashes the same in every process. */
 uint64_t ll_module_code_canonicalize(const ll_module *module, uint64_t addr);
+
+/* ---- globals: the library's variables kept with the block --------------
+ *
+ * Opened with .globals_room (the last bytes of .block, from
+ * ll_module_info.globals_room of a first open; `looplive run` and
+ * `looplive replay` do this), the module keeps the library's mutable
+ * globals (the variables of its .data and .bss, static locals too, as its
+ * symbol table names them; not those of a section of their own, nor
+ * thread-locals) with the block: before each protected call the values in
+ * the block go to the library, after it the library's go back, copying
+ * only the pages that differ. So snapshots, restores, rewinds, recordings
+ * and saved files hold them, and a reload or another process's build
+ * takes them over: each global takes the value of the one of the same
+ * name (file:name for a static) and size, a new one starts from its
+ * initial value. The application sees the block without that room. */
+
+/* Brings the globals of the state in the block into the build in use now:
+ * -1 naming the globals whose size changed (the state keeps their old
+ * values and no call writes them) unless accept, when they start from
+ * their initial values. The loop calls it before each frame, with accept
+ * when the layout version changed and the build migrates. */
+int ll_module_globals_check(ll_module *module, int accept, ll_error *err);
+
+/* The block to hand the application: .block less .globals_room. */
+ll_block *ll_module_app_block_get(ll_module *module);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_info_get(const ll_module *module, ll_module_info *info);

@@ -244,6 +244,13 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
     return app;
 }
 
+/* The block as the application sees it: without the room that keeps its
+ * library's globals. */
+static ll_block *app_block(ll_loop *loop)
+{
+    return loop->module ? ll_module_app_block_get(loop->module) : loop->block;
+}
+
 /* The optional migrate entry: tables of API version 1 end before it. */
 static ll_app_migrate *app_migrate(const ll_app *app)
 {
@@ -411,6 +418,16 @@ static int refuse_layout(const ll_loop *loop, const ll_app *app, ll_error *err)
 static int check_layout(ll_loop *loop, const ll_app *app, int *migrate, ll_error *err)
 {
     *migrate = 0;
+    /* The library's globals follow the same rules: one whose size changed
+     * is refused unless the layout version changed and the build migrates. */
+    if (loop->module &&
+        ll_module_globals_check(loop->module,
+                                app->layout_version != loop->layout && app_migrate(app),
+                                err) != 0) {
+        if (!loop->reinit_on_layout || !app->init) return -1;
+        loop->reinits++;
+        return ll_loop_reinit(loop, err);
+    }
     if (app->layout_version == loop->layout) return 0;
     if (app_migrate(app)) {
         *migrate = 1;
@@ -457,8 +474,8 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     uint64_t layout_before = loop->layout;
     s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL; /* a re-init stops */
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
-    frame_call call = {app,       loop->block, live,    loop->input,  loop->frame,
-                       1.0 / fps, loop->pass,  migrate, loop->layout, 0};
+    frame_call call = {app,       app_block(loop), live,    loop->input,  loop->frame,
+                       1.0 / fps, loop->pass,      migrate, loop->layout, 0};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -864,7 +881,7 @@ int ll_app_init_run(ll_module *module, const ll_app *app, ll_block *block, ll_sn
                     ll_error *err)
 {
     if (!app->init) return 0;
-    init_call c = {app, block, 0};
+    init_call c = {app, module ? ll_module_app_block_get(module) : block, 0};
     if (!module)
         init_thunk(&c);
     else if (ll_module_protect(module, init_thunk, &c, err, .snap = snap) != 0)

@@ -246,8 +246,14 @@ static int recover(ll_module *m, const fault_event *ev, ll_snap *snap, int own, 
 int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err,
                        const ll_protect_params *p)
 {
+    /* The globals come from the block before a call and go back after it
+     * (globals.c); a lookup (looplive_app()) reads none. Globals that cannot
+     * come in (a size changed) leave the mirror held: the loop refuses its
+     * frames (ll_module_globals_check), other calls run on. */
+    if (!p->lookup) module_globals_in(m, 0, NULL);
     if (m->unprotected) {
         fn(ctx);
+        if (!p->lookup) module_globals_out(m);
         return 0;
     }
     if (atomic_load_explicit(&process_unsafe, memory_order_relaxed))
@@ -273,6 +279,7 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
         current_guard = &g;
         fn(ctx);
         current_guard = g.prev;
+        if (!p->lookup) module_globals_out(m);
         if (own) ll_snap_drop(m->block, snap);
         if (!p->lookup) module_mark_good(m);
         return 0;
