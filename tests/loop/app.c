@@ -23,7 +23,7 @@ typedef struct app_input {
 } app_input;
 
 #ifdef NONDET
-static uint32_t outside; /* state outside the block: not deterministic */
+LL_NOT_STATE static uint32_t outside; /* not state: not deterministic */
 
 /* This version keeps its state in arenas, so that the determinism report
  * can name the arena of the byte that differs. */

@@ -24,7 +24,7 @@ int counter = 100;
 #endif
 static unsigned char big[1 << 16];
 const char *label = "globals";
-__attribute__((section(".ll_outside"))) int outside_counter = 1;
+LL_NOT_STATE int outside_counter = 1;
 
 typedef struct globals_out {
     int64_t counter, calls;
