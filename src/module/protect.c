@@ -243,6 +243,20 @@ static int recover(ll_module *m, const fault_event *ev, ll_snap *snap, int own, 
                    (unsigned long long)crashed, code, block);
 }
 
+/* A fault's report names the module code that called out to it from the
+ * nearest return address on the stack (find_caller): the stack the call
+ * is about to use is cleared first, so that an earlier call's return
+ * address left there is not taken for one. Through a volatile pointer: a
+ * store to a dead local is no dead store. */
+#define STACK_CLEAR (16 * 1024)
+static void *(*volatile clear_fill)(void *, int, size_t) = memset;
+
+__attribute__((noinline)) static void clear_stack(void)
+{
+    unsigned char below[STACK_CLEAR];
+    clear_fill(below, 0, sizeof below);
+}
+
 int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err,
                        const ll_protect_params *p)
 {
@@ -275,6 +289,7 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
     g.prev = current_guard;
     /* No mask saved: that costs a system call per call. The handler leaves
      * with the fault signal blocked; recover() sets the mask back. */
+    clear_stack();
     if (sigsetjmp(g.jump, 0) == 0) {
         current_guard = &g;
         fn(ctx);
