@@ -267,6 +267,25 @@ typedef int ll_page_bytes_fn(uint64_t offset, const uint8_t *bytes, void *ctx);
 int ll_snap_pages_visit(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx,
                         ll_error *err);
 
+typedef struct ll_pointers_params {
+    int _ll;               /* reserved: first, 0 (lets a call with no options compile everywhere) */
+    ll_snap *snap;         /* the state to check; NULL: the block as it is now */
+    const uint64_t *pages; /* only these pages (indices) of the block now */
+    uint64_t page_count;
+} ll_pointers_params;
+
+/* Checks that no 8-byte word of the state points into memory a later run
+ * of it will not have: the C library's heap ([heap], or an anonymous
+ * mapping such as a large malloc's) or a stack (per /proc/self/maps). -1
+ * (EINVAL) naming the first such word: "state +0x40 (in ARENA) holds 0x...,
+ * which points into the C heap ([heap]): allocate it from the block (N
+ * words ...; try: ...)". The loop checks a state it records or saves, and
+ * each frame of a determinism check. */
+int ll_block_pointers_check_(ll_block *block, ll_error *err, const ll_pointers_params *params);
+#define ll_block_pointers_check(block, ...)                                                        \
+    ll_block_pointers_check_((block), LL_FIRST_(__VA_ARGS__, ~),                                   \
+                             LL_PARAMS_(ll_pointers_params, LL_REST_(__VA_ARGS__, )))
+
 /* ll_snap_changed_visit and ll_snap_take in one page table walk instead of two:
  * visits the pages written since the newest snapshot, then takes one (the
  * loop layer's per-frame hash-and-snapshot). visit may be NULL. */

@@ -68,3 +68,16 @@ $(BUILD)/tests/loop/globals_%.so: tests/loop/globals_app.c include/looplive.h
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) $(GLOBALS_FLAGS_$*) -o $@ $<
 
 TEST_FIXTURES += $(GLOBALS_APPS)
+
+# Applications that keep a pointer out of the block (issue 15): into the
+# C heap, into memory malloc mapped, into a stack.
+HEAP_APPS := $(BUILD)/tests/loop/heap_heap.so $(BUILD)/tests/loop/heap_mmap.so \
+             $(BUILD)/tests/loop/heap_stack.so
+HEAP_FLAGS_heap :=
+HEAP_FLAGS_mmap := -DMMAP
+HEAP_FLAGS_stack := -DSTACK
+$(BUILD)/tests/loop/heap_%.so: tests/loop/heap_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) $(HEAP_FLAGS_$*) -o $@ $<
+
+TEST_FIXTURES += $(HEAP_APPS)

@@ -704,10 +704,18 @@ static int slot_begin(ll_loop *loop, loop_slot *s, const ll_app *app, ll_error *
     return retake(loop, err);
 }
 
+/* A state that points out of the block (the C heap, a stack) would not
+ * replay: said when it is recorded or saved, not as a fault later. */
+static int check_pointers(ll_loop *loop, ll_snap *snap, ll_error *err)
+{
+    return ll_block_pointers_check(loop->block, err, .snap = snap);
+}
+
 int ll_loop_record(ll_loop *loop, int slot, ll_error *err)
 {
     const ll_app *app;
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    if (check_pointers(loop, NULL, err) != 0) return -1;
     if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
     if (slot_begin(loop, &loop->slots[slot], app, err) != 0) return -1;
     end_fault_pause(loop);
@@ -944,6 +952,7 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
     if (!s->start)
         return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
                          slot);
+    if (check_pointers(loop, s->start, err) != 0) return -1;
     loop_rec_info info = {
         .layout_version = s->layout_version,
         .frames = s->count,
@@ -1165,6 +1174,9 @@ int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_er
         return loop_fail(err, EINVAL,
                          "a determinism check needs a rewind window (try: .rewind_seconds > 0)");
     if (ll_loop_play(loop, slot, err) != 0) return -1;
+    /* A pointer out of the block differs between runs, or faults in a new
+     * process: named as such, at the start and after each frame. */
+    if (ll_block_pointers_check(loop->block, err) != 0) return -1;
     page_copies first = {0};
     int rc = 0;
     uint64_t count = loop->slots[slot].count;
@@ -1172,6 +1184,9 @@ int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_er
         diff->frame = f;
         rc = twice(loop, &first, diff, err);
         diff->frames = f + 1;
+        if (rc == 0)
+            rc = ll_block_pointers_check(loop->block, err, .pages = loop->last,
+                                         .page_count = loop->last_count);
         if (rc == 0 && diff->hash_first != diff->hash_second)
             rc = locate_diff(loop, &first, diff, err);
     }
