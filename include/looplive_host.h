@@ -272,6 +272,8 @@ typedef struct ll_pointers_params {
     ll_snap *snap;         /* the state to check; NULL: the block as it is now */
     const uint64_t *pages; /* only these pages (indices) of the block now */
     uint64_t page_count;
+    uint64_t fault_addr; /* instead: a word of the block now at most 4 KiB below
+                            this address (a fault's), pointing out of the block */
 } ll_pointers_params;
 
 /* Checks that no 8-byte word of the state points into memory a later run
@@ -280,7 +282,9 @@ typedef struct ll_pointers_params {
  * (EINVAL) naming the first such word: "state +0x40 (in ARENA) holds 0x...,
  * which points into the C heap ([heap]): allocate it from the block (N
  * words ...; try: ...)". The loop checks a state it records or saves, and
- * each frame of a determinism check. */
+ * each frame of a determinism check; after a fault in a frame it looks for
+ * the word the faulting address came from (.fault_addr: a state saved by
+ * another process that kept a pointer out of the block). */
 int ll_block_pointers_check_(ll_block *block, ll_error *err, const ll_pointers_params *params);
 #define ll_block_pointers_check(block, ...)                                                        \
     ll_block_pointers_check_((block), LL_FIRST_(__VA_ARGS__, ~),                                   \

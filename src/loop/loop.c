@@ -12,6 +12,7 @@
 #include "base/base.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,24 @@ static void frame_thunk(void *ctx)
     c->app->update(c->block, c->input, c->frame, c->dt);
 }
 
+/* A frame faulted: when the address came from a word of the state (a
+ * pointer into another process's heap, loaded with its state), say so. */
+static void name_fault_pointer(ll_loop *loop, ll_error *err)
+{
+    ll_module_info *info = malloc(sizeof *info);
+    ll_error why;
+    if (!info) return;
+    ll_module_info_get(loop->module, info);
+    int sig = info->fault.signal;
+    uint64_t addr = info->fault.addr;
+    free(info);
+    if ((sig != SIGSEGV && sig != SIGBUS) || err->code != EFAULT ||
+        ll_block_pointers_check(loop->block, &why, .fault_addr = addr) == 0)
+        return;
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n, "; %s", why.msg);
+}
+
 static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
 {
     if (!loop->module) {
@@ -487,6 +506,7 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     if (call_app(loop, &call, err) != 0) {
         /* A process that cannot trust its C library does nothing more. */
         if (err->code == ENOTRECOVERABLE) return -1;
+        name_fault_pointer(loop, err);
         /* The module put the block back to cur (the newest snapshot): the
          * hash already describes it and nothing is written since. Should
          * the restore have failed, pick up whatever is left. */

@@ -22,7 +22,10 @@
  * shadow memory, a reserved range. */
 #define MAPPED_HEAP_MAX (64ull << 30)
 
-enum { KIND_HEAP = 1, KIND_MAPPED, KIND_STACK };
+enum { KIND_HEAP = 1, KIND_MAPPED, KIND_STACK, KIND_FAULT };
+
+/* A fault this far above a pointer is taken for one through it. */
+#define FAULT_REACH 4096
 
 typedef struct suspect {
     uint64_t start, end;
@@ -34,6 +37,7 @@ typedef struct scan {
     suspect *ranges;
     size_t count;
     uint64_t lo, hi; /* the union of the ranges, for a quick test */
+    uint64_t fault;  /* instead: words just below this address */
     uint64_t found, offset, value;
     int kind;
 } scan;
@@ -81,6 +85,11 @@ static int suspects_find(scan *s, ll_error *err)
 /* The kind of memory v points into, 0 for none (ranges sorted by start). */
 static int kind_at(const scan *s, uint64_t v)
 {
+    if (s->fault) {
+        uint64_t base = (uint64_t)(uintptr_t)s->block->base;
+        int inside = v >= base && v < base + s->block->size;
+        return !inside && v <= s->fault && s->fault - v < FAULT_REACH ? KIND_FAULT : 0;
+    }
     if (v < s->lo || v >= s->hi) return 0;
     size_t lo = 0, hi = s->count;
     while (lo < hi) {
@@ -118,6 +127,7 @@ static int report(const scan *s, ll_error *err)
         "the C heap ([heap])",
         "memory the C library mapped (a large malloc, another thread's heap or stack)",
         "a stack",
+        "nothing in this process (a C heap or stack address of the process that saved it?)",
     };
     const char *owner = ll_block_owner_get(s->block, s->offset);
     const ll_arena *a = ll_block_arena_find(s->block, owner);
@@ -126,6 +136,13 @@ static int report(const scan *s, ll_error *err)
         snprintf(where, sizeof where, " (arena '%s' +0x%llx)", a->name,
                  (unsigned long long)(s->offset - (uint64_t)(a->begin - s->block->base)));
     int stack = s->kind == KIND_STACK;
+    if (s->kind == KIND_FAULT)
+        return ll_fail(err, EINVAL,
+                       "state +0x%llx%s holds 0x%llx, just below the address that faulted: a "
+                       "pointer out of the block, into %s: allocate it from the block (try: an "
+                       "arena (ll_arena_push), or the allocator of looplive_compat.h)",
+                       (unsigned long long)s->offset, where, (unsigned long long)s->value,
+                       what[s->kind]);
     return ll_fail(err, EINVAL,
                    "state +0x%llx%s holds 0x%llx, which points into %s: %s (%llu word%s of the "
                    "state point%s out of the block; try: %s)",
@@ -140,8 +157,8 @@ static int report(const scan *s, ll_error *err)
 
 int ll_block_pointers_check_(ll_block *block, ll_error *err, const ll_pointers_params *p)
 {
-    scan s = {.block = block};
-    if (suspects_find(&s, err) != 0) return -1;
+    scan s = {.block = block, .fault = p->fault_addr};
+    if (!s.fault && suspects_find(&s, err) != 0) return -1;
     int rc = 0;
     if (p->pages) {
         for (uint64_t i = 0; i < p->page_count; i++)
