@@ -36,8 +36,8 @@ static const char *build_dir(void)
 static void install(const char *variant)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp %s/tests/loop/globals_%s.so %s.new && mv %s.new %s",
-             build_dir(), variant, lib, lib, lib);
+    snprintf(cmd, sizeof cmd, "cp %s/tests/loop/globals_%s.so %s.new && mv %s.new %s", build_dir(),
+             variant, lib, lib, lib);
     cr_assert_eq(system(cmd), 0);
 }
 

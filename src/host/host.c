@@ -820,7 +820,7 @@ static void play_audio(ll_host *h)
     ll_app_audio *fn = audio_fn(h);
     if (!fn || h->platform.audio_queued(&h->platform) > 2 * per) return;
     struct audio_call c = {fn, ll_module_app_block_get(h->module), h->audio_buf, per,
-                          h->audio_rate};
+                           h->audio_rate};
     ll_error err;
     uint64_t t0 = ll_now_ns();
     if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snap_get(h->loop)) !=

@@ -440,9 +440,8 @@ static int check_layout(ll_loop *loop, const ll_app *app, int *migrate, ll_error
     /* The library's globals follow the same rules: one whose size changed
      * is refused unless the layout version changed and the build migrates. */
     if (loop->module &&
-        ll_module_globals_check(loop->module,
-                                app->layout_version != loop->layout && app_migrate(app),
-                                err) != 0) {
+        ll_module_globals_check(
+            loop->module, app->layout_version != loop->layout && app_migrate(app), err) != 0) {
         if (!loop->reinit_on_layout || !app->init) return -1;
         loop->reinits++;
         return ll_loop_reinit(loop, err);

@@ -211,7 +211,8 @@ int module_globals_read(module_image *img, const uint8_t *file, uint64_t size, u
 uint64_t module_globals_need(const module_image *img, uint64_t page)
 {
     if (!img->global_count) return 0;
-    uint64_t head = sizeof(mirror_header) + img->global_count * sizeof(mirror_rec) + img->gkeys_size;
+    uint64_t head =
+        sizeof(mirror_header) + img->global_count * sizeof(mirror_rec) + img->gkeys_size;
     return ll_align_up(head, page) + ll_align_up(img->ghi - img->glo, page);
 }
 
@@ -250,8 +251,8 @@ static void runs_copy(const module_image *img, uint8_t *dst, const uint8_t *src,
 /* Writes img's layout and the library's values into the mirror. */
 static void mirror_write(ll_module *m, const module_image *img)
 {
-    uint64_t page = m->block->page_size, head_size = module_globals_need(img, page) -
-                                                     ll_align_up(img->ghi - img->glo, page);
+    uint64_t page = m->block->page_size,
+             head_size = module_globals_need(img, page) - ll_align_up(img->ghi - img->glo, page);
     uint8_t *head = malloc(head_size), *mir = mirror_of(m);
     if (!head) return; /* the mirror stays as it was: held back */
     memset(head, 0, head_size);

@@ -349,8 +349,8 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
         free(m);
         return NULL;
     }
-    if (m->globals_room && (m->globals_room % p->block->page_size ||
-                            m->globals_room >= p->block->size)) {
+    if (m->globals_room &&
+        (m->globals_room % p->block->page_size || m->globals_room >= p->block->size)) {
         char a[32], b[32];
         ll_fail(err, EINVAL,
                 "module '%s': .globals_room of %s does not fit a block of %s in whole pages "

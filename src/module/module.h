@@ -63,9 +63,9 @@ typedef struct module_image {
     uint32_t grun_count;
     char *gkeys;
     uint64_t gkeys_size;
-    uint64_t glo, ghi;   /* the bytes the globals span, absolute */
-    uint8_t *ginit;      /* their values right after dlopen */
-    uint64_t glayout;    /* a hash of the keys, offsets and sizes */
+    uint64_t glo, ghi; /* the bytes the globals span, absolute */
+    uint8_t *ginit;    /* their values right after dlopen */
+    uint64_t glayout;  /* a hash of the keys, offsets and sizes */
 } module_image;
 
 /* What identifies one version of the file in stat mode. */

@@ -148,10 +148,9 @@ static int report(const scan *s, ll_error *err)
                    "state point%s out of the block; try: %s)",
                    (unsigned long long)s->offset, where, (unsigned long long)s->value,
                    what[s->kind],
-                   stack ? "keep no address of a local in the state"
-                         : "allocate it from the block",
-                   (unsigned long long)s->found, s->found == 1 ? "" : "s",
-                   s->found == 1 ? "s" : "", stack ? "keep an offset, an index or a pointer into the block"
+                   stack ? "keep no address of a local in the state" : "allocate it from the block",
+                   (unsigned long long)s->found, s->found == 1 ? "" : "s", s->found == 1 ? "s" : "",
+                   stack ? "keep an offset, an index or a pointer into the block"
                          : "an arena (ll_arena_push), or the allocator of looplive_compat.h");
 }
 
