@@ -27,5 +27,6 @@ int bench_reload(void);
 int bench_loop(void);
 int bench_host(void);
 int bench_files(void);
+int bench_compat(void);
 
 #endif

@@ -12,6 +12,7 @@
 #pragma weak bench_loop
 #pragma weak bench_host
 #pragma weak bench_files
+#pragma weak bench_compat
 
 static const struct {
     const char *name;
@@ -19,7 +20,7 @@ static const struct {
 } groups[] = {
     {"addr", bench_addr},     {"memory", bench_memory}, {"snapshot", bench_snapshot},
     {"reload", bench_reload}, {"loop", bench_loop},     {"host", bench_host},
-    {"files", bench_files},
+    {"files", bench_files},   {"compat", bench_compat},
 };
 
 void bench_print(const char *name, double value, const char *unit)

@@ -411,6 +411,12 @@ void module_globals_out(ll_module *m)
 
 int ll_module_globals_check(ll_module *m, int accept, ll_error *err)
 {
+    if (!m->block || !m->globals_room || !m->cur || !m->cur->global_count) return 0;
+    /* The usual case, the mirror of the build in use, costs no copy here:
+     * the call's own copy brings the values in. */
+    mirror_header h;
+    memcpy(&h, mirror_of(m), sizeof h);
+    if (!m->globals_held && mirror_matches(&h, m->cur)) return 0;
     return module_globals_in(m, accept, err);
 }
 
