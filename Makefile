@@ -12,14 +12,14 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-param
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC $(WARN) -Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  ?=
-LDLIBS   := -lxxhash -ldl -lpthread -lm
+LDLIBS   := -lxxhash -lspng -ldl -lpthread -lm
 # What gives every function of an application library room for the jump
 # that forwards an old build to the new one (gcc 8+, clang 10+; see
 # docs/module.md): 14 bytes of nops at each entry.
 LL_PATCHABLE := -fpatchable-function-entry=14
 
 # Debian packages the build and the tests need; fragments in mk/ add theirs.
-BUILD_PKGS := libxxhash-dev pkg-config
+BUILD_PKGS := libxxhash-dev libspng-dev pkg-config
 BENCH_PKGS := procps
 TEST_PKGS  := libcriterion-dev
 

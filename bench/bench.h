@@ -28,5 +28,6 @@ int bench_loop(void);
 int bench_host(void);
 int bench_files(void);
 int bench_compat(void);
+int bench_capture(void);
 
 #endif

@@ -52,8 +52,10 @@ static int frame_us(const char *lib, int keep, double *us)
             rc = ll_loop_frame_run(loop, NULL, &err) == 1 ? 0 : -1;
         rounds[r] = (double)(bench_now_ns() - t0) / FRAMES / 1000;
     }
-    if (rc != 0) fprintf(stderr, "bench compat: %s\n", err.msg);
-    else *us = bench_median(rounds, ROUNDS);
+    if (rc != 0)
+        fprintf(stderr, "bench compat: %s\n", err.msg);
+    else
+        *us = bench_median(rounds, ROUNDS);
     ll_loop_destroy(loop);
     ll_module_close(m);
     ll_snap_end(&block);

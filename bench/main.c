@@ -13,14 +13,15 @@
 #pragma weak bench_host
 #pragma weak bench_files
 #pragma weak bench_compat
+#pragma weak bench_capture
 
 static const struct {
     const char *name;
     int (*fn)(void);
 } groups[] = {
-    {"addr", bench_addr},     {"memory", bench_memory}, {"snapshot", bench_snapshot},
-    {"reload", bench_reload}, {"loop", bench_loop},     {"host", bench_host},
-    {"files", bench_files},   {"compat", bench_compat},
+    {"addr", bench_addr},     {"memory", bench_memory},   {"snapshot", bench_snapshot},
+    {"reload", bench_reload}, {"loop", bench_loop},       {"host", bench_host},
+    {"files", bench_files},   {"capture", bench_capture}, {"compat", bench_compat},
 };
 
 void bench_print(const char *name, double value, const char *unit)

@@ -49,9 +49,9 @@
  *
  * Rules that make recordings replay: keep every byte of state in the block
  * or in the library's globals (its .data and .bss are kept with the block:
- * docs/module.md; LL_NOT_STATE marks one that is not state), no malloc,
- * read no clock (use frame and dt), and bump layout_version whenever the
- * state structs change.
+ * docs/module.md; LL_NOT_STATE marks one that is not state); no C library
+ * malloc (looplive_compat.h's is in the block), read no clock (use frame
+ * and dt), and bump layout_version whenever the state structs change.
  * Compiles as C11 and later and as C++17 and later.
  */
 #ifndef LOOPLIVE_APP_H

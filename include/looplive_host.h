@@ -779,6 +779,31 @@ const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err);
  * reloads code itself, or a test). Takes effect on the next frame. */
 void ll_loop_app_set(ll_loop *loop, const ll_app *app);
 
+/* A call into the application: the block it works on, the frame it
+ * simulates and the seconds per frame. looplive_compat.h answers malloc,
+ * rand and the clocks from the call in progress (ll_app_block_get). */
+typedef struct ll_app_call {
+    ll_block *block; /* NULL: no call */
+    uint64_t frame;  /* the frame update simulates; 0 for init */
+    double dt;       /* seconds per frame; 0 for init */
+    int read_only;   /* render, audio: the call must not change the block */
+} ll_app_call;
+
+/* Runs fn(ctx), which calls into the application, as call: under the
+ * module's crash protection when module is given (snap as .snap of
+ * ll_module_protect), directly when it is NULL, with call the call in
+ * progress in this thread until it returns or faults. The loop,
+ * ll_app_init_run, `looplive replay` and the host make every call into an
+ * application through it. Returns what ll_module_protect returns, or 0. */
+int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void *ctx), void *ctx,
+                    ll_snap *snap, ll_error *err);
+
+/* Makes call (NULL: none) the call in progress in this thread and returns
+ * the one it replaces (put it back after): what ll_app_call_run does, for
+ * a host that calls the application itself. ll_app_call_get reads it. */
+ll_app_call ll_app_call_set(const ll_app_call *call);
+ll_app_call ll_app_call_get(void);
+
 /* Runs the application's init on the block once: under the module's crash
  * protection when module is given (a fault restores the block to snap, or
  * to a snapshot taken before the call when snap is NULL: see
@@ -971,19 +996,25 @@ typedef struct ll_host_params {
     const char *keys;      /* scripted keys (ll_keys_parse), "10:alt+l,20:right:30" */
     struct {
         uint64_t frame;   /* after this frame, write what is on screen ... */
-        const char *path; /* ... to this file: PPM for pixels, text for cells */
+        const char *path; /* ... to this file: a PNG picture for a .png name
+                             (cells drawn as the window draws them), else
+                             PPM for pixels, text for cells */
     } shots[LL_HOST_SHOTS];
-    const char *slot_dir; /* slots are saved to and loaded from DIR/slotN.llrec;
-                             refused at open unless a writable directory */
-    int unprotected;      /* 1: no crash protection (let a debugger see faults) */
-    int no_overlay;       /* 1: no status lines; the canvas gets their rows */
-    int reinit;           /* 1: a build of another layout_version without a
-                             migrate starts the state over instead of being
-                             refused (the re-init key does it by hand) */
-    const char *resume;   /* start from this saved state (ll_snap_save, or the
-                             file a fatal fault saved) instead of init */
-    int audio;            /* sdl: play what the application's optional
-                             looplive_audio() writes (see below) */
+    const char *slot_dir;    /* slots are saved to and loaded from DIR/slotN.llrec;
+                                refused at open unless a writable directory */
+    int unprotected;         /* 1: no crash protection (let a debugger see faults) */
+    int no_overlay;          /* 1: no status lines; the canvas gets their rows */
+    int reinit;              /* 1: a build of another layout_version without a
+                                migrate starts the state over instead of being
+                                refused (the re-init key does it by hand) */
+    const char *resume;      /* start from this saved state (ll_snap_save, or the
+                                file a fatal fault saved) instead of init */
+    int audio;               /* sdl: play what the application's optional
+                                looplive_audio() writes (see below) */
+    int cells;               /* sdl: give the application a canvas of cells,
+                                drawn in the window with the host's font */
+    const char *capture_dir; /* where the picture key (alt+p) and the clip
+                                key (alt+v) write; NULL: slot_dir */
 } ll_host_params;
 
 /* Sound, optional: an application library may also export
@@ -1087,6 +1118,58 @@ const char *ll_host_keys_help_get(void);
 /* Restores the platform (terminal modes), releases the block and unloads
  * the library. Safe with NULL. */
 void ll_host_close(ll_host *host);
+
+/* ==== host: pictures and clips of a canvas ============================== */
+
+/* What a canvas looks like in pixels, the same in a window and in a file.
+ * A canvas of pixels is itself (made opaque); a canvas of cells is drawn
+ * with the host's built-in font, LL_CELL_WIDTH x LL_CELL_HEIGHT pixels a
+ * cell, each character in its ANSI colour (colors, 0-15; 0 the terminal's
+ * own light grey) on black.
+ *
+ *     int w, h;
+ *     ll_canvas_pixels_size_get(canvas, &w, &h);
+ *     uint32_t *picture = malloc((size_t)w * h * 4);
+ *     ll_canvas_pixels_render(canvas, picture);
+ *     if (ll_png_write("frame.png", picture, w, h, &err) != 0) ...
+ */
+#define LL_CELL_WIDTH  6
+#define LL_CELL_HEIGHT 9
+
+/* The size of the canvas's picture in pixels. */
+void ll_canvas_pixels_size_get(const ll_canvas *canvas, int *width, int *height);
+
+/* Draws the canvas's picture into out (the size above, 0xAARRGGBB). */
+void ll_canvas_pixels_render(const ll_canvas *canvas, uint32_t *out);
+
+/* Writes pixels (0xAARRGGBB, alpha dropped) as an 8-bit RGB PNG, whole or
+ * not at all (a temporary file renamed over path). Fails on a folder that
+ * cannot be written, naming it. */
+int ll_png_write(const char *path, const uint32_t *pixels, int width, int height, ll_error *err);
+
+/* Reads a PNG of any kind into new 0xAARRGGBB pixels (free them); refuses
+ * a file that is not a PNG or a picture over 65536 pixels a side. */
+int ll_png_read(const char *path, uint32_t **pixels, int *width, int *height, ll_error *err);
+
+/* A video file made from frames of pixels by an ffmpeg process: the kind
+ * by the name's extension (.mp4 H.264, .webm VP8, .gif), at fps frames per
+ * second, each pixel scale x scale. Fails at open on an unknown extension,
+ * a folder that cannot be written, or no ffmpeg on PATH. The file appears
+ * at close, whole; a failed clip leaves what was there. */
+typedef struct ll_video ll_video;
+ll_video *ll_video_open(const char *path, int width, int height, double fps, int scale,
+                        ll_error *err);
+
+/* Adds one frame (width * height pixels, as at open). Fails when ffmpeg
+ * stopped, with its message; the video must still be closed. */
+int ll_video_frame_write(ll_video *video, const uint32_t *pixels, ll_error *err);
+
+/* Frames written so far. */
+uint64_t ll_video_frames_get(const ll_video *video);
+
+/* Waits for ffmpeg to finish the file and frees the video (safe with
+ * NULL). Fails when ffmpeg did, or when no frame was written. */
+int ll_video_close(ll_video *video, ll_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_NAMES   := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
-FUZZ_CLI_OBJ := $(BUILD)/obj/src/cli/replay.o
+FUZZ_CLI_OBJ := $(BUILD)/obj/src/cli/replay.o $(BUILD)/obj/src/cli/capture.o
 
 .PHONY: fuzz fuzz-build fuzz-run deps-fuzz
 

@@ -6,6 +6,9 @@
 # typed into X (xdotool) and a capture of the X screen (imagemagick).
 BUILD_PKGS += libsdl2-dev
 TEST_PKGS  += libsdl2-2.0-0 xvfb xauth tmux xdotool imagemagick
+# Clips (looplive replay --video, alt+v) are made by ffmpeg, run as a
+# program: needed by the tests, optional for users.
+TEST_PKGS  += ffmpeg
 
 # An application library: one C file, position-independent, no libraries,
 # every function with room for the jump that forwards old builds to new.

@@ -21,6 +21,32 @@ typedef struct cli_hashes {
 } cli_hashes;
 int cli_hashes_read(FILE *f, const char *path, cli_hashes *h);
 
+/* capture.c: replay's pictures. The options (from, to, every: the frames
+ * chosen; platform "sdl" for a canvas of pixels, else cells; the canvas
+ * size, 0 for the platform's), then what begin makes. Each returns 0 or
+ * the exit status 1 with the message printed. */
+typedef struct cli_capture {
+    const char *frames_dir, *video, *check_dir, *platform;
+    uint64_t from, to, every;
+    int scale, tolerance, width, height;
+    ll_canvas canvas; /* what the application draws into */
+    uint32_t *picture;
+    int pic_w, pic_h;
+    ll_video *out;
+    uint64_t written, checked;
+} cli_capture;
+/* 1 when any picture is asked for; 1 when frame is one of the chosen. */
+int cli_capture_wanted(const cli_capture *c);
+int cli_capture_due(const cli_capture *c, uint64_t frame);
+/* Makes the canvas, the --frames folder and the clip (at fps). */
+int cli_capture_begin(cli_capture *c, double fps);
+/* Clears the canvas before the application draws a frame into it ... */
+void cli_capture_clear(cli_capture *c);
+/* ... then writes, adds to the clip or checks that frame's picture. */
+int cli_capture_frame(cli_capture *c, uint64_t frame);
+/* Finishes the clip, says what was written or matched on out, frees. */
+int cli_capture_end(cli_capture *c, int rc, FILE *out);
+
 /* Prints "looplive: <msg>" on stderr and returns status. */
 __attribute__((format(printf, 2, 3))) int cli_error(int status, const char *fmt, ...);
 

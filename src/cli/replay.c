@@ -23,8 +23,9 @@ typedef struct replay_opts {
     int determinism, quiet;
     uint64_t base; /* 0: advised */
     double fps;
-    FILE *out;      /* the command's own standard output */
-    FILE *hash_out; /* where hashes go: --hashes FILE or out */
+    FILE *out;       /* the command's own standard output */
+    FILE *hash_out;  /* where hashes go: --hashes FILE or out */
+    cli_capture cap; /* --frames, --video, --check-frames */
 } replay_opts;
 
 static void usage(FILE *out)
@@ -33,6 +34,8 @@ static void usage(FILE *out)
         out,
         "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism |\n"
         "                       --hashes FILE]\n"
+        "       looplive replay --module LIB --recording FILE [--frames DIR] [--video FILE]\n"
+        "                       [--check-frames DIR] [--platform sdl] [--every N] ...\n"
         "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
         "\n"
         "Runs a recording through an application library with no window or terminal\n"
@@ -57,6 +60,23 @@ static void usage(FILE *out)
         "                         there is no advice)\n"
         "      --fps N            frames per second for --script (default 60)\n"
         "  -q, --quiet            print no hashes\n"
+        "\n"
+        "Pictures (hashes are then printed only with --hashes FILE or --check):\n"
+        "      --frames DIR       write each frame as DIR/frame-000123.png (DIR is made\n"
+        "                         when missing)\n"
+        "      --video FILE       write a clip, .mp4, .webm or .gif by the name, through\n"
+        "                         ffmpeg, at the recording's frames per second\n"
+        "      --scale N          the clip's pixels per picture pixel (default 1)\n"
+        "      --check-frames DIR compare each frame that has a DIR/frame-000123.png with\n"
+        "                         it; exit 1 naming the first that differs, how many\n"
+        "                         pixels and where, with a diff image beside it\n"
+        "      --tolerance N      a channel may differ by N (0-255, default 0)\n"
+        "      --every N          only every Nth frame (a clip plays N times shorter)\n"
+        "      --from N, --to N   only frames N to N, counting from 0 (default: all)\n"
+        "      --platform terminal|sdl  the canvas the application draws: cells drawn\n"
+        "                         with the host's font (default), or pixels (sdl), as\n"
+        "                         looplive run --platform gives it\n"
+        "      --canvas WxH       its size in cells or pixels (default 80x22 or 640x360)\n"
         "  -h, --help             this help\n"
         "\n"
         "A script has one line per run of frames: COUNT [KEY...], holding the keys for\n"
@@ -69,6 +89,58 @@ static void usage(FILE *out)
         FALLBACK_BASE);
 }
 
+/* A whole number from min to max for a picture option. */
+static int parse_count(const char *opt, const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end || errno == ERANGE || v < min || v > max)
+        return fail(2,
+                    "--%s '%s' is not a whole number from %" PRIu64 " to %" PRIu64
+                    " (try: looplive replay --help)",
+                    opt, text, min, max);
+    *out = v;
+    return 0;
+}
+
+static int parse_capture(cli_capture *c, int key, const char *opt, const char *v)
+{
+    uint64_t n = 0;
+    long w, h;
+    char tail;
+    switch (key) {
+    case 'F':
+        return c->frames_dir = v, 0;
+    case 'V':
+        return c->video = v, 0;
+    case 'C':
+        return c->check_dir = v, 0;
+    case 'P':
+        if (strcmp(v, "sdl") != 0 && strcmp(v, "terminal") != 0)
+            return fail(2, "unknown platform '%s' (try: --platform terminal or sdl)", v);
+        return c->platform = v, 0;
+    case 'W':
+        if (sscanf(v, "%ldx%ld%c", &w, &h, &tail) != 2 || w < 1 || h < 1 || w > 8192 || h > 8192)
+            return fail(2,
+                        "--canvas '%s' is not WIDTHxHEIGHT up to 8192x8192 (try: --canvas "
+                        "320x180)",
+                        v);
+        return c->width = (int)w, c->height = (int)h, 0;
+    case 'S':
+    case 'T':
+        if (parse_count(opt, v, key == 'S', key == 'S' ? 16 : 255, &n) != 0) return 2;
+        *(key == 'S' ? &c->scale : &c->tolerance) = (int)n;
+        return 0;
+    case 'E':
+        return parse_count(opt, v, 1, UINT64_MAX, &c->every);
+    case 'A':
+        return parse_count(opt, v, 0, UINT64_MAX, &c->from);
+    default:
+        return parse_count(opt, v, 0, UINT64_MAX, &c->to);
+    }
+}
+
 static int parse(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {
@@ -77,14 +149,20 @@ static int parse(int argc, char **argv, replay_opts *o)
         {"hashes", required_argument, 0, 'H'}, {"script", required_argument, 0, 's'},
         {"output", required_argument, 0, 'o'}, {"base", required_argument, 0, 'b'},
         {"fps", required_argument, 0, 'f'},    {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'},         {"frames", required_argument, 0, 'F'},
+        {"video", required_argument, 0, 'V'},  {"check-frames", required_argument, 0, 'C'},
+        {"scale", required_argument, 0, 'S'},  {"tolerance", required_argument, 0, 'T'},
+        {"every", required_argument, 0, 'E'},  {"from", required_argument, 0, 'A'},
+        {"to", required_argument, 0, 'Z'},     {"platform", required_argument, 0, 'P'},
+        {"canvas", required_argument, 0, 'W'}, {0, 0, 0, 0},
     };
-    *o = (replay_opts){.fps = 60};
+    *o = (replay_opts){.fps = 60, .cap = {.to = UINT64_MAX, .every = 1}};
     optind = 1;
     opterr = 0;
     int c;
     ll_error err;
-    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, NULL)) != -1) {
+    int li = 0;
+    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, &li)) != -1) {
         switch (c) {
         case 'm':
             o->module = optarg;
@@ -125,6 +203,18 @@ static int parse(int argc, char **argv, replay_opts *o)
             if (!(o->fps > 0 && o->fps <= 10000))
                 return fail(2, "bad --fps '%s': want 1 to 10000", optarg);
             break;
+        case 'F':
+        case 'V':
+        case 'C':
+        case 'S':
+        case 'T':
+        case 'E':
+        case 'A':
+        case 'Z':
+        case 'P':
+        case 'W':
+            if (parse_capture(&o->cap, c, longs[li].name, optarg) != 0) return 2;
+            break;
         case ':':
             return fail(2, "%s needs a value (try: looplive replay --help)", argv[optind - 1]);
         default:
@@ -140,6 +230,14 @@ static int parse(int argc, char **argv, replay_opts *o)
     if (o->script && !o->output)
         return fail(2, "--script needs --output FILE (try: looplive replay --help)");
     if (o->check && o->determinism) return fail(2, "--check and --determinism do not go together");
+    if (cli_capture_wanted(&o->cap) && (o->script || o->determinism))
+        return fail(2, "--frames, --video and --check-frames go with --recording, not with %s",
+                    o->script ? "--script" : "--determinism");
+    if (o->cap.from > o->cap.to)
+        return fail(2,
+                    "--from %" PRIu64 " is after --to %" PRIu64 " (try: --from 0 --to %" PRIu64 ")",
+                    o->cap.from, o->cap.to, o->cap.to);
+    if (cli_capture_wanted(&o->cap) && !o->hashes) o->quiet = 1;
     if (o->hashes && (o->check || o->determinism || o->quiet))
         return fail(2, "--hashes FILE writes hashes; --check, --determinism and --quiet write none "
                        "(try: one of them)");
@@ -277,8 +375,38 @@ static int read_hashes(const char *path, cli_hashes *h)
     return rc;
 }
 
+struct render_call {
+    const ll_app *app;
+    const ll_block *block;
+    ll_canvas *canvas;
+};
+
+static void call_render(void *ctx)
+{
+    struct render_call *c = ctx;
+    c->app->render(c->block, c->canvas);
+}
+
+/* The frame's picture, drawn by the application (under crash protection,
+ * as the host draws it), then written, added to the clip or checked. */
+static int capture_frame(session *s, replay_opts *o, uint64_t f)
+{
+    ll_error err;
+    const ll_app *app = ll_loop_app_get(s->loop, &err);
+    cli_capture_clear(&o->cap);
+    if (app && app->render) {
+        struct render_call c = {app, &s->block, &o->cap.canvas};
+        if (ll_module_protect(s->module, call_render, &c, &err,
+                              .snap = ll_loop_snap_get(s->loop)) != 0) {
+            if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
+            return fail(1, "frame %" PRIu64 ": render: %s", f, err.msg);
+        }
+    }
+    return cli_capture_frame(&o->cap, f);
+}
+
 /* Runs the loaded slot 0 once; prints or checks each frame's hash. */
-static int play_frames(session *s, const replay_opts *o, uint64_t frames, const cli_hashes *want)
+static int play_frames(session *s, replay_opts *o, uint64_t frames, const cli_hashes *want)
 {
     ll_error err;
     if (ll_loop_play(s->loop, 0, &err) != 0) return fail(1, "cannot play: %s", err.msg);
@@ -287,6 +415,7 @@ static int play_frames(session *s, const replay_opts *o, uint64_t frames, const 
             if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
             return fail(1, "frame %" PRIu64 ": %s", f, err.msg);
         }
+        if (cli_capture_due(&o->cap, f) && capture_frame(s, o, f) != 0) return 1;
         uint64_t h = ll_loop_hash_get(s->loop);
         if (!o->quiet && !want) fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, h);
         if (want && (f >= want->count || want->hashes[f] != h)) {
@@ -348,7 +477,7 @@ static int report_determinism(session *s, const replay_opts *o)
                 d.frame, d.offset, arena, d.first, d.second, d.hash_first, d.hash_second);
 }
 
-static int replay_recording(const replay_opts *o)
+static int replay_recording(replay_opts *o)
 {
     ll_error err;
     ll_loop_file info;
@@ -374,8 +503,12 @@ static int replay_recording(const replay_opts *o)
         rc = fail(1, "cannot replay: %s", err.msg);
     else if (o->determinism)
         rc = report_determinism(&s, o);
-    else
+    else if (cli_capture_wanted(&o->cap) && (rc = cli_capture_begin(&o->cap, info.fps)) != 0)
+        rc = cli_capture_end(&o->cap, rc, o->out);
+    else {
         rc = play_frames(&s, o, info.frames, o->check ? &want : NULL);
+        if (cli_capture_wanted(&o->cap)) rc = cli_capture_end(&o->cap, rc, o->out);
+    }
     free(want.hashes);
     session_end(&s);
     return rc;

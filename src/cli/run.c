@@ -30,14 +30,21 @@ static void run_usage(FILE *out)
             "                           and the old code keeps running; builds a LIB that\n"
             "                           is not there yet before the run\n"
             "  --slots DIR              save (alt+s) and load slots as DIR/slotN.llrec\n"
+            "  --capture DIR            where alt+p saves pictures (frame-N-vBUILD.png) and\n"
+            "                           alt+v clips (.mp4, through ffmpeg); default --slots\n"
+            "  --cells                  sdl: a canvas of cells, drawn with the host's font\n"
+            "                           (the picture a headless --screenshot-at FILE.png\n"
+            "                           of a text application writes)\n"
             "  --headless               no terminal or window; runs as fast as it can\n"
             "  --frames N               stop after N frames\n"
             "  --keys FRAME:KEY[:N],... press KEY at FRAME, held down N frames (default 1),\n"
             "                           the same as the script line `N KEY` of looplive\n"
             "                           replay; e.g. 10:alt+l,20:right:30,70:alt+l records\n"
             "                           60 frames with right held for 30, then loops them\n"
-            "  --screenshot-at N FILE   after frame N write the picture: PPM for pixels (read\n"
-            "                           back from the window), text for cells; up to 4\n"
+            "  --screenshot-at N FILE   after frame N write the picture (read back from the\n"
+            "                           window): PNG for FILE.png (cells drawn with the\n"
+            "                           host's font), else PPM for pixels and text for\n"
+            "                           cells; up to 4\n"
             "  --audio                  sdl: play the sound the application's optional\n"
             "                           looplive_audio() makes\n"
             "  --reinit                 a build that changes layout_version and has no\n"
@@ -152,8 +159,8 @@ static int parse_base(const char *text, ll_host_params *p)
 /* The options above that are only recognised with a value after them. */
 static int takes_value(const char *o)
 {
-    static const char *const names[] = {"--platform", "--size", "--watch", "--build",
-                                        "--slots",    "--keys", "--resume"};
+    static const char *const names[] = {"--platform", "--size", "--watch",  "--build",
+                                        "--slots",    "--keys", "--resume", "--capture"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(o, names[i])) return 1;
     return 0;
@@ -184,6 +191,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         p->build_cmd = v;
     else if (!strcmp(o, "--slots") && v)
         p->slot_dir = v;
+    else if (!strcmp(o, "--capture") && v)
+        p->capture_dir = v;
     else if (!strcmp(o, "--keys") && v)
         p->keys = v;
     else if (!strcmp(o, "--resume") && v)
@@ -210,6 +219,8 @@ static int parse_option(int argc, char **argv, int i, ll_host_params *p)
         return p->reinit = 1, 1;
     else if (!strcmp(o, "--audio"))
         return p->audio = 1, 1;
+    else if (!strcmp(o, "--cells"))
+        return p->cells = 1, 1;
     else if (!strcmp(o, "--no-overlay"))
         return p->no_overlay = 1, 1;
     else if (!v && takes_value(o))

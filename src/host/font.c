@@ -1,6 +1,6 @@
 /* font.c - a 5x7 bitmap font, with a row for descenders, for the status
- * line on pixel platforms, and the canvas writers (PPM for pixels, text for
- * cells). */
+ * line on pixel platforms and for canvases of cells drawn as pixels; and
+ * the canvas writers (PPM for pixels, text for cells). */
 #include "host/host.h"
 #include "base/base.h"
 
@@ -127,6 +127,42 @@ void host_font_draw(uint32_t *pixels, int width, int height, int x, int y, const
             }
         }
     }
+}
+
+/* The 16 ANSI colours as a terminal (xterm) shows them, but for 0: the
+ * terminal's own foreground (see host_term_render), a light grey. */
+static const uint32_t cell_palette[16] = {
+    0xffc0c0c0, 0xffcd0000, 0xff00cd00, 0xffcdcd00, 0xff0000ee, 0xffcd00cd, 0xff00cdcd, 0xffe5e5e5,
+    0xff7f7f7f, 0xffff0000, 0xff00ff00, 0xffffff00, 0xff5c5cff, 0xffff00ff, 0xff00ffff, 0xffffffff,
+};
+
+void ll_canvas_pixels_size_get(const ll_canvas *c, int *width, int *height)
+{
+    int cell_w = c->pixels ? 1 : LL_CELL_WIDTH, cell_h = c->pixels ? 1 : LL_CELL_HEIGHT;
+    *width = c->width * cell_w, *height = c->height * cell_h;
+}
+
+/* The one place a canvas becomes pixels: the SDL window shows these, and
+ * every picture and clip is made of them. A cell is its character in the
+ * built-in font, in its colour, on black. */
+void ll_canvas_pixels_render(const ll_canvas *c, uint32_t *out)
+{
+    size_t n = (size_t)c->width * (size_t)c->height;
+    if (c->pixels) {
+        for (size_t i = 0; i < n; i++) out[i] = c->pixels[i] | 0xff000000;
+        return;
+    }
+    int w = c->width * LL_CELL_WIDTH, h = c->height * LL_CELL_HEIGHT;
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) out[i] = 0xff000000;
+    if (!c->cells) return;
+    for (int y = 0; y < c->height; y++)
+        for (int x = 0; x < c->width; x++) {
+            size_t i = (size_t)y * (size_t)c->width + (size_t)x;
+            char glyph[2] = {c->cells[i], 0};
+            if ((unsigned char)glyph[0] <= 32 || glyph[0] == 127) continue;
+            uint32_t fg = cell_palette[c->colors ? c->colors[i] & 15 : 0];
+            host_font_draw(out, w, h, x * LL_CELL_WIDTH, y * LL_CELL_HEIGHT, glyph, fg);
+        }
 }
 
 int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height, ll_error *err)

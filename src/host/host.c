@@ -49,7 +49,10 @@ struct ll_host {
     uint64_t codemap_size;          /* saved with the rescue file (made now: after */
                                     /* a fatal fault nothing may allocate) */
     char fatal[2048];               /* set when the process cannot safely continue */
-    uint32_t *shot_pixels;
+    uint32_t *shot_pixels;          /* the picture: what ll_canvas_pixels_render draws */
+    int shot_w, shot_h;             /* its size in pixels */
+    ll_video *clip;                 /* alt+v: the clip being written, or NULL */
+    char clip_path[PATH_MAX];
     uint32_t audio_rate;    /* 0: no sound */
     uint64_t audio_version; /* the module version audio_fn was looked up in */
     ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
@@ -284,17 +287,18 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
 static int open_platform(ll_host *h, ll_error *err)
 {
     const char *name = h->p.platform ? h->p.platform : "terminal";
-    int pixels = !strcmp(name, "sdl");
-    if (!pixels && strcmp(name, "terminal") != 0)
+    int pixels = !strcmp(name, "sdl") && !h->p.cells;
+    if (strcmp(name, "sdl") != 0 && strcmp(name, "terminal") != 0)
         return ll_fail(err, EINVAL, "unknown platform '%s' (try: --platform terminal or sdl)",
                        name);
     if (h->p.headless)
         host_platform_headless(&h->platform, pixels);
-    else if (pixels)
+    else if (!strcmp(name, "sdl"))
         host_platform_sdl(&h->platform);
     else
         host_platform_terminal(&h->platform);
     h->platform.status_lines = h->p.no_overlay ? 0 : HOST_STATUS_LINES;
+    h->platform.cells = h->p.cells;
     return h->platform.open(&h->platform, h->p.width, h->p.height, h->p.scale, &h->canvas, err);
 }
 
@@ -326,17 +330,17 @@ static void name_window(ll_host *h, const char *lib)
     if (h->platform.title) h->platform.title(&h->platform, title);
 }
 
-/* A slot directory that is not there is refused at start, not at the
- * first save. */
-static int check_slot_dir(const char *dir, ll_error *err)
+/* A slot or capture directory that is not there is refused at start, not
+ * at the first save. */
+static int check_slot_dir(const char *opt, const char *dir, ll_error *err)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
-        return ll_fail(err, errno, "--slots %s: %s (try: mkdir -p %s)", dir, strerror(errno), dir);
+        return ll_fail(err, errno, "%s %s: %s (try: mkdir -p %s)", opt, dir, strerror(errno), dir);
     if (!S_ISDIR(st.st_mode))
-        return ll_fail(err, ENOTDIR, "--slots %s: not a directory (try: --slots DIR)", dir);
+        return ll_fail(err, ENOTDIR, "%s %s: not a directory (try: %s DIR)", opt, dir, opt);
     if (access(dir, W_OK | X_OK) != 0)
-        return ll_fail(err, errno, "--slots %s: cannot write there: %s (try: another DIR)", dir,
+        return ll_fail(err, errno, "%s %s: cannot write there: %s (try: another DIR)", opt, dir,
                        strerror(errno));
     return 0;
 }
@@ -346,7 +350,8 @@ static int check_slot_dir(const char *dir, ll_error *err)
 static int open_parts(ll_host *h, const char *lib, ll_error *err)
 {
     if (h->p.keys && ll_keys_parse(&h->script, h->p.keys, err) != 0) return -1;
-    if (h->p.slot_dir && check_slot_dir(h->p.slot_dir, err) != 0) return -1;
+    if (h->p.slot_dir && check_slot_dir("--slots", h->p.slot_dir, err) != 0) return -1;
+    if (h->p.capture_dir && check_slot_dir("--capture", h->p.capture_dir, err) != 0) return -1;
     if (h->p.build_cmd && !h->p.watch_dir)
         return ll_fail(err, EINVAL, "--build needs --watch DIR (the sources to watch)");
     /* The platform first: the terminal's restore handlers must be installed
@@ -357,9 +362,9 @@ static int open_parts(ll_host *h, const char *lib, ll_error *err)
     if (h->p.watch_dir && !(h->builder = host_builder_open(h->p.watch_dir, h->p.build_cmd, err)))
         return -1;
     if (h->p.audio && open_audio(h, err) != 0) return -1;
-    if (h->p.shots[0].path &&
-        !(h->shot_pixels = calloc((size_t)h->canvas.width * (size_t)h->canvas.height, 4)))
-        return ll_fail(err, ENOMEM, "out of memory for the screenshot");
+    ll_canvas_pixels_size_get(&h->canvas, &h->shot_w, &h->shot_h);
+    if (!(h->shot_pixels = calloc((size_t)h->shot_w * (size_t)h->shot_h, 4)))
+        return ll_fail(err, ENOMEM, "out of memory for the picture");
     return 0;
 }
 
@@ -403,6 +408,7 @@ void ll_host_close(ll_host *h)
 {
     if (!h || h->fatal[0]) return; /* a fatal fault: freeing could hang */
     host_builder_close(h->builder);
+    ll_video_close(h->clip, NULL);
     if (h->loop) ll_loop_destroy(h->loop);
     if (h->module) ll_module_close(h->module);
     if (h->platform.close) h->platform.close(&h->platform);
@@ -413,6 +419,37 @@ void ll_host_close(ll_host *h)
     free(h->audio_buf);
     free(h->codemap);
     free(h);
+}
+
+/* What is on screen as pixels, into shot_pixels: read back from the
+ * window when the platform can, so that what is checked is what the window
+ * shows; else the canvas drawn as the window draws it. */
+static void host_picture(ll_host *h)
+{
+    if (!h->platform.read_back ||
+        h->platform.read_back(&h->platform, h->shot_pixels, h->shot_w, h->shot_h) != 0)
+        ll_canvas_pixels_render(&h->canvas, h->shot_pixels);
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
+static void take_screenshot(ll_host *h, const char *path)
+{
+    ll_error err;
+    int rc;
+    if (ends_with(path, ".png") || h->canvas.pixels) {
+        host_picture(h);
+        rc = ends_with(path, ".png")
+                 ? ll_png_write(path, h->shot_pixels, h->shot_w, h->shot_h, &err)
+                 : host_write_ppm(path, h->shot_pixels, h->shot_w, h->shot_h, &err);
+    } else {
+        rc = host_write_cells(path, &h->canvas, &err);
+    }
+    if (rc != 0) host_set_error(h, err.msg);
 }
 
 /* --- keys --------------------------------------------------------------- */
@@ -524,6 +561,52 @@ static int key_save(ll_host *h, int key, ll_error *err)
     return 0;
 }
 
+/* Pictures and clips go to --capture DIR, else --slots DIR, named with
+ * the frame and the build (the module's version) they show. */
+static int capture_path(ll_host *h, const char *what, const char *ext, char *buf, size_t cap,
+                        ll_error *err)
+{
+    const char *dir = h->p.capture_dir ? h->p.capture_dir : h->p.slot_dir;
+    if (!dir)
+        return ll_fail(err, EINVAL, "no folder to save the %s into (try: --capture DIR)", what);
+    snprintf(buf, cap, "%s/frame-%06llu-v%llu%s", dir, (unsigned long long)h->frame,
+             (unsigned long long)ll_module_version_get(h->module), ext);
+    return 0;
+}
+
+static int key_picture(ll_host *h, int key, ll_error *err)
+{
+    char path[PATH_MAX], msg[PATH_MAX + 32];
+    if (capture_path(h, "picture", ".png", path, sizeof path, err) != 0) return -1;
+    host_picture(h);
+    if (ll_png_write(path, h->shot_pixels, h->shot_w, h->shot_h, err) != 0) return -1;
+    snprintf(msg, sizeof msg, "saved picture %s", path);
+    host_note(h, msg);
+    return 0;
+}
+
+static int key_clip(ll_host *h, int key, ll_error *err)
+{
+    char msg[PATH_MAX + 64];
+    if (h->clip) {
+        uint64_t frames = ll_video_frames_get(h->clip);
+        int rc = ll_video_close(h->clip, err);
+        h->clip = NULL;
+        if (rc != 0) return -1;
+        snprintf(msg, sizeof msg, "saved clip %s (%llu frames)", h->clip_path,
+                 (unsigned long long)frames);
+        host_note(h, msg);
+        return 0;
+    }
+    if (capture_path(h, "clip", ".mp4", h->clip_path, sizeof h->clip_path, err) != 0) return -1;
+    h->clip = ll_video_open(h->clip_path, h->shot_w, h->shot_h, h->p.fps,
+                            h->p.scale > 0 ? h->p.scale : 1, err);
+    if (!h->clip) return -1;
+    snprintf(msg, sizeof msg, "recording clip %s (alt+v stops)", h->clip_path);
+    host_note(h, msg);
+    return 0;
+}
+
 static int key_help(ll_host *h, int key, ll_error *err)
 {
     h->show_help = !h->show_help;
@@ -571,6 +654,9 @@ static const host_binding host_bindings[] = {
     {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
     {ALT('s'), 0, "alt+s", "save the slot to the slot directory (--slots DIR)", key_save},
     {ALT('i'), 0, "alt+i", "re-init: start the state over with the code in use", key_reinit},
+    {ALT('p'), 0, "alt+p", "save the picture as PNG (to --capture DIR or --slots DIR)",
+     key_picture},
+    {ALT('v'), 0, "alt+v", "start / stop a clip of the screen (an .mp4 there)", key_clip},
     {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };
@@ -762,6 +848,15 @@ static int module_faulted(ll_host *h)
     return faulted;
 }
 
+/* A read-only call into the application (render, audio) on the state the
+ * last update left. */
+static ll_app_call host_read_call(ll_host *h)
+{
+    uint64_t next = ll_loop_status_get(h->loop).frame;
+    return (ll_app_call){ll_module_app_block_get(h->module), next ? next - 1 : 0, 1.0 / h->p.fps,
+                         1};
+}
+
 static void render(ll_host *h)
 {
     ll_error err;
@@ -771,10 +866,11 @@ static void render(ll_host *h)
         struct render_call c = {
             .app = app, .block = ll_module_app_block_get(h->module), .canvas = &h->canvas};
         uint64_t t0 = ll_now_ns();
+        ll_app_call call = host_read_call(h);
         /* render must not write the block: roll back to the loop's snapshot of
          * the last frame rather than walking the page tables for one more. */
-        if (ll_module_protect(h->module, call_render, &c, &err,
-                              .snap = ll_loop_snap_get(h->loop)) != 0) {
+        if (ll_app_call_run(h->module, &call, call_render, &c, ll_loop_snap_get(h->loop), &err) !=
+            0) {
             if (host_call_failed(h, &err)) return;
             module_faulted(h);
         }
@@ -821,10 +917,10 @@ static void play_audio(ll_host *h)
     if (!fn || h->platform.audio_queued(&h->platform) > 2 * per) return;
     struct audio_call c = {fn, ll_module_app_block_get(h->module), h->audio_buf, per,
                            h->audio_rate};
+    ll_app_call call = host_read_call(h);
     ll_error err;
     uint64_t t0 = ll_now_ns();
-    if (ll_module_protect(h->module, call_audio, &c, &err, .snap = ll_loop_snap_get(h->loop)) !=
-        0) {
+    if (ll_app_call_run(h->module, &call, call_audio, &c, ll_loop_snap_get(h->loop), &err) != 0) {
         if (!host_call_failed(h, &err)) module_faulted(h);
     } else {
         h->platform.audio_queue(&h->platform, h->audio_buf, per);
@@ -832,22 +928,15 @@ static void play_audio(ll_host *h)
     h->app_ns += ll_now_ns() - t0;
 }
 
-static void take_screenshot(ll_host *h, const char *path)
+/* A clip takes every frame the host shows, until alt+v again. */
+static void clip_frame(ll_host *h)
 {
     ll_error err;
-    int rc;
-    if (h->canvas.pixels) {
-        /* From the screen when the platform can read it back, so that what
-         * is checked is what the window shows. */
-        if (!h->platform.read_back || h->platform.read_back(&h->platform, h->shot_pixels,
-                                                            h->canvas.width, h->canvas.height) != 0)
-            memcpy(h->shot_pixels, h->canvas.pixels,
-                   (size_t)h->canvas.width * (size_t)h->canvas.height * 4);
-        rc = host_write_ppm(path, h->shot_pixels, h->canvas.width, h->canvas.height, &err);
-    } else {
-        rc = host_write_cells(path, &h->canvas, &err);
-    }
-    if (rc != 0) host_set_error(h, err.msg);
+    host_picture(h);
+    if (ll_video_frame_write(h->clip, h->shot_pixels, &err) == 0) return;
+    host_set_error(h, err.msg);
+    ll_video_close(h->clip, NULL);
+    h->clip = NULL;
 }
 
 /* Functions of earlier builds too small for the forwarding jump keep
@@ -942,6 +1031,7 @@ int ll_host_frame_run(ll_host *h)
     if (!h->p.no_overlay) ll_host_overlay_format(h, status, sizeof status);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
     h->frame++;
+    if (h->clip) clip_frame(h);
     for (int i = 0; i < LL_HOST_SHOTS && h->p.shots[i].path; i++)
         if (h->frame == h->p.shots[i].frame) take_screenshot(h, h->p.shots[i].path);
     uint64_t t1 = ll_now_ns();

@@ -48,6 +48,7 @@ struct host_platform {
     void *state;
     char note[LL_ERROR_MSG]; /* what open changed from what was asked, for the overlay */
     int status_lines;        /* lines the status takes under the canvas: 0 without overlay */
+    int cells;               /* sdl: a canvas of cells, shown as ll_canvas_pixels_render draws it */
 };
 
 /* The platforms; each fills a host_platform. */

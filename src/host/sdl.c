@@ -47,10 +47,11 @@ typedef struct sdl_state {
 #undef SDL_FIELD
     SDL_Window *window;
     SDL_GameController *pads[4];
-    int width, height, scale;
-    uint32_t *canvas; /* width * height: what the application draws */
-    uint32_t *strip;  /* width * STATUS_ROWS: the status lines */
-    uint32_t *frame;  /* the window's pixels: the canvas and the status, scaled */
+    int width, height, scale; /* the picture, in pixels */
+    uint32_t *canvas;         /* width * height: what the application draws, as pixels */
+    ll_canvas cells;          /* with p->cells: the cells it draws into */
+    uint32_t *strip;          /* width * STATUS_ROWS: the status lines */
+    uint32_t *frame;          /* the window's pixels: the canvas and the status, scaled */
     int frame_w, frame_h;
     SDL_AudioDeviceID audio; /* 0: no sound */
     /* Frames the host made and the device has not played yet: a ring of
@@ -93,6 +94,8 @@ static void sdl_close(host_platform *p)
     /* libSDL2 stays loaded: unloading it while its X11 or audio threads may
      * still run is how hosts crash on exit. */
     free(s->canvas);
+    free(s->cells.cells);
+    free(s->cells.colors);
     free(s->frame);
     free(s->strip);
     free(s);
@@ -127,9 +130,19 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
     sdl_state *s = calloc(1, sizeof *s);
     if (!s) return ll_fail(err, ENOMEM, "out of memory for the SDL platform");
     p->state = s;
-    s->width = width > 0 ? width : 640;
-    s->height = height > 0 ? height : 360;
+    /* Cells: as many as a headless run of a text application gets. */
+    s->width = width > 0 ? width : p->cells ? 80 : 640;
+    s->height = height > 0 ? height : p->cells ? 24 - p->status_lines : 360;
     s->scale = scale > 0 ? scale : 1;
+    if (p->cells) {
+        size_t n = (size_t)s->width * (size_t)s->height;
+        s->cells = (ll_canvas){.width = s->width, .height = s->height};
+        s->cells.cells = malloc(n), s->cells.colors = calloc(n, 1);
+        if (!s->cells.cells || !s->cells.colors)
+            return ll_fail(err, ENOMEM, "out of memory for a %dx%d canvas", s->width, s->height);
+        memset(s->cells.cells, ' ', n);
+        ll_canvas_pixels_size_get(&s->cells, &s->width, &s->height);
+    }
     /* (The SDL_Init test is for the static analyser, which loses track of
      * the binding.) */
     if (sdl_bind(s, err) != 0 || !s->SDL_Init) return -1;
@@ -154,7 +167,8 @@ static int sdl_open(host_platform *p, int width, int height, int scale, ll_canva
         return ll_fail(err, EIO,
                        "cannot open a %dx%d window: %s (try: a smaller --scale, or --headless)",
                        s->frame_w, s->frame_h, s->SDL_GetError());
-    *canvas = (ll_canvas){.width = s->width, .height = s->height, .pixels = s->canvas};
+    *canvas = p->cells ? s->cells
+                       : (ll_canvas){.width = s->width, .height = s->height, .pixels = s->canvas};
     return 0;
 }
 
@@ -226,8 +240,9 @@ static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *press
         } else if (e.type == SDL_KEYDOWN || e.type == SDL_KEYUP) {
             key_event(&e.key, in, presses);
         } else if (e.type == SDL_MOUSEMOTION) {
-            in->mouse_x = e.motion.x / s->scale;
-            in->mouse_y = e.motion.y / s->scale;
+            /* In canvas units: pixels, or cells. */
+            in->mouse_x = e.motion.x / s->scale / (p->cells ? LL_CELL_WIDTH : 1);
+            in->mouse_y = e.motion.y / s->scale / (p->cells ? LL_CELL_HEIGHT : 1);
         } else if (e.type == SDL_MOUSEBUTTONDOWN || e.type == SDL_MOUSEBUTTONUP) {
             /* SDL numbers left 1, middle 2, right 3; ours: left, right, middle. */
             static const int bit[] = {0, 0, 2, 1, 3, 4};
@@ -258,7 +273,7 @@ static void compose(sdl_state *s, const char *status)
         uint32_t *out = s->frame + (size_t)fy * (size_t)s->frame_w;
         for (int fx = 0; fx < s->frame_w; fx++) {
             int x = fx / s->scale;
-            out[fx] = row[x] | 0xff000000;
+            out[fx] = row[x];
         }
     }
 }
@@ -266,6 +281,7 @@ static void compose(sdl_state *s, const char *status)
 static void sdl_present(host_platform *p, const ll_canvas *canvas, const char *status)
 {
     sdl_state *s = p->state;
+    ll_canvas_pixels_render(canvas, s->canvas);
     compose(s, status);
     SDL_Surface *surface = s->SDL_GetWindowSurface(s->window);
     if (!surface) return;

@@ -358,12 +358,24 @@ static void name_fault_pointer(ll_loop *loop, ll_error *err)
     snprintf(err->msg + n, sizeof err->msg - n, "; %s", why.msg);
 }
 
+int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void *ctx), void *ctx,
+                    ll_snap *snap, ll_error *err)
+{
+    /* Set outside the protection: a fault leaves fn by a jump, and the
+     * call must still end. */
+    ll_app_call prev = ll_app_call_set(call);
+    int rc = 0;
+    if (module)
+        rc = ll_module_protect(module, fn, ctx, err, .snap = snap);
+    else
+        fn(ctx);
+    ll_app_call_set(&prev);
+    return rc;
+}
+
 static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
 {
-    if (!loop->module) {
-        frame_thunk(call);
-        return 0;
-    }
+    ll_app_call app_call = {call->block, call->frame, call->dt, 0};
     /* cur is the state the frame starts from: the loop writes nothing to
      * the block between taking it and this call, so a fault rolls back to it
      * and the module takes no snapshot of its own. That keeps the frame at
@@ -371,7 +383,7 @@ static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
      * newest snapshot, so that walk also sees what the host or a reload's
      * re-pointing wrote between frames. A fault undoes those writes too:
      * the block goes back to where the previous frame left it. */
-    return ll_module_protect(loop->module, frame_thunk, call, err, .snap = loop->cur);
+    return ll_app_call_run(loop->module, &app_call, frame_thunk, call, loop->cur, err);
 }
 
 /* ---- one simulated frame ------------------------------------------------- */
@@ -908,11 +920,10 @@ int ll_app_init_run(ll_module *module, const ll_app *app, ll_block *block, ll_sn
                     ll_error *err)
 {
     if (!app->init) return 0;
-    init_call c = {app, module ? ll_module_app_block_get(module) : block, 0};
-    if (!module)
-        init_thunk(&c);
-    else if (ll_module_protect(module, init_thunk, &c, err, .snap = snap) != 0)
-        return -1;
+    ll_block *seen = module ? ll_module_app_block_get(module) : block;
+    init_call c = {app, seen, 0};
+    ll_app_call call = {seen, 0, 0, 0};
+    if (ll_app_call_run(module, &call, init_thunk, &c, snap, err) != 0) return -1;
     if (c.rc == 0) return 0;
     return loop_fail(err, EINVAL, "%s's init refused the block (it returned %d)",
                      app->name ? app->name : "the application", c.rc);
