@@ -261,3 +261,48 @@ Test(globals, saved_and_loaded_by_a_new_load_of_the_library)
     int st = system(cmd);
     cr_assert_eq(st, 0, "replay in a new process: exit %d", st);
 }
+
+Test(globals, a_room_that_is_not_whole_pages_is_refused)
+{
+    ll_module *m = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1,
+                                  .block = &block, .no_watch = 1, .globals_room = 100);
+    cr_assert_null(m);
+    cr_assert(strstr(err.msg, "globals.so': .globals_room of 100 B does not fit a block of "),
+              "%s", err.msg);
+    cr_assert(strstr(err.msg, "in whole pages (try: ll_module_info.globals_room of a first open, "
+                              "added to the block's size)"),
+              "%s", err.msg);
+}
+
+Test(globals, too_little_room_refuses_the_frame)
+{
+    close_all();
+    memset(&block, 0, sizeof block);
+    uint64_t page = ll_page_size_get();
+    cr_assert_eq(ll_block_reserve(&block, &err, .size = (1 << 20) + page), 0, "%s", err.msg);
+    mod = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1, .block = &block,
+                         .no_watch = 1, .globals_room = page);
+    cr_assert(mod, "%s", err.msg);
+    loop = ll_loop_create(&block, &err, .module = mod, .fps = 60);
+    cr_assert(loop, "%s", err.msg);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1);
+    cr_assert(strstr(err.msg, "the globals of version 1 of globals.so take "), "%s", err.msg);
+    cr_assert(strstr(err.msg, ", the block keeps 4 KiB for them (try: start looplive run again, "
+                              "which makes room for them)"),
+              "%s", err.msg);
+}
+
+Test(globals, a_corrupted_mirror_refuses_the_frame)
+{
+    frames(2, 1);
+    uint8_t *mirror = block.base + block.size - room_of(lib);
+    uint64_t bad = 3; /* data_off, after magic and layout: not page aligned */
+    memcpy(mirror + 16, &bad, sizeof bad);
+    cr_assert_eq(ll_loop_frame_run(loop, NULL, &err), -1);
+    cr_assert_str_eq(err.msg, "the globals kept at the end of the block are corrupted (try: start "
+                              "the state over with the host's re-init key or --reinit)");
+    cr_assert_eq(ll_loop_reinit(loop, &err), 0, "%s", err.msg); /* the way out */
+    frames(1, 1);
+    cr_assert_eq(out()->counter, 101, "the globals started over");
+    cr_assert_eq(out()->calls, 1);
+}

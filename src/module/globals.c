@@ -276,11 +276,14 @@ static void mirror_write(ll_module *m, const module_image *img)
     m->globals_held = 0;
 }
 
-/* The mirror describes exactly img's globals. */
-static int mirror_matches(const mirror_header *h, const module_image *img)
+/* The mirror describes exactly img's globals (and its data starts where
+ * img's would: the one field of its header the copies then use). */
+static int mirror_matches(const mirror_header *h, const module_image *img, uint64_t page)
 {
+    uint64_t data = ll_align_up(img->ghi - img->glo, page);
     return !memcmp(h->magic, MIRROR_MAGIC, sizeof h->magic) && h->layout == img->glayout &&
-           h->count == img->global_count && h->data_size == img->ghi - img->glo;
+           h->count == img->global_count && h->data_size == img->ghi - img->glo &&
+           h->data_off == module_globals_need(img, page) - data;
 }
 
 /* A mirror read from the block is untrusted (a loaded file): every record
@@ -389,7 +392,7 @@ int module_globals_in(ll_module *m, int accept, ll_error *err)
                        "the globals kept at the end of the block are corrupted (try: start the "
                        "state over with the host's re-init key or --reinit)");
     }
-    if (!mirror_matches(&h, img)) return translate(m, &h, accept, err);
+    if (!mirror_matches(&h, img, m->block->page_size)) return translate(m, &h, accept, err);
     runs_copy(img, (uint8_t *)(uintptr_t)img->glo, mirror_of(m) + h.data_off, m->block->page_size);
     m->globals_held = 0;
     return 0;
@@ -402,7 +405,7 @@ void module_globals_out(ll_module *m)
     const module_image *img = m->cur;
     mirror_header h;
     memcpy(&h, mirror_of(m), sizeof h);
-    if (!mirror_matches(&h, img)) return;
+    if (!mirror_matches(&h, img, m->block->page_size)) return;
     runs_copy(img, mirror_of(m) + h.data_off, (const uint8_t *)(uintptr_t)img->glo,
               m->block->page_size);
 }
@@ -416,7 +419,7 @@ int ll_module_globals_check(ll_module *m, int accept, ll_error *err)
      * the call's own copy brings the values in. */
     mirror_header h;
     memcpy(&h, mirror_of(m), sizeof h);
-    if (!m->globals_held && mirror_matches(&h, m->cur)) return 0;
+    if (!m->globals_held && mirror_matches(&h, m->cur, m->block->page_size)) return 0;
     return module_globals_in(m, accept, err);
 }
 
