@@ -58,6 +58,11 @@ static void open_at(void *base)
     uint64_t room = room_of(lib);
     cr_assert_gt(room, 0);
     memset(&block, 0, sizeof block);
+    uint64_t chosen = 0;
+    /* At the address looplive run would choose: far from where threads'
+     * stacks go, so that a second open finds it free again. */
+    if (!base && ll_base_advise((1 << 20) + room, &chosen, &err) == 0)
+        base = (void *)(uintptr_t)chosen;
     cr_assert_eq(ll_block_reserve(&block, &err, .base = base, .size = (1 << 20) + room), 0, "%s",
                  err.msg);
     mod = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1, .block = &block,

@@ -31,7 +31,11 @@ static void open_app(const char *name)
     char lib[256];
     snprintf(lib, sizeof lib, "%s/tests/loop/%s.so", build_dir(), name);
     memset(&block, 0, sizeof block);
-    cr_assert_eq(ll_block_reserve(&block, &err, .size = 1 << 20), 0, "%s", err.msg);
+    /* Where looplive would put it, so that `looplive replay` can too. */
+    uint64_t base = 0;
+    if (ll_base_advise(1 << 20, &base, &err) != 0) base = 0;
+    cr_assert_eq(ll_block_reserve(&block, &err, .base = (void *)(uintptr_t)base, .size = 1 << 20),
+                 0, "%s", err.msg);
     mod = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1, .block = &block,
                          .no_watch = 1);
     cr_assert(mod, "%s", err.msg);
