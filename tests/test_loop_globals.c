@@ -269,11 +269,11 @@ Test(globals, saved_and_loaded_by_a_new_load_of_the_library)
 
 Test(globals, a_room_that_is_not_whole_pages_is_refused)
 {
-    ll_module *m = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1,
-                                  .block = &block, .no_watch = 1, .globals_room = 100);
+    ll_module *m = ll_module_open(lib, &err, .symbols = symbols, .symbol_count = 1, .block = &block,
+                                  .no_watch = 1, .globals_room = 100);
     cr_assert_null(m);
-    cr_assert(strstr(err.msg, "globals.so': .globals_room of 100 B does not fit a block of "),
-              "%s", err.msg);
+    cr_assert(strstr(err.msg, "globals.so': .globals_room of 100 B does not fit a block of "), "%s",
+              err.msg);
     cr_assert(strstr(err.msg, "in whole pages (try: ll_module_info.globals_room of a first open, "
                               "added to the block's size)"),
               "%s", err.msg);

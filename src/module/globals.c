@@ -115,10 +115,8 @@ static uint32_t scan(const globals_scan *s, module_global *out, char *keys, uint
                 snprintf(keys + used, len, "%s:%s", file, name);
             else
                 memcpy(keys + used, name, len);
-            out[n] = (module_global){.key = keys + used,
-                                     .off = sym->st_value,
-                                     .size = sym->st_size,
-                                     .section = sym->st_shndx};
+            out[n] =
+                (module_global){.key = keys + used, .off = sym->st_value, .size = sym->st_size};
         }
         used += len;
         n++;
@@ -133,7 +131,9 @@ static int cmp_global(const void *a, const void *b)
     return (x->off > y->off) - (x->off < y->off);
 }
 
-/* Adjacent globals of one section make one run. */
+/* One run per global, its own bytes only: the padding between globals may
+ * be a sanitizer's poisoned redzone. A global inside another (an alias)
+ * adds none. */
 static int make_runs(module_image *img)
 {
     img->gruns = calloc(img->global_count, sizeof *img->gruns);
@@ -141,12 +141,9 @@ static int make_runs(module_image *img)
     uint32_t n = 0;
     for (uint32_t i = 0; i < img->global_count; i++) {
         const module_global *g = &img->globals[i];
-        module_run *r = n ? &img->gruns[n - 1] : NULL;
-        if (r && g->section == img->globals[i - 1].section) {
-            if (g->off + g->size > r->off + r->size) r->size = g->off + g->size - r->off;
-        } else {
-            img->gruns[n++] = (module_run){g->off, g->size};
-        }
+        const module_run *r = n ? &img->gruns[n - 1] : NULL;
+        if (r && g->off + g->size <= r->off + r->size) continue;
+        img->gruns[n++] = (module_run){g->off, g->size};
     }
     img->grun_count = n;
     return 0;
@@ -196,12 +193,13 @@ int module_globals_read(module_image *img, const uint8_t *file, uint64_t size, u
     for (uint32_t i = 0; i < n; i++)
         if (img->globals[i].off + img->globals[i].size > hi)
             hi = img->globals[i].off + img->globals[i].size;
-    if (!(img->ginit = malloc(hi - lo))) return -1;
+    for (uint32_t i = 0; i < n; i++) img->globals[i].off -= lo;
+    if (make_runs(img) != 0 || !(img->ginit = calloc(1, hi - lo))) return -1;
     /* As the loader left them: relocated (a pointer to a string literal
      * holds its address), constructors run. */
-    memcpy(img->ginit, (const void *)(uintptr_t)(base + lo), hi - lo);
-    for (uint32_t i = 0; i < n; i++) img->globals[i].off -= lo;
-    if (make_runs(img) != 0) return -1;
+    for (uint32_t i = 0; i < img->grun_count; i++)
+        memcpy(img->ginit + img->gruns[i].off,
+               (const void *)(uintptr_t)(base + lo + img->gruns[i].off), img->gruns[i].size);
     img->glo = base + lo;
     img->ghi = base + hi;
     layout_hash(img);

@@ -31,11 +31,9 @@ typedef struct module_func {
 typedef struct module_global {
     const char *key;    /* "name", or "file:name" for a file's static; into gkeys */
     uint64_t off, size; /* from the image's glo */
-    uint32_t section;
 } module_global;
 
-/* Bytes of one section that globals cover, padding between them included
- * (nothing of another section, nor the C runtime's variables before them). */
+/* The bytes of one global, what is copied between the library and the block. */
 typedef struct module_run {
     uint64_t off, size; /* from the image's glo */
 } module_run;
@@ -112,7 +110,6 @@ struct ll_module {
     uint64_t globals_room; /* bytes at the block's end that mirror the globals */
     ll_block view;         /* the block as the application sees it */
     int globals_held;      /* the mirror describes other globals: not overwritten */
-    char globals_why[LL_ERROR_MSG];
 };
 
 /* elf.c: checks that fd holds a complete ELF shared library for this
