@@ -115,7 +115,8 @@ static void bench_term_render(void)
     for (int r = 0; r < RUNS; r++) {
         uint64_t t0 = bench_now_ns();
         for (int f = 0; f < FRAMES; f++)
-            host_term_render(&c, "60 fps | frame 1 | LIVE 1\n? keys", 80, 24, out, sizeof out);
+            host_term_render(&c, "60 fps | frame 1 | LIVE 1\n? keys", NULL, 80, 24, out,
+                             sizeof out);
         runs[r] = (double)(bench_now_ns() - t0) / 1e3 / FRAMES;
     }
     bench_print("term_render_80x22_us", bench_median(runs, RUNS), "us");

@@ -14,6 +14,7 @@
 #pragma weak bench_files
 #pragma weak bench_compat
 #pragma weak bench_capture
+#pragma weak bench_timeline
 
 static const struct {
     const char *name;
@@ -21,7 +22,8 @@ static const struct {
 } groups[] = {
     {"addr", bench_addr},     {"memory", bench_memory},   {"snapshot", bench_snapshot},
     {"reload", bench_reload}, {"loop", bench_loop},       {"host", bench_host},
-    {"files", bench_files},   {"capture", bench_capture}, {"compat", bench_compat},
+    {"files", bench_files},   {"capture", bench_capture}, {"timeline", bench_timeline},
+    {"compat", bench_compat},
 };
 
 void bench_print(const char *name, double value, const char *unit)

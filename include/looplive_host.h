@@ -301,6 +301,11 @@ ll_snap *ll_snap_take_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll
  * the fallback. */
 const char *ll_snap_mechanism_get(const ll_block *block);
 
+/* The memory a snapshot holds alone: the page copies of its delta (the
+ * pages that differ from the next newer snapshot, zero pages free) and its
+ * index. Newer snapshots and the baseline are not counted. 0 for NULL. */
+uint64_t ll_snap_size_get(const ll_block *block, const ll_snap *snap);
+
 /* The number of live snapshots of the block. */
 size_t ll_snap_count_get(const ll_block *block);
 
@@ -743,6 +748,9 @@ typedef struct ll_loop_params {
     int reinit_on_layout;  /* 1: a build whose layout_version differs from the
                               state's and has no migrate starts the state
                               over (ll_loop_reinit) instead of being refused */
+    uint64_t keyframe_frames; /* the timeline keeps a keyframe every this many
+                                 frames of a slot (see ll_loop_timeline_seek);
+                                 0: 60 */
 } ll_loop_params;
 
 /* Creates a loop over a block the application was initialised in (or will
@@ -776,7 +784,8 @@ int ll_loop_frame_run(ll_loop *loop, const ll_platform_input *live, ll_error *er
 const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err);
 
 /* Replaces the application table used when no module is given (a host that
- * reloads code itself, or a test). Takes effect on the next frame. */
+ * reloads code itself, or a test). Takes effect on the next frame; the
+ * timeline's keyframes count it as a new build (ll_loop_timeline_seek). */
 void ll_loop_app_set(ll_loop *loop, const ll_app *app);
 
 /* A call into the application: the block it works on, the frame it
@@ -918,6 +927,54 @@ ll_snap *ll_loop_snap_get(const ll_loop *loop);
 
 /* Frames recorded in slot (0 when empty or out of range). */
 uint64_t ll_loop_slot_frames_get(const ll_loop *loop, int slot);
+
+/* ---- the timeline: any frame of a recording ----------------------------
+ *
+ * While a slot records or plays, the loop keeps a keyframe, a snapshot of
+ * the state, every keyframe_frames frames of it (ll_loop_params). A
+ * snapshot holds the pages that differ from the next one, so a keyframe
+ * costs the pages written in between, not the state's size. Any frame of a
+ * recording minutes long is then reached by restoring the keyframe at or
+ * before it and running at most keyframe_frames - 1 frames; a seek past
+ * the keyframes made so far runs from the last one, making the missing
+ * ones on the way. Keyframes belong to the build that made them: after a
+ * reload (another module version) they are dropped, and remade as the new
+ * build plays the slot or seeks. Recording into the slot again, loading
+ * it, or keeping the rewind window in it drops them too. */
+
+/* What a slot's timeline holds. */
+typedef struct ll_loop_timeline {
+    uint64_t frames;          /* frames recorded in the slot */
+    uint64_t keyframe_frames; /* frames between two keyframes */
+    uint64_t keyframes;       /* keyframes held, the recording's start included */
+    uint64_t known;           /* keyframes leave no gap from the start to here:
+                                 a seek up to known + keyframe_frames - 1 runs
+                                 at most keyframe_frames - 1 frames */
+    uint64_t bytes;           /* memory the keyframes hold (ll_snap_size_get) */
+} ll_loop_timeline;
+
+/* Fills out for slot; -1 when the slot is out of range or holds no
+ * recording (out then says only keyframe_frames). Drops keyframes a reload
+ * made stale first. */
+int ll_loop_timeline_get(ll_loop *loop, int slot, ll_loop_timeline *out);
+
+/* Plays slot from frame pos (0 .. its frames): the block holds the state
+ * before the recording's frame pos, the state a straight replay of frames
+ * 0 .. pos - 1 from the start reaches (the same ll_loop_hash_get), the loop
+ * plays the slot from there (status play_pos pos) and keeps its pause. A
+ * recording in progress is ended first (as ll_loop_play does). Costs the
+ * restore of the nearest keyframe at or before pos and the frames from it
+ * to pos; a seek forward within reach of where the slot plays now runs on
+ * from there instead. Errors: no such slot, an empty one, pos past its end,
+ * a slot of another input size than the application's, and any error of a
+ * frame run on the way (the loop then stops where that frame left it). */
+int ll_loop_timeline_seek(ll_loop *loop, int slot, uint64_t pos, ll_error *err);
+
+/* Like rewinding a tape and recording over it: while a slot plays, cuts its
+ * recording at the position (the frames from there on are dropped, with
+ * their keyframes) and records live input from there. Fails when no slot
+ * plays. */
+int ll_loop_timeline_cut(ll_loop *loop, ll_error *err);
 
 /* What a recording file says about itself. */
 typedef struct ll_loop_file {
@@ -1083,6 +1140,7 @@ typedef struct ll_host_status {
     int slot;                   /* the selected slot, 1..9 */
     uint64_t loop_pos;          /* frames of the slot played in this pass */
     uint64_t loop_len;          /* frames recorded in the slot */
+    uint64_t hash;              /* the state hash (ll_loop_hash_get) */
     double speed;               /* simulated frames per host frame */
     uint64_t reloads;           /* new builds loaded and kept (one that faulted
                                    and was rolled back does not count) */

@@ -12,7 +12,7 @@ fail() {
     echo "header_modes: FAIL: $*" >&2
     exit 1
 }
-LIBS="$BUILD/liblooplive.a -lxxhash -ldl -lpthread -lm"
+LIBS="$BUILD/liblooplive.a -lxxhash -lspng -ldl -lpthread -lm"
 # The modes mix gcc and clang, whose sanitizer runtimes differ: with a
 # sanitizer build of the library (make test-asan) nothing here could link.
 . tests/lib/san.sh

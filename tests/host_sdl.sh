@@ -129,7 +129,7 @@ if command -v xdotool >/dev/null && command -v import >/dev/null; then
 else
     echo "host_sdl: xdotool or import missing: keyboard check skipped (make test installs them)"
 fi
-# --scale 2 on a 1024x768 screen: 640x360 would make a 1280x760 window;
+# --scale 2 on a 1024x768 screen: 640x360 would make a 1280x778 window;
 # the scale comes down so that the window fits, and the run says so.
 cat >"$WORK/fit.sh" <<EOF
 "$LOOPLIVE" run "$WORK/pong.so" --platform sdl --scale 2 --frames 3000 >"$WORK/fit.log" 2>&1 &
@@ -142,8 +142,8 @@ wait \$pid
 EOF
 if command -v xdotool >/dev/null; then
     timeout 60 xvfb-run -a -s "-screen 0 1024x768x24" bash "$WORK/fit.sh" || fail "the --scale 2 run failed"
-    grep -q 'Geometry: 640x380' "$WORK/fit.geometry" || fail "window not fitted: $(cat "$WORK/fit.geometry")"
-    grep -q "looplive: --scale 2 makes a 1280x760 window, more than the 1024x768 screen: scale 1" "$WORK/fit.log" ||
+    grep -q 'Geometry: 640x389' "$WORK/fit.geometry" || fail "window not fitted: $(cat "$WORK/fit.geometry")"
+    grep -q "looplive: --scale 2 makes a 1280x778 window, more than the 1024x768 screen: scale 1" "$WORK/fit.log" ||
         fail "no word of the scale: $(cat "$WORK/fit.log")"
 fi
 

@@ -40,8 +40,9 @@ fail() {
 pane() { tmux -L "$SOCK" capture-pane -p -t t; }
 status_line() { pane | grep ' fps | ' | tail -1; }
 . tests/lib/tmux.sh
-# The paddle is the only thing drawn with '='.
-paddle_width() { pane | grep -v ' fps | ' | tr -cd '=' | wc -c; }
+# The paddle is the only thing drawn with '=' but the timeline bar, a line
+# of bar characters alone.
+paddle_width() { pane | grep -v ' fps | ' | grep -Ev '^[-=#!|]+$' | tr -cd '=' | wc -c; }
 frame_of() { status_line | sed -E 's/.*\| frame ([0-9]+) \|.*/\1/'; }
 
 # 120 columns: the status line's error (the fault with the version it
@@ -76,7 +77,7 @@ sleep 0.3
 # runs the new code (the old build forwards to the new one).
 # The balls and the paddle; not the trail, whose older part comes back with
 # the start state at each wrap.
-picture() { pane | grep -v ' fps | ' | sed '/^ *error:\|? keys/d' | tr -d '.' | sed 's/ *$//'; }
+picture() { pane | grep -v ' fps | ' | grep -Ev '^[-=#!|]+$' | sed '/^ *error:\|? keys/d' | tr -d '.' | sed 's/ *$//'; }
 pic1=$(picture); sleep 0.3; pic2=$(picture)
 [ "$pic1" != "$pic2" ] || fail "the balls do not move"
 cp "$WORK/src/bounce.c" "$WORK/bounce.c.moving"

@@ -871,23 +871,23 @@ Test(host_term, render_cells_colours_and_status)
     uint8_t colors[] = {0, 1, 1, 9, 9, 0};
     ll_canvas c = {.width = 3, .height = 2, .cells = cells, .colors = colors};
     char out[512];
-    size_t n = host_term_render(&c, "status\nerror: x", 3, 4, out, sizeof out);
+    size_t n = host_term_render(&c, "status\nerror: x", NULL, 3, 4, out, sizeof out);
     out[n] = 0;
     cr_assert(strstr(out, "\x1b[1;1H\x1b[39ma\x1b[31mb "), "%s", out);
     cr_assert(strstr(out, "\x1b[2;1H\x1b[91mcd\x1b[39m "), "%s", out);
     cr_assert(strstr(out, "\x1b[3;1H\x1b[0;7msta\x1b[K\x1b[0m"), "status not cut to 3: %s", out);
     cr_assert(strstr(out, "\x1b[4;1H\x1b[0;93merr\x1b[K\x1b[0m"), "no second line: %s", out);
     /* A terminal made smaller: the top left of the canvas, the status under it. */
-    n = host_term_render(&c, "status\nerror: x", 2, 3, out, sizeof out);
+    n = host_term_render(&c, "status\nerror: x", NULL, 2, 3, out, sizeof out);
     out[n] = 0;
     cr_assert(strstr(out, "\x1b[1;1H\x1b[39ma\x1b[31mb\x1b[2;1H\x1b[0;7mst"), "%s", out);
     cr_assert(!strstr(out, "cd"), "row 2 drawn in a 3-row terminal: %s", out);
     cr_assert(strstr(out, "\x1b[3;1H\x1b[0;93mer\x1b[K"), "second line not cut to 2: %s", out);
-    n = host_term_render(&c, "status\nerror: x", 2, 1, out, sizeof out);
+    n = host_term_render(&c, "status\nerror: x", NULL, 2, 1, out, sizeof out);
     out[n] = 0;
     cr_assert(!strstr(out, "er"), "no room for the second line in 1 row: %s", out);
     /* Too small a buffer: what fits, never past it. */
-    cr_assert_leq(host_term_render(&c, "status", 3, 4, out, 10), 10);
+    cr_assert_leq(host_term_render(&c, "status", NULL, 3, 4, out, 10), 10);
 }
 
 /* g, j, p, q and y reach below the baseline, their bowls at x-height:
@@ -1138,4 +1138,80 @@ Test(host_build, a_directory_made_while_watching_is_watched_too)
     cr_assert_eq(builder_wait(d.b, &err), 1, "a source in the new directory started no build");
     cr_assert_str_eq(build_dir_log(&d), "built\nbuilt\n");
     build_dir_close(&d);
+}
+
+/* The timeline bar: played '=', ahead '-', the position '|', a column with
+ * a changed frame '#', the first changed frame '!'; colours by mark. */
+Test(host_bar, cells_show_position_and_marks)
+{
+    char cells[10];
+    uint8_t colors[10];
+    host_bar bar = {.frames = 100, .pos = 50, .first_changed = UINT64_MAX};
+    host_bar_cells(&bar, 10, cells, colors);
+    cr_assert(!memcmp(cells, "=====|----", 10), "%.10s", cells);
+    cr_assert_eq(colors[5], 15, "the position is bright white");
+    cr_assert_eq(colors[0], 7, "played without marks is grey");
+    cr_assert_eq(colors[9], 8, "ahead without marks is dark grey");
+    uint8_t marks[100];
+    memset(marks, HOST_MARK_SAME, sizeof marks);
+    marks[72] = HOST_MARK_CHANGED;
+    marks[95] = HOST_MARK_CHANGED;
+    bar.marks = marks;
+    bar.mark_count = 100;
+    bar.first_changed = 72;
+    host_bar_cells(&bar, 10, cells, colors);
+    cr_assert(!memcmp(cells, "=====|-!-#", 10), "%.10s", cells);
+    cr_assert_eq(colors[0], 2, "unchanged frames are green");
+    cr_assert_eq(colors[9], 1, "changed frames are red");
+    cr_assert_eq(colors[7], 9, "the first change stands out");
+    /* Marks known for part of the recording: the rest has none. */
+    bar.mark_count = 30;
+    bar.first_changed = UINT64_MAX;
+    host_bar_cells(&bar, 10, cells, colors);
+    cr_assert_eq(colors[2], 2);
+    cr_assert_eq(colors[4], 7, "frames without marks are grey");
+    /* An empty recording draws an empty bar; more columns than frames. */
+    bar = (host_bar){.frames = 0};
+    host_bar_cells(&bar, 10, cells, colors);
+    cr_assert(!memcmp(cells, "          ", 10));
+    bar = (host_bar){.frames = 3, .pos = 3, .first_changed = UINT64_MAX};
+    host_bar_cells(&bar, 6, cells, colors);
+    cr_assert(!memcmp(cells, "=====|", 6), "%.6s", cells);
+}
+
+Test(host_bar, pixels_and_clicks)
+{
+    uint32_t px[20 * 9];
+    host_bar bar = {.frames = 200, .pos = 100, .first_changed = 150};
+    uint8_t marks[200] = {0};
+    marks[150] = HOST_MARK_CHANGED;
+    bar.marks = marks;
+    bar.mark_count = 200;
+    host_bar_pixels(&bar, px, 20, 9);
+    cr_assert_eq(px[4 * 20 + 10], 0xffffffffu, "the position is a white line");
+    cr_assert_eq(px[4 * 20 + 2], 0xff8a8a8au, "played, no mark");
+    cr_assert_eq(px[4 * 20 + 18], 0xff3a3a3au, "ahead, no mark");
+    cr_assert_eq(px[4 * 20 + 15], 0xff702020u, "ahead, changed");
+    cr_assert_eq(px[1 * 20 + 15], 0xffffd040u, "the first change's notch");
+    cr_assert_eq(px[0], 0xff181818u, "the border row");
+    /* A click: the left edge is the start, the right edge the end. */
+    cr_assert_eq(host_bar_frame_at(&bar, 0, 21), 0);
+    cr_assert_eq(host_bar_frame_at(&bar, 10, 21), 100);
+    cr_assert_eq(host_bar_frame_at(&bar, 20, 21), 200);
+    cr_assert_eq(host_bar_frame_at(&bar, 99, 21), 200);
+    cr_assert_eq(host_bar_frame_at(&bar, -3, 21), 0);
+}
+
+/* The terminal draws the bar under the canvas, the status under it. */
+Test(host_bar, terminal_row_under_the_canvas)
+{
+    char cells[] = "abcd";
+    ll_canvas c = {.width = 2, .height = 2, .cells = cells};
+    host_bar bar = {.frames = 4, .pos = 2, .first_changed = UINT64_MAX};
+    char out[1024];
+    size_t n = host_term_render(&c, "status\nhint", &bar, 4, 5, out, sizeof out);
+    out[n] = 0;
+    cr_assert(strstr(out, "\x1b[3;1H\x1b[0m\x1b[37m==\x1b[97m|\x1b[90m-"), "%s", out);
+    cr_assert(strstr(out, "\x1b[4;1H\x1b[0;7mstat"), "%s", out);
+    cr_assert(strstr(out, "\x1b[5;1H\x1b[0;93mhint"), "%s", out);
 }

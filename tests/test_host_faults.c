@@ -196,7 +196,7 @@ Test(host_faults, build_that_cannot_start)
 
 Test(host_faults, sdl_scale_that_does_not_fit_the_screen_comes_down)
 {
-    /* The fake screen is 1024x768: 640x360 at scale 2 (1280x760) does not
+    /* The fake screen is 1024x768: 640x360 at scale 2 (1280x778) does not
      * fit, at scale 1 it does. */
     setenv("LOOPLIVE_SDL_LIB", test_file("fake_sdl.so"), 1);
     unsetenv("FAKE_SDL_FAIL");
@@ -206,7 +206,7 @@ Test(host_faults, sdl_scale_that_does_not_fit_the_screen_comes_down)
     ll_error err = {0};
     cr_assert_eq(p.open(&p, 640, 360, 2, &canvas, &err), 0, "%s", err.msg);
     cr_assert_eq(canvas.width, 640);
-    cr_assert_str_eq(p.note, "--scale 2 makes a 1280x760 window, more than the 1024x768 screen: "
+    cr_assert_str_eq(p.note, "--scale 2 makes a 1280x778 window, more than the 1024x768 screen: "
                              "scale 1");
     p.close(&p);
 }

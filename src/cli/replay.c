@@ -3,6 +3,7 @@
  * or make a recording from a script of key presses. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,7 +20,7 @@
 #define FALLBACK_BASE 0x200000000000ull
 
 typedef struct replay_opts {
-    const char *module, *recording, *check, *script, *output, *hashes;
+    const char *module, *recording, *check, *script, *output, *hashes, *seek;
     int determinism, quiet;
     uint64_t base; /* 0: advised */
     double fps;
@@ -33,7 +34,7 @@ static void usage(FILE *out)
     fprintf(
         out,
         "usage: looplive replay --module LIB --recording FILE [--check HASHES | --determinism |\n"
-        "                       --hashes FILE]\n"
+        "                       --hashes FILE | --seek FRAME[,FRAME...]]\n"
         "       looplive replay --module LIB --recording FILE [--frames DIR] [--video FILE]\n"
         "                       [--check-frames DIR] [--platform sdl] [--every N] ...\n"
         "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
@@ -51,6 +52,10 @@ static void usage(FILE *out)
         "  -d, --determinism      run every frame twice from the same state; exit 1\n"
         "                         naming the first frame and byte (and its arena)\n"
         "                         where the runs differ\n"
+        "      --seek FRAME,...   go to each FRAME through the timeline (the nearest\n"
+        "                         keyframe, then at most 59 frames; keyframes are made\n"
+        "                         on the way) and print its line as a full replay\n"
+        "                         prints it: the state after FRAME\n"
         "  -s, --script SCRIPT    make a recording: init the application on a fresh\n"
         "                         block, feed it the script's keys, record every frame\n"
         "  -o, --output FILE      where --script writes the recording\n"
@@ -144,17 +149,29 @@ static int parse_capture(cli_capture *c, int key, const char *opt, const char *v
 static int parse(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {
-        {"module", required_argument, 0, 'm'}, {"recording", required_argument, 0, 'r'},
-        {"check", required_argument, 0, 'c'},  {"determinism", no_argument, 0, 'd'},
-        {"hashes", required_argument, 0, 'H'}, {"script", required_argument, 0, 's'},
-        {"output", required_argument, 0, 'o'}, {"base", required_argument, 0, 'b'},
-        {"fps", required_argument, 0, 'f'},    {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {"frames", required_argument, 0, 'F'},
-        {"video", required_argument, 0, 'V'},  {"check-frames", required_argument, 0, 'C'},
-        {"scale", required_argument, 0, 'S'},  {"tolerance", required_argument, 0, 'T'},
-        {"every", required_argument, 0, 'E'},  {"from", required_argument, 0, 'A'},
-        {"to", required_argument, 0, 'Z'},     {"platform", required_argument, 0, 'P'},
-        {"canvas", required_argument, 0, 'W'}, {0, 0, 0, 0},
+        {"module", required_argument, 0, 'm'},
+        {"recording", required_argument, 0, 'r'},
+        {"check", required_argument, 0, 'c'},
+        {"determinism", no_argument, 0, 'd'},
+        {"hashes", required_argument, 0, 'H'},
+        {"script", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'},
+        {"base", required_argument, 0, 'b'},
+        {"fps", required_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {"frames", required_argument, 0, 'F'},
+        {"video", required_argument, 0, 'V'},
+        {"check-frames", required_argument, 0, 'C'},
+        {"scale", required_argument, 0, 'S'},
+        {"tolerance", required_argument, 0, 'T'},
+        {"every", required_argument, 0, 'E'},
+        {"from", required_argument, 0, 'A'},
+        {"to", required_argument, 0, 'Z'},
+        {"platform", required_argument, 0, 'P'},
+        {"canvas", required_argument, 0, 'W'},
+        {"seek", required_argument, 0, 'K'},
+        {0, 0, 0, 0},
     };
     *o = (replay_opts){.fps = 60, .cap = {.to = UINT64_MAX, .every = 1}};
     optind = 1;
@@ -187,6 +204,12 @@ static int parse(int argc, char **argv, replay_opts *o)
             break;
         case 'q':
             o->quiet = 1;
+            break;
+        case 'K':
+            if (!optarg[strspn(optarg, "0123456789,")] && isdigit((unsigned char)optarg[0]))
+                o->seek = optarg;
+            else
+                return fail(2, "bad --seek '%s': want frame numbers, e.g. --seek 100,5000", optarg);
             break;
         case 'h':
             usage(stdout);
@@ -238,6 +261,9 @@ static int parse(int argc, char **argv, replay_opts *o)
                     "--from %" PRIu64 " is after --to %" PRIu64 " (try: --from 0 --to %" PRIu64 ")",
                     o->cap.from, o->cap.to, o->cap.to);
     if (cli_capture_wanted(&o->cap) && !o->hashes) o->quiet = 1;
+    if (o->seek && (cli_capture_wanted(&o->cap) || o->check || o->determinism || o->script))
+        return fail(2, "--seek goes with --recording alone (try: without --check, --determinism, "
+                       "--script and the capture options)");
     if (o->hashes && (o->check || o->determinism || o->quiet))
         return fail(2, "--hashes FILE writes hashes; --check, --determinism and --quiet write none "
                        "(try: one of them)");
@@ -395,7 +421,7 @@ static int capture_frame(session *s, replay_opts *o, uint64_t f)
     const ll_app *app = ll_loop_app_get(s->loop, &err);
     cli_capture_clear(&o->cap);
     if (app && app->render) {
-        struct render_call c = {app, &s->block, &o->cap.canvas};
+        struct render_call c = {app, ll_module_app_block_get(s->module), &o->cap.canvas};
         if (ll_module_protect(s->module, call_render, &c, &err,
                               .snap = ll_loop_snap_get(s->loop)) != 0) {
             if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
@@ -477,6 +503,30 @@ static int report_determinism(session *s, const replay_opts *o)
                 d.frame, d.offset, arena, d.first, d.second, d.hash_first, d.hash_second);
 }
 
+/* Each frame of --seek through the timeline: the state after FRAME is the
+ * one before FRAME + 1. */
+static int seek_frames(session *s, const replay_opts *o, uint64_t frames)
+{
+    ll_error err;
+    for (const char *at = o->seek; *at; at += *at == ',') {
+        char *end;
+        uint64_t f = strtoull(at, &end, 10);
+        at = end;
+        if (f >= frames)
+            return fail(1,
+                        "cannot seek to frame %" PRIu64 ": %s has %" PRIu64 " frames (try: 0 to "
+                        "%" PRIu64 ")",
+                        f, o->recording, frames, frames ? frames - 1 : 0);
+        if (ll_loop_timeline_seek(s->loop, 0, f + 1, &err) != 0) {
+            if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
+            return fail(1, "seeking to frame %" PRIu64 ": %s", f, err.msg);
+        }
+        if (!o->quiet)
+            fprintf(o->hash_out, "%" PRIu64 " %016" PRIx64 "\n", f, ll_loop_hash_get(s->loop));
+    }
+    return 0;
+}
+
 static int replay_recording(replay_opts *o)
 {
     ll_error err;
@@ -503,6 +553,8 @@ static int replay_recording(replay_opts *o)
         rc = fail(1, "cannot replay: %s", err.msg);
     else if (o->determinism)
         rc = report_determinism(&s, o);
+    else if (o->seek)
+        rc = seek_frames(&s, o, info.frames);
     else if (cli_capture_wanted(&o->cap) && (rc = cli_capture_begin(&o->cap, info.fps)) != 0)
         rc = cli_capture_end(&o->cap, rc, o->out);
     else {

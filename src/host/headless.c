@@ -44,7 +44,10 @@ static int headless_poll(host_platform *p, ll_platform_input *in, host_presses *
     return 0;
 }
 
-static void headless_present(host_platform *p, const ll_canvas *canvas, const char *status) {}
+static void headless_present(host_platform *p, const ll_canvas *canvas, const char *status,
+                             const host_bar *bar)
+{
+}
 
 static int headless_read_back(host_platform *p, uint32_t *pixels, int width, int height)
 {

@@ -12,6 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What host_bar_marks_set gave for a slot's recording. */
+typedef struct host_slot_marks {
+    uint8_t *marks; /* HOST_MARK_* per frame */
+    uint64_t count, first_changed;
+} host_slot_marks;
+
 struct ll_host {
     ll_host_params p;
     host_platform platform;
@@ -53,10 +59,16 @@ struct ll_host {
     int shot_w, shot_h;             /* its size in pixels */
     ll_video *clip;                 /* alt+v: the clip being written, or NULL */
     char clip_path[PATH_MAX];
-    uint32_t audio_rate;    /* 0: no sound */
-    uint64_t audio_version; /* the module version audio_fn was looked up in */
-    ll_app_audio *audio_fn; /* the application's looplive_audio, or NULL */
-    int16_t *audio_buf;     /* one frame of stereo samples */
+    uint32_t audio_rate;                      /* 0: no sound */
+    uint64_t audio_version;                   /* the module version audio_fn was looked up in */
+    ll_app_audio *audio_fn;                   /* the application's looplive_audio, or NULL */
+    int16_t *audio_buf;                       /* one frame of stereo samples */
+    host_slot_marks bar_marks[LL_LOOP_SLOTS]; /* host_bar_marks_set */
+    int parked;       /* paused on a frame the timeline went to: an application
+                         key cuts the recording there and records live */
+    int go_to;        /* alt+g: digits typed are the frame to go to */
+    char go_text[24]; /* the digits so far */
+    int dragging;     /* the mouse button went down on the bar and is held */
 };
 
 /* Copies text, cut to fit: an error message is longer than the line. */
@@ -418,6 +430,7 @@ void ll_host_close(ll_host *h)
     free(h->shot_pixels);
     free(h->audio_buf);
     free(h->codemap);
+    for (int i = 0; i < LL_LOOP_SLOTS; i++) free(h->bar_marks[i].marks);
     free(h);
 }
 
@@ -619,6 +632,138 @@ static int key_quit(ll_host *h, int key, ll_error *err)
     return 0;
 }
 
+/* --- the timeline ------------------------------------------------------------ */
+
+/* Where the loop is in the selected slot's recording: the play position
+ * when it plays that slot, its end otherwise (recording, or live after it). */
+static uint64_t timeline_pos(const ll_host *h)
+{
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
+    if (st.mode == LL_LOOP_PLAYING && st.slot == h->slot && st.play_pos < frames)
+        return st.play_pos;
+    return frames;
+}
+
+/* Goes to position pos of the selected slot's recording (clamped to it)
+ * and stays there, paused, until play resumes (alt+space) or an
+ * application key takes over from there. */
+static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
+{
+    int ready = slot_ready(h, h->slot, err);
+    if (ready < 0) return -1;
+    if (!ready)
+        return ll_fail(err, ENOENT,
+                       "slot %d holds no recording to move in (try: alt+l to record, alt+l "
+                       "again to loop it)",
+                       h->slot);
+    uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
+    uint64_t to = pos < 0 ? 0 : (uint64_t)pos > frames ? frames : (uint64_t)pos;
+    if (ll_loop_timeline_seek(h->loop, h->slot, to, err) != 0) return -1;
+    ll_loop_pause(h->loop, 1);
+    h->parked = 1;
+    return 0;
+}
+
+static int key_seek(ll_host *h, int key, ll_error *err)
+{
+    int64_t pos = (int64_t)timeline_pos(h), second = h->p.fps;
+    switch (key & 0xff) {
+    case LL_KEY_LEFT:
+        return timeline_go(h, pos - second, err);
+    case LL_KEY_RIGHT:
+        return timeline_go(h, pos + second, err);
+    case LL_KEY_HOME:
+        return timeline_go(h, 0, err);
+    default:
+        return timeline_go(h, INT64_MAX, err);
+    }
+}
+
+static int key_go_to(ll_host *h, int key, ll_error *err)
+{
+    h->go_to = 1;
+    h->go_text[0] = 0;
+    return 0;
+}
+
+/* While alt+g waits for a number: digits, backspace, enter (go), escape
+ * (cancel) are the host's; any other key cancels and is the application's.
+ * Returns 1 when the key was taken. */
+static int go_to_key(ll_host *h, int key)
+{
+    size_t n = strlen(h->go_text);
+    if (key >= '0' && key <= '9') {
+        if (n + 1 < sizeof h->go_text) h->go_text[n] = (char)key, h->go_text[n + 1] = 0;
+        return 1;
+    }
+    if (key == '\b') {
+        if (n) h->go_text[n - 1] = 0;
+        return 1;
+    }
+    h->go_to = 0;
+    if (key == LL_KEY_ESCAPE) return 1;
+    if (key != '\n') return 0;
+    ll_error err = {0};
+    if (!n)
+        ll_fail(&err, EINVAL, "no frame number typed (try: alt+g, the digits, then enter)");
+    else if (timeline_go(h, (int64_t)strtoull(h->go_text, NULL, 10), &err) == 0)
+        return 1;
+    host_set_error(h, err.msg);
+    h->key_failures++;
+    return 1;
+}
+
+/* Parked on a frame, an application key takes over: the recording is cut
+ * there and records live input from there, like recording over a tape. */
+static void timeline_take_over(ll_host *h)
+{
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    if (!h->parked) return;
+    if (st.mode != LL_LOOP_PLAYING || !st.paused || st.slot != h->slot) {
+        h->parked = 0; /* played on, stopped, or another slot: not parked any more */
+        return;
+    }
+    int pressed = 0;
+    for (int k = 0; k < 256 && !pressed; k++) pressed = h->input.pressed[k];
+    if (!pressed) return;
+    ll_error err;
+    h->parked = 0;
+    if (ll_loop_timeline_cut(h->loop, &err) != 0) {
+        host_set_error(h, err.msg);
+        return;
+    }
+    ll_loop_pause(h->loop, 0);
+    char msg[LL_ERROR_MSG];
+    snprintf(msg, sizeof msg,
+             "slot %d cut at frame %llu: recording your input from here (alt+l loops it)", h->slot,
+             (unsigned long long)st.play_pos);
+    host_note(h, msg);
+}
+
+/* SDL: a click on the bar goes to the frame under it; holding the button
+ * and moving drags the position. The application does not see the click. */
+static void timeline_mouse(ll_host *h)
+{
+    const ll_canvas *c = &h->canvas;
+    ll_platform_input *in = &h->input;
+    int left = in->mouse_buttons & 1;
+    int on_bar = in->mouse_y >= c->height && in->mouse_y < c->height + 9;
+    if (!c->pixels || h->p.no_overlay || !left) {
+        h->dragging = 0;
+        return;
+    }
+    if (!on_bar && !h->dragging) return;
+    h->dragging = 1;
+    in->mouse_buttons &= ~1u;
+    host_bar bar = {.frames = ll_loop_slot_frames_get(h->loop, h->slot)};
+    uint64_t to = host_bar_frame_at(&bar, in->mouse_x, c->width);
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    if (h->parked && st.mode == LL_LOOP_PLAYING && st.play_pos == to) return;
+    ll_error err;
+    if (timeline_go(h, (int64_t)to, &err) != 0) host_set_error(h, err.msg);
+}
+
 /* The host's keys, all of them: Alt with a key, so that no key the
  * application may want is taken (a terminal sends ESC before the key for
  * Alt+key; SDL reports the modifier). A key bound here goes to the host
@@ -647,8 +792,8 @@ static const host_binding host_bindings[] = {
      key_slot},
     {ALT(' '), 0, "alt+space", "pause / resume", key_pause},
     {ALT('.'), 0, "alt+.", "single step (pauses); paused at a fault: skip the frame", key_step},
-    {ALT('-'), 0, "alt+-", "slower (down to 1/16)", key_speed},
-    {ALT('+'), 0, "alt++", "faster (up to 16; alt+= too)", key_speed},
+    {ALT('-'), 0, "alt+- alt++", "slower / faster (1/16 to 16; alt+= too)", key_speed},
+    {ALT('+'), 0, NULL, NULL, key_speed},
     {ALT('='), 0, NULL, NULL, key_speed},
     {ALT('b'), 0, "alt+b", "jump back one second (the rewind window)", key_rewind},
     {ALT('k'), 0, "alt+k", "keep the rewind window as a loop in the slot and play it", key_keep},
@@ -657,6 +802,13 @@ static const host_binding host_bindings[] = {
     {ALT('p'), 0, "alt+p", "save the picture as PNG (to --capture DIR or --slots DIR)",
      key_picture},
     {ALT('v'), 0, "alt+v", "start / stop a clip of the screen (an .mp4 there)", key_clip},
+    {ALT(LL_KEY_LEFT), 0, "alt+left right", "timeline: back / forward one second (pauses there)",
+     key_seek},
+    {ALT(LL_KEY_RIGHT), 0, NULL, NULL, key_seek},
+    {ALT(LL_KEY_HOME), 0, "alt+home end", "timeline: the recording's first / last frame", key_seek},
+    {ALT(LL_KEY_END), 0, NULL, NULL, key_seek},
+    {ALT('g'), 0, "alt+g", "timeline: go to frame N (type N, enter); a key there records anew",
+     key_go_to},
     {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };
@@ -664,12 +816,12 @@ static const host_binding host_bindings[] = {
 
 const char *ll_host_keys_help_get(void)
 {
-    static char text[2048];
+    static char text[4096];
     if (text[0]) return text;
     size_t at = 0;
     for (size_t i = 0; i < LL_ARRAY_COUNT(host_bindings); i++)
         if (host_bindings[i].name)
-            at += (size_t)snprintf(text + at, sizeof text - at, "%-10s %s\n", host_bindings[i].name,
+            at += (size_t)snprintf(text + at, sizeof text - at, "%-14s %s\n", host_bindings[i].name,
                                    host_bindings[i].help);
     return text;
 }
@@ -738,6 +890,10 @@ static void gather_keys(ll_host *h)
         if (seen[key]) break;
         seen[key] = 1;
         q->head++, q->count--;
+        if (h->go_to && !(key & LL_KEY_ALT) && go_to_key(h, key)) {
+            h->input.keys[key & 0xff] = 0; /* the host's: not held for the application */
+            continue;
+        }
         if (host_key(h, key)) continue;
         h->input.pressed[key & 0xff] = h->input.keys[key & 0xff] = 1;
     }
@@ -1001,6 +1157,39 @@ static void count_fps(ll_host *h, uint64_t now)
     }
 }
 
+/* --- the timeline bar ------------------------------------------------------ */
+
+int host_bar_marks_set(ll_host *h, int slot, const uint8_t *marks, uint64_t count,
+                       uint64_t first_changed)
+{
+    if (slot < 0 || slot >= LL_LOOP_SLOTS) return -1;
+    uint8_t *copy = count ? malloc(count) : NULL;
+    if (count && !copy) return -1;
+    if (count) memcpy(copy, marks, count);
+    free(h->bar_marks[slot].marks);
+    h->bar_marks[slot].marks = copy;
+    h->bar_marks[slot].count = count;
+    h->bar_marks[slot].first_changed = count ? first_changed : UINT64_MAX;
+    return 0;
+}
+
+/* The bar for this frame: the selected slot's recording, where the loop
+ * is in it when it plays or records it (else at its start), its marks. */
+static host_bar bar_now(const ll_host *h)
+{
+    ll_loop_status st = ll_loop_status_get(h->loop);
+    uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
+    host_bar bar = {.frames = frames, .first_changed = UINT64_MAX};
+    if (st.mode == LL_LOOP_PLAYING && st.slot == h->slot) bar.pos = st.play_pos;
+    if (st.mode == LL_LOOP_RECORDING && st.slot == h->slot) bar.pos = frames;
+    if (bar.pos > frames) bar.pos = frames;
+    const host_slot_marks *m = &h->bar_marks[h->slot];
+    bar.marks = m->marks;
+    bar.mark_count = m->count < frames ? m->count : frames;
+    if (m->marks && m->first_changed < frames) bar.first_changed = m->first_changed;
+    return bar;
+}
+
 int ll_host_frame_run(ll_host *h)
 {
     uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
@@ -1008,6 +1197,8 @@ int ll_host_frame_run(ll_host *h)
     if (h->platform.poll(&h->platform, &h->polled, &h->presses)) h->quit = 1;
     h->input = h->polled;
     gather_keys(h);
+    timeline_mouse(h);
+    timeline_take_over(h);
     ll_error err;
     uint64_t u0 = ll_now_ns();
     if (ll_loop_frame_run(h->loop, &h->input, &err) < 0) {
@@ -1029,7 +1220,9 @@ int ll_host_frame_run(ll_host *h)
     if (h->fatal[0]) return 0;
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay_format(h, status, sizeof status);
-    h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status);
+    host_bar bar = bar_now(h);
+    h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status,
+                        h->p.no_overlay ? NULL : &bar);
     h->frame++;
     if (h->clip) clip_frame(h);
     for (int i = 0; i < LL_HOST_SHOTS && h->p.shots[i].path; i++)
@@ -1082,6 +1275,7 @@ void ll_host_status_get(const ll_host *h, ll_host_status *out)
         .slot = h->slot,
         .loop_pos = st.play_pos,
         .loop_len = st.slot_frames,
+        .hash = st.hash,
         .speed = st.speed,
         .reloads = h->reloads,
         .crashes = h->crashes,
@@ -1151,6 +1345,11 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
         short_error(shown, line, sizeof line);
     else
         copy_text(line, sizeof line, shown);
+    if (h->go_to) {
+        is_error = 0;
+        snprintf(line, sizeof line, "go to frame: %s_ (0 to %llu; enter goes, escape cancels)",
+                 h->go_text, (unsigned long long)ll_loop_slot_frames_get(h->loop, h->slot));
+    }
     snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
              (unsigned long long)s.app_frame, mode,
              s.fault_paused ? " PAUSED AT FAULT"

@@ -4,8 +4,9 @@
 
 #include "looplive.h"
 
-/* Lines under the canvas for the status (the overlay's two lines). */
-#define HOST_STATUS_LINES 2
+/* Lines under the canvas: the timeline bar, then the overlay's two lines
+ * (the status and the error or hint). */
+#define HOST_STATUS_LINES 3
 
 /* Key presses waiting for a frame. Every key event a platform, a script or
  * ll_host_press delivers is one press, kept in order: none is merged with
@@ -19,6 +20,51 @@ typedef struct host_presses {
 
 /* Appends a press (the oldest is dropped when 1024 wait: a stuck frame). */
 void host_presses_push(host_presses *q, int key);
+
+/* ---- the timeline bar (bar.c) ------------------------------------------
+ *
+ * Under the picture: the selected slot's recording from its first frame to
+ * its last, where the loop is in it, and a mark per frame when something
+ * (a re-simulation after a code change) knows whether the frame came out
+ * the same. The host fills one host_bar per frame; the platforms draw it.
+ * Marks are set per slot with host_bar_marks_set (host.c). */
+enum {
+    HOST_MARK_NONE = 0,    /* nothing known: grey */
+    HOST_MARK_SAME = 1,    /* the frame's state is what it was: green */
+    HOST_MARK_CHANGED = 2, /* the frame's state differs: red, '#' */
+};
+
+typedef struct host_bar {
+    uint64_t frames;        /* frames of the recording; 0: an empty bar */
+    uint64_t pos;           /* frames played: 0 (the start) .. frames (the end) */
+    const uint8_t *marks;   /* HOST_MARK_* of frame f at marks[f], or NULL */
+    uint64_t mark_count;    /* marks held; frames past them have none */
+    uint64_t first_changed; /* the frame to point at ('!', a yellow notch);
+                               UINT64_MAX: none */
+} host_bar;
+
+/* The bar as cols terminal cells and their colours (0-15, as ll_canvas):
+ * '=' played, '-' ahead, '#' a column holding a changed frame, '!' the
+ * column of first_changed, '|' the position. A column stands for
+ * frames/cols frames (at least one). */
+void host_bar_cells(const host_bar *bar, int cols, char *cells, uint8_t *colors);
+
+/* The bar as a strip of width x rows pixels (ARGB): played lighter than
+ * ahead, grey / green / red by mark, a yellow notch over first_changed, a
+ * white line at the position. */
+void host_bar_pixels(const host_bar *bar, uint32_t *pixels, int width, int rows);
+
+/* The position a click or a drag at column x of a bar width columns wide
+ * asks for: 0 at the left edge, frames at the right one. */
+uint64_t host_bar_frame_at(const host_bar *bar, int x, int width);
+
+/* Sets the marks of slot's recording shown on the bar (copied; count 0
+ * clears them) and the first changed frame (UINT64_MAX: none). Marks
+ * outlive a seek and a loop pass; recording into the slot again, or
+ * cutting it, drops those past its new end. Returns -1 on a bad slot or
+ * out of memory. */
+int host_bar_marks_set(ll_host *host, int slot, const uint8_t *marks, uint64_t count,
+                       uint64_t first_changed);
 
 /* A platform: where input comes from and where the canvas goes. One frame
  * is poll (fills the platform input, may ask to quit), then present. */
@@ -34,8 +80,10 @@ struct host_platform {
     int (*poll)(host_platform *p, ll_platform_input *in, host_presses *presses);
     /* Names the window after the application (may be NULL). */
     void (*title)(host_platform *p, const char *title);
-    /* Shows the canvas and the status (lines separated by '\n'). */
-    void (*present)(host_platform *p, const ll_canvas *canvas, const char *status);
+    /* Shows the canvas, the timeline bar and the status (lines separated by
+     * '\n'); status and bar are NULL without the overlay. */
+    void (*present)(host_platform *p, const ll_canvas *canvas, const char *status,
+                    const host_bar *bar);
     /* Copies what is on screen now into pixels (width * height), if it can. */
     int (*read_back)(host_platform *p, uint32_t *pixels, int width, int height);
     /* Sound (may be NULL): opens the device, returns its rate or 0 ... */
@@ -63,10 +111,11 @@ void host_platform_sdl(host_platform *p);
  * LL_KEY_ALT for ESC before a key, which is what Alt+key sends); returns
  * how many keys it wrote into keys (at most cap). */
 int host_term_parse_keys(const unsigned char *bytes, size_t n, int *keys, int cap);
-/* Renders a cell canvas and the status lines as one ANSI frame for a
- * terminal of cols x rows into buf; returns the length (at most cap). */
-size_t host_term_render(const ll_canvas *canvas, const char *status, int cols, int rows, char *buf,
-                        size_t cap);
+/* Renders a cell canvas, the timeline bar (NULL: none) and the status
+ * lines as one ANSI frame for a terminal of cols x rows into buf; returns
+ * the length (at most cap). */
+size_t host_term_render(const ll_canvas *canvas, const char *status, const host_bar *bar, int cols,
+                        int rows, char *buf, size_t cap);
 
 /* Draws text with the built-in font (5x7, and a row for descenders) into a
  * pixel canvas at (x, y); '\n' starts a line 9 pixels lower. */

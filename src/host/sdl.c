@@ -13,7 +13,8 @@
 
 #define SDL_LIB         "libSDL2-2.0.so.0"
 #define SDL_RING_FRAMES 16384                       /* about a third of a second at 48 kHz */
-#define STATUS_ROWS     (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas for the status */
+#define STATUS_ROWS     (HOST_STATUS_LINES * 9 + 2) /* pixels under the canvas: bar and status */
+#define BAR_ROWS        9                           /* the bar: the first rows of those */
 
 /* The SDL calls this platform makes, bound by name. */
 #define SDL_FUNCS(X)                                                                               \
@@ -260,12 +261,13 @@ static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *press
 
 /* Builds the window's picture: the canvas, then the status strip, each
  * pixel repeated scale times each way. */
-static void compose(sdl_state *s, const char *status)
+static void compose(sdl_state *s, const char *status, const host_bar *bar)
 {
     uint32_t *strip = s->strip;
     int w = s->width;
     for (int i = 0; i < w * STATUS_ROWS; i++) strip[i] = 0xff181818;
-    if (status) host_font_draw(strip, w, STATUS_ROWS, 2, 2, status, 0xffe0e0e0);
+    if (bar) host_bar_pixels(bar, strip, w, BAR_ROWS);
+    if (status) host_font_draw(strip, w, STATUS_ROWS, 2, BAR_ROWS + 2, status, 0xffe0e0e0);
     for (int fy = 0; fy < s->frame_h; fy++) {
         int y = fy / s->scale;
         const uint32_t *row = y < s->height ? s->canvas + (size_t)y * (size_t)s->width
@@ -278,11 +280,12 @@ static void compose(sdl_state *s, const char *status)
     }
 }
 
-static void sdl_present(host_platform *p, const ll_canvas *canvas, const char *status)
+static void sdl_present(host_platform *p, const ll_canvas *canvas, const char *status,
+                        const host_bar *bar)
 {
     sdl_state *s = p->state;
     ll_canvas_pixels_render(canvas, s->canvas);
-    compose(s, status);
+    compose(s, status, bar);
     SDL_Surface *surface = s->SDL_GetWindowSurface(s->window);
     if (!surface) return;
     int w = surface->w < s->frame_w ? surface->w : s->frame_w;

@@ -282,14 +282,34 @@ static size_t put_csi(char *buf, size_t at, size_t cap, int a, int b, char final
     return put(buf, at, cap, esc, n);
 }
 
-size_t host_term_render(const ll_canvas *c, const char *status, int cols, int rows, char *buf,
-                        size_t cap)
+/* The bar's row: one cell per column, in its colours. */
+static size_t put_bar(const host_bar *bar, int row, int cols, char *buf, size_t at, size_t cap)
+{
+    char cells[512];
+    uint8_t colors[512];
+    if (cols > (int)sizeof cells) cols = (int)sizeof cells;
+    host_bar_cells(bar, cols, cells, colors);
+    at = put_csi(buf, at, cap, row, 1, 'H');
+    at = put(buf, at, cap, "\x1b[0m", 4);
+    for (int x = 0, current = -1; x < cols; x++) {
+        if (colors[x] != current) {
+            current = colors[x];
+            int code = current == 0 ? 39 : current < 8 ? 30 + current : 90 + current - 8;
+            at = put_csi(buf, at, cap, code, -1, 'm');
+        }
+        at = put(buf, at, cap, &cells[x], 1);
+    }
+    return put(buf, at, cap, "\x1b[0m", 4);
+}
+
+size_t host_term_render(const ll_canvas *c, const char *status, const host_bar *bar, int cols,
+                        int rows, char *buf, size_t cap)
 {
     char esc[32];
     size_t at = 0;
     /* A terminal made smaller than the canvas shows its top left part. */
     int w = c->width < cols ? c->width : cols;
-    int lines = status ? HOST_STATUS_LINES : 0;
+    int lines = (status ? HOST_STATUS_LINES - 1 : 0) + (bar ? 1 : 0);
     int h = c->height < rows - lines ? c->height : rows - lines;
     if (w < 0) w = 0;
     if (h < 0) h = 0;
@@ -311,13 +331,15 @@ size_t host_term_render(const ll_canvas *c, const char *status, int cols, int ro
             at = put(buf, at, cap, &ch, 1);
         }
     }
-    /* The status: one line per '\n', under the canvas; the first in
-     * reverse video, the next (the error or a hint) in yellow. */
+    /* The bar right under the canvas, then the status: one line per '\n';
+     * the first in reverse video, the next (the error or a hint) in yellow. */
+    if (bar && h + 1 <= rows) at = put_bar(bar, h + 1, cols, buf, at, cap);
+    int top = h + (bar ? 1 : 0);
     for (int line = 0; status && *status; line++) {
         size_t len = strcspn(status, "\n"), show = len < (size_t)cols ? len : (size_t)cols;
-        if (h + 1 + line > rows) break;
-        int n =
-            snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;%sm", h + 1 + line, line == 0 ? "7" : "93");
+        if (top + 1 + line > rows) break;
+        int n = snprintf(esc, sizeof esc, "\x1b[%d;1H\x1b[0;%sm", top + 1 + line,
+                         line == 0 ? "7" : "93");
         at = put(buf, at, cap, esc, (size_t)n);
         at = put(buf, at, cap, status, show);
         at = put(buf, at, cap, "\x1b[K\x1b[0m", 7);
@@ -326,7 +348,8 @@ size_t host_term_render(const ll_canvas *c, const char *status, int cols, int ro
     return at;
 }
 
-static void term_present(host_platform *p, const ll_canvas *canvas, const char *status)
+static void term_present(host_platform *p, const ll_canvas *canvas, const char *status,
+                         const host_bar *bar)
 {
     term_state *t = p->state;
     if (term_resized) {
@@ -337,7 +360,7 @@ static void term_present(host_platform *p, const ll_canvas *canvas, const char *
         ssize_t w = write(STDOUT_FILENO, "\x1b[0m\x1b[2J", 8);
         (void)w;
     }
-    size_t n = host_term_render(canvas, status, t->cols, t->rows, t->out, t->out_cap);
+    size_t n = host_term_render(canvas, status, bar, t->cols, t->rows, t->out, t->out_cap);
     for (size_t at = 0; at < n;) {
         ssize_t w = write(STDOUT_FILENO, t->out + at, n - at);
         if (w <= 0) break;

@@ -26,6 +26,14 @@ typedef struct loop_slot {
     double fps;       /* playback runs at the recording's dt */
     uint64_t gen;     /* changes whenever the slot is replaced */
     loop_pages dirty; /* pages that may differ from start */
+    /* The timeline: keys[i] is the state before frame i * keyframe_frames
+     * (i >= 1; start is the one at 0), NULL until a pass reaches it. All
+     * were made by the module version key_version: another build would
+     * reach other states, so a reload drops them. */
+    ll_snap **keys;
+    uint64_t key_cap;
+    uint64_t key_version;
+    int keys_off; /* this pass left the recording's path (a skipped frame) */
 } loop_slot;
 
 /* One simulated frame in the rewind window. */
@@ -77,6 +85,9 @@ struct ll_loop {
 
     uint64_t *last; /* pages the last frame changed (with what came before it) */
     uint64_t last_count, last_cap;
+
+    uint64_t keyframe_frames; /* a timeline keyframe every this many frames */
+    uint64_t app_sets;        /* ll_loop_app_set calls: code changes without a module */
 };
 
 /* A pause a fault made ends when the user moves the loop elsewhere (stop,
@@ -205,6 +216,62 @@ static int ring_push(ll_loop *loop, const void *input, uint64_t frame, uint64_t 
     memcpy(ring_input(loop, e), input, loop->ring_input_size);
     loop->ring_count++;
     return 0;
+}
+
+/* ---- the timeline's keyframes ------------------------------------------------
+ *
+ * A slot playing or recording keeps a snapshot of its state every
+ * keyframe_frames frames. Snapshots hold page deltas (what differs from
+ * the next one), so a keyframe costs the pages written between two of
+ * them, and any frame is reached by restoring the keyframe at or before
+ * it and running at most keyframe_frames - 1 frames. */
+
+/* Which code makes the frames: the module's version, or the tables given. */
+static uint64_t module_version(const ll_loop *loop)
+{
+    return (loop->module ? ll_module_version_get(loop->module) : 0) + (loop->app_sets << 32);
+}
+
+/* Drops the keyframes after position pos (those at pos and before stay). */
+static void keys_cut(ll_loop *loop, loop_slot *s, uint64_t pos)
+{
+    for (uint64_t i = pos / loop->keyframe_frames + 1; i < s->key_cap; i++) {
+        ll_snap_drop(loop->block, s->keys[i]);
+        s->keys[i] = NULL;
+    }
+}
+
+/* Keyframes of another build than the one in use are dropped. */
+static void keys_check_version(ll_loop *loop, loop_slot *s)
+{
+    uint64_t v = module_version(loop);
+    if (s->key_version == v) return;
+    keys_cut(loop, s, 0);
+    s->key_version = v;
+}
+
+/* Before frame pos of the slot runs: keeps a keyframe there if one is due
+ * and missing. Out of memory only means no keyframe. */
+static int key_take(ll_loop *loop, loop_slot *s, uint64_t pos, ll_error *err)
+{
+    uint64_t i = pos / loop->keyframe_frames;
+    if (pos % loop->keyframe_frames || i == 0 || s->keys_off || loop->pass) return 0;
+    keys_check_version(loop, s);
+    if (i < s->key_cap && s->keys[i]) return 0;
+    if (i >= s->key_cap) {
+        uint64_t cap = s->key_cap ? s->key_cap * 2 : 64;
+        while (cap <= i) cap *= 2;
+        ll_snap **keys = realloc(s->keys, cap * sizeof *keys);
+        if (!keys) return 0;
+        memset(keys + s->key_cap, 0, (cap - s->key_cap) * sizeof *keys);
+        s->keys = keys;
+        s->key_cap = cap;
+    }
+    /* Pages written since cur are picked up in the same walk; cur must
+     * stay the newest snapshot. */
+    s->keys[i] = ll_snap_take_visit(loop->block, changed_visit, loop, err);
+    if (!s->keys[i]) return -1;
+    return retake(loop, err);
 }
 
 /* ---- the application ------------------------------------------------------ */
@@ -401,6 +468,7 @@ static int restore_slot_start(ll_loop *loop, loop_slot *s, ll_error *err)
         for (uint64_t i = 0; i < n; i++) page_changed(loop, s->dirty.list[i]);
     }
     loop_pages_clear(&s->dirty);
+    s->keys_off = 0;
     loop->pending_cut = 1;
     loop->play_pos = 0;
     loop->frame = s->start_frame;
@@ -513,6 +581,9 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
         static const ll_platform_input none;
         call.live = &none;
     }
+    if (s && !migrate &&
+        key_take(loop, s, loop->mode == LL_LOOP_PLAYING ? loop->play_pos : s->count, err) != 0)
+        return -1;
     uint64_t version = loop->module ? ll_module_version_get(loop->module) : 0;
     if (call_app(loop, &call, err) != 0) {
         /* A process that cannot trust its C library does nothing more. */
@@ -645,6 +716,7 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
     loop->app_symbol = p->app_symbol;
     loop->reinit_on_layout = p->reinit_on_layout;
     loop->fps = p->fps > 0 ? p->fps : 60;
+    loop->keyframe_frames = p->keyframe_frames ? p->keyframe_frames : 60;
     loop->speed = 1;
     loop->slot = -1;
     loop->next_gen = 1;
@@ -665,6 +737,8 @@ ll_loop *ll_loop_create_(ll_block *block, ll_error *err, const ll_loop_params *p
 
 static void slot_free(ll_loop *loop, loop_slot *s)
 {
+    if (s->keys) keys_cut(loop, s, 0);
+    free(s->keys);
     ll_snap_drop(loop->block, s->start);
     free(s->inputs);
     loop_pages_free(&s->dirty);
@@ -697,6 +771,7 @@ const ll_app *ll_loop_app_get(ll_loop *loop, ll_error *err)
 void ll_loop_app_set(ll_loop *loop, const ll_app *app)
 {
     loop->app = app;
+    loop->app_sets++;
 }
 
 /* ---- slots ---------------------------------------------------------------- */
@@ -722,6 +797,7 @@ static int slot_reset(ll_loop *loop, loop_slot *s, const ll_app *app, ll_snap *s
     s->start_frame = loop->frame;
     s->fps = loop->fps;
     s->gen = loop->next_gen++;
+    s->key_version = module_version(loop);
     return 0;
 }
 
@@ -792,6 +868,122 @@ uint64_t ll_loop_slot_frames_get(const ll_loop *loop, int slot)
     return loop->slots[slot].count;
 }
 
+/* ---- the timeline ----------------------------------------------------------- */
+
+int ll_loop_timeline_get(ll_loop *loop, int slot, ll_loop_timeline *out)
+{
+    uint64_t every = loop->keyframe_frames;
+    memset(out, 0, sizeof *out);
+    out->keyframe_frames = every;
+    if (slot < 0 || slot >= LL_LOOP_SLOTS || !loop->slots[slot].start) return -1;
+    loop_slot *s = &loop->slots[slot];
+    keys_check_version(loop, s);
+    out->frames = s->count;
+    out->keyframes = 1;
+    out->bytes = ll_snap_size_get(loop->block, s->start);
+    int gap = 0;
+    for (uint64_t i = 1; i < s->key_cap || i * every <= s->count; i++) {
+        ll_snap *k = i < s->key_cap ? s->keys[i] : NULL;
+        if (k) {
+            out->keyframes++;
+            out->bytes += ll_snap_size_get(loop->block, k);
+        }
+        if (i * every > s->count) continue;
+        if (!k) gap = 1;
+        if (!gap) out->known = i * every;
+    }
+    if (!gap) out->known = s->count;
+    return 0;
+}
+
+/* The slot plays from a state on its path at or before pos and within
+ * reach: the state it is in now, when the loop plays it at or before pos
+ * and past the keyframe pos would restore. */
+static int on_path_before(const ll_loop *loop, int slot, uint64_t pos, uint64_t key_pos)
+{
+    const loop_slot *s = &loop->slots[slot];
+    return loop->mode == LL_LOOP_PLAYING && loop->slot == slot && !s->keys_off &&
+           !loop->fault_paused && loop->play_pos <= pos && loop->play_pos >= key_pos;
+}
+
+/* Puts the block back to keyframe i of the slot and the loop at its frame. */
+static int key_restore(ll_loop *loop, int slot, uint64_t i, ll_error *err)
+{
+    loop_slot *s = &loop->slots[slot];
+    if (i == 0) {
+        if (restore_slot_start(loop, s, err) != 0) return -1;
+    } else {
+        if (absorb(loop, err) != 0 || ll_snap_restore(loop->block, s->keys[i], err) != 0) return -1;
+        /* Pages written since cur are back at cur's bytes (absorb listed
+         * them in pending); the pages the restore wrote count as written. */
+        uint64_t n = loop->pending.count;
+        for (uint64_t k = 0; k < n; k++) page_changed(loop, loop->pending.list[k]);
+        if (absorb(loop, err) != 0) return -1;
+        loop->pending_cut = 1;
+        loop->play_pos = i * loop->keyframe_frames;
+        loop->frame = s->start_frame + loop->play_pos;
+        /* A keyframe is taken only on a state of the build's layout. */
+        const ll_app *app = current_app(loop, NULL);
+        loop->layout = app ? app->layout_version : s->layout_version;
+        s->keys_off = 0;
+        if (retake(loop, err) != 0) return -1;
+    }
+    loop->mode = LL_LOOP_PLAYING;
+    loop->slot = slot;
+    return 0;
+}
+
+int ll_loop_timeline_seek(ll_loop *loop, int slot, uint64_t pos, ll_error *err)
+{
+    const ll_app *app;
+    if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    loop_slot *s = &loop->slots[slot];
+    if (!s->start || s->count == 0)
+        return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
+                         slot);
+    if (pos > s->count)
+        return loop_fail(err, EINVAL,
+                         "cannot go to frame %llu of slot %d: it holds %llu frames (try: 0 to "
+                         "%llu)",
+                         (unsigned long long)pos, slot, (unsigned long long)s->count,
+                         (unsigned long long)s->count);
+    if (s->input_size != app->input_size)
+        return loop_fail(err, EINVAL,
+                         "slot %d was recorded with %u-byte inputs, the application has %u-byte "
+                         "inputs (try: record again)",
+                         slot, s->input_size, app->input_size);
+    if (loop->mode == LL_LOOP_RECORDING) ll_loop_stop(loop); /* the recording ends here */
+    keys_check_version(loop, s);
+    uint64_t i = pos / loop->keyframe_frames;
+    while (i > 0 && (i >= s->key_cap || !s->keys[i])) i--;
+    if (!on_path_before(loop, slot, pos, i * loop->keyframe_frames) &&
+        key_restore(loop, slot, i, err) != 0)
+        return -1;
+    end_fault_pause(loop);
+    /* Frames run here take the keyframes they pass that are missing. */
+    while (loop->play_pos < pos)
+        if (run_one(loop, NULL, err) != 0) return -1;
+    return 0;
+}
+
+int ll_loop_timeline_cut(ll_loop *loop, ll_error *err)
+{
+    if (loop->mode != LL_LOOP_PLAYING)
+        return loop_fail(err, EINVAL,
+                         "no recording to cut: the loop is not playing a slot (try: play one, or "
+                         "go to a frame of it first)");
+    loop_slot *s = &loop->slots[loop->slot];
+    uint64_t pos = loop->play_pos < s->count ? loop->play_pos : s->count;
+    s->count = pos;
+    keys_cut(loop, s, pos);
+    /* Rewinding into the frames played before the cut stops there: they
+     * belong to the recording as it was. */
+    s->gen = loop->next_gen++;
+    end_fault_pause(loop);
+    loop->mode = LL_LOOP_RECORDING;
+    return 0;
+}
+
 int loop_inputs_append(uint8_t **inputs, uint64_t *count, uint64_t *cap, const void *input,
                        uint32_t size)
 {
@@ -837,7 +1029,10 @@ int ll_loop_rewind(ll_loop *loop, uint64_t frames, ll_error *err)
     loop->slot = target->slot;
     if (loop->mode != LL_LOOP_LIVE && loop->slots[loop->slot].gen != target->slot_gen)
         ll_loop_stop(loop); /* the slot was replaced since */
-    if (loop->mode == LL_LOOP_RECORDING) loop->slots[loop->slot].count = target->rec_len;
+    if (loop->mode == LL_LOOP_RECORDING) {
+        loop->slots[loop->slot].count = target->rec_len;
+        keys_cut(loop, &loop->slots[loop->slot], target->rec_len);
+    }
     for (uint64_t i = t + 1; i < loop->ring_count; i++) {
         ring_entry *e = ring_at(loop, i);
         ll_snap_drop(loop->block, e->snap);
@@ -1062,6 +1257,7 @@ int ll_loop_skip(ll_loop *loop, ll_error *err)
     /* The state stays as it is: the frame's input is dropped (not recorded)
      * or, while a slot plays, passed over. */
     if (loop->mode == LL_LOOP_PLAYING) loop->play_pos++;
+    if (s && loop->mode == LL_LOOP_PLAYING) s->keys_off = 1; /* off the recording's path */
     loop->frame++;
     if (loop->fault_paused) loop->paused = loop->fault_paused = 0;
     return 0;

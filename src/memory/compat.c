@@ -26,7 +26,7 @@ typedef struct compat_thread {
     ll_error err; /* the last error, code 0 when none */
 } compat_thread;
 
-static __thread compat_thread cur __attribute__((tls_model("initial-exec")));
+static __thread compat_thread cur;
 
 /* Where the last heap was found: a free outside any call of a pointer in
  * that block is dropped, never handed to the C library. */

@@ -639,6 +639,16 @@ int ll_snap_changed_visit(ll_block *block, ll_page_visit *visit, void *ctx, ll_e
     return 0;
 }
 
+uint64_t ll_snap_size_get(const ll_block *block, const ll_snap *snap)
+{
+    if (!block || !snap) return 0;
+    uint64_t bytes = sizeof *snap + snap->cap * sizeof *snap->entries +
+                     snap->slot_cap * sizeof *snap->slots + snap->slab_cap * sizeof *snap->slabs;
+    for (size_t i = 0; i < snap->count; i++)
+        if (snap->entries[i].bytes) bytes += block->page_size;
+    return bytes;
+}
+
 size_t ll_snap_count_get(const ll_block *block)
 {
     const snap_state *st = snap_state_of(block);
