@@ -155,9 +155,9 @@ Test(pointers, a_foreign_heap_address_is_named_with_the_fault)
     unlink(path);
     cr_assert_neq(st, 0);
     char want[256];
-    snprintf(want, sizeof want,
-             "SIGSEGV (Segmentation fault) at address 0x100000000040 in update+0x");
-    cr_assert(strstr(out, want), "%s", out);
+    /* At the pointer, or (AddressSanitizer) at its shadow byte. */
+    cr_assert(strstr(out, "SIGSEGV (Segmentation fault) at address 0x"), "%s", out);
+    cr_assert(strstr(out, " in update+0x"), "%s", out);
     snprintf(want, sizeof want,
              "; state +0x%llx (arena 'state' +0x40) holds 0x100000000040, just below the "
              "address that faulted: a pointer out of the block, into nothing in this process",

@@ -154,9 +154,21 @@ static int report(const scan *s, ll_error *err)
                          : "an arena (ll_arena_push), or the allocator of looplive_compat.h");
 }
 
+/* Under AddressSanitizer an access through a stale pointer faults first
+ * on its shadow byte (x86-64: (addr >> 3) + 0x7fff8000): the address the
+ * pointer held is the one the shadow stands for. */
+static uint64_t unshadow(uint64_t addr)
+{
+#if defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
+    const uint64_t offset = 0x7fff8000ull;
+    if (addr >= offset && addr < offset + (1ull << 44)) return (addr - offset) << 3;
+#endif
+    return addr;
+}
+
 int ll_block_pointers_check_(ll_block *block, ll_error *err, const ll_pointers_params *p)
 {
-    scan s = {.block = block, .fault = p->fault_addr};
+    scan s = {.block = block, .fault = p->fault_addr ? unshadow(p->fault_addr) : 0};
     if (!s.fault && suspects_find(&s, err) != 0) return -1;
     int rc = 0;
     if (p->pages) {
