@@ -261,9 +261,9 @@ static int key_take(ll_loop *loop, loop_slot *s, uint64_t pos, ll_error *err)
     if (i >= s->key_cap) {
         uint64_t cap = s->key_cap ? s->key_cap * 2 : 64;
         while (cap <= i) cap *= 2;
-        ll_snap **keys = realloc(s->keys, cap * sizeof *keys);
+        ll_snap **keys = realloc(s->keys, cap * sizeof(ll_snap *));
         if (!keys) return 0;
-        memset(keys + s->key_cap, 0, (cap - s->key_cap) * sizeof *keys);
+        memset(keys + s->key_cap, 0, (cap - s->key_cap) * sizeof(ll_snap *));
         s->keys = keys;
         s->key_cap = cap;
     }
