@@ -27,8 +27,8 @@ expect() {
 }
 
 expect 0 "usage: looplive run LIB [OPTIONS]" --help
-expect 0 "alt+l      record / loop / stop" --help
-expect 0 "alt+space  pause / resume" --help
+expect 0 "alt+l          record / loop / stop" --help
+expect 0 "alt+space      pause / resume" --help
 expect 0 "Key names (--keys and replay scripts): one character, or space, enter, tab," --help
 expect 0 "--watch DIR" -h
 # The man page's synopsis has run's arguments in --help's order.
