@@ -226,7 +226,7 @@ static int video_check(const char *path, int width, int height, int scale, char 
 static int video_spawn(ll_video *v, const char *ffmpeg, int width, int height, double fps,
                        int scale, int in, ll_error *err)
 {
-    const char *format = "mp4"; /* set by video_codec: the path was checked at open */
+    const char *format = "mp4"; /* video_check refused any other ending */
     const char *const *codec = video_codec(v->path, &format);
     char size[32], rate[32], filter[256];
     snprintf(size, sizeof size, "%dx%d", width, height);

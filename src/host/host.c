@@ -742,14 +742,16 @@ static void timeline_take_over(ll_host *h)
 }
 
 /* SDL: a click on the bar goes to the frame under it; holding the button
- * and moving drags the position. The application does not see the click. */
+ * and moving drags the position. The application does not see the click.
+ * The mouse is in canvas units: the bar is 9 pixels under a canvas of
+ * pixels, the row of cells under one of cells. */
 static void timeline_mouse(ll_host *h)
 {
     const ll_canvas *c = &h->canvas;
     ll_platform_input *in = &h->input;
     int left = in->mouse_buttons & 1;
-    int on_bar = in->mouse_y >= c->height && in->mouse_y < c->height + 9;
-    if (!c->pixels || h->p.no_overlay || !left) {
+    int on_bar = in->mouse_y >= c->height && in->mouse_y < c->height + (c->pixels ? 9 : 1);
+    if (h->p.no_overlay || !left) {
         h->dragging = 0;
         return;
     }

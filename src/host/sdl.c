@@ -60,6 +60,7 @@ typedef struct sdl_state {
      * (both under the device lock). */
     int16_t ring[2 * SDL_RING_FRAMES];
     uint32_t ring_head, ring_count;
+    uint32_t release_next; /* mouse buttons released in the poll they went down in */
 } sdl_state;
 
 static int sdl_bind(sdl_state *s, ll_error *err)
@@ -230,28 +231,51 @@ static void key_event(const SDL_KeyboardEvent *e, ll_platform_input *in, host_pr
     if (!alt) in->keys[k] = 1;
 }
 
+/* A click shorter than a frame (down and up in one poll) still shows the
+ * button held for one frame: its release waits for the next poll. */
+/* The mouse at window pixel (x, y), in canvas units: pixels, or cells. */
+static void mouse_at(const host_platform *p, int x, int y, ll_platform_input *in)
+{
+    const sdl_state *s = p->state;
+    in->mouse_x = x / s->scale / (p->cells ? LL_CELL_WIDTH : 1);
+    in->mouse_y = y / s->scale / (p->cells ? LL_CELL_HEIGHT : 1);
+}
+
+static void mouse_button(host_platform *p, const SDL_MouseButtonEvent *e, ll_platform_input *in,
+                         uint32_t *went_down)
+{
+    /* SDL numbers left 1, middle 2, right 3; ours: left, right, middle. */
+    static const int bit[] = {0, 0, 2, 1, 3, 4};
+    sdl_state *s = p->state;
+    uint32_t b = e->button < 6 ? 1u << bit[e->button] : 0;
+    mouse_at(p, e->x, e->y, in);
+    if (e->type == SDL_MOUSEBUTTONDOWN) {
+        in->mouse_buttons |= b;
+        *went_down |= b;
+    } else if (*went_down & b) {
+        s->release_next |= b;
+    } else {
+        in->mouse_buttons &= ~b;
+    }
+}
+
 static int sdl_poll(host_platform *p, ll_platform_input *in, host_presses *presses)
 {
     sdl_state *s = p->state;
     SDL_Event e;
     int quit = 0;
+    uint32_t went_down = 0;
+    in->mouse_buttons &= ~s->release_next;
+    s->release_next = 0;
     while (s->SDL_PollEvent(&e)) {
         if (e.type == SDL_QUIT) {
             quit = 1;
         } else if (e.type == SDL_KEYDOWN || e.type == SDL_KEYUP) {
             key_event(&e.key, in, presses);
         } else if (e.type == SDL_MOUSEMOTION) {
-            /* In canvas units: pixels, or cells. */
-            in->mouse_x = e.motion.x / s->scale / (p->cells ? LL_CELL_WIDTH : 1);
-            in->mouse_y = e.motion.y / s->scale / (p->cells ? LL_CELL_HEIGHT : 1);
+            mouse_at(p, e.motion.x, e.motion.y, in);
         } else if (e.type == SDL_MOUSEBUTTONDOWN || e.type == SDL_MOUSEBUTTONUP) {
-            /* SDL numbers left 1, middle 2, right 3; ours: left, right, middle. */
-            static const int bit[] = {0, 0, 2, 1, 3, 4};
-            uint32_t b = e.button.button < 6 ? 1u << bit[e.button.button] : 0;
-            if (e.type == SDL_MOUSEBUTTONDOWN)
-                in->mouse_buttons |= b;
-            else
-                in->mouse_buttons &= ~b;
+            mouse_button(p, &e.button, in, &went_down);
         } else {
             pad_event(s, &e, in);
         }
