@@ -36,7 +36,8 @@
  *
  * The clocks: frame * dt since the state started, over a wall clock read
  * once when the heap was created (kept in the block); each read within
- * update adds one microsecond, so a program that waits for the clock to move goes on.
+ * update moves it on by one microsecond, so a program that waits for the
+ * clock to move goes on.
  * rand and random share one generator in the block, seeded 1 until srand.
  *
  * Outside a call into the application (a constructor, a thread it

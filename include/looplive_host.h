@@ -639,6 +639,20 @@ void ll_module_code_span_get(const ll_module *module, uint64_t *lo, uint64_t *hi
  * same run hashes the same in every process. */
 uint64_t ll_module_code_canonicalize(const ll_module *module, uint64_t addr);
 
+/* Makes build `version` (one that loaded and is still mapped) the code in
+ * use, as a rollback does: its functions run their own bytes again and
+ * every other build, the newest too, forwards to it; the symbol table
+ * binds to it. Meant for a forked process that re-simulates a recording
+ * with an earlier build (the text it patches is its own copy); in the
+ * process that watches, the next load or rollback moves on as usual.
+ * Fails when no such build is loaded or its code cannot be patched. */
+int ll_module_version_set(ll_module *module, uint64_t version, ll_error *err);
+
+/* Names a code address for a report: "name+0x12 (lib.so version 3)", a
+ * library and offset outside the module, or the bare address. Takes the
+ * loader's lock (dladdr): not for a forked child or a signal handler. */
+void ll_module_address_describe(const ll_module *module, uint64_t addr, char *buf, size_t cap);
+
 /* ---- globals: the library's variables kept with the block --------------
  *
  * Opened with .globals_room (the last bytes of .block, from
@@ -663,6 +677,15 @@ int ll_module_globals_check(ll_module *module, int accept, ll_error *err);
 
 /* The block to hand the application: .block less .globals_room. */
 ll_block *ll_module_app_block_get(ll_module *module);
+
+/* What a protected call does around the application, for code that calls
+ * it directly (a forked re-simulation): pull copies the globals of the
+ * state in the block into the build in use (as ll_module_globals_check
+ * with accept 0, and the values too), push the build's back into the
+ * block (only the pages that differ). Without .globals_room both do
+ * nothing. */
+int ll_module_globals_pull(ll_module *module, ll_error *err);
+void ll_module_globals_push(ll_module *module);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_info_get(const ll_module *module, ll_module_info *info);
@@ -1014,6 +1037,124 @@ typedef struct ll_loop_diff {
  * same both times, as a malloc freed and made again often is, is missed).
  * Leaves the block in the state after the last frame, live. */
 int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
+
+/* ---- re-simulation: what a code change did across a whole recording ----
+ * After a reload, a recording is played from its start with the previous
+ * build and with the build in use, each in a forked process that shares the
+ * block's pages copy-on-write, while the caller's frames go on; the state
+ * hash after every frame (ll_loop_hash_get's, code pointers counted by name)
+ * comes back through a pipe, and the two builds' hashes are compared frame
+ * by frame. The forked processes run only the application's code, the
+ * snapshot layer's page walk and the hash (the C library's heap, which
+ * glibc's fork hands over unlocked, and system calls; no stdio, no loader):
+ * other threads of the caller (the module's watcher, a sound thread) may
+ * hold any other lock when the fork happens. A process that faults sends
+ * the frame, signal and address and ends; the caller's frames are not
+ * affected. Memory: each process copies the block's data once (its first
+ * snapshot) and writes its own pages; the caller keeps 8 bytes per frame
+ * per build and one mark per frame. */
+typedef struct ll_resim ll_resim;
+
+typedef struct ll_resim_params {
+    int _ll;              /* reserved: first, 0 */
+    int slot;             /* the loop's slot to re-simulate (when .path is NULL) */
+    const char *path;     /* or a recording file (ll_loop_save's) */
+    uint64_t old_version; /* the build to compare with: its module version */
+    /* An earlier comparison of the same recording (same slot recording, or
+     * the same unchanged file) whose newer build is old_version and which
+     * finished: its hashes stand for the old build's, so only the build in
+     * use runs. Anything else is ignored. The caller still owns it. */
+    const ll_resim *reuse;
+} ll_resim_params;
+
+/* Starts comparing build .old_version with the build in use on a recording
+ * of loop (slot, or file), in the background; returns at once. Fails when
+ * the slot holds no recording, the file cannot be read or does not fit the
+ * block, the loop has no module or no such build is loaded, or a process
+ * cannot be made. */
+ll_resim *ll_resim_start_(ll_loop *loop, ll_error *err, const ll_resim_params *params);
+#define ll_resim_start(loop, ...)                                                                  \
+    ll_resim_start_((loop), LL_FIRST_(__VA_ARGS__, ~),                                             \
+                    LL_PARAMS_(ll_resim_params, LL_REST_(__VA_ARGS__, )))
+
+/* Takes in what the processes sent so far, without waiting (a read per
+ * process): call it once a frame. Returns 1 once the comparison is over
+ * (every frame compared, or a process failed), else 0. */
+int ll_resim_poll(ll_resim *resim);
+
+typedef struct ll_resim_status {
+    uint64_t frames;       /* the recording's length */
+    uint64_t start_frame;  /* the frame number of its first frame */
+    uint64_t compared;     /* frames whose hashes from both builds are in */
+    uint64_t changed;      /* how many of those differ */
+    int64_t first_changed; /* the recording's index of the first that differs; -1: none yet */
+    int done;              /* 1: over (all compared, or failed) */
+    int failed;            /* a process crashed or could not run: error says what */
+    uint64_t old_version, new_version;
+    uint64_t elapsed_ns; /* from the start to the end (or to now) */
+    char error[LL_ERROR_MSG];
+} ll_resim_status;
+
+/* What the comparison knows now. */
+void ll_resim_status_get(const ll_resim *resim, ll_resim_status *out);
+
+/* One mark per frame of the recording (status.frames of them), for a
+ * timeline bar: LL_RESIM_UNKNOWN until both builds ran the frame, then
+ * LL_RESIM_SAME or LL_RESIM_CHANGED. Valid until ll_resim_destroy. */
+enum { LL_RESIM_UNKNOWN = 0, LL_RESIM_SAME = 1, LL_RESIM_CHANGED = 2 };
+const uint8_t *ll_resim_marks_get(const ll_resim *resim);
+
+/* Ends the processes still running (SIGKILL), waits for them and frees
+ * everything. Safe with NULL. */
+void ll_resim_destroy(ll_resim *resim);
+
+/* ---- side by side: the previous and the current build at one frame ----
+ * One forked process plays the slot's first .frames frames with the build
+ * in use and renders its picture, then the same frames with build
+ * .old_version and renders that, into canvases shaped like .canvas (in
+ * memory shared with the caller), and finds the byte ranges of the block
+ * whose contents differ between the two states. The builds run their own
+ * code (ll_module_version_set in the process). */
+typedef struct ll_resim_view ll_resim_view;
+
+enum { LL_RESIM_DIFFS = 16 };
+
+typedef struct ll_resim_view_params {
+    int _ll;                 /* reserved: first, 0 */
+    int slot;                /* the loop's slot */
+    uint64_t old_version;    /* the build to compare with the one in use */
+    uint64_t frames;         /* frames from the recording's start: 1 .. its length */
+    const ll_canvas *canvas; /* the pictures' size and kind (cells or pixels) */
+} ll_resim_view_params;
+
+/* Starts the process; returns at once. Fails like ll_resim_start, and when
+ * .frames is outside the recording or .canvas has no cells or pixels. */
+ll_resim_view *ll_resim_view_start_(ll_loop *loop, ll_error *err,
+                                    const ll_resim_view_params *params);
+#define ll_resim_view_start(loop, ...)                                                             \
+    ll_resim_view_start_((loop), LL_FIRST_(__VA_ARGS__, ~),                                        \
+                         LL_PARAMS_(ll_resim_view_params, LL_REST_(__VA_ARGS__, )))
+
+/* Takes in what the process sent, without waiting; 1 once it is over. */
+int ll_resim_view_poll(ll_resim_view *view);
+
+typedef struct ll_resim_view_status {
+    int done, failed; /* over; crashed or could not run (error) */
+    uint64_t frame;   /* the frame number both pictures show */
+    uint64_t old_version, new_version;
+    uint64_t diff_count, diff_bytes; /* ranges of the block that differ, bytes in them */
+    ll_range diffs[LL_RESIM_DIFFS];  /* the first ranges: block offsets [start, end) */
+    char error[LL_ERROR_MSG];
+} ll_resim_view_status;
+
+void ll_resim_view_status_get(const ll_resim_view *view, ll_resim_view_status *out);
+
+/* The old build's picture (which 0) or the current build's (1), once the
+ * process is done without failing; NULL before. Valid until destroy. */
+const ll_canvas *ll_resim_view_canvas_get(const ll_resim_view *view, int which);
+
+/* Ends the process if it still runs, and frees everything. Safe with NULL. */
+void ll_resim_view_destroy(ll_resim_view *view);
 
 /* ==== host: ready-made platform layers that drive an application ======== */
 

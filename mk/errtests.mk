@@ -9,10 +9,11 @@ $(BUILD)/tests/fake_sdl_partial.so: tests/faults/fake_sdl.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DPARTIAL -o $@ $<
 
-# Applications whose init fails, that have no update function, and that
-# crash when a frame is run a second time (as the determinism check does).
+# Applications whose init fails, that have no update function, that
+# crash when a frame is run a second time (as the determinism check does),
+# and that crash in render (replay --frames).
 REPLAY_FAULT_APPS := $(BUILD)/tests/replay_init_fails.so $(BUILD)/tests/replay_no_update.so \
-                     $(BUILD)/tests/replay_rerun_crash.so
+                     $(BUILD)/tests/replay_rerun_crash.so $(BUILD)/tests/replay_render_crash.so
 $(BUILD)/tests/replay_%.so: tests/faults/replay_app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DFAULT_$(subst -,_,$*) -o $@ $<

@@ -21,7 +21,10 @@ TEST_PKGS += time
 LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
                   $(BUILD)/tests/loop/app_nondet.so $(BUILD)/tests/loop/app_crash.so \
                   $(BUILD)/tests/loop/app_stack_address.so $(BUILD)/tests/loop/app_stack_uninit.so \
-                  $(BUILD)/tests/loop/app_prints.so $(BUILD)/tests/loop/app_bad_table.so
+                  $(BUILD)/tests/loop/app_prints.so $(BUILD)/tests/loop/app_bad_table.so \
+                  $(BUILD)/tests/loop/app_change210.so $(BUILD)/tests/loop/app_no_effect.so \
+                  $(BUILD)/tests/loop/app_crash_at60.so $(BUILD)/tests/loop/app_crash_from60.so \
+                  $(BUILD)/tests/loop/app_big_input.so $(BUILD)/tests/loop/app_layout8.so
 
 $(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
@@ -44,6 +47,28 @@ $(BUILD)/tests/loop/app_prints.so: tests/loop/app.c include/looplive.h
 $(BUILD)/tests/loop/app_crash.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH -o $@ $<
+
+# Re-simulation (test_loop_resim, test_host_resim): a change from frame
+# 210, a crash in frame 60 (and in every frame from 60), builds of another
+# input size and another layout, and a change with no effect on the state.
+$(BUILD)/tests/loop/app_change210.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCHANGE_FROM=210 -o $@ $<
+$(BUILD)/tests/loop/app_crash_at60.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH_AT=60 -o $@ $<
+$(BUILD)/tests/loop/app_crash_from60.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DCRASH_FROM=60 -o $@ $<
+$(BUILD)/tests/loop/app_big_input.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DBIG_INPUT -o $@ $<
+$(BUILD)/tests/loop/app_layout8.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DLAYOUT8 -o $@ $<
+$(BUILD)/tests/loop/app_no_effect.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DNO_EFFECT -o $@ $<
 
 $(BUILD)/tests/loop/app_bad_table.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)

@@ -28,6 +28,12 @@ frames_of() { ffprobe -v error -count_frames -select_streams v:0 -show_entries \
 expect 0 "3 frames match examples/pong/golden" $LL replay "${PONG_REC[@]}" --check-frames examples/pong/golden
 expect 0 "3 frames match examples/bounce/golden" $LL replay "${BOUNCE_REC[@]}" --check-frames examples/bounce/golden
 [ -z "$(git status --porcelain examples 2>/dev/null)" ] || no "checking golden frames wrote into examples/"
+# The README's pictures are frame 300 as the command makes it.
+mkdir "$T/readme_pong" "$T/readme_bounce"
+cp docs/img/pong.png "$T/readme_pong/frame-000300.png"
+cp docs/img/bounce.png "$T/readme_bounce/frame-000300.png"
+expect 0 "1 frame matches" $LL replay "${PONG_REC[@]}" --check-frames "$T/readme_pong" --from 300 --to 300
+expect 0 "1 frame matches" $LL replay "${BOUNCE_REC[@]}" --check-frames "$T/readme_bounce" --from 300 --to 300
 
 # --- --frames with --every, --from, --to: exactly the frames chosen ---
 expect 0 "4 frames written to $T/f" $LL replay "${PONG_REC[@]}" --frames "$T/f" --from 10 --to 40 --every 10
@@ -104,6 +110,7 @@ expect 1 "cannot write video $T/file/p.mp4: $T/file is not a folder that can be 
     $LL replay "${PONG_REC[@]}" --video "$T/file/p.mp4"
 expect 1 "--capture $T/file: not a directory" $LL run $PONG --headless --frames 2 --capture "$T/file"
 expect 1 "no folder to save the picture into (try: --capture DIR)" $LL run $PONG --headless --frames 5 --keys 2:alt+p
+expect 1 "no folder to save the clip into (try: --capture DIR)" $LL run $PONG --headless --frames 5 --keys 2:alt+v
 
 # --- clips: unknown extension, no ffmpeg, ffmpeg failing ---
 expect 1 "cannot write video $T/p.avi: unknown kind of file (try: a name ending in .mp4, .webm or .gif)" \

@@ -24,5 +24,11 @@ $LL replay -q --module ${APP}_rerun_crash.so --script "$T/three.script" --output
 expect 1 "looplive: determinism check stopped at frame 0: SIGSEGV (Segmentation fault) at address 0x10" \
     $LL replay --module ${APP}_rerun_crash.so --recording "$T/c.llrec" --determinism
 
+# Pictures call render, under crash protection: a fault there is named.
+$LL replay -q --module ${APP}_render_crash.so --script "$T/three.script" --output "$T/d.llrec" ||
+    { echo "FAIL: recording with the render_crash application"; fails=$((fails + 1)); }
+expect 1 "looplive: frame 0: render: SIGSEGV (Segmentation fault) at address 0x10" \
+    $LL replay --module ${APP}_render_crash.so --recording "$T/d.llrec" --frames "$T/frames"
+
 echo "cli_replay_faults: $fails failed"
 [ $fails = 0 ]

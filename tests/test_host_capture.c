@@ -185,3 +185,43 @@ Test(capture, video_into_a_folder_that_cannot_be_written_fails_at_open)
     cr_assert_null(ll_video_open(path, 8, 8, 60, 1, &err));
     cr_assert(strstr(err.msg, "is not a folder that can be written"), "%s", err.msg);
 }
+
+Test(capture, a_name_too_long_and_a_size_of_nothing_are_refused)
+{
+    char path[4200];
+    memset(path, 'a', sizeof path - 1);
+    path[sizeof path - 1] = 0;
+    memcpy(path, "/tmp/", 5);
+    uint32_t px = 0;
+    ll_error err;
+    cr_assert_eq(ll_png_write(path, &px, 1, 1, &err), -1);
+    cr_assert(strstr(err.msg, "the name is too long"), "%s", err.msg);
+    snprintf(path, sizeof path, "%s/clip.mp4", dir);
+    cr_assert_null(ll_video_open(path, 0, 8, 60, 1, &err));
+    cr_assert(strstr(err.msg, "0x8 at scale 1 is not a size"), "%s", err.msg);
+}
+
+/* An ffmpeg on PATH that is not a program the kernel can start. */
+Test(capture, an_ffmpeg_that_cannot_start_is_named)
+{
+    char fake[128], path[128];
+    snprintf(fake, sizeof fake, "%s/ffmpeg", dir);
+    FILE *f = fopen(fake, "w");
+    cr_assert_not_null(f);
+    fputs("\x7f"
+          "ELF not really",
+          f);
+    fclose(f);
+    cr_assert_eq(chmod(fake, 0755), 0);
+    snprintf(path, sizeof path, "%s/clip.mp4", dir);
+    char *saved = strdup(getenv("PATH") ? getenv("PATH") : "");
+    setenv("PATH", dir, 1);
+    ll_error err;
+    ll_video *v = ll_video_open(path, 8, 8, 60, 1, &err);
+    setenv("PATH", saved, 1);
+    free(saved);
+    cr_assert_null(v);
+    cr_assert(strstr(err.msg, "cannot write video") && strstr(err.msg, "cannot start") &&
+                  strstr(err.msg, fake),
+              "%s", err.msg);
+}

@@ -64,11 +64,12 @@ struct ll_host {
     ll_app_audio *audio_fn;                   /* the application's looplive_audio, or NULL */
     int16_t *audio_buf;                       /* one frame of stereo samples */
     host_slot_marks bar_marks[LL_LOOP_SLOTS]; /* host_bar_marks_set */
-    int parked;       /* paused on a frame the timeline went to: an application
-                         key cuts the recording there and records live */
-    int go_to;        /* alt+g: digits typed are the frame to go to */
-    char go_text[24]; /* the digits so far */
-    int dragging;     /* the mouse button went down on the bar and is held */
+    int parked;           /* paused on a frame the timeline went to: an application
+                             key cuts the recording there and records live */
+    int go_to;            /* alt+g: digits typed are the frame to go to */
+    char go_text[24];     /* the digits so far */
+    int dragging;         /* the mouse button went down on the bar and is held */
+    host_compare compare; /* what the last reload did across the recordings */
 };
 
 /* Copies text, cut to fit: an error message is longer than the line. */
@@ -420,6 +421,7 @@ void ll_host_close(ll_host *h)
 {
     if (!h || h->fatal[0]) return; /* a fatal fault: freeing could hang */
     host_builder_close(h->builder);
+    host_compare_close(&h->compare);
     ll_video_close(h->clip, NULL);
     if (h->loop) ll_loop_destroy(h->loop);
     if (h->module) ll_module_close(h->module);
@@ -788,6 +790,23 @@ static int key_reinit(ll_host *h, int key, ll_error *err)
     return 0;
 }
 
+/* Jumps to the first frame the last reload changed in the slot's recording. */
+static int key_jump(ll_host *h, int key, ll_error *err)
+{
+    (void)key;
+    uint64_t pos;
+    if (host_compare_changed_get(&h->compare, h->slot, &pos, err) != 0) return -1;
+    /* Paused on the changed frame's picture: the state after it ran. */
+    return timeline_go(h, (int64_t)pos + 1, err);
+}
+
+/* Toggles the previous and the current build's picture of this frame. */
+static int key_old_new(ll_host *h, int key, ll_error *err)
+{
+    (void)key;
+    return host_compare_toggle(&h->compare, h->loop, h->slot, &h->canvas, err);
+}
+
 static const host_binding host_bindings[] = {
     {ALT('l'), 0, "alt+l", "record / loop / stop (Handmade Hero's L)", key_loop},
     {ALT('1'), ALT('9'), "alt+1-9", "choose the slot (after LIVE); one holding a recording plays",
@@ -811,6 +830,9 @@ static const host_binding host_bindings[] = {
     {ALT(LL_KEY_END), 0, NULL, NULL, key_seek},
     {ALT('g'), 0, "alt+g", "timeline: go to frame N (type N, enter); a key there records anew",
      key_go_to},
+    {ALT('j'), 0, "alt+j", "jump to the first frame the last reload changed in the slot", key_jump},
+    {ALT('o'), 0, "alt+o", "the previous / current build's picture of this frame (pauses)",
+     key_old_new},
     {ALT('?'), 0, "alt+?", "show / hide these keys (and the last build's output)", key_help},
     {ALT('q'), 0, "alt+q", "quit", key_quit},
 };
@@ -993,7 +1015,8 @@ static void draw_help(ll_host *h)
         y = draw_lines(&h->canvas, y, log);
     }
     ll_block_describe_str(&h->block, block, sizeof block);
-    draw_lines(&h->canvas, y + 1, block);
+    /* A blank line before the block when the canvas has room for it. */
+    draw_lines(&h->canvas, y + (y + 1 < h->canvas.height), block);
 }
 
 /* Whether the module caught a fault since the last time it was asked. */
@@ -1136,6 +1159,7 @@ static void poll_code(ll_host *h)
         }
         if (b != 0) h->builds++;
     }
+    uint64_t before = ll_module_version_get(h->module);
     int r = ll_module_poll(h->module, &err);
     if (r > 0) {
         h->reloads++;
@@ -1144,9 +1168,30 @@ static void poll_code(ll_host *h)
         if (app) h->layout_version = app->layout_version;
         keep_codemap(h);
         warn_unforwarded(h);
+        char why[LL_ERROR_MSG];
+        host_compare_reload(&h->compare, h->loop, h->slot, h->p.slot_dir, before,
+                            ll_module_version_get(h->module), why, sizeof why);
+        if (why[0]) host_set_error(h, why);
     } else if (r < 0) {
         host_set_error(h, err.msg);
     }
+}
+
+/* The comparisons' news: the slot files' results, or a failure. */
+static void poll_compare(ll_host *h)
+{
+    char note[LL_ERROR_MSG], error[LL_ERROR_MSG];
+    int got = host_compare_poll(&h->compare, ll_module_version_get(h->module), note, sizeof note,
+                                error, sizeof error);
+    host_compare_marks(&h->compare, h, h->loop);
+    /* The foreground's own error (a fault, a build) keeps the line: the
+     * first line says the re-simulation failed, alt+j says why. */
+    int is_error;
+    const char *shown = host_line_shown(h, &is_error);
+    if ((got & HOST_COMPARE_ERROR) && (!shown[0] || !is_error))
+        host_set_error(h, error);
+    else if (got & HOST_COMPARE_NOTE)
+        host_note(h, note);
 }
 
 static void count_fps(ll_host *h, uint64_t now)
@@ -1177,7 +1222,7 @@ int host_bar_marks_set(ll_host *h, int slot, const uint8_t *marks, uint64_t coun
 
 /* The bar for this frame: the selected slot's recording, where the loop
  * is in it when it plays or records it (else at its start), its marks. */
-static host_bar bar_now(const ll_host *h)
+host_bar host_bar_now(const ll_host *h)
 {
     ll_loop_status st = ll_loop_status_get(h->loop);
     uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
@@ -1196,6 +1241,7 @@ int ll_host_frame_run(ll_host *h)
 {
     uint64_t t0 = ll_now_ns(), app0 = h->app_ns;
     poll_code(h);
+    poll_compare(h);
     if (h->platform.poll(&h->platform, &h->polled, &h->presses)) h->quit = 1;
     h->input = h->polled;
     gather_keys(h);
@@ -1218,11 +1264,15 @@ int ll_host_frame_run(ll_host *h)
     h->app_ns += ll_now_ns() - u0;
     render(h);
     if (h->fatal[0]) return 0;
+    char view_error[LL_ERROR_MSG];
+    if (host_compare_view_poll(&h->compare, h->loop, h->slot, &h->block, &h->canvas, view_error,
+                               sizeof view_error))
+        host_set_error(h, view_error);
     if (h->audio_rate) play_audio(h);
     if (h->fatal[0]) return 0;
     char status[512];
     if (!h->p.no_overlay) ll_host_overlay_format(h, status, sizeof status);
-    host_bar bar = bar_now(h);
+    host_bar bar = host_bar_now(h);
     h->platform.present(&h->platform, &h->canvas, h->p.no_overlay ? NULL : status,
                         h->p.no_overlay ? NULL : &bar);
     h->frame++;
@@ -1329,7 +1379,8 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
 {
     ll_host_status s;
     ll_host_status_get(h, &s);
-    char mode[64], speed[16];
+    char mode[64], speed[16], compare[64];
+    host_compare_overlay(&h->compare, s.slot, compare, sizeof compare);
     if (s.recording)
         snprintf(mode, sizeof mode, "REC %d %llu", s.slot, (unsigned long long)s.loop_len);
     else if (s.looping)
@@ -1343,6 +1394,8 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
     /* Paused at a fault: the fault stays on the line as long as the pause. */
     const char *shown = s.fault_paused ? h->error : host_line_shown(h, &is_error);
     if (s.fault_paused) is_error = 1;
+    const char *view = host_compare_view_line(&h->compare);
+    if (view && !s.fault_paused) shown = view, is_error = 0;
     if (is_error)
         short_error(shown, line, sizeof line);
     else
@@ -1352,12 +1405,12 @@ char *ll_host_overlay_format(const ll_host *h, char *buf, size_t cap)
         snprintf(line, sizeof line, "go to frame: %s_ (0 to %llu; enter goes, escape cancels)",
                  h->go_text, (unsigned long long)ll_loop_slot_frames_get(h->loop, h->slot));
     }
-    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s\n%s%s%s", s.fps,
+    snprintf(buf, cap, "%.0f fps | frame %llu | %s%s | %s | reloads %llu%s%s\n%s%s%s", s.fps,
              (unsigned long long)s.app_frame, mode,
              s.fault_paused ? " PAUSED AT FAULT"
              : s.paused     ? " PAUSED"
                             : "",
-             speed, (unsigned long long)s.reloads,
+             speed, (unsigned long long)s.reloads, compare,
              h->builder && host_builder_busy(h->builder) ? " | building" : "",
              is_error && line[0] ? "error: " : "", line[0] ? line : host_hint,
              s.fault_paused ? " (alt+. skips the frame; a new build resumes)" : "");

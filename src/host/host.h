@@ -58,6 +58,10 @@ void host_bar_pixels(const host_bar *bar, uint32_t *pixels, int width, int rows)
  * asks for: 0 at the left edge, frames at the right one. */
 uint64_t host_bar_frame_at(const host_bar *bar, int x, int width);
 
+/* The bar the host shows this frame: the selected slot's recording, the
+ * loop's place in it, the marks set for it. */
+host_bar host_bar_now(const ll_host *host);
+
 /* Sets the marks of slot's recording shown on the bar (copied; count 0
  * clears them) and the first changed frame (UINT64_MAX: none). Marks
  * outlive a seek and a loop pass; recording into the slot again, or
@@ -140,5 +144,70 @@ int host_builder_busy(const host_builder *b);
  * process runs ("/proc/PID/fd/N": the file has no other name). */
 const char *host_builder_log(const host_builder *b);
 void host_builder_close(host_builder *b);
+
+/* compare.c: what each reload did across the recordings: the current
+ * slot, and every slotN.llrec of the slot directory, re-simulated with the
+ * previous build and the new one (ll_resim) while the frames go on. */
+#define HOST_COMPARE_SLOTS 10 /* [0] the current slot, [1..9] the slot files */
+typedef struct host_compare {
+    ll_resim *cur; /* the current slot's */
+    int slot;      /* which slot cur compares */
+    int reported;  /* cur's failure was shown */
+    ll_resim *files[HOST_COMPARE_SLOTS];
+    int failed_seen[HOST_COMPARE_SLOTS];
+    int files_reported;                       /* the slot files' line was shown */
+    uint64_t old_version;                     /* the build before the last reload; 0: none yet */
+    uint64_t version;                         /* the build it loaded; 0: rolled back since */
+    ll_resim_view *view;                      /* both builds' pictures of one frame (alt+o) */
+    int view_slot, view_which, view_reported; /* which: 0 the old build's, 1 the new */
+    uint64_t view_pos, view_version;
+    char view_line[LL_ERROR_MSG];        /* the overlay's second line while the view shows */
+    uint64_t marked[HOST_COMPARE_SLOTS]; /* frames compared when the bar last got marks */
+    uint64_t marks_tick;
+} host_compare;
+
+/* After a reload from old_version: starts the comparisons (each replaces
+ * the last one of the same recording, whose hashes it may reuse). error
+ * gets the first that could not start, or "". */
+void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *slot_dir,
+                         uint64_t old_version, uint64_t new_version, char *error, size_t cap);
+
+enum { HOST_COMPARE_NOTE = 1, HOST_COMPARE_ERROR = 2 };
+/* Once a frame, with the module version in use: takes in what the
+ * processes sent (all are dropped once that version is not the one the
+ * last reload loaded: a rollback). Returns HOST_COMPARE_NOTE
+ * with note set when the slot files' results are all in ("slot 3: changed
+ * from frame 210; slot 4: no frame changed"), HOST_COMPARE_ERROR with error
+ * set when a re-simulation failed (each once). */
+int host_compare_poll(host_compare *c, uint64_t version, char *note, size_t note_cap, char *error,
+                      size_t error_cap);
+
+/* " | changed from frame 210" for the overlay while slot is the one
+ * compared, else "". */
+void host_compare_overlay(const host_compare *c, int slot, char *buf, size_t cap);
+
+/* alt+o: pauses the looping slot and shows the previous build's picture of
+ * this frame (made in the background); pressed again, the current build's,
+ * and so on while the loop stays on this frame. */
+int host_compare_toggle(host_compare *c, ll_loop *loop, int slot, const ll_canvas *canvas,
+                        ll_error *err);
+
+/* Once a frame, after render: the view's picture over canvas while it
+ * shows (block names the ranges that differ). Returns HOST_COMPARE_ERROR
+ * with error set when its process failed. */
+int host_compare_view_poll(host_compare *c, ll_loop *loop, int slot, const ll_block *block,
+                           ll_canvas *canvas, char *error, size_t cap);
+
+/* The overlay's second line while the view shows, else NULL. */
+const char *host_compare_view_line(const host_compare *c);
+
+/* The recording's index of the first frame the last reload changed in
+ * slot; -1 with err saying why there is none. */
+int host_compare_changed_get(const host_compare *c, int slot, uint64_t *pos, ll_error *err);
+
+/* Hands the comparisons' per-frame marks to the timeline bar. */
+void host_compare_marks(host_compare *c, ll_host *h, ll_loop *loop);
+
+void host_compare_close(host_compare *c);
 
 #endif

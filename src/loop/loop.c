@@ -868,6 +868,26 @@ uint64_t ll_loop_slot_frames_get(const ll_loop *loop, int slot)
     return loop->slots[slot].count;
 }
 
+int loop_recording_get(const ll_loop *loop, int slot, loop_recording *out)
+{
+    memset(out, 0, sizeof *out);
+    out->block = loop->block;
+    out->module = loop->module;
+    out->app = loop->app;
+    out->app_symbol = loop->app_symbol;
+    if (slot < 0 || slot >= LL_LOOP_SLOTS || !loop->slots[slot].start) return -1;
+    const loop_slot *s = &loop->slots[slot];
+    out->start = s->start;
+    out->inputs = s->inputs;
+    out->frames = s->count;
+    out->input_size = s->input_size;
+    out->layout_version = s->layout_version;
+    out->start_frame = s->start_frame;
+    out->fps = s->fps;
+    out->gen = s->gen;
+    return s->count ? 0 : -1;
+}
+
 /* ---- the timeline ----------------------------------------------------------- */
 
 int ll_loop_timeline_get(ll_loop *loop, int slot, ll_loop_timeline *out)

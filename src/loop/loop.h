@@ -102,6 +102,26 @@ int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_
                    const uint8_t *inputs, const void *codemap, uint64_t codemap_size,
                    ll_error *err);
 
+/* ---- what re-simulation (resim.c) reads of a loop ---------------------- */
+
+/* A recording as the loop holds it, and what runs it: the block, the
+ * module (NULL: app) and the symbol of looplive_app in it. */
+typedef struct loop_recording {
+    ll_block *block;
+    ll_module *module;
+    const ll_app *app;
+    size_t app_symbol;
+    ll_snap *start; /* the state before the first input; NULL: empty slot */
+    const uint8_t *inputs;
+    uint64_t frames, layout_version, start_frame, gen;
+    uint32_t input_size;
+    double fps;
+} loop_recording;
+
+/* Fills out with slot's recording (and the loop's block and code in any
+ * case); -1 when the slot holds none. */
+int loop_recording_get(const ll_loop *loop, int slot, loop_recording *out);
+
 /* ---- internals the bench measures ------------------------------------- */
 
 /* Appends one input of size bytes to a growable array. */

@@ -428,3 +428,13 @@ ll_block *ll_module_app_block_get(ll_module *m)
     m->view.size -= m->globals_room;
     return &m->view;
 }
+
+int ll_module_globals_pull(ll_module *m, ll_error *err)
+{
+    return module_globals_in(m, 0, err);
+}
+
+void ll_module_globals_push(ll_module *m)
+{
+    module_globals_out(m);
+}

@@ -232,6 +232,21 @@ int ll_module_poll(ll_module *m, ll_error *err)
     return ll_module_reload(m, err) == 0 ? 1 : -1;
 }
 
+int ll_module_version_set(ll_module *m, uint64_t version, ll_error *err)
+{
+    module_image *img = m->images;
+    while (img && img->version != version) img = img->next;
+    if (!img)
+        return ll_fail(err, ENOENT,
+                       "no build version %llu of '%s' is loaded (try: a version that loaded, "
+                       "1 to %llu)",
+                       (unsigned long long)version, m->name, (unsigned long long)m->info.version);
+    if (img == m->cur) return 0;
+    if (forward_to(m, img, err) != 0) return -1;
+    use_image(m, img);
+    return 0;
+}
+
 void module_rollback(ll_module *m)
 {
     if (!m->good || m->good == m->cur) return;

@@ -128,6 +128,11 @@ static void name_address(const ll_module *m, uint64_t addr, char *buf, size_t ca
         snprintf(buf, cap, "0x%llx (%s)", (unsigned long long)addr, file);
 }
 
+void ll_module_address_describe(const ll_module *m, uint64_t addr, char *buf, size_t cap)
+{
+    name_address(m, addr, buf, cap);
+}
+
 /* The module code that called out to where the fault happened: the return
  * address at sp for a call to a bad address (pc 0x10, an unmapped page,
  * garbage), or the nearest one up the stack for a fault inside a library

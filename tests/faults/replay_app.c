@@ -1,7 +1,8 @@
 /* replay_app.c - applications that make `looplive replay` fail, one per
  * build (mk/errtests.mk): FAULT_init_fails returns -1 from init,
  * FAULT_no_update has no update function, FAULT_rerun_crash faults when a
- * frame it has already run is run again (as the determinism check does). */
+ * frame it has already run is run again (as the determinism check does),
+ * FAULT_render_crash faults in render (as `replay --frames` calls it). */
 #include "looplive_app.h"
 
 #include <stdint.h>
@@ -35,6 +36,15 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 }
 #endif
 
+#ifdef FAULT_render_crash
+static void app_render(const ll_block *block, ll_canvas *canvas)
+{
+    (void)block, (void)canvas;
+    static volatile uintptr_t unmapped = 16;
+    *(volatile int *)unmapped = 1;
+}
+#endif
+
 static const ll_app app = {
     .api_version = LL_APP_API_VERSION,
     .input_size = 8,
@@ -44,6 +54,9 @@ static const ll_app app = {
     .init = app_init,
 #ifndef FAULT_no_update
     .update = app_update,
+#endif
+#ifdef FAULT_render_crash
+    .render = app_render,
 #endif
 };
 

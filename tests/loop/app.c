@@ -7,7 +7,12 @@
  * the block and STACK_UNINIT copies a byte of stack it never wrote (the
  * determinism check must catch both), PRINTS writes a line per frame to
  * standard output (which must not reach replay's hashes), BAD_TABLE faults
- * in looplive_app() itself. */
+ * in looplive_app() itself. CHANGE_FROM=N behaves as version 1 until frame
+ * N and adds one more from there; BIG_INPUT takes 16-byte inputs and
+ * LAYOUT8 has layout version 8 (builds a recording cannot be replayed
+ * with); CRASH_AT=N faults in frame N, CRASH_FROM=N in
+ * every frame from N on; NO_EFFECT is version 1 with code
+ * that changes no state (re-simulation must find the first change, or none). */
 #include "looplive_app.h"
 
 #include <stdio.h>
@@ -53,6 +58,19 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
     *counter += (uint64_t)(int64_t)in->add * VERSION;
     uint64_t pages = block->size / block->page_size;
+#ifdef CHANGE_FROM
+    if (frame >= CHANGE_FROM) *counter += 1;
+#endif
+#ifdef CRASH_AT
+    if (frame == CRASH_AT) *(volatile int *)(uintptr_t)(16 + in->page) = 1;
+#endif
+#ifdef CRASH_FROM
+    if (frame >= CRASH_FROM) *(volatile int *)(uintptr_t)(16 + in->page) = 1;
+#endif
+#ifdef NO_EFFECT
+    volatile uint64_t unused = *counter * 3;
+    (void)unused;
+#endif
 #ifdef CRASH
     /* An unmapped low address, not NULL: UBSan would trap a NULL store before
      * it faults, and the test is about the fault. */
@@ -76,14 +94,32 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
 }
 
+/* The counter as text, for the host's tests (the pictures of two builds). */
+static void app_render(const ll_block *block, ll_canvas *canvas)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "counter=%llu",
+                     (unsigned long long)*(const uint64_t *)(const void *)block->base);
+    if (canvas->cells && n > 0 && n < canvas->width) memcpy(canvas->cells, text, (size_t)n);
+}
+
 static const ll_app app = {
     .api_version = LL_APP_API_VERSION,
+#ifdef BIG_INPUT
+    .input_size = 2 * sizeof(app_input),
+#else
     .input_size = sizeof(app_input),
+#endif
+#ifdef LAYOUT8
+    .layout_version = 8,
+#else
     .layout_version = 7,
+#endif
     .block_size = 1 << 20,
     .name = "testapp",
     .init = app_init,
     .update = app_update,
+    .render = app_render,
 };
 
 #ifdef BAD_TABLE
