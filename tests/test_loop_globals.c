@@ -322,3 +322,42 @@ Test(globals, a_corrupted_mirror_refuses_the_frame)
     cr_assert_eq(out()->counter, 101, "the globals started over");
     cr_assert_eq(out()->calls, 1);
 }
+
+/* A re-simulation runs the application's update in forked processes,
+ * directly: the globals come from the recording's state there too, so the
+ * same build re-simulates to the recording's own hashes, and a build that
+ * doubles the input changes every frame from the first. */
+static ll_resim_status resim_with(const char *variant)
+{
+    ll_error e;
+    frames(5, 3);
+    cr_assert_eq(ll_loop_record(loop, 0, &err), 0, "%s", err.msg);
+    frames(40, 2);
+    ll_loop_stop(loop);
+    frames(7, 9); /* the live globals move on: what the children start from */
+    install(variant);
+    cr_assert_eq(ll_module_reload(mod, &err), 0, "%s", err.msg);
+    ll_resim *r = ll_resim_start(loop, &e, .slot = 0, .old_version = 1);
+    cr_assert(r, "%s", e.msg);
+    for (int i = 0; i < 10000 && !ll_resim_poll(r); i++) usleep(1000);
+    ll_resim_status s;
+    ll_resim_status_get(r, &s);
+    ll_resim_destroy(r);
+    cr_assert(s.done, "not done after 10 s");
+    cr_assert_not(s.failed, "%s", s.error);
+    cr_assert_eq(s.compared, 40);
+    return s;
+}
+
+Test(globals, a_reload_that_changes_nothing_re_simulates_unchanged)
+{
+    ll_resim_status s = resim_with("v1");
+    cr_assert_eq(s.changed, 0, "first changed: %lld", (long long)s.first_changed);
+}
+
+Test(globals, a_reload_that_doubles_the_input_re_simulates_changed)
+{
+    ll_resim_status s = resim_with("v2");
+    cr_assert_eq(s.first_changed, 0);
+    cr_assert_eq(s.changed, 40);
+}
