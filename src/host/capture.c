@@ -62,7 +62,10 @@ static int write_whole(const char *path, const void *data, size_t len, ll_error 
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-        return ll_fail(err, ENAMETOOLONG, "cannot write picture %s: the name is too long", path);
+        return ll_fail(err, ENAMETOOLONG,
+                       "cannot write picture %.80s...: the name is too long (%zu bytes; try: a "
+                       "shorter path)",
+                       path, strlen(path));
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return ll_fail(err, errno, "cannot write picture %s: %s (try: a folder you can write)",
