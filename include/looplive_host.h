@@ -639,6 +639,27 @@ void ll_module_code_span_get(const ll_module *module, uint64_t *lo, uint64_t *hi
  * same run hashes the same in every process. */
 uint64_t ll_module_code_canonicalize(const ll_module *module, uint64_t addr);
 
+/* The code at an address, named for a person. */
+typedef struct ll_code_line {
+    char function[128]; /* the function holding it ("" when no symbol does) */
+    uint64_t offset;    /* from the function's start */
+    char object[256];   /* the file it was loaded from (a module's library,
+                           not its private copy) */
+    char file[256];     /* source file, from DWARF ("" without) */
+    int line;           /* source line, 0 without */
+    char no_line[128];  /* why there is no line: built without -g, no libdw */
+} ll_code_line;
+
+/* Names the code at addr in this process (any loaded object; module, when
+ * given, lets a build's private copy be named by its library's path): the
+ * function and offset from the symbol tables (static functions too), the
+ * source file and line from the DWARF line table when the object was built
+ * with -g. DWARF is read with elfutils' libdw, loaded with dlopen at the
+ * first call (libdw1); without it, or without -g, only the function and
+ * offset are filled and no_line says why. Returns 0, or -1 when addr lies
+ * in no loaded object. */
+int ll_module_line_find(const ll_module *module, uint64_t addr, ll_code_line *out, ll_error *err);
+
 /* Makes build `version` (one that loaded and is still mapped) the code in
  * use, as a rollback does: its functions run their own bytes again and
  * every other build, the newest too, forwards to it; the symbol table
@@ -1037,6 +1058,50 @@ typedef struct ll_loop_diff {
  * same both times, as a malloc freed and made again often is, is missed).
  * Leaves the block in the state after the last frame, live. */
 int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_error *err);
+
+/* ---- who wrote this value? ---------------------------------------------- */
+
+#define LL_LOOP_WATCH_MAX  64 /* bytes one question watches at most */
+#define LL_LOOP_WRITES_MAX 64 /* writes of the frame kept */
+
+/* One write to the watched bytes. */
+typedef struct ll_loop_write {
+    uint64_t pc;  /* the writing instruction, or the one after it: */
+    int pc_after; /* 1 when a hardware breakpoint trapped after the write
+                     (name pc - 1 with ll_module_line_find) */
+    uint8_t before[LL_LOOP_WATCH_MAX], after[LL_LOOP_WATCH_MAX];
+} ll_loop_write;
+
+/* The answer of ll_loop_writes_find. */
+typedef struct ll_loop_writes {
+    int found;                        /* 0: no frame up to the one asked changed the bytes */
+    uint64_t frame;                   /* the last frame at or before it that changed them */
+    uint8_t start[LL_LOOP_WATCH_MAX]; /* the bytes before that frame */
+    uint8_t end[LL_LOOP_WATCH_MAX];   /* and after it */
+    const char *how;                  /* "breakpoint" (perf_event_open) or "page" */
+    char refused[192];                /* why hardware breakpoints were not used, or "" */
+    uint32_t count;                   /* writes seen in that frame */
+    ll_loop_write writes[LL_LOOP_WRITES_MAX]; /* the first of them */
+} ll_loop_writes;
+
+/* Who wrote the len bytes (1 to LL_LOOP_WATCH_MAX) at offset in the block,
+ * as they are after frame (an index in slot, from 0)? Plays slot from its
+ * start to frame, comparing the bytes after every frame, which finds the
+ * last frame at or before it that changed them (exactly: a value that
+ * changes and changes back counts; the cost is one plain replay). Then
+ * seeks back to that frame (ll_loop_timeline_seek: the replay made the
+ * keyframes) and runs it once more under a write watch: a
+ * hardware write breakpoint per aligned 1, 2, 4 or 8 bytes (perf_event_open,
+ * Linux 5.13+), or, where the kernel refuses those (containers,
+ * perf_event_paranoid) or LOOPLIVE_WATCH=page is set, write protection of
+ * the pages holding the bytes with a single step per write (x86_64; every
+ * write to those pages costs two signals, for this one frame). Every write
+ * is logged with the bytes before and after it; name each with
+ * ll_module_line_find. Leaves the loop live, the block as the watched
+ * frame left it. Errors: an empty slot, frame past its end, bytes outside
+ * the block or in a guard page. One thread: writes by others are missed. */
+int ll_loop_writes_find(ll_loop *loop, int slot, uint64_t offset, uint32_t len, uint64_t frame,
+                        ll_loop_writes *out, ll_error *err);
 
 /* ---- re-simulation: what a code change did across a whole recording ----
  * After a reload, a recording is played from its start with the previous

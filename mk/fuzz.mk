@@ -11,7 +11,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_NAMES   := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
-FUZZ_CLI_OBJ := $(BUILD)/obj/src/cli/replay.o $(BUILD)/obj/src/cli/capture.o
+FUZZ_CLI_OBJ := $(BUILD)/obj/src/cli/replay.o $(BUILD)/obj/src/cli/replay_dir.o $(BUILD)/obj/src/cli/capture.o
 
 .PHONY: fuzz fuzz-build fuzz-run deps-fuzz
 
@@ -21,7 +21,7 @@ deps-fuzz:
 # The harnesses, linked with libFuzzer's main; built inside the fuzz build.
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(LIBA) $(FUZZ_CLI_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(if $(filter hashes,$*),$(FUZZ_CLI_OBJ)) \
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(if $(filter hashes who,$*),$(FUZZ_CLI_OBJ)) \
 	  $(LIBA) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)

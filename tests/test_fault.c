@@ -1,7 +1,9 @@
 /* test_fault.c - the one fault dispatcher (src/base/fault.c) on its own:
  * clients see a fault whatever the order they registered in, the handler
  * records pc, sp, address and stack words, restore hooks run before the
- * process dies or stops (and resume after), and its errors. */
+ * process dies or stops (and resume after), a client continues the faults
+ * it made (a single step each) and a SIGTRAP nobody continues still ends
+ * the process, and its errors. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -235,4 +237,58 @@ Test(fault, no_file_descriptors_left_for_the_probe)
     cr_assert_eq(rc, -1);
     cr_assert_str_eq(err.msg, "cannot start crash protection's C library probe: pipe2: Too many "
                               "open files (try: ulimit -n)");
+}
+
+/* ---- continue: a client takes the faults it made on purpose ------------ */
+
+static volatile int steps, opened;
+
+/* The bad page's fault: open it, step one instruction, close it again. */
+static int continue_bad(fault_event *ev)
+{
+    if (ev->signal == SIGTRAP && opened) {
+        mprotect(bad_page, 4096, PROT_NONE);
+        fault_step_set(ev, 0);
+        opened = 0;
+        steps++;
+        return 1;
+    }
+    if (ev->signal != SIGSEGV || ev->addr < (uint64_t)(uintptr_t)bad_page ||
+        ev->addr >= (uint64_t)(uintptr_t)bad_page + 4096)
+        return 0;
+    mprotect(bad_page, 4096, PROT_READ | PROT_WRITE);
+    opened = 1;
+    return fault_step_set(ev, 1) == 0 || (mprotect(bad_page, 4096, PROT_READ | PROT_WRITE), 1);
+}
+
+static const fault_client continuer = {.continue_fault = continue_bad};
+
+Test(fault, a_continued_fault_goes_on_and_nobody_else_sees_it)
+{
+    ll_error err;
+    bad_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(bad_page, MAP_FAILED);
+    cr_assert_eq(fault_register(&catcher, &err), 0, "%s", err.msg);
+    cr_assert_eq(fault_register(&continuer, &err), 0, "%s", err.msg);
+    armed = 1; /* the catcher would jump: it must not be reached */
+    ((volatile uint8_t *)bad_page)[8] = 42;
+    ((volatile uint8_t *)bad_page)[9] = 43;
+    armed = 0;
+#if defined(__x86_64__)
+    cr_assert_eq(steps, 2, "each write single-stepped, the page closed after");
+    cr_assert_eq(bad_page[8], 42);
+#endif
+    fault_unregister(&continuer);
+    fault_unregister(&catcher);
+    munmap(bad_page, 4096);
+}
+
+/* A SIGTRAP nobody continues does what it did before the dispatcher: the
+ * default action ends the process. */
+Test(fault, a_trap_nobody_continues_passes_on, .signal = SIGTRAP)
+{
+    ll_error err;
+    cr_assert_eq(fault_register(&continuer, &err), 0, "%s", err.msg);
+    raise(SIGTRAP);
+    cr_assert_fail("the trap was swallowed");
 }

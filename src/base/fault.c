@@ -20,10 +20,12 @@ enum { MAX_CLIENTS = 16, ALT_STACK_SIZE = 64 * 1024 };
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 /* Signals that end the process by default: restore hooks must run first. */
 static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP};
+/* Installed while a client continues faults (a write watch's traps). */
+static const int trap_signals[] = {SIGTRAP};
 
 static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static const fault_client *clients[MAX_CLIENTS];
-static int fault_users, restore_users;
+static int fault_users, restore_users, continue_users;
 static struct sigaction previous[NSIG];
 static volatile sig_atomic_t ours[NSIG]; /* 1 while our handler is installed */
 
@@ -74,6 +76,22 @@ static void read_context(fault_event *ev, const ucontext_t *u)
     ev->mask = u->uc_sigmask;
 }
 
+int fault_step_set(fault_event *ev, int on)
+{
+#if defined(__x86_64__)
+    enum { TRAP_FLAG = 0x100 }; /* EFLAGS.TF: sigreturn lets a process set it */
+    ucontext_t *u = ev->context;
+    if (on)
+        u->uc_mcontext.gregs[REG_EFL] |= TRAP_FLAG;
+    else
+        u->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)TRAP_FLAG;
+    return 0;
+#else
+    (void)ev, (void)on;
+    return -1;
+#endif
+}
+
 /* The words from sp up, page by page: process_vm_readv on ourselves
  * returns an error instead of faulting where a page is missing, and stops
  * at the first iovec it cannot read. */
@@ -117,7 +135,7 @@ static int is_fault_signal(int sig)
 {
     for (size_t i = 0; i < LL_ARRAY_COUNT(fault_signals); i++)
         if (fault_signals[i] == sig) return 1;
-    return 0;
+    return sig == SIGTRAP;
 }
 
 /* ---- passing a signal on --------------------------------------------------- */
@@ -138,7 +156,7 @@ static void pass_on(int sig, siginfo_t *si, void *uc)
     struct sigaction old = previous[sig];
     /* A fault repeats when the handler returns; anything else (kill, the
      * terminal's Ctrl-C, abort) must be sent again. */
-    int fault = sig != SIGABRT && is_fault_signal(sig) && si->si_code > 0;
+    int fault = sig != SIGABRT && sig != SIGTRAP && is_fault_signal(sig) && si->si_code > 0;
     if (old.sa_handler == SIG_IGN && !fault) return;
     if (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN) {
         set_default(sig);
@@ -201,7 +219,20 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
     ev.code = si->si_code;
     ev.addr = (uint64_t)(uintptr_t)si->si_addr;
     ev.what[0] = 0;
+    ev.context = uc;
     read_context(&ev, uc);
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        const fault_client *c = client_at(i);
+        if (c && c->continue_fault && c->continue_fault(&ev)) {
+            errno = saved_errno;
+            return;
+        }
+    }
+    if (sig == SIGTRAP) { /* nobody's: as if we were not there */
+        pass_on(sig, si, uc);
+        errno = saved_errno;
+        return;
+    }
     read_stack(&ev);
     for (int i = 0; i < MAX_CLIENTS; i++) {
         const fault_client *c = client_at(i);
@@ -296,6 +327,13 @@ int fault_register(const fault_client *client, ll_error *err)
         if (fault_users == 0) uninstall_all(fault_signals, LL_ARRAY_COUNT(fault_signals));
         rc = -1;
     }
+    if (rc == 0 && client->continue_fault && continue_users == 0 &&
+        install_all(trap_signals, LL_ARRAY_COUNT(trap_signals), 0, err) != 0) {
+        if (client->restore && restore_users == 0)
+            uninstall_all(end_signals, LL_ARRAY_COUNT(end_signals));
+        if (fault_users == 0) uninstall_all(fault_signals, LL_ARRAY_COUNT(fault_signals));
+        rc = -1;
+    }
     if (rc == 0 && add_client(client) != 0)
         rc = ll_fail(err, ENOSPC,
                      "cannot register a fault handler: all %d places are taken (try: close a "
@@ -304,6 +342,7 @@ int fault_register(const fault_client *client, ll_error *err)
     if (rc == 0) {
         fault_users++;
         if (client->restore) restore_users++;
+        if (client->continue_fault) continue_users++;
     }
     pthread_mutex_unlock(&fault_lock);
     return rc;
@@ -317,6 +356,8 @@ void fault_unregister(const fault_client *client)
         __atomic_store_n(&clients[i], NULL, __ATOMIC_RELEASE);
         if (client->restore && --restore_users == 0)
             uninstall_all(end_signals, LL_ARRAY_COUNT(end_signals));
+        if (client->continue_fault && --continue_users == 0)
+            uninstall_all(trap_signals, LL_ARRAY_COUNT(trap_signals));
         if (--fault_users == 0) uninstall_all(fault_signals, LL_ARRAY_COUNT(fault_signals));
         break;
     }

@@ -5,6 +5,9 @@
  *
  * Layers register clients; the order of registration does not matter,
  * because the dispatcher, not the order, decides who sees a signal:
+ *   0. continue: a client that made the fault itself on purpose (a write
+ *      watch's protected page, its single step's SIGTRAP) takes it and the
+ *      code goes on; nobody else sees it;
  *   1. describe: each client may say what the faulting address is (the
  *      memory layer names the arena whose guard page was hit);
  *   2. catch: each client may take the fault (crash protection jumps back
@@ -33,6 +36,7 @@ typedef struct fault_event {
     int stack_words;                   /* how many could be read */
     sigset_t mask;                     /* the mask of the code that faulted */
     char what[FAULT_WHAT_MAX];         /* a client's description, or "" */
+    void *context;                     /* the ucontext_t the code resumes with */
 } fault_event;
 
 /* A client: any of the hooks may be NULL. */
@@ -47,6 +51,12 @@ typedef struct fault_client {
      * hook also installs the handlers for the signals that end a process. */
     void (*restore)(void);
     void (*resume)(void);
+    /* Takes a fault (or SIGTRAP) it caused on purpose and returns 1: the
+     * handler returns and the code goes on (having changed what made it
+     * fault, or ev->context); 0 when the fault is not its own. Runs before
+     * describe and catch_fault. Registering it also installs the SIGTRAP
+     * handler; a SIGTRAP nobody continues passes on as before. */
+    int (*continue_fault)(fault_event *ev);
 } fault_client;
 
 /* Adds a client (a pointer to static storage); the first installs the
@@ -78,6 +88,11 @@ int fault_probe_ready(ll_error *err);
  * holding the arena's lock) and the helper stays stuck on it. The caller
  * takes no lock itself: it writes, polls and reads a pipe. */
 int fault_libc_usable(int timeout_ms);
+
+/* Sets (on 1) or clears (on 0) the trap flag in ev->context, so that the
+ * code traps with SIGTRAP after one more instruction. Returns 0, or -1
+ * where single-stepping oneself is not possible (only x86_64 can). */
+int fault_step_set(fault_event *ev, int on);
 
 /* Runs every restore hook now (a host leaving on a fault it cannot recover
  * from). Async-signal-safe. */

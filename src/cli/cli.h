@@ -21,6 +21,21 @@ typedef struct cli_hashes {
 } cli_hashes;
 int cli_hashes_read(FILE *f, const char *path, cli_hashes *h);
 
+/* replay.c: replays recording through module and checks it against hashes,
+ * writing the result line ("N frames match HASHES") to out and an error to
+ * stderr. Returns the exit status. */
+int cli_replay_check(const char *module, const char *recording, const char *hashes, FILE *out);
+
+/* replay.c: --who-wrote's TARGET, ARENA+OFFSET, block+OFFSET or ADDRESS,
+ * then :LEN (1 to LL_LOOP_WATCH_MAX, default 1): the offset in b of bytes
+ * inside it. Returns 0, or the exit status (2 bad syntax, 1 not in b) with
+ * the message printed. */
+int cli_who_target_parse(const char *text, const ll_block *b, uint64_t *offset, uint32_t *len);
+
+/* replay_dir.c: `looplive replay --dir DIR --jobs N`: checks every
+ * DIR/NAME.llrec against DIR/NAME.hashes, jobs at once, each in a child
+ * process; one line each and a summary on out. Returns the exit status. */
+int cli_replay_dir(const char *module, const char *dir, int jobs, FILE *out);
 /* capture.c: replay's pictures. The options (from, to, every: the frames
  * chosen; platform "sdl" for a canvas of pixels, else cells; the canvas
  * size, 0 for the platform's), then what begin makes. Each returns 0 or

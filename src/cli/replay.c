@@ -19,8 +19,13 @@
  * `looplive run` does, so that a scripted recording loads as a slot there. */
 #define FALLBACK_BASE 0x200000000000ull
 
+enum { CLI_JOBS_MAX = 64 };
+
 typedef struct replay_opts {
     const char *module, *recording, *check, *script, *output, *hashes, *seek;
+    const char *who, *dir; /* --who-wrote TARGET, --dir DIR */
+    uint64_t frame;        /* --frame N; UINT64_MAX: the last */
+    int jobs;              /* --jobs N for --dir */
     int determinism, quiet;
     uint64_t base; /* 0: advised */
     double fps;
@@ -38,6 +43,8 @@ static void usage(FILE *out)
         "       looplive replay --module LIB --recording FILE [--frames DIR] [--video FILE]\n"
         "                       [--check-frames DIR] [--platform sdl] [--every N] ...\n"
         "       looplive replay --module LIB --script SCRIPT --output FILE [--base ADDR]\n"
+        "       looplive replay --module LIB --recording FILE --who-wrote TARGET [--frame N]\n"
+        "       looplive replay --module LIB --dir DIR [--jobs N]\n"
         "\n"
         "Runs a recording through an application library with no window or terminal\n"
         "and prints one state hash per frame (\"FRAME HASH\", hex), costing the pages\n"
@@ -64,6 +71,18 @@ static void usage(FILE *out)
         "                         the recording loads as a slot there; 0x%llx when\n"
         "                         there is no advice)\n"
         "      --fps N            frames per second for --script (default 60)\n"
+        "  -w, --who-wrote TARGET who wrote these bytes as they are after --frame:\n"
+        "                         finds the last frame that changed them, runs it again\n"
+        "                         under a hardware write watchpoint and prints each\n"
+        "                         write: function, source line (build the library with\n"
+        "                         -g for lines), bytes before and after. TARGET is\n"
+        "                         ARENA+OFFSET[:LEN], block+OFFSET[:LEN] (from the\n"
+        "                         block's base) or ADDRESS[:LEN]; LEN 1 to %d, default 1\n"
+        "      --frame N          the frame (from 0) for --who-wrote (default: the last)\n"
+        "  -D, --dir DIR          check every recording DIR/NAME.llrec against\n"
+        "                         DIR/NAME.hashes: one line each and a summary; exit 1\n"
+        "                         naming the recordings that differ\n"
+        "  -j, --jobs N           recordings --dir checks at once (default 2, 1 to %d)\n"
         "  -q, --quiet            print no hashes\n"
         "\n"
         "Pictures (hashes are then printed only with --hashes FILE or --check):\n"
@@ -90,8 +109,13 @@ static void usage(FILE *out)
         "escape, left, right, up, down, home, end, pageup, pagedown, insert, delete,\n"
         "f1-f12, comma, colon, hash. '#' starts a comment.\n"
         "\n"
+        "Where the kernel refuses hardware breakpoints (containers, a high\n"
+        "kernel.perf_event_paranoid), --who-wrote says so and makes the page holding\n"
+        "the bytes read-only for that frame instead, single-stepping each write (x86_64);\n"
+        "LOOPLIVE_WATCH=page forces that, LOOPLIVE_WATCH=breakpoint forbids it.\n"
+        "\n"
         "exit status: 0 ok, 1 a failure or a difference, 2 bad usage\n",
-        FALLBACK_BASE);
+        FALLBACK_BASE, LL_LOOP_WATCH_MAX, CLI_JOBS_MAX);
 }
 
 /* A whole number from min to max for a picture option. */
@@ -171,16 +195,45 @@ static int parse(int argc, char **argv, replay_opts *o)
         {"platform", required_argument, 0, 'P'},
         {"canvas", required_argument, 0, 'W'},
         {"seek", required_argument, 0, 'K'},
+        {"who-wrote", required_argument, 0, 'w'},
+        {"frame", required_argument, 0, 'N'},
+        {"dir", required_argument, 0, 'D'},
+        {"jobs", required_argument, 0, 'j'},
         {0, 0, 0, 0},
     };
-    *o = (replay_opts){.fps = 60, .cap = {.to = UINT64_MAX, .every = 1}};
+    *o = (replay_opts){.fps = 60, .frame = UINT64_MAX, .cap = {.to = UINT64_MAX, .every = 1}};
+    int jobs_set = 0;
     optind = 1;
     opterr = 0;
     int c;
     ll_error err;
     int li = 0;
-    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qh", longs, &li)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:r:c:dH:s:o:b:qhw:D:j:", longs, &li)) != -1) {
         switch (c) {
+        case 'w':
+            o->who = optarg;
+            break;
+        case 'D':
+            o->dir = optarg;
+            break;
+        case 'N': {
+            char *end;
+            errno = 0;
+            o->frame = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || o->frame == UINT64_MAX)
+                return fail(2, "bad --frame '%s': not a frame number (try: --frame 0)", optarg);
+            break;
+        }
+        case 'j': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || end == optarg || n < 1 || n > CLI_JOBS_MAX)
+                return fail(2, "bad --jobs '%s': want 1 to %d", optarg, CLI_JOBS_MAX);
+            o->jobs = (int)n;
+            jobs_set = 1;
+            break;
+        }
+
         case 'm':
             o->module = optarg;
             break;
@@ -247,6 +300,22 @@ static int parse(int argc, char **argv, replay_opts *o)
     if (optind < argc)
         return fail(2, "unexpected argument '%s' (try: looplive replay --help)", argv[optind]);
     if (!o->module) return fail(2, "replay needs --module LIB (try: looplive replay --help)");
+    if (jobs_set && !o->dir)
+        return fail(2, "--jobs goes with --dir DIR (try: looplive replay --help)");
+    if (o->frame != UINT64_MAX && !o->who)
+        return fail(2, "--frame goes with --who-wrote TARGET (try: looplive replay --help)");
+    if (o->dir) {
+        if (o->recording || o->script || o->check || o->determinism || o->hashes || o->who)
+            return fail(2, "--dir DIR checks every recording in DIR against its hashes: it takes "
+                           "no other mode (try: looplive replay --module LIB --dir DIR)");
+        if (!o->jobs) o->jobs = 2;
+        return -1;
+    }
+    if (o->who && (o->script || o->check || o->determinism || o->hashes))
+        return fail(2, "--who-wrote goes with --recording FILE alone (try: looplive replay "
+                       "--module LIB --recording FILE --who-wrote ARENA+OFFSET --frame N)");
+    if (o->who && !o->recording)
+        return fail(2, "--who-wrote needs --recording FILE (try: looplive replay --help)");
     if (!o->recording == !o->script)
         return fail(2, "replay needs one of --recording FILE or --script SCRIPT (try: "
                        "looplive replay --help)");
@@ -261,6 +330,9 @@ static int parse(int argc, char **argv, replay_opts *o)
                     "--from %" PRIu64 " is after --to %" PRIu64 " (try: --from 0 --to %" PRIu64 ")",
                     o->cap.from, o->cap.to, o->cap.to);
     if (cli_capture_wanted(&o->cap) && !o->hashes) o->quiet = 1;
+    if (o->who && (o->seek || cli_capture_wanted(&o->cap)))
+        return fail(2, "--who-wrote goes with --recording FILE alone (try: looplive replay "
+                       "--module LIB --recording FILE --who-wrote ARENA+OFFSET --frame N)");
     if (o->seek && (cli_capture_wanted(&o->cap) || o->check || o->determinism || o->script))
         return fail(2, "--seek goes with --recording alone (try: without --check, --determinism, "
                        "--script and the capture options)");
@@ -527,6 +599,151 @@ static int seek_frames(session *s, const replay_opts *o, uint64_t frames)
     return 0;
 }
 
+/* ---- who wrote this value? ------------------------------------------------ */
+
+/* Lists the block's arena names into buf, for an error message. */
+static void arena_names(const ll_block *b, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (uint32_t i = 0; n < cap && ll_block_arena_get(b, i); i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\"", i ? ", " : "",
+                              ll_block_arena_get(b, i)->name);
+    if (!buf[0]) snprintf(buf, cap, "none");
+}
+
+/* A number of --who-wrote's TARGET; 0, or the exit status 2. */
+static int target_number(const char *text, const char *whole, const char *what, uint64_t *out)
+{
+    ll_error err;
+    if (ll_size_parse(text, out, &err) == 0) return 0;
+    return fail(2, "bad --who-wrote '%s': %s '%s' is not a number (try: world+0x10:4)", whole, what,
+                text);
+}
+
+int cli_who_target_parse(const char *text, const ll_block *b, uint64_t *offset, uint32_t *len)
+{
+    char spec[256];
+    if (snprintf(spec, sizeof spec, "%s", text) >= (int)sizeof spec)
+        return fail(2, "bad --who-wrote: longer than %zu characters", sizeof spec - 1);
+    uint64_t n = 1, off;
+    char *colon = strrchr(spec, ':'), *plus = strrchr(spec, '+');
+    if (colon) *colon = 0;
+    if (colon && target_number(colon + 1, text, "length", &n) != 0) return 2;
+    if (n < 1 || n > LL_LOOP_WATCH_MAX)
+        return fail(2, "bad --who-wrote '%s': length %" PRIu64 " (try: 1 to %d bytes)", text, n,
+                    LL_LOOP_WATCH_MAX);
+    *len = (uint32_t)n;
+    uint64_t base = (uint64_t)(uintptr_t)b->base;
+    if (!plus) { /* an address */
+        if (target_number(spec, text, "address", &off) != 0) return 2;
+        if (off < base || off - base >= b->size || n > b->size - (off - base))
+            return fail(1,
+                        "--who-wrote %s: 0x%" PRIx64 " is outside the recording's block "
+                        "0x%" PRIx64 "-0x%" PRIx64 " (try: an address inside it, or ARENA+OFFSET)",
+                        text, off, base, base + b->size);
+        *offset = off - base;
+        return 0;
+    }
+    *plus = 0;
+    if (target_number(plus + 1, text, "offset", &off) != 0) return 2;
+    if (!strcmp(spec, "block")) {
+        if (off >= b->size || n > b->size - off)
+            return fail(1,
+                        "--who-wrote %s: offset 0x%" PRIx64 " is past the block's 0x%" PRIx64
+                        " bytes (try: an offset below 0x%" PRIx64 ")",
+                        text, off, b->size, b->size - n + 1);
+        *offset = off;
+        return 0;
+    }
+    const ll_arena *a = ll_block_arena_find(b, spec);
+    if (!a) {
+        char names[512];
+        arena_names(b, names, sizeof names);
+        return fail(1,
+                    "--who-wrote %s: the recording's block has no arena \"%s\" (arenas: %s) "
+                    "(try: one of them, or block+OFFSET)",
+                    text, spec, names);
+    }
+    if (off >= a->capacity || n > a->capacity - off)
+        return fail(1,
+                    "--who-wrote %s: offset 0x%" PRIx64 " is past the end of arena \"%s\" "
+                    "(0x%" PRIx64 " bytes) (try: an offset below 0x%" PRIx64 ")",
+                    text, off, spec, a->capacity, a->capacity - n + 1);
+    *offset = (uint64_t)(a->begin - b->base) + off;
+    return 0;
+}
+
+static void bytes_print(FILE *out, const uint8_t *p, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) fprintf(out, "%s%02x", i ? " " : "", p[i]);
+}
+
+static void write_print(FILE *out, const session *s, const ll_loop_write *w, uint32_t i,
+                        uint32_t len)
+{
+    ll_code_line at;
+    ll_error err;
+    uint64_t pc = w->pc - (w->pc_after ? 1 : 0);
+    fprintf(out, "  write %u: ", i + 1);
+    if (ll_module_line_find(s->module, pc, &at, &err) != 0)
+        fprintf(out, "0x%" PRIx64 " (%s)", w->pc, err.msg);
+    else if (at.line)
+        fprintf(out, "%s (%s:%d) in %s", at.function[0] ? at.function : "?", at.file, at.line,
+                at.object);
+    else
+        fprintf(out, "%s+0x%" PRIx64 " in %s (no source line: %s)",
+                at.function[0] ? at.function : "?", at.offset, at.object, at.no_line);
+    fprintf(out, ": ");
+    bytes_print(out, w->before, len);
+    fprintf(out, " -> ");
+    bytes_print(out, w->after, len);
+    fprintf(out, "\n");
+}
+
+static int report_who(session *s, const replay_opts *o, uint64_t frames)
+{
+    uint64_t offset;
+    uint32_t len;
+    int rc = cli_who_target_parse(o->who, &s->block, &offset, &len);
+    if (rc != 0) return rc;
+    uint64_t frame = o->frame == UINT64_MAX ? frames - 1 : o->frame;
+    if (frame >= frames)
+        return fail(
+            1, "--frame %" PRIu64 ": %s has %" PRIu64 " frames (try: --frame 0 to %" PRIu64 ")",
+            frame, o->recording, frames, frames - 1);
+    static ll_loop_writes w;
+    ll_error err;
+    char where[160];
+    arena_name(&s->block, offset, where, sizeof where);
+    if (ll_loop_writes_find(s->loop, 0, offset, len, frame, &w, &err) != 0)
+        return fail(1, "who-wrote %s: %s", o->who, err.msg);
+    fprintf(o->out, "%u byte%s at 0x%" PRIx64 " (block+0x%" PRIx64 ")%s, after frame %" PRIu64 ": ",
+            len, len > 1 ? "s" : "", (uint64_t)(uintptr_t)s->block.base + offset, offset, where,
+            frame);
+    if (!w.found) {
+        fprintf(o->out,
+                "no frame from 0 to %" PRIu64 " changed them (they hold what the "
+                "recording started with)\n",
+                frame);
+        return 0;
+    }
+    fprintf(o->out, "last changed by frame %" PRIu64 ", ", w.frame);
+    bytes_print(o->out, w.start, len);
+    fprintf(o->out, " -> ");
+    bytes_print(o->out, w.end, len);
+    fprintf(o->out, "\n");
+    if (w.refused[0])
+        cli_error(0, "note: %s; watching the page instead (a signal per write to it)", w.refused);
+    fprintf(o->out, "frame %" PRIu64 " wrote them %u time%s (watched by %s):\n", w.frame, w.count,
+            w.count == 1 ? "" : "s", w.how);
+    for (uint32_t i = 0; i < w.count && i < LL_LOOP_WRITES_MAX; i++)
+        write_print(o->out, s, &w.writes[i], i, len);
+    if (w.count > LL_LOOP_WRITES_MAX)
+        fprintf(o->out, "  (and %u more)\n", w.count - LL_LOOP_WRITES_MAX);
+    return 0;
+}
+
 static int replay_recording(replay_opts *o)
 {
     ll_error err;
@@ -555,6 +772,8 @@ static int replay_recording(replay_opts *o)
         rc = report_determinism(&s, o);
     else if (o->seek)
         rc = seek_frames(&s, o, info.frames);
+    else if (o->who)
+        rc = report_who(&s, o, info.frames);
     else if (cli_capture_wanted(&o->cap) && (rc = cli_capture_begin(&o->cap, info.fps)) != 0)
         rc = cli_capture_end(&o->cap, rc, o->out);
     else {
@@ -564,6 +783,19 @@ static int replay_recording(replay_opts *o)
     free(want.hashes);
     session_end(&s);
     return rc;
+}
+
+int cli_replay_check(const char *module, const char *recording, const char *hashes, FILE *out)
+{
+    replay_opts o = {.module = module,
+                     .recording = recording,
+                     .check = hashes,
+                     .fps = 60,
+                     .frame = UINT64_MAX,
+                     .out = out,
+                     .hash_out = out,
+                     .cap = {.to = UINT64_MAX, .every = 1}};
+    return replay_recording(&o);
 }
 
 /* ---- making a recording from a script ----------------------------------- */
@@ -683,6 +915,7 @@ int cli_replay(int argc, char **argv)
     replay_opts o;
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
+    if (o.dir) return cli_replay_dir(o.module, o.dir, o.jobs, stdout);
     int saved = -1;
     rc = open_outputs(&o, &saved);
     if (rc == 0) rc = o.script ? record_script(&o) : replay_recording(&o);

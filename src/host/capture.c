@@ -63,9 +63,8 @@ static int write_whole(const char *path, const void *data, size_t len, ll_error 
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
         return ll_fail(err, ENAMETOOLONG,
-                       "cannot write picture %.80s...: the name is too long (%zu bytes; try: a "
-                       "shorter path)",
-                       path, strlen(path));
+                       "cannot write picture %.60s...: the name is too long (try: a shorter path)",
+                       path);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return ll_fail(err, errno, "cannot write picture %s: %s (try: a folder you can write)",

@@ -644,6 +644,16 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     return 0;
 }
 
+int loop_frame_one(ll_loop *loop, ll_error *err)
+{
+    return run_one(loop, NULL, err);
+}
+
+ll_block *loop_block_of(const ll_loop *loop)
+{
+    return loop->block;
+}
+
 /* A new build resumes a loop that a fault paused. */
 static void resume_on_new_build(ll_loop *loop)
 {

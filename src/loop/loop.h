@@ -102,6 +102,14 @@ int loop_rec_write(const char *path, ll_block *block, ll_snap *snap, const loop_
                    const uint8_t *inputs, const void *codemap, uint64_t codemap_size,
                    ll_error *err);
 
+/* ---- for who.c ------------------------------------------------------------ */
+
+/* Runs exactly one simulated frame, whatever pause and speed say. */
+int loop_frame_one(ll_loop *loop, ll_error *err);
+
+/* The block the loop drives. */
+ll_block *loop_block_of(const ll_loop *loop);
+
 /* ---- what re-simulation (resim.c) reads of a loop ---------------------- */
 
 /* A recording as the loop holds it, and what runs it: the block, the
