@@ -24,7 +24,8 @@ LOOP_TEST_APPS := $(BUILD)/tests/loop/app_v1.so $(BUILD)/tests/loop/app_v2.so \
                   $(BUILD)/tests/loop/app_prints.so $(BUILD)/tests/loop/app_bad_table.so \
                   $(BUILD)/tests/loop/app_change210.so $(BUILD)/tests/loop/app_no_effect.so \
                   $(BUILD)/tests/loop/app_crash_at60.so $(BUILD)/tests/loop/app_crash_from60.so \
-                  $(BUILD)/tests/loop/app_big_input.so $(BUILD)/tests/loop/app_layout8.so
+                  $(BUILD)/tests/loop/app_big_input.so $(BUILD)/tests/loop/app_layout8.so \
+                  $(BUILD)/tests/loop/app_arenas.so $(BUILD)/tests/loop/app_arenas_change210.so
 
 $(BUILD)/tests/loop/app_v1.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
@@ -69,6 +70,13 @@ $(BUILD)/tests/loop/app_layout8.so: tests/loop/app.c include/looplive.h
 $(BUILD)/tests/loop/app_no_effect.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DNO_EFFECT -o $@ $<
+# The counter in an arena, and the change from frame 210 on it.
+$(BUILD)/tests/loop/app_arenas.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DARENAS -o $@ $<
+$(BUILD)/tests/loop/app_arenas_change210.so: tests/loop/app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -DARENAS -DCHANGE_FROM=210 -o $@ $<
 
 $(BUILD)/tests/loop/app_bad_table.so: tests/loop/app.c include/looplive.h
 	@mkdir -p $(@D)

@@ -101,6 +101,14 @@ rm -f "$T"/g/*
 expect 1 "no golden frame in $T/g for the frames replayed (try: write them with --frames $T/g)" \
     $LL replay "${PONG_REC[@]}" --check-frames "$T/g"
 expect 1 "--check-frames $T/nothere: no such folder" $LL replay "${PONG_REC[@]}" --check-frames "$T/nothere"
+# --from past the recording's end: refused, nothing written (was: "0 frames
+# written", exit 0; a clip or golden check blamed the frames or the folder).
+expect 1 "--from 600: examples/pong/demo.llrec has 600 frames (try: --from 0 to 599)" \
+    $LL replay "${PONG_REC[@]}" --frames "$T/late" --from 600
+[ ! -e "$T/late" ] || no "--from past the end made $T/late"
+expect 1 "--from 700: examples/pong/demo.llrec has 600 frames" $LL replay "${PONG_REC[@]}" --video "$T/late.mp4" --from 700
+expect 1 "--from 650: examples/pong/demo.llrec has 600 frames" \
+    $LL replay "${PONG_REC[@]}" --check-frames examples/pong/golden --from 650
 
 # --- folders that cannot be written: under a regular file, for root too ---
 : >"$T/file"

@@ -166,6 +166,46 @@ Test(host_resim, every_slot_file_is_reported)
     ll_host_close(h);
 }
 
+/* Saves a recording of another application (tests/host_app.c) as slot N
+ * of the slot directory: one the re-simulation cannot play. */
+static void save_foreign_slot(int slot)
+{
+    char exe[PATH_MAX] = {0}, other[PATH_MAX + 16];
+    cr_assert(readlink("/proc/self/exe", exe, sizeof exe - 1) > 0);
+    snprintf(other, sizeof other, "%s/host_app.so", dirname(exe));
+    ll_error err;
+    ll_host *h = ll_host_open(other, &err, .headless = 1, .slot_dir = dir);
+    cr_assert(h, "%s", err.msg);
+    press(h, ALT('0' + slot));
+    press(h, ALT('l'));
+    run_frames(h, 20);
+    press(h, ALT('l'));
+    press(h, ALT('s'));
+    cr_assert_str_eq(status(h).error, "");
+    ll_host_close(h);
+}
+
+/* A slot file whose re-simulation fails: its error shows, and the line of
+ * every slot file's result still comes (after the error's five seconds: it
+ * was dropped when both came in the same frame). */
+Test(host_resim, a_slot_file_that_fails_last_still_gives_the_others_results)
+{
+    save_foreign_slot(4);
+    ll_host *h = open_looping(3, 300);
+    press(h, ALT('s'));
+    reload(h, "app_change210");
+    usleep(500000); /* both over by the next frame: their news come in one poll */
+    for (int i = 0; i < 4000 && !strstr(status(h).message, "slot 3:"); i++) {
+        ll_host_frame_run(h);
+        usleep(2000);
+    }
+    cr_assert(strstr(status(h).message, "slot 3: changed from frame 210; slot 4: re-simulation "
+                                        "failed"),
+              "'%s' '%s'", status(h).message, status(h).error);
+    until_overlay(h, "slot 3: changed from frame 210"); /* once the error's time is over */
+    ll_host_close(h);
+}
+
 Test(host_resim, a_crash_in_the_background_is_reported_and_the_frames_go_on)
 {
     ll_host *h = open_looping(1, 120);
@@ -206,8 +246,8 @@ Test(host_resim, alt_o_shows_the_previous_and_the_current_build_at_the_same_fram
     press(h, ALT('j')); /* paused on frame 210: the new build's counter is 1 there */
     cr_assert(strstr(line0(h), "counter=1 "), "%s", line0(h));
     press(h, ALT('o'));
-    until_overlay(h, "previous build (version 1) at frame 210: differs in block 0x0-0x0 "
-                     "(1 range, 1 bytes)");
+    until_overlay(h, "previous build (version 1) at frame 210: differs in block+0x0:1 "
+                     "(1 range, 1 byte)");
     cr_assert(strstr(line0(h), "counter=0 "), "the old build's picture: %s", line0(h));
     cr_assert(status(h).paused);
     press(h, ALT('o'));
@@ -221,6 +261,22 @@ Test(host_resim, alt_o_shows_the_previous_and_the_current_build_at_the_same_fram
     run_frames(h, 2);
     cr_assert_null(strstr(overlay(h), "build (version"), "%s", overlay(h));
     cr_assert(strstr(line0(h), "counter=4 "), "%s", line0(h)); /* frames 211..213 */
+    ll_host_close(h);
+}
+
+/* The bytes that differ in an arena are named from the arena's start, as
+ * ARENA+OFFSET:LENGTH (they were offsets from the block's base after the
+ * arena's name, which read as offsets into the arena). */
+Test(host_resim, alt_o_names_bytes_from_their_arenas_start)
+{
+    install("app_arenas");
+    ll_host *h = open_looping(1, 300);
+    reload(h, "app_arenas_change210");
+    until_overlay(h, "| changed from frame 210");
+    press(h, ALT('j'));
+    press(h, ALT('o'));
+    until_overlay(h, "previous build (version 1) at frame 210: differs in counters+0x0:1 "
+                     "(1 range, 1 byte)");
     ll_host_close(h);
 }
 

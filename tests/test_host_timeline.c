@@ -155,6 +155,25 @@ Test(host_timeline, an_empty_slot_says_so)
     ll_host_close(h);
 }
 
+/* alt+g with nothing to go to says so at once, instead of asking for a
+ * number "0 to 0" and taking the digits typed after it from the
+ * application. */
+Test(host_timeline, go_to_in_an_empty_slot_says_so_at_once)
+{
+    ll_error err = {0};
+    ll_host *h = ll_host_open(app_path, &err, .headless = 1);
+    cr_assert(h, "%s", err.msg);
+    ll_host_press(h, ALT('g'));
+    run_frames(h, 1);
+    cr_assert_str_eq(status(h).error, "slot 1 holds no recording to move in (try: alt+l to "
+                                      "record, alt+l again to loop it)");
+    cr_assert_eq(status(h).key_failures, 1);
+    ll_host_press(h, '\n'); /* the application's: no prompt is open */
+    run_frames(h, 1);
+    cr_assert_eq(status(h).key_failures, 1);
+    ll_host_close(h);
+}
+
 /* Parked on a frame, an application key records over the rest. */
 Test(host_timeline, a_key_on_a_frame_cuts_and_records_live)
 {

@@ -750,6 +750,10 @@ static int replay_recording(replay_opts *o)
     ll_loop_file info;
     if (ll_loop_file_read(o->recording, &info, &err) != 0)
         return fail(1, "cannot replay: %s", err.msg);
+    if (cli_capture_wanted(&o->cap) && o->cap.from >= info.frames)
+        return fail(1,
+                    "--from %" PRIu64 ": %s has %" PRIu64 " frames (try: --from 0 to %" PRIu64 ")",
+                    o->cap.from, o->recording, info.frames, info.frames ? info.frames - 1 : 0);
     cli_hashes want = {0};
     if (o->check && read_hashes(o->check, &want) != 0) return 1;
     /* The block as recorded: what lies past the application's own size

@@ -205,7 +205,11 @@ int host_compare_toggle(host_compare *c, ll_loop *loop, int slot, const ll_canva
     return 0;
 }
 
-/* "'counters' 0x10-0x17, unallocated 0x2040-0x2040 (2 ranges, 9 bytes)". */
+/* Each range as ARENA+OFFSET:LENGTH, the offset from the arena's start
+ * (what `offsetof` gives in the struct there, and the form `looplive
+ * replay` takes for an arena's bytes); bytes no arena holds as
+ * block+OFFSET:LENGTH, after what they are ("unallocated block+0x2040:1"):
+ * "counters+0x10:8, unallocated block+0x2040:1 (2 ranges, 9 bytes)". */
 static void diffs_text(const ll_resim_view_status *s, const ll_block *block, char *buf, size_t cap)
 {
     if (!s->diff_count) {
@@ -216,16 +220,18 @@ static void diffs_text(const ll_resim_view_status *s, const ll_block *block, cha
     for (uint64_t i = 0; i < s->diff_count && i < 3; i++) {
         const ll_range *r = &s->diffs[i];
         /* A block without an arena table: its bytes are no arena's. */
-        const char *owner =
-            ll_block_arena_get(block, 0) ? ll_block_owner_get(block, r->start) : "block";
-        int n = snprintf(buf + used, cap - used, "%s %s 0x%llx-0x%llx", i ? "," : "", owner,
-                         (unsigned long long)r->start, (unsigned long long)(r->end - 1));
+        const char *owner = ll_block_arena_get(block, 0) ? ll_block_owner_get(block, r->start) : "";
+        const ll_arena *a = owner[0] ? ll_block_arena_find(block, owner) : NULL;
+        uint64_t from = a ? r->start - (uint64_t)(a->begin - block->base) : r->start;
+        int n = snprintf(buf + used, cap - used, "%s %s%s%s+0x%llx:%llu", i ? "," : "",
+                         a ? "" : owner, a || !owner[0] ? "" : " ", a ? owner : "block",
+                         (unsigned long long)from, (unsigned long long)(r->end - r->start));
         if (n < 0 || (size_t)n >= cap - used) return;
         used += (size_t)n;
     }
-    snprintf(buf + used, cap - used, " (%llu range%s, %llu bytes)",
+    snprintf(buf + used, cap - used, " (%llu range%s, %llu byte%s)",
              (unsigned long long)s->diff_count, s->diff_count == 1 ? "" : "s",
-             (unsigned long long)s->diff_bytes);
+             (unsigned long long)s->diff_bytes, s->diff_bytes == 1 ? "" : "s");
 }
 
 static void canvas_copy(ll_canvas *to, const ll_canvas *from)

@@ -103,6 +103,14 @@ static void host_note(ll_host *h, const char *msg)
     h->error[0] = 0;
 }
 
+/* A confirmation that came with an error: shown when the error's five
+ * seconds are over, instead of being lost under it. */
+static void host_note_after_error(ll_host *h, const char *msg)
+{
+    copy_text(h->message, sizeof h->message, msg);
+    h->message_frame = h->error_frame + HOST_ERROR_SECONDS * (uint64_t)h->p.fps;
+}
+
 /* What the overlay's second line shows now: the newest error or
  * confirmation for five seconds, else a build error that still holds, else
  * "" (the keys); *is_error says whether it is an error. */
@@ -650,7 +658,8 @@ static uint64_t timeline_pos(const ll_host *h)
 /* Goes to position pos of the selected slot's recording (clamped to it)
  * and stays there, paused, until play resumes (alt+space) or an
  * application key takes over from there. */
-static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
+/* 0 when the selected slot holds a recording the timeline can move in. */
+static int timeline_ready(ll_host *h, ll_error *err)
 {
     int ready = slot_ready(h, h->slot, err);
     if (ready < 0) return -1;
@@ -659,6 +668,12 @@ static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
                        "slot %d holds no recording to move in (try: alt+l to record, alt+l "
                        "again to loop it)",
                        h->slot);
+    return 0;
+}
+
+static int timeline_go(ll_host *h, int64_t pos, ll_error *err)
+{
+    if (timeline_ready(h, err) != 0) return -1;
     uint64_t frames = ll_loop_slot_frames_get(h->loop, h->slot);
     uint64_t to = pos < 0 ? 0 : (uint64_t)pos > frames ? frames : (uint64_t)pos;
     if (ll_loop_timeline_seek(h->loop, h->slot, to, err) != 0) return -1;
@@ -684,6 +699,7 @@ static int key_seek(ll_host *h, int key, ll_error *err)
 
 static int key_go_to(ll_host *h, int key, ll_error *err)
 {
+    if (timeline_ready(h, err) != 0) return -1; /* no prompt for nowhere to go */
     h->go_to = 1;
     h->go_text[0] = 0;
     return 0;
@@ -1188,9 +1204,10 @@ static void poll_compare(ll_host *h)
      * first line says the re-simulation failed, alt+j says why. */
     int is_error;
     const char *shown = host_line_shown(h, &is_error);
-    if ((got & HOST_COMPARE_ERROR) && (!shown[0] || !is_error))
+    if ((got & HOST_COMPARE_ERROR) && (!shown[0] || !is_error)) {
         host_set_error(h, error);
-    else if (got & HOST_COMPARE_NOTE)
+        if (got & HOST_COMPARE_NOTE) host_note_after_error(h, note);
+    } else if (got & HOST_COMPARE_NOTE)
         host_note(h, note);
 }
 

@@ -12,7 +12,9 @@
  * LAYOUT8 has layout version 8 (builds a recording cannot be replayed
  * with); CRASH_AT=N faults in frame N, CRASH_FROM=N in
  * every frame from N on; NO_EFFECT is version 1 with code
- * that changes no state (re-simulation must find the first change, or none). */
+ * that changes no state (re-simulation must find the first change, or none);
+ * ARENAS keeps the counter in arena "counters" (with CHANGE_FROM: the
+ * bytes two builds differ in lie in an arena). */
 #include "looplive_app.h"
 
 #include <stdio.h>
@@ -29,9 +31,11 @@ typedef struct app_input {
 
 #ifdef NONDET
 LL_NOT_STATE static uint32_t outside; /* not state: not deterministic */
+#endif
 
-/* This version keeps its state in arenas, so that the determinism report
- * can name the arena of the byte that differs. */
+#if defined(NONDET) || defined(ARENAS)
+/* These versions keep their state in arenas, so that the determinism
+ * report and the side by side of two builds name the arena of a byte. */
 static int app_init(ll_block *block)
 {
     ll_error err;
@@ -50,9 +54,8 @@ static int app_init(ll_block *block)
 static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {
     const app_input *in = input;
-#ifdef NONDET
+#if defined(NONDET) || defined(ARENAS)
     uint64_t *counter = (uint64_t *)ll_block_arena_find(block, "counters")->begin;
-    ll_block_arena_find(block, "scratch")->begin[100] = (uint8_t)++outside;
 #else
     uint64_t *counter = (uint64_t *)block->base;
 #endif
@@ -66,6 +69,9 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #endif
 #ifdef CRASH_FROM
     if (frame >= CRASH_FROM) *(volatile int *)(uintptr_t)(16 + in->page) = 1;
+#endif
+#ifdef NONDET
+    ll_block_arena_find(block, "scratch")->begin[100] = (uint8_t)++outside;
 #endif
 #ifdef NO_EFFECT
     volatile uint64_t unused = *counter * 3;
@@ -87,7 +93,7 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
     /* Below this frame: stack no call of this frame has written. */
     block->base[600] = *((volatile const uint8_t *)__builtin_frame_address(0) - 2048);
 #endif
-#ifndef NONDET
+#if !defined(NONDET) && !defined(ARENAS)
     block->base[(in->page % pages) * block->page_size + 8 + frame % 64] = (uint8_t)(frame + 1);
 #else
     (void)pages;
