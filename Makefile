@@ -144,7 +144,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/cmake/looplive $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/looplive.h include/looplive_app.h include/looplive_host.h \
-	  include/looplive_addr.h $(DESTDIR)$(PREFIX)/include/
+	  include/looplive_addr.h include/looplive_compat.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/liblooplive.so.$(VERSION)
 	ln -sf liblooplive.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblooplive.so.0

@@ -15,6 +15,7 @@
 #pragma weak bench_compat
 #pragma weak bench_capture
 #pragma weak bench_timeline
+#pragma weak bench_compat
 
 static const struct {
     const char *name;

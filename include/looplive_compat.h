@@ -42,9 +42,13 @@
  *
  * Outside a call into the application (a constructor, a thread it
  * started) there is no current block: malloc, rand and the clocks are the
- * C library's, and free hands pointers it did not allocate from the block
- * to the C library's free. In render (which must not change the block)
- * malloc is the C library's and rand draws from a copy of the generator.
+ * C library's, and free drops a pointer into the last block seen. In a
+ * call, a pointer the heap did not make (getline's, a file built without
+ * the header) goes to the C library's free, and realloc moves it into the
+ * heap. In render (which must not change the block) malloc is the C
+ * library's and rand draws from a copy of the generator; freeing heap
+ * memory there changes the block.
+ * A double free aborts (a crash rolled back, under `looplive run`).
  *
  * Not covered (keep these out of the state, or out of the program):
  * threads (the heap is not locked: allocate from the thread that update
@@ -141,7 +145,12 @@ int ll_compat_gettimeofday(struct timeval *out, void *tz);
 }
 #endif
 
-#if !defined(LL_COMPAT_KEEP_LIBC) && !defined(__cplusplus)
+#endif /* LOOPLIVE_COMPAT_H */
+
+/* The renames, apart: looplive.h includes the declarations only, and a
+ * later include of this header still renames. */
+#if !defined(LL_COMPAT_KEEP_LIBC) && !defined(__cplusplus) && !defined(LOOPLIVE_COMPAT_RENAMES)
+#define LOOPLIVE_COMPAT_RENAMES
 #ifdef LL_COMPAT_HEAP_SIZE
 __attribute__((constructor)) static void ll_compat_configure_(void)
 {
@@ -175,5 +184,3 @@ __attribute__((constructor)) static void ll_compat_configure_(void)
 #define clock_gettime      ll_compat_clock_gettime
 #define gettimeofday       ll_compat_gettimeofday
 #endif
-
-#endif /* LOOPLIVE_COMPAT_H */

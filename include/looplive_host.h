@@ -847,7 +847,8 @@ typedef struct ll_app_call {
  * ll_module_protect), directly when it is NULL, with call the call in
  * progress in this thread until it returns or faults. The loop,
  * ll_app_init_run, `looplive replay` and the host make every call into an
- * application through it. Returns what ll_module_protect returns, or 0. */
+ * application through it (a re-simulation's child processes, unprotected,
+ * through ll_app_call_set). Returns what ll_module_protect returns, or 0. */
 int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void *ctx), void *ctx,
                     ll_snap *snap, ll_error *err);
 

@@ -349,6 +349,7 @@ typedef struct session {
     ll_module *module;
     ll_loop *loop;
     const ll_app *app;
+    double fps;
 } session;
 
 static void session_end(session *s)
@@ -391,6 +392,7 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
 {
     ll_error err;
     memset(s, 0, sizeof *s);
+    s->fps = fps;
     s->block.fd = -1;
     if (ll_block_reserve(&s->block, &err, .base = (void *)(uintptr_t)base, .size = size,
                          .name = "looplive-replay") != 0)
@@ -494,8 +496,9 @@ static int capture_frame(session *s, replay_opts *o, uint64_t f)
     cli_capture_clear(&o->cap);
     if (app && app->render) {
         struct render_call c = {app, ll_module_app_block_get(s->module), &o->cap.canvas};
-        if (ll_module_protect(s->module, call_render, &c, &err,
-                              .snap = ll_loop_snap_get(s->loop)) != 0) {
+        ll_app_call call = {ll_module_app_block_get(s->module), f, 1.0 / s->fps, 1};
+        if (ll_app_call_run(s->module, &call, call_render, &c, ll_loop_snap_get(s->loop), &err) !=
+            0) {
             if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
             return fail(1, "frame %" PRIu64 ": render: %s", f, err.msg);
         }

@@ -242,12 +242,15 @@ static const ll_app *host_app(const ll_host *h, ll_error *err)
 static int host_arena_full(ll_arena *arena, uint64_t requested, uint64_t available, void *ctx)
 {
     char want[32], left[32], cap[32], msg[LL_ERROR_MSG];
-    snprintf(msg, sizeof msg,
-             "arena '%s' is full: asked for %s, %s available of %s (try: a larger capacity "
-             "in ll_arena_create, or pass .err to the push and handle it)",
+    /* The heap of looplive_compat.h: its malloc returned NULL. */
+    int heap = !strcmp(arena->name, LL_COMPAT_HEAP_ARENA);
+    snprintf(msg, sizeof msg, "arena '%s' is full: asked for %s, %s available of %s (try: %s)",
              arena->name, ll_size_format(requested, want, sizeof want),
              ll_size_format(available, left, sizeof left),
-             ll_size_format(arena->capacity, cap, sizeof cap));
+             ll_size_format(arena->capacity, cap, sizeof cap),
+             heap ? "a larger block_size in the ll_app, or #define LL_COMPAT_HEAP_SIZE before "
+                    "including looplive_compat.h"
+                  : "a larger capacity in ll_arena_create, or pass .err to the push and handle it");
     host_set_error(ctx, msg);
     return 0;
 }

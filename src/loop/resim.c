@@ -195,10 +195,17 @@ static int child_update(const child_job *j, const ll_app *app, uint64_t pos, ll_
     double dt = 1.0 / (j->r.fps > 0 ? j->r.fps : 60);
     child_pos = pos;
     ll_app_migrate *migrate = app->api_version >= 2 ? app->migrate : NULL;
-    if (pos == 0 && layout != app->layout_version && (!migrate || migrate(block, layout) != 0))
+    /* The call in progress, as ll_app_call_run makes it (a fault ends the
+     * child, so nothing needs protecting here). */
+    ll_app_call prev = ll_app_call_set(&(ll_app_call){block, j->r.start_frame + pos, dt, 0});
+    int refused =
+        pos == 0 && layout != app->layout_version && (!migrate || migrate(block, layout) != 0);
+    if (!refused)
+        app->update(block, j->r.inputs + pos * j->r.input_size, j->r.start_frame + pos, dt);
+    ll_app_call_set(&prev);
+    if (refused)
         return loop_fail(err, EINVAL, "version %llu's migrate refused the recording's state",
                          (unsigned long long)j->version);
-    app->update(block, j->r.inputs + pos * j->r.input_size, j->r.start_frame + pos, dt);
     if (j->r.module) ll_module_globals_push(j->r.module);
     return 0;
 }
@@ -690,8 +697,13 @@ static int view_build(const view_job *v, uint64_t version, ll_canvas *canvas, ll
     for (uint64_t pos = 0; pos < v->frames; pos++)
         if (child_update(&j, app, pos, err) != 0) return -1;
     canvas_clear(canvas);
+    double dt = 1.0 / (j.r.fps > 0 ? j.r.fps : 60);
+    ll_block *seen = j.r.module ? ll_module_app_block_get(j.r.module) : j.r.block;
+    ll_app_call prev = ll_app_call_set(
+        &(ll_app_call){seen, j.r.start_frame + (v->frames ? v->frames - 1 : 0), dt, 1});
     if (app->render && (!j.r.module || ll_module_globals_pull(j.r.module, err) == 0))
-        app->render(j.r.module ? ll_module_app_block_get(j.r.module) : j.r.block, canvas);
+        app->render(seen, canvas);
+    ll_app_call_set(&prev);
     return 0;
 }
 

@@ -296,15 +296,23 @@ char *ll_compat_strdup(const char *s)
     return ll_compat_strndup(s, (size_t)-1);
 }
 
-int ll_block_heap_stats_get(const ll_block *block, ll_heap_stats *out, ll_error *err)
+/* The block's heap for the figures and the check, or NULL with err. */
+static heap *heap_of(const ll_block *block, ll_error *err)
 {
     ll_arena *a = ll_block_arena_find(block, LL_COMPAT_HEAP_ARENA);
-    if (!a)
-        return ll_fail(err, ENOENT,
-                       "the block has no heap arena '%s' (try: malloc from the application "
-                       "built with -include looplive_compat.h first)",
-                       LL_COMPAT_HEAP_ARENA);
-    heap *h = heap_open(a, err);
+    if (!a) {
+        ll_fail(err, ENOENT,
+                "the block has no heap arena '%s' (try: malloc from the application built with "
+                "-include looplive_compat.h first)",
+                LL_COMPAT_HEAP_ARENA);
+        return NULL;
+    }
+    return heap_open(a, err);
+}
+
+int ll_block_heap_stats_get(const ll_block *block, ll_heap_stats *out, ll_error *err)
+{
+    heap *h = heap_of(block, err);
     if (!h) return -1;
     heap_stats_get(h, out);
     return 0;
@@ -312,11 +320,9 @@ int ll_block_heap_stats_get(const ll_block *block, ll_heap_stats *out, ll_error 
 
 int ll_block_heap_check(const ll_block *block, ll_error *err)
 {
-    ll_heap_stats unused;
-    if (ll_block_heap_stats_get(block, &unused, err) != 0) return -1;
-    return heap_check(heap_open(ll_block_arena_find(block, LL_COMPAT_HEAP_ARENA), err), err);
+    heap *h = heap_of(block, err);
+    return h ? heap_check(h, err) : -1;
 }
-
 /* ---- rand ---------------------------------------------------------------- */
 
 /* A 64-bit linear congruential generator; the high bits are the draw. */

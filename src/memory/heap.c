@@ -294,6 +294,7 @@ void *heap_alloc(heap *h, uint64_t n, ll_error *err)
     chunk *c;
     if (size <= QUICK_MAX && (c = h->quick[size >> 4])) {
         h->quick[size >> 4] = c->next;
+        c->prev = NULL; /* the mark of a chunk kept aside */
         h->quick_bytes -= size;
         h->in_use += size;
     } else if (!(c = alloc_chunk(h, size, err))) {
@@ -328,14 +329,27 @@ void *heap_alloc_aligned(heap *h, uint64_t align, uint64_t n, ll_error *err)
     return payload(c);
 }
 
+static int quick_holds(const heap *h, const chunk *c, uint64_t size)
+{
+    for (const chunk *q = h->quick[size >> 4]; q; q = q->next)
+        if (q == c) return 1;
+    return 0;
+}
+
 void heap_free(heap *h, void *ptr)
 {
     chunk *c = chunk_of(ptr);
-    if (!(c->head & INUSE)) abort(); /* a double free */
     uint64_t size = size_of(c);
+    /* A double free aborts (under crash protection: a rollback). A chunk
+     * kept aside carries the heap's address as a mark; the mark alone may
+     * be the caller's data, so its list decides. */
+    if (!(c->head & INUSE) ||
+        (size <= QUICK_MAX && c->prev == (chunk *)h && quick_holds(h, c, size)))
+        abort();
     h->in_use -= size;
     h->allocations--;
     if (size <= QUICK_MAX) {
+        c->prev = (chunk *)h;
         c->next = h->quick[size >> 4];
         h->quick[size >> 4] = c;
         h->quick_bytes += size;
@@ -450,7 +464,7 @@ void heap_stats_get(const heap *h, ll_heap_stats *out)
     out->peak_in_use = h->peak_in_use;
     out->allocations = h->allocations;
     out->free_bytes = h->arena->used - HEAP_HEADER - HDR - h->in_use;
-    for (chunk *c = h->first; c != h->top; c = next_of(c)) {
+    for (chunk *c = h->first; c < h->top && size_of(c) >= MIN_CHUNK; c = next_of(c)) {
         int free_chunk = !(c->head & INUSE);
         if (free_chunk && size_of(c) > out->largest_free) out->largest_free = size_of(c);
     }
