@@ -43,6 +43,7 @@ int bench_reload(void);
 int bench_loop(void);
 int bench_host(void);
 int bench_files(void);
+int bench_compat(void);
 int bench_capture(void);
 int bench_timeline(void);
 int bench_compat(void);

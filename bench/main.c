@@ -12,6 +12,7 @@
 #pragma weak bench_loop
 #pragma weak bench_host
 #pragma weak bench_files
+#pragma weak bench_compat
 #pragma weak bench_capture
 #pragma weak bench_timeline
 #pragma weak bench_compat

@@ -48,8 +48,10 @@
  *     const ll_app *looplive_app(void) { return &app; }
  *
  * Rules that make recordings replay: keep every byte of state in the block
- * (no globals, no malloc), read no clock (use frame and dt), and bump
- * layout_version whenever the state structs change.
+ * or in the library's globals (its .data and .bss are kept with the block:
+ * docs/module.md; LL_NOT_STATE marks one that is not state); no C library
+ * malloc (looplive_compat.h's is in the block), read no clock (use frame
+ * and dt), and bump layout_version whenever the state structs change.
  * Compiles as C11 and later and as C++17 and later.
  */
 #ifndef LOOPLIVE_APP_H
@@ -79,6 +81,9 @@ extern "C" {
 #endif
 
 #define LOOPLIVE_VERSION "0.1.0"
+
+/* A global that is not state (a section of its own): restores leave it. */
+#define LL_NOT_STATE __attribute__((section("looplive_not_state")))
 
 /* An error: a numeric class (an errno value where one applies, else EINVAL)
  * and a one-line message. */

@@ -268,6 +268,29 @@ typedef int ll_page_bytes_fn(uint64_t offset, const uint8_t *bytes, void *ctx);
 int ll_snap_pages_visit(ll_block *block, ll_snap *snap, ll_page_bytes_fn *fn, void *ctx,
                         ll_error *err);
 
+typedef struct ll_pointers_params {
+    int _ll;               /* reserved: first, 0 (lets a call with no options compile everywhere) */
+    ll_snap *snap;         /* the state to check; NULL: the block as it is now */
+    const uint64_t *pages; /* only these pages (indices) of the block now */
+    uint64_t page_count;
+    uint64_t fault_addr; /* instead: a word of the block now at most 4 KiB below
+                            this address (a fault's), pointing out of the block */
+} ll_pointers_params;
+
+/* Checks that no 8-byte word of the state points into memory a later run
+ * of it will not have: the C library's heap ([heap], or an anonymous
+ * mapping such as a large malloc's) or a stack (per /proc/self/maps). -1
+ * (EINVAL) naming the first such word: "state +0x40 (in ARENA) holds 0x...,
+ * which points into the C heap ([heap]): allocate it from the block (N
+ * words ...; try: ...)". The loop checks a state it records or saves, and
+ * each frame of a determinism check; after a fault in a frame it looks for
+ * the word the faulting address came from (.fault_addr: a state saved by
+ * another process that kept a pointer out of the block). */
+int ll_block_pointers_check_(ll_block *block, ll_error *err, const ll_pointers_params *params);
+#define ll_block_pointers_check(block, ...)                                                        \
+    ll_block_pointers_check_((block), LL_FIRST_(__VA_ARGS__, ~),                                   \
+                             LL_PARAMS_(ll_pointers_params, LL_REST_(__VA_ARGS__, )))
+
 /* ll_snap_changed_visit and ll_snap_take in one page table walk instead of two:
  * visits the pages written since the newest snapshot, then takes one (the
  * loop layer's per-frame hash-and-snapshot). visit may be NULL. */
@@ -442,6 +465,9 @@ typedef struct ll_module_params {
     uint32_t stable_ms;        /* a build that was written in place (not renamed)
                                   must stay unchanged this long; default 30 */
     uint32_t stat_interval_ms; /* stat() polling period; default 10 */
+    uint64_t globals_room;     /* bytes at the end of .block that keep the
+                                  library's globals (0: they are not kept;
+                                  see ll_module_globals_check) */
 } ll_module_params;
 
 /* Loads the library and binds every entry point. Fails when the file is
@@ -555,6 +581,9 @@ typedef struct ll_module_info {
     ll_module_stale stale[LL_MODULE_STALE_MAX];
     ll_module_fault fault; /* the last fault caught */
 
+    uint64_t globals_size; /* bytes the globals of the build in use take in the block */
+    uint64_t globals_room; /* what to give .globals_room for it: room to grow */
+
     const char *watch;     /* "inotify", "stat" or "none" (.no_watch) */
     const char *copy_dir;  /* the private copies' directory */
     const char *copy_path; /* the copy in use; valid until close */
@@ -645,6 +674,40 @@ int ll_module_version_set(ll_module *module, uint64_t version, ll_error *err);
  * library and offset outside the module, or the bare address. Takes the
  * loader's lock (dladdr): not for a forked child or a signal handler. */
 void ll_module_address_describe(const ll_module *module, uint64_t addr, char *buf, size_t cap);
+
+/* ---- globals: the library's variables kept with the block --------------
+ *
+ * Opened with .globals_room (the last bytes of .block, from
+ * ll_module_info.globals_room of a first open; `looplive run` and
+ * `looplive replay` do this), the module keeps the library's mutable
+ * globals (the variables of its .data and .bss, static locals too, as its
+ * symbol table names them; not those of a section of their own, nor
+ * thread-locals) with the block: before each protected call the values in
+ * the block go to the library, after it the library's go back, copying
+ * only the pages that differ. So snapshots, restores, rewinds, recordings
+ * and saved files hold them, and a reload or another process's build
+ * takes them over: each global takes the value of the one of the same
+ * name (file:name for a static) and size, a new one starts from its
+ * initial value. The application sees the block without that room. */
+
+/* Brings the globals of the state in the block into the build in use now:
+ * -1 naming the globals whose size changed (the state keeps their old
+ * values and no call writes them) unless accept, when they start from
+ * their initial values. The loop calls it before each frame, with accept
+ * when the layout version changed and the build migrates. */
+int ll_module_globals_check(ll_module *module, int accept, ll_error *err);
+
+/* The block to hand the application: .block less .globals_room. */
+ll_block *ll_module_app_block_get(ll_module *module);
+
+/* What a protected call does around the application, for code that calls
+ * it directly (a forked re-simulation): pull copies the globals of the
+ * state in the block into the build in use (as ll_module_globals_check
+ * with accept 0, and the values too), push the build's back into the
+ * block (only the pages that differ). Without .globals_room both do
+ * nothing. */
+int ll_module_globals_pull(ll_module *module, ll_error *err);
+void ll_module_globals_push(ll_module *module);
 
 /* Fills info with the module's counters and reports. */
 void ll_module_info_get(const ll_module *module, ll_module_info *info);

@@ -86,3 +86,31 @@ TEST_FIXTURES += $(LOOP_TEST_APPS)
 
 # The out-of-memory test makes one realloc size fail (see the test).
 $(BUILD)/tests/test_loop_oom: override LDFLAGS += -Wl,--wrap=realloc
+
+# An application that keeps its state in globals (issue 15): versions that
+# reload with the same globals, one whose counter grew, and one that grew
+# it with a new layout version and a migrate function.
+GLOBALS_APPS := $(BUILD)/tests/loop/globals_v1.so $(BUILD)/tests/loop/globals_v2.so \
+                $(BUILD)/tests/loop/globals_grow.so $(BUILD)/tests/loop/globals_migrates.so
+GLOBALS_FLAGS_v1 :=
+GLOBALS_FLAGS_v2 := -DTIMES=2
+GLOBALS_FLAGS_grow := -DGROW
+GLOBALS_FLAGS_migrates := -DGROW -DLAYOUT=2 -DMIGRATES
+$(BUILD)/tests/loop/globals_%.so: tests/loop/globals_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) $(GLOBALS_FLAGS_$*) -o $@ $<
+
+TEST_FIXTURES += $(GLOBALS_APPS)
+
+# Applications that keep a pointer out of the block (issue 15): into the
+# C heap, into memory malloc mapped, into a stack.
+HEAP_APPS := $(BUILD)/tests/loop/heap_heap.so $(BUILD)/tests/loop/heap_mmap.so \
+             $(BUILD)/tests/loop/heap_stack.so
+HEAP_FLAGS_heap :=
+HEAP_FLAGS_mmap := -DMMAP
+HEAP_FLAGS_stack := -DSTACK
+$(BUILD)/tests/loop/heap_%.so: tests/loop/heap_app.c include/looplive.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) $(HEAP_FLAGS_$*) -o $@ $<
+
+TEST_FIXTURES += $(HEAP_APPS)

@@ -85,7 +85,19 @@ cp "$WORK/src/bounce.c" "$WORK/bounce.c.moving"
 sed -i 's/^    b->vy += BOUNCE_GRAVITY;$/    return; \/* frozen *\//' "$WORK/src/bounce.c"
 grep -q 'return; /\* frozen' "$WORK/src/bounce.c" || fail "could not freeze fall()"
 wait_for '\| reloads 2( |$)' 20 || fail "no reload after freezing fall()"
-sleep 1.5 # past the loop's wrap, back to the start state
+# Past the loop's wrap, back to the start state, and both pictures within
+# one pass (a wrap between them moves the balls back): by the loop's
+# position, not by a time, which a loaded machine stretches.
+loop_pos() { status_line | sed -nE 's/.*LOOP 1 ([0-9]+)\/[0-9]+ .*/\1/p'; }
+wrapped=0 last=$(loop_pos)
+for _ in $(seq 100); do
+    pos=$(loop_pos)
+    [ -n "$pos" ] && [ -n "$last" ] && [ "$pos" -lt "$last" ] && { wrapped=1; break; }
+    last=$pos
+    sleep 0.1
+done
+[ $wrapped = 1 ] || fail "the loop did not wrap after freezing fall()"
+wait_for '\| LOOP 1 ([2-9]|1[0-9]|2[0-5])/[0-9]+ ' 10 || fail "the loop is not early in a pass"
 pic1=$(picture); sleep 0.3; pic2=$(picture)
 [ "$pic1" = "$pic2" ] || fail "the balls still move: a pointer ran the old fall(): $(diff <(echo "$pic1") <(echo "$pic2") | head -8 | tr '\n' '~'); $(status_line)"
 cp "$WORK/bounce.c.moving" "$WORK/src/bounce.c"

@@ -369,7 +369,27 @@ static const ll_app *module_app(ll_module *m)
     return get ? get() : NULL;
 }
 
-static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64_t size, double fps)
+/* The application's block size and the room its library's globals want at
+ * the end of the block, from a first look at the library. */
+static int probe_app(const replay_opts *o, uint64_t *size, uint64_t *room)
+{
+    ll_error err;
+    ll_module *probe = ll_module_open(o->module, &err, .symbols = app_symbols, .symbol_count = 1);
+    const ll_app *app = probe ? module_app(probe) : NULL;
+    ll_module_info info = {0};
+    if (probe) ll_module_info_get(probe, &info);
+    uint64_t page = ll_page_size_get();
+    *size = app ? (app->block_size + page - 1) / page * page : 0;
+    *room = info.globals_room;
+    ll_module_close(probe);
+    if (!*size)
+        return fail(1, "cannot load %s: %s", o->module,
+                    probe ? "looplive_app() gives no block size" : err.msg);
+    return 0;
+}
+
+static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64_t size,
+                         uint64_t room, double fps)
 {
     ll_error err;
     memset(s, 0, sizeof *s);
@@ -379,7 +399,7 @@ static int session_begin(session *s, const replay_opts *o, uint64_t base, uint64
                          .name = "looplive-replay") != 0)
         return fail(1, "cannot replay: %s", err.msg);
     s->module = ll_module_open(o->module, &err, .symbols = app_symbols, .symbol_count = 1,
-                               .block = &s->block);
+                               .block = &s->block, .globals_room = room);
     if (!s->module) {
         session_end(s);
         return fail(1, "cannot load %s: %s", o->module, err.msg);
@@ -488,8 +508,8 @@ static int capture_frame(session *s, replay_opts *o, uint64_t f)
     const ll_app *app = ll_loop_app_get(s->loop, &err);
     cli_capture_clear(&o->cap);
     if (app && app->render) {
-        struct render_call c = {app, &s->block, &o->cap.canvas};
-        ll_app_call call = {&s->block, f, 1.0 / s->fps, 1, &o->cap.canvas};
+        struct render_call c = {app, ll_module_app_block_get(s->module), &o->cap.canvas};
+        ll_app_call call = {ll_module_app_block_get(s->module), f, 1.0 / s->fps, 1, &o->cap.canvas};
         if (ll_app_call_run(s->module, &call, call_render, &c, ll_loop_snap_get(s->loop), &err) !=
             0) {
             if (err.code == ENOTRECOVERABLE) cli_die_unsafe("replay: ", "", "", err.msg);
@@ -753,8 +773,16 @@ static int replay_recording(replay_opts *o)
                     o->cap.from, o->recording, info.frames, info.frames ? info.frames - 1 : 0);
     cli_hashes want = {0};
     if (o->check && read_hashes(o->check, &want) != 0) return 1;
+    /* The block as recorded: what lies past the application's own size
+     * keeps the globals, when its library has any. */
+    uint64_t app_size, room;
+    if (probe_app(o, &app_size, &room) != 0) {
+        free(want.hashes);
+        return 1;
+    }
+    room = room && info.block_size > app_size ? info.block_size - app_size : 0;
     session s;
-    if (session_begin(&s, o, info.block_base, info.block_size, info.fps) != 0) {
+    if (session_begin(&s, o, info.block_base, info.block_size, room, info.fps) != 0) {
         free(want.hashes);
         return 1;
     }
@@ -841,20 +869,17 @@ static int record_script(const replay_opts *o)
         return fail(1, "cannot open %s: %s (try: a script of lines COUNT [KEY...], see --help)",
                     o->script, strerror(errno));
     /* The application says how large a block it wants: ask it first. */
-    ll_module *probe = ll_module_open(o->module, &err, .symbols = app_symbols, .symbol_count = 1);
-    const ll_app *app = probe ? module_app(probe) : NULL;
-    uint64_t size = app ? app->block_size : 0;
-    ll_module_close(probe);
-    if (!size) {
+    uint64_t size, room;
+    if (probe_app(o, &size, &room) != 0) {
         fclose(f);
-        return fail(1, "cannot load %s: %s", o->module,
-                    probe ? "looplive_app() gives no block size" : err.msg);
+        return 1;
     }
+    size += room;
     /* The base looplive run would choose for this block size. */
     uint64_t base = o->base;
     if (!base && ll_base_advise(size, &base, &err) != 0) base = FALLBACK_BASE;
     session s;
-    if (session_begin(&s, o, base, size, o->fps) != 0) {
+    if (session_begin(&s, o, base, size, room, o->fps) != 0) {
         fclose(f);
         return 1;
     }

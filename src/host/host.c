@@ -51,6 +51,7 @@ struct ll_host {
     char message[LL_ERROR_MSG];     /* the last confirmation ("saved slot 1 to ...") */
     uint64_t message_frame;         /* shown for HOST_ERROR_SECONDS from this frame */
     uint64_t layout_version;        /* of the application in use, for the rescue file */
+    uint64_t globals_room;          /* the block's last bytes, which keep the globals */
     char lib[PATH_MAX];             /* as given, for the hint after a fatal fault */
     char rescue[PATH_MAX];          /* where a fatal fault saves the last good state */
     void *codemap;                  /* the module's code map as of the last load, */
@@ -168,7 +169,7 @@ static void app_copy(ll_app *to, const ll_app *from)
  * watcher thread (whose stack could take the place the block is about to
  * be reserved at). Copies the table (*found 0: it returned NULL); its
  * pointers die with the handle. */
-static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
+static int first_call(const char *path, ll_app *app, int *found, uint64_t *room, ll_error *err)
 {
     static const char *const symbols[] = {"looplive_app"};
     ll_module *m = ll_module_open(path, err, .symbols = symbols, .symbol_count = 1, .no_watch = 1);
@@ -176,6 +177,9 @@ static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
     struct get_call c = {(ll_app_get *)ll_module_symbol_get(m, 0), NULL};
     int rc = ll_module_protect(m, call_get, &c, err, .lookup = 1);
     if (rc == 0 && (*found = c.app != NULL)) app_copy(app, c.app);
+    ll_module_info info;
+    ll_module_info_get(m, &info);
+    *room = info.globals_room; /* the block keeps the library's globals at its end */
     if (rc == 0 || err->code != ENOTRECOVERABLE) ll_module_close(m);
     return rc;
 }
@@ -183,7 +187,7 @@ static int first_call(const char *path, ll_app *app, int *found, ll_error *err)
 /* Reads the application's table from the library without keeping it: the
  * block size must be known before the block, and the block before the
  * module. */
-static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
+static int peek_app(const char *lib, uint64_t *block_size, uint64_t *room, ll_error *err)
 {
     /* A bare name is a file here, not one for dlopen to search the library
      * path for. */
@@ -200,7 +204,7 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
                        lib);
     ll_app app;
     int found = 0;
-    if (first_call(path, &app, &found, err) != 0) return -1;
+    if (first_call(path, &app, &found, room, err) != 0) return -1;
     if (!found || app.api_version < 1 || app.api_version > LL_APP_API_VERSION || !app.update)
         return ll_fail(err, EINVAL,
                        "%s: looplive_app() returned %s (this host speaks API versions 1 to %d)",
@@ -216,9 +220,10 @@ static int peek_app(const char *lib, uint64_t *block_size, ll_error *err)
 static int reserve_block(ll_host *h, const char *lib, ll_error *err)
 {
     uint64_t size = 0;
-    if (peek_app(lib, &size, err) != 0) return -1;
+    if (peek_app(lib, &size, &h->globals_room, err) != 0) return -1;
     if (h->p.size) size = h->p.size;
     if (!size) size = 64 * LL_MIB;
+    size = ll_align_up(size, ll_page_size_get()) + h->globals_room;
     void *base = h->p.base;
     if (!base && !h->p.os_base) {
         /* Without advice (a process layout the advisor finds no safe gap
@@ -299,7 +304,7 @@ static int open_app(ll_host *h, const char *lib, ll_error *err)
     if (reserve_block(h, lib, err) != 0) return -1;
     if (ll_block_on_full_set(&h->block, host_arena_full, h, err) != 0) return -1;
     h->module = ll_module_open(lib, err, .symbols = symbols, .symbol_count = 1, .block = &h->block,
-                               .unprotected = h->p.unprotected);
+                               .unprotected = h->p.unprotected, .globals_room = h->globals_room);
     if (!h->module) return -1;
     const ll_app *app = host_app(h, err);
     if (!app) {
@@ -1075,7 +1080,8 @@ static int module_faulted(ll_host *h)
 static ll_app_call host_read_call(ll_host *h)
 {
     uint64_t next = ll_loop_status_get(h->loop).frame;
-    return (ll_app_call){&h->block, next ? next - 1 : 0, 1.0 / h->p.fps, 1, NULL};
+    return (ll_app_call){ll_module_app_block_get(h->module), next ? next - 1 : 0, 1.0 / h->p.fps, 1,
+                         NULL};
 }
 
 static void render(ll_host *h)
@@ -1084,7 +1090,8 @@ static void render(ll_host *h)
     const ll_app *app = ll_loop_app_get(h->loop, &err);
     ll_canvas_clear(&h->canvas);
     if (app && app->render) {
-        struct render_call c = {.app = app, .block = &h->block, .canvas = &h->canvas};
+        struct render_call c = {
+            .app = app, .block = ll_module_app_block_get(h->module), .canvas = &h->canvas};
         uint64_t t0 = ll_now_ns();
         ll_app_call call = host_read_call(h);
         /* render must not write the block: roll back to the loop's snapshot of
@@ -1136,7 +1143,8 @@ static void play_audio(ll_host *h)
     uint32_t per = h->audio_rate / (uint32_t)h->p.fps;
     ll_app_audio *fn = audio_fn(h);
     if (!fn || h->platform.audio_queued(&h->platform) > 2 * per) return;
-    struct audio_call c = {fn, &h->block, h->audio_buf, per, h->audio_rate};
+    struct audio_call c = {fn, ll_module_app_block_get(h->module), h->audio_buf, per,
+                           h->audio_rate};
     ll_app_call call = host_read_call(h);
     ll_error err;
     uint64_t t0 = ll_now_ns();

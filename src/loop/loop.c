@@ -12,6 +12,7 @@
 #include "base/base.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,6 +314,13 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
     return app;
 }
 
+/* The block as the application sees it: without the room that keeps its
+ * library's globals. */
+static ll_block *app_block(ll_loop *loop)
+{
+    return loop->module ? ll_module_app_block_get(loop->module) : loop->block;
+}
+
 /* The optional migrate entry: tables of API version 1 end before it. */
 static ll_app_migrate *app_migrate(const ll_app *app)
 {
@@ -406,6 +414,24 @@ static void frame_thunk(void *ctx)
     if (quit) snprintf(c->quit, 256, "%s", quit), c->quit_asked = 1;
 }
 
+/* A frame faulted: when the address came from a word of the state (a
+ * pointer into another process's heap, loaded with its state), say so. */
+static void name_fault_pointer(ll_loop *loop, ll_error *err)
+{
+    ll_module_info *info = malloc(sizeof *info);
+    ll_error why;
+    if (!info) return;
+    ll_module_info_get(loop->module, info);
+    int sig = info->fault.signal;
+    uint64_t addr = info->fault.addr;
+    free(info);
+    if ((sig != SIGSEGV && sig != SIGBUS) || err->code != EFAULT ||
+        ll_block_pointers_check(loop->block, &why, .fault_addr = addr) == 0)
+        return;
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n, "; %s", why.msg);
+}
+
 int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void *ctx), void *ctx,
                     ll_snap *snap, ll_error *err)
 {
@@ -423,7 +449,7 @@ int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void 
 
 static int call_app(ll_loop *loop, frame_call *call, ll_error *err)
 {
-    ll_app_call app_call = {loop->block, call->frame, call->dt, 0, NULL};
+    ll_app_call app_call = {call->block, call->frame, call->dt, 0, NULL};
     /* cur is the state the frame starts from: the loop writes nothing to
      * the block between taking it and this call, so a fault rolls back to it
      * and the module takes no snapshot of its own. That keeps the frame at
@@ -498,6 +524,15 @@ static int refuse_layout(const ll_loop *loop, const ll_app *app, ll_error *err)
 static int check_layout(ll_loop *loop, const ll_app *app, int *migrate, ll_error *err)
 {
     *migrate = 0;
+    /* The library's globals follow the same rules: one whose size changed
+     * is refused unless the layout version changed and the build migrates. */
+    if (loop->module &&
+        ll_module_globals_check(
+            loop->module, app->layout_version != loop->layout && app_migrate(app), err) != 0) {
+        if (!loop->reinit_on_layout || !app->init) return -1;
+        loop->reinits++;
+        return ll_loop_reinit(loop, err);
+    }
     if (app->layout_version == loop->layout) return 0;
     if (app_migrate(app)) {
         *migrate = 1;
@@ -545,8 +580,9 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     s = loop->mode != LL_LOOP_LIVE ? &loop->slots[loop->slot] : NULL; /* a re-init stops */
     double fps = loop->mode == LL_LOOP_PLAYING ? s->fps : loop->fps;
     char quit[256] = "";
-    frame_call call = {app,        loop->block, live,         loop->input, loop->frame, 1.0 / fps,
-                       loop->pass, migrate,     loop->layout, 0,           quit,        0};
+    frame_call call = {
+        app,        app_block(loop), live,         loop->input, loop->frame, 1.0 / fps,
+        loop->pass, migrate,         loop->layout, 0,           quit,        0};
     if (loop->mode == LL_LOOP_PLAYING) {
         memcpy(loop->input, s->inputs + loop->play_pos * s->input_size, s->input_size);
         call.live = NULL;
@@ -561,6 +597,7 @@ static int run_one(ll_loop *loop, const ll_platform_input *live, ll_error *err)
     if (call_app(loop, &call, err) != 0) {
         /* A process that cannot trust its C library does nothing more. */
         if (err->code == ENOTRECOVERABLE) return -1;
+        name_fault_pointer(loop, err);
         /* The module put the block back to cur (the newest snapshot): the
          * hash already describes it and nothing is written since. Should
          * the restore have failed, pick up whatever is left. */
@@ -806,10 +843,18 @@ static int slot_begin(ll_loop *loop, loop_slot *s, const ll_app *app, ll_error *
     return retake(loop, err);
 }
 
+/* A state that points out of the block (the C heap, a stack) would not
+ * replay: said when it is recorded or saved, not as a fault later. */
+static int check_pointers(ll_loop *loop, ll_snap *snap, ll_error *err)
+{
+    return ll_block_pointers_check(loop->block, err, .snap = snap);
+}
+
 int ll_loop_record(ll_loop *loop, int slot, ll_error *err)
 {
     const ll_app *app;
     if (check_slot(slot, err) || !(app = current_app(loop, err))) return -1;
+    if (check_pointers(loop, NULL, err) != 0) return -1;
     if (loop->mode != LL_LOOP_LIVE && loop->slot == slot) ll_loop_stop(loop);
     if (slot_begin(loop, &loop->slots[slot], app, err) != 0) return -1;
     end_fault_pause(loop);
@@ -1122,8 +1167,9 @@ int ll_app_init_run(ll_module *module, const ll_app *app, ll_block *block, ll_sn
                     ll_error *err)
 {
     if (!app->init) return 0;
-    init_call c = {app, block, 0};
-    ll_app_call call = {block, 0, 0, 0, NULL};
+    ll_block *seen = module ? ll_module_app_block_get(module) : block;
+    init_call c = {app, seen, 0};
+    ll_app_call call = {seen, 0, 0, 0, NULL};
     if (ll_app_call_run(module, &call, init_thunk, &c, snap, err) != 0) return -1;
     if (c.rc == 0) return 0;
     return loop_fail(err, EINVAL, "%s's init refused the block (it returned %d)",
@@ -1183,6 +1229,7 @@ int ll_loop_save(ll_loop *loop, int slot, const char *path, ll_error *err)
     if (!s->start)
         return loop_fail(err, EINVAL, "slot %d holds no recording (try: record into it first)",
                          slot);
+    if (check_pointers(loop, s->start, err) != 0) return -1;
     loop_rec_info info = {
         .layout_version = s->layout_version,
         .frames = s->count,
@@ -1409,6 +1456,9 @@ int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_er
         return loop_fail(err, EINVAL,
                          "a determinism check needs a rewind window (try: .rewind_seconds > 0)");
     if (ll_loop_play(loop, slot, err) != 0) return -1;
+    /* A pointer out of the block differs between runs, or faults in a new
+     * process: named as such, at the start and after each frame. */
+    if (ll_block_pointers_check(loop->block, err) != 0) return -1;
     page_copies first = {0};
     int rc = 0;
     uint64_t count = loop->slots[slot].count;
@@ -1416,6 +1466,9 @@ int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_er
         diff->frame = f;
         rc = twice(loop, &first, diff, err);
         diff->frames = f + 1;
+        if (rc == 0)
+            rc = ll_block_pointers_check(loop->block, err, .pages = loop->last,
+                                         .page_count = loop->last_count);
         if (rc == 0 && diff->hash_first != diff->hash_second)
             rc = locate_diff(loop, &first, diff, err);
     }

@@ -187,7 +187,10 @@ static void child_page(uint64_t offset, void *ctx)
  * when the build's layout is another). */
 static int child_update(const child_job *j, const ll_app *app, uint64_t pos, ll_error *err)
 {
-    ll_block *block = j->r.block;
+    /* The calls are direct: the library's globals come from the block and
+     * go back to it here, as a protected call does (ll_module_protect). */
+    ll_block *block = j->r.module ? ll_module_app_block_get(j->r.module) : j->r.block;
+    if (j->r.module && ll_module_globals_pull(j->r.module, err) != 0) return -1;
     uint64_t layout = j->rec ? j->rec->info.layout_version : j->r.layout_version;
     double dt = 1.0 / (j->r.fps > 0 ? j->r.fps : 60);
     child_pos = pos;
@@ -203,6 +206,7 @@ static int child_update(const child_job *j, const ll_app *app, uint64_t pos, ll_
     if (refused)
         return loop_fail(err, EINVAL, "version %llu's migrate refused the recording's state",
                          (unsigned long long)j->version);
+    if (j->r.module) ll_module_globals_push(j->r.module);
     return 0;
 }
 
@@ -694,9 +698,11 @@ static int view_build(const view_job *v, uint64_t version, ll_canvas *canvas, ll
         if (child_update(&j, app, pos, err) != 0) return -1;
     canvas_clear(canvas);
     double dt = 1.0 / (j.r.fps > 0 ? j.r.fps : 60);
+    ll_block *seen = j.r.module ? ll_module_app_block_get(j.r.module) : j.r.block;
     ll_app_call prev = ll_app_call_set(
-        &(ll_app_call){j.r.block, j.r.start_frame + (v->frames ? v->frames - 1 : 0), dt, 1, NULL});
-    if (app->render) app->render(j.r.block, canvas);
+        &(ll_app_call){seen, j.r.start_frame + (v->frames ? v->frames - 1 : 0), dt, 1, NULL});
+    if (app->render && (!j.r.module || ll_module_globals_pull(j.r.module, err) == 0))
+        app->render(seen, canvas);
     ll_app_call_set(&prev);
     return 0;
 }

@@ -120,6 +120,10 @@ static void image_unload(module_image *img)
     free(img->funcs);
     free(img->by_addr);
     free(img->strings);
+    free(img->globals);
+    free(img->gruns);
+    free(img->gkeys);
+    free(img->ginit);
     free(img);
 }
 
@@ -176,6 +180,9 @@ static void use_image(ll_module *m, module_image *img)
     m->table = img->table;
     m->info.version = img->version;
     m->info.copy_path = img->copy_path;
+    uint64_t page = ll_page_size_get(), need = module_globals_need(img, page);
+    m->info.globals_size = need;
+    m->info.globals_room = need ? ll_align_up(2 * need + 64 * 1024, page) : 0;
 }
 
 /* ---- reload ----------------------------------------------------------------- */
@@ -351,8 +358,20 @@ ll_module *ll_module_open_(const char *path, ll_error *err, const ll_module_para
     m->block = p->block;
     m->unprotected = p->unprotected;
     m->next_version = 1;
+    m->globals_room = p->block ? p->globals_room : 0;
     if (!path) {
         ll_fail(err, EINVAL, "no module path given");
+        free(m);
+        return NULL;
+    }
+    if (m->globals_room &&
+        (m->globals_room % p->block->page_size || m->globals_room >= p->block->size)) {
+        char a[32], b[32];
+        ll_fail(err, EINVAL,
+                "module '%s': .globals_room of %s does not fit a block of %s in whole pages "
+                "(try: ll_module_info.globals_room of a first open, added to the block's size)",
+                path, ll_size_format(m->globals_room, a, sizeof a),
+                ll_size_format(p->block->size, b, sizeof b));
         free(m);
         return NULL;
     }

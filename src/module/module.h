@@ -26,6 +26,18 @@ typedef struct module_func {
     uint8_t saved_len;
 } module_func;
 
+/* A mutable global of an image (globals.c): a variable of .data or .bss
+ * named in its symbol table. */
+typedef struct module_global {
+    const char *key;    /* "name", or "file:name" for a file's static; into gkeys */
+    uint64_t off, size; /* from the image's glo */
+} module_global;
+
+/* The bytes of one global, what is copied between the library and the block. */
+typedef struct module_run {
+    uint64_t off, size; /* from the image's glo */
+} module_run;
+
 /* One dlopen()ed version of the library. */
 typedef struct module_image {
     struct module_image *next;
@@ -43,6 +55,15 @@ typedef struct module_image {
     char *strings;     /* the names */
     uint8_t build_id[32];
     uint8_t build_id_len;
+    module_global *globals; /* in address order */
+    uint32_t global_count;
+    module_run *gruns; /* what is copied between the library and the block */
+    uint32_t grun_count;
+    char *gkeys;
+    uint64_t gkeys_size;
+    uint64_t glo, ghi; /* the bytes the globals span, absolute */
+    uint8_t *ginit;    /* their values right after dlopen */
+    uint64_t glayout;  /* a hash of the keys, offsets and sizes */
 } module_image;
 
 /* What identifies one version of the file in stat mode. */
@@ -86,6 +107,9 @@ struct ll_module {
     uint64_t attempts; /* loads tried: numbers the private copies */
     ll_module_info info;
     module_watch watch;
+    uint64_t globals_room; /* bytes at the block's end that mirror the globals */
+    ll_block view;         /* the block as the application sees it */
+    int globals_held;      /* the mirror describes other globals: not overwritten */
 };
 
 /* elf.c: checks that fd holds a complete ELF shared library for this
@@ -121,6 +145,22 @@ int module_symbol_at(const char *path, uint64_t off, char *name, size_t cap, uin
 /* protect.c: registers with the fault dispatcher (counted per open module). */
 int module_signals_acquire(ll_error *err);
 void module_signals_release(void);
+
+/* globals.c: reads img's globals from its file (mapped at file, size
+ * bytes); -1 when out of memory. */
+int module_globals_read(module_image *img, const uint8_t *file, uint64_t size, uint64_t base);
+
+/* Block to library before a call (accept: globals whose size changed start
+ * from their initial values instead of holding the mirror back); -1 with
+ * err when the globals cannot be brought in (a size changed and !accept:
+ * the library runs on, the mirror is held; no room). */
+int module_globals_in(ll_module *m, int accept, ll_error *err);
+
+/* Library to block after a call that returned: only the pages that differ. */
+void module_globals_out(ll_module *m);
+
+/* The bytes a mirror of img's globals takes in the block. */
+uint64_t module_globals_need(const module_image *img, uint64_t page);
 
 /* module.c: called by protect.c. */
 void module_rollback(ll_module *m);

@@ -248,11 +248,31 @@ static int recover(ll_module *m, const fault_event *ev, ll_snap *snap, int own, 
                    (unsigned long long)crashed, code, block);
 }
 
+/* A fault's report names the module code that called out to it from the
+ * nearest return address on the stack (find_caller): the stack the call
+ * is about to use is cleared first, so that an earlier call's return
+ * address left there is not taken for one. Through a volatile pointer: a
+ * store to a dead local is no dead store. */
+#define STACK_CLEAR (16 * 1024)
+static void *(*volatile clear_fill)(void *, int, size_t) = memset;
+
+__attribute__((noinline)) static void clear_stack(void)
+{
+    unsigned char below[STACK_CLEAR];
+    clear_fill(below, 0, sizeof below);
+}
+
 int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error *err,
                        const ll_protect_params *p)
 {
+    /* The globals come from the block before a call and go back after it
+     * (globals.c); a lookup (looplive_app()) reads none. Globals that cannot
+     * come in (a size changed) leave the mirror held: the loop refuses its
+     * frames (ll_module_globals_check), other calls run on. */
+    if (!p->lookup) module_globals_in(m, 0, NULL);
     if (m->unprotected) {
         fn(ctx);
+        if (!p->lookup) module_globals_out(m);
         return 0;
     }
     if (atomic_load_explicit(&process_unsafe, memory_order_relaxed))
@@ -274,10 +294,12 @@ int ll_module_protect_(ll_module *m, void (*fn)(void *ctx), void *ctx, ll_error 
     g.prev = current_guard;
     /* No mask saved: that costs a system call per call. The handler leaves
      * with the fault signal blocked; recover() sets the mask back. */
+    clear_stack();
     if (sigsetjmp(g.jump, 0) == 0) {
         current_guard = &g;
         fn(ctx);
         current_guard = g.prev;
+        if (!p->lookup) module_globals_out(m);
         if (own) ll_snap_drop(m->block, snap);
         if (!p->lookup) module_mark_good(m);
         return 0;

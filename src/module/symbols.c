@@ -188,7 +188,8 @@ int module_symbols_read(module_image *img, uint64_t base, ll_error *err)
         (f.sh = elf_at(&f, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))) {
         f.shnum = eh->e_shnum;
         read_build_id(&f, img);
-        if (read_functions(&f, img, base) != 0)
+        if (read_functions(&f, img, base) != 0 ||
+            module_globals_read(img, f.data, f.size, base) != 0)
             rc = ll_fail(err, ENOMEM, "out of memory reading the symbols of '%s'", img->copy_path);
     }
     munmap(map, (size_t)st.st_size);

@@ -19,7 +19,7 @@ static int app_init(ll_block *block)
 }
 
 #ifndef FAULT_no_update
-static uint64_t frames_run; /* outside the block: survives a rewind */
+LL_NOT_STATE static uint64_t frames_run; /* not state: survives a rewind */
 
 static void app_update(ll_block *block, const void *input, uint64_t frame, double dt)
 {

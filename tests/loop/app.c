@@ -30,7 +30,7 @@ typedef struct app_input {
 } app_input;
 
 #ifdef NONDET
-static uint32_t outside; /* state outside the block: not deterministic */
+LL_NOT_STATE static uint32_t outside; /* not state: not deterministic */
 #endif
 
 #if defined(NONDET) || defined(ARENAS)
