@@ -253,6 +253,13 @@ Test(loop_resim, a_view_shows_both_builds_at_one_frame_and_the_bytes_that_differ
     cr_assert(old && cur);
     cr_assert(!strncmp(old->cells, "counter=255 ", 12), "%.40s", old->cells);
     cr_assert(!strncmp(cur->cells, "counter=300 ", 12), "%.40s", cur->cells);
+    /* A cell picture carries what looplive_text.h draws: backgrounds,
+     * attributes and code points, cleared before the render. */
+    for (int i = 0; i < 2; i++) {
+        const ll_canvas *c = ll_resim_view_canvas_get(v, i);
+        cr_assert(c->backgrounds && c->attrs && c->codepoints, "picture %d lacks cell fields", i);
+        cr_assert(!c->backgrounds[79] && !c->attrs[79] && !c->codepoints[79]);
+    }
     cr_assert_null(ll_resim_view_canvas_get(v, 2));
     ll_resim_view_destroy(v);
     ll_resim_view_destroy(NULL);

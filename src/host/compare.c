@@ -240,6 +240,10 @@ static void canvas_copy(ll_canvas *to, const ll_canvas *from)
     if (to->pixels && from->pixels) memcpy(to->pixels, from->pixels, n * sizeof *to->pixels);
     if (to->cells && from->cells) memcpy(to->cells, from->cells, n);
     if (to->colors && from->colors) memcpy(to->colors, from->colors, n);
+    if (to->backgrounds && from->backgrounds) memcpy(to->backgrounds, from->backgrounds, n);
+    if (to->attrs && from->attrs) memcpy(to->attrs, from->attrs, n);
+    if (to->codepoints && from->codepoints)
+        memcpy(to->codepoints, from->codepoints, n * sizeof *to->codepoints);
 }
 
 int host_compare_view_poll(host_compare *c, ll_loop *loop, int slot, const ll_block *block,

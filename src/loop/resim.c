@@ -685,6 +685,9 @@ static void canvas_clear(ll_canvas *c)
     if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
     if (c->cells) memset(c->cells, ' ', n);
     if (c->colors) memset(c->colors, 0, n);
+    if (c->backgrounds) memset(c->backgrounds, 0, n);
+    if (c->attrs) memset(c->attrs, 0, n);
+    if (c->codepoints) memset(c->codepoints, 0, n * sizeof *c->codepoints);
 }
 
 /* The recording's first v->frames frames with one build, and its picture. */
@@ -728,7 +731,7 @@ __attribute__((noreturn)) static void view_main(const void *ctx, int fd)
 static size_t canvas_bytes(const ll_canvas *c)
 {
     size_t n = (size_t)c->width * (size_t)c->height;
-    return c->pixels ? n * 4 : n * 2;
+    return c->pixels ? n * 4 : n * 8; /* code points, cells, colours, backgrounds, attributes */
 }
 
 /* Both canvases in the shared mapping, shaped like shape. */
@@ -742,8 +745,11 @@ static void view_canvases(ll_resim_view *v, const ll_canvas *shape)
         if (shape->pixels) {
             c->pixels = (uint32_t *)(void *)at;
         } else {
-            c->cells = (char *)at;
-            c->colors = at + n;
+            c->codepoints = (uint32_t *)(void *)at;
+            c->cells = (char *)at + 4 * n;
+            c->colors = at + 5 * n;
+            c->backgrounds = at + 6 * n;
+            c->attrs = at + 7 * n;
         }
         at += ll_align_up(canvas_bytes(shape), 64);
     }
