@@ -1394,7 +1394,10 @@ void ll_host_status_get(const ll_host *host, ll_host_status *out);
 char *ll_host_overlay_format(const ll_host *host, char *buf, size_t cap);
 
 /* The canvas the application draws into (cells or pixels), as it was
- * after the last frame's render. */
+ * after the last frame's render. A text canvas is the terminal's size less
+ * LL_HOST_STATUS_LINES rows (the timeline bar, the status, the error or
+ * hint): 80x21 in an 80x24 terminal; replay's pictures default to that. */
+#define LL_HOST_STATUS_LINES 3
 const ll_canvas *ll_host_canvas_get(const ll_host *host);
 
 /* The key bindings, one per line, as alt+? and `looplive run --help` show. */

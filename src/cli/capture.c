@@ -2,7 +2,6 @@
  * (--frames DIR), a clip (--video FILE), or checked against golden PNGs
  * (--check-frames DIR). */
 #include "cli/cli.h"
-#include "host/host.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -46,7 +45,7 @@ int cli_capture_begin(cli_capture *c, double fps)
      * terminal's less the status lines, so that a picture the host saved
      * (alt+p) can be a golden frame here. */
     int w = c->width ? c->width : pixels ? 640 : 80;
-    int h = c->height ? c->height : pixels ? 360 : 24 - HOST_STATUS_LINES;
+    int h = c->height ? c->height : pixels ? 360 : 24 - LL_HOST_STATUS_LINES;
     size_t n = (size_t)w * (size_t)h;
     ll_error err;
     c->canvas = (ll_canvas){.width = w, .height = h};

@@ -6,7 +6,7 @@
 
 /* Lines under the canvas: the timeline bar, then the overlay's two lines
  * (the status and the error or hint). */
-#define HOST_STATUS_LINES 3
+#define HOST_STATUS_LINES LL_HOST_STATUS_LINES
 
 /* Key presses waiting for a frame. Every key event a platform, a script or
  * ll_host_press delivers is one press, kept in order: none is merged with
