@@ -64,15 +64,19 @@
 #ifndef LOOPLIVE_COMPAT_H
 #define LOOPLIVE_COMPAT_H
 
-#include "looplive_app.h"
-
-/* No system header here: one included before the program's own feature
- * macros (_POSIX_C_SOURCE at the top of a file) would freeze them. The
+/* No system header here, not even through looplive_app.h (its <stdint.h>
+ * reads the C library's features.h): one included before the program's
+ * own feature macros (_GNU_SOURCE or _POSIX_C_SOURCE at the top of a file)
+ * would freeze them, and asprintf or fileno would be undeclared. Sizes are
+ * the compiler's own types, the block and the error are named by their
+ * struct tags (include looplive_app.h to use them). The
  * types are Linux's on x86_64 and aarch64 (checked when the library is
  * built): time_t and clock_t are long, clockid_t is int. A header that
  * declares a renamed function after this one declares the same thing. */
 struct timespec;
 struct timeval;
+struct ll_block;
+struct ll_error;
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,54 +88,54 @@ extern "C" {
 /* The block of the call into the application in progress (init, update,
  * migrate, render, audio), or NULL outside one. The host, the loop and
  * `looplive replay` set it around every call (ll_app_call_run). */
-ll_block *ll_app_block_get(void);
+struct ll_block *ll_app_block_get(void);
 
 /* The capacity the heap's arena gets when it is created, in this process:
  * 0 (the default) takes all that is left in the block. Defining
  * LL_COMPAT_HEAP_SIZE before this header calls it when the library loads. */
-void ll_compat_heap_size_set(uint64_t bytes);
+void ll_compat_heap_size_set(__UINT64_TYPE__ bytes);
 
 /* The last error of the compatibility layer in this thread (a full heap,
  * a heap that could not be created), or NULL when there was none. */
-const ll_error *ll_compat_error_get(void);
+const struct ll_error *ll_compat_error_get(void);
 
 /* ---- the heap's figures --------------------------------------------- */
 
 typedef struct ll_heap_stats {
-    uint64_t capacity;     /* bytes of the heap's arena */
-    uint64_t extent;       /* bytes of the arena the heap spans now */
-    uint64_t high_water;   /* the largest extent ever (the arena's high water) */
-    uint64_t in_use;       /* bytes of live allocations, with their headers */
-    uint64_t peak_in_use;  /* the largest in_use ever */
-    uint64_t free_bytes;   /* bytes inside the extent not in use */
-    uint64_t largest_free; /* the largest free chunk: what one malloc could
+    __UINT64_TYPE__ capacity;     /* bytes of the heap's arena */
+    __UINT64_TYPE__ extent;       /* bytes of the arena the heap spans now */
+    __UINT64_TYPE__ high_water;   /* the largest extent ever (the arena's high water) */
+    __UINT64_TYPE__ in_use;       /* bytes of live allocations, with their headers */
+    __UINT64_TYPE__ peak_in_use;  /* the largest in_use ever */
+    __UINT64_TYPE__ free_bytes;   /* bytes inside the extent not in use */
+    __UINT64_TYPE__ largest_free; /* the largest free chunk: what one malloc could
                               get without growing the heap */
-    uint64_t allocations;  /* live allocations */
-    double fragmentation;  /* 1 - largest_free / free_bytes: 0 when the free
-                              memory is one piece (or there is none) */
+    __UINT64_TYPE__ allocations;  /* live allocations */
+    double fragmentation;         /* 1 - largest_free / free_bytes: 0 when the free
+                                     memory is one piece (or there is none) */
 } ll_heap_stats;
 
 /* Fills out with the figures of the block's heap. Fails when the block has
  * no heap arena or the arena does not hold a heap. */
-int ll_block_heap_stats_get(const ll_block *block, ll_heap_stats *out, ll_error *err);
+int ll_block_heap_stats_get(const struct ll_block *block, ll_heap_stats *out, struct ll_error *err);
 
 /* Walks the block's heap and checks every chunk header, the free lists and
  * the counts; returns 0, or -1 with err naming the first inconsistency. */
-int ll_block_heap_check(const ll_block *block, ll_error *err);
+int ll_block_heap_check(const struct ll_block *block, struct ll_error *err);
 
 /* ---- the replacements (named after the functions they replace) ------- */
 
-void *ll_compat_malloc(size_t size);
-void *ll_compat_calloc(size_t count, size_t size);
-void *ll_compat_realloc(void *ptr, size_t size);
-void *ll_compat_reallocarray(void *ptr, size_t count, size_t size);
+void *ll_compat_malloc(__SIZE_TYPE__ size);
+void *ll_compat_calloc(__SIZE_TYPE__ count, __SIZE_TYPE__ size);
+void *ll_compat_realloc(void *ptr, __SIZE_TYPE__ size);
+void *ll_compat_reallocarray(void *ptr, __SIZE_TYPE__ count, __SIZE_TYPE__ size);
 void ll_compat_free(void *ptr);
-void *ll_compat_aligned_alloc(size_t align, size_t size);
-int ll_compat_posix_memalign(void **out, size_t align, size_t size);
-void *ll_compat_memalign(size_t align, size_t size);
-size_t ll_compat_malloc_usable_size(void *ptr);
+void *ll_compat_aligned_alloc(__SIZE_TYPE__ align, __SIZE_TYPE__ size);
+int ll_compat_posix_memalign(void **out, __SIZE_TYPE__ align, __SIZE_TYPE__ size);
+void *ll_compat_memalign(__SIZE_TYPE__ align, __SIZE_TYPE__ size);
+__SIZE_TYPE__ ll_compat_malloc_usable_size(void *ptr);
 char *ll_compat_strdup(const char *s);
-char *ll_compat_strndup(const char *s, size_t n);
+char *ll_compat_strndup(const char *s, __SIZE_TYPE__ n);
 int ll_compat_rand(void);
 void ll_compat_srand(unsigned seed);
 long ll_compat_random(void);
@@ -154,7 +158,7 @@ int ll_compat_gettimeofday(struct timeval *out, void *tz);
 #ifdef LL_COMPAT_HEAP_SIZE
 __attribute__((constructor)) static void ll_compat_configure_(void)
 {
-    ll_compat_heap_size_set((uint64_t)(LL_COMPAT_HEAP_SIZE));
+    ll_compat_heap_size_set((__UINT64_TYPE__)(LL_COMPAT_HEAP_SIZE));
 }
 #endif
 /* Object-like: a function pointer taken to malloc is the block's too. */

@@ -275,6 +275,11 @@ typedef struct ll_pointers_params {
     uint64_t page_count;
     uint64_t fault_addr; /* instead: a word of the block now at most 4 KiB below
                             this address (a fault's), pointing out of the block */
+    /* Names the place of a word no arena holds (a global kept with the
+     * block: ll_module_global_name_get): writes its name into out and
+     * returns 1, or 0 to leave it unnamed. NULL: none. */
+    int (*name_of)(uint64_t offset, char *out, size_t cap, void *ctx);
+    void *name_ctx;
 } ll_pointers_params;
 
 /* Checks that no 8-byte word of the state points into memory a later run
@@ -696,6 +701,12 @@ void ll_module_address_describe(const ll_module *module, uint64_t addr, char *bu
  * their initial values. The loop calls it before each frame, with accept
  * when the layout version changed and the build migrates. */
 int ll_module_globals_check(ll_module *module, int accept, ll_error *err);
+
+/* The global kept with the block that holds the byte at offset (from the
+ * block's base): writes "the global 'NAME' of LIB +0xOFF" into out and
+ * returns 1, or 0 when no global of the state in the block holds it. A
+ * name_of for ll_block_pointers_check (ctx: the module). */
+int ll_module_global_name_get(uint64_t offset, char *out, size_t cap, void *module);
 
 /* The block to hand the application: .block less .globals_room. */
 ll_block *ll_module_app_block_get(ll_module *module);

@@ -154,13 +154,27 @@ int ll_text_key_get(ll_text_keys *keys);
 
 /* ==== ncurses' names ===================================================== */
 
-/* What the ncurses layer keeps, like ncurses itself, once per process: the
- * colour pairs, the attributes in use, the cursor, the keys to read. */
+/* What the ncurses layer keeps, as ncurses does (ll_curses_state): the
+ * colour pairs, the keys to read and stdscr, a window: where it is, its
+ * cursor and the attributes in use. */
 typedef struct ll_curses_win {
     int y, x, h, w; /* where on the canvas, in cells (h, w 0: to the edge) */
     int cy, cx;     /* the cursor, inside */
     uint32_t attr;  /* attributes and colour pair in use (A_*, COLOR_PAIR) */
 } ll_curses_win;
+
+/* All of it: the keys to read, the pairs (fg, bg as ll colours), stdscr. */
+typedef struct ll_curses_state {
+    ll_text_keys keys;
+    uint8_t pairs[256][2];
+    ll_curses_win screen; /* stdscr */
+} ll_curses_state;
+
+/* The state the ll_curses_* calls use from now on in this process (NULL: the
+ * library's own). LOOPLIVE_CURSES gives the application one of its own, a
+ * global, so that its pairs are state like its other globals (kept with the
+ * block, in a replay too); the header's constructor calls this. */
+ll_curses_state *ll_curses_state_use(ll_curses_state *state);
 
 /* The keys getch reads next, from the application's recorded input. */
 void ll_curses_keys_set(const ll_text_keys *keys);
@@ -194,6 +208,13 @@ void ll_curses_size_get(const ll_curses_win *win, int *rows, int *cols);
 
 #ifdef LOOPLIVE_CURSES
 #include <stdlib.h>
+/* The ncurses state as a global of the application (one for all its files):
+ * state, as its other globals are. Each load of the library uses its own. */
+__attribute__((weak, visibility("hidden"))) ll_curses_state ll_curses_app_state_;
+__attribute__((constructor)) static void ll_curses_app_state_use_(void)
+{
+    ll_curses_state_use(&ll_curses_app_state_);
+}
 typedef uint32_t chtype;
 typedef ll_curses_win WINDOW;
 #define ERR            (-1)

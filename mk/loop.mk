@@ -91,11 +91,13 @@ $(BUILD)/tests/test_loop_oom: override LDFLAGS += -Wl,--wrap=realloc
 # reload with the same globals, one whose counter grew, and one that grew
 # it with a new layout version and a migrate function.
 GLOBALS_APPS := $(BUILD)/tests/loop/globals_v1.so $(BUILD)/tests/loop/globals_v2.so \
-                $(BUILD)/tests/loop/globals_grow.so $(BUILD)/tests/loop/globals_migrates.so
+                $(BUILD)/tests/loop/globals_grow.so $(BUILD)/tests/loop/globals_migrates.so \
+                $(BUILD)/tests/loop/globals_c_heap.so
 GLOBALS_FLAGS_v1 :=
 GLOBALS_FLAGS_v2 := -DTIMES=2
 GLOBALS_FLAGS_grow := -DGROW
 GLOBALS_FLAGS_migrates := -DGROW -DLAYOUT=2 -DMIGRATES
+GLOBALS_FLAGS_c_heap := -DC_HEAP
 $(BUILD)/tests/loop/globals_%.so: tests/loop/globals_app.c include/looplive.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) $(GLOBALS_FLAGS_$*) -o $@ $<

@@ -53,6 +53,7 @@ mkdir -p "$WORK/src"
 cat >"$WORK/src/full.c" <<'C'
 #define LL_COMPAT_HEAP_SIZE (64 << 10)
 #include <looplive_compat.h>
+#include <looplive_app.h>
 #include <errno.h>
 #include <stdlib.h>
 static void update(ll_block *b, const void *in, uint64_t frame, double dt)

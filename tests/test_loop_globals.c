@@ -204,6 +204,17 @@ Test(globals, a_size_change_is_refused_naming_the_global)
     cr_assert_eq(out()->calls, 6);
 }
 
+Test(globals, a_global_pointing_out_of_the_block_is_named)
+{
+    close_all();
+    install("c_heap");
+    open_at(NULL);
+    frames(2, 1);
+    cr_assert_eq(ll_loop_record(loop, 0, &err), -1);
+    cr_assert(strstr(err.msg, " (the global 'title' of globals.so +0x0) holds 0x"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "allocate it from the block"), "%s", err.msg);
+}
+
 Test(globals, a_size_change_with_a_new_layout_migrates)
 {
     frames(5, 3);

@@ -258,6 +258,24 @@ Test(text_curses, getch_reads_the_recorded_keys_in_order)
     cr_assert_eq(keys.count, 16);
 }
 
+Test(text_curses, the_state_in_use_is_the_programs_global)
+{
+    /* This file's LOOPLIVE_CURSES constructor made its global the state. */
+    cr_assert_eq(ll_curses_state_use(&ll_curses_app_state_), &ll_curses_app_state_);
+    init_pair(9, COLOR_RED, COLOR_BLUE);
+    cr_assert_eq(ll_curses_app_state_.pairs[9][0], COLOR_RED);
+    cr_assert_eq(ll_curses_app_state_.pairs[9][1], COLOR_BLUE);
+    cr_assert_eq(stdscr, &ll_curses_app_state_.screen);
+    ll_curses_state copy = ll_curses_app_state_; /* what a restored block brings */
+    ll_curses_state *own = ll_curses_state_use(NULL);
+    cr_assert_neq(own, &ll_curses_app_state_, "NULL: the library's own");
+    cr_assert_eq(own->pairs[9][0], 0, "the library's own was not written");
+    cr_assert_eq(ll_curses_state_use(&copy), &copy);
+    cr_assert_eq(stdscr, &copy.screen);
+    cr_assert_eq(copy.pairs[9][1], COLOR_BLUE);
+    ll_curses_state_use(&ll_curses_app_state_);
+}
+
 /* --- the application's run: typed keys, tick rate, minimum canvas, quit ---- */
 
 static const char *fixture(const char *name)

@@ -232,13 +232,19 @@ int ll_text_key_get(ll_text_keys *keys)
 
 /* --- ncurses' names -------------------------------------------------------- */
 
-/* ncurses keeps this once per process too: the pairs are made in init and
- * last for the run. The canvas is the render call's (ll_app_call). */
-static struct {
-    ll_text_keys keys;
-    uint8_t pairs[256][2]; /* fg, bg as ll colours */
-    ll_curses_win stdscr;
-} curses;
+/* What ncurses keeps once per process: the pairs are made in init and last
+ * for the run. A program built with LOOPLIVE_CURSES keeps it in a global of
+ * its own (ll_curses_state_use from a constructor), so that it is state:
+ * a replay in another process, which calls no init, still has the pairs.
+ * Others get this one. The canvas is the render call's (ll_app_call). */
+static ll_curses_state curses_own;
+static ll_curses_state *curses_in_use = &curses_own;
+
+ll_curses_state *ll_curses_state_use(ll_curses_state *state)
+{
+    curses_in_use = state ? state : &curses_own;
+    return curses_in_use;
+}
 
 static ll_canvas *curses_canvas(void)
 {
@@ -247,25 +253,25 @@ static ll_canvas *curses_canvas(void)
 
 void ll_curses_keys_set(const ll_text_keys *keys)
 {
-    curses.keys = *keys;
-    curses.keys.next = 0;
+    curses_in_use->keys = *keys;
+    curses_in_use->keys.next = 0;
 }
 
 int ll_curses_key_get(void)
 {
-    return ll_text_key_get(&curses.keys);
+    return ll_text_key_get(&curses_in_use->keys);
 }
 
 ll_curses_win *ll_curses_stdscr_get(void)
 {
-    return &curses.stdscr;
+    return &curses_in_use->screen;
 }
 
 ll_curses_win *ll_curses_init(void)
 {
-    memset(curses.pairs, 0, sizeof curses.pairs);
-    curses.stdscr = (ll_curses_win){0};
-    return &curses.stdscr;
+    memset(curses_in_use->pairs, 0, sizeof curses_in_use->pairs);
+    curses_in_use->screen = (ll_curses_win){0};
+    return &curses_in_use->screen;
 }
 
 /* An ncurses colour (0-7, -1 the default) as ours. */
@@ -277,8 +283,8 @@ static uint8_t curses_color(int c)
 int ll_curses_pair_set(int n, int fg, int bg)
 {
     if (n < 1 || n > 255) return -1;
-    curses.pairs[n][0] = curses_color(fg);
-    curses.pairs[n][1] = curses_color(bg);
+    curses_in_use->pairs[n][0] = curses_color(fg);
+    curses_in_use->pairs[n][1] = curses_color(bg);
     return 0;
 }
 
@@ -295,8 +301,8 @@ void ll_curses_size_get(const ll_curses_win *win, int *rows, int *cols)
 static ll_text_style curses_style(uint32_t chtype)
 {
     unsigned pair = chtype >> 24;
-    return (ll_text_style){.fg = curses.pairs[pair][0],
-                           .bg = curses.pairs[pair][1],
+    return (ll_text_style){.fg = curses_in_use->pairs[pair][0],
+                           .bg = curses_in_use->pairs[pair][1],
                            .attr = (uint8_t)((chtype >> 16) & 7)};
 }
 

@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A word of the state in one of the library's globals is named by it. */
+#define LOOP_NAME_OF(loop)                                                                         \
+    .name_of = (loop)->module ? ll_module_global_name_get : NULL, .name_ctx = (loop)->module
+
 typedef struct loop_slot {
     ll_snap *start;  /* state before the first input */
     uint8_t *inputs; /* count * input_size bytes */
@@ -426,7 +430,7 @@ static void name_fault_pointer(ll_loop *loop, ll_error *err)
     uint64_t addr = info->fault.addr;
     free(info);
     if ((sig != SIGSEGV && sig != SIGBUS) || err->code != EFAULT ||
-        ll_block_pointers_check(loop->block, &why, .fault_addr = addr) == 0)
+        ll_block_pointers_check(loop->block, &why, .fault_addr = addr, LOOP_NAME_OF(loop)) == 0)
         return;
     size_t n = strlen(err->msg);
     snprintf(err->msg + n, sizeof err->msg - n, "; %s", why.msg);
@@ -847,7 +851,7 @@ static int slot_begin(ll_loop *loop, loop_slot *s, const ll_app *app, ll_error *
  * replay: said when it is recorded or saved, not as a fault later. */
 static int check_pointers(ll_loop *loop, ll_snap *snap, ll_error *err)
 {
-    return ll_block_pointers_check(loop->block, err, .snap = snap);
+    return ll_block_pointers_check(loop->block, err, .snap = snap, LOOP_NAME_OF(loop));
 }
 
 int ll_loop_record(ll_loop *loop, int slot, ll_error *err)
@@ -1458,7 +1462,7 @@ int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_er
     if (ll_loop_play(loop, slot, err) != 0) return -1;
     /* A pointer out of the block differs between runs, or faults in a new
      * process: named as such, at the start and after each frame. */
-    if (ll_block_pointers_check(loop->block, err) != 0) return -1;
+    if (ll_block_pointers_check(loop->block, err, LOOP_NAME_OF(loop)) != 0) return -1;
     page_copies first = {0};
     int rc = 0;
     uint64_t count = loop->slots[slot].count;
@@ -1468,7 +1472,7 @@ int ll_loop_determinism_check(ll_loop *loop, int slot, ll_loop_diff *diff, ll_er
         diff->frames = f + 1;
         if (rc == 0)
             rc = ll_block_pointers_check(loop->block, err, .pages = loop->last,
-                                         .page_count = loop->last_count);
+                                         .page_count = loop->last_count, LOOP_NAME_OF(loop));
         if (rc == 0 && diff->hash_first != diff->hash_second)
             rc = locate_diff(loop, &first, diff, err);
     }

@@ -421,6 +421,29 @@ int ll_module_globals_check(ll_module *m, int accept, ll_error *err)
     return module_globals_in(m, accept, err);
 }
 
+int ll_module_global_name_get(uint64_t offset, char *out, size_t cap, void *module)
+{
+    const ll_module *m = module;
+    if (!m || !m->block || !m->globals_room) return 0;
+    uint64_t start = m->block->size - m->globals_room;
+    if (offset < start || offset >= m->block->size) return 0;
+    mirror_header h;
+    memcpy(&h, mirror_of(m), sizeof h);
+    if (memcmp(h.magic, MIRROR_MAGIC, sizeof h.magic) != 0 || !mirror_valid(m, &h)) return 0;
+    uint64_t at = offset - start;
+    if (at < h.data_off) return 0;
+    at -= h.data_off;
+    const mirror_rec *r = (const mirror_rec *)(mirror_of(m) + sizeof h);
+    const char *keys = (const char *)(r + h.count);
+    for (uint32_t i = 0; i < h.count; i++)
+        if (at >= r[i].off && at - r[i].off < r[i].size) {
+            snprintf(out, cap, "the global '%s' of %s +0x%llx", keys + r[i].key, m->name,
+                     (unsigned long long)(at - r[i].off));
+            return 1;
+        }
+    return 0;
+}
+
 ll_block *ll_module_app_block_get(ll_module *m)
 {
     if (!m->block || !m->globals_room) return m->block;

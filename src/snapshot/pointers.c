@@ -40,6 +40,7 @@ typedef struct scan {
     uint64_t fault;  /* instead: words just below this address */
     uint64_t found, offset, value;
     int kind;
+    const ll_pointers_params *p; /* its name_of */
 } scan;
 
 /* prev: the region before r, or NULL. The anonymous part of a library's
@@ -131,10 +132,13 @@ static int report(const scan *s, ll_error *err)
     };
     const char *owner = ll_block_owner_get(s->block, s->offset);
     const ll_arena *a = ll_block_arena_find(s->block, owner);
-    char where[96] = "";
+    char where[200] = "";
+    char name[160];
     if (a)
         snprintf(where, sizeof where, " (arena '%s' +0x%llx)", a->name,
                  (unsigned long long)(s->offset - (uint64_t)(a->begin - s->block->base)));
+    else if (s->p->name_of && s->p->name_of(s->offset, name, sizeof name, s->p->name_ctx))
+        snprintf(where, sizeof where, " (%s)", name);
     int stack = s->kind == KIND_STACK;
     if (s->kind == KIND_FAULT)
         return ll_fail(err, EINVAL,
@@ -168,7 +172,7 @@ static uint64_t unshadow(uint64_t addr)
 
 int ll_block_pointers_check_(ll_block *block, ll_error *err, const ll_pointers_params *p)
 {
-    scan s = {.block = block, .fault = p->fault_addr ? unshadow(p->fault_addr) : 0};
+    scan s = {.block = block, .fault = p->fault_addr ? unshadow(p->fault_addr) : 0, .p = p};
     if (!s.fault && suspects_find(&s, err) != 0) return -1;
     int rc = 0;
     if (p->pages) {

@@ -5,9 +5,11 @@
  * hold into the block's first bytes, for the tests to read. Variants: TIMES
  * multiplies the input (a reload changes behaviour, not layout); GROW makes
  * the counter 8 bytes (its size changed); LAYOUT sets the layout version;
- * MIGRATES gives a migrate function that sets the counter. */
+ * MIGRATES gives a migrate function that sets the counter; C_HEAP keeps the
+ * C library's malloc'd memory in a global (a pointer out of the block). */
 #include "looplive_app.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef TIMES
@@ -25,6 +27,9 @@ int counter = 100;
 static unsigned char big[1 << 16];
 const char *label = "globals";
 LL_NOT_STATE int outside_counter = 1;
+#ifdef C_HEAP
+char *title;
+#endif
 
 typedef struct globals_out {
     int64_t counter, calls;
@@ -49,6 +54,9 @@ static void update(ll_block *block, const void *input, uint64_t frame, double dt
     calls++;
     big[(frame * 4099) % sizeof big] += (unsigned char)(frame + 1);
     outside_counter++;
+#ifdef C_HEAP
+    if (!title) title = malloc(16);
+#endif
     globals_out *o = (globals_out *)block->base;
     o->counter = counter;
     o->calls = calls;
