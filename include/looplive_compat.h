@@ -29,7 +29,10 @@
  * arena); freeing the top chunk gives the space back to the arena. Its
  * size: all the block has left when created, or LL_COMPAT_HEAP_SIZE if
  * defined before this header, or create the arena yourself in init
- * (ll_arena_create(block, LL_COMPAT_HEAP_ARENA, size, &err)). A full heap:
+ * (ll_arena_create(block, LL_COMPAT_HEAP_ARENA, size, &err)). Being an
+ * arena, it puts the arena table at the block's start: keep the root of
+ * the state in a global, a malloc'd struct or an arena, not at
+ * block->base. A full heap:
  * malloc returns NULL with errno ENOMEM, the block's full hook runs (the
  * host shows "arena 'll.heap' is full ..." on its overlay) and
  * ll_compat_error_get says which arena is full and what to do.
@@ -96,7 +99,9 @@ struct ll_block *ll_app_block_get(void);
 void ll_compat_heap_size_set(__UINT64_TYPE__ bytes);
 
 /* The last error of the compatibility layer in this thread (a full heap,
- * a heap that could not be created), or NULL when there was none. */
+ * a heap that could not be created) since the current or last call into
+ * the application began, or NULL when there was none. A call that faults
+ * after one (malloc returned NULL) has it added to its fault report. */
 const struct ll_error *ll_compat_error_get(void);
 
 /* ---- the heap's figures --------------------------------------------- */

@@ -70,4 +70,30 @@ eval "$(app_build_cmd full)" 2>"$WORK/cc.log" || fail "building the full-heap ap
 out=$("$BUILD/looplive" run "$WORK/full.so" --headless --frames 2 2>&1)
 grep -qF "last error: arena 'll.heap' is full: asked for 97.7 KiB, 56.0 KiB available of 64 KiB (try: a larger block_size in the ll_app, or #define LL_COMPAT_HEAP_SIZE before including looplive_compat.h)" <<<"$out" ||
     fail "a full heap: $out"
+
+# The state's root kept at block->base beside malloc: the heap's arena
+# table, put at the block's start by the first malloc, is overwritten by the
+# state; the next malloc cannot make a heap, returns NULL, and the fault that
+# follows says why in its report.
+cat >"$WORK/src/root.c" <<'C'
+#include <looplive_compat.h>
+#include <looplive_app.h>
+#include <stdlib.h>
+typedef struct node { struct node *next; int x; } node;
+typedef struct state { node *head; } state;
+static void update(ll_block *b, const void *in, uint64_t frame, double dt)
+{
+    state *s = (state *)b->base;
+    node *n = malloc(sizeof *n);
+    n->x = (int)frame, n->next = s->head, s->head = n;
+    (void)in, (void)dt;
+}
+static const ll_app app = {.api_version = LL_APP_API_VERSION, .layout_version = 1, .input_size = 1,
+                           .block_size = 1 << 20, .name = "root", .update = update};
+const ll_app *looplive_app(void) { return &app; }
+C
+eval "$(app_build_cmd root)" 2>"$WORK/cc.log" || fail "building the root application: $(cat "$WORK/cc.log")"
+out=$("$BUILD/looplive" run "$WORK/root.so" --headless --frames 3 2>&1)
+grep -qF "; before it in this call: cannot create the heap arena 'll.heap': the block has no arena table and its first bytes hold data (try: keep the state in an arena made by ll_arena_create, not at block->base)" <<<"$out" ||
+    fail "state at block->base beside malloc: $out"
 echo "compat_replay: ok"

@@ -447,6 +447,13 @@ int ll_app_call_run(ll_module *module, const ll_app_call *call, void (*fn)(void 
         rc = ll_module_protect(module, fn, ctx, err, .snap = snap);
     else
         fn(ctx);
+    /* A fault after malloc returned NULL (a full heap, a heap whose arena
+     * table the application overwrote) is that failure's consequence. */
+    const ll_error *compat = rc != 0 ? ll_compat_error_get() : NULL;
+    if (compat) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, "; before it in this call: %s", compat->msg);
+    }
     ll_app_call_set(&prev);
     return rc;
 }

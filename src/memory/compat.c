@@ -37,6 +37,7 @@ static uint64_t heap_size_default;
 ll_app_call ll_app_call_set(const ll_app_call *call)
 {
     ll_app_call prev = cur.call;
+    if (call && call->block && !prev.block) cur.err.code = 0; /* a call begins: no error yet */
     cur.call = call ? *call : (ll_app_call){0};
     cur.heap = NULL;
     cur.ro_rand_set = 0;
