@@ -57,6 +57,8 @@ struct ll_loop {
     const ll_app *app;
     ll_module *module;
     size_t app_symbol;
+    void *app_get_seen;     /* the looplive_app() app_seen came from */
+    const ll_app *app_seen; /* its table: asked once per build */
     double fps;
     uint64_t layout; /* the layout version of the state in the block */
     int reinit_on_layout;
@@ -298,12 +300,18 @@ static const ll_app *current_app(ll_loop *loop, ll_error *err)
     const ll_app *app = loop->app;
     if (loop->module) {
         /* looplive_app() is the first call into a new build: protected too,
-         * rolling back to cur like a frame (nothing is written in between). */
-        get_call c = {(ll_app_get *)ll_module_symbol_get(loop->module, loop->app_symbol), NULL};
-        if (c.get && ll_module_protect(loop->module, get_thunk, &c, err, .snap = loop->cur,
-                                       .lookup = 1) != 0)
-            return NULL;
-        app = c.app;
+         * rolling back to cur like a frame (nothing is written in between).
+         * Once per build: each build's entry point has its own address. */
+        void *get = ll_module_symbol_get(loop->module, loop->app_symbol);
+        if (get != loop->app_get_seen || !loop->app_seen) {
+            get_call c = {(ll_app_get *)get, NULL};
+            if (c.get && ll_module_protect(loop->module, get_thunk, &c, err, .snap = loop->cur,
+                                           .lookup = 1) != 0)
+                return NULL;
+            loop->app_get_seen = get;
+            loop->app_seen = c.app;
+        }
+        app = loop->app_seen;
     }
     if (!app)
         return ll_fail(err, EINVAL, "the application library returned no looplive_app table"), NULL;
@@ -1319,10 +1327,12 @@ int ll_loop_skip(ll_loop *loop, ll_error *err)
     }
     /* The state stays as it is: the frame's input is dropped (not recorded)
      * or, while a slot plays, passed over. */
-    if (loop->mode == LL_LOOP_PLAYING) loop->play_pos++;
-    if (s && loop->mode == LL_LOOP_PLAYING) s->keys_off = 1; /* off the recording's path */
+    if (loop->mode == LL_LOOP_PLAYING) {
+        loop->play_pos++;
+        s->keys_off = 1; /* off the recording's path */
+    }
     loop->frame++;
-    if (loop->fault_paused) loop->paused = loop->fault_paused = 0;
+    end_fault_pause(loop);
     return 0;
 }
 
