@@ -37,7 +37,6 @@ void host_compare_reload(host_compare *c, ll_loop *loop, int slot, const char *s
     ll_resim_view_destroy(c->view);
     c->view = NULL;
     c->slot = slot;
-    c->reported = 0;
     if (ll_loop_slot_frames_get(loop, slot))
         start_one(&c->cur, loop, slot, NULL, old_version, error, cap);
     else
@@ -116,7 +115,7 @@ int host_compare_poll(host_compare *c, uint64_t version, char *note, size_t note
         ll_resim_status st;
         ll_resim_status_get(r, &st);
         /* A failure is an error once: the frames after it go on. */
-        int *seen = s ? &c->failed_seen[s] : &c->reported;
+        int *seen = &c->failed_seen[s];
         if (st.failed && !*seen && !error[0]) {
             snprintf(error, error_cap, "%s", st.error);
             out |= HOST_COMPARE_ERROR;
@@ -201,7 +200,6 @@ int host_compare_toggle(host_compare *c, ll_loop *loop, int slot, const ll_canva
     c->view_slot = slot;
     c->view_pos = st.play_pos;
     c->view_which = 0;
-    c->view_reported = 0;
     return 0;
 }
 

@@ -189,17 +189,6 @@ void ll_canvas_free(ll_canvas *c)
     *c = (ll_canvas){0};
 }
 
-void ll_canvas_clear(ll_canvas *c)
-{
-    size_t n = (size_t)c->width * (size_t)c->height;
-    if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
-    if (c->cells) memset(c->cells, ' ', n);
-    if (c->colors) memset(c->colors, 0, n);
-    if (c->backgrounds) memset(c->backgrounds, 0, n);
-    if (c->attrs) memset(c->attrs, 0, n);
-    if (c->codepoints) memset(c->codepoints, 0, n * sizeof *c->codepoints);
-}
-
 int host_write_ppm(const char *path, const uint32_t *pixels, int width, int height, ll_error *err)
 {
     FILE *f = fopen(path, "wb");

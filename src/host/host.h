@@ -162,14 +162,13 @@ void host_builder_close(host_builder *b);
 typedef struct host_compare {
     ll_resim *cur; /* the current slot's */
     int slot;      /* which slot cur compares */
-    int reported;  /* cur's failure was shown */
     ll_resim *files[HOST_COMPARE_SLOTS];
-    int failed_seen[HOST_COMPARE_SLOTS];
-    int files_reported;                       /* the slot files' line was shown */
-    uint64_t old_version;                     /* the build before the last reload; 0: none yet */
-    uint64_t version;                         /* the build it loaded; 0: rolled back since */
-    ll_resim_view *view;                      /* both builds' pictures of one frame (alt+o) */
-    int view_slot, view_which, view_reported; /* which: 0 the old build's, 1 the new */
+    int failed_seen[HOST_COMPARE_SLOTS]; /* [s]'s failure was shown ([0]: cur's) */
+    int files_reported;                  /* the slot files' line was shown */
+    uint64_t old_version;                /* the build before the last reload; 0: none yet */
+    uint64_t version;                    /* the build it loaded; 0: rolled back since */
+    ll_resim_view *view;                 /* both builds' pictures of one frame (alt+o) */
+    int view_slot, view_which;           /* which: 0 the old build's, 1 the new */
     uint64_t view_pos, view_version;
     char view_line[LL_ERROR_MSG];        /* the overlay's second line while the view shows */
     uint64_t marked[HOST_COMPARE_SLOTS]; /* frames compared when the bar last got marks */

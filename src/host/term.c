@@ -333,8 +333,7 @@ static size_t put_bar(const host_bar *bar, int row, int cols, char *buf, size_t 
     for (int x = 0, current = -1; x < cols; x++) {
         if (colors[x] != current) {
             current = colors[x];
-            int code = current == 0 ? 39 : current < 8 ? 30 + current : 90 + current - 8;
-            at = put_csi(buf, at, cap, code, -1, 'm');
+            at = put_csi(buf, at, cap, sgr_color(current, 30, 90), -1, 'm');
         }
         at = put(buf, at, cap, &cells[x], 1);
     }

@@ -679,7 +679,9 @@ static int diff_visit(uint64_t off, const uint8_t *bytes, void *ctx)
     return 0;
 }
 
-static void canvas_clear(ll_canvas *c)
+/* (declared with the host, defined here: the re-simulation below it clears
+ * canvases too) */
+void ll_canvas_clear(ll_canvas *c)
 {
     size_t n = (size_t)c->width * (size_t)c->height;
     if (c->pixels) memset(c->pixels, 0, n * sizeof *c->pixels);
@@ -699,7 +701,7 @@ static int view_build(const view_job *v, uint64_t version, ll_canvas *canvas, ll
     if (!app || child_start(&j, app, err) != 0) return -1;
     for (uint64_t pos = 0; pos < v->frames; pos++)
         if (child_update(&j, app, pos, err) != 0) return -1;
-    canvas_clear(canvas);
+    ll_canvas_clear(canvas);
     double dt = 1.0 / (j.r.fps > 0 ? j.r.fps : 60);
     ll_block *seen = j.r.module ? ll_module_app_block_get(j.r.module) : j.r.block;
     ll_app_call prev = ll_app_call_set(
