@@ -46,6 +46,5 @@ int bench_files(void);
 int bench_compat(void);
 int bench_capture(void);
 int bench_timeline(void);
-int bench_compat(void);
 
 #endif

@@ -15,7 +15,6 @@
 #pragma weak bench_compat
 #pragma weak bench_capture
 #pragma weak bench_timeline
-#pragma weak bench_compat
 
 static const struct {
     const char *name;

@@ -8,7 +8,7 @@
  * timeline's keyframes on the way, so going back to the frame found is a
  * seek (a keyframe restored and at most keyframe_frames - 1 frames run),
  * and only that frame runs under the watch: the answer costs about one
- * replay (36,000 bounce frames: about 0.5 s on a quiet machine). Keeping
+ * replay (BENCH who_wrote_s beside who_wrote_replay_s, docs/PERFORMANCE.md). Keeping
  * the watch armed through the whole replay instead would cost a signal per
  * write on every frame: 36,000 more for a value written every frame, with
  * breakpoints; one per write to the whole page with page tracking. */
