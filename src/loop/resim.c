@@ -624,6 +624,7 @@ static int copy_page(uint64_t off, const uint8_t *bytes, void *ctx)
 }
 
 typedef struct diff_ctx {
+    ll_module *module; /* to read code pointers as symbol + offset; may be NULL */
     view_shared *out;
     const page_copy *fresh; /* the new build's pages */
     uint64_t next;          /* the first of them not compared yet */
@@ -648,13 +649,28 @@ static void diff_add(diff_ctx *c, uint64_t start, uint64_t end)
     o->diff_count++;
 }
 
+/* Whether the bytes at i differ: not when a and b hold, in the aligned
+ * word around i, code pointers to the same symbol + offset of their builds
+ * (each build's own address of one function is no difference, as for the
+ * state hash). */
+static int differs(const diff_ctx *c, const uint8_t *a, const uint8_t *b, uint64_t i)
+{
+    if (a[i] == b[i]) return 0;
+    if (!c->module) return 1;
+    uint64_t wa, wb, lo, hi, w = i & ~(uint64_t)7;
+    memcpy(&wa, a + w, 8), memcpy(&wb, b + w, 8);
+    ll_module_code_span_get(c->module, &lo, &hi);
+    return wa - lo >= hi - lo || wb - lo >= hi - lo ||
+           ll_module_code_canonicalize(c->module, wa) != ll_module_code_canonicalize(c->module, wb);
+}
+
 static void diff_page(diff_ctx *c, uint64_t off, const uint8_t *a, const uint8_t *b)
 {
     uint64_t n = c->fresh->page;
     for (uint64_t i = 0; i < n; i++) {
-        if (a[i] == b[i]) continue;
+        if (!differs(c, a, b, i)) continue;
         uint64_t j = i;
-        while (j < n && a[j] != b[j]) j++;
+        while (j < n && differs(c, a, b, j)) j++;
         diff_add(c, off + i, off + j);
         i = j;
     }
@@ -719,7 +735,7 @@ __attribute__((noreturn)) static void view_main(const void *ctx, int fd)
     child_begin(fd);
     ll_error err = {0};
     page_copy fresh = {.page = block->page_size};
-    diff_ctx d = {.out = v->shared, .fresh = &fresh};
+    diff_ctx d = {.module = v->job.r.module, .out = v->shared, .fresh = &fresh};
     ll_canvas canvas[2] = {v->canvas[0], v->canvas[1]};
     int rc = view_build(v, v->new_version, &canvas[1], &err);
     if (rc == 0) rc = ll_snap_pages_visit(block, NULL, copy_page, &fresh, &err);

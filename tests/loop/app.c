@@ -73,6 +73,13 @@ static void app_update(ll_block *block, const void *input, uint64_t frame, doubl
 #ifdef NONDET
     ll_block_arena_find(block, "scratch")->begin[100] = (uint8_t)++outside;
 #endif
+#if defined(NONDET) || defined(ARENAS)
+    /* A code pointer in the state: its value differs between builds while
+     * meaning the same function (the side by side must not call it a
+     * difference). */
+    void (*self)(ll_block *, const void *, uint64_t, double) = app_update;
+    memcpy(ll_block_arena_find(block, "scratch")->begin + 8, &self, sizeof self);
+#endif
 #ifdef NO_EFFECT
     volatile uint64_t unused = *counter * 3;
     (void)unused;
